@@ -1,0 +1,38 @@
+# The two commands: `make run` serves the API with demo data, `make test` runs the whole suite.
+# Both set everything up on a fresh machine: the virtualenv, the Python packages and the
+# Neo4j jars (fetched once from Maven Central into ~/.cache/minhu).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup run test bench lint schema clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11+ is required: install python3 (Debian: apt-get install python3 python3-venv)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+	$(BIN)/minhu neo4j fetch
+
+run: setup
+	$(BIN)/minhu serve --seed-if-empty demo
+
+test: setup
+	$(BIN)/pytest
+
+bench: setup
+	$(BIN)/python -m bench
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+schema: $(STAMP)
+	$(BIN)/minhu schema > schema/schema.graphql
+
+clean:
+	rm -rf $(VENV) .minhu
