@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     jwt_private_key_file: Path | None = None
     jwt_jwks_file: Path | None = None
     jwt_issuer: str = "minhu"
+    jwt_key_id: str | None = None  # `kid` put in the header of tokens we issue (pick the key in a JWKS)
+    jwt_leeway_seconds: int = 30  # clock skew tolerated on exp/iat
 
     # The overdue sweep (escalation of needs past their deadline).
     minhu_sweep_interval_seconds: int = 60
