@@ -1,0 +1,1277 @@
+"""A deterministic generator of Minhu's graph: the same (preset, seed, now) gives identical records.
+
+Records stream out as `Node` and `Rel` values, nodes of a kind before the relationships that need
+them, so the loader can write in batches without holding the whole graph. Only small indexes
+(compounds, units, offerings, member profiles) stay in memory; needs are simulated twice with the
+same random stream: once to learn every handler's load and ratings (which the members and
+offerings carry), once to emit them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, NamedTuple
+
+from seeds import reference as ref
+from seeds import texts
+
+BEIJING = timedelta(hours=8)
+DEMO_COMMUNITY = "610103001009"  # 书院门社区, 南院门街道, 碑林区
+DEMO_STREET = "610103001"
+DEMO_VENUE_COMMUNITY = "610103001004"  # 南院门社区
+GAOLING = "610117"
+
+
+class LatLon(NamedTuple):
+    lat: float
+    lon: float
+
+
+class Node(NamedTuple):
+    label: str
+    props: dict[str, Any]
+
+
+class Rel(NamedTuple):
+    start_label: str
+    type: str
+    end_label: str
+    start: str
+    end: str
+
+
+Record = Node | Rel
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    compound_districts: tuple[str, ...] | None  # None = every district with street communities
+    compounds_per_community: tuple[int, int]
+    service_stations: int
+    units: int
+    members: int
+    venues: int  # besides the compound stations
+    needs: int
+    demo_fixtures: bool
+    grants_city: int
+    grants_district: int
+    booked_venue_share: float
+
+
+PRESETS: dict[str, Preset] = {
+    "demo": Preset(
+        name="demo",
+        compound_districts=("610103", "610102", GAOLING),
+        compounds_per_community=(2, 4),
+        service_stations=40,
+        units=60,
+        members=400,
+        venues=40,
+        needs=600,
+        demo_fixtures=True,
+        grants_city=20,
+        grants_district=4,
+        booked_venue_share=0.5,
+    ),
+    "city": Preset(
+        name="city",
+        compound_districts=None,
+        compounds_per_community=(3, 7),
+        service_stations=1373,
+        units=3600,
+        members=171_000,
+        venues=3900 - 1373,
+        needs=14_200,
+        demo_fixtures=False,
+        grants_city=300,
+        grants_district=30,
+        booked_venue_share=0.3,
+    ),
+}
+
+
+def default_now() -> datetime:
+    """Today at 00:00 UTC: the reference time, so one seed gives one graph per day."""
+    return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _weighted(rng: random.Random, items: dict[str, int]) -> str:
+    return rng.choices(tuple(items), weights=tuple(items.values()))[0]
+
+
+STATE_WEIGHTS = {
+    "SUBMITTED": 8,
+    "DISPATCHED": 5,
+    "ACCEPTED": 4,
+    "IN_PROGRESS": 5,
+    "COMPLETED": 14,
+    "EVALUATED": 48,
+    "DECLINED": 3,
+    "ESCALATED": 4,
+    "SUSPENDED": 2,
+    "CANCELLED": 4,
+    "REOPENED": 3,
+}
+OPEN_STATES = {"SUBMITTED", "DISPATCHED", "ACCEPTED", "IN_PROGRESS", "DECLINED", "ESCALATED", "SUSPENDED", "REOPENED"}
+CHANNEL_WEIGHTS = {"APP": 40, "HOTLINE_12345": 30, "GRID_WORKER": 15, "SENTINEL": 8, "VISIT": 7}
+URGENCY_WEIGHTS = {"LOW": 15, "NORMAL": 60, "HIGH": 20, "URGENT": 5}
+CATEGORY_WEIGHTS = {
+    "DISPUTE_MEDIATION": 10,
+    "NOISE": 12,
+    "SEWER": 14,
+    "SEWER_RENOVATION": 4,
+    "PARKING_CHARGING": 10,
+    "ELDERLY_CARE": 12,
+    "CHILDCARE": 5,
+    "HEALTH": 7,
+    "HOBBY": 6,
+    "JOB_TRAINING": 4,
+    "PROPERTY": 12,
+    "CONDOLENCE": 4,
+}
+RESPONSE_HOURS = {"URGENT": 2, "HIGH": 12, "NORMAL": 24, "LOW": 48}
+COMPLETION_DAYS = {"URGENT": 1, "HIGH": 3, "NORMAL": 7, "LOW": 14}
+UNIT_KIND_WEIGHTS = {
+    "STATE_ENTERPRISE": 18,
+    "SCHOOL": 15,
+    "HOSPITAL": 8,
+    "AGENCY": 25,
+    "COMPANY": 17,
+    "SOCIAL_ORG": 10,
+    "PROPERTY_FIRM": 7,
+}
+UNIT_KIND_CATEGORIES = {
+    "STATE_ENTERPRISE": ("SEWER", "SEWER_RENOVATION", "PARKING_CHARGING", "PROPERTY", "JOB_TRAINING"),
+    "SCHOOL": ("CHILDCARE", "HOBBY", "JOB_TRAINING"),
+    "HOSPITAL": ("HEALTH", "ELDERLY_CARE"),
+    "AGENCY": ("DISPUTE_MEDIATION", "NOISE", "CONDOLENCE", "JOB_TRAINING"),
+    "COMPANY": ("JOB_TRAINING", "PARKING_CHARGING", "HOBBY", "ELDERLY_CARE"),
+    "SOCIAL_ORG": ("ELDERLY_CARE", "CHILDCARE", "CONDOLENCE", "DISPUTE_MEDIATION", "HOBBY"),
+    "PROPERTY_FIRM": ("PROPERTY", "SEWER", "PARKING_CHARGING", "NOISE"),
+}
+VENUE_KIND_WEIGHTS = {
+    "STATE_IDLE_SITE": 170,
+    "CENTRAL_COMMUNITY": 900,
+    "RED_STATION": 1200,
+    "COMMUNITY_CENTER": 100,
+    "SERVICE_AREA": 500,
+}
+SLOTS = ((1, 0, 3, 0), (6, 0, 8, 0), (11, 0, 13, 0))  # UTC (09–11, 14–16, 19–21 Beijing)
+
+
+@dataclass
+class Compound:
+    id: str
+    name: str
+    community: int  # index into communities
+    location: LatLon
+
+
+@dataclass
+class Unit:
+    id: str
+    name: str
+    kind: str
+    communities: tuple[int, ...]
+    location: LatLon
+
+
+@dataclass
+class Offering:
+    id: str
+    unit: int
+    categories: tuple[str, ...]
+    capacity: int
+
+
+@dataclass
+class MemberProfile:
+    id: str
+    name: str
+    phone: str
+    unit: int
+    communities: tuple[int, ...]
+    skills: tuple[int, ...]
+    max_load: int
+    availability: tuple[str, ...]
+    location: LatLon
+
+
+@dataclass
+class Stats:
+    open_load: int = 0
+    assigned: int = 0
+    completed: int = 0
+    rating_sum: int = 0
+    rating_count: int = 0
+    last_served: datetime | None = None
+
+
+@dataclass
+class NeedIndex:
+    """What later phases (bookings, grants) need to know about the generated needs."""
+
+    by_community_category: dict[tuple[int, str], list[str]] = field(default_factory=lambda: defaultdict(list))
+    by_district_category: dict[tuple[str, str], list[str]] = field(default_factory=lambda: defaultdict(list))
+
+
+def _uid(rng: random.Random) -> str:
+    return f"{rng.getrandbits(128):032x}"
+
+
+def _phone(rng: random.Random) -> str:
+    return "1" + rng.choice("3456789") + f"{rng.randrange(10**9):09d}"
+
+
+def _person(rng: random.Random) -> str:
+    surname = rng.choices(texts.SURNAMES, weights=texts.SURNAME_WEIGHTS)[0]
+    given = texts.GIVEN[rng.randrange(len(texts.GIVEN))]
+    if rng.random() < 0.7:
+        given += texts.GIVEN[rng.randrange(len(texts.GIVEN))]
+    return surname + given
+
+
+def _near(rng: random.Random, at: LatLon, km: float) -> LatLon:
+    dlat = rng.uniform(-km, km) / 111.32
+    dlon = rng.uniform(-km, km) / 92.0
+    return LatLon(round(at.lat + dlat, 6), round(at.lon + dlon, 6))
+
+
+def _availability(rng: random.Random) -> tuple[str, ...]:
+    out = []
+    for day in sorted(rng.sample(range(1, 8), rng.randint(1, 3))):
+        start = rng.choice((8, 9, 14, 15, 18, 19))
+        out.append(f"{day} {start:02d}:00-{start + rng.choice((2, 3, 4)):02d}:00")
+    return tuple(out)
+
+
+class Generator:
+    def __init__(self, preset: str | Preset, seed: int = 20261125, now: datetime | None = None) -> None:
+        if isinstance(preset, str):
+            if preset not in PRESETS:
+                raise ValueError(f"unknown preset {preset!r}; presets: {', '.join(sorted(PRESETS))}")
+            preset = PRESETS[preset]
+        self.preset = preset
+        self.seed = seed
+        self.now = now or default_now()
+        self.districts = ref.districts()
+        self.streets = ref.streets()
+        self.communities = ref.communities()
+        self.street_of = {s.code: s for s in self.streets}
+        self.comm_index = {c.code: i for i, c in enumerate(self.communities)}
+        wanted = preset.compound_districts
+        self.active = [
+            i for i, c in enumerate(self.communities) if wanted is None or self.street_of[c.street].district in wanted
+        ]
+        self.compounds: list[Compound] = []
+        self.compounds_by_comm: dict[int, list[int]] = defaultdict(list)
+        self.units: list[Unit] = []
+        self.units_by_comm: dict[int, list[int]] = defaultdict(list)
+        self.units_by_street: dict[str, list[int]] = defaultdict(list)
+        self.offerings: list[Offering] = []
+        self.offerings_by_area: dict[str, list[int]] = defaultdict(list)
+        self.members: list[MemberProfile] = []
+        self.members_by_comm: dict[int, list[int]] = defaultdict(list)
+        self.skill_categories = [set(s.serves) for s in ref.SKILLS]
+
+    def rng(self, phase: str) -> random.Random:
+        return random.Random(f"{self.seed}:{self.preset.name}:{phase}")
+
+    def created(self, rng: random.Random, days: int = 400) -> datetime:
+        return self.now - timedelta(days=days) + timedelta(seconds=rng.randrange(days * 86400 // 4))
+
+    def district_of_comm(self, idx: int) -> str:
+        return self.street_of[self.communities[idx].street].district
+
+    # ------------------------------------------------------------------ stream
+
+    def records(self) -> Iterator[Record]:
+        yield from self._reference()
+        yield from self._users()
+        yield from self._compounds()
+        yield from self._units()
+        self._offering_index()
+        self._member_profiles()
+        stats, offer_load = self._simulate_stats()
+        yield from self._offerings(offer_load)
+        yield from self._members(stats)
+        index = NeedIndex()
+        yield from self._needs(NeedState(), index)
+        yield from self._venues(index)
+        yield from self._funding(index)
+
+    # ------------------------------------------------------------------ reference and places
+
+    def _reference(self) -> Iterator[Record]:
+        t0 = self.now - timedelta(days=500)
+        for c in ref.CATEGORIES:
+            yield Node(
+                "Category",
+                {
+                    "id": f"category:{c.code}",
+                    "code": c.code,
+                    "name": c.name,
+                    "description": c.description,
+                    "createdAt": t0,
+                },
+            )
+        for s in ref.SKILLS:
+            yield Node("Skill", {"id": f"skill:{s.code}", "code": s.code, "name": s.name, "createdAt": t0})
+            for cat in s.serves:
+                yield Rel("Skill", "SERVES", "Category", f"skill:{s.code}", f"category:{cat}")
+        for f in ref.FACILITIES:
+            yield Node("Facility", {"id": f"facility:{f.code}", "code": f.code, "name": f.name, "createdAt": t0})
+        for d in self.districts:
+            yield Node(
+                "District",
+                {
+                    "id": d.id,
+                    "code": d.code,
+                    "name": d.name,
+                    "kind": d.kind,
+                    "location": LatLon(d.lat, d.lon),
+                    "createdAt": t0,
+                },
+            )
+        for s in self.streets:
+            yield Node(
+                "Street",
+                {
+                    "id": s.id,
+                    "code": s.code,
+                    "name": s.name,
+                    "kind": s.kind,
+                    "location": LatLon(s.lat, s.lon),
+                    "createdAt": t0,
+                },
+            )
+            yield Rel("Street", "IN", "District", s.id, f"district:{s.district}")
+        for c in self.communities:
+            yield Node(
+                "Community",
+                {
+                    "id": c.id,
+                    "code": c.code,
+                    "name": c.name,
+                    "officialName": c.official_name,
+                    "kind": c.kind,
+                    "location": LatLon(c.lat, c.lon),
+                    "createdAt": t0,
+                },
+            )
+            yield Rel("Community", "IN", "Street", c.id, f"street:{c.street}")
+
+    def _users(self) -> Iterator[Record]:
+        rng = self.rng("users")
+        t0 = self.now - timedelta(days=450)
+        yield Node(
+            "User",
+            {
+                "id": "user:city-admin",
+                "name": "西安市党建引领基层治理工作专班",
+                "role": "CITY_ADMIN",
+                "scopeId": None,
+                "createdAt": t0,
+            },
+        )
+        for d in self.districts:
+            yield Node(
+                "User",
+                {
+                    "id": f"user:district-admin-{d.code}",
+                    "name": f"{d.name}社区治理办{_person(rng)}",
+                    "role": "DISTRICT_ADMIN",
+                    "scopeId": d.id,
+                    "createdAt": t0,
+                },
+            )
+        for s in self.streets:
+            yield Node(
+                "User",
+                {
+                    "id": f"user:coord-{s.code}",
+                    "name": f"{s.name}{_person(rng)}",
+                    "role": "COORDINATOR",
+                    "scopeId": s.id,
+                    "createdAt": t0,
+                },
+            )
+        for c in self.communities:
+            yield Node(
+                "User",
+                {
+                    "id": f"user:coord-{c.code}",
+                    "name": f"{c.name}{_person(rng)}",
+                    "role": "COORDINATOR",
+                    "scopeId": c.id,
+                    "createdAt": t0,
+                },
+            )
+
+    def _compound_name(self, rng: random.Random, comm: ref.Community, taken: set[str]) -> str:
+        for _ in range(20):
+            if comm.kind == "村":
+                name = comm.name + rng.choice(texts.VILLAGE_COMPOUND_SUFFIXES)
+            elif rng.random() < 0.3:
+                name = comm.name.removesuffix("社区") + rng.choice(texts.COMPOUND_SUFFIXES)
+            else:
+                name = rng.choice(texts.COMPOUND_WORDS) + rng.choice(texts.COMPOUND_SUFFIXES)
+            if name not in taken:
+                return name
+        return f"{name}{len(taken) + 1}期"
+
+    def _compounds(self) -> Iterator[Record]:
+        rng = self.rng("compounds")
+        lo, hi = self.preset.compounds_per_community
+        for ci in self.active:
+            comm = self.communities[ci]
+            taken: set[str] = set()
+            for n in range(1, rng.randint(lo, hi) + 1):
+                name = self._compound_name(rng, comm, taken)
+                taken.add(name)
+                loc = _near(rng, LatLon(comm.lat, comm.lon), 0.6)
+                self.compounds_by_comm[ci].append(len(self.compounds))
+                self.compounds.append(Compound(f"compound:{comm.code}-{n}", name, ci, loc))
+        stations = set(rng.sample(range(len(self.compounds)), min(self.preset.service_stations, len(self.compounds))))
+        if self.preset.demo_fixtures:
+            stations.add(self.compounds_by_comm[self.comm_index[DEMO_COMMUNITY]][0])
+        self.stations = sorted(stations)
+        for i, cp in enumerate(self.compounds):
+            yield Node(
+                "Compound",
+                {
+                    "id": cp.id,
+                    "name": cp.name,
+                    "households": rng.randrange(80, 2400, 10),
+                    "hasServiceStation": i in stations,
+                    "location": cp.location,
+                    "createdAt": self.created(rng, 600),
+                },
+            )
+            yield Rel("Compound", "IN", "Community", cp.id, self.communities[cp.community].id)
+
+    def _unit_name(self, rng: random.Random, kind: str, ci: int) -> str:
+        district = next(d.name for d in self.districts if d.code == self.district_of_comm(ci))
+        w = rng.choice(texts.UNIT_WORDS)
+        if kind == "STATE_ENTERPRISE":
+            return f"陕西{w}{rng.choice(texts.STATE_INDUSTRIES)}集团有限公司"
+        if kind == "SCHOOL":
+            k = rng.choice(texts.SCHOOL_KINDS)
+            return f"西安市第{rng.randint(20, 120)}中学" if k == "中学" else f"西安{w}{k}"
+        if kind == "HOSPITAL":
+            return rng.choice((f"西安{w}医院", f"西安市{w}中医医院", f"{district}{w}社区卫生服务中心"))
+        if kind == "AGENCY":
+            return f"{district}{rng.choice(texts.AGENCY_DEPTS)}"
+        if kind == "COMPANY":
+            return f"西安{w}{rng.choice(texts.COMPANY_TRADES)}有限公司"
+        if kind == "SOCIAL_ORG":
+            return f"{district}{w}{rng.choice(texts.SOCIAL_ORGS)}"
+        return f"陕西{w}物业服务有限公司"
+
+    def _units(self) -> Iterator[Record]:
+        rng = self.rng("units")
+        taken: set[str] = set()
+        specs: list[tuple[str, str, int]] = []
+        if self.preset.demo_fixtures:
+            specs.append(("unit:demo-state-enterprise", "STATE_ENTERPRISE", self.comm_index[DEMO_COMMUNITY]))
+            specs.append(("unit:demo-hospital", "HOSPITAL", self.comm_index[DEMO_VENUE_COMMUNITY]))
+        for n in range(1, self.preset.units - len(specs) + 1):
+            specs.append((f"unit:{n}", _weighted(rng, UNIT_KIND_WEIGHTS), rng.choice(self.active)))
+        for uid, kind, ci in specs:
+            if uid == "unit:demo-state-enterprise":
+                name = "陕西秦川城市服务集团有限公司"
+            elif uid == "unit:demo-hospital":
+                name = "西安长安仁和医院"
+            else:
+                name = self._unit_name(rng, kind, ci)
+                while name in taken:
+                    name = self._unit_name(rng, kind, ci)
+            taken.add(name)
+            comm = self.communities[ci]
+            regs = [ci]
+            siblings = [j for j in self.active if self.communities[j].street == comm.street and j != ci]
+            if siblings and rng.random() < 0.5:
+                regs.append(rng.choice(siblings))
+            loc = _near(rng, LatLon(comm.lat, comm.lon), 0.8)
+            ui = len(self.units)
+            self.units.append(Unit(uid, name, kind, tuple(regs), loc))
+            self.units_by_street[comm.street].append(ui)
+            for r in regs:
+                self.units_by_comm[r].append(ui)
+            street = self.street_of[comm.street]
+            yield Node(
+                "Unit",
+                {
+                    "id": uid,
+                    "name": name,
+                    "kind": kind,
+                    "location": loc,
+                    "address": f"西安市{self._district_name(street.district)}{street.name}{comm.name}附近"
+                    f"{rng.choice(texts.UNIT_WORDS)}路{rng.randint(1, 300)}号",
+                    "phone": f"029{rng.randrange(10**8):08d}",
+                    "createdAt": self.created(rng, 500),
+                },
+            )
+            for r in regs:
+                yield Rel("Unit", "REGISTERED_WITH", "Community", uid, self.communities[r].id)
+            admin = "user:unit-admin-" + uid.split(":", 1)[1]
+            yield Node(
+                "User",
+                {
+                    "id": admin,
+                    "name": f"{name}{_person(rng)}",
+                    "role": "UNIT_ADMIN",
+                    "scopeId": uid,
+                    "createdAt": self.created(rng, 500),
+                },
+            )
+
+    def _district_name(self, code: str) -> str:
+        return next(d.name for d in self.districts if d.code == code)
+
+    # ------------------------------------------------------------------ offerings and members
+
+    def _offering_index(self) -> None:
+        rng = self.rng("offering-index")
+        self.offering_meta: list[tuple[str, str, list[str], str, str, list[str]]] = []
+        for ui, unit in enumerate(self.units):
+            n_off = rng.choice((1, 1, 1, 2, 2, 3))
+            cats = list(UNIT_KIND_CATEGORIES[unit.kind])
+            if unit.id == "unit:demo-state-enterprise":
+                plan = [
+                    (
+                        "offering:demo-sewer-service",
+                        ["SEWER", "SEWER_RENOVATION", "PROPERTY"],
+                        [f"street:{DEMO_STREET}"],
+                    )
+                ]
+            else:
+                plan = []
+                for k in range(n_off):
+                    cat_sel = rng.sample(cats, min(len(cats), rng.choice((1, 1, 2))))
+                    comm = self.communities[unit.communities[0]]
+                    reach = rng.random()
+                    if reach < 0.5:
+                        areas = [self.communities[c].id for c in unit.communities]
+                    elif reach < 0.85:
+                        areas = [f"street:{comm.street}"]
+                    else:
+                        areas = [f"district:{self.street_of[comm.street].district}"]
+                    plan.append((f"offering:{ui + 1}-{k + 1}", cat_sel, areas))
+            for oid, cat_sel, areas in plan:
+                title, desc = texts.OFFERING_TEXTS[cat_sel[0]][0]
+                oi = len(self.offerings)
+                capacity = 5 if oid == "offering:demo-sewer-service" else rng.choice((2, 3, 5, 10, 30))
+                self.offerings.append(Offering(oid, ui, tuple(cat_sel), capacity))
+                self.offering_meta.append((oid, unit.name + "·" + title, cat_sel, desc, unit.id, areas))
+                for area in areas:
+                    self.offerings_by_area[area].append(oi)
+
+    def _offerings(self, offer_load: dict[int, int]) -> Iterator[Record]:
+        rng = self.rng("offerings")
+        for oi, (oid, title, cats, desc, uid, areas) in enumerate(self.offering_meta):
+            off = self.offerings[oi]
+            yield Node(
+                "Offering",
+                {
+                    "id": oid,
+                    "title": title,
+                    "description": desc,
+                    "capacity": off.capacity,
+                    "openLoad": offer_load.get(oi, 0),
+                    "availability": list(_availability(rng)),
+                    "status": "ACTIVE" if rng.random() < 0.95 or offer_load.get(oi) else "WITHDRAWN",
+                    "createdAt": self.created(rng, 500),
+                },
+            )
+            yield Rel("Unit", "OFFERS", "Offering", uid, oid)
+            for cat in cats:
+                yield Rel("Offering", "SERVES", "Category", oid, f"category:{cat}")
+            for area in areas:
+                label = {"district": "District", "street": "Street", "community": "Community"}[area.split(":")[0]]
+                yield Rel("Offering", "IN_AREA", label, oid, area)
+
+    def _member_profiles(self) -> None:
+        rng = self.rng("members")
+        n_skills = len(ref.SKILLS)
+        plumbing = next(i for i, s in enumerate(ref.SKILLS) if s.code == "PLUMBING")
+        demo_ci = self.comm_index[DEMO_COMMUNITY]
+        for n in range(1, self.preset.members + 1):
+            home = demo_ci if self.preset.demo_fixtures and n <= 45 else rng.choice(self.active)
+            comm = self.communities[home]
+            near_units = self.units_by_street.get(comm.street)
+            unit = rng.choice(near_units) if near_units and rng.random() < 0.6 else rng.randrange(len(self.units))
+            regs = [home]
+            unit_comm = self.units[unit].communities[0]
+            if unit_comm != home and rng.random() < 0.4:
+                regs.append(unit_comm)
+            skills = tuple(sorted(rng.sample(range(n_skills), rng.choice((1, 1, 2, 2, 3)))))
+            mid = f"member:{n}"
+            availability = _availability(rng)
+            if self.preset.demo_fixtures and n == 1:
+                mid, skills = "member:demo-plumber", (plumbing, 1)
+                availability = ("6 08:00-12:00", "7 09:00-11:00")
+                unit = 0
+            profile = MemberProfile(
+                mid,
+                _person(rng),
+                _phone(rng),
+                unit,
+                tuple(regs),
+                skills,
+                rng.randint(2, 5),
+                availability,
+                _near(rng, LatLon(comm.lat, comm.lon), 0.8),
+            )
+            if mid == "member:demo-plumber":
+                profile.name, profile.max_load = "赵建国", 3
+            for r in regs:
+                self.members_by_comm[r].append(len(self.members))
+            self.members.append(profile)
+
+    def _members(self, stats: dict[int, Stats]) -> Iterator[Record]:
+        rng = self.rng("member-nodes")
+        for mi, m in enumerate(self.members):
+            s = stats.get(mi, Stats())
+            created = self.created(rng, 500)
+            yield Node(
+                "Member",
+                {
+                    "id": m.id,
+                    "name": m.name,
+                    "phone": m.phone,
+                    "location": m.location,
+                    "availability": list(m.availability),
+                    "maxLoad": m.max_load,
+                    "openLoad": s.open_load,
+                    "ratingSum": s.rating_sum,
+                    "ratingCount": s.rating_count,
+                    "completedCount": s.completed,
+                    "assignedCount": s.assigned,
+                    "lastServedAt": s.last_served,
+                    "createdAt": created,
+                },
+            )
+            yield Rel("Member", "BELONGS_TO", "Unit", m.id, self.units[m.unit].id)
+            for r in m.communities:
+                yield Rel("Member", "REGISTERED_WITH", "Community", m.id, self.communities[r].id)
+            for sk in m.skills:
+                yield Rel("Member", "HAS_SKILL", "Skill", m.id, f"skill:{ref.SKILLS[sk].code}")
+            yield Node(
+                "User",
+                {"id": member_user(m.id), "name": m.name, "role": "MEMBER", "scopeId": m.id, "createdAt": created},
+            )
+
+    # ------------------------------------------------------------------ needs
+
+    def _simulate_stats(self) -> tuple[dict[int, Stats], dict[int, int]]:
+        state = NeedState()
+        for _ in self._needs(state, NeedIndex()):
+            pass
+        return state.member_stats, state.offer_load
+
+    def _needs(self, st: NeedState, index: NeedIndex) -> Iterator[Record]:
+        rng = self.rng("needs")
+        comm_pool = [ci for ci in self.active if self.compounds_by_comm.get(ci)]
+        specs: list[dict[str, Any]] = []
+        if self.preset.demo_fixtures:
+            demo_ci = self.comm_index[DEMO_COMMUNITY]
+            first = self.compounds_by_comm[demo_ci][0]
+            today_0740 = self.now - BEIJING + timedelta(hours=7, minutes=40)
+            if today_0740 > self.now:
+                today_0740 -= timedelta(days=1)
+            saturday = self.now + timedelta(days=(5 - self.now.weekday()) % 7 or 7) - BEIJING
+            specs = [
+                {
+                    "id": "need:demo-sewer",
+                    "community": demo_ci,
+                    "compound": first,
+                    "category": "SEWER",
+                    "status": "SUBMITTED",
+                    "channel": "APP",
+                    "urgency": "HIGH",
+                    "people": 1,
+                    "created": today_0740,
+                    "title": "楼下下水道堵塞，污水外溢",
+                    "resident": ("resident:demo-wang", "王秀兰"),
+                    "window": (today_0740 + timedelta(hours=1), today_0740 + timedelta(hours=10)),
+                },
+                {
+                    "id": "need:demo-meals",
+                    "community": demo_ci,
+                    "compound": None,
+                    "category": "ELDERLY_CARE",
+                    "status": "SUBMITTED",
+                    "channel": "GRID_WORKER",
+                    "urgency": "NORMAL",
+                    "people": 1,
+                    "created": self.now - timedelta(hours=20),
+                    "title": "周六上午为独居老人送餐",
+                    "description": "{place}有十余位独居老人行动不便，周六上午需要党员志愿者把社区食堂的午餐送到家中",
+                    "window": (saturday + timedelta(hours=9), saturday + timedelta(hours=12)),
+                },
+                {
+                    "id": "need:demo-noise",
+                    "community": demo_ci,
+                    "compound": self.compounds_by_comm[demo_ci][1],
+                    "category": "NOISE",
+                    "status": "SUBMITTED",
+                    "channel": "HOTLINE_12345",
+                    "urgency": "NORMAL",
+                    "people": 1,
+                    "created": self.now - timedelta(hours=30),
+                    "title": "夜间装修噪音扰民",
+                    "resident": ("resident:demo-li", "李桂芳"),
+                },
+                {
+                    "id": "need:demo-parking",
+                    "community": demo_ci,
+                    "compound": self.compounds_by_comm[demo_ci][1],
+                    "category": "PARKING_CHARGING",
+                    "status": "DISPATCHED",
+                    "channel": "APP",
+                    "urgency": "NORMAL",
+                    "people": 1,
+                    "created": self.now - timedelta(days=12),
+                    "title": "电动车充电难",
+                },
+            ]
+        for seq in range(1, self.preset.needs + 1):
+            spec = specs[seq - 1] if seq <= len(specs) else None
+            yield from self._need(rng, st, index, spec, seq, comm_pool)
+
+    def _need(
+        self,
+        rng: random.Random,
+        st: NeedState,
+        index: NeedIndex,
+        spec: dict[str, Any] | None,
+        seq: int,
+        comm_pool: list[int],
+    ) -> Iterator[Record]:
+        spec = spec or {}
+        ci = spec.get("community", rng.choice(comm_pool) if not spec else None)
+        comm = self.communities[ci]
+        street = self.street_of[comm.street]
+        if "compound" in spec:
+            cpi = spec["compound"]
+        else:
+            cpi = rng.choice(self.compounds_by_comm[ci]) if rng.random() < 0.9 else None
+        category = spec.get("category") or _weighted(rng, CATEGORY_WEIGHTS)
+        status = spec.get("status") or _weighted(rng, STATE_WEIGHTS)
+        channel = spec.get("channel") or _weighted(rng, CHANNEL_WEIGHTS)
+        urgency = spec.get("urgency") or _weighted(rng, URGENCY_WEIGHTS)
+        people = spec.get("people") or (1 if rng.random() < 0.85 else rng.randint(2, 5))
+        if "created" in spec:
+            created = spec["created"]
+        elif status in OPEN_STATES:
+            created = self.now - timedelta(seconds=rng.randrange(1800, 20 * 86400))
+        else:
+            created = self.now - timedelta(seconds=rng.randrange(12 * 86400, 365 * 86400))
+        nid = spec.get("id", f"need:{seq}")
+        place_name = self.compounds[cpi].name if cpi is not None else comm.name
+        title, desc = rng.choice(texts.NEED_TEXTS[category])
+        title = spec.get("title", title)
+        if "title" in spec:
+            matches = [d for t, d in texts.NEED_TEXTS[category] if t == title]
+            desc = spec.get("description") or (matches[0] if matches else "{place}" + title)
+        desc = desc.format(place=place_name, b=rng.randint(1, 24))
+        at = self.compounds[cpi] if cpi is not None else None
+        loc = _near(rng, at.location, 0.05) if at else _near(rng, LatLon(comm.lat, comm.lon), 0.2)
+
+        # the resident: new, or one who raised a need in this compound before
+        key = cpi if cpi is not None else -ci - 1
+        known = st.residents_by_place[key]
+        if "resident" in spec:
+            rid, rname = spec["resident"]
+            new_resident = True
+        elif known and rng.random() < 0.3:
+            rid, rname = rng.choice(known)
+            new_resident = False
+        else:
+            st.resident_seq += 1
+            rid, rname = f"resident:{st.resident_seq}", _person(rng)
+            new_resident = True
+        if new_resident:
+            known.append((rid, rname))
+            addr_place = at.name if at else comm.name
+            address = (
+                f"西安市{self._district_name(street.district)}{street.name}{comm.name}{addr_place}"
+                f"{rng.randint(1, 24)}号楼{rng.randint(1, 4)}单元{rng.randint(1, 18)}{rng.randint(1, 4):02d}室"
+            )
+            yield Node(
+                "Resident",
+                {
+                    "id": rid,
+                    "name": rname,
+                    "phone": _phone(rng),
+                    "address": address,
+                    "createdAt": created - timedelta(days=rng.randint(1, 300)),
+                },
+            )
+            if at:
+                yield Rel("Resident", "LIVES_IN", "Compound", rid, at.id)
+            yield Node(
+                "User",
+                {
+                    "id": resident_user(rid),
+                    "name": rname,
+                    "role": "RESIDENT",
+                    "scopeId": rid,
+                    "createdAt": created - timedelta(days=1),
+                },
+            )
+
+        coord = f"user:coord-{comm.code}"
+        resident_actor = resident_user(rid)
+        events: list[tuple[datetime, str, str, str | None, str, str, str]] = []
+        intake_actor = (resident_actor, "RESIDENT") if channel == "APP" else (coord, "COORDINATOR")
+        intake_note = {
+            "APP": "居民通过民呼App提交",
+            "HOTLINE_12345": "12345市民热线转办",
+            "GRID_WORKER": "网格员走访上报",
+            "SENTINEL": "民情前哨（外卖快递员）上报",
+            "VISIT": "社区工作者入户走访登记",
+        }[channel]
+        events.append((created, *intake_actor, None, "SUBMITTED", intake_note, "CREATE"))
+
+        t = created
+        level = "COMMUNITY"
+        response_deadline = completion_deadline = None
+        assignments: list[dict[str, Any]] = []
+        evaluation: dict[str, Any] | None = None
+        steps = _path(status)
+        if status == "ESCALATED" and rng.random() < 0.5:
+            steps = steps[:2]  # escalated once (to the street), not yet on to the district
+
+        def step(hours_lo: float, hours_hi: float) -> datetime:
+            nonlocal t
+            t = min(t + timedelta(seconds=rng.randrange(int(hours_lo * 3600), int(hours_hi * 3600) + 1)), self.now)
+            return t
+
+        handlers: list[tuple[str, str, int]] = []  # (label, id, index)
+        if "DISPATCHED" in steps:
+            need_active = status in {"DISPATCHED", "ACCEPTED", "IN_PROGRESS", "REOPENED"}
+            handlers = self._pick_handlers(rng, st, ci, category, people, need_active)
+        for frm, to in itertools.pairwise(steps):
+            if to == "DISPATCHED":
+                step(0.2, 20)
+                response_deadline = t + timedelta(hours=RESPONSE_HOURS[urgency])
+                completion_deadline = t + timedelta(days=COMPLETION_DAYS[urgency])
+                for label, hid, _hi in handlers:
+                    assignments.append(
+                        {
+                            "id": f"assignment:{_uid(rng)}",
+                            "label": label,
+                            "to": hid,
+                            "status": "ACTIVE",
+                            "createdAt": t,
+                            "acceptedAt": None,
+                            "completedAt": None,
+                            "note": None,
+                        }
+                    )
+                events.append((t, coord, "COORDINATOR", frm, to, "社区派单", "DISPATCH"))
+            elif to == "ACCEPTED":
+                step(0.1, RESPONSE_HOURS[urgency] * 0.9)
+                for a in assignments:
+                    a["acceptedAt"] = t
+                events.append((t, *self._handler_actor(handlers[0]), frm, to, "已接单", "ACCEPT"))
+            elif to == "IN_PROGRESS":
+                step(0.5, 24)
+                events.append((t, *self._handler_actor(handlers[0]), frm, to, "已到场处理", "START"))
+            elif to == "COMPLETED":
+                step(1, 24 * COMPLETION_DAYS[urgency] * 0.8)
+                for a in assignments:
+                    a["status"], a["completedAt"] = "COMPLETED", t
+                events.append((t, *self._handler_actor(handlers[0]), frm, to, "已办结", "COMPLETE"))
+            elif to == "EVALUATED":
+                step(1, 72)
+                rating = 1 + rng.choices(range(5), weights=(2, 3, 8, 30, 57))[0]
+                if status == "REOPENED":
+                    rating = rng.choice((1, 2))
+                comment = rng.choice(
+                    texts.COMMENTS_GOOD if rating >= 4 else texts.COMMENTS_MID if rating == 3 else texts.COMMENTS_BAD
+                )
+                evaluation = {
+                    "id": f"evaluation:{_uid(rng)}",
+                    "rating": rating,
+                    "comment": comment,
+                    "byRole": "RESIDENT",
+                    "createdAt": t,
+                    "of": assignments[0]["id"],
+                }
+                events.append((t, resident_actor, "RESIDENT", frm, to, f"评价{rating}分：{comment}", "EVALUATE"))
+            elif to == "REOPENED":
+                step(1, 48)
+                response_deadline = t + timedelta(hours=RESPONSE_HOURS[urgency])
+                completion_deadline = t + timedelta(days=COMPLETION_DAYS[urgency])
+                for label, hid, _hi in handlers:
+                    assignments.append(
+                        {
+                            "id": f"assignment:{_uid(rng)}",
+                            "label": label,
+                            "to": hid,
+                            "status": "ACTIVE",
+                            "createdAt": t,
+                            "acceptedAt": t,
+                            "completedAt": None,
+                            "note": "重新办理",
+                        }
+                    )
+                events.append((t, resident_actor, "RESIDENT", frm, to, "问题未彻底解决，申请重办", "REOPEN"))
+            elif to == "DECLINED":
+                step(0.2, 10)
+                reason = rng.choice(texts.NOTE_DECLINE)
+                for a in assignments:
+                    a["status"], a["note"] = "DECLINED", reason
+                events.append((t, *self._handler_actor(handlers[0]), frm, to, reason, "DECLINE"))
+            elif to == "ESCALATED":
+                step(24, 24 * 8)
+                if level == "COMMUNITY":
+                    level, actor = "STREET", (coord, "COORDINATOR")
+                else:
+                    level, actor = "DISTRICT", (f"user:coord-{street.code}", "COORDINATOR")
+                response_deadline = t + timedelta(hours=24)
+                completion_deadline = t + timedelta(days=7 if level == "STREET" else 15)
+                events.append((t, *actor, frm, to, rng.choice(texts.NOTE_ESCALATE), "ESCALATE"))
+            elif to == "SUSPENDED":
+                step(1, 48)
+                events.append((t, coord, "COORDINATOR", frm, to, rng.choice(texts.NOTE_SUSPEND), "SUSPEND"))
+            elif to == "CANCELLED":
+                step(0.5, 48)
+                events.append((t, resident_actor, "RESIDENT", frm, to, rng.choice(texts.NOTE_CANCEL), "CANCEL"))
+
+        window = spec.get("window")
+        if window is None and rng.random() < 0.3:
+            ws = created + timedelta(hours=rng.randint(4, 96))
+            window = (ws, ws + timedelta(hours=rng.choice((2, 3, 4))))
+        year = created.year
+        props = {
+            "id": nid,
+            "number": f"XA-{year}-{seq:07d}",
+            "title": title,
+            "description": desc,
+            "status": status,
+            "channel": channel,
+            "urgency": urgency,
+            "peopleNeeded": people,
+            "windowStart": window[0] if window else None,
+            "windowEnd": window[1] if window else None,
+            "location": loc,
+            "level": level,
+            "responseDeadline": response_deadline,
+            "completionDeadline": completion_deadline,
+            "createdAt": created,
+            "updatedAt": events[-1][0],
+        }
+        yield Node("Need", props)
+        yield Rel("Need", "RAISED_BY", "Resident", nid, rid)
+        if at:
+            yield Rel("Need", "AT", "Compound", nid, at.id)
+        else:
+            yield Rel("Need", "AT", "Community", nid, comm.id)
+        yield Rel("Need", "OF", "Category", nid, f"category:{category}")
+        for a in assignments:
+            yield Node(
+                "Assignment", {k: a[k] for k in ("id", "status", "acceptedAt", "completedAt", "note", "createdAt")}
+            )
+            yield Rel("Assignment", "OF", "Need", a["id"], nid)
+            yield Rel("Assignment", "TO", a["label"], a["id"], a["to"])
+            yield Rel("Assignment", "BY", "User", a["id"], coord)
+        if evaluation:
+            yield Node("Evaluation", {k: evaluation[k] for k in ("id", "rating", "comment", "byRole", "createdAt")})
+            yield Rel("Evaluation", "OF", "Assignment", evaluation["id"], evaluation["of"])
+        for at_, actor, role, frm, to, note, typ in events:
+            eid = f"event:{_uid(rng)}"
+            yield Node(
+                "Event",
+                {
+                    "id": eid,
+                    "at": at_,
+                    "actorId": actor,
+                    "role": role,
+                    "fromState": frm,
+                    "toState": to,
+                    "note": note,
+                    "type": typ,
+                    "createdAt": at_,
+                },
+            )
+            yield Rel("Event", "ABOUT", "Need", eid, nid)
+
+        # bookkeeping for handlers' counters and for later phases
+        for a, (label, _hid, hi) in zip(assignments, handlers * 2, strict=False):
+            if label == "Member":
+                s = st.member_stats[hi]
+                if a["status"] == "ACTIVE":
+                    s.open_load += 1
+                    s.assigned += 1
+                elif a["status"] == "COMPLETED":
+                    s.assigned += 1
+                    s.completed += 1
+                    s.last_served = max(s.last_served or a["completedAt"], a["completedAt"])
+                    if evaluation and evaluation["of"] == a["id"]:
+                        s.rating_sum += evaluation["rating"]
+                        s.rating_count += 1
+            elif label == "Offering" and a["status"] == "ACTIVE":
+                st.offer_load[hi] += 1
+        index.by_community_category[(ci, category)].append(nid)
+        index.by_district_category[(street.district, category)].append(nid)
+
+    def _handler_actor(self, handler: tuple[str, str, int]) -> tuple[str, str]:
+        label, hid, hi = handler
+        if label == "Member":
+            return member_user(hid), "MEMBER"
+        unit_id = hid if label == "Unit" else self.units[self.offerings[hi].unit].id
+        return "user:unit-admin-" + unit_id.split(":", 1)[1], "UNIT_ADMIN"
+
+    def _pick_handlers(
+        self, rng: random.Random, st: NeedState, ci: int, category: str, people: int, active: bool
+    ) -> list[tuple[str, str, int]]:
+        roll = rng.random()
+        if roll < 0.7:
+            fits = [
+                mi
+                for mi in self.members_by_comm.get(ci, ())
+                if any(category in self.skill_categories[sk] for sk in self.members[mi].skills)
+                and (not active or st.member_stats[mi].open_load < self.members[mi].max_load)
+            ]
+            if fits:
+                chosen = rng.sample(fits, min(people, len(fits)))
+                return [("Member", self.members[mi].id, mi) for mi in chosen]
+        if roll < 0.85:
+            comm = self.communities[ci]
+            areas = (comm.id, f"street:{comm.street}", f"district:{self.street_of[comm.street].district}")
+            offers = sorted(
+                {
+                    oi
+                    for area in areas
+                    for oi in self.offerings_by_area.get(area, ())
+                    if category in self.offerings[oi].categories
+                    and (not active or st.offer_load[oi] < self.offerings[oi].capacity)
+                }
+            )
+            if offers:
+                oi = rng.choice(offers)
+                return [("Offering", self.offerings[oi].id, oi)]
+        units = self.units_by_comm.get(ci) or self.units_by_street.get(self.communities[ci].street)
+        ui = rng.choice(units) if units else rng.randrange(len(self.units))
+        return [("Unit", self.units[ui].id, ui)]
+
+    # ------------------------------------------------------------------ venues and bookings
+
+    def _venues(self, index: NeedIndex) -> Iterator[Record]:
+        rng = self.rng("venues")
+        facility_codes = [f.code for f in ref.FACILITIES]
+        specs: list[tuple[str, str, int, LatLon, str]] = []
+        if self.preset.demo_fixtures:
+            dvc = self.comm_index[DEMO_VENUE_COMMUNITY]
+            c = self.communities[dvc]
+            specs.append(
+                (
+                    "venue:demo-classroom",
+                    "COMMUNITY_CENTER",
+                    dvc,
+                    LatLon(c.lat, c.lon),
+                    "南院门街道社区党群服务中心多功能教室",
+                )
+            )
+        for n, cpi in enumerate(self.stations, start=1):
+            cp = self.compounds[cpi]
+            specs.append((f"venue:station-{n}", "COMPOUND_STATION", cp.community, cp.location, f"{cp.name}党群服务站"))
+        for n in range(1, self.preset.venues + 1):
+            ci = rng.choice(self.active)
+            c = self.communities[ci]
+            kind = _weighted(rng, VENUE_KIND_WEIGHTS)
+            label = {
+                "STATE_IDLE_SITE": rng.choice(("闲置厂房", "闲置办公楼", "闲置仓库")) + "共享空间",
+                "CENTRAL_COMMUNITY": "中心社区服务大厅",
+                "RED_STATION": "红色驿站",
+                "COMMUNITY_CENTER": "社区党群服务中心",
+                "SERVICE_AREA": "便民服务功能区",
+            }[kind]
+            specs.append((f"venue:{n}", kind, ci, _near(rng, LatLon(c.lat, c.lon), 0.5), f"{c.name}{label}"))
+        monday = (self.now - timedelta(days=self.now.weekday())).date()
+        for vid, kind, ci, loc, name in specs:
+            c = self.communities[ci]
+            street = self.street_of[c.street]
+            demo = vid == "venue:demo-classroom"
+            capacity = (
+                60
+                if demo
+                else {
+                    "COMPOUND_STATION": rng.choice((15, 20, 30)),
+                    "STATE_IDLE_SITE": rng.choice((50, 80, 120, 200)),
+                }.get(kind, rng.choice((20, 30, 40, 50, 80)))
+            )
+            facilities = set(rng.sample(facility_codes, rng.randint(2, 6))) | {"TABLES_CHAIRS"}
+            if demo:
+                facilities |= {"PROJECTOR", "SOUND_SYSTEM", "AIR_CONDITIONING", "WIFI", "BARRIER_FREE", "WHITEBOARD"}
+            fee = 0 if rng.random() < 0.65 or demo else rng.choice((1000, 2000, 3000, 5000, 8000))
+            hours = [f"{d} 08:30-21:30" for d in range(1, 6)] + [f"{d} 09:00-17:00" for d in (6, 7)]
+            if kind == "COMPOUND_STATION":
+                hours = [f"{d} 09:00-18:00" for d in range(1, 8)]
+            yield Node(
+                "Venue",
+                {
+                    "id": vid,
+                    "name": name,
+                    "kind": kind,
+                    "capacity": capacity,
+                    "areaSqm": capacity * rng.randint(2, 4),
+                    "openingHours": hours,
+                    "feePerHour": fee,
+                    "address": f"西安市{self._district_name(street.district)}{street.name}{name}",
+                    "location": loc,
+                    "createdAt": self.created(rng, 500),
+                },
+            )
+            yield Rel("Venue", "AT", "Community", vid, c.id)
+            for f in sorted(facilities):
+                yield Rel("Venue", "HAS", "Facility", vid, f"facility:{f}")
+            owners = self.units_by_comm.get(ci) or self.units_by_street.get(c.street)
+            if owners and (kind == "STATE_IDLE_SITE" or demo or rng.random() < 0.3):
+                yield Rel("Venue", "OWNED_BY", "Unit", vid, self.units[rng.choice(owners)].id)
+            if demo or rng.random() < self.preset.booked_venue_share:
+                yield from self._bookings(rng, vid, ci, monday, demo, index)
+
+    def _bookings(
+        self, rng: random.Random, vid: str, ci: int, monday: date, demo: bool, index: NeedIndex
+    ) -> Iterator[Record]:
+        taken: set[tuple[int, int]] = set()
+        coord = f"user:coord-{self.communities[ci].code}"
+        plans: list[tuple[int, int, str | None]] = []
+        if demo:
+            # two Tuesday evenings already taken (the night-school story skips them)
+            plans += [(7 * 3 + 1, 2, None), (7 * 6 + 1, 2, None)]
+        if rng.random() < 0.3:
+            series, day, slot = f"series:{_uid(rng)}", rng.randrange(7), rng.randrange(3)
+            plans += [(day + 7 * w, slot, series) for w in range(rng.randint(3, 8))]
+        plans += [(rng.randrange(-14, 35), rng.randrange(3), None) for _ in range(rng.randint(1, 6))]
+        for day, slot, series in plans:
+            if (day, slot) in taken:
+                continue
+            taken.add((day, slot))
+            h0, m0, h1, m1 = SLOTS[slot]
+            d = datetime.combine(monday + timedelta(days=day), datetime.min.time(), tzinfo=UTC)
+            start, end = d + timedelta(hours=h0, minutes=m0), d + timedelta(hours=h1, minutes=m1)
+            if demo and series is None and day % 7 == 1 and slot == 2:
+                start, end = start + timedelta(minutes=30), end - timedelta(minutes=30)
+            status = "CANCELLED" if rng.random() < 0.1 else "CONFIRMED"
+            bid = f"booking:{_uid(rng)}"
+            yield Node(
+                "Booking",
+                {
+                    "id": bid,
+                    "start": start,
+                    "end": end,
+                    "status": status,
+                    "purpose": rng.choice(texts.BOOKING_PURPOSES),
+                    "seriesId": series,
+                    "bookedBy": coord,
+                    "createdAt": min(start, self.now) - timedelta(days=3),
+                },
+            )
+            yield Rel("Booking", "OF", "Venue", bid, vid)
+            needs = index.by_community_category.get((ci, rng.choice(("HOBBY", "JOB_TRAINING", "HEALTH"))))
+            if needs and rng.random() < 0.5:
+                yield Rel("Booking", "FOR", "Need", bid, rng.choice(needs))
+
+    # ------------------------------------------------------------------ funding
+
+    def _funding(self, index: NeedIndex) -> Iterator[Record]:
+        rng = self.rng("funding")
+        all_districts = [d.code for d in self.districts]
+        for p in ref.PROGRAMS:
+            districts = [p.district] if p.district else all_districts
+            n_grants = self.preset.grants_city if p.level == "CITY" else self.preset.grants_district
+            grants: list[dict[str, Any]] = []
+            spent = 0
+            for _ in range(n_grants):
+                amount = max(100 * ref.YUAN, rng.randint(p.cap_per_grant // 20, p.cap_per_grant) // 10_000 * 10_000)
+                roll = rng.random()
+                decided = self.now - timedelta(days=rng.randint(1, 300))
+                status = "APPROVED" if roll < 0.6 else "REQUESTED" if roll < 0.8 else "REJECTED"
+                if status == "APPROVED" and spent + amount > p.budget * 0.8:
+                    status = "REJECTED"
+                if status == "APPROVED":
+                    spent += amount
+                d = rng.choice(districts)
+                pool = [n for cat in p.categories for n in index.by_district_category.get((d, cat), ())]
+                grants.append(
+                    {
+                        "id": f"grant:{_uid(rng)}",
+                        "amount": amount,
+                        "status": status,
+                        "purpose": f"{p.name}{rng.choice(texts.GRANT_PURPOSES)}",
+                        "decidedAt": None if status == "REQUESTED" else decided,
+                        "createdAt": decided - timedelta(days=rng.randint(3, 30)),
+                        "for": rng.choice(pool) if pool and rng.random() < 0.7 else None,
+                    }
+                )
+            yield Node(
+                "FundingProgram",
+                {
+                    "id": p.id,
+                    "name": p.name,
+                    "source": p.source,
+                    "level": p.level,
+                    "budget": p.budget,
+                    "spent": spent,
+                    "capPerGrant": p.cap_per_grant,
+                    "periodStart": p.period_start,
+                    "periodEnd": p.period_end,
+                    "createdAt": datetime.combine(p.period_start, datetime.min.time(), tzinfo=UTC),
+                },
+            )
+            for cat in p.categories:
+                yield Rel("FundingProgram", "COVERS", "Category", p.id, f"category:{cat}")
+            for d in districts:
+                yield Rel("FundingProgram", "AVAILABLE_IN", "District", p.id, f"district:{d}")
+            for g in grants:
+                yield Node("Grant", {k: g[k] for k in ("id", "amount", "status", "purpose", "decidedAt", "createdAt")})
+                yield Rel("Grant", "FROM", "FundingProgram", g["id"], p.id)
+                if g["for"]:
+                    yield Rel("Grant", "FOR", "Need", g["id"], g["for"])
+
+
+@dataclass
+class NeedState:
+    member_stats: dict[int, Stats] = field(default_factory=lambda: defaultdict(Stats))
+    offer_load: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    residents_by_place: dict[int, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
+    resident_seq: int = 0
+
+
+def _path(status: str) -> list[str]:
+    """The states a need passed through to reach `status` (first is SUBMITTED)."""
+    main = ["SUBMITTED", "DISPATCHED", "ACCEPTED", "IN_PROGRESS", "COMPLETED", "EVALUATED"]
+    if status in main:
+        return main[: main.index(status) + 1]
+    return {
+        "DECLINED": ["SUBMITTED", "DISPATCHED", "DECLINED"],
+        "ESCALATED": ["SUBMITTED", "ESCALATED", "ESCALATED"],
+        "SUSPENDED": ["SUBMITTED", "SUSPENDED"],
+        "CANCELLED": ["SUBMITTED", "CANCELLED"],
+        "REOPENED": [*main, "REOPENED"],
+    }[status]
+
+
+def member_user(member_id: str) -> str:
+    """`member:17` → `user:member-17` (the subject of a member's token)."""
+    return "user:member-" + member_id.split(":", 1)[1]
+
+
+def resident_user(resident_id: str) -> str:
+    return "user:resident-" + resident_id.split(":", 1)[1]
+
+
+def generate(preset: str, seed: int = 20261125, now: datetime | None = None) -> Iterator[Record]:
+    return Generator(preset, seed, now).records()
