@@ -20,7 +20,7 @@ from matching.models import (
     SkillRef,
     VenueCandidate,
 )
-from matching.scoring import rank, score_member, score_offering, score_program, score_venue
+from matching.scoring import arcs_for, rank, score_member, score_offering, score_program, score_value, score_venue
 from matching.weights import WEIGHTS
 
 NOW = datetime(2026, 5, 8, 9, 0)  # a Friday
@@ -332,3 +332,19 @@ def test_ineligible_programs_excluded() -> None:
 )
 def test_money_is_exact(fen: int, text: str) -> None:
     assert money(fen) == text
+
+
+def test_score_value_matches_full_score_and_arcs_for_keeps_top_k_eligible() -> None:
+    cands = [
+        member("member:near", SAME_COMMUNITY),
+        member("member:far", OTHER_DISTRICT),
+        member("member:full", open_load=3),
+        member("member:street", OTHER_STREET),
+    ]
+    for c in cands:
+        full = score_member(SEWER_NEED, c, NOW)
+        value = score_value(CandidateKind.MEMBER, SEWER_NEED, c, NOW)
+        assert value == (full.score if full.eligible else None)
+    arcs = arcs_for(CandidateKind.MEMBER, SEWER_NEED, cands, NOW, top_k=2)
+    assert [(a.need_id, a.resource_id) for a in arcs] == [("need:1", "member:near"), ("need:1", "member:street")]
+    assert arcs[0].score == score_member(SEWER_NEED, cands[0], NOW).score
