@@ -61,7 +61,12 @@ class Graph:
     def connect(cls, uri: str, user: str | None, password: str | None, database: str) -> Graph:
         auth = (user, password) if user and password else None
         driver = AsyncGraphDatabase.driver(
-            uri, auth=auth, max_connection_pool_size=100, connection_acquisition_timeout=30
+            uri,
+            auth=auth,
+            max_connection_pool_size=100,
+            connection_acquisition_timeout=30,
+            # Notifications ("label does not exist yet") are noise on an empty graph.
+            notifications_min_severity="OFF",
         )
         return cls(driver, database)
 
@@ -91,13 +96,9 @@ class Graph:
                     return await session.execute_read(unit)
                 return await session.execute_write(unit)
         except (ServiceUnavailable, SessionExpired) as exc:
-            raise Unavailable(
-                "the graph database cannot be reached right now; try again in a moment"
-            ) from exc
+            raise Unavailable("the graph database cannot be reached right now; try again in a moment") from exc
         except AuthError as exc:
-            raise Unavailable(
-                "the graph database refused our credentials; check NEO4J_USER/NEO4J_PASSWORD"
-            ) from exc
+            raise Unavailable("the graph database refused our credentials; check NEO4J_USER/NEO4J_PASSWORD") from exc
         except TransientError as exc:
             # Deadlocks and lock timeouts survive the driver's own retries only under heavy contention.
             raise Conflict("the data changed while we were writing; please retry") from exc

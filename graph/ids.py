@@ -52,7 +52,5 @@ def label_of(node_id: str, *, expected: tuple[str, ...] | None = None, field: st
         )
     label = KIND_TO_LABEL[match.group(1)]
     if expected and label not in expected:
-        raise BadUserInput(
-            f"{field} {node_id!r} is a {label} id; expected a {' or '.join(expected)} id", field=field
-        )
+        raise BadUserInput(f"{field} {node_id!r} is a {label} id; expected a {' or '.join(expected)} id", field=field)
     return label

@@ -210,9 +210,7 @@ def start(
         f"-Xmx{heap}",
         f"-Xms{heap}",
         "-XX:+UseG1GC",
-        "-XX:TieredStopAtLevel=1"
-        if os.environ.get("MINHU_NEO4J_FAST_JIT")
-        else "-XX:+UseStringDeduplication",
+        "-XX:TieredStopAtLevel=1" if os.environ.get("MINHU_NEO4J_FAST_JIT") else "-XX:+UseStringDeduplication",
         "--add-opens",
         "java.base/java.nio=ALL-UNNAMED",
         "--add-opens",
@@ -232,10 +230,10 @@ def start(
         *[f"{key}={value}" for key, value in settings.items()],
     ]
     log_path = home / "neo4j.log"
-    log = open(log_path, "w")
-    process = subprocess.Popen(
-        command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
-    )
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
     server = LocalNeo4j(home=home, port=port, pid=process.pid, process=process)
     started = time.monotonic()
     while True:

@@ -78,8 +78,7 @@ class Migration:
 
 def _constraints() -> tuple[str, ...]:
     return tuple(
-        f"CREATE CONSTRAINT {label.lower()}_id IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE"
-        for label in LABELS
+        f"CREATE CONSTRAINT {label.lower()}_id IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE" for label in LABELS
     )
 
 

@@ -1,0 +1,40 @@
+"""The assembled GraphQL schema."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+
+from resolvers.errors import ErrorCodes
+from schema.common import FEN_SCALAR, Fen
+from schema.query import Query
+from schema.types import NODE_TYPES
+
+
+def build_schema(max_depth: int = 12, max_aliases: int = 30, introspection: bool = True) -> strawberry.Schema:
+    extensions: list = [
+        ErrorCodes,
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=5000),
+        lambda: ParserCache(maxsize=500),
+        lambda: ValidationCache(maxsize=500),
+    ]
+    if not introspection:
+        from strawberry.extensions import DisableIntrospection
+
+        extensions.append(DisableIntrospection)
+    return strawberry.Schema(
+        query=Query,
+        types=list(NODE_TYPES),
+        extensions=extensions,
+        config=StrawberryConfig(auto_camel_case=True, sort_schema=True, scalar_map={Fen: FEN_SCALAR}),
+    )
+
+
+def sdl() -> str:
+    """The printed schema, sorted so that the committed file is stable."""
+    from strawberry.printer import print_schema
+
+    return print_schema(build_schema()) + "\n"

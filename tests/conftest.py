@@ -61,3 +61,38 @@ async def graph(graph_session: Graph) -> AsyncIterator[Graph]:
     await wipe(graph_session)
     graph_session.counter.count = 0
     yield graph_session
+
+
+class GraphQLClient:
+    """POSTs real requests to /graphql and counts the Cypher statements each one sends."""
+
+    def __init__(self, http, graph: Graph) -> None:
+        self.http = http
+        self.graph = graph
+        self.last_statements = 0
+
+    async def __call__(
+        self, query: str, variables: dict | None = None, token: str | None = None, expect_errors: bool = False
+    ) -> dict:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        before = self.graph.counter.count
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        self.last_statements = self.graph.counter.count - before
+        body = response.json()
+        if not expect_errors:
+            assert "errors" not in body, body.get("errors")
+        return body
+
+
+@pytest.fixture
+async def graphql_client(graph: Graph) -> AsyncIterator[GraphQLClient]:
+    import httpx
+
+    from server.app import create_app
+
+    app = create_app(graph=graph, run_migrations=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://minhu.test") as http:
+        yield GraphQLClient(http, graph)

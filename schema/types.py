@@ -1,0 +1,302 @@
+"""The graph's node types as GraphQL sees them; each reads a `graph.models` record by attribute."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime
+
+import strawberry
+from strawberry.types import Info
+
+from graph import models
+from graph.directory import is_overdue
+from resolvers import read
+from schema.common import Connection, Fen, GeoPointType, Node, model_type
+from schema.enums import Channel, Level, NeedStatus, OfferingStatus, ProgramLevel, UnitKind, Urgency, VenueKind
+
+PAGE = "Page size, at most 100."
+
+
+@strawberry.type(description="区/县: one of Xi'an's 11 districts and 2 counties.")
+@model_type(models.District)
+class District(Node):
+    code: str
+    name: str
+    kind: str
+    location: GeoPointType | None
+
+    @strawberry.field(description="Its street offices and towns (街道/镇).")
+    async def streets(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[Street]:
+        return Connection.of(await read.related(info.context, "District.streets", self.id, first, after))
+
+
+@strawberry.type(description="街道办事处 or 镇.")
+@model_type(models.Street)
+class Street(Node):
+    code: str
+    name: str
+    kind: str
+    location: GeoPointType | None
+
+    @strawberry.field
+    async def district(self, info: Info) -> District | None:
+        return await read.by_id(info.context, "District", self.district_id)
+
+    @strawberry.field
+    async def communities(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[Community]:
+        return Connection.of(await read.related(info.context, "Street.communities", self.id, first, after))
+
+
+@strawberry.type(description="社区 (or 村): where needs are raised and dispatched.")
+@model_type(models.Community)
+class Community(Node):
+    code: str
+    name: str
+    official_name: str
+    kind: str
+    location: GeoPointType | None
+
+    @strawberry.field
+    async def street(self, info: Info) -> Street | None:
+        return await read.by_id(info.context, "Street", self.street_id)
+
+    @strawberry.field(description="Residential compounds (小区).")
+    async def compounds(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[Compound]:
+        return Connection.of(await read.related(info.context, "Community.compounds", self.id, first, after))
+
+    @strawberry.field(description="Units registered here (双报到).")
+    async def units(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[Unit]:
+        return Connection.of(await read.related(info.context, "Community.units", self.id, first, after))
+
+    @strawberry.field(description="Party members registered here (双报到).")
+    async def members(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[Member]:
+        return Connection.of(await read.related(info.context, "Community.members", self.id, first, after))
+
+    @strawberry.field
+    async def venues(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[Venue]:
+        return Connection.of(await read.related(info.context, "Community.venues", self.id, first, after))
+
+    @strawberry.field(description="Needs not yet closed, newest first.")
+    async def open_needs(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[Need]:
+        return Connection.of(await read.related(info.context, "Community.openNeeds", self.id, first, after))
+
+
+@strawberry.type(description="小区: a residential compound.")
+@model_type(models.Compound)
+class Compound(Node):
+    name: str
+    households: int | None
+    has_service_station: bool = strawberry.field(description="Has a 小区党群服务站.")
+    location: GeoPointType | None
+
+    @strawberry.field
+    async def community(self, info: Info) -> Community | None:
+        return await read.by_id(info.context, "Community", self.community_id)
+
+
+@strawberry.type(description="A kind of need (下水疏通, 噪音扰民…).")
+@model_type(models.Category)
+class Category(Node):
+    code: str
+    name: str
+    description: str | None
+
+
+@strawberry.type
+@model_type(models.Skill)
+class Skill(Node):
+    code: str
+    name: str
+
+    @strawberry.field(description="The categories of need this skill serves.")
+    async def categories(self, info: Info) -> list[Category]:
+        return await read.by_codes(info.context, "Category", self.category_codes)
+
+
+@strawberry.type
+@model_type(models.Facility)
+class Facility(Node):
+    code: str
+    name: str
+
+
+@strawberry.type(description="驻区单位: an organisation located in the area.")
+@model_type(models.Unit)
+class Unit(Node):
+    name: str
+    kind: UnitKind
+    address: str | None
+    phone: str | None
+    location: GeoPointType | None
+    created_at: datetime | None
+
+    @strawberry.field
+    async def members(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[Member]:
+        return Connection.of(await read.related(info.context, "Unit.members", self.id, first, after))
+
+    @strawberry.field
+    async def offerings(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[Offering]:
+        return Connection.of(await read.related(info.context, "Unit.offerings", self.id, first, after))
+
+    @strawberry.field(description="Venues this unit owns.")
+    async def venues(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[Venue]:
+        return Connection.of(await read.related(info.context, "Unit.venues", self.id, first, after))
+
+    @strawberry.field(description="Communities it is registered with (双报到).")
+    async def communities(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[Community]:
+        return Connection.of(await read.related(info.context, "Unit.communities", self.id, first, after))
+
+
+@strawberry.type(description="党员: a party-member volunteer with skills and limited weekly time.")
+@model_type(models.Member)
+class Member(Node):
+    name: str
+    availability: list[str] = strawberry.field(description='Weekly windows, "D HH:MM-HH:MM", D = 1 (Mon)…7 (Sun).')
+    max_load: int = strawberry.field(description="Open assignments allowed at once.")
+    open_load: int = strawberry.field(description="Open assignments now.")
+    completed_count: int
+    last_served_at: datetime | None
+
+    @strawberry.field(description="Average rating (1–5), null before the first rating.")
+    def satisfaction(self) -> float | None:
+        return round(self.rating_sum / self.rating_count, 2) if self.rating_count else None
+
+    @strawberry.field
+    async def unit(self, info: Info) -> Unit | None:
+        return await read.by_id(info.context, "Unit", self.unit_id)
+
+    @strawberry.field
+    async def skills(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[Skill]:
+        return Connection.of(await read.related(info.context, "Member.skills", self.id, first, after))
+
+    @strawberry.field(description="Communities the member is registered with (双报到).")
+    async def communities(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[Community]:
+        return Connection.of(await read.related(info.context, "Member.communities", self.id, first, after))
+
+
+@strawberry.type(description="What a unit offers: a service, skill, goods or space.")
+@model_type(models.Offering)
+class Offering(Node):
+    title: str
+    description: str
+    capacity: int
+    open_load: int
+    availability: list[str]
+    status: OfferingStatus
+    created_at: datetime | None
+
+    @strawberry.field
+    async def unit(self, info: Info) -> Unit | None:
+        return await read.by_id(info.context, "Unit", self.unit_id)
+
+    @strawberry.field
+    async def category(self, info: Info) -> Category | None:
+        return await read.by_code(info.context, "Category", self.category_code)
+
+    @strawberry.field(description="Where it serves: communities, streets or districts.")
+    async def area(self, info: Info) -> list[Node]:
+        found = await asyncio.gather(*(read.node(info.context, area_id) for area_id in self.area_ids))
+        return [item for item in found if item is not None]
+
+
+@strawberry.type(description="阵地: a space for services, classes and meetings.")
+@model_type(models.Venue)
+class Venue(Node):
+    name: str
+    kind: VenueKind
+    capacity: int
+    area_sqm: float | None
+    opening_hours: list[str] = strawberry.field(description='Weekly opening windows, "D HH:MM-HH:MM".')
+    fee_per_hour: Fen = strawberry.field(description="Fee per hour in fen (1/100 yuan); 0 is free.")
+    address: str | None
+    location: GeoPointType | None
+
+    @strawberry.field
+    async def community(self, info: Info) -> Community | None:
+        return await read.by_id(info.context, "Community", self.community_id)
+
+    @strawberry.field
+    async def owner(self, info: Info) -> Unit | None:
+        return await read.by_id(info.context, "Unit", self.owner_id)
+
+    @strawberry.field
+    async def facilities(self, info: Info) -> list[Facility]:
+        return await read.by_codes(info.context, "Facility", self.facility_codes)
+
+
+@strawberry.type(description="A funding program; amounts are integer fen (1/100 yuan).")
+@model_type(models.FundingProgram)
+class FundingProgram(Node):
+    name: str
+    source: str
+    level: ProgramLevel
+    budget: Fen
+    spent: Fen
+    cap_per_grant: Fen
+    period_start: date | None
+    period_end: date | None
+
+    @strawberry.field
+    def remaining(self) -> Fen:
+        return self.budget - self.spent
+
+    @strawberry.field
+    async def categories(self, info: Info) -> list[Category]:
+        return await read.by_codes(info.context, "Category", self.category_codes)
+
+    @strawberry.field
+    async def districts(self, info: Info) -> list[District]:
+        return await read.by_ids(info.context, "District", self.district_ids)
+
+
+@strawberry.type(description="A resident's need (群众点单).")
+@model_type(models.Need)
+class Need(Node):
+    number: str | None
+    title: str
+    description: str
+    status: NeedStatus
+    channel: Channel
+    urgency: Urgency
+    level: Level
+    people_needed: int
+    window_start: datetime | None
+    window_end: datetime | None
+    response_deadline: datetime | None
+    completion_deadline: datetime | None
+    location: GeoPointType | None
+    created_at: datetime
+    updated_at: datetime | None
+
+    @strawberry.field(description="Past its response or completion deadline while its clock runs.")
+    def overdue(self) -> bool:
+        return is_overdue(self.status, self.response_deadline, self.completion_deadline, datetime.now(UTC))
+
+    @strawberry.field
+    async def category(self, info: Info) -> Category | None:
+        return await read.by_code(info.context, "Category", self.category_code)
+
+    @strawberry.field
+    async def community(self, info: Info) -> Community | None:
+        return await read.by_id(info.context, "Community", self.community_id)
+
+    @strawberry.field
+    async def compound(self, info: Info) -> Compound | None:
+        return await read.by_id(info.context, "Compound", self.compound_id)
+
+
+NODE_TYPES = (
+    District,
+    Street,
+    Community,
+    Compound,
+    Category,
+    Skill,
+    Facility,
+    Unit,
+    Member,
+    Offering,
+    Venue,
+    FundingProgram,
+    Need,
+)
