@@ -216,3 +216,17 @@ class Need:
     resident_id: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Event:
+    id: str
+    at: datetime
+    type: str
+    actor_id: str
+    role: str
+    need_id: str | None = None
+    from_state: str | None = None
+    to_state: str | None = None
+    note: str | None = None
+    created_at: datetime | None = None

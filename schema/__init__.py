@@ -5,11 +5,18 @@ from __future__ import annotations
 import strawberry
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 
 from resolvers.errors import ErrorCodes
 from schema.common import FEN_SCALAR, Fen
 from schema.query import Query
 from schema.types import NODE_TYPES
+
+# Each area adds its root types here (one line each), and they are merged into one root.
+QUERY_TYPES: list[type] = [Query]
+MUTATION_TYPES: list[type] = []
+SUBSCRIPTION_TYPES: list[type] = []
+# -- area roots (keep one import + append per line) --
 
 
 def build_schema(max_depth: int = 12, max_aliases: int = 30, introspection: bool = True) -> strawberry.Schema:
@@ -25,8 +32,13 @@ def build_schema(max_depth: int = 12, max_aliases: int = 30, introspection: bool
         from strawberry.extensions import DisableIntrospection
 
         extensions.append(DisableIntrospection)
+    query = merge_types("Query", tuple(QUERY_TYPES))
+    mutation = merge_types("Mutation", tuple(MUTATION_TYPES)) if MUTATION_TYPES else None
+    subscription = merge_types("Subscription", tuple(SUBSCRIPTION_TYPES)) if SUBSCRIPTION_TYPES else None
     return strawberry.Schema(
-        query=Query,
+        query=query,
+        mutation=mutation,
+        subscription=subscription,
         types=list(NODE_TYPES),
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True, sort_schema=True, scalar_map={Fen: FEN_SCALAR}),
