@@ -36,6 +36,12 @@ class Loaders:
             self._loaders[key] = DataLoader(load_fn=lambda codes: nodes_by_codes(self._graph, label, codes))
         return self._loaders[key]
 
+    def custom(self, key: tuple, load_fn: Callable[[list[Any]], Any]) -> DataLoader[Any, Any]:
+        """A loader an area defines itself (history, requesters…), shared for the whole request."""
+        if key not in self._loaders:
+            self._loaders[key] = DataLoader(load_fn=load_fn)
+        return self._loaders[key]
+
     def related(self, name: str, first: int, after: str | None) -> DataLoader[str, Page]:
         key = ("rel", name, first, after)
         if key not in self._loaders:
@@ -53,6 +59,9 @@ class Context:
     # calling, so a public read is not refused for a token it does not need.
     authorization: str | None = None
     authenticate: Callable[[str | None], Viewer | None] | None = None
+    # WebSocket subscriptions carry the token in the connection_init payload, not in a header;
+    # strawberry sets this attribute when the payload arrives.
+    connection_params: dict[str, Any] | None = None
     loaders: Loaders = field(init=False)
     _viewer: Viewer | None = field(init=False, default=None)
     _decoded: bool = field(init=False, default=False)
@@ -64,6 +73,17 @@ class Context:
     def viewer(self) -> Viewer | None:
         """Who is calling; None when anonymous. Raises Unauthenticated for a bad token."""
         if not self._decoded:
-            self._viewer = self.authenticate(self.authorization) if self.authenticate else None
+            header = self.authorization or _authorization_param(self.connection_params)
+            self._viewer = self.authenticate(header) if self.authenticate else None
             self._decoded = True
         return self._viewer
+
+
+def _authorization_param(params: dict[str, Any] | None) -> str | None:
+    """`{"Authorization": "Bearer …"}` from a connection_init payload (any key case)."""
+    if not isinstance(params, dict):
+        return None
+    for key, value in params.items():
+        if key.lower() == "authorization" and isinstance(value, str):
+            return value
+    return None

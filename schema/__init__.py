@@ -17,6 +17,10 @@ QUERY_TYPES: list[type] = [Query]
 MUTATION_TYPES: list[type] = []
 SUBSCRIPTION_TYPES: list[type] = []
 # -- area roots (keep one import + append per line) --
+from schema.workflow import WorkflowMutation, WorkflowQuery, WorkflowSubscription  # noqa: E402, I001
+QUERY_TYPES.append(WorkflowQuery)
+MUTATION_TYPES.append(WorkflowMutation)
+SUBSCRIPTION_TYPES.append(WorkflowSubscription)
 
 
 def build_schema(max_depth: int = 12, max_aliases: int = 30, introspection: bool = True) -> strawberry.Schema:

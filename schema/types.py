@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
 
 from graph import models
 from graph.directory import is_overdue
-from resolvers import read
+from resolvers import needs, read
 from schema.common import Connection, Fen, GeoPointType, Node, model_type
 from schema.enums import Channel, Level, NeedStatus, OfferingStatus, ProgramLevel, UnitKind, Urgency, VenueKind
 
+if TYPE_CHECKING:
+    from schema.workflow import Assignment, NeedEvent, Resident
+
 PAGE = "Page size, at most 100."
+# The workflow types live in schema/workflow.py, which imports Need: resolved lazily to avoid a cycle.
+_WORKFLOW = "schema.workflow"
 
 
 @strawberry.type(description="区/县: one of Xi'an's 11 districts and 2 counties.")
@@ -283,6 +289,22 @@ class Need(Node):
     @strawberry.field
     async def compound(self, info: Info) -> Compound | None:
         return await read.by_id(info.context, "Compound", self.compound_id)
+
+    @strawberry.field(description="Every state change, oldest first (signed-in viewers).")
+    async def history(self, info: Info) -> list[Annotated[NeedEvent, strawberry.lazy(_WORKFLOW)]]:
+        return await needs.history(info.context, self.id)
+
+    @strawberry.field(description="Who raised it; contact details masked unless you may see them; null for guests.")
+    async def requester(self, info: Info) -> Annotated[Resident, strawberry.lazy(_WORKFLOW)] | None:
+        return await needs.requester(info.context, self.id)
+
+    @strawberry.field(description="Every offer of this need to a handler, oldest first (signed-in viewers).")
+    async def assignments(self, info: Info) -> list[Annotated[Assignment, strawberry.lazy(_WORKFLOW)]]:
+        return await needs.need_assignments(info.context, self.id)
+
+    @strawberry.field(description="The assignment handling it now, else the newest one awaiting an answer.")
+    async def current_assignment(self, info: Info) -> Annotated[Assignment, strawberry.lazy(_WORKFLOW)] | None:
+        return await needs.current_assignment(info.context, self.id)
 
 
 NODE_TYPES = (

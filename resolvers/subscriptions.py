@@ -1,0 +1,35 @@
+"""Live events: each subscriber gets its own queue on the bus and sees only what its role may see."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from graph import models
+from resolvers.authz import require_role, require_scope
+from resolvers.context import Context
+from resolvers.events_bus import BUS, Published
+from resolvers.need_tx import handler_ids
+from resolvers.viewer import Role
+
+
+async def need_events(ctx: Context, scope_id: str) -> AsyncIterator[Any]:
+    """Events of needs at or below `scope_id`, which must lie inside the caller's own scope."""
+    await require_scope(ctx.graph, ctx.viewer, scope_id)
+    async for item in _listen(lambda item: scope_id in item.place_ids):
+        yield item
+
+
+async def my_assignments(ctx: Context) -> AsyncIterator[Any]:
+    viewer = require_role(ctx.viewer, Role.MEMBER, Role.UNIT_ADMIN)
+    mine = handler_ids(viewer)
+    async for item in _listen(lambda item: bool(mine & item.audience)):
+        yield item
+
+
+async def _listen(wanted: Any) -> AsyncIterator[models.Event]:
+    async with BUS.subscribe() as queue:
+        while True:
+            item: Published = await queue.get()
+            if wanted(item):
+                yield models.from_row(models.Event, item.event)
