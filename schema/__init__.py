@@ -18,6 +18,7 @@ MUTATION_TYPES: list[type] = []
 SUBSCRIPTION_TYPES: list[type] = []
 # -- area roots (keep one import + append per line) --
 from schema.workflow import WorkflowMutation, WorkflowQuery, WorkflowSubscription  # noqa: E402, I001
+
 QUERY_TYPES.append(WorkflowQuery)
 MUTATION_TYPES.append(WorkflowMutation)
 SUBSCRIPTION_TYPES.append(WorkflowSubscription)

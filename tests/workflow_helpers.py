@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from graph.db import Graph
@@ -114,3 +117,25 @@ def error_code(body: dict) -> str:
 async def submit(client, tok: str | None = None, **extra: object) -> dict:
     body = await client(SUBMIT, {"input": {**SEWER_INPUT, **extra}}, token=tok or resident())
     return body["data"]["submitNeed"]["need"]
+
+
+@asynccontextmanager
+async def live_server(graph: Graph) -> AsyncIterator[str]:
+    """The real app under uvicorn on a loopback port, in this event loop (it shares the test's driver)."""
+    import uvicorn
+
+    from server.app import create_app
+
+    app = create_app(graph=graph, run_migrations=False)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
