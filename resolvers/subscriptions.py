@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+from graphql import GraphQLError
+
 from graph import models
+from graph.errors import DomainError
 from resolvers.authz import require_role, require_scope
 from resolvers.context import Context
 from resolvers.events_bus import BUS, Published
@@ -15,13 +18,19 @@ from resolvers.viewer import Role
 
 async def need_events(ctx: Context, scope_id: str) -> AsyncIterator[Any]:
     """Events of needs at or below `scope_id`, which must lie inside the caller's own scope."""
-    await require_scope(ctx.graph, ctx.viewer, scope_id)
+    try:
+        await require_scope(ctx.graph, ctx.viewer, scope_id)
+    except DomainError as exc:
+        raise _refusal(exc) from exc
     async for item in _listen(lambda item: scope_id in item.place_ids):
         yield item
 
 
 async def my_assignments(ctx: Context) -> AsyncIterator[Any]:
-    viewer = require_role(ctx.viewer, Role.MEMBER, Role.UNIT_ADMIN)
+    try:
+        viewer = require_role(ctx.viewer, Role.MEMBER, Role.UNIT_ADMIN)
+    except DomainError as exc:
+        raise _refusal(exc) from exc
     mine = handler_ids(viewer)
     async for item in _listen(lambda item: bool(mine & item.audience)):
         yield item
@@ -33,3 +42,12 @@ async def _listen(wanted: Any) -> AsyncIterator[models.Event]:
             item: Published = await queue.get()
             if wanted(item):
                 yield models.from_row(models.Event, item.event)
+
+
+def _refusal(exc: DomainError) -> GraphQLError:
+    """The error as the client must see it (with extensions.code).
+
+    Errors raised inside a subscription's generator bypass the ErrorCodes extension in strawberry
+    0.341, so the code is attached here; the original stays attached for any formatter that runs.
+    """
+    return GraphQLError(exc.message, original_error=exc, extensions={"code": exc.code})

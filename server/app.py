@@ -10,7 +10,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
@@ -94,7 +94,12 @@ def create_app(graph: Graph | None = None, settings: Settings | None = None, run
 
     graphql = MinhuGraphQL(graph_ref, settings)
     app = Starlette(
-        routes=[Route("/health", health), Route("/graphql", graphql, methods=["GET", "POST"])],
+        routes=[
+            Route("/health", health),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            # Subscriptions (graphql-transport-ws) on the same path; the token travels in connection_init.
+            WebSocketRoute("/graphql", graphql),
+        ],
         lifespan=lifespan,
     )
     app.state.graph_ref = graph_ref
