@@ -47,6 +47,18 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "completeNeed": (frozenset({IN_PROGRESS}), COMPLETED),
     "transferNeed": (_HANDLED, DISPATCHED),
     "reopenNeed": (frozenset({COMPLETED, EVALUATED}), REOPENED),
+    # Time limits, escalation and evaluation (resolvers/escalation.py, resolvers/evaluation.py).
+    # Only a running clock can be paused; resuming goes back to the state recorded at suspension.
+    "suspendNeed": (frozenset({DISPATCHED, ACCEPTED, IN_PROGRESS, ESCALATED, REOPENED}), SUSPENDED),
+    "resumeNeed": (frozenset({SUSPENDED}), RESTORE),
+    # 吹哨: anything still open and not paused can be handed up; the level check is the caller's.
+    "escalateNeed": (
+        frozenset({SUBMITTED, DISPATCHED, ACCEPTED, IN_PROGRESS, DECLINED, ESCALATED, REOPENED}),
+        ESCALATED,
+    ),
+    "evaluateNeed": (frozenset({COMPLETED}), EVALUATED),
+    # The dispatching coordinator's rating of the handling does not move the need.
+    "evaluateHandling": (frozenset({COMPLETED, EVALUATED}), KEEP),
 }
 
 
