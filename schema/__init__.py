@@ -17,7 +17,7 @@ QUERY_TYPES: list[type] = [Query]
 MUTATION_TYPES: list[type] = []
 SUBSCRIPTION_TYPES: list[type] = []
 # -- area roots (keep one import + append per line) --
-from schema.workflow import WorkflowMutation, WorkflowQuery, WorkflowSubscription  # noqa: E402, I001
+from schema.workflow import WorkflowMutation, WorkflowQuery, WorkflowSubscription  # noqa: E402
 
 QUERY_TYPES.append(WorkflowQuery)
 MUTATION_TYPES.append(WorkflowMutation)
