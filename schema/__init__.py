@@ -22,6 +22,7 @@ from schema.workflow import WorkflowMutation, WorkflowQuery, WorkflowSubscriptio
 QUERY_TYPES.append(WorkflowQuery)
 MUTATION_TYPES.append(WorkflowMutation)
 SUBSCRIPTION_TYPES.append(WorkflowSubscription)
+from schema.registration import RegistrationMutation; MUTATION_TYPES.append(RegistrationMutation)  # noqa: E402, E702, I001
 
 
 def build_schema(max_depth: int = 12, max_aliases: int = 30, introspection: bool = True) -> strawberry.Schema:
