@@ -52,11 +52,8 @@ async def places(tx: Tx, ids: Iterable[str], field: str = "communityId") -> dict
 
 async def require_codes(tx: Tx, label: str, codes: Iterable[str]) -> None:
     """NotFound naming every unknown code, so one correction fixes them all."""
-    wanted = sorted(set(codes))
-    if not wanted:
-        return
-    found = {row["code"] for row in await tx.run(_CODES[label], codes=wanted)}
-    missing = [code for code in wanted if code not in found]
+    found = await found_codes(tx, label, codes)
+    missing = sorted(set(codes) - found)
     if missing:
         kind, where = _CODE_HELP[label]
         raise NotFound(
@@ -213,3 +210,22 @@ async def register_with(tx: Tx, label: str, subject_id: str, community_id: str) 
     row = await tx.single(_REGISTER_WITH[label], id=subject_id, community=community_id, basis=basis)
     assert row is not None, "the caller locked the subject and checked the community"
     return bool(row["created"])
+
+
+# --- bulk checks (the CSV import) ----------------------------------------------------------------
+
+_FOUND_IDS = {
+    label: f"UNWIND $ids AS wanted MATCH (x:{label} {{id: wanted}}) RETURN x.id AS id"
+    for label in ("Unit", "Community")
+}
+
+
+async def found_ids(tx: Tx, label: str, ids: Iterable[str]) -> set[str]:
+    """Which of `ids` exist as `label` nodes: one statement for a whole batch."""
+    wanted = sorted(set(ids))
+    return {row["id"] for row in await tx.run(_FOUND_IDS[label], ids=wanted)} if wanted else set()
+
+
+async def found_codes(tx: Tx, label: str, codes: Iterable[str]) -> set[str]:
+    wanted = sorted(set(codes))
+    return {row["code"] for row in await tx.run(_CODES[label], codes=wanted)} if wanted else set()
