@@ -57,9 +57,14 @@ async def _offer(
     state = await locked_need(tx, need_id)
     require_coordinator(viewer, state)
     to_state = lifecycle.check_transition(operation, state["status"], state["number"])
-    # Earlier invitations that were never answered lapse: the new offer replaces them.
-    stale = await assignments.of_need(tx, need_id, assignments.PENDING)
-    await assignments.set_status(tx, [row["id"] for row in stale], "LAPSED")
+    # Earlier invitations that were never answered lapse: the new offer replaces them. A handler
+    # still holding it (a need escalated mid-work and re-dispatched above) hands it over, load and all.
+    stale = await assignments.of_need(tx, need_id, assignments.OPEN)
+    held = [row for row in stale if row["status"] == "ACTIVE"]
+    for row in held:
+        await assignments.change_load(tx, row, -1)
+    await assignments.set_status(tx, [row["id"] for row in held], "TRANSFERRED")
+    await assignments.set_status(tx, [row["id"] for row in stale if row["status"] != "ACTIVE"], "LAPSED")
     created = await assignments.create(tx, need_id, target_ids, status, viewer.subject, viewer.role.value, note)
     respond_by, complete_by = deadlines_for(state["categoryCode"] or "", state["urgency"], _now())
     await needs_write.set_status(tx, need_id, to_state, responseDeadline=respond_by, completionDeadline=complete_by)
