@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from starlette.applications import Starlette
@@ -18,6 +19,7 @@ from graph.db import Graph
 from graph.errors import DomainError
 from graph.migrations import migrate
 from resolvers.context import Context
+from resolvers.sweep import sweep_forever
 from schema import build_schema
 from server.settings import Settings, get_settings
 
@@ -77,9 +79,19 @@ def create_app(graph: Graph | None = None, settings: Settings | None = None, run
             )
         if run_migrations:
             await migrate(graph_ref["graph"])
+        # The overdue sweep (escalation of needs past their deadline); interval 0 turns it off.
+        sweeper = None
+        if settings.minhu_sweep_interval_seconds > 0:
+            sweeper = asyncio.create_task(
+                sweep_forever(lambda: graph_ref["graph"], settings.minhu_sweep_interval_seconds)
+            )
         try:
             yield
         finally:
+            if sweeper is not None:
+                sweeper.cancel()
+                with suppress(asyncio.CancelledError):
+                    await sweeper
             if owned:
                 await graph_ref["graph"].close()
 
