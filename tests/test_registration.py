@@ -382,3 +382,16 @@ async def test_other_unit_admin_cannot_take_over_a_venue(graph: Graph, graphql_c
     assert venue["owner"] == {"id": OTHER_UNIT}, "a unit admin's venue belongs to their unit"
     grab = {"venueId": venue["id"], "ownerUnitId": UNIT}
     assert code_of(await call(graphql_client, "updateVenue", grab, "other_unit_admin")) == "FORBIDDEN"
+
+
+async def test_statements_per_registration(graph: Graph, graphql_client: GraphQLClient) -> None:
+    """registerUnit: check the communities, create, read the payload back; a key adds claim and store."""
+    await make_partners(graph)
+    await call(graphql_client, "registerUnit", INPUTS["registerUnit"], "city")
+    assert graphql_client.last_statements == 3
+    await call(graphql_client, "registerUnit", {**INPUTS["registerUnit"], "idempotencyKey": "s1"}, "city")
+    assert graphql_client.last_statements == 5
+    # Story 11: a hospital registers 25 members; the statements do not grow with the skills listed.
+    data = {**INPUTS["registerMember"], "skills": ["FIRST_AID", "PLUMBING"]}
+    await call(graphql_client, "registerMember", data, "unit_admin")
+    assert graphql_client.last_statements == 6  # lock unit, skills, communities, create, payload, its unit
