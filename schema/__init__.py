@@ -22,6 +22,10 @@ from schema.workflow import WorkflowMutation, WorkflowQuery, WorkflowSubscriptio
 QUERY_TYPES.append(WorkflowQuery)
 MUTATION_TYPES.append(WorkflowMutation)
 SUBSCRIPTION_TYPES.append(WorkflowSubscription)
+from schema.matching_api import MatchingMutation, MatchingQuery  # noqa: E402, I001
+
+QUERY_TYPES.append(MatchingQuery)
+MUTATION_TYPES.append(MatchingMutation)
 from schema.registration import RegistrationMutation; MUTATION_TYPES.append(RegistrationMutation)  # noqa: E402, E702, I001
 
 
