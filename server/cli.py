@@ -1,2 +1,277 @@
-def main() -> None:  # replaced below
-    raise SystemExit("not yet")
+"""The `minhu` command: serve the API, run migrations, seed, manage the local Neo4j, sign tokens."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from graph import local_neo4j
+from graph.db import Graph
+from graph.errors import DomainError
+from graph.migrations import migrate
+from server.settings import Settings, get_settings
+
+
+def _neo4j_home(settings: Settings) -> Path:
+    return settings.minhu_data_dir / "neo4j"
+
+
+@contextlib.contextmanager
+def neo4j_uri(settings: Settings) -> Iterator[str]:
+    """The server to talk to: NEO4J_URI, the local one already running, or a local one started now.
+
+    A local Neo4j started here is stopped again when the block ends; its data stays in
+    MINHU_DATA_DIR, so the next start finds it.
+    """
+    if settings.neo4j_uri:
+        yield settings.neo4j_uri
+        return
+    home = _neo4j_home(settings)
+    running = local_neo4j.running(home)
+    if running:
+        yield running.uri
+        return
+    server = local_neo4j.start(
+        home, port=settings.minhu_neo4j_port, heap=settings.minhu_neo4j_heap, pagecache=settings.minhu_neo4j_pagecache
+    )
+    try:
+        yield server.uri
+    finally:
+        print("minhu: stopping the local Neo4j…", flush=True)
+        server.stop()
+
+
+@contextlib.asynccontextmanager
+async def connected(settings: Settings, uri: str) -> AsyncIterator[Graph]:
+    graph = Graph.connect(uri, settings.neo4j_user, settings.neo4j_password, settings.neo4j_database)
+    try:
+        yield graph
+    finally:
+        await graph.close()
+
+
+def _progress() -> Callable[[str, int, int], None]:
+    last: dict = {"at": 0.0}
+
+    def report(name: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if name != last.get("name"):
+            if last.get("name"):
+                print(flush=True)
+            last["name"] = name
+        elif now - last["at"] < 0.5:
+            return
+        last["at"] = now
+        print(f"\r  {name:<20} {done:>9,} written", end="", flush=True)
+
+    return report
+
+
+async def _migrate_and_seed(settings: Settings, uri: str, preset: str | None, if_empty: bool) -> None:
+    from seeds.loader import graph_is_empty, load_preset
+
+    async with connected(settings, uri) as graph:
+        applied = await migrate(graph)
+        print(f"minhu: migrations applied: {[m.version for m in applied] or 'none (up to date)'}", flush=True)
+        if preset is None:
+            return
+        if if_empty and not await graph_is_empty(graph):
+            print("minhu: the graph already holds data; not seeding", flush=True)
+            return
+        started = time.monotonic()
+        print(f"minhu: loading the {preset!r} seed…", flush=True)
+        counts = await load_preset(graph, preset, progress=_progress())
+        print(f"\nminhu: seeded {sum(counts.values()):,} nodes in {time.monotonic() - started:.1f} s", flush=True)
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from server.app import create_app
+
+    settings = get_settings()
+    host = args.host or settings.host
+    port = args.port or settings.port
+    with neo4j_uri(settings) as uri:
+        asyncio.run(_migrate_and_seed(settings, uri, args.seed_if_empty, if_empty=True))
+        app = create_app(settings=settings.model_copy(update={"neo4j_uri": uri}))
+        print(f"minhu: serving http://{host}:{port}/graphql (GraphiQL in a browser), health at /health", flush=True)
+        asyncio.run(_serve_until_interrupted(uvicorn.Server(uvicorn.Config(app, host=host, port=port))))
+
+
+async def _serve_until_interrupted(server: object) -> None:
+    """Runs uvicorn until Ctrl-C or SIGTERM, then shuts it down gracefully and returns normally.
+
+    uvicorn's own handler re-raises the signal after shutdown, which would skip stopping the
+    local Neo4j cleanly; here the signal only asks the server to exit.
+    """
+    import signal
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
+    server.capture_signals = contextlib.nullcontext  # type: ignore[attr-defined]
+    await server.serve()  # type: ignore[attr-defined]
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    settings = get_settings()
+    with neo4j_uri(settings) as uri:
+        asyncio.run(_migrate_and_seed(settings, uri, None, if_empty=False))
+
+
+def cmd_seed(args: argparse.Namespace) -> None:
+    settings = get_settings()
+    with neo4j_uri(settings) as uri:
+        asyncio.run(_migrate_and_seed(settings, uri, args.preset, if_empty=args.if_empty))
+
+
+def cmd_neo4j(args: argparse.Namespace) -> None:
+    settings = get_settings()
+    home = _neo4j_home(settings)
+    if args.action == "fetch":
+        print(f"minhu: Neo4j {local_neo4j.NEO4J_VERSION} jars ready in {local_neo4j.fetch()}")
+    elif args.action == "start":
+        running = local_neo4j.running(home)
+        if running:
+            print(f"minhu: the local Neo4j is already running at {running.uri} (pid {running.pid})")
+            return
+        server = local_neo4j.start(
+            home,
+            port=settings.minhu_neo4j_port,
+            heap=settings.minhu_neo4j_heap,
+            pagecache=settings.minhu_neo4j_pagecache,
+        )
+        print(f"minhu: started; data in {home}; stop it with `minhu neo4j stop` (pid {server.pid})")
+    elif args.action == "stop":
+        running = local_neo4j.running(home)
+        if not running:
+            print("minhu: no local Neo4j is running for", home)
+            return
+        running.stop()
+        print("minhu: stopped the local Neo4j")
+    else:
+        running = local_neo4j.running(home)
+        if running:
+            print(f"running at {running.uri} (pid {running.pid}), data in {home}")
+        else:
+            print(f"not running (data folder {home})")
+            sys.exit(3)
+
+
+def cmd_token(args: argparse.Namespace) -> None:
+    from server.auth import issue_token, parse_ttl
+
+    settings = get_settings()
+    print(issue_token(args.role, args.scope, args.subject, parse_ttl(args.ttl), settings))
+
+
+def cmd_sweep(args: argparse.Namespace) -> None:
+    from resolvers.sweep import sweep_overdue
+
+    settings = get_settings()
+
+    async def run(uri: str) -> list[str]:
+        async with connected(settings, uri) as graph:
+            return await sweep_overdue(graph, datetime.now(UTC))
+
+    with neo4j_uri(settings) as uri:
+        escalated = asyncio.run(run(uri))
+    print(f"minhu: escalated {len(escalated)} overdue need(s)")
+    for need_id in escalated:
+        print(" ", need_id)
+
+
+def cmd_import(args: argparse.Namespace) -> None:
+    from server.imports import import_csv
+
+    settings = get_settings()
+
+    async def run(uri: str):
+        async with connected(settings, uri) as graph:
+            return await import_csv(graph, args.kind, Path(args.file), batch_size=args.batch_size)
+
+    with neo4j_uri(settings) as uri:
+        report = asyncio.run(run(uri))
+    if report.rejected:
+        sys.exit(1)
+
+
+def cmd_schema(args: argparse.Namespace) -> None:
+    from schema import sdl
+
+    sys.stdout.write(sdl())
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="minhu", description="民呼 Minhu: needs matched with people, units, venues and funds"
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the GraphQL API (starts the local Neo4j unless NEO4J_URI is set)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--seed-if-empty", choices=["demo", "city"], help="load this seed when the graph is empty")
+    serve.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="action", required=True)
+    db_sub.add_parser("migrate", help="apply pending migrations").set_defaults(func=cmd_migrate)
+
+    seed = sub.add_parser("seed", help="load generated Xi'an data")
+    seed.add_argument("--preset", choices=["demo", "city"], default="demo")
+    seed.add_argument("--if-empty", action="store_true", help="do nothing when the graph already holds data")
+    seed.set_defaults(func=cmd_seed)
+
+    neo = sub.add_parser("neo4j", help="the local Neo4j")
+    neo.add_argument("action", choices=["start", "stop", "status", "fetch"])
+    neo.set_defaults(func=cmd_neo4j)
+
+    token = sub.add_parser("token", help="print a signed token for local use and tests")
+    token.add_argument(
+        "--role",
+        required=True,
+        choices=["RESIDENT", "MEMBER", "UNIT_ADMIN", "COORDINATOR", "DISTRICT_ADMIN", "CITY_ADMIN"],
+    )
+    token.add_argument("--scope", help="community/street/district/unit id the role acts in")
+    token.add_argument("--subject", help="who: resident:…, member:… or user:…")
+    token.add_argument("--ttl", default="1h", help="lifetime, e.g. 30m, 1h, 7d")
+    token.set_defaults(func=cmd_token)
+
+    sweep = sub.add_parser("sweep", help="escalate needs past their deadline, once")
+    sweep.set_defaults(func=cmd_sweep)
+
+    imp = sub.add_parser("import", help="import a partner roster from CSV")
+    imp.add_argument("kind", choices=["units", "members", "venues"])
+    imp.add_argument("file")
+    imp.add_argument("--batch-size", type=int, default=500)
+    imp.set_defaults(func=cmd_import)
+
+    schema = sub.add_parser("schema", help="print the GraphQL schema (SDL)")
+    schema.set_defaults(func=cmd_schema)
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    try:
+        args.func(args)
+    except local_neo4j.LocalNeo4jError as exc:
+        print(f"minhu: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except DomainError as exc:
+        print(f"minhu: {exc.message}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
