@@ -27,6 +27,7 @@ from schema.matching_api import MatchingMutation, MatchingQuery  # noqa: E402, I
 QUERY_TYPES.append(MatchingQuery)
 MUTATION_TYPES.append(MatchingMutation)
 from schema.registration import RegistrationMutation; MUTATION_TYPES.append(RegistrationMutation)  # noqa: E402, E702, I001
+from schema.oversight import OversightMutation, OversightQuery; MUTATION_TYPES.append(OversightMutation); QUERY_TYPES.append(OversightQuery)  # noqa: E402, E501, E702, I001
 
 
 def build_schema(max_depth: int = 12, max_aliases: int = 30, introspection: bool = True) -> strawberry.Schema:
