@@ -65,6 +65,9 @@ class Graph:
             auth=auth,
             max_connection_pool_size=100,
             connection_acquisition_timeout=30,
+            connection_timeout=5,
+            # Transient failures are retried for this long; past it the client gets UNAVAILABLE/CONFLICT.
+            max_transaction_retry_time=10,
             # Notifications ("label does not exist yet") are noise on an empty graph.
             notifications_min_severity="OFF",
         )
@@ -108,4 +111,12 @@ class Graph:
             raise
 
     async def ping(self) -> None:
-        await self.read("RETURN 1 AS ok")
+        """One quick round trip, without the managed-transaction retries: health must answer fast."""
+        try:
+            async with self.driver.session(database=self.database) as session:
+                await (await session.run("RETURN 1")).consume()
+            self.counter.count += 1
+        except (ServiceUnavailable, SessionExpired, OSError) as exc:
+            raise Unavailable("the graph database cannot be reached right now; try again in a moment") from exc
+        except AuthError as exc:
+            raise Unavailable("the graph database refused our credentials; check NEO4J_USER/NEO4J_PASSWORD") from exc

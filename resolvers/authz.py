@@ -144,3 +144,14 @@ def mask_address(address: str | None) -> str | None:
         if kept == address.rstrip():
             return kept
     return f"{kept} {MASK}" if kept else MASK
+
+
+def member_phone_for(viewer: Viewer | None, member_id: str, unit_id: str | None, phone: str | None) -> str | None:
+    """A member's phone in full for the member, their unit's admin and city admins; masked for others."""
+    if viewer is not None and (
+        viewer.role == Role.CITY_ADMIN
+        or (viewer.role == Role.MEMBER and viewer.subject == member_id)
+        or (viewer.role == Role.UNIT_ADMIN and unit_id is not None and viewer.scope_id == unit_id)
+    ):
+        return phone
+    return mask_phone(phone)

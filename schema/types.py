@@ -163,6 +163,10 @@ class Member(Node):
     completed_count: int
     last_served_at: datetime | None
 
+    @strawberry.field(description="Masked (138****5678) except for the member, their unit's admin and city admins.")
+    def phone(self, info: Info) -> str | None:
+        return member_phone_for(info.context.viewer, self.id, self.unit_id, self.phone)
+
     @strawberry.field(description="Average rating (1–5), null before the first rating.")
     def satisfaction(self) -> float | None:
         return round(self.rating_sum / self.rating_count, 2) if self.rating_count else None
