@@ -37,6 +37,11 @@ def aware(moment: datetime) -> datetime:
     return moment.replace(tzinfo=XIAN_TZ) if moment.tzinfo is None else moment
 
 
+def local(moment: datetime) -> str:
+    """Xi'an wall-clock time for messages: what the people reading them go by."""
+    return aware(moment).astimezone(XIAN_TZ).strftime("%Y-%m-%d %H:%M")
+
+
 def check_window(start: datetime, end: datetime, field: str = "window") -> tuple[datetime, datetime]:
     start, end = aware(start), aware(end)
     if end <= start:
@@ -73,7 +78,7 @@ async def resolve_near(tx: Tx, near: dict[str, Any] | None) -> tuple[Place, floa
     """The search centre: a place id (its point and levels) or a bare point; radius in metres."""
     if not near:
         return Place(), 0.0
-    radius = float(near.get("radius_km") or 5.0)
+    radius = 5.0 if near.get("radius_km") is None else float(near["radius_km"])
     if not 0 < radius <= MAX_RADIUS_KM:
         raise BadUserInput(f"near.radiusKm must be above 0 and at most {MAX_RADIUS_KM:g}", field="near.radiusKm")
     place_id, lat, lon = near.get("place_id"), near.get("latitude"), near.get("longitude")
@@ -190,7 +195,7 @@ def require_open(venue: dict[str, Any], start: datetime, end: datetime) -> None:
     hours = venue["openingHours"] or []
     if not is_open(hours, start, end):
         raise BadUserInput(
-            f"venue {venue['name']} is not open for the whole window {start.isoformat()}–{end.isoformat()}; "
+            f"venue {venue['name']} is not open for the whole window {local(start)}–{local(end)}; "
             f"its opening hours are {', '.join(hours) or 'not declared'} (D = weekday 1–7, Xi'an time)",
             field="window",
         )
@@ -206,7 +211,7 @@ async def _check_need(tx: Tx, need_id: str | None) -> None:
 
 def _clash_message(venue: dict[str, Any], clash: dict[str, Any]) -> str:
     return (
-        f"venue {venue['name']} is already booked {clash['start'].isoformat()}–{clash['end'].isoformat()} "
+        f"venue {venue['name']} is already booked {local(clash['start'])}–{local(clash['end'])} "
         f"(booking {clash['bookingId']}), which overlaps the window asked for; pick another time or venue"
     )
 

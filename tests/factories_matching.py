@@ -30,13 +30,13 @@ def token(role: str, scope: str | None = None, subject: str | None = None) -> st
 
 
 TOKENS = {
-    "COORDINATOR": lambda: token("COORDINATOR", SHUYUANMEN),
-    "STREET_COORDINATOR": lambda: token("COORDINATOR", NANYUANMEN),
-    "OTHER_COORDINATOR": lambda: token("COORDINATOR", NANYUANMEN_COMMUNITY),
-    "DISTRICT_ADMIN": lambda: token("DISTRICT_ADMIN", BEILIN),
-    "OTHER_DISTRICT_ADMIN": lambda: token("DISTRICT_ADMIN", YANTA),
-    "CITY_ADMIN": lambda: token("CITY_ADMIN"),
-    "UNIT_ADMIN": lambda: token("UNIT_ADMIN", UNIT),
+    "COORDINATOR": lambda: token("COORDINATOR", SHUYUANMEN, "user:coord-shuyuanmen"),
+    "STREET_COORDINATOR": lambda: token("COORDINATOR", NANYUANMEN, "user:coord-nanyuanmen-street"),
+    "OTHER_COORDINATOR": lambda: token("COORDINATOR", NANYUANMEN_COMMUNITY, "user:coord-nanyuanmen"),
+    "DISTRICT_ADMIN": lambda: token("DISTRICT_ADMIN", BEILIN, "user:admin-beilin"),
+    "OTHER_DISTRICT_ADMIN": lambda: token("DISTRICT_ADMIN", YANTA, "user:admin-yanta"),
+    "CITY_ADMIN": lambda: token("CITY_ADMIN", None, "user:admin-city"),
+    "UNIT_ADMIN": lambda: token("UNIT_ADMIN", UNIT, "user:unit-admin"),
     "MEMBER": lambda: token("MEMBER", None, "member:m1"),
     "RESIDENT": lambda: token("RESIDENT", None, "resident:m1"),
 }
@@ -52,7 +52,8 @@ async def make_world(graph: Graph, members: int = 4, max_load: int = 3) -> None:
               (c1:Community {id: $c1}), (c2:Community {id: $c2}), (d:District {id: $district})
         CREATE (plumb:Skill {id: 'skill:PLUMBING', code: 'PLUMBING', name: '管道疏通', createdAt: datetime()})
                -[:SERVES]->(sewer)
-        CREATE (elder:Skill {id: 'skill:ELDER', code: 'ELDER', name: '助老服务', createdAt: datetime()})-[:SERVES]->(care)
+        CREATE (elder:Skill {id: 'skill:ELDER', code: 'ELDER', name: '助老服务', createdAt: datetime()})
+               -[:SERVES]->(care)
         CREATE (u:Unit {id: $unit, name: '市政养护公司', kind: 'STATE_ENTERPRISE', createdAt: datetime(),
                         location: point({latitude: 34.258, longitude: 108.943})})-[:REGISTERED_WITH]->(c1)
         CREATE (u)-[:OFFERS]->(o:Offering {id: $offering, title: '下水道疏通', description: '管道疏通 污水外溢 抢修',

@@ -30,7 +30,9 @@ query($needId: ID!, $kinds: [CandidateKind!], $first: Int) {
   }
 }
 """
-PROGRAMS = "query($needId: ID!) { eligiblePrograms(needId: $needId) { score reason resource { ... on FundingProgram { id } } } }"
+PROGRAMS = """
+query($needId: ID!) { eligiblePrograms(needId: $needId) { score reason resource { ... on FundingProgram { id } } } }
+"""
 
 
 async def test_members_ranked_with_parts_and_reason(graph, graphql_client) -> None:
@@ -77,8 +79,9 @@ async def test_ineligible_never_listed(graph, graphql_client) -> None:
     await graph.write("MATCH (m:Member) WHERE m.id IN ['member:m1', 'member:m2'] SET m.openLoad = m.maxLoad")
     await graph.write("MATCH (o:Offering) SET o.status = 'WITHDRAWN'")
     await graph.write("MATCH (p:FundingProgram {id: $id}) SET p.spent = p.budget", id=PROGRAM)
-    body = await graphql_client(MATCH, {"needId": NEED, "kinds": ["MEMBER", "UNIT", "FUNDING"]},
-                                token=TOKENS["COORDINATOR"]())
+    body = await graphql_client(
+        MATCH, {"needId": NEED, "kinds": ["MEMBER", "UNIT", "FUNDING"]}, token=TOKENS["COORDINATOR"]()
+    )
     ids = [c["resource"]["id"] for c in body["data"]["matchCandidates"]]
     assert ids == ["member:m3", "member:m4"] or ids == ["member:m4", "member:m3"]
 
