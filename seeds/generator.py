@@ -490,8 +490,16 @@ class Generator:
                 name = "西安长安仁和医院"
             else:
                 name = self._unit_name(rng, kind, ci)
-                while name in taken:
+                for _ in range(10):
+                    if name not in taken:
+                        break
                     name = self._unit_name(rng, kind, ci)
+                else:
+                    street_name = self.street_of[self.communities[ci].street].name
+                    name = f"{name}{street_name}{'分公司' if kind in ('STATE_ENTERPRISE', 'COMPANY') else '分部'}"
+                    suffix = 2
+                    while name in taken:
+                        name, suffix = f"{name.rstrip('0123456789')}{suffix}", suffix + 1
             taken.add(name)
             comm = self.communities[ci]
             regs = [ci]
