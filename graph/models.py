@@ -209,6 +209,8 @@ class Need:
     response_deadline: datetime | None = None
     completion_deadline: datetime | None = None
     suspended_at: datetime | None = None
+    suspension_reason: str | None = None
+    escalated_at: datetime | None = None
     location: GeoPoint | None = None
     category_code: str | None = None
     community_id: str | None = None

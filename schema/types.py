@@ -277,6 +277,9 @@ class Need(Node):
     location: GeoPointType | None
     created_at: datetime
     updated_at: datetime | None
+    suspended_at: datetime | None = strawberry.field(description="When its clock was paused (SUSPENDED).")
+    suspension_reason: str | None
+    escalated_at: datetime | None = strawberry.field(description="When it was last handed up a level.")
 
     @strawberry.field(description="Past its response or completion deadline while its clock runs.")
     def overdue(self) -> bool:
