@@ -12,6 +12,7 @@ from strawberry.types import Info
 from graph import models
 from graph.directory import is_overdue
 from resolvers import needs, read
+from resolvers.authz import member_phone_for
 from schema.common import Connection, Fen, GeoPointType, Node, model_type
 from schema.enums import Channel, Level, NeedStatus, OfferingStatus, ProgramLevel, UnitKind, Urgency, VenueKind
 

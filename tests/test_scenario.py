@@ -57,8 +57,14 @@ async def test_a_need_from_report_to_escalation(graph: Graph, graphql_client: Gr
     # 1. Ms Wang reports; she gets a number at once and sees her own details, nobody else does.
     body = await client(
         SUBMIT,
-        {"input": {"title": "楼下下水道堵塞，污水外溢", "categoryCode": "SEWER", "placeId": WANG_COMPOUND,
-                   "description": "3号楼楼下污水外溢，气味很大"}},
+        {
+            "input": {
+                "title": "楼下下水道堵塞，污水外溢",
+                "categoryCode": "SEWER",
+                "placeId": WANG_COMPOUND,
+                "description": "3号楼楼下污水外溢，气味很大",
+            }
+        },
         token=WANG_TOKEN,
     )
     need = body["data"]["submitNeed"]["need"]
@@ -106,7 +112,7 @@ async def test_a_need_from_report_to_escalation(graph: Graph, graphql_client: Gr
     handler_view = await need_as(client, need_id, winner_token)
     assert handler_view["currentAssignment"]["handler"]["id"] == winner
     assert "*" not in handler_view["requester"]["phone"], "the handler sees her phone while assigned"
-    loser_view = (await need_as(client, need_id, token("MEMBER", subject=racers[racers.index(winner) - 1])))
+    loser_view = await need_as(client, need_id, token("MEMBER", subject=racers[racers.index(winner) - 1]))
     assert loser_view["requester"] is None or "*" in (loser_view["requester"]["phone"] or "*")
 
     # 4. Start and complete with a note.
@@ -136,7 +142,14 @@ async def test_a_need_from_report_to_escalation(graph: Graph, graphql_client: Gr
 
     history = street_view["history"]
     assert [e["toState"] for e in history] == [
-        "SUBMITTED", "DISPATCHED", "ACCEPTED", "IN_PROGRESS", "COMPLETED", "EVALUATED", "REOPENED", "ESCALATED",
+        "SUBMITTED",
+        "DISPATCHED",
+        "ACCEPTED",
+        "IN_PROGRESS",
+        "COMPLETED",
+        "EVALUATED",
+        "REOPENED",
+        "ESCALATED",
     ]
     assert history[2]["actorId"] == winner and history[-1]["note"] and "市政" in history[-1]["note"]
     assert history[-1]["role"] == "COORDINATOR"
