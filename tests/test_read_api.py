@@ -136,3 +136,20 @@ async def test_places_lists(graph: Graph, graphql_client: GraphQLClient) -> None
     assert body["data"]["districts"]["totalCount"] == 2
     assert body["data"]["communities"]["totalCount"] == 2
     assert body["data"]["categories"]["totalCount"] == 3
+
+
+async def test_member_phone_is_masked_except_for_the_member(graph: Graph, graphql_client: GraphQLClient) -> None:
+    from datetime import timedelta
+
+    from server.auth import issue_token
+    from server.settings import get_settings
+
+    await graph.write(
+        "CREATE (:Member {id: 'member:p1', name: '赵建国', phone: '13812345678', availability: [], maxLoad: 3, "
+        "openLoad: 0, ratingSum: 0, ratingCount: 0, completedCount: 0, assignedCount: 0, createdAt: datetime()})"
+    )
+    query = '{ node(id: "member:p1") { ... on Member { phone } } }'
+    anonymous = await graphql_client(query)
+    assert anonymous["data"]["node"]["phone"] == "138****5678"
+    own = issue_token("MEMBER", None, "member:p1", timedelta(hours=1), get_settings())
+    assert (await graphql_client(query, token=own))["data"]["node"]["phone"] == "13812345678"
