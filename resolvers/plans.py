@@ -1,11 +1,11 @@
 """Optimal batch dispatch (story 12): propose a plan for a scope's open needs, then commit it.
 
 Proposal: fetch needs and candidate pools with a handful of statements (graph/plans.py), preselect
-per need the PRESELECT nearest members of its street (same community first) and the nearest
+per need the PRESELECT nearest members registered with its community (双报到) and the nearest
 offerings serving it, score those with `matching.scoring.arcs_for`, keep the top ARCS_PER_NEED, and
 solve with `matching.dispatch.solve` (min-cost flow, plus the greedy baseline on the same input).
-Why preselect: scoring costs ~30 µs a pair in Python; 15,000 needs × a whole street's members would
-take minutes, while the best few candidates of a need are nearly always among its nearest.
+Why preselect: scoring costs ~30 µs a pair in Python; 15,000 needs × a whole community's fitting
+members would take half a minute, while the best few candidates are nearly always among the nearest.
 
 Commit: under locks on the plan, its needs and its members/offerings (taken in id order), each pair
 whose need is still open and whose handler still has headroom becomes an INVITED assignment (the
@@ -38,9 +38,9 @@ from resolvers.mutations import run_mutation
 from resolvers.need_tx import Outbox
 from resolvers.viewer import PLACE_ROLES, Role, Viewer
 
-PRESELECT_MEMBERS = 24  # members scored per need
-PRESELECT_OFFERINGS = 6  # offerings scored per need
-ARCS_PER_NEED = 20  # best arcs per need given to the solver
+PRESELECT_MEMBERS = 12  # members scored per need (full records fetched for these only)
+PRESELECT_OFFERINGS = 4  # offerings scored per need
+ARCS_PER_NEED = 12  # best arcs per need given to the solver
 MAX_NEED_IDS = 20_000
 CITY = "city"
 SCOPE_LABELS = ("District", "Street", "Community")
@@ -85,20 +85,13 @@ class _Pool:
 
 
 def _member_pools(rows: list[dict[str, Any]]) -> dict[tuple[str, str], _Pool]:
-    pools: dict[tuple[str, str], _Pool] = defaultdict(_Pool)
-    seen: set[tuple[str, str, str]] = set()
+    pools: dict[tuple[str, str], _Pool] = {}
     for row in rows:
-        loc = row["location"]
-        point = (loc[1], loc[0]) if loc is not None else None
-        for cat in row["cats"]:
-            if (row["street"], cat, row["id"]) in seen:  # registered twice in one street
-                continue
-            seen.add((row["street"], cat, row["id"]))
-            pool = pools[(row["street"], cat)]
-            pool.ids.append(row["id"])
+        pool = pools[(row["community"], row["category"])] = _Pool()
+        for member_id, loc in row["members"]:
+            pool.ids.append(member_id)
             pool.communities.append(row["community"])
-            pool.points.append(point)
-    for pool in pools.values():
+            pool.points.append((loc[1], loc[0]) if loc is not None else None)
         pool.freeze()
     return pools
 
@@ -126,6 +119,7 @@ async def build_plan(
     statuses: tuple[str, ...] = gp.OPEN_STATUSES,
     kinds: tuple[CandidateKind, ...] = (CandidateKind.MEMBER, CandidateKind.UNIT),
     capacity_cap: int | None = None,
+    preselect_members: int = PRESELECT_MEMBERS,
 ) -> dict[str, Any]:
     """Fetches, scores and solves; returns the plan's fields (not stored). `capacity_cap` limits every
     handler's headroom (benchmarks use it to model scarce supply without touching the data)."""
@@ -140,7 +134,9 @@ async def build_plan(
                 f"{len(missing)} of needIds are not open needs of this scope: {', '.join(missing[:10])}",
                 field="needIds",
             )
-    streets = sorted({n.profile.place.street_id for n in needs if n.profile.place.street_id})
+    groups = sorted(
+        {(n.profile.place.community_id, n.profile.category_code) for n in needs if n.profile.place.community_id}
+    )
     categories = sorted({n.profile.category_code for n in needs})
     timings["fetch_needs"] = time.perf_counter() - t0
 
@@ -148,13 +144,13 @@ async def build_plan(
     chosen: dict[str, list[str]] = {}
     member_rows: dict[str, dict[str, Any]] = {}
     if CandidateKind.MEMBER in kinds and needs:
-        pools = _member_pools(await gp.member_pool(ctx.graph, streets, categories))
+        pools = _member_pools(await gp.member_pool(ctx.graph, groups))
         for need in needs:
-            pool = pools.get((need.profile.place.street_id or "", need.profile.category_code))
+            pool = pools.get((need.profile.place.community_id or "", need.profile.category_code))
             if pool is None:
                 continue
             bonus = (pool.community_arr == need.profile.place.community_id).astype(float)
-            idx = _nearest(need, pool.lat, pool.lon, bonus, PRESELECT_MEMBERS)
+            idx = _nearest(need, pool.lat, pool.lon, bonus, preselect_members)
             chosen[need.profile.id] = [pool.ids[i] for i in idx]
         wanted = sorted({mid for ids in chosen.values() for mid in ids})
         member_rows = {row["member"]["id"]: row for row in await gp.member_rows(ctx.graph, wanted)}
