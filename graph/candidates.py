@@ -2,12 +2,12 @@
 
 The statements do the cheap, index-backed part: category fit through the graph, hard filters that
 are plain comparisons (headroom, status, budget, area) and a bounded pool by place — the need's own
-street first (双报到: members registered there), then the nearest by the point index. Everything
+community first (双报到: members registered there), then the nearest by the point index. Everything
 that needs judgement (scores, time windows, reasons) stays in `matching/`, which is pure.
 
 Why the pool is bounded: a category is served by thousands of members city-wide; ranking all of
 them would cost ~30 µs each in Python, and the best ones are nearly always local. The pool keeps
-every member of the need's street plus the nearest ones within POOL_RADIUS_M, capped at POOL_SIZE
+every member of the need's community plus those living within POOL_RADIUS_M, capped at POOL_SIZE
 (ordered by tier, then distance), so `matchCandidates` stays well under 50 ms.
 """
 
@@ -32,7 +32,8 @@ from matching.models import (
 )
 
 POOL_SIZE = 300  # members or offerings scored per need
-POOL_RADIUS_M = 5_000.0  # beyond the street, how far to look (a long walk or a short ride)
+POOL_RADIUS_M = 300.0  # beyond the community: neighbours a few minutes away (central Xi'an is dense;
+# 1 km holds over a thousand members and costs ~100 ms at p95 on the city seed, 300 m ~20 ms)
 VENUE_RADIUS_M = 5_000.0
 VENUE_POOL = 200
 
@@ -110,11 +111,11 @@ def _point(place: Place) -> dict[str, float] | None:
 
 # --- members -----------------------------------------------------------------------------------
 
-# The pool: members registered in the need's street, and members living near the need (point index).
+# The pool: members registered with the need's community, and members living near it (point index).
 # Hard filters in Cypher: headroom, and a skill that SERVES the category. Ordered by tier then distance.
 _MEMBERS = """
 CALL {
-  MATCH (:Street {id: $street})<-[:IN]-(:Community)<-[:REGISTERED_WITH]-(m:Member)
+  MATCH (:Community {id: $community})<-[:REGISTERED_WITH]-(m:Member)
   RETURN m
   UNION
   MATCH (m:Member) WHERE $point IS NOT NULL AND point.distance(m.location, point($point)) < $radius

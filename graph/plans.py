@@ -3,10 +3,10 @@ statements that store and commit a plan.
 
 Fetching (proposal), at most four statements whatever the number of needs:
 1. the open needs of the scope (SUBMITTED or DECLINED by default);
-2. every member registered in the needs' streets with headroom, with the needs' categories they serve
-   and their home point (light rows: the pool to preselect from);
-3. the full records of the members some need preselected (top-K per need, chosen in Python with numpy
-   by community first, then distance — the same order `matchCandidates` uses to bound its pool);
+2. per (community, category) of the needs, the members registered there with headroom and a fitting
+   skill, with their home point (light rows: the pool to preselect from);
+3. the full records of the members some need preselected (the K nearest per need, chosen in Python
+   with numpy);
 4. active offerings with capacity serving the needs' categories.
 The plan is a `(:DispatchPlan)` node: pairs as a JSON property, objectives, counts, status PROPOSED,
 then COMMITTED with a JSON report of what was dispatched and what was skipped.
@@ -48,20 +48,21 @@ async def open_needs(
     return [need_facts_from_row(row) for row in rows]
 
 
+# One row per (community, category) group of the needs: the members registered there (双报到) with
+# headroom and a skill serving the category. Why communities, not streets: a street holds thousands
+# of members and the pool statement would return hundreds of thousands of rows city-wide.
 _MEMBER_POOL = """
-UNWIND $streets AS sid
-MATCH (:Street {id: sid})<-[:IN]-(c:Community)<-[:REGISTERED_WITH]-(m:Member)
+UNWIND $groups AS g
+MATCH (:Community {id: g.community})<-[:REGISTERED_WITH]-(m:Member)
 WHERE coalesce(m.maxLoad, 0) > coalesce(m.openLoad, 0)
-WITH sid, c, m, [(m)-[:HAS_SKILL]->(:Skill)-[:SERVES]->(k:Category) WHERE k.code IN $categories | k.code] AS cats
-WHERE size(cats) > 0
-RETURN sid AS street, c.id AS community, m.id AS id, m.location AS location, cats
+  AND EXISTS { (m)-[:HAS_SKILL]->(:Skill)-[:SERVES]->(:Category {code: g.category}) }
+RETURN g.community AS community, g.category AS category, collect([m.id, m.location]) AS members
 """
 
 
-async def member_pool(graph: Graph, streets: list[str], categories: list[str]) -> list[dict[str, Any]]:
-    """Light rows (street, community, id, location, categories served) for members with headroom."""
-    rows = await graph.read(_MEMBER_POOL, streets=streets, categories=categories)
-    return rows
+async def member_pool(graph: Graph, groups: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """(community, category, [[member id, location]…]) for members with headroom serving the category."""
+    return await graph.read(_MEMBER_POOL, groups=[{"community": c, "category": k} for c, k in groups])
 
 
 _MEMBERS = """
