@@ -35,14 +35,21 @@ query($needId: ID!) { eligiblePrograms(needId: $needId) { score reason resource 
 """
 
 
+NEIGHBOUR_NEXT_DOOR = (
+    "MATCH (m:Member {id: 'member:m4'}) SET m.location = point({latitude: 34.2563, longitude: 108.9452})"
+)
+
+
 async def test_members_ranked_with_parts_and_reason(graph, graphql_client) -> None:
     await make_world(graph)
     await make_need(graph)
+    # member:m4 is registered with the next community but lives 20 m away: in the pool (point index)
+    await graph.write(NEIGHBOUR_NEXT_DOOR)
     body = await graphql_client(MATCH, {"needId": NEED, "kinds": ["MEMBER"]}, token=TOKENS["COORDINATOR"]())
     found = body["data"]["matchCandidates"]
     ids = [c["resource"]["id"] for c in found]
-    # plumbers only (the elderly-care helper has no fitting skill); the one registered in the
-    # need's own community outranks the one from the neighbouring community at the same distance tier
+    # plumbers only (the elderly-care helper has no fitting skill); one registered in the need's own
+    # community outranks the neighbour from the next community living as close
     assert "member:care" not in ids
     assert set(ids) == {"member:m1", "member:m2", "member:m3", "member:m4"}
     assert ids.index("member:m1") < ids.index("member:m4")
@@ -75,6 +82,7 @@ async def test_every_kind_in_one_request(graph, graphql_client) -> None:
 async def test_ineligible_never_listed(graph, graphql_client) -> None:
     await make_world(graph)
     await make_need(graph)
+    await graph.write(NEIGHBOUR_NEXT_DOOR)
     # full members and a withdrawn offering drop out; a program without budget too
     await graph.write("MATCH (m:Member) WHERE m.id IN ['member:m1', 'member:m2'] SET m.openLoad = m.maxLoad")
     await graph.write("MATCH (o:Offering) SET o.status = 'WITHDRAWN'")
