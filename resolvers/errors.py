@@ -30,6 +30,9 @@ def classify(error: GraphQLError) -> tuple[str, str, dict]:
         return original.code, original.message, extra
     if isinstance(original, GraphQLError):
         return classify(original)
+    if error.path is None and not isinstance(original, DriverError):
+        # Raised while reading the request (a scalar such as Fen refusing a variable), not while resolving.
+        return "BAD_USER_INPUT", error.message, {}
     if isinstance(original, ValidationError):
         return "BAD_USER_INPUT", "; ".join(e["msg"] for e in original.errors()), {}
     if isinstance(original, (ServiceUnavailable, SessionExpired)):

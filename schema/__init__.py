@@ -9,25 +9,17 @@ from strawberry.tools import merge_types
 
 from resolvers.errors import ErrorCodes
 from schema.common import FEN_SCALAR, Fen
+from schema.matching_api import MatchingMutation, MatchingQuery
+from schema.oversight import OversightMutation, OversightQuery
 from schema.query import Query
+from schema.registration import RegistrationMutation
 from schema.types import NODE_TYPES
+from schema.workflow import WorkflowMutation, WorkflowQuery, WorkflowSubscription
 
-# Each area adds its root types here (one line each), and they are merged into one root.
-QUERY_TYPES: list[type] = [Query]
-MUTATION_TYPES: list[type] = []
-SUBSCRIPTION_TYPES: list[type] = []
-# -- area roots (keep one import + append per line) --
-from schema.workflow import WorkflowMutation, WorkflowQuery, WorkflowSubscription  # noqa: E402
-
-QUERY_TYPES.append(WorkflowQuery)
-MUTATION_TYPES.append(WorkflowMutation)
-SUBSCRIPTION_TYPES.append(WorkflowSubscription)
-from schema.matching_api import MatchingMutation, MatchingQuery  # noqa: E402, I001
-
-QUERY_TYPES.append(MatchingQuery)
-MUTATION_TYPES.append(MatchingMutation)
-from schema.registration import RegistrationMutation; MUTATION_TYPES.append(RegistrationMutation)  # noqa: E402, E702, I001
-from schema.oversight import OversightMutation, OversightQuery; MUTATION_TYPES.append(OversightMutation); QUERY_TYPES.append(OversightQuery)  # noqa: E402, E501, E702, I001
+# Each area keeps its own root types; they are merged into one Query, Mutation and Subscription.
+QUERY_TYPES: tuple[type, ...] = (Query, WorkflowQuery, OversightQuery, MatchingQuery)
+MUTATION_TYPES: tuple[type, ...] = (RegistrationMutation, WorkflowMutation, OversightMutation, MatchingMutation)
+SUBSCRIPTION_TYPES: tuple[type, ...] = (WorkflowSubscription,)
 
 
 def build_schema(max_depth: int = 12, max_aliases: int = 30, introspection: bool = True) -> strawberry.Schema:
@@ -43,9 +35,9 @@ def build_schema(max_depth: int = 12, max_aliases: int = 30, introspection: bool
         from strawberry.extensions import DisableIntrospection
 
         extensions.append(DisableIntrospection)
-    query = merge_types("Query", tuple(QUERY_TYPES))
-    mutation = merge_types("Mutation", tuple(MUTATION_TYPES)) if MUTATION_TYPES else None
-    subscription = merge_types("Subscription", tuple(SUBSCRIPTION_TYPES)) if SUBSCRIPTION_TYPES else None
+    query = merge_types("Query", QUERY_TYPES)
+    mutation = merge_types("Mutation", MUTATION_TYPES)
+    subscription = merge_types("Subscription", SUBSCRIPTION_TYPES)
     return strawberry.Schema(
         query=query,
         mutation=mutation,

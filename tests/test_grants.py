@@ -185,6 +185,8 @@ async def test_idempotent_request_and_approval(graph, graphql_client) -> None:
         (0, {}, "BAD_USER_INPUT"),
         (-5, {}, "BAD_USER_INPUT"),
         (1000, {"programId": "need:m1"}, "BAD_USER_INPUT"),
+        (1.5, {}, "BAD_USER_INPUT"),
+        ("100", {}, "BAD_USER_INPUT"),
         (1000, {"needId": "need:none"}, "NOT_FOUND"),
         (1000, {"programId": "program:none"}, "NOT_FOUND"),
     ],
