@@ -23,6 +23,8 @@ from seeds import texts
 BEIJING = timedelta(hours=8)
 DEMO_COMMUNITY = "610103001009"  # 书院门社区, 南院门街道, 碑林区
 DEMO_STREET = "610103001"
+# The state enterprise's maintenance service answers every day, 08:00–18:00.
+DEMO_SERVICE_HOURS = [f"{day} 08:00-18:00" for day in range(1, 8)]
 DEMO_VENUE_COMMUNITY = "610103001004"  # 南院门社区
 GAOLING = "610117"
 
@@ -585,6 +587,11 @@ class Generator:
         rng = self.rng("offerings")
         for oi, (oid, title, cats, desc, uid, areas) in enumerate(self.offering_meta):
             off = self.offerings[oi]
+            # Draw for every offering, fixture or not, so the fixture does not shift the rest of the stream.
+            availability = list(_availability(rng))
+            status = "ACTIVE" if rng.random() < 0.95 or offer_load.get(oi) else "WITHDRAWN"
+            if oid == "offering:demo-sewer-service":
+                availability, status = DEMO_SERVICE_HOURS, "ACTIVE"
             yield Node(
                 "Offering",
                 {
@@ -593,8 +600,8 @@ class Generator:
                     "description": desc,
                     "capacity": off.capacity,
                     "openLoad": offer_load.get(oi, 0),
-                    "availability": list(_availability(rng)),
-                    "status": "ACTIVE" if rng.random() < 0.95 or offer_load.get(oi) else "WITHDRAWN",
+                    "availability": availability,
+                    "status": status,
                     "createdAt": self.created(rng, 500),
                 },
             )
@@ -624,7 +631,8 @@ class Generator:
             availability = _availability(rng)
             if self.preset.demo_fixtures and n == 1:
                 mid, skills = "member:demo-plumber", (plumbing, 1)
-                availability = ("6 08:00-12:00", "7 09:00-11:00")
+                # Retired and free every morning (story 3: "free this morning" whatever day the demo runs).
+                availability = tuple(f"{day} 08:00-12:00" for day in range(1, 8))
                 unit = 0
             profile = MemberProfile(
                 mid,

@@ -158,3 +158,21 @@ async def test_a_need_from_report_to_escalation(graph: Graph, graphql_client: Gr
     stats = (await client(STATS, {"id": winner}))["data"]["stats"]
     assert stats["received"] >= 1 and stats["ratings"] >= 1
     assert stats["satisfactionRate"] is not None and stats["satisfactionRate"] < 1
+
+
+async def test_story_3_the_plumber_first_the_state_enterprise_second(
+    graph: Graph, graphql_client: GraphQLClient
+) -> None:
+    await load_preset(graph, "demo")
+    body = await graphql_client(
+        """{ matchCandidates(needId: "need:demo-sewer", kinds: [MEMBER, UNIT], first: 3) {
+             kind score reason resource { ... on Member { id } ... on Offering { id } } } }""",
+        token=COORDINATOR,
+    )
+    candidates = body["data"]["matchCandidates"]
+    first_member = next(c for c in candidates if c["kind"] == "MEMBER")
+    first_unit = next(c for c in candidates if c["kind"] == "UNIT")
+    assert first_member["resource"]["id"] == "member:demo-plumber"
+    assert "同社区" in first_member["reason"] and "管道疏通" in first_member["reason"]
+    assert first_unit["resource"]["id"] == "offering:demo-sewer-service"
+    assert first_member["score"] > first_unit["score"]
