@@ -50,6 +50,13 @@ class Tx:
         rows = await self.run(cypher, **params)
         return rows[0] if rows else None
 
+    async def values(self, cypher: str, **params: Any) -> list[list[Any]]:
+        """Rows as value lists in RETURN order, for bulk reads: `record.data()` walks every nested value
+        (about 1.5 µs each), which alone takes seconds on a city's worth of candidates."""
+        self._counter.count += 1
+        result = await self._tx.run(cypher, params)
+        return await result.values()
+
 
 class Graph:
     def __init__(self, driver: AsyncDriver, database: str) -> None:
@@ -78,6 +85,10 @@ class Graph:
 
     async def read(self, cypher: str, **params: Any) -> Rows:
         return await self.read_tx(lambda tx: tx.run(cypher, **params))
+
+    async def read_values(self, cypher: str, **params: Any) -> list[list[Any]]:
+        """`read` returning value lists (`Tx.values`) instead of dicts: for bulk reads."""
+        return await self.read_tx(lambda tx: tx.values(cypher, **params))
 
     async def write(self, cypher: str, **params: Any) -> Rows:
         return await self.write_tx(lambda tx: tx.run(cypher, **params))

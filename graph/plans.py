@@ -1,13 +1,16 @@
 """Batch dispatch plans: the few statements that fetch a whole scope's needs and candidates, and the
 statements that store and commit a plan.
 
-Fetching (proposal), at most four statements whatever the number of needs:
-1. the open needs of the scope (SUBMITTED or DECLINED by default);
-2. per (community, category) of the needs, the members registered there with headroom and a fitting
-   skill, with their home point (light rows: the pool to preselect from);
-3. the full records of the members some need preselected (the K nearest per need, chosen in Python
-   with numpy);
-4. active offerings with capacity serving the needs' categories.
+Fetching (proposal), four statements whatever the number of needs, each answering one row of
+plain value lists (`Graph.read_values`: a city's worth of candidates as dicts costs seconds in the
+driver alone):
+1. the open needs of the scope (SUBMITTED or DECLINED by default), with their places;
+2. the members registered with the needs' communities (双报到) with headroom, each once, with every
+   field batch scoring reads (skill fit is checked in numpy);
+3. the skills and the categories each serves (a few dozen rows);
+4. active offerings with capacity serving the needs' categories, with their units' registrations.
+Scoring is `matching.bulk` (numpy, no I/O); `member_candidate` / `offering_candidate` rebuild the
+exact candidates only for the pairs a plan keeps, so their reasons come from `matching.scoring`.
 The plan is a `(:DispatchPlan)` node: pairs as a JSON property, objectives, counts, status PROPOSED,
 then COMMITTED with a JSON report of what was dispatched and what was skipped.
 """
@@ -15,89 +18,228 @@ then COMMITTED with a JSON report of what was dispatched and what was skipped.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from graph.candidates import need_facts_from_row
+from graph.candidates import NeedFacts
 from graph.db import Graph, Tx
 from graph.errors import NotFound
 from graph.ids import label_of, new_id
 from graph.locks import lock
 from graph.models import _native
+from matching.models import MemberCandidate, NeedProfile, OfferingCandidate, Place, SkillRef
 
 OPEN_STATUSES = ("SUBMITTED", "DECLINED")
+
+
+def _instant(epoch_millis: int | None) -> datetime | None:
+    """Instants (createdAt, lastServedAt: written with `datetime()`) travel as epoch milliseconds:
+    the driver builds a DateTime object for each at ~30 µs, a second on a city's needs and members."""
+    return None if epoch_millis is None else datetime.fromtimestamp(epoch_millis / 1000, UTC)
+
 
 _NEEDS = """
 MATCH (n:Need) WHERE n.status IN $statuses AND ($ids IS NULL OR n.id IN $ids)
 MATCH (n)-[:AT]->(p)-[:IN*0..1]->(c:Community)-[:IN]->(s:Street)-[:IN]->(d:District)
 WHERE $scope IS NULL OR $scope IN [c.id, s.id, d.id] OR (p:Compound AND p.id = $scope)
 OPTIONAL MATCH (n)-[:OF]->(k:Category)
-RETURN n {.id, .status, .number, .description, .title, .urgency, .peopleNeeded, .windowStart, .windowEnd,
-          .location, .createdAt} AS need,
-  k.code AS categoryCode, k.name AS categoryName,
-  CASE WHEN p:Compound THEN p.id END AS compoundId, c.id AS communityId, s.id AS streetId, d.id AS districtId
-ORDER BY n.createdAt, n.id
+WITH n, k, p, c, s, d ORDER BY n.createdAt, n.id
+RETURN collect([n.id, n.status, n.number, k.code, k.name, CASE WHEN p:Compound THEN p.id END, c.id, s.id, d.id,
+  n.location.y, n.location.x, n.windowStart, n.windowEnd, n.peopleNeeded, n.urgency, n.createdAt.epochMillis]) AS rows
 """
 
 
 async def open_needs(
     graph: Graph, scope_id: str | None, need_ids: list[str] | None, statuses: tuple[str, ...] = OPEN_STATUSES
-) -> list[Any]:
-    """NeedFacts of the scope's needs in `statuses` (all of them, or only `need_ids`), oldest first."""
-    rows = await graph.read(_NEEDS, statuses=list(statuses), ids=need_ids, scope=scope_id)
-    return [need_facts_from_row(row) for row in rows]
+) -> list[NeedFacts]:
+    """NeedFacts of the scope's needs in `statuses` (all of them, or only `need_ids`), oldest first.
+
+    Light: no title or description (plans use no text relevance)."""
+    [[rows]] = await graph.read_values(_NEEDS, statuses=list(statuses), ids=need_ids, scope=scope_id)
+    out = []
+    for row in rows:
+        nid, status, number, code, name, compound, community, street, district, lat, lon = row[:11]
+        ws, we, people, urgency, at = row[11:]
+        place = Place(compound, community, street, district, lat, lon)
+        profile = NeedProfile(
+            id=nid,
+            category_code=code or "",
+            category_name=name or "",
+            place=place,
+            window_start=_native(ws),
+            window_end=_native(we),
+            people_needed=people or 1,
+            urgency=urgency or "NORMAL",
+        )
+        places = frozenset(pid for pid in (compound, community, street, district) if pid)
+        out.append(NeedFacts(profile, status or "", number, places, _instant(at)))
+    return out
 
 
-# One row per (community, category) group of the needs: the members registered there (双报到) with
-# headroom and a skill serving the category. Why communities, not streets: a street holds thousands
-# of members and the pool statement would return hundreds of thousands of rows city-wide.
-_MEMBER_POOL = """
-UNWIND $groups AS g
-MATCH (:Community {id: g.community})<-[:REGISTERED_WITH]-(m:Member)
-WHERE coalesce(m.maxLoad, 0) > coalesce(m.openLoad, 0)
-  AND EXISTS { (m)-[:HAS_SKILL]->(:Skill)-[:SERVES]->(:Category {code: g.category}) }
-RETURN g.community AS community, g.category AS category, collect([m.id, m.location]) AS members
-"""
+@dataclass(frozen=True, slots=True)
+class PlanMembers:
+    """Columns of the members a plan may use, one entry per member (same index in every list)."""
 
-
-async def member_pool(graph: Graph, groups: list[tuple[str, str]]) -> list[dict[str, Any]]:
-    """(community, category, [[member id, location]…]) for members with headroom serving the category."""
-    return await graph.read(_MEMBER_POOL, groups=[{"community": c, "category": k} for c, k in groups])
+    ids: list[str]
+    communities: list[list[str]]  # the needs' communities the member is registered with
+    lat: list[float | None]
+    lon: list[float | None]
+    availability: list[tuple[str, ...]]
+    max_load: list[int]
+    open_load: list[int]
+    rating_sum: list[int]
+    rating_count: list[int]
+    completed: list[int]
+    assigned: list[int]
+    last_served: list[datetime | None]
+    skills: list[list[str]]  # skill codes
 
 
 _MEMBERS = """
-UNWIND $ids AS mid
-MATCH (m:Member {id: mid})
-RETURN m {.id, .name, .availability, .maxLoad, .openLoad, .ratingSum, .ratingCount, .completedCount,
-          .assignedCount, .lastServedAt, .location} AS member,
-  [(m)-[:REGISTERED_WITH]->(c:Community)-[:IN]->(s:Street) | {community: c.id, street: s.id,
-     district: [(s)-[:IN]->(d:District) | d.id][0]}] AS regs,
-  [(m)-[:HAS_SKILL]->(s:Skill) | {code: s.code, name: s.name, serves: [(s)-[:SERVES]->(k:Category) | k.code]}]
-    AS skills
+UNWIND $communities AS cid
+MATCH (:Community {id: cid})<-[:REGISTERED_WITH]-(m:Member)
+WHERE coalesce(m.maxLoad, 0) > coalesce(m.openLoad, 0)
+WITH m, collect(cid) AS communities
+RETURN collect([m.id, communities, m.location.y, m.location.x, coalesce(m.availability, []),
+  coalesce(m.maxLoad, 0), coalesce(m.openLoad, 0), coalesce(m.ratingSum, 0), coalesce(m.ratingCount, 0),
+  coalesce(m.completedCount, 0), coalesce(m.assignedCount, 0), m.lastServedAt.epochMillis,
+  [(m)-[:HAS_SKILL]->(s:Skill) | s.code]]) AS rows
 """
 
 
-async def member_rows(graph: Graph, ids: list[str]) -> list[dict[str, Any]]:
-    """Full member rows (the shape `graph.candidates.member_from_row` reads)."""
-    return await graph.read(_MEMBERS, ids=ids)
+async def plan_members(graph: Graph, communities: list[str]) -> PlanMembers:
+    """Members registered with any of `communities` with headroom. Whether a skill serves a need's
+    category is left to scoring: filtering it here costs the server more than shipping the few
+    members without one (on the city seed 171k members, 141k fit some need of their community)."""
+    [[rows]] = await graph.read_values(_MEMBERS, communities=communities)
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 13
+    return PlanMembers(
+        ids=list(cols[0]),
+        communities=list(cols[1]),
+        lat=list(cols[2]),
+        lon=list(cols[3]),
+        availability=[tuple(a) for a in cols[4]],
+        max_load=list(cols[5]),
+        open_load=list(cols[6]),
+        rating_sum=list(cols[7]),
+        rating_count=list(cols[8]),
+        completed=list(cols[9]),
+        assigned=list(cols[10]),
+        last_served=[_instant(t) for t in cols[11]],
+        skills=list(cols[12]),
+    )
+
+
+_SKILLS = "MATCH (s:Skill) RETURN collect([s.code, s.name, [(s)-[:SERVES]->(k:Category) | k.code]]) AS rows"
+
+
+async def skills(graph: Graph) -> dict[str, SkillRef]:
+    """Every skill by code, with the categories it serves."""
+    [[rows]] = await graph.read_values(_SKILLS)
+    return {code: SkillRef(code, name or "", frozenset(serves)) for code, name, serves in rows}
+
+
+def member_candidate(members: PlanMembers, i: int, place: Place, skill_refs: dict[str, SkillRef]) -> MemberCandidate:
+    """The exact candidate of member `i` for a need of its community (its registration there is the
+    best one: the need's community, street and district), for `matching.scoring`."""
+    return MemberCandidate(
+        id=members.ids[i],
+        name="",
+        place=Place(None, place.community_id, place.street_id, place.district_id, members.lat[i], members.lon[i]),
+        skills=tuple(skill_refs[c] for c in members.skills[i] if c in skill_refs),
+        availability=members.availability[i],
+        max_load=members.max_load[i],
+        open_load=members.open_load[i],
+        rating_sum=members.rating_sum[i],
+        rating_count=members.rating_count[i],
+        completed_count=members.completed[i],
+        assigned_count=members.assigned[i],
+        last_served_at=members.last_served[i],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOffering:
+    """An active offering with capacity left, its unit's point and registrations (as places)."""
+
+    id: str
+    title: str
+    unit_id: str
+    unit_name: str
+    lat: float | None
+    lon: float | None
+    regs: tuple[Place, ...]
+    serves: frozenset[str]
+    capacity: int
+    open_load: int
+    availability: tuple[str, ...]
+    status: str
+    area_ids: frozenset[str]
+
+    def candidate(self, need: Place) -> OfferingCandidate:
+        """The exact candidate for `need` (its unit's registration closest to the need, as in
+        `graph.candidates.best_registration`), for `matching.scoring`."""
+        reg = next(
+            (
+                r
+                for wanted, key in (
+                    (need.community_id, "community_id"),
+                    (need.street_id, "street_id"),
+                    (need.district_id, "district_id"),
+                )
+                for r in self.regs
+                if wanted and getattr(r, key) == wanted
+            ),
+            self.regs[0] if self.regs else Place(),
+        )
+        return OfferingCandidate(
+            id=self.id,
+            title=self.title,
+            unit_id=self.unit_id,
+            unit_name=self.unit_name,
+            place=Place(None, reg.community_id, reg.street_id, reg.district_id, self.lat, self.lon),
+            serves=self.serves,
+            capacity=self.capacity,
+            open_load=self.open_load,
+            availability=self.availability,
+            status=self.status,
+            area_ids=self.area_ids,
+        )
 
 
 _OFFERINGS = """
 MATCH (k:Category)<-[:SERVES]-(o:Offering)<-[:OFFERS]-(u:Unit)
 WHERE k.code IN $categories AND o.status = 'ACTIVE' AND coalesce(o.capacity, 0) > coalesce(o.openLoad, 0)
-RETURN DISTINCT o {.id, .title, .capacity, .openLoad, .availability, .status} AS offering,
-  u {.id, .name, .location} AS unit,
-  [(u)-[:REGISTERED_WITH]->(c:Community)-[:IN]->(s:Street) | {community: c.id, street: s.id,
-     district: [(s)-[:IN]->(d:District) | d.id][0]}] AS regs,
-  [(o)-[:SERVES]->(x:Category) | x.code] AS serves,
-  [(o)-[:IN_AREA]->(a) | a.id] AS areaIds,
-  0.0 AS textScore
+WITH DISTINCT o, u
+RETURN collect([o.id, o.title, u.id, u.name, u.location.y, u.location.x,
+  [(u)-[:REGISTERED_WITH]->(c:Community)-[:IN]->(s:Street) | [c.id, s.id, [(s)-[:IN]->(d:District) | d.id][0]]],
+  [(o)-[:SERVES]->(x:Category) | x.code], coalesce(o.capacity, 0), coalesce(o.openLoad, 0),
+  coalesce(o.availability, []), coalesce(o.status, 'ACTIVE'), [(o)-[:IN_AREA]->(a) | a.id]]) AS rows
 """
 
 
-async def offering_rows(graph: Graph, categories: list[str]) -> list[dict[str, Any]]:
-    """Offerings with capacity left serving any of `categories` (shape of `offering_from_row`)."""
-    return await graph.read(_OFFERINGS, categories=categories)
+async def plan_offerings(graph: Graph, categories: list[str]) -> list[PlanOffering]:
+    """Offerings with capacity left serving any of `categories`."""
+    [[rows]] = await graph.read_values(_OFFERINGS, categories=categories)
+    return [
+        PlanOffering(
+            oid,
+            title or "",
+            uid,
+            uname or "",
+            lat,
+            lon,
+            tuple(Place(None, c, s, d) for c, s, d in regs),
+            frozenset(serves),
+            cap,
+            load,
+            tuple(av),
+            status,
+            frozenset(areas),
+        )
+        for oid, title, uid, uname, lat, lon, regs, serves, cap, load, av, status, areas in rows
+    ]
 
 
 # --- storing and reading plans -----------------------------------------------------------------

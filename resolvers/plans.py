@@ -1,11 +1,15 @@
 """Optimal batch dispatch (story 12): propose a plan for a scope's open needs, then commit it.
 
-Proposal: fetch needs and candidate pools with a handful of statements (graph/plans.py), preselect
-per need the PRESELECT nearest members registered with its community (双报到) and the nearest
-offerings serving it, score those with `matching.scoring.arcs_for`, keep the top ARCS_PER_NEED, and
-solve with `matching.dispatch.solve` (min-cost flow, plus the greedy baseline on the same input).
-Why preselect: scoring costs ~30 µs a pair in Python; 15,000 needs × a whole community's fitting
-members would take half a minute, while the best few candidates are nearly always among the nearest.
+Proposal: four statements fetch the needs, the members registered with their communities, the skills
+and the offerings serving their categories (graph/plans.py); then, all in numpy:
+- pairs: each need with every member of its community (双报到) holding a skill for its category, or,
+  with `preselect_members`, only the k nearest of them; and with the PRESELECT_OFFERINGS nearest
+  offerings serving its category and its place (IN_AREA);
+- scores: `matching.bulk` (the exact scorer's factors and weights over arrays; ~1 µs a pair);
+- arcs: the ARCS_PER_NEED best eligible pairs of each need, to `matching.dispatch.solve` (min-cost
+  flow, plus the greedy baseline on the same input).
+Only the chosen pairs get candidates rebuilt and explained by `matching.scoring.score`; the largest
+difference between its score and the bulk score is reported in the stats (`scoreDrift`).
 
 Commit: under locks on the plan, its needs and its members/offerings (taken in id order), each pair
 whose need is still open and whose handler still has headroom becomes an INVITED assignment (the
@@ -14,23 +18,28 @@ need DISPATCHED, deadlines from the policy); the others are skipped and reported
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
 from graph import plans as gp
-from graph.candidates import NeedFacts, member_from_row, offering_from_row
+from graph.candidates import NeedFacts
 from graph.db import Tx
 from graph.errors import BadUserInput, Conflict, Forbidden
 from graph.ids import label_of
+from matching import bulk
 from matching.dispatch import solve
-from matching.eligibility import serves_area
-from matching.models import CandidateKind, PlanArc, PlanNeed
-from matching.scoring import arcs_for, score
+from matching.models import CandidateKind, Place, PlanArc, PlanNeed
+from matching.place import TIER_VALUE, Tier
+from matching.scoring import score
+from matching.weights import DISPATCH_SCALE
 from resolvers.authz import require_role, require_scope
 from resolvers.context import Context
 from resolvers.deadlines import deadlines_for
@@ -38,8 +47,8 @@ from resolvers.mutations import run_mutation
 from resolvers.need_tx import Outbox
 from resolvers.viewer import PLACE_ROLES, Role, Viewer
 
-PRESELECT_MEMBERS = 12  # members scored per need (full records fetched for these only)
-PRESELECT_OFFERINGS = 4  # offerings scored per need
+PRESELECT_MEMBERS: int | None = None  # members scored per need; None = all of its community's fitting members
+PRESELECT_OFFERINGS = 4  # nearest offerings scored per need
 ARCS_PER_NEED = 12  # best arcs per need given to the solver
 MAX_NEED_IDS = 20_000
 CITY = "city"
@@ -47,53 +56,6 @@ SCOPE_LABELS = ("District", "Street", "Community")
 
 
 # --- proposal ----------------------------------------------------------------------------------
-
-
-def _coords(rows: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
-    lat = np.array([r[0] if r is not None else np.nan for r in rows], dtype=float)
-    lon = np.array([r[1] if r is not None else np.nan for r in rows], dtype=float)
-    return lat, lon
-
-
-def _nearest(need: NeedFacts, lat: np.ndarray, lon: np.ndarray, bonus: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k best by (bonus, approximate distance): cheap, vectorised, order-preserving enough."""
-    n = len(lat)
-    if n <= k:
-        return np.arange(n)
-    p = need.profile.place
-    if p.latitude is None or p.longitude is None:
-        key = -bonus.astype(float)
-    else:
-        dx = (lon - p.longitude) * np.cos(np.radians(p.latitude))
-        dy = lat - p.latitude
-        dist = np.sqrt(dx * dx + dy * dy)
-        key = np.where(np.isnan(dist), 1e3, dist) - bonus * 10.0  # a bonus outranks any distance in the city
-    return np.argpartition(key, k)[:k]
-
-
-class _Pool:
-    """Candidates of one (street, category): ids, communities and points as arrays for preselection."""
-
-    def __init__(self) -> None:
-        self.ids: list[str] = []
-        self.communities: list[str] = []
-        self.points: list[tuple[float, float] | None] = []
-
-    def freeze(self) -> None:
-        self.lat, self.lon = _coords(self.points)
-        self.community_arr = np.array(self.communities, dtype=object)
-
-
-def _member_pools(rows: list[dict[str, Any]]) -> dict[tuple[str, str], _Pool]:
-    pools: dict[tuple[str, str], _Pool] = {}
-    for row in rows:
-        pool = pools[(row["community"], row["category"])] = _Pool()
-        for member_id, loc in row["members"]:
-            pool.ids.append(member_id)
-            pool.communities.append(row["community"])
-            pool.points.append((loc[1], loc[0]) if loc is not None else None)
-        pool.freeze()
-    return pools
 
 
 def _check_scope_id(scope_id: str) -> str | None:
@@ -111,7 +73,104 @@ async def _authorise_scope(ctx: Context, viewer: Viewer, scope: str | None) -> N
     await require_scope(ctx.graph, viewer, scope)
 
 
+def _member_pairs(
+    needs: list[NeedFacts],
+    table: bulk.NeedArrays,
+    members: gp.PlanMembers,
+    arrays: bulk.MemberArrays,
+    preselect: int | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(need, member, score, eligible) for each need and its community's members with a fitting skill
+    (or the `preselect` nearest of them)."""
+    by_community: dict[str, list[int]] = defaultdict(list)
+    for m, communities in enumerate(members.communities):
+        for c in communities:
+            by_community[c].append(m)
+    groups: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for i, n in enumerate(needs):
+        if n.profile.place.community_id in by_community:
+            groups[(n.profile.place.community_id, int(table.cat[i]))].append(i)
+    pools = {c: np.array(ms, dtype=np.int64) for c, ms in by_community.items()}
+    need_parts, member_parts = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for (community, k), group in groups.items():
+        pool = pools[community]
+        pool = pool[arrays.fit[pool, k] > 0]
+        if len(pool):
+            need_parts.append(np.repeat(np.array(group, dtype=np.int64), len(pool)))
+            member_parts.append(np.tile(pool, len(group)))
+    ni, mi = np.concatenate(need_parts), np.concatenate(member_parts)
+    if preselect is not None:
+        km = bulk.distance_km(table.lat[ni], table.lon[ni], arrays.lat[mi], arrays.lon[mi])
+        keep = bulk.top_per_group(ni, -np.nan_to_num(km, nan=1e6), preselect, tie=mi)
+        ni, mi = ni[keep], mi[keep]
+    # every pair is a member registered with the need's own community: community tier
+    scores, eligible = bulk.member_scores(table, arrays, ni, mi, TIER_VALUE[Tier.COMMUNITY])
+    return ni, mi, scores, eligible
+
+
+def _offering_pairs(
+    needs: list[NeedFacts], table: bulk.NeedArrays, offerings: list[gp.PlanOffering]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(need, offering, score, eligible) for each need and its PRESELECT_OFFERINGS nearest offerings
+    serving its category and its place."""
+    free: dict[str, list[int]] = defaultdict(list)  # category → offerings serving anywhere
+    by_area: dict[tuple[str, str], list[int]] = defaultdict(list)  # (category, area) → offerings
+    for j, o in enumerate(offerings):
+        for cat in o.serves:
+            if not o.area_ids:
+                free[cat].append(j)
+            for area in o.area_ids:
+                by_area[(cat, area)].append(j)
+    need_list: list[int] = []
+    off_list: list[int] = []
+    for i, n in enumerate(needs):
+        cat, place = n.profile.category_code, n.profile.place
+        cols = set(free.get(cat, ()))
+        for pid in (place.compound_id, place.community_id, place.street_id, place.district_id):
+            if pid:
+                cols.update(by_area.get((cat, pid), ()))
+        need_list += [i] * len(cols)
+        off_list += sorted(cols)
+    ni, oi = np.array(need_list, dtype=np.int64), np.array(off_list, dtype=np.int64)
+    arrays = bulk.offering_arrays([o.candidate(Place()) for o in offerings])
+    km = bulk.distance_km(table.lat[ni], table.lon[ni], arrays.lat[oi], arrays.lon[oi])
+    keep = bulk.top_per_group(ni, -np.nan_to_num(km, nan=1e6), PRESELECT_OFFERINGS, tie=oi)
+    ni, oi = ni[keep], oi[keep]
+    tiers = bulk.tier_values(
+        bulk.offering_tier(needs[i].profile.place, offerings[j].regs, offerings[j].area_ids)
+        for i, j in zip(ni.tolist(), oi.tolist(), strict=True)
+    )
+    scores, eligible = bulk.offering_scores(table, arrays, ni, oi, tiers)
+    return ni, oi, scores, eligible
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pauses the cyclic garbage collector (process-wide) while a plan is built: decoding and scoring a
+    city allocate millions of small objects, and the collector's repeated full passes over them cost
+    ~3 s of a 10 s budget. Nothing of a plan forms reference cycles; reference counting still frees
+    memory at once, and the collector runs again as soon as the plan is built."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 async def build_plan(
+    ctx: Context,
+    scope: str | None,
+    need_ids: list[str] | None,
+    **options: Any,
+) -> dict[str, Any]:
+    """Fetches, scores and solves (`_build_plan`) with the cyclic garbage collector paused."""
+    with _gc_paused():
+        return await _build_plan(ctx, scope, need_ids, **options)
+
+
+async def _build_plan(
     ctx: Context,
     scope: str | None,
     need_ids: list[str] | None,
@@ -119,10 +178,11 @@ async def build_plan(
     statuses: tuple[str, ...] = gp.OPEN_STATUSES,
     kinds: tuple[CandidateKind, ...] = (CandidateKind.MEMBER, CandidateKind.UNIT),
     capacity_cap: int | None = None,
-    preselect_members: int = PRESELECT_MEMBERS,
+    preselect_members: int | None = PRESELECT_MEMBERS,
 ) -> dict[str, Any]:
     """Fetches, scores and solves; returns the plan's fields (not stored). `capacity_cap` limits every
-    handler's headroom (benchmarks use it to model scarce supply without touching the data)."""
+    handler's headroom and `preselect_members` each need's members to its k nearest (benchmarks use
+    them to model scarce supply without touching the data)."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     needs = await gp.open_needs(ctx.graph, scope, need_ids, statuses)
@@ -134,68 +194,72 @@ async def build_plan(
                 f"{len(missing)} of needIds are not open needs of this scope: {', '.join(missing[:10])}",
                 field="needIds",
             )
-    groups = sorted(
-        {(n.profile.place.community_id, n.profile.category_code) for n in needs if n.profile.place.community_id}
-    )
     categories = sorted({n.profile.category_code for n in needs})
+    communities = sorted({n.profile.place.community_id for n in needs if n.profile.place.community_id})
     timings["fetch_needs"] = time.perf_counter() - t0
 
     t1 = time.perf_counter()
-    chosen: dict[str, list[str]] = {}
-    member_rows: dict[str, dict[str, Any]] = {}
-    if CandidateKind.MEMBER in kinds and needs:
-        pools = _member_pools(await gp.member_pool(ctx.graph, groups))
-        for need in needs:
-            pool = pools.get((need.profile.place.community_id or "", need.profile.category_code))
-            if pool is None:
-                continue
-            bonus = (pool.community_arr == need.profile.place.community_id).astype(float)
-            idx = _nearest(need, pool.lat, pool.lon, bonus, preselect_members)
-            chosen[need.profile.id] = [pool.ids[i] for i in idx]
-        wanted = sorted({mid for ids in chosen.values() for mid in ids})
-        member_rows = {row["member"]["id"]: row for row in await gp.member_rows(ctx.graph, wanted)}
-    offerings: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    if CandidateKind.UNIT in kinds and needs:
-        for row in await gp.offering_rows(ctx.graph, categories):
-            for cat in row["serves"]:
-                offerings[cat].append(row)
+    use_members = CandidateKind.MEMBER in kinds and bool(needs)
+    use_offerings = CandidateKind.UNIT in kinds and bool(needs)
+    empty_members = gp.PlanMembers([], [], [], [], [], [], [], [], [], [], [], [], [])
+
+    async def nothing() -> Any:
+        return None
+
+    members, skill_refs, offerings = await asyncio.gather(
+        gp.plan_members(ctx.graph, communities) if use_members else nothing(),
+        gp.skills(ctx.graph) if use_members else nothing(),
+        gp.plan_offerings(ctx.graph, categories) if use_offerings else nothing(),
+    )
+    members = members or empty_members
+    skill_refs = skill_refs or {}
+    offerings = offerings or []
     timings["fetch_candidates"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()
     now = datetime.now(UTC)
-    arcs: list[PlanArc] = []
-    capacities: dict[str, int] = {}
-    candidates: dict[tuple[str, str], tuple[CandidateKind, Any]] = {}
-    members_seen: set[str] = set()
-    for need in needs:
-        profile = need.profile
-        scored: list[PlanArc] = []
-        cands = [
-            member_from_row(profile.place, member_rows[mid]) for mid in chosen.get(profile.id, ()) if mid in member_rows
-        ]
-        scored += arcs_for(CandidateKind.MEMBER, profile, cands, now, top_k=ARCS_PER_NEED)
-        for c in cands:
-            candidates[(profile.id, c.id)] = (CandidateKind.MEMBER, c)
-            capacities.setdefault(c.id, max(0, c.max_load - c.open_load))
-        members_seen.update(c.id for c in cands)
-        pool = [r for r in offerings.get(profile.category_code, ()) if serves_area(profile, frozenset(r["areaIds"]))]
-        if pool:
-            lat, lon = _coords(
-                [
-                    (r["unit"]["location"][1], r["unit"]["location"][0]) if r["unit"].get("location") else None
-                    for r in pool
-                ]
-            )
-            idx = _nearest(need, lat, lon, np.zeros(len(pool)), PRESELECT_OFFERINGS)
-            offs = [offering_from_row(profile.place, pool[i]) for i in idx]
-            scored += arcs_for(CandidateKind.UNIT, profile, offs, now, top_k=ARCS_PER_NEED)
-            for o in offs:
-                candidates[(profile.id, o.id)] = (CandidateKind.UNIT, o)
-                capacities.setdefault(o.id, max(0, o.capacity - o.open_load))
-        scored.sort(key=lambda a: -a.score)
-        arcs += scored[:ARCS_PER_NEED]
+    table = bulk.need_arrays([n.profile for n in needs], categories)
+    arrays = bulk.member_arrays(
+        lat=members.lat,
+        lon=members.lon,
+        availability=members.availability,
+        max_load=members.max_load,
+        open_load=members.open_load,
+        rating_sum=members.rating_sum,
+        rating_count=members.rating_count,
+        completed=members.completed,
+        assigned=members.assigned,
+        last_served=members.last_served,
+        skills=members.skills,
+        skill_serves={c: s.serves for c, s in skill_refs.items()},
+        categories=categories,
+        now=now,
+    )
+    m_need, m_res, m_score, m_ok = _member_pairs(needs, table, members, arrays, preselect_members)
+    o_need, o_res, o_score, o_ok = _offering_pairs(needs, table, offerings)
+    n_members = len(members.ids)
+    resource_ids = members.ids + [o.id for o in offerings]
+    need_idx = np.concatenate([m_need, o_need])
+    res_idx = np.concatenate([m_res, o_res + n_members])
+    scores = np.concatenate([m_score, o_score])
+    ok = np.concatenate([m_ok, o_ok]) & (np.rint(scores * DISPATCH_SCALE) > 0)
+    need_idx, res_idx, scores = need_idx[ok], res_idx[ok], scores[ok]
+    id_rank = np.empty(len(resource_ids), dtype=np.int64)  # ties go to the smaller id, as in arcs_for
+    id_rank[np.argsort(np.array(resource_ids, dtype=str), kind="stable")] = np.arange(len(resource_ids))
+    keep = bulk.top_per_group(need_idx, scores, ARCS_PER_NEED, tie=id_rank[res_idx])
+    need_idx, res_idx, scores = need_idx[keep], res_idx[keep], scores[keep]
+    need_ids_list = [n.profile.id for n in needs]
+    arcs = [
+        PlanArc(need_ids_list[i], resource_ids[r], s)
+        for i, r, s in zip(need_idx.tolist(), res_idx.tolist(), scores.tolist(), strict=True)
+    ]
+    limits = np.array(members.max_load + [o.capacity for o in offerings], dtype=np.int64)
+    loads = np.array(members.open_load + [o.open_load for o in offerings], dtype=np.int64)
+    room = np.maximum(0, limits - loads)
     if capacity_cap is not None:
-        capacities = {rid: min(c, capacity_cap) for rid, c in capacities.items()}
+        room = np.minimum(room, capacity_cap)
+    used = np.unique(res_idx)
+    capacities = dict(zip([resource_ids[r] for r in used.tolist()], room[used].tolist(), strict=True))
     timings["score"] = time.perf_counter() - t2
 
     t3 = time.perf_counter()
@@ -205,17 +269,26 @@ async def build_plan(
 
     t4 = time.perf_counter()
     by_id = {n.profile.id: n for n in needs}
+    member_index = {mid: i for i, mid in enumerate(members.ids)}
+    offering_index = {o.id: o for o in offerings}
     pairs = []
+    drift = 0.0
     for p in plan.pairs:
-        kind, c = candidates[(p.need_id, p.resource_id)]
-        reason = score(kind, by_id[p.need_id].profile, c, now).reason
+        profile = by_id[p.need_id].profile
+        if p.resource_id in member_index:
+            kind = CandidateKind.MEMBER
+            cand: Any = gp.member_candidate(members, member_index[p.resource_id], profile.place, skill_refs)
+        else:
+            kind, cand = CandidateKind.UNIT, offering_index[p.resource_id].candidate(profile.place)
+        exact = score(kind, profile, cand, now)
+        drift = max(drift, abs(exact.score - p.score))
         pairs.append(
             {
                 "needId": p.need_id,
                 "resourceId": p.resource_id,
                 "kind": kind.value,
                 "score": round(p.score, 4),
-                "reason": reason,
+                "reason": exact.reason,
             }
         )
     timings["explain"] = time.perf_counter() - t4
@@ -232,8 +305,10 @@ async def build_plan(
         "stats": {
             "timings": {k: round(v, 4) for k, v in timings.items()},
             "arcs": len(arcs),
-            "membersScored": len(members_seen),
+            "pairsScored": int(len(m_score) + len(o_score)),
+            "membersScored": len(np.unique(m_res)),
             "greedyPairs": len(plan.greedy_pairs),
+            "scoreDrift": drift,
         },
     }
 
