@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from graph.db import Tx
+from graph.db import Graph, Tx
 from graph.ids import new_id
 from graph.locks import lock
 
@@ -79,3 +79,13 @@ async def add_rating(tx: Tx, holders: list[tuple[str, str]], rating: int) -> Non
 def as_datetime(value: Any) -> datetime | None:
     """Neo4j's DateTime as a Python datetime."""
     return value.to_native() if hasattr(value, "to_native") else value
+
+
+async def evaluation_by_id(graph: Graph, evaluation_id: str) -> dict[str, Any] | None:
+    """An evaluation as the payload shows it (id, rating, comment, byRole), None if there is none."""
+    rows = await graph.read(
+        "MATCH (e:Evaluation {id: $id}) RETURN e.id AS id, e.rating AS rating, e.comment AS comment, "
+        "e.byRole AS byRole",
+        id=evaluation_id,
+    )
+    return rows[0] if rows else None

@@ -1,8 +1,8 @@
 """Fetching nodes by id, in batches: the queries behind `node(id:)` and every by-id DataLoader."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from graph.db import Graph
+from graph.db import Graph, Tx
 from graph.projections import PROJECTIONS, to_model
 
 # Fixed per label (never built from input), so Neo4j plans each once and uses the id constraint.
@@ -27,3 +27,14 @@ async def nodes_by_codes(graph: Graph, label: str, codes: Sequence[str]) -> list
     rows = await graph.read(_BY_CODES[label], codes=list(dict.fromkeys(codes)))
     found = {row["row"]["code"]: to_model(label, row["row"]) for row in rows}
     return [found.get(code) for code in codes]
+
+
+_EXISTING = {
+    label: f"UNWIND $ids AS wanted MATCH (x:{label} {{id: wanted}}) RETURN x.id AS id" for label in PROJECTIONS
+}
+
+
+async def existing_ids(tx: Tx, label: str, ids: Iterable[str]) -> set[str]:
+    """Which of `ids` exist as `label` nodes, inside a write transaction: one statement per batch."""
+    wanted = sorted(set(ids))
+    return {row["id"] for row in await tx.run(_EXISTING[label], ids=wanted)} if wanted else set()

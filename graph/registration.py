@@ -214,17 +214,6 @@ async def register_with(tx: Tx, label: str, subject_id: str, community_id: str) 
 
 # --- bulk checks (the CSV import) ----------------------------------------------------------------
 
-_FOUND_IDS = {
-    label: f"UNWIND $ids AS wanted MATCH (x:{label} {{id: wanted}}) RETURN x.id AS id"
-    for label in ("Unit", "Community")
-}
-
-
-async def found_ids(tx: Tx, label: str, ids: Iterable[str]) -> set[str]:
-    """Which of `ids` exist as `label` nodes: one statement for a whole batch."""
-    wanted = sorted(set(ids))
-    return {row["id"] for row in await tx.run(_FOUND_IDS[label], ids=wanted)} if wanted else set()
-
 
 async def found_codes(tx: Tx, label: str, codes: Iterable[str]) -> set[str]:
     wanted = sorted(set(codes))

@@ -15,6 +15,7 @@ from graph import venues_booking as vb
 from graph.db import Tx
 from graph.errors import BadUserInput, Conflict, Forbidden, NotFound
 from graph.ids import label_of, new_id
+from graph.nodes import existing_ids
 from matching.factors import window_fee
 from matching.models import CandidateKind, NeedProfile, Place, ScorePart
 from matching.place import distance_km
@@ -205,7 +206,7 @@ async def _check_need(tx: Tx, need_id: str | None) -> None:
     if need_id is None:
         return
     label_of(need_id, expected=("Need",), field="needId")
-    if not await tx.run("MATCH (n:Need {id: $id}) RETURN n.id AS id", id=need_id):
+    if not await existing_ids(tx, "Need", [need_id]):
         raise NotFound(f"no need with id {need_id!r}", field="needId")
 
 

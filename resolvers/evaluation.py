@@ -103,3 +103,7 @@ async def evaluate_handling(ctx: Context, need_id: str, rating: int, comment: st
         return {"needId": need_id, "evaluationId": created["id"]}
 
     return await mutate(ctx, "evaluateHandling", key, body)
+
+
+async def evaluation_record(ctx: Context, evaluation_id: str) -> dict[str, Any] | None:
+    return await evaluation.evaluation_by_id(ctx.graph, evaluation_id)

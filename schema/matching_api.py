@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
+from graph.models import from_row
 from resolvers import booking, grants, matching_api, plans, read
 from schema.common import Fen
 from schema.types import FundingProgram, Member, Need, Offering, Venue
@@ -77,11 +78,11 @@ class Booking:
     start: datetime
     end: datetime
     status: str
-    purpose: str | None
-    series_id: str | None
-    booked_by: str | None
+    purpose: str | None = None
+    series_id: str | None = None
+    booked_by: str | None = None
     venue_id: strawberry.ID
-    need_id: strawberry.ID | None
+    need_id: strawberry.ID | None = None
 
     @strawberry.field
     async def venue(self, info: Info) -> Venue | None:
@@ -93,17 +94,7 @@ class Booking:
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> Booking:
-        return cls(
-            id=row["id"],
-            start=row["start"],
-            end=row["end"],
-            status=row["status"],
-            purpose=row.get("purpose"),
-            series_id=row.get("seriesId"),
-            booked_by=row.get("bookedBy"),
-            venue_id=row["venueId"],
-            need_id=row.get("needId"),
-        )
+        return from_row(cls, row)
 
 
 @strawberry.type
@@ -132,12 +123,12 @@ class Grant:
     id: strawberry.ID
     amount: Fen
     status: str
-    purpose: str | None
-    reason: str | None
-    decided_at: datetime | None
-    created_at: datetime | None
+    purpose: str | None = None
+    reason: str | None = None
+    decided_at: datetime | None = None
+    created_at: datetime | None = None
     program_id: strawberry.ID
-    need_id: strawberry.ID | None
+    need_id: strawberry.ID | None = None
 
     @strawberry.field
     async def program(self, info: Info) -> FundingProgram | None:
@@ -149,17 +140,7 @@ class Grant:
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> Grant:
-        return cls(
-            id=row["id"],
-            amount=row["amount"],
-            status=row["status"],
-            purpose=row.get("purpose"),
-            reason=row.get("reason"),
-            decided_at=row.get("decidedAt"),
-            created_at=row.get("createdAt"),
-            program_id=row["programId"],
-            need_id=row.get("needId"),
-        )
+        return from_row(cls, row)
 
 
 @strawberry.type

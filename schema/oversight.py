@@ -106,14 +106,9 @@ async def _need_payload(info: Info, result: dict[str, Any]) -> NeedPayload:
 async def _evaluation_payload(info: Info, result: dict[str, Any]) -> EvaluationPayload:
     ctx = info.context
     need = await read.by_id(ctx, "Need", result["needId"])
-    rows = await ctx.graph.read(
-        "MATCH (e:Evaluation {id: $id}) RETURN e.id AS id, e.rating AS rating, e.comment AS comment, "
-        "e.byRole AS byRole",
-        id=result["evaluationId"],
-    )
+    item = await evaluation.evaluation_record(ctx, result["evaluationId"])
     found = None
-    if rows:
-        item = rows[0]
+    if item:
         found = Evaluation(id=item["id"], rating=item["rating"], comment=item["comment"], by_role=item["byRole"])
     return EvaluationPayload(need=need, evaluation=found, replayed=bool(result.get("replayed")))
 

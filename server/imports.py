@@ -24,6 +24,7 @@ from graph import registration_assets as assets
 from graph.db import Graph, Tx
 from graph.errors import BadUserInput, DomainError
 from graph.ids import new_id
+from graph.nodes import existing_ids
 from resolvers.registration_forms import RegisterMember, RegisterUnit, RegisterVenue
 
 
@@ -197,8 +198,8 @@ async def _references(tx: Tx, batch: list[_Row]) -> dict[str, set[str]]:
     units = {f.unit_id for f in forms if getattr(f, "unit_id", None)}
     units |= {f.owner_unit_id for f in forms if getattr(f, "owner_unit_id", None)}
     return {
-        "Community": await reg.found_ids(tx, "Community", communities),
-        "Unit": await reg.found_ids(tx, "Unit", units),
+        "Community": await existing_ids(tx, "Community", communities),
+        "Unit": await existing_ids(tx, "Unit", units),
         "Skill": await reg.found_codes(tx, "Skill", {s for f in forms for s in getattr(f, "skills", [])}),
         "Facility": await reg.found_codes(tx, "Facility", {x for f in forms for x in getattr(f, "facilities", [])}),
     }
