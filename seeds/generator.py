@@ -372,49 +372,15 @@ class Generator:
     def _users(self) -> Iterator[Record]:
         rng = self.rng("users")
         t0 = self.now - timedelta(days=450)
-        yield Node(
-            "User",
-            {
-                "id": "user:city-admin",
-                "name": "西安市党建引领基层治理工作专班",
-                "role": "CITY_ADMIN",
-                "scopeId": None,
-                "createdAt": t0,
-            },
-        )
+        yield _user("user:city-admin", "西安市党建引领基层治理工作专班", "CITY_ADMIN", None, t0)
         for d in self.districts:
-            yield Node(
-                "User",
-                {
-                    "id": f"user:district-admin-{d.code}",
-                    "name": f"{d.name}社区治理办{_person(rng)}",
-                    "role": "DISTRICT_ADMIN",
-                    "scopeId": d.id,
-                    "createdAt": t0,
-                },
+            yield _user(
+                f"user:district-admin-{d.code}", f"{d.name}社区治理办{_person(rng)}", "DISTRICT_ADMIN", d.id, t0
             )
         for s in self.streets:
-            yield Node(
-                "User",
-                {
-                    "id": f"user:coord-{s.code}",
-                    "name": f"{s.name}{_person(rng)}",
-                    "role": "COORDINATOR",
-                    "scopeId": s.id,
-                    "createdAt": t0,
-                },
-            )
+            yield _user(f"user:coord-{s.code}", f"{s.name}{_person(rng)}", "COORDINATOR", s.id, t0)
         for c in self.communities:
-            yield Node(
-                "User",
-                {
-                    "id": f"user:coord-{c.code}",
-                    "name": f"{c.name}{_person(rng)}",
-                    "role": "COORDINATOR",
-                    "scopeId": c.id,
-                    "createdAt": t0,
-                },
-            )
+            yield _user(f"user:coord-{c.code}", f"{c.name}{_person(rng)}", "COORDINATOR", c.id, t0)
 
     def _compound_name(self, rng: random.Random, comm: ref.Community, taken: set[str]) -> str:
         for _ in range(20):
@@ -531,16 +497,7 @@ class Generator:
             for r in regs:
                 yield Rel("Unit", "REGISTERED_WITH", "Community", uid, self.communities[r].id)
             admin = "user:unit-admin-" + uid.split(":", 1)[1]
-            yield Node(
-                "User",
-                {
-                    "id": admin,
-                    "name": f"{name}{_person(rng)}",
-                    "role": "UNIT_ADMIN",
-                    "scopeId": uid,
-                    "createdAt": self.created(rng, 500),
-                },
-            )
+            yield _user(admin, f"{name}{_person(rng)}", "UNIT_ADMIN", uid, self.created(rng, 500))
 
     def _district_name(self, code: str) -> str:
         return next(d.name for d in self.districts if d.code == code)
@@ -679,10 +636,7 @@ class Generator:
                 yield Rel("Member", "REGISTERED_WITH", "Community", m.id, self.communities[r].id)
             for sk in m.skills:
                 yield Rel("Member", "HAS_SKILL", "Skill", m.id, f"skill:{ref.SKILLS[sk].code}")
-            yield Node(
-                "User",
-                {"id": member_user(m.id), "name": m.name, "role": "MEMBER", "scopeId": m.id, "createdAt": created},
-            )
+            yield _user(member_user(m.id), m.name, "MEMBER", m.id, created)
 
     # ------------------------------------------------------------------ needs
 
@@ -833,16 +787,7 @@ class Generator:
             )
             if at:
                 yield Rel("Resident", "LIVES_IN", "Compound", rid, at.id)
-            yield Node(
-                "User",
-                {
-                    "id": resident_user(rid),
-                    "name": rname,
-                    "role": "RESIDENT",
-                    "scopeId": rid,
-                    "createdAt": created - timedelta(days=1),
-                },
-            )
+            yield _user(resident_user(rid), rname, "RESIDENT", rid, created - timedelta(days=1))
 
         coord = f"user:coord-{comm.code}"
         resident_actor = resident_user(rid)
@@ -1278,6 +1223,11 @@ def _path(status: str) -> list[str]:
         "CANCELLED": ["SUBMITTED", "CANCELLED"],
         "REOPENED": [*main, "REOPENED"],
     }[status]
+
+
+def _user(user_id: str, name: str, role: str, scope_id: str | None, created: datetime) -> Node:
+    """A `User`: every actor who can hold a token (see README, "Users and token subjects")."""
+    return Node("User", {"id": user_id, "name": name, "role": role, "scopeId": scope_id, "createdAt": created})
 
 
 def member_user(member_id: str) -> str:
