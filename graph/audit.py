@@ -6,7 +6,6 @@ from typing import Any
 
 from graph.db import Tx
 from graph.ids import new_id
-from graph.models import from_row
 
 _RECORD = """
 MATCH (n:Need {id: $needId})
@@ -40,9 +39,3 @@ async def record_event(
     )
     assert row is not None, "record_event is called after the need was locked, so it exists"
     return row["event"]
-
-
-def event_from_row(row: dict[str, Any]) -> Any:
-    from graph.models import Event
-
-    return from_row(Event, row)

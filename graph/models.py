@@ -232,3 +232,27 @@ class Event:
     to_state: str | None = None
     note: str | None = None
     created_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Resident:
+    id: str
+    name: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Assignment:
+    id: str
+    status: str
+    need_id: str
+    target_id: str
+    target_label: str
+    by_id: str | None = None
+    note: str | None = None
+    accepted_at: datetime | None = None
+    completed_at: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None

@@ -2,40 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from graph import models
 from graph.db import Graph
 
 
-@dataclass(slots=True)
-class Resident:
-    id: str
-    name: str | None = None
-    phone: str | None = None
-    address: str | None = None
-    created_at: datetime | None = None
-
-
-@dataclass(slots=True)
-class Assignment:
-    id: str
-    status: str
-    need_id: str
-    target_id: str
-    target_label: str
-    by_id: str | None = None
-    note: str | None = None
-    accepted_at: datetime | None = None
-    completed_at: datetime | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-
-
-def assignment_from_row(row: dict[str, Any]) -> Assignment:
-    return models.from_row(Assignment, row)
+def assignment_from_row(row: dict[str, Any]) -> models.Assignment:
+    return models.from_row(models.Assignment, row)
 
 
 _HISTORY = """
@@ -62,9 +36,9 @@ RETURN nid AS needId, r {.*} AS row
 """
 
 
-async def requesters(graph: Graph, need_ids: list[str]) -> dict[str, Resident]:
+async def requesters(graph: Graph, need_ids: list[str]) -> dict[str, models.Resident]:
     rows = await graph.read(_REQUESTERS, ids=list(dict.fromkeys(need_ids)))
-    return {row["needId"]: models.from_row(Resident, row["row"]) for row in rows}
+    return {row["needId"]: models.from_row(models.Resident, row["row"]) for row in rows}
 
 
 _RESIDENT_NEEDS = """

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from graph import assignments, need_details, needs_write
+from graph import assignments, models, need_details, needs_write
 from graph.errors import BadUserInput, Forbidden
 from graph.scopes import NeedAccess
 from resolvers import lifecycle
@@ -256,11 +256,11 @@ async def history(ctx: Context, need_id: str) -> list[Any]:
     return await loader.load(need_id)
 
 
-async def _requesters_for(ctx: Context, need_ids: list[str]) -> list[need_details.Resident | None]:
+async def _requesters_for(ctx: Context, need_ids: list[str]) -> list[models.Resident | None]:
     """One statement for the residents, one for who may see their contact details."""
     found = await need_details.requesters(ctx.graph, need_ids)
     visible = await contact_visibility(ctx.graph, ctx.viewer, [nid for nid in need_ids if nid in found])
-    out: list[need_details.Resident | None] = []
+    out: list[models.Resident | None] = []
     for nid in need_ids:
         resident = found.get(nid)
         if resident is not None and not visible.get(nid, False):
@@ -269,9 +269,9 @@ async def _requesters_for(ctx: Context, need_ids: list[str]) -> list[need_detail
     return out
 
 
-def masked(resident: need_details.Resident) -> need_details.Resident:
+def masked(resident: models.Resident) -> models.Resident:
     name = resident.name[0] + "*" * max(1, len(resident.name) - 1) if resident.name else resident.name
-    return need_details.Resident(
+    return models.Resident(
         id=resident.id,
         name=name,
         phone=mask_phone(resident.phone),
@@ -280,7 +280,7 @@ def masked(resident: need_details.Resident) -> need_details.Resident:
     )
 
 
-async def requester(ctx: Context, need_id: str) -> need_details.Resident | None:
+async def requester(ctx: Context, need_id: str) -> models.Resident | None:
     """Who raised the need, masked unless the viewer may see contact details; nothing for anonymous readers."""
     if ctx.viewer is None:
         return None
@@ -288,18 +288,18 @@ async def requester(ctx: Context, need_id: str) -> need_details.Resident | None:
     return await loader.load(need_id)
 
 
-async def need_assignments(ctx: Context, need_id: str) -> list[need_details.Assignment]:
+async def need_assignments(ctx: Context, need_id: str) -> list[models.Assignment]:
     if ctx.viewer is None:
         return []
 
-    async def load(ids: list[str]) -> list[list[need_details.Assignment]]:
+    async def load(ids: list[str]) -> list[list[models.Assignment]]:
         rows = await assignments.by_needs(ctx.graph, ids)
         return [[need_details.assignment_from_row(row) for row in group] for group in rows]
 
     return await ctx.loaders.custom(("needAssignments",), load).load(need_id)
 
 
-async def current_assignment(ctx: Context, need_id: str) -> need_details.Assignment | None:
+async def current_assignment(ctx: Context, need_id: str) -> models.Assignment | None:
     """The assignment handling the need now, else the newest one still waiting for an answer."""
     items = await need_assignments(ctx, need_id)
     active = [a for a in items if a.status == "ACTIVE"]

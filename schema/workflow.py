@@ -11,8 +11,8 @@ import strawberry
 from strawberry.types import Info
 
 from graph import models
-from graph.need_details import Assignment as AssignmentRecord
-from graph.need_details import Resident as ResidentRecord
+from graph.models import Assignment as AssignmentRecord
+from graph.models import Resident as ResidentRecord
 from resolvers import dispatch, me, needs, read, subscriptions
 from resolvers.me import Me as MeRecord
 from schema.common import Node, model_type
