@@ -25,17 +25,13 @@ from resolvers.authz import require_role
 from resolvers.context import Context
 from resolvers.matching_api import check_first
 from resolvers.mutations import run_mutation
+from resolvers.validation import aware
 from resolvers.viewer import PLACE_ROLES, Role, Viewer
 
 BOOKING_ROLES = (*PLACE_ROLES, Role.UNIT_ADMIN)
 MAX_WINDOW = timedelta(days=1)  # a booking is for an event, not a lease
 MAX_WEEKS = 52
 MAX_RADIUS_KM = 50.0
-
-
-def aware(moment: datetime) -> datetime:
-    """A time without an offset is Xi'an wall-clock time (as in `matching.time_windows`)."""
-    return moment.replace(tzinfo=XIAN_TZ) if moment.tzinfo is None else moment
 
 
 def local(moment: datetime) -> str:

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-# Xi'an's clock: a date-time sent without an offset is read as Beijing time (UTC+8).
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+from resolvers.validation import aware
 
 Code = Field(pattern=r"^[A-Z][A-Z0-9_]{1,39}$")
-
-
-def aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=BEIJING)
-    return value
 
 
 class _Filter(BaseModel):
@@ -44,7 +37,7 @@ class NeedFilter(_Filter):
     @field_validator("created_after", "created_before")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
-        return aware(value)
+        return aware(value) if value is not None else None
 
     @model_validator(mode="after")
     def _window(self) -> NeedFilter:

@@ -13,6 +13,7 @@ from graph import stats
 from graph.errors import BadUserInput, NotFound
 from graph.ids import label_of
 from resolvers.context import Context
+from resolvers.validation import aware
 
 QUARTER = timedelta(days=91)
 MAX_RECURRING = 100
@@ -62,16 +63,12 @@ def ratio(part: float, whole: float) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _utc(value: datetime | None, field: str) -> datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        raise BadUserInput(f"{field} needs a time zone, e.g. 2026-01-01T00:00:00+08:00", field=field)
-    return value.astimezone(UTC)
+def _utc(value: datetime | None) -> datetime | None:
+    return aware(value).astimezone(UTC) if value is not None else None
 
 
 def _period(start: datetime | None, end: datetime | None) -> tuple[datetime | None, datetime | None]:
-    start, end = _utc(start, "from"), _utc(end, "to")
+    start, end = _utc(start), _utc(end)
     if start and end and end <= start:
         raise BadUserInput("`to` must be after `from`", field="to")
     return start, end

@@ -2,13 +2,41 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from graph.errors import BadUserInput
+from matching.time_windows import XIAN_TZ
 
 MAX_PAGE_SIZE = 100
+
+
+def aware(moment: datetime) -> datetime:
+    """A date-time without an offset is Xi'an (Beijing) wall-clock time."""
+    return moment.replace(tzinfo=XIAN_TZ) if moment.tzinfo is None else moment
+
+
+def utc_instant(value: object) -> datetime:
+    """A DateTime input: ISO 8601 text, read as Beijing time without an offset, always answered as UTC."""
+    if not isinstance(value, str):
+        raise ValueError(f"a DateTime is ISO 8601 text such as 2026-11-30T08:00:00+08:00, not {value!r}")
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not an ISO 8601 date-time; write e.g. 2026-11-30T08:00:00+08:00 "
+            "(without an offset it is read as Beijing time)"
+        ) from None
+    return aware(moment).astimezone(UTC)
+
+
+def utc_text(value: datetime) -> str:
+    """A DateTime answer: always UTC (a value stored without an offset is Beijing time)."""
+    return aware(value).astimezone(UTC).isoformat()
+
+
 M = TypeVar("M", bound=BaseModel)
 
 

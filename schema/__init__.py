@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from resolvers.errors import ErrorCodes
-from schema.common import FEN_SCALAR, Fen
+from schema.common import DATETIME_SCALAR, FEN_SCALAR, Fen
 from schema.matching_api import MatchingMutation, MatchingQuery
 from schema.oversight import OversightMutation, OversightQuery
 from schema.query import Query
@@ -44,7 +46,9 @@ def build_schema(max_depth: int = 12, max_aliases: int = 30, introspection: bool
         subscription=subscription,
         types=list(NODE_TYPES),
         extensions=extensions,
-        config=StrawberryConfig(auto_camel_case=True, sort_schema=True, scalar_map={Fen: FEN_SCALAR}),
+        config=StrawberryConfig(
+            auto_camel_case=True, sort_schema=True, scalar_map={Fen: FEN_SCALAR, datetime: DATETIME_SCALAR}
+        ),
     )
 
 

@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from graph.listing import Page
+from resolvers.validation import utc_instant, utc_text
 
 T = TypeVar("T")
 
@@ -68,6 +69,13 @@ def _parse_fen(value: object) -> int:
 
 
 Fen = NewType("Fen", int)
+
+DATETIME_SCALAR = strawberry.scalar(
+    name="DateTime",
+    description="An instant, ISO 8601. Answers are always UTC; an input without an offset is Beijing time (UTC+8).",
+    serialize=utc_text,
+    parse_value=utc_instant,
+)
 
 FEN_SCALAR = strawberry.scalar(
     name="Fen",
