@@ -21,6 +21,7 @@ from graph.db import Tx
 from graph.errors import NotFound
 from graph.ids import label_of
 from graph.models import _native
+from matching.factors import rating_prior
 from matching.models import (
     MemberCandidate,
     NeedProfile,
@@ -49,6 +50,13 @@ class NeedFacts:
     created_at: datetime | None
 
 
+# The ratings of every member registered with community `c`: the prior a member's own ratings are
+# weighed against (matching.factors.rating_prior). Plans use the same fragment (graph/plans.py).
+COMMUNITY_RATINGS = (
+    "OPTIONAL MATCH (c)<-[:REGISTERED_WITH]-(peer:Member) "
+    "RETURN coalesce(sum(peer.ratingSum), 0) AS ratingSum, coalesce(sum(peer.ratingCount), 0) AS ratingCount"
+)
+
 _NEED = """
 MATCH (n:Need {id: $id})
 OPTIONAL MATCH (n)-[:OF]->(k:Category)
@@ -56,11 +64,12 @@ OPTIONAL MATCH (n)-[:AT]->(p)
 OPTIONAL MATCH (p)-[:IN*0..1]->(c:Community)
 OPTIONAL MATCH (c)-[:IN]->(s:Street)
 OPTIONAL MATCH (s)-[:IN]->(d:District)
+CALL (c) { {COMMUNITY_RATINGS} }
 RETURN n {.id, .status, .number, .description, .title, .urgency, .peopleNeeded, .windowStart, .windowEnd,
           .location, .createdAt} AS need,
-  k.code AS categoryCode, k.name AS categoryName,
+  k.code AS categoryCode, k.name AS categoryName, ratingSum, ratingCount,
   CASE WHEN p:Compound THEN p.id END AS compoundId, c.id AS communityId, s.id AS streetId, d.id AS districtId
-"""
+""".replace("{COMMUNITY_RATINGS}", COMMUNITY_RATINGS)
 
 
 def _place(row: dict[str, Any], location: Any) -> Place:
@@ -87,6 +96,7 @@ def need_facts_from_row(row: dict[str, Any]) -> NeedFacts:
         people_needed=need.get("peopleNeeded") or 1,
         urgency=need.get("urgency") or "NORMAL",
         description=" ".join(part for part in (need.get("title"), need.get("description")) if part),
+        rating_prior=rating_prior(row.get("ratingSum") or 0, row.get("ratingCount") or 0),
     )
     places = frozenset(
         pid for pid in (row["compoundId"], row["communityId"], row["streetId"], row["districtId"]) if pid
@@ -202,7 +212,7 @@ WITH o, u, hits,
           ELSE point.distance(u.location, point($point)) END AS metres
 ORDER BY metres ASC
 LIMIT $pool
-RETURN o {{.id, .title, .capacity, .openLoad, .availability, .status}} AS offering,
+RETURN o {{.id, .title, .capacity, .openLoad, .availability, .status, .ratingSum, .ratingCount}} AS offering,
   u {{.id, .name, .location}} AS unit,
   [(u)-[:REGISTERED_WITH]->(c:Community)-[:IN]->(s:Street) | {{community: c.id, street: s.id,
      district: [(s)-[:IN]->(d:District) | d.id][0]}}] AS regs,
@@ -254,6 +264,8 @@ def offering_from_row(need: Place, row: dict[str, Any]) -> OfferingCandidate:
         status=o.get("status") or "ACTIVE",
         area_ids=frozenset(row["areaIds"]),
         text_score=float(row.get("textScore") or 0.0),
+        rating_sum=o.get("ratingSum") or 0,
+        rating_count=o.get("ratingCount") or 0,
     )
 
 

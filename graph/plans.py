@@ -22,12 +22,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from graph.candidates import NeedFacts
+from graph.candidates import COMMUNITY_RATINGS, NeedFacts
 from graph.db import Graph, Tx
 from graph.errors import NotFound
 from graph.ids import label_of, new_id
 from graph.locks import lock
 from graph.models import _native
+from matching.factors import rating_prior
 from matching.models import MemberCandidate, NeedProfile, OfferingCandidate, Place, SkillRef
 
 OPEN_STATUSES = ("SUBMITTED", "DECLINED")
@@ -106,6 +107,17 @@ RETURN collect([m.id, communities, m.location.y, m.location.x, coalesce(m.availa
   coalesce(m.completedCount, 0), coalesce(m.assignedCount, 0), m.lastServedAt.epochMillis,
   [(m)-[:HAS_SKILL]->(s:Skill) | s.code]]) AS rows
 """
+
+
+_PRIORS = f"UNWIND $communities AS cid MATCH (c:Community {{id: cid}}) CALL (c) {{ {COMMUNITY_RATINGS} }} " + (
+    "RETURN collect([cid, ratingSum, ratingCount]) AS rows"
+)
+
+
+async def rating_priors(graph: Graph, communities: list[str]) -> dict[str, float]:
+    """Each community's prior for its members' ratings (matching.factors.rating_prior), as matchCandidates."""
+    [[rows]] = await graph.read_values(_PRIORS, communities=communities)
+    return {cid: rating_prior(total, count) for cid, total, count in rows}
 
 
 async def plan_members(graph: Graph, communities: list[str]) -> PlanMembers:

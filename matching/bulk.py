@@ -172,9 +172,12 @@ def headroom_ratio(limit: np.ndarray, open_load: np.ndarray) -> FloatArray:
     return np.where(limit > 0, room / np.maximum(limit, 1), 0.0)
 
 
-def satisfaction(rating_sum: np.ndarray, rating_count: np.ndarray) -> FloatArray:
-    k, m = weights.RATING_PRIOR_COUNT, weights.RATING_PRIOR_MEAN
-    avg = (rating_sum + k * m) / (np.maximum(rating_count, 0) + k)
+def satisfaction(
+    rating_sum: np.ndarray, rating_count: np.ndarray, prior: FloatArray | float = weights.RATING_PRIOR_MEAN
+) -> FloatArray:
+    """``factors.satisfaction`` over arrays; ``prior`` per element or one for all."""
+    k = weights.RATING_PRIOR_COUNT
+    avg = (rating_sum + k * prior) / (np.maximum(rating_count, 0) + k)
     return np.clip((avg - 1.0) / 4.0, 0.0, 1.0)
 
 
@@ -260,6 +263,7 @@ class NeedArrays:
     lat: FloatArray
     lon: FloatArray
     windows: Windows
+    rating_prior: FloatArray
 
 
 def floats(values: Sequence[float | None]) -> FloatArray:
@@ -273,6 +277,7 @@ def need_arrays(needs: Sequence[NeedProfile], categories: Sequence[str]) -> Need
         lat=floats([n.place.latitude for n in needs]),
         lon=floats([n.place.longitude for n in needs]),
         windows=windows([(n.window_start, n.window_end) for n in needs]),
+        rating_prior=floats([weights.RATING_PRIOR_MEAN if n.rating_prior is None else n.rating_prior for n in needs]),
     )
 
 
@@ -286,7 +291,8 @@ class MemberArrays:
     max_load: np.ndarray
     open_load: np.ndarray
     load: FloatArray
-    satisfaction: FloatArray
+    rating_sum: np.ndarray
+    rating_count: np.ndarray
     completion: FloatArray
     fairness: FloatArray
     fit: FloatArray
@@ -320,7 +326,8 @@ def member_arrays(
         max_load=limit,
         open_load=load,
         load=headroom_ratio(limit, load),
-        satisfaction=satisfaction(np.array(rating_sum, dtype=np.int64), np.array(rating_count, dtype=np.int64)),
+        rating_sum=np.array(rating_sum, dtype=np.int64),
+        rating_count=np.array(rating_count, dtype=np.int64),
         completion=completion_rate(done, given - load),
         fairness=fairness(last, given, now.timestamp()),
         fit=skill_fit(skills, skill_serves, categories),
@@ -340,7 +347,7 @@ def member_scores(
         Factor.PLACE: place_value(tier_value, km),
         Factor.AVAILABILITY: avail,
         Factor.LOAD: members.load[mi],
-        Factor.SATISFACTION: members.satisfaction[mi],
+        Factor.SATISFACTION: satisfaction(members.rating_sum[mi], members.rating_count[mi], needs.rating_prior[ni]),
         Factor.COMPLETION: members.completion[mi],
         Factor.FAIRNESS: members.fairness[mi],
     }

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from matching.factors import mean_rating
 from matching.models import Blocker, SkillRef
 from matching.place import PlaceFit, Tier
+from matching.weights import RATING_PRIOR_COUNT
 
 WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 
@@ -80,6 +81,15 @@ def distance_phrase(fit: PlaceFit) -> str | None:
 def rating_phrase(rating_sum: int, rating_count: int) -> str:
     avg = mean_rating(rating_sum, rating_count)
     return "暂无评价" if avg is None else f"满意度 {avg:.1f}"
+
+
+def rating_note(rating_sum: int, rating_count: int, prior: float, weighted: float) -> str:
+    """How a satisfaction value came about: E.g. "1 次评价均分 2.0，加 5 次社区均分 4.3 的先验，计 3.9 分"."""
+    if rating_count <= 0:
+        return f"暂无评价，按社区均分 {prior:.1f} 计"
+    avg = rating_sum / rating_count
+    prior_text = f"加 {RATING_PRIOR_COUNT} 次社区均分 {prior:.1f} 的先验"
+    return f"{rating_count} 次评价均分 {avg:.1f}，{prior_text}，计 {weighted:.1f} 分"
 
 
 def relevance_phrase(value: float) -> str | None:

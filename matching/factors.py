@@ -50,11 +50,22 @@ def mean_rating(rating_sum: int, rating_count: int) -> float | None:
     return rating_sum / rating_count if rating_count > 0 else None
 
 
-def satisfaction(rating_sum: int, rating_count: int) -> float:
-    """Bayesian average of 1–5 ratings with a prior, mapped to 0–1: few ratings pull toward the prior."""
-    k, m = weights.RATING_PRIOR_COUNT, weights.RATING_PRIOR_MEAN
-    avg = (rating_sum + k * m) / (max(rating_count, 0) + k)
-    return clamp((avg - 1.0) / 4.0)
+def rating_prior(rating_sum: int, rating_count: int) -> float:
+    """The mean rating (1–5) of a community's members, pulled toward the city-wide prior when it has few."""
+    k, m = weights.COMMUNITY_PRIOR_COUNT, weights.RATING_PRIOR_MEAN
+    return (rating_sum + k * m) / (max(rating_count, 0) + k)
+
+
+def bayesian_rating(rating_sum: int, rating_count: int, prior: float | None = None) -> float:
+    """The ratings plus RATING_PRIOR_COUNT virtual ratings at `prior` (1–5; the city-wide mean by default)."""
+    m = weights.RATING_PRIOR_MEAN if prior is None else prior
+    k = weights.RATING_PRIOR_COUNT
+    return (rating_sum + k * m) / (max(rating_count, 0) + k)
+
+
+def satisfaction(rating_sum: int, rating_count: int, prior: float | None = None) -> float:
+    """The Bayesian average rating mapped to 0–1: few ratings pull toward the prior."""
+    return clamp((bayesian_rating(rating_sum, rating_count, prior) - 1.0) / 4.0)
 
 
 def completion_rate(completed: int, finished: int) -> float:

@@ -93,6 +93,8 @@ class NeedProfile:
     attendees: int = 0  # venues: people to seat (0 = not a venue search)
     required_facilities: frozenset[str] = frozenset()  # venues: Facility.code set that must be present
     requested_amount: int | None = None  # funding: fen asked for (None = not stated)
+    # members: the mean rating (1–5) ratings are pulled toward — the need's community's (factors.rating_prior)
+    rating_prior: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +194,7 @@ class ScorePart:
     value: float
     weight: float
     contribution: float
+    note: str | None = None  # how the value came about, where a number alone does not say (Chinese)
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,12 +36,14 @@ from matching.time_windows import availability_fit, first_free, to_local, window
 from matching.weights import WEIGHTS
 
 
-def build_parts(weights: Mapping[Factor, float], values: Mapping[Factor, float]) -> tuple[ScorePart, ...]:
+def build_parts(
+    weights: Mapping[Factor, float], values: Mapping[Factor, float], notes: Mapping[Factor, str] | None = None
+) -> tuple[ScorePart, ...]:
     """One part per weighted factor, in the weights' order; values are clamped to 0–1."""
     parts = []
     for factor, weight in weights.items():
         value = factors.clamp(values[factor])
-        parts.append(ScorePart(str(factor), value, weight, value * weight))
+        parts.append(ScorePart(str(factor), value, weight, value * weight, (notes or {}).get(factor)))
     return tuple(parts)
 
 
@@ -56,8 +58,9 @@ def scored(
     values: Mapping[Factor, float],
     reason: str,
     blockers: tuple[Blocker, ...],
+    notes: Mapping[Factor, str] | None = None,
 ) -> ScoredCandidate:
-    parts = build_parts(WEIGHTS[kind], values)
+    parts = build_parts(WEIGHTS[kind], values, notes)
     score = sum(p.contribution for p in parts)
     return ScoredCandidate(kind, cand_id, score, parts, explain.with_blockers(reason, blockers), blockers)
 
@@ -73,10 +76,16 @@ def member_values(need: NeedProfile, cand: MemberCandidate, now: datetime) -> di
         Factor.PLACE: place_fit(need.place, cand.place).value,
         Factor.AVAILABILITY: availability_fit(cand.availability, need.window_start, need.window_end),
         Factor.LOAD: factors.headroom_ratio(cand.max_load, cand.open_load),
-        Factor.SATISFACTION: factors.satisfaction(cand.rating_sum, cand.rating_count),
+        Factor.SATISFACTION: factors.satisfaction(cand.rating_sum, cand.rating_count, need.rating_prior),
         Factor.COMPLETION: factors.completion_rate(cand.completed_count, cand.assigned_count - cand.open_load),
         Factor.FAIRNESS: factors.fairness(cand.last_served_at, cand.assigned_count, now),
     }
+
+
+def member_notes(need: NeedProfile, cand: MemberCandidate) -> dict[Factor, str]:
+    prior = weights.RATING_PRIOR_MEAN if need.rating_prior is None else need.rating_prior
+    weighted = factors.bayesian_rating(cand.rating_sum, cand.rating_count, prior)
+    return {Factor.SATISFACTION: explain.rating_note(cand.rating_sum, cand.rating_count, prior, weighted)}
 
 
 def member_reason(need: NeedProfile, cand: MemberCandidate) -> str:
@@ -93,7 +102,14 @@ def member_reason(need: NeedProfile, cand: MemberCandidate) -> str:
 
 def score_member(need: NeedProfile, cand: MemberCandidate, now: datetime) -> ScoredCandidate:
     values = member_values(need, cand, now)
-    return scored(CandidateKind.MEMBER, cand.id, values, member_reason(need, cand), member_blockers(need, cand))
+    return scored(
+        CandidateKind.MEMBER,
+        cand.id,
+        values,
+        member_reason(need, cand),
+        member_blockers(need, cand),
+        member_notes(need, cand),
+    )
 
 
 # --- offerings -------------------------------------------------------------------------------------

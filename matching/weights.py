@@ -106,9 +106,13 @@ UNKNOWN_AVAILABILITY_VALUE = 0.5
 
 # --- reputation ------------------------------------------------------------------------------------
 
-# Bayesian prior: three virtual ratings of 4.0, so one 5-star rating does not beat a steady 4.8.
+# Bayesian average: a member's ratings plus five virtual ratings at their community's mean, so one
+# 5-star rating does not beat a steady 4.8 and one honest 2/5 moves a member a little, not to the bottom.
+RATING_PRIOR_COUNT = 5
+# The community's mean is itself pulled toward the city-wide 4.0 by ten virtual ratings, so a
+# community with two ratings does not set the bar for everyone there.
 RATING_PRIOR_MEAN = 4.0
-RATING_PRIOR_COUNT = 3
+COMMUNITY_PRIOR_COUNT = 10
 # Two virtual tasks at 80 % completion for newcomers.
 COMPLETION_PRIOR_RATE = 0.8
 COMPLETION_PRIOR_COUNT = 2

@@ -24,6 +24,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -144,6 +145,14 @@ def _offering_pairs(
     return ni, oi, scores, eligible
 
 
+def with_rating_priors(needs: list[NeedFacts], priors: dict[str, float]) -> list[NeedFacts]:
+    """Each need's profile with its community's rating prior, as matchCandidates reads it."""
+    return [
+        replace(n, profile=replace(n.profile, rating_prior=priors.get(n.profile.place.community_id or "")))
+        for n in needs
+    ]
+
+
 @contextmanager
 def _gc_paused() -> Iterator[None]:
     """Pauses the cyclic garbage collector (process-wide) while a plan is built: decoding and scoring a
@@ -206,11 +215,13 @@ async def _build_plan(
     async def nothing() -> Any:
         return None
 
-    members, skill_refs, offerings = await asyncio.gather(
+    members, skill_refs, offerings, priors = await asyncio.gather(
         gp.plan_members(ctx.graph, communities) if use_members else nothing(),
         gp.skills(ctx.graph) if use_members else nothing(),
         gp.plan_offerings(ctx.graph, categories) if use_offerings else nothing(),
+        gp.rating_priors(ctx.graph, communities) if use_members else nothing(),
     )
+    needs = with_rating_priors(needs, priors or {})
     members = members or empty_members
     skill_refs = skill_refs or {}
     offerings = offerings or []

@@ -37,6 +37,9 @@ class ScorePart:
     value: float
     weight: float
     contribution: float
+    note: str | None = strawberry.field(
+        default=None, description="How the value came about where the number alone does not say (Chinese)."
+    )
 
 
 @strawberry.type(description="A ranked candidate for a need, with why it ranks where it does.")
@@ -336,7 +339,7 @@ class MatchingQuery:
                 kind=c.kind,  # enums serialise from their stored string values
                 score=c.score,
                 parts=[
-                    ScorePart(factor=p.factor, value=p.value, weight=p.weight, contribution=p.contribution)
+                    ScorePart(factor=p.factor, value=p.value, weight=p.weight, contribution=p.contribution, note=p.note)
                     for p in c.parts
                 ],
                 reason=c.reason,
@@ -353,7 +356,7 @@ class MatchingQuery:
                 kind=CandidateKind.FUNDING.value,
                 score=c.score,
                 parts=[
-                    ScorePart(factor=p.factor, value=p.value, weight=p.weight, contribution=p.contribution)
+                    ScorePart(factor=p.factor, value=p.value, weight=p.weight, contribution=p.contribution, note=p.note)
                     for p in c.parts
                 ],
                 reason=c.reason,
@@ -389,7 +392,7 @@ class MatchingQuery:
                 venue=o.venue,
                 score=o.score,
                 parts=[
-                    ScorePart(factor=p.factor, value=p.value, weight=p.weight, contribution=p.contribution)
+                    ScorePart(factor=p.factor, value=p.value, weight=p.weight, contribution=p.contribution, note=p.note)
                     for p in o.parts
                 ],
                 reason=o.reason,

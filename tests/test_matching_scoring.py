@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from matching.explain import money
+from matching.factors import rating_prior
 from matching.models import (
     Blocker,
     CandidateKind,
@@ -141,6 +142,38 @@ def test_rating_prior_keeps_one_perfect_rating_below_a_steady_record() -> None:
 
     assert satisfaction(newcomer) < satisfaction(steady)
     assert "满意度 5.0" in newcomer.reason  # people see the plain average
+
+
+def test_one_honest_low_rating_moves_a_member_a_little_toward_the_community_mean() -> None:
+    """Story 9's 2/5 must not bury a good volunteer: ratings are weighed against the community's mean."""
+    need = replace(SEWER_NEED, rating_prior=4.4)
+    unrated = dict(rating_sum=0, rating_count=0, completed_count=0, assigned_count=0, open_load=0, last_served_at=None)
+    newcomer = member("member:newcomer", **unrated)
+    # one completed task rated 2/5, a month ago; lives 300 m nearer the need than the newcomer
+    nearer = replace(SAME_COMMUNITY, latitude=HOME.latitude, longitude=HOME.longitude + 0.001)
+    low = member(
+        "member:low",
+        place=nearer,
+        rating_sum=2,
+        rating_count=1,
+        completed_count=1,
+        assigned_count=1,
+        open_load=0,
+        last_served_at=NOW - timedelta(days=30),
+    )
+    scored = {s.id: s for s in rank(CandidateKind.MEMBER, need, [newcomer, low], first=2, now=NOW)}
+    part = {s_id: next(p for p in s.parts if p.factor == "satisfaction") for s_id, s in scored.items()}
+    # Bayesian average: (2 + 5 × 4.4) / 6 = 4.0 against the unrated 4.4 — a tenth of the scale
+    assert part["member:low"].value == pytest.approx((4.0 - 1) / 4)
+    assert part["member:newcomer"].value == pytest.approx((4.4 - 1) / 4)
+    assert part["member:newcomer"].contribution - part["member:low"].contribution < 0.01
+    assert rank(CandidateKind.MEMBER, need, [newcomer, low], first=2, now=NOW)[0].id == "member:low"
+    # the part says how the value came about
+    assert part["member:low"].note == "1 次评价均分 2.0，加 5 次社区均分 4.4 的先验，计 4.0 分"
+    assert part["member:newcomer"].note == "暂无评价，按社区均分 4.4 计"
+    # a community with few ratings gives a prior near the city-wide 4.0
+    assert rating_prior(10, 2) == pytest.approx((10 + 40) / 12)
+    assert rating_prior(0, 0) == 4.0
 
 
 def test_rank_honours_first_and_breaks_ties_by_id() -> None:
