@@ -134,23 +134,32 @@ _FLOOR = "CASE WHEN coalesce(x.openLoad, 0) + $delta < 0 THEN 0 ELSE coalesce(x.
 _MEMBER_LOAD = (
     f"MATCH (x:Member {{id: $id}}) SET x.openLoad = {_FLOOR}, "
     "x.assignedCount = coalesce(x.assignedCount, 0) + CASE WHEN $newTask THEN 1 ELSE 0 END, "
-    "x.completedCount = coalesce(x.completedCount, 0) + CASE WHEN $completed THEN 1 ELSE 0 END, "
+    "x.completedCount = coalesce(x.completedCount, 0) "
+    "+ CASE WHEN $completed THEN 1 WHEN $reopened THEN -1 ELSE 0 END, "
     "x.lastServedAt = CASE WHEN $completed THEN datetime() ELSE x.lastServedAt END"
 )
 _OFFERING_LOAD = f"MATCH (x:Offering {{id: $id}}) SET x.openLoad = {_FLOOR}"
 
 
 async def change_load(
-    tx: Tx, target: dict[str, Any], delta: int, *, completed: bool = False, new_task: bool | None = None
+    tx: Tx,
+    target: dict[str, Any],
+    delta: int,
+    *,
+    completed: bool = False,
+    new_task: bool | None = None,
+    reopened: bool = False,
 ) -> None:
     """Keeps openLoad (and a member's counters) in step with the assignment change in this transaction.
 
-    `new_task` (default: delta > 0) counts an accepted task in assignedCount; a reopened task is not new.
+    The counters stay equal to what the assignments say (docs/GRAPH.md): `new_task` (default: delta > 0)
+    counts an accepted task in assignedCount; a reopened task is not new, and its completion no longer
+    counts in completedCount (the assignment is ACTIVE again).
     """
     label, tid = target["targetLabel"], target["targetId"]
     if label == "Member":
         new = delta > 0 if new_task is None else new_task
-        await tx.run(_MEMBER_LOAD, id=tid, delta=delta, completed=completed, newTask=new)
+        await tx.run(_MEMBER_LOAD, id=tid, delta=delta, completed=completed, newTask=new, reopened=reopened)
     elif label == "Offering":
         await tx.run(_OFFERING_LOAD, id=tid, delta=delta)
 

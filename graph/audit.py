@@ -2,10 +2,37 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from graph.db import Tx
 from graph.ids import new_id
+
+
+class EventType(StrEnum):
+    """What an audit Event records; seeded and live histories use the same names."""
+
+    SUBMIT = "SUBMIT"
+    UPDATE = "UPDATE"
+    CANCEL = "CANCEL"
+    DISPATCH = "DISPATCH"
+    OPEN_FOR_CLAIM = "OPEN_FOR_CLAIM"
+    INVITE = "INVITE"
+    ACCEPT = "ACCEPT"
+    DECLINE = "DECLINE"
+    START = "START"
+    COMPLETE = "COMPLETE"
+    TRANSFER = "TRANSFER"
+    REOPEN = "REOPEN"
+    SUSPEND = "SUSPEND"
+    RESUME = "RESUME"
+    ESCALATE = "ESCALATE"
+    EVALUATE = "EVALUATE"
+    EVALUATE_HANDLING = "EVALUATE_HANDLING"
+    GRANT_REQUESTED = "GRANT_REQUESTED"
+    GRANT_APPROVED = "GRANT_APPROVED"
+    GRANT_REJECTED = "GRANT_REJECTED"
+
 
 _RECORD = """
 MATCH (n:Need {id: $needId})
@@ -35,7 +62,7 @@ async def record_event(
         fromState=from_state,
         toState=to_state,
         note=note,
-        type=type,
+        type=EventType(type).value,
     )
     assert row is not None, "record_event is called after the need was locked, so it exists"
     return row["event"]

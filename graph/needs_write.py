@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from graph.db import Tx
+from graph.db import Graph, Tx
 from graph.errors import BadUserInput, NotFound
 from graph.ids import label_of, new_id
 
@@ -55,11 +55,26 @@ RETURN seq
 """
 
 
+def need_number(year: int, district_code: str, seq: int) -> str:
+    """A human need number, unique per district: XA-2026-610103-000042 (seeded and live needs alike)."""
+    return f"XA-{year}-{district_code}-{seq:06d}"
+
+
 async def next_number(tx: Tx, district_id: str, district_code: str, year: int) -> str:
-    """A human need number, unique per district: XA-2026-610103-000042."""
     row = await tx.single(_NEXT_NUMBER, district=district_id)
     assert row is not None, "the district was matched with the place in the same transaction"
-    return f"XA-{year}-{district_code}-{row['seq']:06d}"
+    return need_number(year, district_code, row["seq"])
+
+
+# After a bulk load: each district's counter continues after the needs it already numbered (one per need).
+_NEED_SEQUENCES = """
+MATCH (d:District)
+SET d.needSeq = COUNT { (d)<-[:IN]-(:Street)<-[:IN]-(:Community)<-[:IN*0..1]-(:Compound|Community)<-[:AT]-(:Need) }
+"""
+
+
+async def set_need_sequences(graph: Graph) -> None:
+    await graph.write(_NEED_SEQUENCES)
 
 
 async def category_exists(tx: Tx, code: str) -> None:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, model_validator
 from graph import assignments, models, need_details, needs_write
 from graph.errors import BadUserInput, Forbidden
 from graph.scopes import NeedAccess
+from matching.time_windows import to_local
 from resolvers import lifecycle
 from resolvers.authz import contact_visibility, in_scope, mask_address, mask_phone, require_role
 from resolvers.context import Context
@@ -83,7 +84,7 @@ async def submit_need(ctx: Context, data: dict[str, Any], key: str | None) -> di
             )
         await needs_write.category_exists(tx, form.category_code)
         resident_id, channel = await _requester(tx, viewer, form, place)
-        number = await needs_write.next_number(tx, place["districtId"], place["districtCode"], _now().year)
+        number = await needs_write.next_number(tx, place["districtId"], place["districtCode"], to_local(_now()).year)
         need_id = await needs_write.create_need(
             tx,
             {
@@ -233,7 +234,7 @@ async def reopen_need(ctx: Context, need_id: str, reason: str, key: str | None) 
         if handler is not None:
             await assignments.set_status(tx, [handler["id"]], "ACTIVE", note=reason)
             # The handler owes this task again; it is not a new one and is not refused for load.
-            await assignments.change_load(tx, handler, +1, new_task=False)
+            await assignments.change_load(tx, handler, +1, new_task=False, reopened=True)
             audience = audience_of([handler])
         limits = limits_for(state["categoryCode"], state["urgency"])
         await needs_write.set_status(tx, need_id, to_state, completionDeadline=_now() + limits.complete)

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
+from graph.audit import EventType
+from graph.needs_write import need_number
 from seeds import reference as ref
 from seeds import texts
 
@@ -27,6 +29,11 @@ DEMO_STREET = "610103001"
 DEMO_SERVICE_HOURS = [f"{day} 08:00-18:00" for day in range(1, 8)]
 DEMO_VENUE_COMMUNITY = "610103001004"  # 南院门社区
 GAOLING = "610117"
+# Story 10: three communities of 南院门街道 where 噪音扰民 doubled last quarter (书院门, 南院门, 德福巷).
+NOISE_COMMUNITIES = ("610103001009", "610103001004", "610103001010")
+NOISE_BEFORE, NOISE_AFTER = 3, 6
+# Story 6: which of the ten coming Tuesdays (1-based) the demo room is already booked on.
+NIGHT_SCHOOL_CLASHES = (3, 6)
 
 
 class LatLon(NamedTuple):
@@ -207,12 +214,29 @@ class MemberProfile:
 
 @dataclass
 class Stats:
+    """A handler's counters as the live mutations keep them: openLoad = ACTIVE assignments,
+    assignedCount = accepted ones, completedCount = COMPLETED ones, ratings = the requesters'
+    evaluations of its assignments, lastServedAt = the latest completion."""
+
     open_load: int = 0
     assigned: int = 0
     completed: int = 0
     rating_sum: int = 0
     rating_count: int = 0
     last_served: datetime | None = None
+
+    def count(self, assignment: dict[str, Any], rating: int | None) -> None:
+        self.open_load += assignment["status"] == "ACTIVE"
+        self.assigned += assignment["acceptedAt"] is not None
+        self.completed += assignment["status"] == "COMPLETED"
+        if assignment["completedAt"] is not None:
+            self.last_served = max(self.last_served or assignment["completedAt"], assignment["completedAt"])
+        self.count_rating(rating)
+
+    def count_rating(self, rating: int | None) -> None:
+        if rating is not None:
+            self.rating_sum += rating
+            self.rating_count += 1
 
 
 @dataclass
@@ -297,12 +321,13 @@ class Generator:
         yield from self._reference()
         yield from self._users()
         yield from self._compounds()
-        yield from self._units()
+        units = list(self._units())  # held back until the simulation knows their ratings
         self._offering_index()
         self._member_profiles()
-        stats, offer_load = self._simulate_stats()
-        yield from self._offerings(offer_load)
-        yield from self._members(stats)
+        state = self._simulate()
+        yield from self._rated_units(units, state)
+        yield from self._offerings(state)
+        yield from self._members(state)
         index = NeedIndex()
         yield from self._needs(NeedState(), index)
         yield from self._venues(index)
@@ -499,6 +524,14 @@ class Generator:
             admin = "user:unit-admin-" + uid.split(":", 1)[1]
             yield _user(admin, f"{name}{_person(rng)}", "UNIT_ADMIN", uid, self.created(rng, 500))
 
+    def _rated_units(self, records: list[Record], state: NeedState) -> Iterator[Record]:
+        index = {unit.id: ui for ui, unit in enumerate(self.units)}
+        for record in records:
+            if isinstance(record, Node) and record.label == "Unit":
+                stats = state.unit_stats.get(index[record.props["id"]], Stats())
+                record.props["ratingSum"], record.props["ratingCount"] = stats.rating_sum, stats.rating_count
+            yield record
+
     def _district_name(self, code: str) -> str:
         return next(d.name for d in self.districts if d.code == code)
 
@@ -540,13 +573,14 @@ class Generator:
                 for area in areas:
                     self.offerings_by_area[area].append(oi)
 
-    def _offerings(self, offer_load: dict[int, int]) -> Iterator[Record]:
+    def _offerings(self, state: NeedState) -> Iterator[Record]:
         rng = self.rng("offerings")
         for oi, (oid, title, cats, desc, uid, areas) in enumerate(self.offering_meta):
             off = self.offerings[oi]
             # Draw for every offering, fixture or not, so the fixture does not shift the rest of the stream.
             availability = list(_availability(rng))
-            status = "ACTIVE" if rng.random() < 0.95 or offer_load.get(oi) else "WITHDRAWN"
+            stats = state.offering_stats.get(oi, Stats())
+            status = "ACTIVE" if rng.random() < 0.95 or stats.open_load else "WITHDRAWN"
             if oid == "offering:demo-sewer-service":
                 availability, status = DEMO_SERVICE_HOURS, "ACTIVE"
             yield Node(
@@ -556,7 +590,9 @@ class Generator:
                     "title": title,
                     "description": desc,
                     "capacity": off.capacity,
-                    "openLoad": offer_load.get(oi, 0),
+                    "openLoad": stats.open_load,
+                    "ratingSum": stats.rating_sum,
+                    "ratingCount": stats.rating_count,
                     "availability": availability,
                     "status": status,
                     "createdAt": self.created(rng, 500),
@@ -603,15 +639,17 @@ class Generator:
                 _near(rng, LatLon(comm.lat, comm.lon), 0.8),
             )
             if mid == "member:demo-plumber":
-                profile.name, profile.max_load = "赵建国", 3
+                # He lives in the compound of Ms Wang's sewer need, a few doors away.
+                sewer_compound = self.compounds[self.compounds_by_comm[demo_ci][0]]
+                profile.name, profile.max_load, profile.location = "赵建国", 3, sewer_compound.location
             for r in regs:
                 self.members_by_comm[r].append(len(self.members))
             self.members.append(profile)
 
-    def _members(self, stats: dict[int, Stats]) -> Iterator[Record]:
+    def _members(self, state: NeedState) -> Iterator[Record]:
         rng = self.rng("member-nodes")
         for mi, m in enumerate(self.members):
-            s = stats.get(mi, Stats())
+            s = state.member_stats.get(mi, Stats())
             created = self.created(rng, 500)
             yield Node(
                 "Member",
@@ -640,81 +678,101 @@ class Generator:
 
     # ------------------------------------------------------------------ needs
 
-    def _simulate_stats(self) -> tuple[dict[int, Stats], dict[int, int]]:
+    def _simulate(self) -> NeedState:
+        """Runs the needs phase once without emitting, to learn every handler's counters."""
         state = NeedState()
         for _ in self._needs(state, NeedIndex()):
             pass
-        return state.member_stats, state.offer_load
+        return state
+
+    def _demo_specs(self) -> list[dict[str, Any]]:
+        """The demo's named needs (seeds/README.md), laid out against `now` so they hold on any date."""
+        demo_ci = self.comm_index[DEMO_COMMUNITY]
+        first = self.compounds_by_comm[demo_ci][0]
+        today_0740 = self.now - BEIJING + timedelta(hours=7, minutes=40)
+        if today_0740 > self.now:
+            today_0740 -= timedelta(days=1)
+        saturday = self.now + timedelta(days=(5 - self.now.weekday()) % 7 or 7) - BEIJING
+        specs: list[dict[str, Any]] = [
+            {
+                "id": "need:demo-sewer",
+                "community": demo_ci,
+                "compound": first,
+                "category": "SEWER",
+                "status": "SUBMITTED",
+                "channel": "APP",
+                "urgency": "HIGH",
+                "people": 1,
+                "created": today_0740,
+                "title": "楼下下水道堵塞，污水外溢",
+                "resident": ("resident:demo-wang", "王秀兰"),
+                "window": (today_0740 + timedelta(hours=1), today_0740 + timedelta(hours=10)),
+            },
+            {
+                "id": "need:demo-meals",
+                "community": demo_ci,
+                "compound": None,
+                "category": "ELDERLY_CARE",
+                "status": "SUBMITTED",
+                "channel": "GRID_WORKER",
+                "urgency": "NORMAL",
+                "people": 1,
+                "created": self.now - timedelta(hours=20),
+                "title": "周六上午为独居老人送餐",
+                "description": "{place}有十余位独居老人行动不便，周六上午需要党员志愿者把社区食堂的午餐送到家中",
+                "window": (saturday + timedelta(hours=9), saturday + timedelta(hours=12)),
+            },
+            {
+                "id": "need:demo-noise",
+                "community": demo_ci,
+                "compound": self.compounds_by_comm[demo_ci][1],
+                "category": "NOISE",
+                "status": "SUBMITTED",
+                "channel": "HOTLINE_12345",
+                "urgency": "NORMAL",
+                "people": 1,
+                "created": self.now - timedelta(hours=30),
+                "title": "夜间装修噪音扰民",
+                "resident": ("resident:demo-li", "李桂芳"),
+            },
+            {
+                "id": "need:demo-parking",
+                "community": demo_ci,
+                "compound": self.compounds_by_comm[demo_ci][1],
+                "category": "PARKING_CHARGING",
+                "status": "DISPATCHED",
+                "channel": "APP",
+                "urgency": "NORMAL",
+                "people": 1,
+                "created": self.now - timedelta(days=12),
+                "title": "电动车充电难",
+            },
+        ]
+        # Story 10: 噪音扰民 doubled in three communities of 南院门街道 — three a quarter before, six in
+        # the last one (quarters of 91 days ending at `now`, as recurringNeeds counts by default).
+        for code in NOISE_COMMUNITIES:
+            ci = self.comm_index[code]
+            for k in range(NOISE_BEFORE + NOISE_AFTER):
+                days = 100 + 25 * k if k < NOISE_BEFORE else 8 + 13 * (k - NOISE_BEFORE)
+                specs.append(
+                    {
+                        "community": ci,
+                        "category": "NOISE",
+                        "status": "EVALUATED" if days > 20 else "COMPLETED",
+                        "created": self.now - timedelta(days=days, hours=6),
+                    }
+                )
+        return specs
 
     def _needs(self, st: NeedState, index: NeedIndex) -> Iterator[Record]:
         rng = self.rng("needs")
         comm_pool = [ci for ci in self.active if self.compounds_by_comm.get(ci)]
-        specs: list[dict[str, Any]] = []
-        if self.preset.demo_fixtures:
-            demo_ci = self.comm_index[DEMO_COMMUNITY]
-            first = self.compounds_by_comm[demo_ci][0]
-            today_0740 = self.now - BEIJING + timedelta(hours=7, minutes=40)
-            if today_0740 > self.now:
-                today_0740 -= timedelta(days=1)
-            saturday = self.now + timedelta(days=(5 - self.now.weekday()) % 7 or 7) - BEIJING
-            specs = [
-                {
-                    "id": "need:demo-sewer",
-                    "community": demo_ci,
-                    "compound": first,
-                    "category": "SEWER",
-                    "status": "SUBMITTED",
-                    "channel": "APP",
-                    "urgency": "HIGH",
-                    "people": 1,
-                    "created": today_0740,
-                    "title": "楼下下水道堵塞，污水外溢",
-                    "resident": ("resident:demo-wang", "王秀兰"),
-                    "window": (today_0740 + timedelta(hours=1), today_0740 + timedelta(hours=10)),
-                },
-                {
-                    "id": "need:demo-meals",
-                    "community": demo_ci,
-                    "compound": None,
-                    "category": "ELDERLY_CARE",
-                    "status": "SUBMITTED",
-                    "channel": "GRID_WORKER",
-                    "urgency": "NORMAL",
-                    "people": 1,
-                    "created": self.now - timedelta(hours=20),
-                    "title": "周六上午为独居老人送餐",
-                    "description": "{place}有十余位独居老人行动不便，周六上午需要党员志愿者把社区食堂的午餐送到家中",
-                    "window": (saturday + timedelta(hours=9), saturday + timedelta(hours=12)),
-                },
-                {
-                    "id": "need:demo-noise",
-                    "community": demo_ci,
-                    "compound": self.compounds_by_comm[demo_ci][1],
-                    "category": "NOISE",
-                    "status": "SUBMITTED",
-                    "channel": "HOTLINE_12345",
-                    "urgency": "NORMAL",
-                    "people": 1,
-                    "created": self.now - timedelta(hours=30),
-                    "title": "夜间装修噪音扰民",
-                    "resident": ("resident:demo-li", "李桂芳"),
-                },
-                {
-                    "id": "need:demo-parking",
-                    "community": demo_ci,
-                    "compound": self.compounds_by_comm[demo_ci][1],
-                    "category": "PARKING_CHARGING",
-                    "status": "DISPATCHED",
-                    "channel": "APP",
-                    "urgency": "NORMAL",
-                    "people": 1,
-                    "created": self.now - timedelta(days=12),
-                    "title": "电动车充电难",
-                },
-            ]
+        # Random noise elsewhere in those three communities would blur the doubling of story 10.
+        noise_quiet = {self.comm_index[code] for code in NOISE_COMMUNITIES} if self.preset.demo_fixtures else set()
+        specs = self._demo_specs() if self.preset.demo_fixtures else []
         for seq in range(1, self.preset.needs + 1):
             spec = specs[seq - 1] if seq <= len(specs) else None
-            yield from self._need(rng, st, index, spec, seq, comm_pool)
+            yield from self._need(rng, st, index, spec, seq, comm_pool, noise_quiet)
 
     def _need(
         self,
@@ -724,6 +782,7 @@ class Generator:
         spec: dict[str, Any] | None,
         seq: int,
         comm_pool: list[int],
+        noise_quiet: set[int],
     ) -> Iterator[Record]:
         spec = spec or {}
         ci = spec.get("community", rng.choice(comm_pool) if not spec else None)
@@ -734,6 +793,8 @@ class Generator:
         else:
             cpi = rng.choice(self.compounds_by_comm[ci]) if rng.random() < 0.9 else None
         category = spec.get("category") or _weighted(rng, CATEGORY_WEIGHTS)
+        if category == "NOISE" and ci in noise_quiet and "category" not in spec:
+            category = "DISPUTE_MEDIATION"
         status = spec.get("status") or _weighted(rng, STATE_WEIGHTS)
         channel = spec.get("channel") or _weighted(rng, CHANNEL_WEIGHTS)
         urgency = spec.get("urgency") or _weighted(rng, URGENCY_WEIGHTS)
@@ -793,14 +854,7 @@ class Generator:
         resident_actor = resident_user(rid)
         events: list[tuple[datetime, str, str, str | None, str, str, str]] = []
         intake_actor = (resident_actor, "RESIDENT") if channel == "APP" else (coord, "COORDINATOR")
-        intake_note = {
-            "APP": "居民通过民呼App提交",
-            "HOTLINE_12345": "12345市民热线转办",
-            "GRID_WORKER": "网格员走访上报",
-            "SENTINEL": "民情前哨（外卖快递员）上报",
-            "VISIT": "社区工作者入户走访登记",
-        }[channel]
-        events.append((created, *intake_actor, None, "SUBMITTED", intake_note, "CREATE"))
+        events.append((created, *intake_actor, None, "SUBMITTED", f"channel {channel}", EventType.SUBMIT))
 
         t = created
         level = "COMMUNITY"
@@ -818,20 +872,21 @@ class Generator:
 
         handlers: list[tuple[str, str, int]] = []  # (label, id, index)
         if "DISPATCHED" in steps:
-            need_active = status in {"DISPATCHED", "ACCEPTED", "IN_PROGRESS", "REOPENED"}
-            handlers = self._pick_handlers(rng, st, ci, category, people, need_active)
+            holding = status in {"ACCEPTED", "IN_PROGRESS", "REOPENED"}
+            handlers = self._pick_handlers(rng, st, ci, category, people, holding)
         for frm, to in itertools.pairwise(steps):
             if to == "DISPATCHED":
                 step(0.2, 20)
                 response_deadline = t + timedelta(hours=RESPONSE_HOURS[urgency])
                 completion_deadline = t + timedelta(days=COMPLETION_DAYS[urgency])
+                # As dispatchNeed does: an invitation each, accepted (ACTIVE) or declined later.
                 for label, hid, _hi in handlers:
                     assignments.append(
                         {
                             "id": f"assignment:{_uid(rng)}",
                             "label": label,
                             "to": hid,
-                            "status": "ACTIVE",
+                            "status": "INVITED",
                             "createdAt": t,
                             "acceptedAt": None,
                             "completedAt": None,
@@ -842,7 +897,7 @@ class Generator:
             elif to == "ACCEPTED":
                 step(0.1, RESPONSE_HOURS[urgency] * 0.9)
                 for a in assignments:
-                    a["acceptedAt"] = t
+                    a["status"], a["acceptedAt"] = "ACTIVE", t
                 events.append((t, *self._handler_actor(handlers[0]), frm, to, "已接单", "ACCEPT"))
             elif to == "IN_PROGRESS":
                 step(0.5, 24)
@@ -860,32 +915,23 @@ class Generator:
                 comment = rng.choice(
                     texts.COMMENTS_GOOD if rating >= 4 else texts.COMMENTS_MID if rating == 3 else texts.COMMENTS_BAD
                 )
+                # As evaluateNeed does: the requester rates the latest completion of one assignment.
                 evaluation = {
                     "id": f"evaluation:{_uid(rng)}",
                     "rating": rating,
                     "comment": comment,
-                    "byRole": "RESIDENT",
+                    "byRole": "REQUESTER",
+                    "byId": rid,
+                    "forCompletionAt": assignments[0]["completedAt"],
                     "createdAt": t,
                     "of": assignments[0]["id"],
                 }
-                events.append((t, resident_actor, "RESIDENT", frm, to, f"评价{rating}分：{comment}", "EVALUATE"))
+                events.append((t, resident_actor, "RESIDENT", frm, to, f"{rating}/5: {comment}", "EVALUATE"))
             elif to == "REOPENED":
                 step(1, 48)
-                response_deadline = t + timedelta(hours=RESPONSE_HOURS[urgency])
                 completion_deadline = t + timedelta(days=COMPLETION_DAYS[urgency])
-                for label, hid, _hi in handlers:
-                    assignments.append(
-                        {
-                            "id": f"assignment:{_uid(rng)}",
-                            "label": label,
-                            "to": hid,
-                            "status": "ACTIVE",
-                            "createdAt": t,
-                            "acceptedAt": t,
-                            "completedAt": None,
-                            "note": "重新办理",
-                        }
-                    )
+                # As reopenNeed does: back to the handler whose completion was rated, same assignment.
+                assignments[0]["status"], assignments[0]["note"] = "ACTIVE", "问题未彻底解决，申请重办"
                 events.append((t, resident_actor, "RESIDENT", frm, to, "问题未彻底解决，申请重办", "REOPEN"))
             elif to == "DECLINED":
                 step(0.2, 10)
@@ -913,10 +959,10 @@ class Generator:
         if window is None and rng.random() < 0.3:
             ws = created + timedelta(hours=rng.randint(4, 96))
             window = (ws, ws + timedelta(hours=rng.choice((2, 3, 4))))
-        year = created.year
+        st.district_seq[street.district] += 1
         props = {
             "id": nid,
-            "number": f"XA-{year}-{seq:07d}",
+            "number": need_number((created + BEIJING).year, street.district, st.district_seq[street.district]),
             "title": title,
             "description": desc,
             "status": status,
@@ -947,7 +993,8 @@ class Generator:
             yield Rel("Assignment", "TO", a["label"], a["id"], a["to"])
             yield Rel("Assignment", "BY", "User", a["id"], coord)
         if evaluation:
-            yield Node("Evaluation", {k: evaluation[k] for k in ("id", "rating", "comment", "byRole", "createdAt")})
+            keys = ("id", "rating", "comment", "byRole", "byId", "forCompletionAt", "createdAt")
+            yield Node("Evaluation", {k: evaluation[k] for k in keys})
             yield Rel("Evaluation", "OF", "Assignment", evaluation["id"], evaluation["of"])
         for at_, actor, role, frm, to, note, typ in events:
             eid = f"event:{_uid(rng)}"
@@ -967,22 +1014,16 @@ class Generator:
             )
             yield Rel("Event", "ABOUT", "Need", eid, nid)
 
-        # bookkeeping for handlers' counters and for later phases
-        for a, (label, _hid, hi) in zip(assignments, handlers * 2, strict=False):
+        # The handlers' counters, by the definitions the live mutations keep (docs/GRAPH.md).
+        for a, (label, _hid, hi) in zip(assignments, handlers, strict=True):
+            rating = evaluation["rating"] if evaluation and evaluation["of"] == a["id"] else None
             if label == "Member":
-                s = st.member_stats[hi]
-                if a["status"] == "ACTIVE":
-                    s.open_load += 1
-                    s.assigned += 1
-                elif a["status"] == "COMPLETED":
-                    s.assigned += 1
-                    s.completed += 1
-                    s.last_served = max(s.last_served or a["completedAt"], a["completedAt"])
-                    if evaluation and evaluation["of"] == a["id"]:
-                        s.rating_sum += evaluation["rating"]
-                        s.rating_count += 1
-            elif label == "Offering" and a["status"] == "ACTIVE":
-                st.offer_load[hi] += 1
+                st.member_stats[hi].count(a, rating)
+            elif label == "Offering":
+                st.offering_stats[hi].count(a, rating)
+                st.unit_stats[self.offerings[hi].unit].count_rating(rating)
+            else:
+                st.unit_stats[hi].count_rating(rating)
         index.by_community_category[(ci, category)].append(nid)
         index.by_district_category[(street.district, category)].append(nid)
 
@@ -994,15 +1035,17 @@ class Generator:
         return "user:unit-admin-" + unit_id.split(":", 1)[1], "UNIT_ADMIN"
 
     def _pick_handlers(
-        self, rng: random.Random, st: NeedState, ci: int, category: str, people: int, active: bool
+        self, rng: random.Random, st: NeedState, ci: int, category: str, people: int, holding: bool
     ) -> list[tuple[str, str, int]]:
+        """Who was dispatched: members of the community with a fitting skill, an offering serving the area,
+        or a unit; `holding` (the need ends up accepted) keeps handlers within their limits."""
         roll = rng.random()
         if roll < 0.7:
             fits = [
                 mi
                 for mi in self.members_by_comm.get(ci, ())
                 if any(category in self.skill_categories[sk] for sk in self.members[mi].skills)
-                and (not active or st.member_stats[mi].open_load < self.members[mi].max_load)
+                and (not holding or st.member_stats[mi].open_load < self.members[mi].max_load)
             ]
             if fits:
                 chosen = rng.sample(fits, min(people, len(fits)))
@@ -1016,7 +1059,7 @@ class Generator:
                     for area in areas
                     for oi in self.offerings_by_area.get(area, ())
                     if category in self.offerings[oi].categories
-                    and (not active or st.offer_load[oi] < self.offerings[oi].capacity)
+                    and (not holding or st.offering_stats[oi].open_load < self.offerings[oi].capacity)
                 }
             )
             if offers:
@@ -1109,23 +1152,25 @@ class Generator:
         taken: set[tuple[int, int]] = set()
         coord = f"user:coord-{self.communities[ci].code}"
         plans: list[tuple[int, int, str | None]] = []
-        if demo:
-            # two Tuesday evenings already taken (the night-school story skips them)
-            plans += [(7 * 3 + 1, 2, None), (7 * 6 + 1, 2, None)]
         if rng.random() < 0.3:
             series, day, slot = f"series:{_uid(rng)}", rng.randrange(7), rng.randrange(3)
             plans += [(day + 7 * w, slot, series) for w in range(rng.randint(3, 8))]
         plans += [(rng.randrange(-14, 35), rng.randrange(3), None) for _ in range(rng.randint(1, 6))]
+        bookings: list[tuple[datetime, datetime, str, str | None]] = []
         for day, slot, series in plans:
-            if (day, slot) in taken:
-                continue
+            if (day, slot) in taken or (demo and day % 7 == 1 and slot == 2):
+                continue  # the demo room's Tuesday evenings are the night-school story's (two fixtures below)
             taken.add((day, slot))
             h0, m0, h1, m1 = SLOTS[slot]
             d = datetime.combine(monday + timedelta(days=day), datetime.min.time(), tzinfo=UTC)
-            start, end = d + timedelta(hours=h0, minutes=m0), d + timedelta(hours=h1, minutes=m1)
-            if demo and series is None and day % 7 == 1 and slot == 2:
-                start, end = start + timedelta(minutes=30), end - timedelta(minutes=30)
             status = "CANCELLED" if rng.random() < 0.1 else "CONFIRMED"
+            bookings.append((d + timedelta(hours=h0, minutes=m0), d + timedelta(hours=h1, minutes=m1), status, series))
+        if demo:
+            # Story 6: of the ten Tuesdays 19:00–21:00 from next Tuesday on, the 3rd and the 6th are taken.
+            for tuesday in NIGHT_SCHOOL_CLASHES:
+                start = night_school_tuesday(self.now, tuesday) + timedelta(minutes=30)
+                bookings.append((start, start + timedelta(hours=1), "CONFIRMED", None))
+        for start, end, status, series in bookings:
             bid = f"booking:{_uid(rng)}"
             yield Node(
                 "Booking",
@@ -1150,7 +1195,7 @@ class Generator:
     def _funding(self, index: NeedIndex) -> Iterator[Record]:
         rng = self.rng("funding")
         all_districts = [d.code for d in self.districts]
-        for p in ref.PROGRAMS:
+        for p in ref.programs((self.now + BEIJING).year):
             districts = [p.district] if p.district else all_districts
             n_grants = self.preset.grants_city if p.level == "CITY" else self.preset.grants_district
             grants: list[dict[str, Any]] = []
@@ -1206,9 +1251,11 @@ class Generator:
 @dataclass
 class NeedState:
     member_stats: dict[int, Stats] = field(default_factory=lambda: defaultdict(Stats))
-    offer_load: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    offering_stats: dict[int, Stats] = field(default_factory=lambda: defaultdict(Stats))
+    unit_stats: dict[int, Stats] = field(default_factory=lambda: defaultdict(Stats))
     residents_by_place: dict[int, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
     resident_seq: int = 0
+    district_seq: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
 def _path(status: str) -> list[str]:
@@ -1228,6 +1275,14 @@ def _path(status: str) -> list[str]:
 def _user(user_id: str, name: str, role: str, scope_id: str | None, created: datetime) -> Node:
     """A `User`: every actor who can hold a token (see README, "Users and token subjects")."""
     return Node("User", {"id": user_id, "name": name, "role": role, "scopeId": scope_id, "createdAt": created})
+
+
+def night_school_tuesday(now: datetime, n: int) -> datetime:
+    """19:00 Beijing (as UTC) on the n-th Tuesday after the Beijing date of `now` (n = 1: next Tuesday)."""
+    today = (now + BEIJING).date()
+    ahead = (1 - today.weekday()) % 7 or 7
+    day = today + timedelta(days=ahead + 7 * (n - 1))
+    return datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=19) - BEIJING
 
 
 def member_user(member_id: str) -> str:

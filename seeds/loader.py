@@ -16,6 +16,7 @@ from typing import Any
 from neo4j.spatial import WGS84Point
 
 from graph.db import Graph
+from graph.needs_write import set_need_sequences
 from seeds.generator import PRESETS, Generator, LatLon, Node
 
 NODE_BATCH = 5_000
@@ -108,4 +109,5 @@ async def load_preset(
     await flush_all_nodes()
     for key in list(rels):
         await flush_rels(key)
+    await set_need_sequences(graph)
     return {label: count for label, count in sorted(generated.items()) if not label.startswith(":")}

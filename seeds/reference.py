@@ -153,33 +153,6 @@ SERVICE_FUND = "社区为民服务专项资金"
 RENOVATION_FUND = "党费及体彩福彩公益金"
 GOVERNANCE_FUND = "社区发展治理专项经费"
 
-CITY_PROGRAMS: tuple[Program, ...] = (
-    Program(
-        "program:city-service-2026",
-        "2026年度社区为民服务专项资金",
-        SERVICE_FUND,
-        "CITY",
-        int(3.3 * YI),  # 每年投入不少于3.3亿元
-        20 * WAN,
-        date(2026, 1, 1),
-        date(2026, 12, 31),
-        CATEGORY_CODES,
-        None,
-    ),
-    Program(
-        "program:city-renovation-2024-2026",
-        "社区改造提升资金（2024—2026年）",
-        RENOVATION_FUND,
-        "CITY",
-        int(3.6 * YI),  # 三年累计划拨3.6亿元
-        50 * WAN,
-        date(2024, 1, 1),
-        date(2026, 12, 31),
-        ("SEWER_RENOVATION", "PARKING_CHARGING", "PROPERTY", "ELDERLY_CARE", "CHILDCARE"),
-        None,
-    ),
-)
-
 # The 33 projects of the 社区发展治理专项经费: three named in the document, thirty invented.
 # (id suffix, district code, name, budget in 万元, cap in 万元, categories)
 _PROJECTS: tuple[tuple[str, str, str, int, int, tuple[str, ...]], ...] = (
@@ -218,22 +191,56 @@ _PROJECTS: tuple[tuple[str, str, str, int, int, tuple[str, ...]], ...] = (
     ("xincheng-sports", "610102", "新城区社区运动会", 120, 5, ("HOBBY", "HEALTH")),
 )
 
-DISTRICT_PROGRAMS: tuple[Program, ...] = tuple(
-    Program(
-        f"program:{key}",
-        name,
-        GOVERNANCE_FUND,
-        "DISTRICT",
-        budget * WAN,
-        cap * WAN,
-        date(2026, 1, 1),
-        date(2027, 6, 30),
-        cats,
-        district,
+
+def programs(year: int) -> tuple[Program, ...]:
+    """The 35 programs, their periods laid out around `year` (the year the data is generated for).
+
+    Periods move with the year, so a demo generated on any date has programs in their period with
+    budget left: the city's yearly service fund covers `year`, the renovation fund the three years
+    ending with it, and the district projects run from January of `year` to the June after it.
+    """
+    city = (
+        Program(
+            "program:city-service",
+            f"{year}年度社区为民服务专项资金",
+            SERVICE_FUND,
+            "CITY",
+            int(3.3 * YI),  # 每年投入不少于3.3亿元
+            20 * WAN,
+            date(year, 1, 1),
+            date(year, 12, 31),
+            CATEGORY_CODES,
+            None,
+        ),
+        Program(
+            "program:city-renovation",
+            f"社区改造提升资金（{year - 2}—{year}年）",
+            RENOVATION_FUND,
+            "CITY",
+            int(3.6 * YI),  # 三年累计划拨3.6亿元
+            50 * WAN,
+            date(year - 2, 1, 1),
+            date(year, 12, 31),
+            ("SEWER_RENOVATION", "PARKING_CHARGING", "PROPERTY", "ELDERLY_CARE", "CHILDCARE"),
+            None,
+        ),
     )
-    for key, district, name, budget, cap, cats in _PROJECTS
-)
-PROGRAMS: tuple[Program, ...] = CITY_PROGRAMS + DISTRICT_PROGRAMS
+    district = tuple(
+        Program(
+            f"program:{key}",
+            name,
+            GOVERNANCE_FUND,
+            "DISTRICT",
+            budget * WAN,
+            cap * WAN,
+            date(year, 1, 1),
+            date(year + 1, 6, 30),
+            cats,
+            code,
+        )
+        for key, code, name, budget, cap, cats in _PROJECTS
+    )
+    return city + district
 
 
 # ---------------------------------------------------------------- places

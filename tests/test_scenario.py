@@ -18,6 +18,8 @@ from server.settings import get_settings
 from tests.conftest import GraphQLClient
 from tests.workflow_helpers import ACCEPT, COMPLETE, OPEN_CLAIM, REOPEN, START, SUBMIT, error_code
 
+# The demo is generated against a fixed date (tests/test_demo_any_date.py proves the stories for every day).
+NOW = datetime(2026, 11, 29, tzinfo=UTC)
 SHUYUANMEN = "community:610103001009"
 NANYUANMEN = "street:610103001"
 WANG = "resident:demo-wang"
@@ -51,7 +53,7 @@ async def need_as(client: GraphQLClient, need_id: str, tok: str | None) -> dict:
 
 
 async def test_a_need_from_report_to_escalation(graph: Graph, graphql_client: GraphQLClient) -> None:
-    await load_preset(graph, "demo", now=datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0))
+    await load_preset(graph, "demo", now=NOW)
     client = graphql_client
 
     # 1. Ms Wang reports; she gets a number at once and sees her own details, nobody else does.
@@ -163,7 +165,7 @@ async def test_a_need_from_report_to_escalation(graph: Graph, graphql_client: Gr
 async def test_story_3_the_plumber_first_the_state_enterprise_second(
     graph: Graph, graphql_client: GraphQLClient
 ) -> None:
-    await load_preset(graph, "demo")
+    await load_preset(graph, "demo", now=NOW)
     body = await graphql_client(
         """{ matchCandidates(needId: "need:demo-sewer", kinds: [MEMBER, UNIT], first: 3) {
              kind score reason resource { ... on Member { id } ... on Offering { id } } } }""",
@@ -176,3 +178,27 @@ async def test_story_3_the_plumber_first_the_state_enterprise_second(
     assert "同社区" in first_member["reason"] and "管道疏通" in first_member["reason"]
     assert first_unit["resource"]["id"] == "offering:demo-sewer-service"
     assert first_member["score"] > first_unit["score"]
+
+
+async def test_story_10_noise_doubled_in_three_communities_and_units_ranked(
+    graph: Graph, graphql_client: GraphQLClient
+) -> None:
+    await load_preset(graph, "demo", now=NOW)
+    body = await graphql_client(
+        """query($to: DateTime!) { recurringNeeds(scopeId: "street:610103001", to: $to, first: 50) {
+             placeId placeName categoryCode count previousCount change } }""",
+        {"to": NOW.isoformat()},
+    )
+    noise = [r for r in body["data"]["recurringNeeds"] if r["categoryCode"] == "NOISE" and (r["change"] or 0) >= 2]
+    assert {r["placeName"] for r in noise} >= {"书院门社区", "南院门社区", "德福巷社区"}
+
+    # "which units answered fastest and were rated best": every unit registered in the street has figures
+    units = await graph.read(
+        "MATCH (u:Unit)-[:REGISTERED_WITH]->(:Community)-[:IN]->(:Street {id: 'street:610103001'}) "
+        "RETURN DISTINCT u.id AS id"
+    )
+    rated = 0
+    for row in units:
+        stats = (await graphql_client(STATS, {"id": row["id"]}))["data"]["stats"]
+        rated += stats["ratings"] > 0
+    assert units and rated >= len(units) - 1, (rated, len(units))
