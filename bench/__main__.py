@@ -25,10 +25,10 @@ from typing import Any
 import httpx
 
 from bench.setup import bench_graph
-from graph.db import Graph
-from resolvers import plans
-from resolvers.context import Context
-from resolvers.viewer import Role, Viewer
+from graph.kernel.db import Graph
+from resolvers.kernel.context import Context
+from resolvers.kernel.viewer import Role, Viewer
+from resolvers.plans import plans
 from server.app import create_app
 from server.auth import issue_token
 from server.settings import get_settings

@@ -17,9 +17,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from graph import local_neo4j
-from graph.db import Graph
-from graph.migrations import migrate
+from graph.kernel.db import Graph
+from graph.kernel.migrations import migrate
+from graph.local import server as local_neo4j
 from seeds.loader import graph_is_empty, load_preset
 
 HOME = Path(os.environ.get("MINHU_BENCH_DIR", ".minhu/bench-neo4j"))

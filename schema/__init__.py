@@ -9,7 +9,7 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCac
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from resolvers.errors import ErrorCodes
+from resolvers.kernel.errors import ErrorCodes
 from schema.common import DATETIME_SCALAR, FEN_SCALAR, Fen
 from schema.matching_api import MatchingMutation, MatchingQuery
 from schema.oversight import OversightMutation, OversightQuery

@@ -7,8 +7,8 @@ from typing import Any, Generic, NewType, TypeVar
 import strawberry
 from strawberry.types import Info
 
-from graph.listing import Page
-from resolvers.validation import utc_instant, utc_text
+from graph.kernel.listing import Page
+from resolvers.kernel.validation import utc_instant, utc_text
 
 T = TypeVar("T")
 

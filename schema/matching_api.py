@@ -9,8 +9,12 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from graph.models import from_row
-from resolvers import booking, grants, matching_api, plans, read
+from graph.kernel.models import from_row
+from resolvers.funding import grants
+from resolvers.kernel import read
+from resolvers.needs import candidates as matching_api
+from resolvers.plans import plans
+from resolvers.venues import booking
 from schema.common import Fen
 from schema.types import FundingProgram, Member, Need, Offering, Venue
 

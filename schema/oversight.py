@@ -8,10 +8,11 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from resolvers import escalation, evaluation, read
-from resolvers import stats as stats_resolvers
-from resolvers.stats import RecurringNeed as RecurringRecord
-from resolvers.stats import Stats as StatsRecord
+from resolvers.kernel import read
+from resolvers.needs import escalation, evaluation
+from resolvers.review import stats as stats_resolvers
+from resolvers.review.stats import RecurringNeed as RecurringRecord
+from resolvers.review.stats import Stats as StatsRecord
 from schema.common import model_type
 from schema.types import Need
 from schema.workflow import KEY, NeedPayload

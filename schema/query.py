@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from resolvers import read
+from resolvers.kernel import read
 from schema import inputs
 from schema.common import Connection, Node
 from schema.types import (

@@ -13,9 +13,9 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from resolvers import read
-from resolvers import registration as units
-from resolvers import registration_assets as assets
+from resolvers.kernel import read
+from resolvers.partners import assets
+from resolvers.partners import registration as units
 from schema.common import Fen
 from schema.enums import ProgramLevel, UnitKind, VenueKind
 from schema.inputs import as_dict

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.types import Info
 
-from graph import models
-from graph.directory import is_overdue
-from resolvers import needs, read
-from resolvers.authz import member_phone_for
+from graph.kernel import models
+from graph.needs.directory import is_overdue
+from resolvers.kernel import read
+from resolvers.kernel.authz import member_phone_for
+from resolvers.needs import intake as needs
 from schema.common import Connection, Fen, GeoPointType, Node, model_type
 from schema.enums import Channel, Level, NeedStatus, OfferingStatus, ProgramLevel, UnitKind, Urgency, VenueKind
 

@@ -10,11 +10,14 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from graph import models
-from graph.models import Assignment as AssignmentRecord
-from graph.models import Resident as ResidentRecord
-from resolvers import dispatch, me, needs, read, subscriptions
-from resolvers.me import Me as MeRecord
+from graph.kernel import models
+from graph.kernel.models import Assignment as AssignmentRecord
+from graph.kernel.models import Resident as ResidentRecord
+from resolvers.accounts import me
+from resolvers.accounts.me import Me as MeRecord
+from resolvers.kernel import read
+from resolvers.needs import dispatch, subscriptions
+from resolvers.needs import intake as needs
 from schema.common import Node, model_type
 from schema.enums import Channel, Urgency
 from schema.types import Member, Need

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from graph.audit import EventType
-from graph.needs_write import need_number
+from graph.needs.audit import EventType
+from graph.needs.write import need_number
 from seeds import reference as ref
 from seeds import texts
 

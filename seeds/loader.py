@@ -15,8 +15,8 @@ from typing import Any
 
 from neo4j.spatial import WGS84Point
 
-from graph.db import Graph
-from graph.needs_write import set_need_sequences
+from graph.kernel.db import Graph
+from graph.needs.write import set_need_sequences
 from seeds.generator import PRESETS, Generator, LatLon, Node
 
 NODE_BATCH = 5_000

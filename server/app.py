@@ -15,11 +15,11 @@ from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from graph.db import Graph
-from graph.errors import DomainError
-from graph.migrations import migrate
-from resolvers.context import Context
-from resolvers.sweep import sweep_forever
+from graph.kernel.db import Graph
+from graph.kernel.errors import DomainError
+from graph.kernel.migrations import migrate
+from resolvers.kernel.context import Context
+from resolvers.needs.sweep import sweep_forever
 from schema import build_schema
 from server.settings import Settings, get_settings
 

@@ -23,8 +23,8 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 
-from graph.errors import BadUserInput, Unauthenticated, Unavailable
-from resolvers.viewer import Viewer
+from graph.kernel.errors import BadUserInput, Unauthenticated, Unavailable
+from resolvers.kernel.viewer import Viewer
 from server.settings import Settings
 
 ALGORITHMS = ("HS256", "RS256")

@@ -11,10 +11,10 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from graph import local_neo4j
-from graph.db import Graph
-from graph.errors import DomainError
-from graph.migrations import migrate
+from graph.kernel.db import Graph
+from graph.kernel.errors import DomainError
+from graph.kernel.migrations import migrate
+from graph.local import server as local_neo4j
 from server.settings import Settings, get_settings
 
 
@@ -173,7 +173,7 @@ def cmd_token(args: argparse.Namespace) -> None:
 
 
 def cmd_sweep(args: argparse.Namespace) -> None:
-    from resolvers.sweep import sweep_overdue
+    from resolvers.needs.sweep import sweep_overdue
 
     settings = get_settings()
 
@@ -189,7 +189,7 @@ def cmd_sweep(args: argparse.Namespace) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> None:
-    from server.imports import import_csv
+    from resolvers.partners.roster_import import import_csv
 
     settings = get_settings()
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from graph import local_neo4j
-from graph.db import Graph
-from graph.migrations import migrate
+from graph.kernel.db import Graph
+from graph.kernel.migrations import migrate
+from graph.local import server as local_neo4j
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from graph.candidates import POOL_RADIUS_M, POOL_SIZE
+from graph.needs.candidates import POOL_RADIUS_M, POOL_SIZE
 from matching.factors import rating_prior
 from matching.models import CandidateKind, MemberCandidate, NeedProfile, OfferingCandidate, Place, SkillRef
 from matching.place import distance_km

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from graph.db import Graph
+from graph.kernel.db import Graph
 
 BEILIN = "district:610103"
 NANYUANMEN = "street:610103001"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from graph.db import Graph
+from graph.kernel.db import Graph
 from server.auth import issue_token
 from server.settings import get_settings
 from tests.factories import BEILIN, NANYUANMEN, NANYUANMEN_COMMUNITY, SHUYUANMEN, YANTA, make_places

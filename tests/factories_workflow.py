@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from graph.db import Graph
+from graph.kernel.db import Graph
 from tests.factories import COMPOUND
 from tests.workflow_helpers import RESIDENT
 

@@ -11,9 +11,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from graph.errors import BadUserInput, Unauthenticated
-from resolvers.authz import mask_address, mask_phone, require_role, require_viewer
-from resolvers.viewer import Role, Viewer
+from graph.kernel.errors import BadUserInput, Unauthenticated
+from resolvers.kernel.authz import mask_address, mask_phone, require_role, require_viewer
+from resolvers.kernel.viewer import Role, Viewer
 from server.auth import issue_token, parse_ttl, viewer_from_header
 from server.settings import Settings
 

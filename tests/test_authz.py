@@ -17,16 +17,16 @@ from __future__ import annotations
 
 import pytest
 
-from graph.db import Graph
-from graph.errors import BadUserInput, Forbidden, Unauthenticated
-from graph.scopes import need_access, need_place, place_within, places_within
-from resolvers.authz import (
+from graph.kernel.db import Graph
+from graph.kernel.errors import BadUserInput, Forbidden, Unauthenticated
+from graph.places.scopes import need_access, need_place, place_within, places_within
+from resolvers.kernel.authz import (
     can_see_contact,
     contact_visibility,
     require_scope,
     require_scope_all,
 )
-from resolvers.viewer import Role, Viewer
+from resolvers.kernel.viewer import Role, Viewer
 
 D1, D2 = "district:610103", "district:610113"
 S1, S2, S3 = "street:610103001", "street:610103002", "street:610113001"

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from graph.venues_booking import overlap_count
+from graph.venues.booking import overlap_count
 from tests.factories_matching import (
     NEED,
     SMALL_VENUE,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from resolvers.escalation import ESCALATION_LIMITS
+from resolvers.needs.escalation import ESCALATION_LIMITS
 from tests import workflow_helpers as w
 from tests.factories import BEILIN, NANYUANMEN, NANYUANMEN_COMMUNITY, make_places
 from tests.factories_workflow import NeedSpec, events_of, make_workflow_needs, need_props

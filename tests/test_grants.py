@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from graph.grants import ledger
+from graph.funding.grants import ledger
 from tests.factories_matching import CITY_PROGRAM, NEED, PROGRAM, TOKENS, error_code, make_need, make_world
 
 REQUEST = """

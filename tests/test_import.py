@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from graph import registration as reg
-from graph.db import Graph, Tx
-from graph.errors import BadUserInput, Conflict
-from server import imports
-from server.imports import import_csv
+from graph.kernel.db import Graph, Tx
+from graph.kernel.errors import BadUserInput, Conflict
+from graph.partners import registration as reg
+from resolvers.partners import roster_import as imports
+from resolvers.partners.roster_import import import_csv
 from tests.factories import NANYUANMEN_COMMUNITY, SHUYUANMEN
 from tests.factories_partners import UNIT, count, make_partners
 

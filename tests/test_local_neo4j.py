@@ -1,5 +1,5 @@
-from graph.db import Graph
-from graph.migrations import MIGRATIONS, applied_versions, migrate
+from graph.kernel.db import Graph
+from graph.kernel.migrations import MIGRATIONS, applied_versions, migrate
 
 
 async def test_migrations_are_recorded_and_idempotent(graph: Graph) -> None:

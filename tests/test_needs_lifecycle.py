@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from graph.errors import Conflict
-from resolvers.lifecycle import TRANSITIONS, check_transition
+from graph.kernel.errors import Conflict
+from resolvers.needs.lifecycle import TRANSITIONS, check_transition
 from tests import workflow_helpers as w
 from tests.factories import COMPOUND, NANYUANMEN_COMMUNITY, SHUYUANMEN, make_places
 

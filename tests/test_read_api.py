@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from graph.db import Graph
+from graph.kernel.db import Graph
 from tests.conftest import GraphQLClient
 from tests.factories import BEILIN, COMPOUND, NANYUANMEN, SHUYUANMEN, YANTA, make_needs, make_places
 

@@ -10,7 +10,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from graph.db import Graph
+from graph.kernel.db import Graph
 from seeds.loader import load_preset
 from server.auth import issue_token
 from server.settings import get_settings

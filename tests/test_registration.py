@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from graph.db import Graph
+from graph.kernel.db import Graph
 from tests.conftest import GraphQLClient
 from tests.factories import BEILIN, NANYUANMEN_COMMUNITY, SHUYUANMEN, YANTA
 from tests.factories_partners import (

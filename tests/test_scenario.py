@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from graph.db import Graph
+from graph.kernel.db import Graph
 from seeds.loader import load_preset
 from server.auth import issue_token
 from server.settings import get_settings

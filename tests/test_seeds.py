@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from graph.audit import EventType
-from graph.db import Graph
+from graph.kernel.db import Graph
+from graph.needs.audit import EventType
 from seeds.generator import Generator, Node
 from seeds.loader import SeedError, graph_is_empty, load_preset
 from seeds.reference import communities, short_name

@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from graph import local_neo4j
-from graph.db import Graph
+from graph.kernel.db import Graph
+from graph.local import server as local_neo4j
 from schema import sdl
 from server.app import create_app
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from resolvers.context import Context
-from resolvers.stats import ratio, recurring_needs, scope_stats
+from resolvers.kernel.context import Context
+from resolvers.review.stats import ratio, recurring_needs, scope_stats
 from tests import workflow_helpers as w
 from tests.factories import BEILIN, COMPOUND, NANYUANMEN, NANYUANMEN_COMMUNITY, SHUYUANMEN, make_places
 from tests.factories_workflow import T0, NeedSpec, make_workflow_needs

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from resolvers.events_bus import BUS
+from resolvers.kernel.events import BUS
 from tests import workflow_helpers as w
 from tests.factories import NANYUANMEN, SHUYUANMEN, make_places
 

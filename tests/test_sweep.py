@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from resolvers.escalation import ESCALATION_LIMITS
-from resolvers.sweep import ACTOR, sweep_overdue
+from resolvers.needs.escalation import ESCALATION_LIMITS
+from resolvers.needs.sweep import ACTOR, sweep_overdue
 from tests import workflow_helpers as w
 from tests.factories import make_places
 from tests.factories_workflow import NeedSpec, events_of, make_workflow_needs, need_props, overdue_spec
@@ -98,7 +98,7 @@ async def test_two_concurrent_sweeps_escalate_each_need_exactly_once(world, monk
     ids = await make_workflow_needs(graph, specs)
     # The second sweep walks the candidates backwards, so the two meet in the middle and really
     # contend for the same needs instead of one trailing the other through the same order.
-    from graph import escalation
+    from graph.needs import escalation
 
     seen: list[int] = []
     original = escalation.overdue_candidates
@@ -126,7 +126,7 @@ async def test_two_concurrent_sweeps_escalate_each_need_exactly_once(world, monk
 
 async def test_the_server_runs_the_sweep_in_the_background(graph, monkeypatch):
     """The lifespan starts the loop at the configured interval and stops it at shutdown; 0 disables it."""
-    from resolvers import sweep
+    from resolvers.needs import sweep
     from server.app import create_app
     from server.settings import get_settings
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from graph.db import Graph
+from graph.kernel.db import Graph
 from server.auth import issue_token
 from server.settings import get_settings
 from tests.factories import COMPOUND, SHUYUANMEN

@@ -1,0 +1,405 @@
+"""Candidates for one need: one Cypher statement per kind, returning rows `matching/` can score.
+
+The statements do the cheap, index-backed part: category fit through the graph, hard filters that
+are plain comparisons (headroom, status, budget, area) and a bounded pool by place — the need's own
+community first (双报到: members registered there), then the nearest by the point index. Everything
+that needs judgement (scores, time windows, reasons) stays in `matching/`, which is pure.
+
+Why the pool is bounded: a category is served by thousands of members city-wide; ranking all of
+them would cost ~30 µs each in Python, and the best ones are nearly always local. The pool keeps
+every member of the need's community plus those living within POOL_RADIUS_M, capped at POOL_SIZE
+(ordered by tier, then distance), so `matchCandidates` stays well under 50 ms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from graph.kernel.db import Tx
+from graph.kernel.errors import NotFound
+from graph.kernel.ids import label_of
+from graph.kernel.models import _native
+from matching.factors import rating_prior
+from matching.models import (
+    MemberCandidate,
+    NeedProfile,
+    OfferingCandidate,
+    Place,
+    ProgramCandidate,
+    SkillRef,
+    VenueCandidate,
+)
+
+POOL_SIZE = 300  # members or offerings scored per need
+POOL_RADIUS_M = 300.0  # beyond the community: neighbours a few minutes away (central Xi'an is dense;
+# 1 km holds over a thousand members and costs ~100 ms at p95 on the city seed, 300 m ~20 ms)
+VENUE_RADIUS_M = 5_000.0
+VENUE_POOL = 200
+
+
+@dataclass(frozen=True, slots=True)
+class NeedFacts:
+    """The need as matching sees it, plus what authorisation and dispatch need to know."""
+
+    profile: NeedProfile
+    status: str
+    number: str | None
+    place_ids: frozenset[str]
+    created_at: datetime | None
+
+
+# The ratings of every member registered with community `c`: the prior a member's own ratings are
+# weighed against (matching.factors.rating_prior). Plans use the same fragment (graph/plans.py).
+COMMUNITY_RATINGS = (
+    "OPTIONAL MATCH (c)<-[:REGISTERED_WITH]-(peer:Member) "
+    "RETURN coalesce(sum(peer.ratingSum), 0) AS ratingSum, coalesce(sum(peer.ratingCount), 0) AS ratingCount"
+)
+
+_NEED = """
+MATCH (n:Need {id: $id})
+OPTIONAL MATCH (n)-[:OF]->(k:Category)
+OPTIONAL MATCH (n)-[:AT]->(p)
+OPTIONAL MATCH (p)-[:IN*0..1]->(c:Community)
+OPTIONAL MATCH (c)-[:IN]->(s:Street)
+OPTIONAL MATCH (s)-[:IN]->(d:District)
+CALL (c) { {COMMUNITY_RATINGS} }
+RETURN n {.id, .status, .number, .description, .title, .urgency, .peopleNeeded, .windowStart, .windowEnd,
+          .location, .createdAt} AS need,
+  k.code AS categoryCode, k.name AS categoryName, ratingSum, ratingCount,
+  CASE WHEN p:Compound THEN p.id END AS compoundId, c.id AS communityId, s.id AS streetId, d.id AS districtId
+""".replace("{COMMUNITY_RATINGS}", COMMUNITY_RATINGS)
+
+
+def _place(row: dict[str, Any], location: Any) -> Place:
+    loc = _native(location)
+    return Place(
+        compound_id=row.get("compoundId"),
+        community_id=row.get("communityId"),
+        street_id=row.get("streetId"),
+        district_id=row.get("districtId"),
+        latitude=loc.latitude if loc is not None else None,
+        longitude=loc.longitude if loc is not None else None,
+    )
+
+
+def need_facts_from_row(row: dict[str, Any]) -> NeedFacts:
+    need = row["need"]
+    profile = NeedProfile(
+        id=need["id"],
+        category_code=row["categoryCode"] or "",
+        category_name=row["categoryName"] or "",
+        place=_place(row, need.get("location")),
+        window_start=_native(need.get("windowStart")),
+        window_end=_native(need.get("windowEnd")),
+        people_needed=need.get("peopleNeeded") or 1,
+        urgency=need.get("urgency") or "NORMAL",
+        description=" ".join(part for part in (need.get("title"), need.get("description")) if part),
+        rating_prior=rating_prior(row.get("ratingSum") or 0, row.get("ratingCount") or 0),
+    )
+    places = frozenset(
+        pid for pid in (row["compoundId"], row["communityId"], row["streetId"], row["districtId"]) if pid
+    )
+    return NeedFacts(profile, need.get("status") or "", need.get("number"), places, _native(need.get("createdAt")))
+
+
+async def need_facts(tx: Tx, need_id: str) -> NeedFacts:
+    """The need's profile, state and places; NotFound for an unknown id."""
+    label_of(need_id, expected=("Need",), field="needId")
+    row = await tx.single(_NEED, id=need_id)
+    if row is None:
+        raise NotFound(f"no need with id {need_id!r}", id=need_id, field="needId")
+    return need_facts_from_row(row)
+
+
+def _point(place: Place) -> dict[str, float] | None:
+    if place.latitude is None or place.longitude is None:
+        return None
+    return {"latitude": place.latitude, "longitude": place.longitude}
+
+
+# --- members -----------------------------------------------------------------------------------
+
+# The pool: members registered with the need's community, and members living near it (point index).
+# Hard filters in Cypher: headroom, and a skill that SERVES the category. Ordered by tier then distance.
+_MEMBERS = """
+CALL {
+  MATCH (:Community {id: $community})<-[:REGISTERED_WITH]-(m:Member)
+  RETURN m
+  UNION
+  MATCH (m:Member) WHERE $point IS NOT NULL AND point.distance(m.location, point($point)) < $radius
+  RETURN m
+}
+WITH DISTINCT m
+WHERE coalesce(m.maxLoad, 0) > coalesce(m.openLoad, 0)
+  AND EXISTS { (m)-[:HAS_SKILL]->(:Skill)-[:SERVES]->(:Category {code: $category}) }
+WITH m, [(m)-[:REGISTERED_WITH]->(c:Community)-[:IN]->(s:Street) | {community: c.id, street: s.id,
+          district: [(s)-[:IN]->(d:District) | d.id][0]}] AS regs,
+     CASE WHEN $point IS NULL OR m.location IS NULL THEN 1.0e9
+          ELSE point.distance(m.location, point($point)) END AS metres
+WITH m, regs, metres,
+     CASE WHEN any(r IN regs WHERE r.community = $community) THEN 2
+          WHEN any(r IN regs WHERE r.street = $street) THEN 1 ELSE 0 END AS tier
+ORDER BY tier DESC, metres ASC
+LIMIT $pool
+RETURN m {.id, .name, .availability, .maxLoad, .openLoad, .ratingSum, .ratingCount, .completedCount,
+          .assignedCount, .lastServedAt, .location} AS member, regs,
+  [(m)-[:HAS_SKILL]->(s:Skill) | {code: s.code, name: s.name, serves: [(s)-[:SERVES]->(k:Category) | k.code]}]
+    AS skills
+"""
+
+
+def best_registration(need: Place, regs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Of a member's 双报到 registrations, the one closest to the need (same community, street, district)."""
+    for key, wanted in (("community", need.community_id), ("street", need.street_id), ("district", need.district_id)):
+        for reg in regs:
+            if wanted and reg.get(key) == wanted:
+                return reg
+    return regs[0] if regs else {}
+
+
+def member_from_row(need: Place, row: dict[str, Any]) -> MemberCandidate:
+    m = row["member"]
+    reg = best_registration(need, row["regs"])
+    loc = _native(m.get("location"))
+    place = Place(
+        community_id=reg.get("community"),
+        street_id=reg.get("street"),
+        district_id=reg.get("district"),
+        latitude=loc.latitude if loc is not None else None,
+        longitude=loc.longitude if loc is not None else None,
+    )
+    skills = tuple(SkillRef(s["code"], s["name"], frozenset(s["serves"])) for s in row["skills"])
+    return MemberCandidate(
+        id=m["id"],
+        name=m.get("name") or "",
+        place=place,
+        skills=skills,
+        availability=tuple(m.get("availability") or ()),
+        max_load=m.get("maxLoad") or 0,
+        open_load=m.get("openLoad") or 0,
+        rating_sum=m.get("ratingSum") or 0,
+        rating_count=m.get("ratingCount") or 0,
+        completed_count=m.get("completedCount") or 0,
+        assigned_count=m.get("assignedCount") or 0,
+        last_served_at=_native(m.get("lastServedAt")),
+    )
+
+
+async def member_candidates(tx: Tx, need: NeedProfile, pool: int = POOL_SIZE) -> list[MemberCandidate]:
+    rows = await tx.run(
+        _MEMBERS,
+        street=need.place.street_id,
+        community=need.place.community_id,
+        point=_point(need.place),
+        radius=POOL_RADIUS_M,
+        category=need.category_code,
+        pool=pool,
+    )
+    return [member_from_row(need.place, row) for row in rows]
+
+
+# --- offerings ---------------------------------------------------------------------------------
+
+_OFFERINGS = """
+{text_source}
+MATCH (:Category {{code: $category}})<-[:SERVES]-(o:Offering)<-[:OFFERS]-(u:Unit)
+WHERE o.status = 'ACTIVE' AND coalesce(o.capacity, 0) > coalesce(o.openLoad, 0)
+  AND (NOT EXISTS {{ (o)-[:IN_AREA]->() }} OR EXISTS {{ (o)-[:IN_AREA]->(a) WHERE a.id IN $placeIds }})
+WITH o, u, hits,
+     CASE WHEN $point IS NULL OR u.location IS NULL THEN 1.0e9
+          ELSE point.distance(u.location, point($point)) END AS metres
+ORDER BY metres ASC
+LIMIT $pool
+RETURN o {{.id, .title, .capacity, .openLoad, .availability, .status, .ratingSum, .ratingCount}} AS offering,
+  u {{.id, .name, .location}} AS unit,
+  [(u)-[:REGISTERED_WITH]->(c:Community)-[:IN]->(s:Street) | {{community: c.id, street: s.id,
+     district: [(s)-[:IN]->(d:District) | d.id][0]}}] AS regs,
+  [(o)-[:SERVES]->(k:Category) | k.code] AS serves,
+  [(o)-[:IN_AREA]->(a) | a.id] AS areaIds,
+  coalesce([h IN hits WHERE h.id = o.id | h.score][0], 0.0) AS textScore
+"""
+_WITH_TEXT = _OFFERINGS.format(
+    text_source="CALL { CALL db.index.fulltext.queryNodes('offering_text', $text, {limit: 500}) YIELD node, score "
+    "RETURN collect({id: node.id, score: score}) AS hits }"
+)
+_WITHOUT_TEXT = _OFFERINGS.format(text_source="WITH [] AS hits")
+
+
+def text_query(text: str) -> str:
+    """Lucene OR-query of the need's phrases, each quoted (so user text is never parsed as syntax).
+
+    The cjk analyzer indexes Chinese as bigrams, so a quoted phrase matches where its bigrams occur
+    in order; OR lets any phrase count, and Lucene scores offerings matching more of them higher.
+    """
+    import re
+
+    phrases = [p for p in re.split(r"[\s，。、！？；：,.!?;:（）()“”\"'《》]+", text) if p]
+    quoted = ['"' + p.replace("\\", "\\\\").replace('"', '\\"') + '"' for p in phrases[:20]]
+    return " OR ".join(quoted)
+
+
+def offering_from_row(need: Place, row: dict[str, Any]) -> OfferingCandidate:
+    o, u = row["offering"], row["unit"]
+    reg = best_registration(need, row["regs"])
+    loc = _native(u.get("location"))
+    place = Place(
+        community_id=reg.get("community"),
+        street_id=reg.get("street"),
+        district_id=reg.get("district"),
+        latitude=loc.latitude if loc is not None else None,
+        longitude=loc.longitude if loc is not None else None,
+    )
+    return OfferingCandidate(
+        id=o["id"],
+        title=o.get("title") or "",
+        unit_id=u["id"],
+        unit_name=u.get("name") or "",
+        place=place,
+        serves=frozenset(row["serves"]),
+        capacity=o.get("capacity") or 0,
+        open_load=o.get("openLoad") or 0,
+        availability=tuple(o.get("availability") or ()),
+        status=o.get("status") or "ACTIVE",
+        area_ids=frozenset(row["areaIds"]),
+        text_score=float(row.get("textScore") or 0.0),
+        rating_sum=o.get("ratingSum") or 0,
+        rating_count=o.get("ratingCount") or 0,
+    )
+
+
+async def offering_candidates(
+    tx: Tx, need: NeedProfile, place_ids: frozenset[str], pool: int = POOL_SIZE
+) -> list[OfferingCandidate]:
+    text = text_query(need.description)
+    rows = await tx.run(
+        _WITH_TEXT if text else _WITHOUT_TEXT,
+        text=text,
+        category=need.category_code,
+        placeIds=sorted(place_ids),
+        point=_point(need.place),
+        pool=pool,
+    )
+    return [offering_from_row(need.place, row) for row in rows]
+
+
+# --- venues ------------------------------------------------------------------------------------
+
+# Venues in the need's street or within VENUE_RADIUS_M; big enough, with the facilities; bookings that
+# touch the window come along so `matching` can tell free from booked (and say which clash).
+_VENUES = """
+CALL {
+  MATCH (:Street {id: $street})<-[:IN]-(:Community)<-[:AT]-(v:Venue) RETURN v
+  UNION
+  MATCH (v:Venue) WHERE $point IS NOT NULL AND point.distance(v.location, point($point)) < $radius RETURN v
+  UNION
+  MATCH (v:Venue) WHERE $point IS NULL AND $street IS NULL RETURN v
+}
+WITH DISTINCT v
+WHERE coalesce(v.capacity, 0) >= $capacity AND ($maxFee IS NULL OR coalesce(v.feePerHour, 0) <= $maxFee)
+  AND all(code IN $facilities WHERE EXISTS { (v)-[:HAS]->(:Facility {code: code}) })
+  AND ($free IS NULL OR NOT EXISTS {
+        MATCH (b:Booking)-[:OF]->(v)
+        WHERE b.status = 'CONFIRMED' AND b.start < datetime($end) AND b.end > datetime($start) })
+WITH v, CASE WHEN $point IS NULL OR v.location IS NULL THEN 1.0e9
+             ELSE point.distance(v.location, point($point)) END AS metres
+ORDER BY metres ASC, v.id
+LIMIT $pool
+MATCH (v)-[:AT]->(c:Community)-[:IN]->(s:Street)-[:IN]->(d:District)
+RETURN v {.id, .name, .kind, .capacity, .openingHours, .feePerHour, .areaSqm, .location} AS venue,
+  c.id AS communityId, s.id AS streetId, d.id AS districtId,
+  [(v)-[:HAS]->(f:Facility) | f.code] AS facilities,
+  CASE WHEN $start IS NULL THEN [] ELSE
+    [(b:Booking)-[:OF]->(v) WHERE b.status = 'CONFIRMED' AND b.start < datetime($end) AND b.end > datetime($start)
+     | [b.start, b.end]] END AS bookings
+"""
+
+
+def venue_from_row(row: dict[str, Any]) -> VenueCandidate:
+    v = row["venue"]
+    loc = _native(v.get("location"))
+    place = Place(
+        community_id=row["communityId"],
+        street_id=row["streetId"],
+        district_id=row["districtId"],
+        latitude=loc.latitude if loc is not None else None,
+        longitude=loc.longitude if loc is not None else None,
+    )
+    return VenueCandidate(
+        id=v["id"],
+        name=v.get("name") or "",
+        kind=v.get("kind") or "",
+        place=place,
+        capacity=v.get("capacity") or 0,
+        opening_hours=tuple(v.get("openingHours") or ()),
+        fee_per_hour=v.get("feePerHour") or 0,
+        facilities=frozenset(row["facilities"]),
+        area_sqm=v.get("areaSqm"),
+        bookings=tuple((_native(s), _native(e)) for s, e in row["bookings"]),
+    )
+
+
+async def venue_candidates(
+    tx: Tx,
+    place: Place,
+    start: datetime | None,
+    end: datetime | None,
+    *,
+    capacity: int = 0,
+    facilities: frozenset[str] = frozenset(),
+    max_fee: int | None = None,
+    only_free: bool = False,
+    radius_m: float = VENUE_RADIUS_M,
+    pool: int = VENUE_POOL,
+) -> list[VenueCandidate]:
+    """Venues near `place`; with `only_free`, those with a clashing booking are left out in Cypher."""
+    rows = await tx.run(
+        _VENUES,
+        street=place.street_id,
+        point=_point(place),
+        radius=radius_m,
+        capacity=capacity,
+        maxFee=max_fee,
+        facilities=sorted(facilities),
+        free=True if only_free and start is not None and end is not None else None,
+        start=start.isoformat() if start is not None and end is not None else None,
+        end=end.isoformat() if start is not None and end is not None else None,
+        pool=pool,
+    )
+    return [venue_from_row(row) for row in rows]
+
+
+# --- funding programs --------------------------------------------------------------------------
+
+_PROGRAMS = """
+MATCH (p:FundingProgram)-[:COVERS]->(:Category {code: $category})
+WHERE coalesce(p.budget, 0) > coalesce(p.spent, 0)
+  AND (NOT EXISTS { (p)-[:AVAILABLE_IN]->(:District) }
+       OR EXISTS { (p)-[:AVAILABLE_IN]->(:District {id: $district}) })
+RETURN p {.id, .name, .source, .level, .budget, .spent, .capPerGrant, .periodStart, .periodEnd} AS program,
+  [(p)-[:COVERS]->(k:Category) | k.code] AS categories,
+  [(p)-[:AVAILABLE_IN]->(d:District) | d.id] AS districts
+"""
+
+
+def program_from_row(row: dict[str, Any]) -> ProgramCandidate:
+    p = row["program"]
+    return ProgramCandidate(
+        id=p["id"],
+        name=p.get("name") or "",
+        source=p.get("source") or "",
+        level=p.get("level") or "CITY",
+        budget=p.get("budget") or 0,
+        spent=p.get("spent") or 0,
+        cap_per_grant=p.get("capPerGrant"),
+        categories=frozenset(row["categories"]),
+        district_ids=frozenset(row["districts"]),
+        period_start=_native(p.get("periodStart")),
+        period_end=_native(p.get("periodEnd")),
+    )
+
+
+async def program_candidates(tx: Tx, need: NeedProfile) -> list[ProgramCandidate]:
+    rows = await tx.run(_PROGRAMS, category=need.category_code, district=need.place.district_id)
+    return [program_from_row(row) for row in rows]

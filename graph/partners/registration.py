@@ -1,0 +1,220 @@
+"""Cypher for partner registration: units, members, 双报到 and weekly availability.
+
+Every function runs inside the caller's transaction. Creation takes a list of rows (UNWIND), so a
+mutation writes one row and the CSV import a whole batch with the same statement. `*_facts`
+functions take the node's write lock first (see graph/locks.py), so the authorisation facts they
+return cannot change before the transaction commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from graph.kernel.db import Tx
+from graph.kernel.errors import NotFound
+
+# A place and everything above it: community → street → district.
+_PLACES = """
+UNWIND $ids AS pid
+OPTIONAL MATCH (d:District {id: pid})
+OPTIONAL MATCH (s:Street {id: pid})
+OPTIONAL MATCH (c:Community {id: pid})
+WITH pid, coalesce(c, s, d) AS p
+WHERE p IS NOT NULL
+RETURN pid AS id, [(p)-[:IN*0..2]->(x) | x.id] AS placeIds
+"""
+
+_CODES = {
+    label: f"UNWIND $codes AS code MATCH (x:{label} {{code: code}}) RETURN x.code AS code"
+    for label in ("Category", "Skill", "Facility")
+}
+# (what a code names, where a client finds the codes in use)
+_CODE_HELP = {
+    "Category": ("category", "the `categories` query"),
+    "Skill": ("skill", "the `skills` query"),
+    "Facility": ("facility", "the facilities of existing venues"),
+}
+
+
+async def places(tx: Tx, ids: Iterable[str], field: str = "communityId") -> dict[str, list[str]]:
+    """For each district, street or community id: itself and the places above it. NotFound for any missing."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = await tx.run(_PLACES, ids=wanted)
+    found = {row["id"]: row["placeIds"] for row in rows}
+    missing = [pid for pid in wanted if pid not in found]
+    if missing:
+        raise NotFound(f"{field}: no such place {', '.join(missing)}", field=field, ids=missing)
+    return found
+
+
+async def require_codes(tx: Tx, label: str, codes: Iterable[str]) -> None:
+    """NotFound naming every unknown code, so one correction fixes them all."""
+    found = await found_codes(tx, label, codes)
+    missing = sorted(set(codes) - found)
+    if missing:
+        kind, where = _CODE_HELP[label]
+        raise NotFound(
+            f"unknown {kind} code{'s' if len(missing) > 1 else ''} {', '.join(missing)}; "
+            f"see {where} for the codes in use",
+            codes=missing,
+        )
+
+
+# --- units -------------------------------------------------------------------------------------
+
+_UNIT_FACTS = """
+MATCH (u:Unit {id: $id})
+SET u._lock = true REMOVE u._lock
+RETURN u.id AS id, [(u)-[:REGISTERED_WITH]->(:Community)-[:IN*0..2]->(p) | p.id] AS placeIds
+"""
+
+
+async def unit_facts(tx: Tx, unit_id: str) -> dict[str, Any]:
+    """Locks the unit; its id and every place it is registered at or under."""
+    row = await tx.single(_UNIT_FACTS, id=unit_id)
+    if row is None:
+        raise NotFound(f"no unit with id {unit_id!r}", id=unit_id)
+    return row
+
+
+_CREATE_UNITS = """
+UNWIND $rows AS row
+CREATE (u:Unit {id: row.id, name: row.name, kind: row.kind, phone: row.phone, address: row.address,
+                createdAt: datetime()})
+SET u.location = CASE WHEN row.location IS NULL THEN null ELSE point(row.location) END
+WITH u, row
+CALL (u, row) {
+  UNWIND row.communityIds AS cid
+  MATCH (c:Community {id: cid})
+  MERGE (u)-[r:REGISTERED_WITH]->(c) ON CREATE SET r.since = datetime()
+  RETURN count(r) AS links
+}
+RETURN u.id AS id, links
+"""
+
+
+async def create_units(tx: Tx, rows: list[dict[str, Any]]) -> list[str]:
+    """Rows: id, name, kind, phone, address, location, communityIds (checked to exist by the caller)."""
+    return [row["id"] for row in await tx.run(_CREATE_UNITS, rows=rows)]
+
+
+_UPDATE = {
+    label: f"""
+MATCH (x:{label} {{id: $id}})
+SET x += $props
+SET x.location = CASE WHEN $location IS NULL THEN x.location ELSE point($location) END
+SET x.updatedAt = datetime()
+RETURN x.id AS id
+"""
+    for label in ("Unit", "Offering", "Venue", "FundingProgram")
+}
+
+
+async def update_props(tx: Tx, label: str, node_id: str, props: dict[str, Any], loc: dict | None = None) -> None:
+    """Sets only the given properties (and the location when given); the caller has locked the node."""
+    await tx.run(_UPDATE[label], id=node_id, props=props, location=loc)
+
+
+# --- members -----------------------------------------------------------------------------------
+
+_MEMBER_FACTS = """
+MATCH (m:Member {id: $id})
+SET m._lock = true REMOVE m._lock
+WITH m, [(m)-[:BELONGS_TO]->(u:Unit) | u][0] AS u
+RETURN m.id AS id, u.id AS unitId,
+  [(m)-[:REGISTERED_WITH]->(:Community)-[:IN*0..2]->(p) | p.id]
+  + coalesce([(u)-[:REGISTERED_WITH]->(:Community)-[:IN*0..2]->(p) | p.id], []) AS placeIds
+"""
+
+
+async def member_facts(tx: Tx, member_id: str) -> dict[str, Any]:
+    """Locks the member; its unit and the places it (or its unit) is registered at or under."""
+    row = await tx.single(_MEMBER_FACTS, id=member_id)
+    if row is None:
+        raise NotFound(f"no member with id {member_id!r}", id=member_id)
+    return row
+
+
+# The basis says why a member serves there: where their unit is, or where they live (双报到).
+_CREATE_MEMBERS = """
+UNWIND $rows AS row
+MATCH (u:Unit {id: row.unitId})
+CREATE (m:Member {id: row.id, name: row.name, phone: row.phone, availability: row.availability,
+                  maxLoad: row.maxLoad, openLoad: 0, assignedCount: 0, completedCount: 0,
+                  ratingSum: 0, ratingCount: 0, createdAt: datetime()})
+SET m.location = CASE WHEN row.location IS NULL THEN null ELSE point(row.location) END
+CREATE (m)-[:BELONGS_TO]->(u)
+WITH m, u, row
+CALL (m, row) {
+  UNWIND row.skills AS code
+  MATCH (s:Skill {code: code})
+  MERGE (m)-[:HAS_SKILL]->(s)
+  RETURN count(*) AS skills
+}
+CALL (m, u, row) {
+  UNWIND row.communityIds AS cid
+  MATCH (c:Community {id: cid})
+  WITH m, c, CASE WHEN EXISTS { (u)-[:REGISTERED_WITH]->(c) } THEN 'WORKPLACE' ELSE 'RESIDENCE' END AS basis
+  MERGE (m)-[r:REGISTERED_WITH]->(c)
+  ON CREATE SET r.since = datetime(), r.basis = basis
+  RETURN count(*) AS links
+}
+RETURN m.id AS id
+"""
+
+
+async def create_members(tx: Tx, rows: list[dict[str, Any]]) -> list[str]:
+    """Rows: id, unitId, name, phone, availability, maxLoad, location, skills, communityIds."""
+    return [row["id"] for row in await tx.run(_CREATE_MEMBERS, rows=rows)]
+
+
+_SET_AVAILABILITY = """
+MATCH (m:Member {id: $id})
+SET m.availability = $availability, m.maxLoad = $maxLoad, m.updatedAt = datetime()
+RETURN m.id AS id
+"""
+
+
+async def set_availability(tx: Tx, member_id: str, availability: list[str], max_load: int) -> None:
+    await tx.run(_SET_AVAILABILITY, id=member_id, availability=availability, maxLoad=max_load)
+
+
+# --- 双报到 ------------------------------------------------------------------------------------
+
+_REGISTER_WITH = {
+    label: f"""
+MATCH (x:{label} {{id: $id}}), (c:Community {{id: $community}})
+OPTIONAL MATCH (x)-[old:REGISTERED_WITH]->(c)
+MERGE (x)-[r:REGISTERED_WITH]->(c)
+ON CREATE SET r.since = datetime(), r.basis = $basis
+RETURN old IS NULL AS created
+"""
+    for label in ("Unit", "Member")
+}
+
+_MEMBER_BASIS = """
+MATCH (:Member {id: $id})-[:BELONGS_TO]->(:Unit)-[:REGISTERED_WITH]->(c:Community {id: $community})
+RETURN c.id AS id
+"""
+
+
+async def register_with(tx: Tx, label: str, subject_id: str, community_id: str) -> bool:
+    """Registers a locked unit or member with a community; False when it already was (nothing changes)."""
+    basis = "LOCATION"
+    if label == "Member":
+        at_work = await tx.run(_MEMBER_BASIS, id=subject_id, community=community_id)
+        basis = "WORKPLACE" if at_work else "RESIDENCE"
+    row = await tx.single(_REGISTER_WITH[label], id=subject_id, community=community_id, basis=basis)
+    assert row is not None, "the caller locked the subject and checked the community"
+    return bool(row["created"])
+
+
+# --- bulk checks (the CSV import) ----------------------------------------------------------------
+
+
+async def found_codes(tx: Tx, label: str, codes: Iterable[str]) -> set[str]:
+    wanted = sorted(set(codes))
+    return {row["code"] for row in await tx.run(_CODES[label], codes=wanted)} if wanted else set()

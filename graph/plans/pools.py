@@ -1,0 +1,401 @@
+"""Batch dispatch plans: the few statements that fetch a whole scope's needs and candidates, and the
+statements that store and commit a plan.
+
+Fetching (proposal), four statements whatever the number of needs, each answering one row of
+plain value lists (`Graph.read_values`: a city's worth of candidates as dicts costs seconds in the
+driver alone):
+1. the open needs of the scope (SUBMITTED or DECLINED by default), with their places;
+2. the members registered with the needs' communities (双报到) with headroom, each once, with every
+   field batch scoring reads (skill fit is checked in numpy);
+3. the skills and the categories each serves (a few dozen rows);
+4. active offerings with capacity serving the needs' categories, with their units' registrations.
+Scoring is `matching.bulk` (numpy, no I/O); `member_candidate` / `offering_candidate` rebuild the
+exact candidates only for the pairs a plan keeps, so their reasons come from `matching.scoring`.
+The plan is a `(:DispatchPlan)` node: pairs as a JSON property, objectives, counts, status PROPOSED,
+then COMMITTED with a JSON report of what was dispatched and what was skipped.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from graph.kernel.db import Graph, Tx
+from graph.kernel.errors import NotFound
+from graph.kernel.ids import label_of, new_id
+from graph.kernel.locks import lock
+from graph.kernel.models import _native
+from graph.needs.candidates import COMMUNITY_RATINGS, NeedFacts
+from matching.factors import rating_prior
+from matching.models import MemberCandidate, NeedProfile, OfferingCandidate, Place, SkillRef
+
+OPEN_STATUSES = ("SUBMITTED", "DECLINED")
+
+
+def _instant(epoch_millis: int | None) -> datetime | None:
+    """Instants (createdAt, lastServedAt: written with `datetime()`) travel as epoch milliseconds:
+    the driver builds a DateTime object for each at ~30 µs, a second on a city's needs and members."""
+    return None if epoch_millis is None else datetime.fromtimestamp(epoch_millis / 1000, UTC)
+
+
+_NEEDS = """
+MATCH (n:Need) WHERE n.status IN $statuses AND ($ids IS NULL OR n.id IN $ids)
+MATCH (n)-[:AT]->(p)-[:IN*0..1]->(c:Community)-[:IN]->(s:Street)-[:IN]->(d:District)
+WHERE $scope IS NULL OR $scope IN [c.id, s.id, d.id] OR (p:Compound AND p.id = $scope)
+OPTIONAL MATCH (n)-[:OF]->(k:Category)
+WITH n, k, p, c, s, d ORDER BY n.createdAt, n.id
+RETURN collect([n.id, n.status, n.number, k.code, k.name, CASE WHEN p:Compound THEN p.id END, c.id, s.id, d.id,
+  n.location.y, n.location.x, n.windowStart, n.windowEnd, n.peopleNeeded, n.urgency, n.createdAt.epochMillis]) AS rows
+"""
+
+
+async def open_needs(
+    graph: Graph, scope_id: str | None, need_ids: list[str] | None, statuses: tuple[str, ...] = OPEN_STATUSES
+) -> list[NeedFacts]:
+    """NeedFacts of the scope's needs in `statuses` (all of them, or only `need_ids`), oldest first.
+
+    Light: no title or description (plans use no text relevance)."""
+    [[rows]] = await graph.read_values(_NEEDS, statuses=list(statuses), ids=need_ids, scope=scope_id)
+    out = []
+    for row in rows:
+        nid, status, number, code, name, compound, community, street, district, lat, lon = row[:11]
+        ws, we, people, urgency, at = row[11:]
+        place = Place(compound, community, street, district, lat, lon)
+        profile = NeedProfile(
+            id=nid,
+            category_code=code or "",
+            category_name=name or "",
+            place=place,
+            window_start=_native(ws),
+            window_end=_native(we),
+            people_needed=people or 1,
+            urgency=urgency or "NORMAL",
+        )
+        places = frozenset(pid for pid in (compound, community, street, district) if pid)
+        out.append(NeedFacts(profile, status or "", number, places, _instant(at)))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class PlanMembers:
+    """Columns of the members a plan may use, one entry per member (same index in every list)."""
+
+    ids: list[str]
+    communities: list[list[str]]  # the needs' communities the member is registered with
+    lat: list[float | None]
+    lon: list[float | None]
+    availability: list[tuple[str, ...]]
+    max_load: list[int]
+    open_load: list[int]
+    rating_sum: list[int]
+    rating_count: list[int]
+    completed: list[int]
+    assigned: list[int]
+    last_served: list[datetime | None]
+    skills: list[list[str]]  # skill codes
+
+
+_MEMBERS = """
+UNWIND $communities AS cid
+MATCH (:Community {id: cid})<-[:REGISTERED_WITH]-(m:Member)
+WHERE coalesce(m.maxLoad, 0) > coalesce(m.openLoad, 0)
+WITH m, collect(cid) AS communities
+RETURN collect([m.id, communities, m.location.y, m.location.x, coalesce(m.availability, []),
+  coalesce(m.maxLoad, 0), coalesce(m.openLoad, 0), coalesce(m.ratingSum, 0), coalesce(m.ratingCount, 0),
+  coalesce(m.completedCount, 0), coalesce(m.assignedCount, 0), m.lastServedAt.epochMillis,
+  [(m)-[:HAS_SKILL]->(s:Skill) | s.code]]) AS rows
+"""
+
+
+_PRIORS = f"UNWIND $communities AS cid MATCH (c:Community {{id: cid}}) CALL (c) {{ {COMMUNITY_RATINGS} }} " + (
+    "RETURN collect([cid, ratingSum, ratingCount]) AS rows"
+)
+
+
+async def rating_priors(graph: Graph, communities: list[str]) -> dict[str, float]:
+    """Each community's prior for its members' ratings (matching.factors.rating_prior), as matchCandidates."""
+    [[rows]] = await graph.read_values(_PRIORS, communities=communities)
+    return {cid: rating_prior(total, count) for cid, total, count in rows}
+
+
+async def plan_members(graph: Graph, communities: list[str]) -> PlanMembers:
+    """Members registered with any of `communities` with headroom. Whether a skill serves a need's
+    category is left to scoring: filtering it here costs the server more than shipping the few
+    members without one (on the city seed 171k members, 141k fit some need of their community)."""
+    [[rows]] = await graph.read_values(_MEMBERS, communities=communities)
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 13
+    return PlanMembers(
+        ids=list(cols[0]),
+        communities=list(cols[1]),
+        lat=list(cols[2]),
+        lon=list(cols[3]),
+        availability=[tuple(a) for a in cols[4]],
+        max_load=list(cols[5]),
+        open_load=list(cols[6]),
+        rating_sum=list(cols[7]),
+        rating_count=list(cols[8]),
+        completed=list(cols[9]),
+        assigned=list(cols[10]),
+        last_served=[_instant(t) for t in cols[11]],
+        skills=list(cols[12]),
+    )
+
+
+_SKILLS = "MATCH (s:Skill) RETURN collect([s.code, s.name, [(s)-[:SERVES]->(k:Category) | k.code]]) AS rows"
+
+
+async def skills(graph: Graph) -> dict[str, SkillRef]:
+    """Every skill by code, with the categories it serves."""
+    [[rows]] = await graph.read_values(_SKILLS)
+    return {code: SkillRef(code, name or "", frozenset(serves)) for code, name, serves in rows}
+
+
+def member_candidate(members: PlanMembers, i: int, place: Place, skill_refs: dict[str, SkillRef]) -> MemberCandidate:
+    """The exact candidate of member `i` for a need of its community (its registration there is the
+    best one: the need's community, street and district), for `matching.scoring`."""
+    return MemberCandidate(
+        id=members.ids[i],
+        name="",
+        place=Place(None, place.community_id, place.street_id, place.district_id, members.lat[i], members.lon[i]),
+        skills=tuple(skill_refs[c] for c in members.skills[i] if c in skill_refs),
+        availability=members.availability[i],
+        max_load=members.max_load[i],
+        open_load=members.open_load[i],
+        rating_sum=members.rating_sum[i],
+        rating_count=members.rating_count[i],
+        completed_count=members.completed[i],
+        assigned_count=members.assigned[i],
+        last_served_at=members.last_served[i],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOffering:
+    """An active offering with capacity left, its unit's point and registrations (as places)."""
+
+    id: str
+    title: str
+    unit_id: str
+    unit_name: str
+    lat: float | None
+    lon: float | None
+    regs: tuple[Place, ...]
+    serves: frozenset[str]
+    capacity: int
+    open_load: int
+    availability: tuple[str, ...]
+    status: str
+    area_ids: frozenset[str]
+
+    def candidate(self, need: Place) -> OfferingCandidate:
+        """The exact candidate for `need` (its unit's registration closest to the need, as in
+        `graph.candidates.best_registration`), for `matching.scoring`."""
+        reg = next(
+            (
+                r
+                for wanted, key in (
+                    (need.community_id, "community_id"),
+                    (need.street_id, "street_id"),
+                    (need.district_id, "district_id"),
+                )
+                for r in self.regs
+                if wanted and getattr(r, key) == wanted
+            ),
+            self.regs[0] if self.regs else Place(),
+        )
+        return OfferingCandidate(
+            id=self.id,
+            title=self.title,
+            unit_id=self.unit_id,
+            unit_name=self.unit_name,
+            place=Place(None, reg.community_id, reg.street_id, reg.district_id, self.lat, self.lon),
+            serves=self.serves,
+            capacity=self.capacity,
+            open_load=self.open_load,
+            availability=self.availability,
+            status=self.status,
+            area_ids=self.area_ids,
+        )
+
+
+_OFFERINGS = """
+MATCH (k:Category)<-[:SERVES]-(o:Offering)<-[:OFFERS]-(u:Unit)
+WHERE k.code IN $categories AND o.status = 'ACTIVE' AND coalesce(o.capacity, 0) > coalesce(o.openLoad, 0)
+WITH DISTINCT o, u
+RETURN collect([o.id, o.title, u.id, u.name, u.location.y, u.location.x,
+  [(u)-[:REGISTERED_WITH]->(c:Community)-[:IN]->(s:Street) | [c.id, s.id, [(s)-[:IN]->(d:District) | d.id][0]]],
+  [(o)-[:SERVES]->(x:Category) | x.code], coalesce(o.capacity, 0), coalesce(o.openLoad, 0),
+  coalesce(o.availability, []), coalesce(o.status, 'ACTIVE'), [(o)-[:IN_AREA]->(a) | a.id]]) AS rows
+"""
+
+
+async def plan_offerings(graph: Graph, categories: list[str]) -> list[PlanOffering]:
+    """Offerings with capacity left serving any of `categories`."""
+    [[rows]] = await graph.read_values(_OFFERINGS, categories=categories)
+    return [
+        PlanOffering(
+            oid,
+            title or "",
+            uid,
+            uname or "",
+            lat,
+            lon,
+            tuple(Place(None, c, s, d) for c, s, d in regs),
+            frozenset(serves),
+            cap,
+            load,
+            tuple(av),
+            status,
+            frozenset(areas),
+        )
+        for oid, title, uid, uname, lat, lon, regs, serves, cap, load, av, status, areas in rows
+    ]
+
+
+# --- storing and reading plans -----------------------------------------------------------------
+
+_CREATE = """
+CREATE (p:DispatchPlan {id: $id, scopeId: $scopeId, status: 'PROPOSED', pairs: $pairs, objective: $objective,
+  greedyObjective: $greedyObjective, needsConsidered: $needsConsidered, needsServed: $needsServed,
+  greedyNeedsServed: $greedyNeedsServed, membersUsed: $membersUsed, resourcesUsed: $resourcesUsed,
+  createdBy: $createdBy, createdAt: datetime(), stats: $stats})
+RETURN p.id AS id
+"""
+
+
+async def store(tx: Tx, fields: dict[str, Any]) -> str:
+    plan_id = new_id("plan")
+    fields = {**fields, "pairs": json.dumps(fields["pairs"], ensure_ascii=False)}
+    fields["stats"] = json.dumps(fields.get("stats") or {}, ensure_ascii=False)
+    await tx.run(_CREATE, id=plan_id, **fields)
+    return plan_id
+
+
+def plan_from_row(row: dict[str, Any]) -> dict[str, Any]:
+    plan = {k: _native(v) for k, v in row.items()}
+    plan["pairs"] = json.loads(plan.get("pairs") or "[]")
+    plan["report"] = json.loads(plan["report"]) if plan.get("report") else None
+    plan["stats"] = json.loads(plan["stats"]) if plan.get("stats") else {}
+    return plan
+
+
+async def get(graph: Graph, plan_id: str) -> dict[str, Any]:
+    label_of(plan_id, expected=("DispatchPlan",), field="id")
+    rows = await graph.read("MATCH (p:DispatchPlan {id: $id}) RETURN p {.*} AS plan", id=plan_id)
+    if not rows:
+        raise NotFound(f"no dispatch plan with id {plan_id!r}", field="id")
+    return plan_from_row(rows[0]["plan"])
+
+
+async def locked_plan(tx: Tx, plan_id: str) -> dict[str, Any]:
+    label_of(plan_id, expected=("DispatchPlan",), field="planId")
+    await lock(tx, "DispatchPlan", plan_id, "dispatch plan")
+    row = await tx.single("MATCH (p:DispatchPlan {id: $id}) RETURN p {.*} AS plan", id=plan_id)
+    assert row is not None
+    return plan_from_row(row["plan"])
+
+
+# --- committing --------------------------------------------------------------------------------
+
+# Locks in id order (both statements sort), so two commits touching the same needs cannot deadlock.
+_LOCK_NEEDS = """
+UNWIND $ids AS nid
+MATCH (n:Need {id: nid})
+SET n._lock = true REMOVE n._lock
+RETURN n.id AS id, n.number AS number, n.status AS status, n.urgency AS urgency,
+  [(n)-[:OF]->(k:Category) | k.code][0] AS categoryCode,
+  [(n)-[:RAISED_BY]->(r:Resident) | r.id][0] AS requesterId,
+  [(n)-[:AT]->(:Compound|Community)-[:IN*0..3]->(p) | p.id] AS placeIds
+"""
+
+# Label-specific branches, so each lookup is an index seek on the id constraint.
+_LOCK_HANDLERS = """
+UNWIND $members AS hid
+MATCH (x:Member {id: hid})
+SET x._lock = true REMOVE x._lock
+RETURN x.id AS id, 'Member' AS label, coalesce(x.openLoad, 0) AS openLoad, coalesce(x.maxLoad, 0) AS limit,
+  'ACTIVE' AS status
+UNION ALL
+UNWIND $offerings AS hid
+MATCH (x:Offering {id: hid})
+SET x._lock = true REMOVE x._lock
+RETURN x.id AS id, 'Offering' AS label, coalesce(x.openLoad, 0) AS openLoad, coalesce(x.capacity, 0) AS limit,
+  coalesce(x.status, 'ACTIVE') AS status
+"""
+
+
+async def lock_needs(tx: Tx, need_ids: list[str]) -> dict[str, dict[str, Any]]:
+    rows = await tx.run(_LOCK_NEEDS, ids=sorted(set(need_ids)))
+    return {row["id"]: row for row in rows}
+
+
+async def lock_handlers(tx: Tx, handler_ids: list[str]) -> dict[str, dict[str, Any]]:
+    ids = sorted(set(handler_ids))
+    members = [hid for hid in ids if hid.startswith("member:")]
+    offerings = [hid for hid in ids if hid.startswith("offering:")]
+    rows = await tx.run(_LOCK_HANDLERS, members=members, offerings=offerings)
+    return {row["id"]: row for row in rows}
+
+
+_LAPSE = """
+UNWIND $ids AS nid
+MATCH (:Need {id: nid})<-[:OF]-(a:Assignment) WHERE a.status IN ['INVITED', 'OPEN_CLAIM']
+SET a.status = 'LAPSED', a.updatedAt = datetime()
+"""
+
+# Same shape as graph/assignments.create (INVITED = dispatched, awaiting acceptance), for many needs at once.
+_ASSIGN = """
+MERGE (u:User {id: $by}) ON CREATE SET u.createdAt = datetime(), u.role = $role
+WITH u
+UNWIND $rows AS row
+MATCH (n:Need {id: row.need})
+CALL {
+  WITH row MATCH (t:Member {id: row.target}) RETURN t
+  UNION
+  WITH row MATCH (t:Offering {id: row.target}) RETURN t
+}
+CREATE (a:Assignment {id: row.id, status: 'INVITED', note: row.note, createdAt: datetime(), planId: $plan})
+CREATE (a)-[:OF]->(n), (a)-[:TO]->(t), (a)-[:BY]->(u)
+"""
+
+_DISPATCH = """
+UNWIND $rows AS row
+MATCH (n:Need {id: row.need})
+SET n.status = 'DISPATCHED', n.responseDeadline = datetime(row.respond), n.completionDeadline = datetime(row.complete),
+    n.updatedAt = datetime()
+"""
+
+
+async def dispatch_pairs(
+    tx: Tx,
+    plan_id: str,
+    pairs: list[dict[str, Any]],
+    deadlines: dict[str, tuple[datetime, datetime]],
+    by: str,
+    role: str,
+) -> list[str]:
+    """Creates one INVITED assignment per pair and moves each need to DISPATCHED with its deadlines."""
+    need_ids = sorted(deadlines)
+    await tx.run(_LAPSE, ids=need_ids)
+    rows = [
+        {"id": new_id("assignment"), "need": p["needId"], "target": p["resourceId"], "note": p.get("reason")}
+        for p in pairs
+    ]
+    await tx.run(_ASSIGN, rows=rows, by=by, role=role, plan=plan_id)
+    await tx.run(
+        _DISPATCH,
+        rows=[{"need": nid, "respond": r.isoformat(), "complete": c.isoformat()} for nid, (r, c) in deadlines.items()],
+    )
+    return [row["id"] for row in rows]
+
+
+async def mark_committed(tx: Tx, plan_id: str, report: dict[str, Any], by: str) -> None:
+    await tx.run(
+        "MATCH (p:DispatchPlan {id: $id}) SET p.status = 'COMMITTED', p.committedAt = datetime(), "
+        "p.committedBy = $by, p.report = $report",
+        id=plan_id,
+        by=by,
+        report=json.dumps(report, ensure_ascii=False),
+    )

@@ -1,0 +1,122 @@
+"""matchCandidates and eligiblePrograms: who and what could serve a need, ranked and explained.
+
+One read transaction: the need (1 statement), then one statement per kind asked for; `matching/`
+scores and explains; the returned resources are loaded in one batch per kind (DataLoader).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from graph.kernel.db import Tx
+from graph.kernel.errors import BadUserInput, Forbidden
+from graph.needs import candidates as cand
+from matching.models import CandidateKind, ScoredCandidate, ScorePart
+from matching.scoring import rank
+from resolvers.kernel.authz import require_role
+from resolvers.kernel.context import Context
+from resolvers.kernel.viewer import PLACE_ROLES, Role, Viewer
+
+MAX_FIRST = 100
+# Which label the resource of each kind has (for the batch load of the returned records).
+RESOURCE_LABEL = {
+    CandidateKind.MEMBER: "Member",
+    CandidateKind.UNIT: "Offering",
+    CandidateKind.VENUE: "Venue",
+    CandidateKind.FUNDING: "FundingProgram",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateResult:
+    """What the GraphQL `Candidate` reads: the score, its parts, the reason and the resource record."""
+
+    kind: str
+    score: float
+    parts: tuple[ScorePart, ...]
+    reason: str
+    resource: Any
+
+
+def check_first(first: int | None, default: int = 10) -> int:
+    if first is None:
+        return default
+    if not 1 <= first <= MAX_FIRST:
+        raise BadUserInput(f"first must be between 1 and {MAX_FIRST} (got {first})", field="first")
+    return first
+
+
+def check_kinds(kinds: Iterable[str] | None) -> list[CandidateKind]:
+    if kinds is None:
+        return list(CandidateKind)
+    chosen = list(dict.fromkeys(CandidateKind(str(getattr(k, "value", k))) for k in kinds))
+    if not chosen:
+        raise BadUserInput("kinds is empty: ask for MEMBER, UNIT, VENUE or FUNDING (or leave it out for all)")
+    return chosen
+
+
+def require_need_scope(viewer: Viewer, facts: cand.NeedFacts) -> None:
+    """Coordinators and admins whose scope contains the need's place; CITY_ADMIN everywhere."""
+    if viewer.role is Role.CITY_ADMIN or viewer.scope_id in facts.place_ids:
+        return
+    raise Forbidden(
+        f"need {facts.number or facts.profile.id} lies outside your scope {viewer.scope_id}",
+        scope=viewer.scope_id,
+    )
+
+
+async def _fetch(tx: Tx, kind: CandidateKind, facts: cand.NeedFacts) -> list[Any]:
+    need = facts.profile
+    if kind is CandidateKind.MEMBER:
+        return await cand.member_candidates(tx, need)
+    if kind is CandidateKind.UNIT:
+        return await cand.offering_candidates(tx, need, facts.place_ids)
+    if kind is CandidateKind.VENUE:
+        return await cand.venue_candidates(tx, need.place, need.window_start, need.window_end)
+    return await cand.program_candidates(tx, need)
+
+
+async def ranked(
+    ctx: Context, need_id: str, kinds: list[CandidateKind], first: int, viewer: Viewer
+) -> list[tuple[CandidateKind, list[ScoredCandidate]]]:
+    """The ranked candidates of each kind, in the order of `kinds` (scoring is pure, in `matching`)."""
+
+    async def work(tx: Tx) -> tuple[cand.NeedFacts, dict[CandidateKind, list[Any]]]:
+        facts = await cand.need_facts(tx, need_id)
+        require_need_scope(viewer, facts)
+        return facts, {kind: await _fetch(tx, kind, facts) for kind in kinds}
+
+    facts, pools = await ctx.graph.read_tx(work)
+    now = datetime.now(UTC)
+    return [(kind, rank(kind, facts.profile, pools[kind], first, now)) for kind in kinds]
+
+
+async def with_resources(
+    ctx: Context, groups: list[tuple[CandidateKind, list[ScoredCandidate]]]
+) -> list[CandidateResult]:
+    out: list[CandidateResult] = []
+    for kind, scored in groups:
+        records = await ctx.loaders.by_id(RESOURCE_LABEL[kind]).load_many([s.id for s in scored])
+        for s, record in zip(scored, records, strict=True):
+            if record is not None:  # deleted between the two reads: drop rather than fail
+                out.append(CandidateResult(kind.value, s.score, s.parts, s.reason, record))
+    return out
+
+
+async def match_candidates(
+    ctx: Context, need_id: str, kinds: Iterable[str] | None, first: int | None
+) -> list[CandidateResult]:
+    viewer = require_role(ctx.viewer, *PLACE_ROLES)
+    size = check_first(first)
+    chosen = check_kinds(kinds)
+    return await with_resources(ctx, await ranked(ctx, need_id, chosen, size, viewer))
+
+
+async def eligible_programs(ctx: Context, need_id: str, first: int | None) -> list[CandidateResult]:
+    """Programs covering the need's category and district with budget left, best fit first."""
+    viewer = require_role(ctx.viewer, *PLACE_ROLES)
+    size = check_first(first, default=MAX_FIRST)
+    return await with_resources(ctx, await ranked(ctx, need_id, [CandidateKind.FUNDING], size, viewer))

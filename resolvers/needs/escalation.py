@@ -1,0 +1,174 @@
+"""限时办结 and 吹哨: suspending and resuming a need's clock, and handing a need up a level.
+
+Escalation is an accountable hand-off: the need moves from the community to the street office,
+then to the district; each step gets its own completion deadline from `ESCALATION_LIMITS`, and an
+Event records who handed it on and why. Whoever held it is released (pending offers lapse, an
+accepted assignment is TRANSFERRED and its load freed), because the level above now owns it and
+re-dispatches it (ESCALATED is a dispatchable state) — possibly to the same handler.
+
+The same `hand_up` runs for a coordinator's `escalateNeed` and for the overdue sweep
+(resolvers/sweep.py), so both leave the same trail.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from graph.kernel.db import Tx
+from graph.kernel.errors import BadUserInput, Conflict, Forbidden
+from graph.needs import assignments, escalation
+from resolvers.kernel.authz import require_role
+from resolvers.kernel.context import Context
+from resolvers.kernel.mutations import run_mutation
+from resolvers.kernel.viewer import PLACE_ROLES, Role, Viewer
+from resolvers.needs import lifecycle
+from resolvers.needs.guards import Outbox, audience_of, locked_need, require_coordinator
+
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+
+# How long each level has to resolve a need handed up to it, by urgency. The street and the
+# district pull in functional departments (吹哨报到), which takes longer than a community's own reach.
+ESCALATION_LIMITS: dict[str, dict[str, timedelta]] = {
+    "STREET": {"URGENT": 12 * HOUR, "HIGH": 2 * DAY, "NORMAL": 3 * DAY, "LOW": 5 * DAY},
+    "DISTRICT": {"URGENT": 24 * HOUR, "HIGH": 3 * DAY, "NORMAL": 5 * DAY, "LOW": 10 * DAY},
+}
+
+# The highest level each scope kind answers for; CITY_ADMIN answers for all of them.
+_SCOPE_LEVEL = {"community": "COMMUNITY", "street": "STREET", "district": "DISTRICT"}
+MAX_REASON = 500
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def escalation_deadline(level: str, urgency: str | None, now: datetime) -> datetime:
+    table = ESCALATION_LIMITS[level]
+    return now + table.get(urgency or "NORMAL", table["NORMAL"])
+
+
+def next_level(level: str | None) -> str | None:
+    """The level above `level`, or None at the top (the district)."""
+    index = escalation.LEVELS.index(level or "COMMUNITY")
+    return escalation.LEVELS[index + 1] if index + 1 < len(escalation.LEVELS) else None
+
+
+def viewer_level(viewer: Viewer) -> int:
+    """How high the viewer answers for: 0 community, 1 street, 2 district, 3 city."""
+    if viewer.role is Role.CITY_ADMIN or not viewer.scope_id:
+        return len(escalation.LEVELS)
+    return escalation.LEVELS.index(_SCOPE_LEVEL[viewer.scope_id.split(":", 1)[0]])
+
+
+def _reason(reason: str | None, operation: str) -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise BadUserInput(f"{operation} needs a reason: the next person in line reads it", field="reason")
+    if len(text) > MAX_REASON:
+        raise BadUserInput(f"reason may be at most {MAX_REASON} characters", field="reason")
+    return text
+
+
+async def mutate(ctx: Context, operation: str, key: str | None, body: Any) -> dict[str, Any]:
+    """Runs `body(tx, viewer, outbox)` as one idempotent mutation; its events are announced after commit."""
+    outbox = Outbox()
+
+    async def work(tx: Tx, viewer: Viewer) -> dict[str, Any]:
+        outbox.clear()  # a retried transaction must not announce twice
+        return await body(tx, viewer, outbox)
+
+    result = await run_mutation(ctx, operation, key, work)
+    outbox.publish(result)
+    return result
+
+
+# --- hand-off shared with the sweep ------------------------------------------------------------
+
+
+async def hand_up(tx: Tx, state: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Moves a locked need one level up; returns the new level, its deadline and the handlers released.
+
+    CONFLICT when the need is already at the district (nobody above it to hand it to).
+    """
+    level = state.get("level") or "COMMUNITY"
+    above = next_level(level)
+    if above is None:
+        raise Conflict(
+            f"need {state['number']} is already held by the DISTRICT, the highest level; dispatch it from there",
+            status=state["status"],
+            level=level,
+        )
+    released = await assignments.of_need(tx, state["id"], assignments.OPEN)
+    for row in released:
+        if row["status"] == "ACTIVE":
+            await assignments.change_load(tx, row, -1)
+    await assignments.set_status(tx, [r["id"] for r in released if r["status"] != "ACTIVE"], "LAPSED")
+    await assignments.set_status(tx, [r["id"] for r in released if r["status"] == "ACTIVE"], "TRANSFERRED")
+    deadline = escalation_deadline(above, state.get("urgency"), now)
+    await escalation.escalate(tx, state["id"], above, deadline, now)
+    return {"from": level, "to": above, "deadline": deadline, "audience": audience_of(released)}
+
+
+def hand_up_note(step: dict[str, Any], reason: str) -> str:
+    return f"{step['from']} → {step['to']}, due {step['deadline'].isoformat(timespec='minutes')}: {reason}"
+
+
+# --- mutations ---------------------------------------------------------------------------------
+
+
+async def escalate_need(ctx: Context, need_id: str, reason: str | None, key: str | None) -> dict[str, Any]:
+    """吹哨: a coordinator hands a need it cannot solve to the level above it."""
+    require_role(ctx.viewer, *PLACE_ROLES)
+    text = _reason(reason, "escalateNeed")
+
+    async def body(tx: Tx, viewer: Viewer, outbox: Outbox) -> dict[str, Any]:
+        state = await locked_need(tx, need_id)
+        require_coordinator(viewer, state)
+        to_state = lifecycle.check_transition("escalateNeed", state["status"], state["number"])
+        level = state.get("level") or "COMMUNITY"
+        if next_level(level) is not None and viewer_level(viewer) < escalation.LEVELS.index(level):
+            raise Forbidden(
+                f"need {state['number']} is held by the {level} now; its coordinators escalate it, not you",
+                level=level,
+            )
+        step = await hand_up(tx, state, _now())
+        note = hand_up_note(step, text)
+        await outbox.record(tx, state, viewer, type="ESCALATE", to_state=to_state, note=note, audience=step["audience"])
+        return {"needId": need_id, "level": step["to"]}
+
+    return await mutate(ctx, "escalateNeed", key, body)
+
+
+async def suspend_need(ctx: Context, need_id: str, reason: str | None, key: str | None) -> dict[str, Any]:
+    """Pauses the need's clock (e.g. waiting for the resident, for parts, for a permit)."""
+    require_role(ctx.viewer, *PLACE_ROLES)
+    text = _reason(reason, "suspendNeed")
+
+    async def body(tx: Tx, viewer: Viewer, outbox: Outbox) -> dict[str, Any]:
+        state = await locked_need(tx, need_id)
+        require_coordinator(viewer, state)
+        to_state = lifecycle.check_transition("suspendNeed", state["status"], state["number"])
+        await escalation.suspend(tx, need_id, text, _now())
+        await outbox.record(tx, state, viewer, type="SUSPEND", to_state=to_state, note=text)
+        return {"needId": need_id}
+
+    return await mutate(ctx, "suspendNeed", key, body)
+
+
+async def resume_need(ctx: Context, need_id: str, note: str | None, key: str | None) -> dict[str, Any]:
+    """Restarts the clock with the time that was left, in the state the need had before."""
+    require_role(ctx.viewer, *PLACE_ROLES)
+    if note is not None and len(note) > MAX_REASON:
+        raise BadUserInput(f"note may be at most {MAX_REASON} characters", field="note")
+
+    async def body(tx: Tx, viewer: Viewer, outbox: Outbox) -> dict[str, Any]:
+        state = await locked_need(tx, need_id)
+        require_coordinator(viewer, state)
+        lifecycle.check_transition("resumeNeed", state["status"], state["number"])
+        resumed = await escalation.resume(tx, need_id, _now())
+        await outbox.record(tx, state, viewer, type="RESUME", to_state=resumed["status"], note=note)
+        return {"needId": need_id}
+
+    return await mutate(ctx, "resumeNeed", key, body)

@@ -1,0 +1,82 @@
+"""The need lifecycle as one pure table: which operation may run from which states, and where it leads.
+
+Every mutation that changes a need's status asks `check_transition` first (after locking the
+need, so the state it checks is the state it changes). Keeping the rules in one table means the
+whole state machine can be read, reviewed and tested in one place.
+
+`KEEP` as a to-state means the operation edits a need without moving it (updateNeed).
+`RESTORE` means the to-state is not fixed by the table but restored from the need itself
+(resuming a suspended need goes back to where it was); the caller supplies it.
+"""
+
+from __future__ import annotations
+
+from graph.kernel.errors import Conflict
+
+SUBMITTED = "SUBMITTED"
+DISPATCHED = "DISPATCHED"
+ACCEPTED = "ACCEPTED"
+IN_PROGRESS = "IN_PROGRESS"
+COMPLETED = "COMPLETED"
+EVALUATED = "EVALUATED"
+DECLINED = "DECLINED"
+ESCALATED = "ESCALATED"
+SUSPENDED = "SUSPENDED"
+CANCELLED = "CANCELLED"
+REOPENED = "REOPENED"
+
+KEEP = "*"
+RESTORE = "<restore>"
+
+# States from which a coordinator may (re)dispatch: new, handed back, escalated to them.
+_DISPATCHABLE = frozenset({SUBMITTED, DECLINED, ESCALATED})
+# States in which someone handles (or is about to handle) the need.
+_HANDLED = frozenset({DISPATCHED, ACCEPTED, IN_PROGRESS, REOPENED})
+
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "updateNeed": (frozenset({SUBMITTED, DECLINED}), KEEP),
+    # Cancelling is possible until a handler has accepted; after that it is a transfer or a completion.
+    "cancelNeed": (frozenset({SUBMITTED, DISPATCHED, DECLINED, ESCALATED}), CANCELLED),
+    "dispatchNeed": (_DISPATCHABLE, DISPATCHED),
+    "openNeedForClaim": (_DISPATCHABLE, DISPATCHED),
+    "inviteCandidates": (_DISPATCHABLE, DISPATCHED),
+    "acceptNeed": (frozenset({DISPATCHED}), ACCEPTED),
+    # With several invitations out, one decline leaves the need DISPATCHED; the last one sends it back.
+    "declineNeed": (frozenset({DISPATCHED}), DECLINED),
+    "startNeed": (frozenset({ACCEPTED, REOPENED}), IN_PROGRESS),
+    "completeNeed": (frozenset({IN_PROGRESS}), COMPLETED),
+    "transferNeed": (_HANDLED, DISPATCHED),
+    "reopenNeed": (frozenset({COMPLETED, EVALUATED}), REOPENED),
+    # Time limits, escalation and evaluation (resolvers/escalation.py, resolvers/evaluation.py).
+    # Only a running clock can be paused; resuming goes back to the state recorded at suspension.
+    "suspendNeed": (frozenset({DISPATCHED, ACCEPTED, IN_PROGRESS, ESCALATED, REOPENED}), SUSPENDED),
+    "resumeNeed": (frozenset({SUSPENDED}), RESTORE),
+    # 吹哨: anything still open and not paused can be handed up; the level check is the caller's.
+    "escalateNeed": (
+        frozenset({SUBMITTED, DISPATCHED, ACCEPTED, IN_PROGRESS, DECLINED, ESCALATED, REOPENED}),
+        ESCALATED,
+    ),
+    "evaluateNeed": (frozenset({COMPLETED}), EVALUATED),
+    # The dispatching coordinator's rating of the handling does not move the need.
+    "evaluateHandling": (frozenset({COMPLETED, EVALUATED}), KEEP),
+}
+
+
+def allowed_from(operation: str) -> frozenset[str]:
+    return TRANSITIONS[operation][0]
+
+
+def check_transition(operation: str, current_status: str, need_number: str | None) -> str:
+    """The state `operation` leads to from `current_status`; Conflict naming the current state otherwise.
+
+    Returns `current_status` for KEEP rows; RESTORE rows return RESTORE for the caller to resolve.
+    """
+    sources, target = TRANSITIONS[operation]
+    if current_status not in sources:
+        wanted = " or ".join(sorted(sources))
+        raise Conflict(
+            f"need {need_number or '?'} is {current_status}; {operation} needs {wanted}",
+            status=current_status,
+            allowed=sorted(sources),
+        )
+    return current_status if target == KEEP else target

@@ -1,0 +1,96 @@
+"""The overdue sweep: a need past its deadline escalates by itself, one level per sweep.
+
+`sweep_overdue(graph, now)` is the whole logic; the server runs it every
+`MINHU_SWEEP_INTERVAL_SECONDS` (`sweep_forever`), `minhu sweep` runs it once, and tests call it
+with a clock of their choosing.
+
+Safe to run twice at once (two servers, or the server and the CLI): candidates come from an
+unlocking read, but each need is escalated in its own transaction that first takes the need's
+write lock and then re-reads it. The second sweep waits for the first one's commit, then sees the
+need at the new level with a fresh deadline and leaves it alone. One transaction per need keeps
+locks short and means one bad need cannot stop the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from graph.kernel.db import Graph, Tx
+from graph.kernel.errors import DomainError
+from graph.kernel.locks import lock
+from graph.needs import audit, escalation
+from graph.needs.write import need_state
+from resolvers.kernel.events import BUS, Published
+from resolvers.needs import lifecycle
+from resolvers.needs.escalation import hand_up, hand_up_note
+
+log = logging.getLogger("minhu.sweep")
+
+ACTOR = "system:sweep"
+ROLE = "SYSTEM"
+# Needs escalated per sweep at most; the rest wait for the next sweep (keeps one sweep bounded).
+BATCH = 5000
+# Transactions in flight at once: enough to clear a backlog quickly, well under the driver's pool.
+PARALLEL = 8
+
+
+async def _escalate_one(tx: Tx, need_id: str, level: str, now: datetime) -> Published | None:
+    await lock(tx, "Need", need_id, "need")
+    overdue = await escalation.still_overdue(tx, need_id, level, now)
+    if overdue is None:
+        return None  # another sweep (or a person) got there first, or it is no longer late
+    state = await need_state(tx, need_id)
+    to_state = lifecycle.check_transition("escalateNeed", state["status"], state["number"])
+    which = "response" if state["status"] == lifecycle.DISPATCHED else "completion"
+    step = await hand_up(tx, state, now)
+    event = await audit.record_event(
+        tx,
+        need_id,
+        actor_id=ACTOR,
+        role=ROLE,
+        from_state=state["status"],
+        to_state=to_state,
+        type="ESCALATE",
+        note=hand_up_note(step, f"past its {which} deadline, escalated automatically"),
+    )
+    return Published(event, frozenset(state["placeIds"]), frozenset(step["audience"]))
+
+
+async def sweep_overdue(graph: Graph, now: datetime) -> list[str]:
+    """Escalates every overdue need one level (community → street → district); returns their ids."""
+    now = now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC)
+    candidates = await escalation.overdue_candidates(graph, now, BATCH)
+    gate = asyncio.Semaphore(PARALLEL)
+    escalated: list[str] = []
+
+    async def one(row: dict[str, Any]) -> None:
+        async with gate:
+            try:
+                published = await graph.write_tx(lambda tx: _escalate_one(tx, row["id"], row["level"], now))
+            except DomainError as exc:
+                log.warning("sweep: need %s not escalated: %s", row["id"], exc.message)
+                return
+        if published is not None:
+            BUS.publish(published)  # after the commit, as for every mutation
+            escalated.append(row["id"])
+
+    await asyncio.gather(*(one(row) for row in candidates))
+    return sorted(escalated)
+
+
+async def sweep_forever(get_graph: Callable[[], Graph], interval_seconds: float) -> None:
+    """The server's background loop; cancelled at shutdown. A failed sweep is logged, not fatal."""
+    while True:
+        await asyncio.sleep(interval_seconds)
+        try:
+            ids = await sweep_overdue(get_graph(), datetime.now(UTC))
+            if ids:
+                log.info("sweep: escalated %d overdue need(s)", len(ids))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("sweep failed; trying again in %s s", interval_seconds)

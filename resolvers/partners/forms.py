@@ -1,0 +1,346 @@
+"""What a partner may register, checked field by field: the one set of rules for the API and the CSV import.
+
+Field names are the camelCase ones clients send (GraphQL input fields and CSV column headers), so
+a message such as `phone: phone '1234' is not a mobile…` points at the thing to fix.
+Checks that need the graph (does this community or skill code exist?) happen in the transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic.alias_generators import to_camel
+
+from graph.kernel.errors import DomainError
+from graph.kernel.ids import label_of
+from matching.time_windows import parse_slot
+
+UNIT_KINDS = ("STATE_ENTERPRISE", "SCHOOL", "HOSPITAL", "AGENCY", "COMPANY", "SOCIAL_ORG", "PROPERTY_FIRM")
+VENUE_KINDS = (
+    "STATE_IDLE_SITE",
+    "CENTRAL_COMMUNITY",
+    "RED_STATION",
+    "COMPOUND_STATION",
+    "COMMUNITY_CENTER",
+    "SERVICE_AREA",
+)
+PROGRAM_LEVELS = ("CITY", "DISTRICT")
+
+# A generous box around Xi'an's 13 districts and counties: catches swapped or foreign coordinates.
+LAT_RANGE = (33.3, 34.9)
+LON_RANGE = (107.2, 110.0)
+
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^029-?\d{8}$")
+_CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,39}$")
+
+
+def _phone(value: str) -> str:
+    text = re.sub(r"[\s()]", "", value)
+    if _MOBILE.match(text):
+        return text
+    if _LANDLINE.match(text):
+        # One stored form, so the same number never looks like two.
+        return "029-" + text.removeprefix("029").removeprefix("-")
+    raise ValueError(f"phone {value!r} is not a mobile (1xxxxxxxxxx) or 029 landline (029-xxxxxxxx)")
+
+
+def _slot(value: str) -> str:
+    parse_slot(value)  # its ValueError already says what a slot looks like
+    return value.strip()
+
+
+def _code(value: str) -> str:
+    text = value.strip().upper()
+    if not _CODE.match(text):
+        raise ValueError(f"{value!r} is not a code: codes are capital letters, digits and _ (e.g. PLUMBING)")
+    return text
+
+
+def _id_of(*labels: str) -> Any:
+    """A validator accepting ids of `labels` only; a bare 12-digit NBS code counts as a community id."""
+
+    def check(value: str) -> str:
+        text = value.strip()
+        if "Community" in labels and re.fullmatch(r"\d{12}", text):
+            text = f"community:{text}"
+        try:
+            label_of(text, expected=labels)
+        except DomainError as exc:
+            raise ValueError(exc.message.removeprefix("id ")) from None
+        return text
+
+    return AfterValidator(check)
+
+
+def _split(value: Any) -> Any:
+    """CSV cells hold lists as `a;b;c`; the API sends real lists. Empty cells are empty lists."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(";") if part.strip()]
+    return value
+
+
+def _blank_to_none(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+Phone = Annotated[str, AfterValidator(_phone)]
+OptionalPhone = Annotated[Phone | None, BeforeValidator(_blank_to_none)]
+SlotList = Annotated[list[Annotated[str, AfterValidator(_slot)]], BeforeValidator(_split), Field(max_length=50)]
+CodeList = Annotated[list[Annotated[str, AfterValidator(_code)]], BeforeValidator(_split), Field(max_length=30)]
+CommunityId = Annotated[str, _id_of("Community")]
+CommunityIds = Annotated[list[CommunityId], BeforeValidator(_split), Field(max_length=20)]
+AreaIds = Annotated[list[Annotated[str, _id_of("District", "Street", "Community")]], BeforeValidator(_split)]
+UnitId = Annotated[str, _id_of("Unit")]
+OptionalUnitId = Annotated[UnitId | None, BeforeValidator(_blank_to_none)]
+Name = Annotated[str, Field(min_length=1, max_length=100)]
+Address = Annotated[str | None, BeforeValidator(_blank_to_none), Field(default=None, max_length=200)]
+Latitude = Annotated[float | None, BeforeValidator(_blank_to_none), Field(default=None)]
+Longitude = Annotated[float | None, BeforeValidator(_blank_to_none), Field(default=None)]
+
+
+def _one_of(field: str, allowed: tuple[str, ...]) -> Any:
+    def check(value: str) -> str:
+        text = value.strip().upper()
+        if text not in allowed:
+            raise ValueError(f"{field} {value!r} is not one of {', '.join(allowed)}")
+        return text
+
+    return AfterValidator(check)
+
+
+class Form(BaseModel):
+    """camelCase names in and out of messages; unknown fields are a mistake worth reporting."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", str_strip_whitespace=True
+    )
+
+
+class Located(Form):
+    latitude: Latitude = None
+    longitude: Longitude = None
+
+    @property
+    def location(self) -> dict[str, float] | None:
+        """The map Cypher's point() takes, or None."""
+        if self.latitude is None or self.longitude is None:
+            return None
+        return {"latitude": self.latitude, "longitude": self.longitude}
+
+    @model_validator(mode="after")
+    def both_or_neither_and_in_xian(self) -> Located:
+        lat, lon = self.latitude, self.longitude
+        if (lat is None) != (lon is None):
+            raise ValueError("give both latitude and longitude, or neither")
+        inside = (
+            lat is None or lon is None or (LAT_RANGE[0] <= lat <= LAT_RANGE[1] and LON_RANGE[0] <= lon <= LON_RANGE[1])
+        )
+        if not inside:
+            raise ValueError(
+                f"location ({lat}, {lon}) is outside Xi'an (latitude {LAT_RANGE[0]}–{LAT_RANGE[1]}, "
+                f"longitude {LON_RANGE[0]}–{LON_RANGE[1]}); are latitude and longitude swapped?"
+            )
+        return self
+
+
+# --- units and members -----------------------------------------------------------------------
+
+
+class UnitFields(Located):
+    name: Name
+    kind: Annotated[str, _one_of("kind", UNIT_KINDS)]
+    phone: OptionalPhone = None
+    address: Address = None
+
+
+class RegisterUnit(UnitFields):
+    community_ids: Annotated[CommunityIds, Field(min_length=1)] = Field(
+        description="Where the unit is registered (双报到); at least one."
+    )
+
+    def row(self, node_id: str) -> dict[str, Any]:
+        return {
+            "id": node_id,
+            "name": self.name,
+            "kind": self.kind,
+            "phone": self.phone,
+            "address": self.address,
+            "location": self.location,
+            "communityIds": self.community_ids,
+        }
+
+
+class UpdateUnit(Located):
+    unit_id: UnitId
+    name: Name | None = None
+    kind: Annotated[str, _one_of("kind", UNIT_KINDS)] | None = None
+    phone: OptionalPhone = None
+    address: Address = None
+
+
+class AvailabilityFields(Form):
+    availability: SlotList = Field(default_factory=list)
+    max_load: int = Field(default=2, ge=0, le=50)
+
+
+class RegisterMember(Located, AvailabilityFields):
+    unit_id: UnitId
+    name: Name
+    phone: Phone
+    skills: CodeList = Field(default_factory=list)
+    community_ids: CommunityIds = Field(default_factory=list)
+
+    def row(self, node_id: str) -> dict[str, Any]:
+        return {
+            "id": node_id,
+            "unitId": self.unit_id,
+            "name": self.name,
+            "phone": self.phone,
+            "availability": self.availability,
+            "maxLoad": self.max_load,
+            "location": self.location,
+            "skills": self.skills,
+            "communityIds": self.community_ids,
+        }
+
+
+class SetAvailability(AvailabilityFields):
+    member_id: Annotated[str, _id_of("Member")]
+    max_load: int = Field(ge=0, le=50)
+
+
+class RegisterWithCommunity(Form):
+    subject_id: Annotated[str, _id_of("Unit", "Member")]
+    community_id: CommunityId
+
+
+# --- offerings ---------------------------------------------------------------------------------
+
+
+class OfferingFields(Form):
+    title: Annotated[str | None, Field(default=None, min_length=2, max_length=100)] = None
+    description: Annotated[str | None, Field(default=None, max_length=2000)] = None
+    capacity: Annotated[int | None, Field(default=None, gt=0, le=10_000)] = None
+    category_code: Annotated[str, AfterValidator(_code)] | None = None
+    area_ids: AreaIds | None = None
+    availability: SlotList | None = None
+
+
+class AddOffering(OfferingFields):
+    unit_id: UnitId
+    title: Annotated[str, Field(min_length=2, max_length=100)]
+    description: Annotated[str, Field(max_length=2000)] = ""
+    capacity: Annotated[int, Field(gt=0, le=10_000)]
+    category_code: Annotated[str, AfterValidator(_code)]
+    area_ids: Annotated[AreaIds, Field(min_length=1, max_length=50)]
+    availability: SlotList = Field(default_factory=list)
+
+
+class UpdateOffering(OfferingFields):
+    offering_id: Annotated[str, _id_of("Offering")]
+
+
+class OfferingRef(Form):
+    offering_id: Annotated[str, _id_of("Offering")]
+
+
+# --- venues ------------------------------------------------------------------------------------
+
+
+class VenueFields(Located):
+    name: Name | None = None
+    kind: Annotated[str, _one_of("kind", VENUE_KINDS)] | None = None
+    community_id: CommunityId | None = None
+    owner_unit_id: OptionalUnitId = None
+    capacity: Annotated[int | None, Field(default=None, gt=0, le=100_000)] = None
+    area_sqm: Annotated[float | None, BeforeValidator(_blank_to_none), Field(default=None, gt=0, le=1_000_000)] = None
+    facilities: CodeList | None = None
+    opening_hours: SlotList | None = None
+    fee_per_hour: Annotated[int | None, Field(default=None, ge=0, le=100_000_000)] = None
+    address: Address = None
+
+
+class RegisterVenue(VenueFields):
+    name: Name
+    kind: Annotated[str, _one_of("kind", VENUE_KINDS)]
+    community_id: CommunityId
+    capacity: Annotated[int, Field(gt=0, le=100_000)]
+    facilities: CodeList = Field(default_factory=list)
+    opening_hours: SlotList = Field(default_factory=list)
+    fee_per_hour: Annotated[int, Field(ge=0, le=100_000_000)] = 0
+
+    def row(self, node_id: str, owner_unit_id: str | None = None) -> dict[str, Any]:
+        return {
+            "id": node_id,
+            "name": self.name,
+            "kind": self.kind,
+            "communityId": self.community_id,
+            "ownerUnitId": owner_unit_id or self.owner_unit_id,
+            "capacity": self.capacity,
+            "areaSqm": self.area_sqm,
+            "facilities": self.facilities,
+            "openingHours": self.opening_hours,
+            "feePerHour": self.fee_per_hour,
+            "address": self.address,
+            "location": self.location,
+        }
+
+
+class UpdateVenue(VenueFields):
+    venue_id: Annotated[str, _id_of("Venue")]
+
+
+# --- funding programs ---------------------------------------------------------------------------
+
+# 10 billion yuan: far above any program the document names, still well inside 64 bits.
+MAX_FEN = 1_000_000_000_000
+
+
+class ProgramFields(Form):
+    name: Name | None = None
+    source: Annotated[str | None, Field(default=None, max_length=100)] = None
+    level: Annotated[str, _one_of("level", PROGRAM_LEVELS)] | None = None
+    budget: Annotated[int | None, Field(default=None, ge=0, le=MAX_FEN)] = None
+    cap_per_grant: Annotated[int | None, Field(default=None, gt=0, le=MAX_FEN)] = None
+    categories: Annotated[CodeList | None, Field(default=None, min_length=1)] = None
+    district_ids: Annotated[list[Annotated[str, _id_of("District")]] | None, Field(default=None, min_length=1)] = None
+    period_start: date | None = None
+    period_end: date | None = None
+
+    @model_validator(mode="after")
+    def consistent(self) -> ProgramFields:
+        if self.period_start and self.period_end and self.period_end < self.period_start:
+            raise ValueError(f"periodEnd {self.period_end} is before periodStart {self.period_start}")
+        if self.budget is not None and self.cap_per_grant is not None and self.cap_per_grant > self.budget:
+            raise ValueError(f"capPerGrant {self.cap_per_grant} fen is more than the whole budget {self.budget} fen")
+        return self
+
+
+class CreateProgram(ProgramFields):
+    name: Name
+    source: Annotated[str, Field(max_length=100)] = ""
+    level: Annotated[str, _one_of("level", PROGRAM_LEVELS)]
+    budget: Annotated[int, Field(ge=0, le=MAX_FEN)]
+    cap_per_grant: Annotated[int, Field(gt=0, le=MAX_FEN)]
+    categories: Annotated[CodeList, Field(min_length=1)]
+    district_ids: Annotated[list[Annotated[str, _id_of("District")]], Field(min_length=1, max_length=13)]
+    period_start: date
+    period_end: date
+
+
+class UpdateProgram(ProgramFields):
+    program_id: Annotated[str, _id_of("FundingProgram")]
+
+
+def changes(form: BaseModel, *names: str) -> dict[str, Any]:
+    """The given properties the client sent (None = leave as is), under their graph (camelCase) names."""
+    return {to_camel(name): getattr(form, name) for name in names if getattr(form, name) is not None}
+
+
+def camel(data: dict[str, Any]) -> dict[str, Any]:
+    """snake_case keys (strawberry inputs as dicts) → the camelCase names the forms report."""
+    return {to_camel(key): value for key, value in data.items()}
