@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from graph.kernel.models import from_row
+from graph.kernel.records import from_row
 from resolvers.funding import grants
 from resolvers.kernel import read
 from resolvers.needs import candidates as matching_api

@@ -9,8 +9,12 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.types import Info
 
-from graph.kernel import models
+from graph.funding import kinds as funding_kinds
+from graph.needs import kinds as needs_kinds
 from graph.needs.directory import is_overdue
+from graph.partners import kinds as partners_kinds
+from graph.places import kinds as places_kinds
+from graph.venues import kinds as venues_kinds
 from resolvers.kernel import read
 from resolvers.kernel.authz import member_phone_for
 from resolvers.needs import intake as needs
@@ -26,7 +30,7 @@ _WORKFLOW = "schema.workflow"
 
 
 @strawberry.type(description="区/县: one of Xi'an's 11 districts and 2 counties.")
-@model_type(models.District)
+@model_type(places_kinds.District)
 class District(Node):
     code: str
     name: str
@@ -39,7 +43,7 @@ class District(Node):
 
 
 @strawberry.type(description="街道办事处 or 镇.")
-@model_type(models.Street)
+@model_type(places_kinds.Street)
 class Street(Node):
     code: str
     name: str
@@ -56,7 +60,7 @@ class Street(Node):
 
 
 @strawberry.type(description="社区 (or 村): where needs are raised and dispatched.")
-@model_type(models.Community)
+@model_type(places_kinds.Community)
 class Community(Node):
     code: str
     name: str
@@ -90,7 +94,7 @@ class Community(Node):
 
 
 @strawberry.type(description="小区: a residential compound.")
-@model_type(models.Compound)
+@model_type(places_kinds.Compound)
 class Compound(Node):
     name: str
     households: int | None
@@ -103,7 +107,7 @@ class Compound(Node):
 
 
 @strawberry.type(description="A kind of need (下水疏通, 噪音扰民…).")
-@model_type(models.Category)
+@model_type(needs_kinds.Category)
 class Category(Node):
     code: str
     name: str
@@ -111,7 +115,7 @@ class Category(Node):
 
 
 @strawberry.type
-@model_type(models.Skill)
+@model_type(partners_kinds.Skill)
 class Skill(Node):
     code: str
     name: str
@@ -122,14 +126,14 @@ class Skill(Node):
 
 
 @strawberry.type
-@model_type(models.Facility)
+@model_type(venues_kinds.Facility)
 class Facility(Node):
     code: str
     name: str
 
 
 @strawberry.type(description="驻区单位: an organisation located in the area.")
-@model_type(models.Unit)
+@model_type(partners_kinds.Unit)
 class Unit(Node):
     name: str
     kind: UnitKind
@@ -156,7 +160,7 @@ class Unit(Node):
 
 
 @strawberry.type(description="党员: a party-member volunteer with skills and limited weekly time.")
-@model_type(models.Member)
+@model_type(partners_kinds.Member)
 class Member(Node):
     name: str
     availability: list[str] = strawberry.field(description='Weekly windows, "D HH:MM-HH:MM", D = 1 (Mon)…7 (Sun).')
@@ -187,7 +191,7 @@ class Member(Node):
 
 
 @strawberry.type(description="What a unit offers: a service, skill, goods or space.")
-@model_type(models.Offering)
+@model_type(partners_kinds.Offering)
 class Offering(Node):
     title: str
     description: str
@@ -212,7 +216,7 @@ class Offering(Node):
 
 
 @strawberry.type(description="阵地: a space for services, classes and meetings.")
-@model_type(models.Venue)
+@model_type(venues_kinds.Venue)
 class Venue(Node):
     name: str
     kind: VenueKind
@@ -237,7 +241,7 @@ class Venue(Node):
 
 
 @strawberry.type(description="A funding program; amounts are integer fen (1/100 yuan).")
-@model_type(models.FundingProgram)
+@model_type(funding_kinds.FundingProgram)
 class FundingProgram(Node):
     name: str
     source: str
@@ -262,7 +266,7 @@ class FundingProgram(Node):
 
 
 @strawberry.type(description="A resident's need (群众点单).")
-@model_type(models.Need)
+@model_type(needs_kinds.Need)
 class Need(Node):
     number: str | None
     title: str

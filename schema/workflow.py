@@ -10,9 +10,9 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from graph.kernel import models
-from graph.kernel.models import Assignment as AssignmentRecord
-from graph.kernel.models import Resident as ResidentRecord
+from graph.needs import kinds as needs_kinds
+from graph.needs.kinds import Assignment as AssignmentRecord
+from graph.needs.kinds import Resident as ResidentRecord
 from resolvers.accounts import me
 from resolvers.accounts.me import Me as MeRecord
 from resolvers.kernel import read
@@ -37,7 +37,7 @@ class AssignmentStatus(Enum):
 
 
 @strawberry.type(description="One entry of a need's audit trail: who moved it, from where, to where, why.")
-@model_type(models.Event)
+@model_type(needs_kinds.Event)
 class NeedEvent:
     id: strawberry.ID
     at: datetime

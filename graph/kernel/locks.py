@@ -3,14 +3,17 @@
 Neo4j reads committed data without locking, so two transactions can both see a need as open
 and both take it. Writing a property takes the node's exclusive lock; once we hold it, every
 later read in the same transaction sees the last committed state, and competitors wait.
+Which kinds are locked is declared with each kind (`Kind.lockable`).
 """
 
+from graph.catalog import BY_LABEL
 from graph.kernel.db import Tx
 from graph.kernel.errors import NotFound
 
-LOCKABLE = ("Need", "Member", "Unit", "Offering", "Venue", "FundingProgram", "Grant", "Assignment", "DispatchPlan")
 _LOCK = {
-    label: f"MATCH (x:{label} {{id: $id}}) SET x._lock = true REMOVE x._lock RETURN x.id AS id" for label in LOCKABLE
+    kind.label: f"MATCH (x:{kind.label} {{id: $id}}) SET x._lock = true REMOVE x._lock RETURN x.id AS id"
+    for kind in BY_LABEL.values()
+    if kind.lockable
 }
 
 

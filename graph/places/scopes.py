@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 from graph.kernel.db import Graph
 from graph.kernel.ids import label_of
+from graph.places.kinds import PLACE_LABELS
 
 # From the top down; a place's depth is its index.
-LEVELS = ("District", "Street", "Community", "Compound")
+LEVELS = PLACE_LABELS
 _DEPTH = {label: depth for depth, label in enumerate(LEVELS)}
 
 # An assignment in one of these states means its target is handling the need right now.

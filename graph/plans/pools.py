@@ -26,7 +26,7 @@ from graph.kernel.db import Graph, Tx
 from graph.kernel.errors import NotFound
 from graph.kernel.ids import label_of, new_id
 from graph.kernel.locks import lock
-from graph.kernel.models import _native
+from graph.kernel.records import native
 from graph.needs.candidates import COMMUNITY_RATINGS, NeedFacts
 from matching.factors import rating_prior
 from matching.models import MemberCandidate, NeedProfile, OfferingCandidate, Place, SkillRef
@@ -68,8 +68,8 @@ async def open_needs(
             category_code=code or "",
             category_name=name or "",
             place=place,
-            window_start=_native(ws),
-            window_end=_native(we),
+            window_start=native(ws),
+            window_end=native(we),
             people_needed=people or 1,
             urgency=urgency or "NORMAL",
         )
@@ -274,7 +274,7 @@ async def store(tx: Tx, fields: dict[str, Any]) -> str:
 
 
 def plan_from_row(row: dict[str, Any]) -> dict[str, Any]:
-    plan = {k: _native(v) for k, v in row.items()}
+    plan = {k: native(v) for k, v in row.items()}
     plan["pairs"] = json.loads(plan.get("pairs") or "[]")
     plan["report"] = json.loads(plan["report"]) if plan.get("report") else None
     plan["stats"] = json.loads(plan["stats"]) if plan.get("stats") else {}

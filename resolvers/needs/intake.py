@@ -8,11 +8,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from graph.kernel import models
 from graph.kernel.errors import BadUserInput, Forbidden
 from graph.needs import assignments
 from graph.needs import reads as need_details
 from graph.needs import write as needs_write
+from graph.needs.kinds import Assignment, Resident
 from graph.places.scopes import NeedAccess
 from matching.time_windows import to_local
 from resolvers.kernel.authz import contact_visibility, in_scope, mask_address, mask_phone, require_role
@@ -260,11 +260,11 @@ async def history(ctx: Context, need_id: str) -> list[Any]:
     return await loader.load(need_id)
 
 
-async def _requesters_for(ctx: Context, need_ids: list[str]) -> list[models.Resident | None]:
+async def _requesters_for(ctx: Context, need_ids: list[str]) -> list[Resident | None]:
     """One statement for the residents, one for who may see their contact details."""
     found = await need_details.requesters(ctx.graph, need_ids)
     visible = await contact_visibility(ctx.graph, ctx.viewer, [nid for nid in need_ids if nid in found])
-    out: list[models.Resident | None] = []
+    out: list[Resident | None] = []
     for nid in need_ids:
         resident = found.get(nid)
         if resident is not None and not visible.get(nid, False):
@@ -273,9 +273,9 @@ async def _requesters_for(ctx: Context, need_ids: list[str]) -> list[models.Resi
     return out
 
 
-def masked(resident: models.Resident) -> models.Resident:
+def masked(resident: Resident) -> Resident:
     name = resident.name[0] + "*" * max(1, len(resident.name) - 1) if resident.name else resident.name
-    return models.Resident(
+    return Resident(
         id=resident.id,
         name=name,
         phone=mask_phone(resident.phone),
@@ -284,7 +284,7 @@ def masked(resident: models.Resident) -> models.Resident:
     )
 
 
-async def requester(ctx: Context, need_id: str) -> models.Resident | None:
+async def requester(ctx: Context, need_id: str) -> Resident | None:
     """Who raised the need, masked unless the viewer may see contact details; nothing for anonymous readers."""
     if ctx.viewer is None:
         return None
@@ -292,18 +292,18 @@ async def requester(ctx: Context, need_id: str) -> models.Resident | None:
     return await loader.load(need_id)
 
 
-async def need_assignments(ctx: Context, need_id: str) -> list[models.Assignment]:
+async def need_assignments(ctx: Context, need_id: str) -> list[Assignment]:
     if ctx.viewer is None:
         return []
 
-    async def load(ids: list[str]) -> list[list[models.Assignment]]:
+    async def load(ids: list[str]) -> list[list[Assignment]]:
         rows = await assignments.by_needs(ctx.graph, ids)
         return [[need_details.assignment_from_row(row) for row in group] for group in rows]
 
     return await ctx.loaders.custom(("needAssignments",), load).load(need_id)
 
 
-async def current_assignment(ctx: Context, need_id: str) -> models.Assignment | None:
+async def current_assignment(ctx: Context, need_id: str) -> Assignment | None:
     """The assignment handling the need now, else the newest one still waiting for an answer."""
     items = await need_assignments(ctx, need_id)
     active = [a for a in items if a.status == "ACTIVE"]
