@@ -10,6 +10,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from resolvers.kernel.errors import ErrorCodes
+from resolvers.kernel.statements import ExposedStatementReport, StatementReport
 from schema.common import DATETIME_SCALAR, FEN_SCALAR, Fen
 from schema.matching_api import MatchingMutation, MatchingQuery
 from schema.oversight import OversightMutation, OversightQuery
@@ -24,8 +25,11 @@ MUTATION_TYPES: tuple[type, ...] = (RegistrationMutation, WorkflowMutation, Over
 SUBSCRIPTION_TYPES: tuple[type, ...] = (WorkflowSubscription,)
 
 
-def build_schema(max_depth: int = 12, max_aliases: int = 30, introspection: bool = True) -> strawberry.Schema:
+def build_schema(
+    max_depth: int = 12, max_aliases: int = 30, introspection: bool = True, expose_statements: bool = False
+) -> strawberry.Schema:
     extensions: list = [
+        ExposedStatementReport if expose_statements else StatementReport,
         ErrorCodes,
         lambda: QueryDepthLimiter(max_depth=max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=max_aliases),

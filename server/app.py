@@ -42,6 +42,7 @@ class MinhuGraphQL(GraphQL):
                 max_depth=settings.minhu_max_query_depth,
                 max_aliases=settings.minhu_max_aliases,
                 introspection=settings.minhu_introspection,
+                expose_statements=settings.minhu_expose_statements,
             ),
             graphql_ide="graphiql",
             subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],

@@ -1,14 +1,18 @@
 """The driver's lifecycle and the only doors through which Cypher reaches Neo4j.
 
 Reads go through managed read transactions (`execute_read`) so a cluster can serve them from
-followers; writes through `execute_write`, one transaction per call. Every statement is counted,
-so tests can prove a request's round trips (no N+1).
+followers; writes through `execute_write`, one transaction per call. Every statement is counted and
+named after the `graph/` function that sent it (`needs.write.set_status`), in the log of the request
+it belongs to (a context variable, so concurrent requests keep separate logs): tests and the request
+log can say exactly which statements a request ran (no N+1).
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import neo4j
@@ -29,9 +33,50 @@ Rows = list[dict[str, Any]]
 
 @dataclass
 class StatementCounter:
-    """How many Cypher statements were sent; tests read it around a request."""
+    """How many Cypher statements this process sent, all requests together."""
 
     count: int = 0
+
+
+@dataclass
+class StatementLog:
+    """The statements one request sent, by name, in order."""
+
+    names: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.names)
+
+
+_REQUEST_LOG: ContextVar[StatementLog | None] = ContextVar("minhu_statement_log", default=None)
+
+
+def begin_statement_log() -> StatementLog:
+    """Starts the log of the current request (task and what it spawns): call once per request."""
+    log = StatementLog()
+    _REQUEST_LOG.set(log)
+    return log
+
+
+def current_statement_log() -> StatementLog | None:
+    return _REQUEST_LOG.get()
+
+
+def _caller() -> str:
+    """The graph function that sent the statement: the first frame outside this module."""
+    frame = sys._getframe(2)
+    while frame.f_code.co_filename == __file__ and frame.f_back is not None:
+        frame = frame.f_back
+    module = frame.f_globals.get("__name__", "?").removeprefix("graph.")
+    return f"{module}.{frame.f_code.co_name}"
+
+
+def _count(counter: StatementCounter, name: str | None) -> None:
+    counter.count += 1
+    log = _REQUEST_LOG.get()
+    if log is not None:
+        log.names.append(name or _caller())
 
 
 class Tx:
@@ -41,19 +86,21 @@ class Tx:
         self._tx = tx
         self._counter = counter
 
-    async def run(self, cypher: str, **params: Any) -> Rows:
-        self._counter.count += 1
+    async def run(self, cypher: str, /, _name: str | None = None, **params: Any) -> Rows:
+        """`_name` names a statement sent by a shared helper (`list.Need`); others are named after
+        the function that sends them."""
+        _count(self._counter, _name)
         result = await self._tx.run(cypher, params)
         return [record.data() for record in await result.fetch(1_000_000)]
 
-    async def single(self, cypher: str, **params: Any) -> dict[str, Any] | None:
-        rows = await self.run(cypher, **params)
+    async def single(self, cypher: str, /, _name: str | None = None, **params: Any) -> dict[str, Any] | None:
+        rows = await self.run(cypher, _name, **params)
         return rows[0] if rows else None
 
-    async def values(self, cypher: str, **params: Any) -> list[list[Any]]:
+    async def values(self, cypher: str, /, _name: str | None = None, **params: Any) -> list[list[Any]]:
         """Rows as value lists in RETURN order, for bulk reads: `record.data()` walks every nested value
         (about 1.5 µs each), which alone takes seconds on a city's worth of candidates."""
-        self._counter.count += 1
+        _count(self._counter, _name)
         result = await self._tx.run(cypher, params)
         return await result.values()
 
@@ -83,15 +130,15 @@ class Graph:
     async def close(self) -> None:
         await self.driver.close()
 
-    async def read(self, cypher: str, **params: Any) -> Rows:
-        return await self.read_tx(lambda tx: tx.run(cypher, **params))
+    async def read(self, cypher: str, /, _name: str | None = None, **params: Any) -> Rows:
+        return await self.read_tx(lambda tx: tx.run(cypher, _name, **params))
 
-    async def read_values(self, cypher: str, **params: Any) -> list[list[Any]]:
+    async def read_values(self, cypher: str, /, _name: str | None = None, **params: Any) -> list[list[Any]]:
         """`read` returning value lists (`Tx.values`) instead of dicts: for bulk reads."""
-        return await self.read_tx(lambda tx: tx.values(cypher, **params))
+        return await self.read_tx(lambda tx: tx.values(cypher, _name, **params))
 
-    async def write(self, cypher: str, **params: Any) -> Rows:
-        return await self.write_tx(lambda tx: tx.run(cypher, **params))
+    async def write(self, cypher: str, /, _name: str | None = None, **params: Any) -> Rows:
+        return await self.write_tx(lambda tx: tx.run(cypher, _name, **params))
 
     async def read_tx(self, work: Callable[[Tx], Awaitable[T]]) -> T:
         return await self._execute(neo4j.READ_ACCESS, work)
@@ -126,7 +173,7 @@ class Graph:
         try:
             async with self.driver.session(database=self.database) as session:
                 await (await session.run("RETURN 1")).consume()
-            self.counter.count += 1
+            _count(self.counter, "ping")
         except (ServiceUnavailable, SessionExpired, OSError) as exc:
             raise Unavailable("the graph database cannot be reached right now; try again in a moment") from exc
         except AuthError as exc:

@@ -102,5 +102,5 @@ async def fetch_page(
     graph: Graph, spec: ListSpec, source: str, params: dict[str, Any], first: int, after: str | None
 ) -> Page:
     keys = decode_cursor(after, spec.newest_first)
-    rows = await graph.read(_statement(spec, source), **params, **keys, limit=first + 1)
+    rows = await graph.read(_statement(spec, source), f"list.{spec.label}", **params, **keys, limit=first + 1)
     return page_from_rows(spec.label, rows[0]["rows"], first, rows[0]["total"], spec.newest_first)

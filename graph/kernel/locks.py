@@ -19,5 +19,5 @@ _LOCK = {
 
 async def lock(tx: Tx, label: str, node_id: str, what: str | None = None) -> None:
     """Takes the write lock on one node; NotFound when there is no such node."""
-    if not await tx.run(_LOCK[label], id=node_id):
+    if not await tx.run(_LOCK[label], f"lock.{label}", id=node_id):
         raise NotFound(f"no {what or label.lower()} with id {node_id!r}", id=node_id)

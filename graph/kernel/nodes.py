@@ -23,13 +23,13 @@ _EXISTING = {label: f"UNWIND $ids AS wanted MATCH (x:{label} {{id: wanted}}) RET
 
 async def nodes_by_ids(graph: Graph, label: str, ids: Sequence[str]) -> list[Any]:
     """The records for `ids`, in the same order, None where no such node exists."""
-    rows = await graph.read(_BY_IDS[label], ids=list(dict.fromkeys(ids)))
+    rows = await graph.read(_BY_IDS[label], f"byId.{label}", ids=list(dict.fromkeys(ids)))
     found = {row["row"]["id"]: to_record(label, row["row"]) for row in rows}
     return [found.get(node_id) for node_id in ids]
 
 
 async def nodes_by_codes(graph: Graph, label: str, codes: Sequence[str]) -> list[Any]:
-    rows = await graph.read(_BY_CODES[label], codes=list(dict.fromkeys(codes)))
+    rows = await graph.read(_BY_CODES[label], f"byCode.{label}", codes=list(dict.fromkeys(codes)))
     found = {row["row"]["code"]: to_record(label, row["row"]) for row in rows}
     return [found.get(code) for code in codes]
 
@@ -37,4 +37,4 @@ async def nodes_by_codes(graph: Graph, label: str, codes: Sequence[str]) -> list
 async def existing_ids(tx: Tx, label: str, ids: Iterable[str]) -> set[str]:
     """Which of `ids` exist as `label` nodes, inside a write transaction: one statement per batch."""
     wanted = sorted(set(ids))
-    return {row["id"] for row in await tx.run(_EXISTING[label], ids=wanted)} if wanted else set()
+    return {row["id"] for row in await tx.run(_EXISTING[label], f"exists.{label}", ids=wanted)} if wanted else set()

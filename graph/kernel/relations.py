@@ -42,7 +42,7 @@ async def related_pages(
     parent, field = name.split(".")
     cypher, label, newest_first = _statement(parent, field)
     keys = decode_cursor(after, newest_first)
-    rows = await graph.read(cypher, ids=list(dict.fromkeys(parent_ids)), limit=first + 1, **keys)
+    rows = await graph.read(cypher, f"related.{name}", ids=list(dict.fromkeys(parent_ids)), limit=first + 1, **keys)
     pages = {row["pid"]: page_from_rows(label, row["rows"], first, row["total"], newest_first) for row in rows}
     empty = Page(items=[], cursors=[], total=0, has_next=False)
     return [pages.get(pid, empty) for pid in parent_ids]
