@@ -6,8 +6,8 @@ import asyncio
 
 from tests.factories import SHUYUANMEN, make_places
 
-PAGE = """{ needs(first: 5) { totalCount edges { node { id category { name } community { name street { name } } } } } }"""
-COMMUNITY = """{ node(id: "%s") { ... on Community { name members(first: 3) { totalCount } } } }""" % SHUYUANMEN
+PAGE = "{ needs(first: 5) { totalCount edges { node { id category { name } community { name street { name } } } } } }"
+COMMUNITY = '{ node(id: "' + SHUYUANMEN + '") { ... on Community { name members(first: 3) { totalCount } } } }'
 
 
 async def test_statements_are_named_after_what_they_read(graph, graphql_client) -> None:
