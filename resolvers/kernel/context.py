@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from strawberry.dataloader import DataLoader
@@ -63,6 +64,8 @@ class Context:
     # strawberry sets this attribute when the payload arrives.
     connection_params: dict[str, Any] | None = None
     statements: StatementLog | None = None  # this operation's Cypher, set by StatementReport
+    # One clock per request: every "now" a request answers with (overdue, deadlines) is the same instant.
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
     loaders: Loaders = field(init=False)
     _viewer: Viewer | None = field(init=False, default=None)
     _decoded: bool = field(init=False, default=False)

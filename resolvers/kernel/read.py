@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -53,6 +54,12 @@ async def node(ctx: Context, node_id: str) -> object | None:
         if not await may_oversee(ctx, getattr(record, snake(kind.scope_attr))):
             return None
     return record
+
+
+async def nodes(ctx: Context, node_ids: list[str]) -> list[object]:
+    """`node` for each id, in order, leaving out what the viewer may not see or what does not exist."""
+    found = await asyncio.gather(*(node(ctx, node_id) for node_id in node_ids))
+    return [item for item in found if item is not None]
 
 
 async def may_oversee(ctx: Context, place_id: str | None) -> bool:
