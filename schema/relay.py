@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 from enum import Enum
-from typing import Any, Generic, NewType, TypeVar
+from typing import Any, Generic, NewType, TypeVar, get_type_hints
 
 import strawberry
 from strawberry.types import Info
@@ -39,6 +39,21 @@ def node_type(record: type) -> Any:
         return cls
 
     return decorate
+
+
+def record_type(record: type, name: str, description: str, **fields: Any) -> Any:
+    """A GraphQL object type whose fields are the record's own (a dataclass of `resolvers/`), so a record
+    is declared once: `fields` only adds what the record cannot say (GraphQL names, descriptions,
+    properties), as `(annotation, strawberry.field(...))` or a bare `strawberry.field(...)`."""
+    hints = get_type_hints(record)
+    annotations = {f.name: hints[f.name] for f in dataclasses.fields(record)}
+    namespace: dict[str, Any] = {}
+    for attr, spec in fields.items():
+        annotation, field = spec if isinstance(spec, tuple) else (annotations[attr], spec)
+        annotations[attr] = annotation
+        namespace[attr] = field
+    cls = type(name, (), {"__annotations__": annotations, "__module__": record.__module__, **namespace})
+    return strawberry.type(cls, name=name, description=description)
 
 
 @strawberry.type

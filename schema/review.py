@@ -9,44 +9,23 @@ import strawberry
 from strawberry.types import Info
 
 from resolvers.review import stats
-from schema.relay import node_type
+from schema.relay import record_type
 
-
-@strawberry.type(description="Figures for a place, unit or member over [from, to); see docs/STATS.md.")
-@node_type(stats.Stats)
-class Stats:
-    scope_id: strawberry.ID
-    start: datetime | None = strawberry.field(name="from")
-    end: datetime | None = strawberry.field(name="to")
-    received: int
-    dispatched: int
-    response_due: int
-    responded_on_time: int
-    response_rate: float | None
-    completion_due: int
-    completed_on_time: int
-    completion_rate: float | None
-    ratings: int
-    satisfied_ratings: int
-    satisfaction_rate: float | None
-    average_rating: float | None
-    handling_ratings: int
-    average_handling_rating: float | None
-    average_hours_to_accept: float | None
-    average_hours_to_complete: float | None
-    overdue_count: int
-
-
-@strawberry.type(description="How often one category came up in one community, now and in the period before.")
-@node_type(stats.RecurringNeed)
-class RecurringNeed:
-    place_id: strawberry.ID
-    place_name: str
-    category_code: str
-    category_name: str
-    count: int
-    previous_count: int
-    change: float | None = strawberry.field(description="count / previousCount; null when new this period.")
+Stats = record_type(
+    stats.Stats,
+    "Stats",
+    "Figures for a place, unit or member over [from, to); see docs/STATS.md.",
+    scope_id=(strawberry.ID, strawberry.field()),
+    start=strawberry.field(name="from"),
+    end=strawberry.field(name="to"),
+)
+RecurringNeed = record_type(
+    stats.RecurringNeed,
+    "RecurringNeed",
+    "How often one category came up in one community, now and in the period before.",
+    place_id=(strawberry.ID, strawberry.field()),
+    change=(float | None, strawberry.field(description="count / previousCount; null when new this period.")),
+)
 
 
 @strawberry.type
