@@ -7,6 +7,7 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCac
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from resolvers.kernel.compiled import CompiledReads
 from resolvers.kernel.errors import ErrorCodes
 from resolvers.kernel.statements import ExposedStatementReport, StatementReport
 from schema import accounts, funding, matching, needs, partners, places, plans, review, venues, workflow
@@ -44,7 +45,11 @@ NODE_TYPES: tuple[type, ...] = (
 
 
 def build_schema(
-    max_depth: int = 12, max_aliases: int = 30, introspection: bool = True, expose_statements: bool = False
+    max_depth: int = 12,
+    max_aliases: int = 30,
+    introspection: bool = True,
+    expose_statements: bool = False,
+    compiled_reads: bool = True,
 ) -> strawberry.Schema:
     extensions: list = [
         ExposedStatementReport if expose_statements else StatementReport,
@@ -55,6 +60,8 @@ def build_schema(
         lambda: ParserCache(maxsize=500),
         lambda: ValidationCache(maxsize=500),
     ]
+    if compiled_reads:
+        extensions.append(CompiledReads)
     if not introspection:
         from strawberry.extensions import DisableIntrospection
 

@@ -43,6 +43,7 @@ class MinhuGraphQL(GraphQL):
                 max_aliases=settings.minhu_max_aliases,
                 introspection=settings.minhu_introspection,
                 expose_statements=settings.minhu_expose_statements,
+                compiled_reads=settings.minhu_compiled_reads,
             ),
             graphql_ide="graphiql",
             subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     minhu_introspection: bool = True
     # Answer which Cypher statements each operation ran (extensions.statements): tests and development.
     minhu_expose_statements: bool = False
+    # Answer reads by the compiled path (one Cypher statement per root field); false: the interpreter only.
+    minhu_compiled_reads: bool = True
 
     # Authentication (JWT). HS256 with a shared secret by default; RS256 with a public key or JWKS file.
     jwt_algorithm: str = "HS256"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,7 @@ class GraphQLClient:
         self.graph = graph
         self.last_statements = 0
         self.last_statement_names: list[str] = []
+        self.last_written: list[str] = []  # statements of its write transactions
 
     async def __call__(
         self, query: str, variables: dict | None = None, token: str | None = None, expect_errors: bool = False
@@ -81,25 +83,41 @@ class GraphQLClient:
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
         )
         body = response.json()
-        report = (body.get("extensions") or {}).pop("statements", {"count": 0, "names": []})
+        report = (body.get("extensions") or {}).pop("statements", {"count": 0, "names": [], "written": []})
         if body.get("extensions") == {}:
             del body["extensions"]
         self.last_statements = report["count"]
         self.last_statement_names = report["names"]
+        self.last_written = report["written"]
         if not expect_errors:
             assert "errors" not in body, body.get("errors")
         return body
 
 
-@pytest.fixture
-async def graphql_client(graph: Graph) -> AsyncIterator[GraphQLClient]:
+@asynccontextmanager
+async def _client(graph: Graph, compiled_reads: bool) -> AsyncIterator[GraphQLClient]:
     import httpx
 
     from server.app import create_app
     from server.settings import get_settings
 
-    settings = get_settings().model_copy(update={"minhu_expose_statements": True})
+    settings = get_settings().model_copy(
+        update={"minhu_expose_statements": True, "minhu_compiled_reads": compiled_reads}
+    )
     app = create_app(graph=graph, settings=settings, run_migrations=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://minhu.test") as http:
         yield GraphQLClient(http, graph)
+
+
+@pytest.fixture
+async def graphql_client(graph: Graph) -> AsyncIterator[GraphQLClient]:
+    async with _client(graph, compiled_reads=True) as client:
+        yield client
+
+
+@pytest.fixture
+async def interpreted_client(graph: Graph) -> AsyncIterator[GraphQLClient]:
+    """The same API with the compiled read path off: strawberry's execution with DataLoaders."""
+    async with _client(graph, compiled_reads=False) as client:
+        yield client

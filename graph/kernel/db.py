@@ -43,6 +43,7 @@ class StatementLog:
     """The statements one request sent, by name, in order."""
 
     names: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)  # those sent inside write transactions
 
     @property
     def count(self) -> int:
@@ -72,24 +73,28 @@ def _caller() -> str:
     return f"{module}.{frame.f_code.co_name}"
 
 
-def _count(counter: StatementCounter, name: str | None) -> None:
+def _count(counter: StatementCounter, name: str | None, write: bool = False) -> None:
     counter.count += 1
     log = _REQUEST_LOG.get()
     if log is not None:
-        log.names.append(name or _caller())
+        named = name or _caller()
+        log.names.append(named)
+        if write:
+            log.written.append(named)
 
 
 class Tx:
     """One transaction; `run` sends a statement and returns its rows as dicts."""
 
-    def __init__(self, tx: AsyncManagedTransaction, counter: StatementCounter) -> None:
+    def __init__(self, tx: AsyncManagedTransaction, counter: StatementCounter, write: bool = False) -> None:
         self._tx = tx
         self._counter = counter
+        self._write = write
 
     async def run(self, cypher: str, /, _name: str | None = None, **params: Any) -> Rows:
         """`_name` names a statement sent by a shared helper (`list.Need`); others are named after
         the function that sends them."""
-        _count(self._counter, _name)
+        _count(self._counter, _name, self._write)
         result = await self._tx.run(cypher, params)
         return [record.data() for record in await result.fetch(1_000_000)]
 
@@ -100,7 +105,7 @@ class Tx:
     async def values(self, cypher: str, /, _name: str | None = None, **params: Any) -> list[list[Any]]:
         """Rows as value lists in RETURN order, for bulk reads: `record.data()` walks every nested value
         (about 1.5 µs each), which alone takes seconds on a city's worth of candidates."""
-        _count(self._counter, _name)
+        _count(self._counter, _name, self._write)
         result = await self._tx.run(cypher, params)
         return await result.values()
 
@@ -149,7 +154,7 @@ class Graph:
 
     async def _execute(self, mode: str, work: Callable[[Tx], Awaitable[T]]) -> T:
         async def unit(tx: AsyncManagedTransaction) -> T:
-            return await work(Tx(tx, self.counter))
+            return await work(Tx(tx, self.counter, mode == neo4j.WRITE_ACCESS))
 
         try:
             async with self.driver.session(database=self.database, default_access_mode=mode) as session:

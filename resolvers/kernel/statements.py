@@ -29,7 +29,7 @@ class StatementReport(SchemaExtension):
         log = getattr(self, "_log", None)
         if not self.expose or log is None:
             return {}
-        return {"statements": {"count": log.count, "names": list(log.names)}}
+        return {"statements": {"count": log.count, "names": list(log.names), "written": list(log.written)}}
 
 
 class ExposedStatementReport(StatementReport):

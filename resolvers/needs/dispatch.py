@@ -13,9 +13,9 @@ from typing import Any
 
 from graph.kernel.db import Tx
 from graph.kernel.errors import Conflict, Forbidden
-from graph.needs import assignments
-from graph.needs import write as needs_write
+from graph.needs import workflow
 from graph.needs.kinds import HELD, PENDING, AssignmentStatus, EventType
+from graph.needs.workflow import Change, load
 from resolvers.kernel.mutations import Outbox, Result, mutation
 from resolvers.kernel.viewer import PLACE_ROLES, Role, Viewer
 from resolvers.needs import lifecycle
@@ -29,7 +29,7 @@ from resolvers.needs.forms import (
     NeedRef,
     TransferNeed,
 )
-from resolvers.needs.guards import announce, audience_of, handler_ids, locked_need, require_coordinator
+from resolvers.needs.guards import audience_of, decide, handler_ids, held, require_coordinator
 
 HANDLER_ROLES = (Role.MEMBER, Role.UNIT_ADMIN)
 _OFFER_EVENT = {
@@ -43,105 +43,120 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _offered(state: dict[str, Any], target_ids: list[str]) -> list[dict[str, Any]]:
+    """Rows like the assignments' for handlers about to be offered the need (for the audience)."""
+    units = {t["id"]: t["unitId"] for t in state["targets"]}
+    return [{"targetId": tid, "unitId": units.get(tid)} for tid in target_ids]
+
+
 async def _offer(
     tx: Tx,
     viewer: Viewer,
     outbox: Outbox,
     operation: str,
-    need_id: str,
+    state: dict[str, Any],
     target_ids: list[str],
     status: str,
     note: str | None,
 ) -> Result:
     """Shared by dispatch, open-for-claim and invite: pending assignments plus deadlines from the policy."""
-    state = await locked_need(tx, need_id)
     require_coordinator(viewer, state)
     to_state = lifecycle.check_transition(operation, state["status"], state["number"])
+    change = Change(status=to_state)
     # Earlier invitations that were never answered lapse: the new offer replaces them. A handler
     # still holding it (a need escalated mid-work and re-dispatched above) hands it over, load and all.
-    stale = await assignments.of_need(tx, need_id, HELD)
-    held = [row for row in stale if row["status"] == AssignmentStatus.ACTIVE]
-    for row in held:
-        await assignments.change_load(tx, row, -1)
-    await assignments.set_status(tx, [row["id"] for row in held], AssignmentStatus.TRANSFERRED)
-    await assignments.set_status(
-        tx, [row["id"] for row in stale if row["status"] != AssignmentStatus.ACTIVE], AssignmentStatus.LAPSED
-    )
-    created = await assignments.create(tx, need_id, target_ids, status, viewer.subject, viewer.role.value, note)
+    stale = held(state)
+    active = [row for row in stale if row["status"] == AssignmentStatus.ACTIVE]
+    change.loads += [load(row, -1) for row in active]
+    change.set_assignments(active, AssignmentStatus.TRANSFERRED)
+    change.set_assignments([row for row in stale if row not in active], AssignmentStatus.LAPSED)
+    created = change.assign(target_ids, status, viewer.subject, viewer.role.value, note)
     respond_by, complete_by = deadlines_for(state["categoryCode"] or "", state["urgency"], _now())
-    await needs_write.set_status(tx, need_id, to_state, responseDeadline=respond_by, completionDeadline=complete_by)
-    rows = await assignments.of_need(tx, need_id, PENDING)
+    change.props = {"responseDeadline": respond_by, "completionDeadline": complete_by}
     summary = f"{len(created)} candidate(s)" if len(created) > 1 else (target_ids[0] if target_ids else "")
-    await announce(
+    await decide(
         tx,
         outbox,
         state,
         viewer,
+        change,
         type=_OFFER_EVENT[operation],
         to_state=to_state,
         note=f"{summary}: {note}" if note else summary,
-        audience=audience_of(rows) | audience_of(stale),
+        audience=audience_of(_offered(state, target_ids)) | audience_of(stale),
     )
-    return {"needId": need_id, "assignmentIds": created}
+    return {"needId": state["id"], "assignmentIds": created}
 
 
 @mutation("dispatchNeed", roles=PLACE_ROLES, form=DispatchNeed)
 async def dispatch_need(tx: Tx, viewer: Viewer, form: DispatchNeed, outbox: Outbox) -> Result:
-    await assignments.targets(tx, [form.handler_id], "handlerId")
+    state = await workflow.facts(tx, form.need_id, targets=[form.handler_id])
     return await _offer(
-        tx, viewer, outbox, "dispatchNeed", form.need_id, [form.handler_id], AssignmentStatus.INVITED, form.note
+        tx, viewer, outbox, "dispatchNeed", state, [form.handler_id], AssignmentStatus.INVITED, form.note
     )
 
 
 @mutation("inviteCandidates", roles=PLACE_ROLES, form=InviteCandidates)
 async def invite_candidates(tx: Tx, viewer: Viewer, form: InviteCandidates, outbox: Outbox) -> Result:
-    await assignments.targets(tx, form.candidate_ids, "candidateIds")
+    state = await workflow.facts(tx, form.need_id, targets=form.candidate_ids, field="candidateIds")
     return await _offer(
-        tx, viewer, outbox, "inviteCandidates", form.need_id, form.candidate_ids, AssignmentStatus.INVITED, form.note
+        tx, viewer, outbox, "inviteCandidates", state, form.candidate_ids, AssignmentStatus.INVITED, form.note
     )
 
 
 @mutation("openNeedForClaim", roles=PLACE_ROLES, form=NeedNote)
 async def open_need_for_claim(tx: Tx, viewer: Viewer, form: NeedNote, outbox: Outbox) -> Result:
     """抢单: every member registered with the need's community may accept; the first one wins."""
-    state = await needs_write.need_state(tx, form.need_id)
-    community = next((pid for pid in state["placeIds"] if pid.startswith("community:")), None)
-    eligible = await assignments.eligible_members(tx, community) if community else []
-    if not eligible:
+    state = await workflow.facts(tx, form.need_id, eligible=True)
+    if not state["eligible"]:
         raise Conflict(
             f"no party members are registered with the community of need {state['number']}; "
             "dispatch it to a member or unit instead",
         )
-    ids = [row["id"] for row in eligible]
     return await _offer(
-        tx, viewer, outbox, "openNeedForClaim", form.need_id, ids, AssignmentStatus.OPEN_CLAIM, form.note
+        tx, viewer, outbox, "openNeedForClaim", state, state["eligible"], AssignmentStatus.OPEN_CLAIM, form.note
     )
 
 
 def _mine(rows: list[dict[str, Any]], viewer: Viewer, state: dict[str, Any], operation: str) -> dict[str, Any]:
-    held = assignments.held_by(rows, handler_ids(viewer))
-    if not held:
+    mine = handler_ids(viewer)
+    found = [row for row in rows if row["targetId"] in mine or row["unitId"] in mine]
+    if not found:
         raise Forbidden(f"{operation}: need {state['number']} is not assigned or offered to you")
-    return held[0]
+    return found[0]
+
+
+async def _facts_for_handler(tx: Tx, viewer: Viewer, need_id: str) -> dict[str, Any]:
+    """The need's facts with the caller's handlers locked after it: their load is checked under lock."""
+    if viewer.role is Role.MEMBER:
+        return await workflow.facts(tx, need_id, lock=[viewer.subject])
+    return await workflow.facts(tx, need_id, lock_unit=viewer.scope_id)
 
 
 @mutation("acceptNeed", roles=HANDLER_ROLES, form=NeedRef)
 async def accept_need(tx: Tx, viewer: Viewer, form: NeedRef, outbox: Outbox) -> Result:
-    state = await locked_need(tx, form.need_id)
+    state = await _facts_for_handler(tx, viewer, form.need_id)
     to_state = lifecycle.check_transition("acceptNeed", state["status"], state["number"])
-    pending = await assignments.of_need(tx, form.need_id, PENDING)
+    pending = held(state, PENDING)
     mine = _mine(pending, viewer, state, "acceptNeed")
-    await assignments.take_load(tx, mine)
-    await assignments.set_status(tx, [mine["id"]], AssignmentStatus.ACTIVE, acceptedAt=True)
-    others = [row for row in pending if row["id"] != mine["id"]]
+    if mine["targetLabel"] != "Unit" and mine["openLoad"] >= mine["limit"]:
+        # Units take as much as they choose; their offerings carry the capacity.
+        who = "you already have" if mine["targetLabel"] == "Member" else "this offering already has"
+        raise Conflict(
+            f"{who} {mine['openLoad']} open tasks (the limit is {mine['limit']}); finish one before accepting another",
+            openLoad=mine["openLoad"],
+            maxLoad=mine["limit"],
+        )
+    change = Change(status=to_state, loads=[load(mine, +1)])
+    change.set_assignments([mine], AssignmentStatus.ACTIVE, accepted=True)
     # First to accept wins: every other invitation or claim lapses in the same transaction.
-    await assignments.set_status(tx, [row["id"] for row in others], AssignmentStatus.LAPSED)
-    await needs_write.set_status(tx, form.need_id, to_state)
-    await announce(
+    change.set_assignments([row for row in pending if row["id"] != mine["id"]], AssignmentStatus.LAPSED)
+    await decide(
         tx,
         outbox,
         state,
         viewer,
+        change,
         type=EventType.ACCEPT,
         to_state=to_state,
         note=mine["targetId"],
@@ -153,21 +168,22 @@ async def accept_need(tx: Tx, viewer: Viewer, form: NeedRef, outbox: Outbox) -> 
 @mutation("declineNeed", roles=HANDLER_ROLES, form=DeclineNeed)
 async def decline_need(tx: Tx, viewer: Viewer, form: DeclineNeed, outbox: Outbox) -> Result:
     """The handler says no (with a reason); when nobody else is still asked, the need goes back to the queue."""
-    state = await locked_need(tx, form.need_id)
+    state = await workflow.facts(tx, form.need_id)
     to_state = lifecycle.check_transition("declineNeed", state["status"], state["number"])
-    pending = await assignments.of_need(tx, form.need_id, PENDING)
+    pending = held(state, PENDING)
     mine = _mine(pending, viewer, state, "declineNeed")
-    await assignments.set_status(tx, [mine["id"]], AssignmentStatus.DECLINED, note=form.reason)
-    still_asked = [row for row in pending if row["id"] != mine["id"]]
-    if still_asked:
-        to_state = state["status"]
+    change = Change()
+    change.set_assignments([mine], AssignmentStatus.DECLINED, note=form.reason)
+    if any(row["id"] != mine["id"] for row in pending):
+        to_state = state["status"]  # others are still asked
     else:
-        await needs_write.set_status(tx, form.need_id, to_state)
-    await announce(
+        change.status = to_state
+    await decide(
         tx,
         outbox,
         state,
         viewer,
+        change,
         type=EventType.DECLINE,
         to_state=to_state,
         note=form.reason,
@@ -178,30 +194,36 @@ async def decline_need(tx: Tx, viewer: Viewer, form: DeclineNeed, outbox: Outbox
 
 @mutation("startNeed", roles=HANDLER_ROLES, form=NeedNote)
 async def start_need(tx: Tx, viewer: Viewer, form: NeedNote, outbox: Outbox) -> Result:
-    state = await locked_need(tx, form.need_id)
+    state = await workflow.facts(tx, form.need_id)
     to_state = lifecycle.check_transition("startNeed", state["status"], state["number"])
-    mine = _mine(await assignments.of_need(tx, form.need_id, (AssignmentStatus.ACTIVE,)), viewer, state, "startNeed")
-    await needs_write.set_status(tx, form.need_id, to_state)
-    await announce(
-        tx, outbox, state, viewer, type=EventType.START, to_state=to_state, note=form.note, audience=audience_of([mine])
+    mine = _mine(held(state, (AssignmentStatus.ACTIVE,)), viewer, state, "startNeed")
+    await decide(
+        tx,
+        outbox,
+        state,
+        viewer,
+        Change(status=to_state),
+        type=EventType.START,
+        to_state=to_state,
+        note=form.note,
+        audience=audience_of([mine]),
     )
     return {"needId": form.need_id, "assignmentId": mine["id"]}
 
 
 @mutation("completeNeed", roles=HANDLER_ROLES, form=CompleteNeed)
 async def complete_need(tx: Tx, viewer: Viewer, form: CompleteNeed, outbox: Outbox) -> Result:
-    state = await locked_need(tx, form.need_id)
+    state = await workflow.facts(tx, form.need_id)
     to_state = lifecycle.check_transition("completeNeed", state["status"], state["number"])
-    active = await assignments.of_need(tx, form.need_id, (AssignmentStatus.ACTIVE,))
-    mine = _mine(active, viewer, state, "completeNeed")
-    await assignments.set_status(tx, [mine["id"]], AssignmentStatus.COMPLETED, note=form.note, completedAt=True)
-    await assignments.change_load(tx, mine, -1, completed=True)
-    await needs_write.set_status(tx, form.need_id, to_state)
-    await announce(
+    mine = _mine(held(state, (AssignmentStatus.ACTIVE,)), viewer, state, "completeNeed")
+    change = Change(status=to_state, loads=[load(mine, -1, completed=True)])
+    change.set_assignments([mine], AssignmentStatus.COMPLETED, note=form.note, completed=True)
+    await decide(
         tx,
         outbox,
         state,
         viewer,
+        change,
         type=EventType.COMPLETE,
         to_state=to_state,
         note=form.note,
@@ -213,33 +235,27 @@ async def complete_need(tx: Tx, viewer: Viewer, form: CompleteNeed, outbox: Outb
 @mutation("transferNeed", roles=PLACE_ROLES, form=TransferNeed)
 async def transfer_need(tx: Tx, viewer: Viewer, form: TransferNeed, outbox: Outbox) -> Result:
     """A coordinator moves the need to another handler, who then accepts or declines it."""
-    await assignments.targets(tx, [form.handler_id], "handlerId")
-    state = await locked_need(tx, form.need_id)
+    state = await workflow.facts(tx, form.need_id, targets=[form.handler_id])
     require_coordinator(viewer, state)
     to_state = lifecycle.check_transition("transferNeed", state["status"], state["number"])
-    current = await assignments.of_need(tx, form.need_id, HELD)
+    current = held(state, HELD)
     if any(row["targetId"] == form.handler_id for row in current):
         raise Conflict(f"need {state['number']} is already with {form.handler_id}", field="handlerId")
-    for row in current:
-        if row["status"] == AssignmentStatus.ACTIVE:
-            await assignments.change_load(tx, row, -1)
-    await assignments.set_status(tx, [row["id"] for row in current], AssignmentStatus.TRANSFERRED, note=form.reason)
-    created = await assignments.create(
-        tx, form.need_id, [form.handler_id], AssignmentStatus.INVITED, viewer.subject, viewer.role.value, form.reason
-    )
+    change = Change(status=to_state)
+    change.loads += [load(row, -1) for row in current if row["status"] == AssignmentStatus.ACTIVE]
+    change.set_assignments(current, AssignmentStatus.TRANSFERRED, note=form.reason)
+    created = change.assign([form.handler_id], AssignmentStatus.INVITED, viewer.subject, viewer.role.value, form.reason)
     respond_by, complete_by = deadlines_for(state["categoryCode"] or "", state["urgency"], _now())
-    await needs_write.set_status(
-        tx, form.need_id, to_state, responseDeadline=respond_by, completionDeadline=complete_by
-    )
-    new = await assignments.of_need(tx, form.need_id, PENDING)
-    await announce(
+    change.props = {"responseDeadline": respond_by, "completionDeadline": complete_by}
+    await decide(
         tx,
         outbox,
         state,
         viewer,
+        change,
         type=EventType.TRANSFER,
         to_state=to_state,
         note=f"{form.handler_id}: {form.reason}",
-        audience=audience_of(current) | audience_of(new),
+        audience=audience_of(current) | audience_of(_offered(state, [form.handler_id])),
     )
     return {"needId": form.need_id, "assignmentId": created[0]}

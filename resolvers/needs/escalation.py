@@ -17,13 +17,14 @@ from typing import Any
 
 from graph.kernel.db import Tx
 from graph.kernel.errors import Conflict, Forbidden
-from graph.needs import assignments, escalation
-from graph.needs.kinds import HELD, AssignmentStatus, EventType
+from graph.needs import escalation, workflow
+from graph.needs.kinds import AssignmentStatus, EventType
+from graph.needs.workflow import Change, load
 from resolvers.kernel.mutations import Outbox, Result, mutation
 from resolvers.kernel.viewer import PLACE_ROLES, Role, Viewer
 from resolvers.needs import lifecycle
 from resolvers.needs.forms import HandUp, NeedNote
-from resolvers.needs.guards import announce, audience_of, locked_need, require_coordinator
+from resolvers.needs.guards import audience_of, decide, held, require_coordinator
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -64,11 +65,9 @@ def viewer_level(viewer: Viewer) -> int:
 # --- hand-off shared with the sweep ------------------------------------------------------------
 
 
-async def hand_up(tx: Tx, state: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """Moves a locked need one level up; returns the new level, its deadline and the handlers released.
-
-    CONFLICT when the need is already at the district (nobody above it to hand it to).
-    """
+def hand_up(state: dict[str, Any], now: datetime, change: Change) -> dict[str, Any]:
+    """Adds to `change` the move of a locked need one level up; returns the new level, its deadline and
+    the handlers released. CONFLICT when the need is already at the district (nobody above it)."""
     level = state.get("level") or "COMMUNITY"
     above = next_level(level)
     if above is None:
@@ -77,14 +76,13 @@ async def hand_up(tx: Tx, state: dict[str, Any], now: datetime) -> dict[str, Any
             status=state["status"],
             level=level,
         )
-    released = await assignments.of_need(tx, state["id"], HELD)
-    held = [r for r in released if r["status"] == AssignmentStatus.ACTIVE]
-    for row in held:
-        await assignments.change_load(tx, row, -1)
-    await assignments.set_status(tx, [r["id"] for r in released if r not in held], AssignmentStatus.LAPSED)
-    await assignments.set_status(tx, [r["id"] for r in held], AssignmentStatus.TRANSFERRED)
+    released = held(state)
+    active = [r for r in released if r["status"] == AssignmentStatus.ACTIVE]
+    change.loads += [load(row, -1) for row in active]
+    change.set_assignments([r for r in released if r not in active], AssignmentStatus.LAPSED)
+    change.set_assignments(active, AssignmentStatus.TRANSFERRED)
     deadline = escalation_deadline(above, state.get("urgency"), now)
-    await escalation.escalate(tx, state["id"], above, deadline, now)
+    change.escalate = {"level": above, "completeBy": deadline.isoformat(), "now": now.isoformat()}
     return {"from": level, "to": above, "deadline": deadline, "audience": audience_of(released)}
 
 
@@ -98,7 +96,7 @@ def hand_up_note(step: dict[str, Any], reason: str) -> str:
 @mutation("escalateNeed", roles=PLACE_ROLES, form=HandUp)
 async def escalate_need(tx: Tx, viewer: Viewer, form: HandUp, outbox: Outbox) -> Result:
     """吹哨: a coordinator hands a need it cannot solve to the level above it."""
-    state = await locked_need(tx, form.need_id)
+    state = await workflow.facts(tx, form.need_id)
     require_coordinator(viewer, state)
     to_state = lifecycle.check_transition("escalateNeed", state["status"], state["number"])
     level = state.get("level") or "COMMUNITY"
@@ -107,10 +105,19 @@ async def escalate_need(tx: Tx, viewer: Viewer, form: HandUp, outbox: Outbox) ->
             f"need {state['number']} is held by the {level} now; its coordinators escalate it, not you",
             level=level,
         )
-    step = await hand_up(tx, state, _now())
+    change = Change()
+    step = hand_up(state, _now(), change)
     note = hand_up_note(step, form.reason)
-    await announce(
-        tx, outbox, state, viewer, type=EventType.ESCALATE, to_state=to_state, note=note, audience=step["audience"]
+    await decide(
+        tx,
+        outbox,
+        state,
+        viewer,
+        change,
+        type=EventType.ESCALATE,
+        to_state=to_state,
+        note=note,
+        audience=step["audience"],
     )
     return {"needId": form.need_id, "level": step["to"]}
 
@@ -118,20 +125,21 @@ async def escalate_need(tx: Tx, viewer: Viewer, form: HandUp, outbox: Outbox) ->
 @mutation("suspendNeed", roles=PLACE_ROLES, form=HandUp)
 async def suspend_need(tx: Tx, viewer: Viewer, form: HandUp, outbox: Outbox) -> Result:
     """Pauses the need's clock (e.g. waiting for the resident, for parts, for a permit)."""
-    state = await locked_need(tx, form.need_id)
+    state = await workflow.facts(tx, form.need_id)
     require_coordinator(viewer, state)
     to_state = lifecycle.check_transition("suspendNeed", state["status"], state["number"])
-    await escalation.suspend(tx, form.need_id, form.reason, _now())
-    await announce(tx, outbox, state, viewer, type=EventType.SUSPEND, to_state=to_state, note=form.reason)
+    change = Change(suspend={"reason": form.reason, "now": _now().isoformat()})
+    await decide(tx, outbox, state, viewer, change, type=EventType.SUSPEND, to_state=to_state, note=form.reason)
     return {"needId": form.need_id}
 
 
 @mutation("resumeNeed", roles=PLACE_ROLES, form=NeedNote)
 async def resume_need(tx: Tx, viewer: Viewer, form: NeedNote, outbox: Outbox) -> Result:
     """Restarts the clock with the time that was left, in the state the need had before."""
-    state = await locked_need(tx, form.need_id)
+    state = await workflow.facts(tx, form.need_id)
     require_coordinator(viewer, state)
     lifecycle.check_transition("resumeNeed", state["status"], state["number"])
-    resumed = await escalation.resume(tx, form.need_id, _now())
-    await announce(tx, outbox, state, viewer, type=EventType.RESUME, to_state=resumed["status"], note=form.note)
+    back = state["statusBeforeSuspension"] or "DISPATCHED"
+    change = Change(resume=_now().isoformat())
+    await decide(tx, outbox, state, viewer, change, type=EventType.RESUME, to_state=back, note=form.note)
     return {"needId": form.need_id}

@@ -16,84 +16,90 @@ from typing import Any
 
 from graph.kernel.db import Tx
 from graph.kernel.errors import Conflict, Forbidden
-from graph.needs import evaluation
-from graph.needs import write as needs_write
-from graph.needs.kinds import EventType, RaterRole
-from resolvers.kernel.context import Context
+from graph.kernel.ids import new_id
+from graph.needs import workflow
+from graph.needs.kinds import AssignmentStatus, EventType, RaterRole
+from graph.needs.workflow import Change
 from resolvers.kernel.mutations import Outbox, Result, mutation
 from resolvers.kernel.viewer import PLACE_ROLES, Role, Viewer
 from resolvers.needs import lifecycle
 from resolvers.needs.forms import Evaluate
-from resolvers.needs.guards import announce, locked_need, require_coordinator
+from resolvers.needs.guards import decide, held, require_coordinator
 
 
-async def _rated(tx: Tx, state: dict[str, Any], by_role: str) -> dict[str, Any]:
-    done = await evaluation.completed_assignment(tx, state["id"])
-    if done is None:
+def _rated(state: dict[str, Any], by_role: str) -> dict[str, Any]:
+    """The completion being rated (the latest one), unless this role already rated it."""
+    done = held(state, (AssignmentStatus.COMPLETED,))
+    if not done:
         raise Conflict(f"need {state['number']} has no completed assignment to rate", status=state["status"])
-    if await evaluation.already_rated(tx, done["id"], by_role):
+    latest = max(done, key=lambda row: row["completedAt"])
+    latest = min((row for row in done if row["completedAt"] == latest["completedAt"]), key=lambda row: row["id"])
+    if by_role in latest["ratedBy"]:
         raise Conflict(f"this completion of need {state['number']} is already rated", status=state["status"])
-    return done
+    return latest
 
 
 def _note(rating: int, comment: str | None) -> str:
     return f"{rating}/5" + (f": {comment}" if comment else "")
 
 
+def _evaluation(done: dict[str, Any], form: Evaluate, by_role: str, viewer: Viewer) -> dict[str, Any]:
+    return {
+        "id": new_id("evaluation"),
+        "assignmentId": done["id"],
+        "rating": form.rating,
+        "comment": form.comment or "",
+        "byRole": by_role,
+        "byId": viewer.subject,
+    }
+
+
 @mutation("evaluateNeed", roles=(Role.RESIDENT,), form=Evaluate)
 async def evaluate_need(tx: Tx, viewer: Viewer, form: Evaluate, outbox: Outbox) -> Result:
-    state = await locked_need(tx, form.need_id)
+    state = await workflow.facts(tx, form.need_id)
     if viewer.subject != state["requesterId"]:
         raise Forbidden(f"only the resident who raised need {state['number']} rates it")
     to_state = lifecycle.check_transition("evaluateNeed", state["status"], state["number"])
-    done = await _rated(tx, state, RaterRole.REQUESTER)
-    created = await evaluation.create(
-        tx, done["id"], form.rating, form.comment or "", RaterRole.REQUESTER, viewer.subject
-    )
-    holders = [(done["targetLabel"], done["targetId"])]
+    done = _rated(state, RaterRole.REQUESTER)
+    evaluation = _evaluation(done, form, RaterRole.REQUESTER, viewer)
+    ratings = [{"id": done["targetId"], "rating": form.rating}]
     if done["unitId"]:
-        holders.append(("Unit", done["unitId"]))  # an offering's rating is also its unit's
-    await evaluation.add_rating(tx, holders, form.rating)
-    await needs_write.set_status(tx, form.need_id, to_state)
-    audience = {done["targetId"], *([done["unitId"]] if done["unitId"] else [])}
-    await announce(
+        ratings.append({"id": done["unitId"], "rating": form.rating})  # an offering's rating is also its unit's
+    change = Change(status=to_state, evaluation=evaluation, ratings=ratings)
+    await decide(
         tx,
         outbox,
         state,
         viewer,
+        change,
         type=EventType.EVALUATE,
         to_state=to_state,
         note=_note(form.rating, form.comment),
-        audience=audience,
+        audience={done["targetId"], *([done["unitId"]] if done["unitId"] else [])},
     )
-    return {"needId": form.need_id, "evaluationId": created["id"]}
+    return {"needId": form.need_id, "evaluationId": evaluation["id"]}
 
 
 @mutation("evaluateHandling", roles=PLACE_ROLES, form=Evaluate)
 async def evaluate_handling(tx: Tx, viewer: Viewer, form: Evaluate, outbox: Outbox) -> Result:
-    state = await locked_need(tx, form.need_id)
+    state = await workflow.facts(tx, form.need_id)
     require_coordinator(viewer, state)
     status = lifecycle.check_transition("evaluateHandling", state["status"], state["number"])
-    done = await _rated(tx, state, RaterRole.COORDINATOR)
+    done = _rated(state, RaterRole.COORDINATOR)
     if done["byId"] != viewer.subject:
         raise Forbidden(
             f"the handling of need {state['number']} is rated by the coordinator who dispatched it ({done['byId']})",
         )
-    created = await evaluation.create(
-        tx, done["id"], form.rating, form.comment or "", RaterRole.COORDINATOR, viewer.subject
-    )
-    await announce(
+    evaluation = _evaluation(done, form, RaterRole.COORDINATOR, viewer)
+    await decide(
         tx,
         outbox,
         state,
         viewer,
+        Change(evaluation=evaluation),
         type=EventType.EVALUATE_HANDLING,
         to_state=status,
         note=f"{done['targetId']} {_note(form.rating, form.comment)}",
         audience={done["targetId"]},
     )
-    return {"needId": form.need_id, "evaluationId": created["id"]}
-
-
-async def evaluation_record(ctx: Context, evaluation_id: str) -> dict[str, Any] | None:
-    return await evaluation.evaluation_by_id(ctx.graph, evaluation_id)
+    return {"needId": form.need_id, "evaluationId": evaluation["id"]}

@@ -1,7 +1,6 @@
-"""What every need mutation does inside its transaction: lock, read state, check, record, announce.
-
-`announce` writes the audit Event and queues it in the mutation's outbox (resolvers/kernel/mutations.py),
-which publishes it after the commit, and only when the work really ran.
+"""What every need mutation does inside its transaction: read the facts under the need's lock
+(graph/needs/workflow.facts), check who may act, then `decide`: write the change with its audit Event
+and queue the Event in the mutation's outbox, which publishes it after the commit.
 """
 
 from __future__ import annotations
@@ -10,20 +9,14 @@ from typing import Any
 
 from graph.kernel.db import Tx
 from graph.kernel.errors import Forbidden
-from graph.kernel.locks import lock
-from graph.needs import audit
-from graph.needs.write import need_state
+from graph.needs import audit, workflow
+from graph.needs.kinds import HELD
+from graph.needs.workflow import Change
 from graph.places.scopes import NeedAccess
 from resolvers.kernel.authz import in_scope
 from resolvers.kernel.events import Published
 from resolvers.kernel.mutations import Outbox
 from resolvers.kernel.viewer import Role, Viewer
-
-
-async def locked_need(tx: Tx, need_id: str) -> dict[str, Any]:
-    """The need's state, read after taking its write lock: competitors wait until we commit."""
-    await lock(tx, "Need", need_id, "need")
-    return await need_state(tx, need_id)
 
 
 def handler_ids(viewer: Viewer) -> frozenset[str]:
@@ -72,6 +65,38 @@ def audience_of(rows: list[dict[str, Any]]) -> set[str]:
     return ids
 
 
+def held(state: dict[str, Any], statuses: tuple[str, ...] = HELD) -> list[dict[str, Any]]:
+    """The need's assignments in `statuses` (offered or being handled, by default), oldest first."""
+    return [row for row in state["assignments"] if row["status"] in statuses]
+
+
+async def decide(
+    tx: Tx,
+    outbox: Outbox,
+    state: dict[str, Any],
+    viewer: Viewer,
+    change: Change,
+    *,
+    type: str,
+    to_state: str | None,
+    note: str | None = None,
+    audience: set[str] | None = None,
+) -> dict[str, Any]:
+    """Writes the decision and its audit Event in one statement (graph/needs/workflow.py) and queues the
+    Event in the mutation's outbox, published after the commit."""
+    change.event = {
+        "actorId": viewer.subject,
+        "role": viewer.role.value,
+        "fromState": state["status"],
+        "toState": to_state,
+        "type": type,
+        "note": note,
+    }
+    event = await workflow.apply(tx, state["id"], change)
+    outbox.add(Published(event, frozenset(state["placeIds"]), frozenset(audience or ())))
+    return event
+
+
 async def announce(
     tx: Tx,
     outbox: Outbox,
@@ -83,7 +108,7 @@ async def announce(
     note: str | None = None,
     audience: set[str] | None = None,
 ) -> None:
-    """Records the need's audit Event in this transaction and queues it for subscribers after commit."""
+    """Records an audit Event about a need changed elsewhere (a grant, a plan's dispatch) and queues it."""
     event = await audit.record_event(
         tx,
         state["id"],

@@ -8,7 +8,8 @@ from typing import Any
 
 from graph.kernel.db import Tx
 from graph.kernel.errors import BadUserInput, Forbidden
-from graph.needs import assignments
+from graph.kernel.ids import new_id
+from graph.needs import assignments, workflow
 from graph.needs import reads as need_details
 from graph.needs import write as needs_write
 from graph.needs.kinds import (
@@ -18,20 +19,21 @@ from graph.needs.kinds import (
     Channel,
     EventType,
     Need,
-    NeedStatus,
     Resident,
     is_overdue,
 )
+from graph.needs.workflow import Change, load
 from graph.places.scopes import NeedAccess
 from matching.time_windows import to_local
 from resolvers.kernel.authz import contact_visibility, in_scope, mask_address, mask_phone
 from resolvers.kernel.context import Context
+from resolvers.kernel.events import Published
 from resolvers.kernel.mutations import Outbox, Result, mutation
 from resolvers.kernel.viewer import PLACE_ROLES, Role, Viewer
 from resolvers.needs import lifecycle
 from resolvers.needs.deadlines import limits_for
 from resolvers.needs.forms import NeedReason, ReopenNeed, SubmitNeed, UpdateNeed
-from resolvers.needs.guards import announce, audience_of, locked_need, require_requester_or_coordinator
+from resolvers.needs.guards import audience_of, decide, held, require_requester_or_coordinator
 
 RAISERS = (Role.RESIDENT, *PLACE_ROLES)
 
@@ -46,7 +48,7 @@ def _now() -> datetime:
 @mutation("submitNeed", roles=RAISERS, form=SubmitNeed)
 async def submit_need(tx: Tx, viewer: Viewer, form: SubmitNeed, outbox: Outbox) -> Result:
     """A resident raises a need for themself, or a coordinator files one on a resident's behalf."""
-    place = await needs_write.place(tx, form.place_id)
+    place = await needs_write.intake_facts(tx, form.place_id, form.category_code, form.resident_id)
     if viewer.role is not Role.RESIDENT and not in_scope(
         viewer, NeedAccess("", None, frozenset(place["placeIds"]), frozenset())
     ):
@@ -54,73 +56,51 @@ async def submit_need(tx: Tx, viewer: Viewer, form: SubmitNeed, outbox: Outbox) 
             f"{form.place_id} lies outside your scope {viewer.scope_id}; file the need with its own community",
             scope=viewer.scope_id,
         )
-    await needs_write.category_exists(tx, form.category_code)
-    resident_id, channel = await _requester(tx, viewer, form, place)
-    number = await needs_write.next_number(tx, place["districtId"], place["districtCode"], to_local(_now()).year)
-    need_id = await needs_write.create_need(
-        tx,
-        {
-            "number": number,
-            "placeId": form.place_id,
-            "categoryCode": form.category_code,
-            "residentId": resident_id,
-            "title": form.title,
-            "description": form.description,
-            "channel": channel,
-            "urgency": form.urgency,
-            "peopleNeeded": form.people_needed,
-            "windowStart": form.window_start,
-            "windowEnd": form.window_end,
-            "location": None,
-        },
+    if not place["categoryExists"]:
+        raise BadUserInput(f"categoryCode {form.category_code!r} is not a known category", field="categoryCode")
+    resident, channel = _requester(viewer, form, place)
+    fields = {
+        "categoryCode": form.category_code,
+        "title": form.title,
+        "description": form.description,
+        "channel": channel,
+        "urgency": form.urgency,
+        "peopleNeeded": form.people_needed,
+        "windowStart": form.window_start,
+        "windowEnd": form.window_end,
+    }
+    created = await needs_write.create_need(
+        tx, place, fields, resident, (viewer.subject, viewer.role.value), to_local(_now()).year
     )
-    state = {"id": need_id, "number": number, "status": None, "placeIds": place["placeIds"]}
-    await announce(
-        tx, outbox, state, viewer, type=EventType.SUBMIT, to_state=NeedStatus.SUBMITTED, note=f"channel {channel}"
-    )
-    return {"needId": need_id, "number": number}
+    outbox.add(Published(created["event"], frozenset(place["placeIds"]), frozenset()))
+    return {"needId": created["id"], "number": created["number"]}
 
 
-async def _requester(tx: Tx, viewer: Viewer, form: SubmitNeed, place: dict[str, Any]) -> tuple[str, str]:
-    """(resident id, channel): residents file for themselves through the app; staff name the channel."""
-    compound = form.place_id if place["label"] == "Compound" else None
+def _requester(viewer: Viewer, form: SubmitNeed, place: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """(resident, channel): residents file for themselves through the app; staff name the channel and a
+    known resident, or a new one's details."""
+    lives_in = form.place_id if place["label"] == "Compound" else None
     if viewer.role is Role.RESIDENT:
         if form.resident_id not in (None, viewer.subject):
             raise Forbidden("a resident files needs only for themself; leave residentId out")
         if form.channel not in (None, Channel.APP):
             raise BadUserInput("needs a resident files themself come through the APP channel", field="channel")
-        details = form.resident
-        resident_id = await needs_write.upsert_resident(
-            tx,
-            viewer.subject,
-            name=details.name if details else None,
-            phone=details.phone if details else None,
-            address=details.address if details else None,
-            compound_id=compound,
-        )
-        return resident_id, Channel.APP
+        details = form.resident.model_dump() if form.resident else {}
+        return {"id": viewer.subject, **details, "livesIn": lives_in}, Channel.APP
     if form.channel is None:
         raise BadUserInput(
             f"channel is required when filing on a resident's behalf (one of {', '.join(Channel)})", field="channel"
         )
     if form.resident_id:
-        if not await needs_write.resident_exists(tx, form.resident_id):
+        if not place["residentExists"]:
             raise BadUserInput(f"no resident with id {form.resident_id!r}", field="residentId")
-        return form.resident_id, form.channel
+        return {"id": form.resident_id}, form.channel
     if form.resident is None:
         raise BadUserInput(
             "say who raised the need: residentId of a known resident, or resident {name, phone, address}",
             field="resident",
         )
-    resident_id = await needs_write.upsert_resident(
-        tx,
-        None,
-        name=form.resident.name,
-        phone=form.resident.phone,
-        address=form.resident.address,
-        compound_id=compound,
-    )
-    return resident_id, form.channel
+    return {"id": new_id("resident"), **form.resident.model_dump(), "livesIn": lives_in}, form.channel
 
 
 # --- updateNeed, cancelNeed, reopenNeed ------------------------------------------------------
@@ -140,33 +120,34 @@ async def update_need(tx: Tx, viewer: Viewer, form: UpdateNeed, outbox: Outbox) 
         }.items()
         if value is not None
     }
-    state = await locked_need(tx, form.need_id)
+    state = await workflow.facts(tx, form.need_id, category=form.category_code)
     require_requester_or_coordinator(viewer, state, "updateNeed")
     status = lifecycle.check_transition("updateNeed", state["status"], state["number"])
-    if form.category_code is not None:
-        await needs_write.category_exists(tx, form.category_code)
-    await needs_write.update_need(tx, form.need_id, changes, form.category_code)
+    if not state["categoryExists"]:
+        raise BadUserInput(f"categoryCode {form.category_code!r} is not a known category", field="categoryCode")
     changed = sorted([*changes, *(["categoryCode"] if form.category_code else [])])
-    await announce(
-        tx, outbox, state, viewer, type=EventType.UPDATE, to_state=status, note="changed " + ", ".join(changed)
+    change = Change(props=changes, category=form.category_code)
+    await decide(
+        tx, outbox, state, viewer, change, type=EventType.UPDATE, to_state=status, note="changed " + ", ".join(changed)
     )
     return {"needId": form.need_id}
 
 
 @mutation("cancelNeed", roles=RAISERS, form=NeedReason)
 async def cancel_need(tx: Tx, viewer: Viewer, form: NeedReason, outbox: Outbox) -> Result:
-    state = await locked_need(tx, form.need_id)
+    state = await workflow.facts(tx, form.need_id)
     require_requester_or_coordinator(viewer, state, "cancelNeed")
     to_state = lifecycle.check_transition("cancelNeed", state["status"], state["number"])
-    pending = await assignments.of_need(tx, form.need_id, PENDING)
+    pending = held(state, PENDING)
+    change = Change(status=to_state)
     # Whoever was still invited must not be able to accept a cancelled need.
-    await assignments.set_status(tx, [row["id"] for row in pending], AssignmentStatus.LAPSED)
-    await needs_write.set_status(tx, form.need_id, to_state)
-    await announce(
+    change.set_assignments(pending, AssignmentStatus.LAPSED)
+    await decide(
         tx,
         outbox,
         state,
         viewer,
+        change,
         type=EventType.CANCEL,
         to_state=to_state,
         note=form.reason,
@@ -178,20 +159,21 @@ async def cancel_need(tx: Tx, viewer: Viewer, form: NeedReason, outbox: Outbox) 
 @mutation("reopenNeed", roles=RAISERS, form=ReopenNeed)
 async def reopen_need(tx: Tx, viewer: Viewer, form: ReopenNeed, outbox: Outbox) -> Result:
     """The requester says it was not solved: back to the same handler, with a new completion deadline."""
-    state = await locked_need(tx, form.need_id)
+    state = await workflow.facts(tx, form.need_id)
     require_requester_or_coordinator(viewer, state, "reopenNeed")
     to_state = lifecycle.check_transition("reopenNeed", state["status"], state["number"])
-    handler = await assignments.last_completed(tx, form.need_id)
+    done = held(state, (AssignmentStatus.COMPLETED,))
+    handler = done[-1] if done else None
+    limits = limits_for(state["categoryCode"], state["urgency"])
+    change = Change(status=to_state, props={"completionDeadline": _now() + limits.complete})
     audience: set[str] = set()
     if handler is not None:
-        await assignments.set_status(tx, [handler["id"]], AssignmentStatus.ACTIVE, note=form.reason)
+        change.set_assignments([handler], AssignmentStatus.ACTIVE, note=form.reason)
         # The handler owes this task again; it is not a new one and is not refused for load.
-        await assignments.change_load(tx, handler, +1, new_task=False, reopened=True)
+        change.loads.append(load(handler, +1, new_task=False, reopened=True))
         audience = audience_of([handler])
-    limits = limits_for(state["categoryCode"], state["urgency"])
-    await needs_write.set_status(tx, form.need_id, to_state, completionDeadline=_now() + limits.complete)
-    await announce(
-        tx, outbox, state, viewer, type=EventType.REOPEN, to_state=to_state, note=form.reason, audience=audience
+    await decide(
+        tx, outbox, state, viewer, change, type=EventType.REOPEN, to_state=to_state, note=form.reason, audience=audience
     )
     return {"needId": form.need_id, "assignmentId": handler["id"] if handler else None}
 

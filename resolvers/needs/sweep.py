@@ -21,10 +21,10 @@ from typing import Any
 
 from graph.kernel.db import Graph, Tx
 from graph.kernel.errors import DomainError
-from graph.kernel.locks import lock
-from graph.needs import audit, escalation
-from graph.needs.kinds import EventType, NeedStatus
-from graph.needs.write import need_state
+from graph.kernel.records import native
+from graph.needs import escalation, workflow
+from graph.needs.kinds import EventType, NeedStatus, is_overdue
+from graph.needs.workflow import Change
 from resolvers.kernel.events import BUS, Published
 from resolvers.needs import lifecycle
 from resolvers.needs.escalation import hand_up, hand_up_note
@@ -40,24 +40,24 @@ PARALLEL = 8
 
 
 async def _escalate_one(tx: Tx, need_id: str, level: str, now: datetime) -> Published | None:
-    await lock(tx, "Need", need_id, "need")
-    overdue = await escalation.still_overdue(tx, need_id, level, now)
-    if overdue is None:
+    state = await workflow.facts(tx, need_id)
+    deadlines = (native(state["responseDeadline"]), native(state["completionDeadline"]))
+    still = (state["level"] or "COMMUNITY") == level and is_overdue(state["status"], *deadlines, now)
+    if not still:
         return None  # another sweep (or a person) got there first, or it is no longer late
-    state = await need_state(tx, need_id)
     to_state = lifecycle.check_transition("escalateNeed", state["status"], state["number"])
     which = "response" if state["status"] == NeedStatus.DISPATCHED else "completion"
-    step = await hand_up(tx, state, now)
-    event = await audit.record_event(
-        tx,
-        need_id,
-        actor_id=ACTOR,
-        role=ROLE,
-        from_state=state["status"],
-        to_state=to_state,
-        type=EventType.ESCALATE,
-        note=hand_up_note(step, f"past its {which} deadline, escalated automatically"),
-    )
+    change = Change()
+    step = hand_up(state, now, change)
+    change.event = {
+        "actorId": ACTOR,
+        "role": ROLE,
+        "fromState": state["status"],
+        "toState": to_state,
+        "type": EventType.ESCALATE,
+        "note": hand_up_note(step, f"past its {which} deadline, escalated automatically"),
+    }
+    event = await workflow.apply(tx, need_id, change)
     return Published(event, frozenset(state["placeIds"]), frozenset(step["audience"]))
 
 

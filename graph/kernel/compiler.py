@@ -1,0 +1,503 @@
+"""Compiling a GraphQL read into one Cypher statement per root field.
+
+The validated selection of a query operation is walked once (fragments, aliases, `@skip`/`@include`,
+`__typename`), with the kinds' declarations (graph/<domain>/kinds.py) saying what each field is: a
+property (formatted in Cypher as the interpreter would serialise it), a link (a map projection for a
+to-one link, a pattern comprehension or `COLLECT` subquery for a list, a page with its count for a
+connection), or a computed field (its declared Cypher). The statement returns the response's JSON
+shape itself, keyed by the response keys, so nothing is resolved field by field afterwards.
+
+What the compiler does not know (a field without a declaration, a kind whose `interpreted` fields are
+asked for, a root field that is not `node` or a root list) raises `NotCompilable`; the caller then
+lets the interpreter answer. Arguments are read per request (`Compiled.params`), so one compilation
+serves every request of the same document, operation and directive variables.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    GraphQLField,
+    GraphQLObjectType,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    get_named_type,
+    is_abstract_type,
+)
+from graphql.execution.collect_fields import FieldDetails, FragmentDetails, collect_fields, collect_subfields
+from graphql.execution.values import VariableValues, get_argument_values
+from pydantic.alias_generators import to_camel
+
+from graph.catalog import BY_GRAPHQL, BY_LABEL
+from graph.kernel.ids import label_of
+from graph.kernel.kinds import Kind, Link, bind_expression
+from graph.kernel.listing import (
+    RootList,
+    cursor_of,
+    decode_cursor,
+    keyset_and_order,
+    order_hint,
+    page_size,
+)
+from graph.kernel.records import GeoPoint
+from graph.lists import ROOT_LISTS
+
+
+@dataclass(frozen=True)
+class Shape:
+    map: str  # the connection's JSON shape
+    row: str  # the `{cursor, node}` expression a page's rows are collected from
+    uses_rows: bool
+    uses_total: bool
+
+
+class NotCompilable(Exception):
+    """The selection holds something only the interpreter answers; the message says what."""
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _key(key: str) -> str:
+    return "`" + key.replace("`", "``") + "`"
+
+
+def _map(entries: list[tuple[str, str]]) -> str:
+    return "{" + ", ".join(f"{_key(key)}: {expression}" for key, expression in entries) + "}"
+
+
+def utc_text(var: str) -> str:
+    """A DateTime as the API answers it (`2026-11-30T00:00:00.123456+00:00`: UTC, microseconds only
+    when there are some), written by Cypher."""
+    d = "d"
+    two = lambda part: f"right('0' + toString({d}.{part}), 2)"  # noqa: E731
+    text = (
+        f"toString({d}.year) + '-' + {two('month')} + '-' + {two('day')} + 'T' + {two('hour')} + ':' "
+        f"+ {two('minute')} + ':' + {two('second')} + CASE {d}.microsecond WHEN 0 THEN '' "
+        f"ELSE '.' + right('00000' + toString({d}.microsecond), 6) END + '+00:00'"
+    )
+    utc = f"datetime({{datetime: {var}, timezone: 'UTC'}})"
+    return f"CASE WHEN {var} IS NULL THEN null ELSE [{d} IN [{utc}] | {text}][0] END"
+
+
+@dataclass
+class ArgumentReader:
+    """Turns one field's arguments into statement parameters, per request."""
+
+    field_def: GraphQLField
+    node: FieldNode
+    make: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]  # (args, request) → params
+
+
+@dataclass
+class Compiled:
+    """One root field's statement, and how a request fills its parameters."""
+
+    key: str
+    field: str
+    cypher: str | Callable[[dict[str, Any]], str]  # a callable: the statement depends on the request
+    readers: list[ArgumentReader] = field(default_factory=list)
+    # node(id:): the statement is the label's; chosen per request from the id.
+    by_label: dict[str, Compiled] | None = None
+    node_id: ArgumentReader | None = None
+
+    def params(self, variables: VariableValues, request: dict[str, Any]) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        for reader in self.readers:
+            args = get_argument_values(reader.field_def, reader.node, variables)
+            params.update(reader.make(args, {**request, **params}))
+        return params
+
+
+class Compiler:
+    """Compiles the root fields of one query operation."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        operation: OperationDefinitionNode,
+        fragments: dict[str, FragmentDefinitionNode],
+        variables: VariableValues,
+    ) -> None:
+        self.schema = schema
+        self.operation = operation
+        self.fragments = {name: FragmentDetails(fragment) for name, fragment in fragments.items()}
+        self.variables = variables
+        self._counter = 0
+
+    # --- roots --------------------------------------------------------------------------------
+
+    def compile(self) -> list[Compiled]:
+        query = self.schema.query_type
+        assert query is not None
+        grouped = collect_fields(self.schema, self.fragments, self.variables, query, self.operation)
+        return [self._root(key, details, query) for key, details in grouped.grouped_field_set.items()]
+
+    def _root(self, key: str, details: list[FieldDetails], query: GraphQLObjectType) -> Compiled:
+        name = details[0].node.name.value
+        if name == "__typename":
+            return Compiled(key, name, f"RETURN {_literal(query.name)} AS v")
+        field_def = query.fields[name]
+        if name == "node":
+            return self._node_root(key, field_def, details)
+        root = ROOT_LISTS.get(name)
+        if root is None:
+            raise NotCompilable(f"the root field {name} is answered by its resolver")
+        return self._list_root(key, root, field_def, details)
+
+    def _node_root(self, key: str, field_def: GraphQLField, details: list[FieldDetails]) -> Compiled:
+        by_label: dict[str, Compiled] = {}
+        for label, kind in BY_LABEL.items():
+            if kind.reader is None or kind.graphql is None:
+                continue
+            if kind.reader == "staff":
+                continue  # decided per request: the scope check needs the record's place
+            runtime = self.schema.get_type(kind.graphql)
+            assert isinstance(runtime, GraphQLObjectType)
+            readers: list[ArgumentReader] = []
+            try:
+                projection = self._project(kind, "x", runtime, details, readers)
+            except NotCompilable:
+                continue  # asked for by id, this kind goes to the interpreter
+            by_label[label] = Compiled(key, "node", f"MATCH (x:{label} {{id: $id}}) RETURN {projection} AS v", readers)
+        node_id = ArgumentReader(field_def, details[0].node, lambda args, request: {"id": str(args["id"])})
+        return Compiled(key, "node", "", by_label=by_label, node_id=node_id)
+
+    def _list_root(self, key: str, root: RootList, field_def: GraphQLField, details: list[FieldDetails]) -> Compiled:
+        connection = get_named_type(field_def.type)
+        assert isinstance(connection, GraphQLObjectType)
+        readers: list[ArgumentReader] = []
+        kind = BY_LABEL[root.label]
+        shape = self._connection(kind, "x", "rows", "total", connection, details, readers, "$first", root.newest_first)
+
+        def make(args: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
+            first = page_size(args.get("first"))
+            checked: dict[str, Any] = {}
+            if root.filter is not None:
+                given = _plain(args.get("filter")) or {}
+                checked = root.filter.model_validate(given).model_dump(by_alias=True)
+            checked["now"] = request["now"]
+            source, source_params, distinct = root.source(checked)
+            keys = decode_cursor(args.get("after"), root.newest_first)
+            return {
+                **checked,
+                **source_params,
+                **keys,
+                "first": first,
+                "limit": first + 1,
+                "_source": (source, distinct, root.where(checked)),
+            }
+
+        readers.insert(0, ArgumentReader(field_def, details[0].node, make))
+
+        def statement(params: dict[str, Any]) -> str:
+            source, distinct, where = params.pop("_source")
+            keyset, order = keyset_and_order(root.newest_first)
+            conditions = " AND ".join(where) or "true"
+            unique = "WITH DISTINCT x " if distinct else "WITH x "
+            parts = []
+            if shape.uses_total:
+                count = (
+                    f"{source}{unique}WHERE {conditions} RETURN count(x) AS total"
+                    if distinct or where
+                    else f"{source}RETURN count(x) AS total"
+                )
+                parts.append(f"CALL {{ {count} }} ")
+            if shape.uses_rows:
+                parts.append(
+                    f"CALL {{ {source}{unique}WHERE {conditions} AND {order_hint(root.newest_first)} AND {keyset} "
+                    f"WITH x ORDER BY {order} LIMIT $limit RETURN collect({shape.row}) AS rows }} "
+                )
+            return "".join(parts) + f"RETURN {shape.map} AS v"
+
+        return Compiled(key, root.field, statement, readers)
+
+    # --- projections --------------------------------------------------------------------------
+
+    def fresh(self, stem: str) -> str:
+        self._counter += 1
+        return f"{stem}{self._counter}"
+
+    def _subfields(self, runtime: GraphQLObjectType, details: list[FieldDetails]) -> dict[str, list[FieldDetails]]:
+        collected = collect_subfields(self.schema, self.fragments, self.variables, self.operation, runtime, details)
+        return collected.grouped_field_set
+
+    def _project(
+        self,
+        kind: Kind,
+        var: str,
+        runtime: GraphQLObjectType,
+        details: list[FieldDetails],
+        readers: list[ArgumentReader],
+    ) -> str:
+        """The map `{responseKey: expression}` of one node of `kind` bound to `var`."""
+        entries = []
+        for key, sub in self._subfields(runtime, details).items():
+            entries.append((key, self._field(kind, var, runtime, sub, readers)))
+        return _map(entries)
+
+    def _field(
+        self,
+        kind: Kind,
+        var: str,
+        runtime: GraphQLObjectType,
+        details: list[FieldDetails],
+        readers: list[ArgumentReader],
+    ) -> str:
+        name = details[0].node.name.value
+        if name == "__typename":
+            return _literal(runtime.name)
+        if name in kind.interpreted:
+            raise NotCompilable(f"{runtime.name}.{name} is answered by its resolver")
+        if name in kind.computed:
+            return bind_expression(kind.computed[name], var)
+        field_def = runtime.fields[name]
+        if name in kind.links:
+            return self._link(kind.links[name], var, field_def, details, readers)
+        attrs = {link.attr: link for link in kind.links.values() if link.attr}
+        if name in attrs:
+            return attrs[name].comprehension(var, self.fresh("k"))
+        props = kind.properties
+        if name in props:
+            return self._property(kind, var, name, props[name], field_def, details)
+        raise NotCompilable(f"{runtime.name}.{name} has no declaration")
+
+    def _property(
+        self, kind: Kind, var: str, name: str, python: type, field_def: GraphQLField, details: list[FieldDetails]
+    ) -> str:
+        value = f"{var}.{name}"
+        if python is datetime:
+            return utc_text(value)
+        if python is date:
+            return f"toString({value})"
+        if python is GeoPoint:
+            point = get_named_type(field_def.type)
+            assert isinstance(point, GraphQLObjectType)
+            parts = []
+            for key, sub in self._subfields(point, details).items():
+                sub_name = sub[0].node.name.value
+                axis = {"latitude": "y", "longitude": "x", "__typename": None}[sub_name]
+                parts.append((key, f"{value}.{axis}" if axis else _literal(point.name)))
+            return f"CASE WHEN {value} IS NULL THEN null ELSE {_map(parts)} END"
+        if python is float:
+            value = f"toFloat({value})"
+        default = _default(kind, name)
+        return value if default is None else f"coalesce({value}, {default})"
+
+    def _targets(
+        self, link: Link, var: str, field_def: GraphQLField, details: list[FieldDetails], readers: list[ArgumentReader]
+    ) -> str:
+        """The projection of the linked node bound to `var`, by its label when there are several."""
+        branches = []
+        for label in link.targets:
+            kind = BY_LABEL[label]
+            if kind.graphql is None:
+                raise NotCompilable(f"{label} has no GraphQL type")
+            runtime = self.schema.get_type(kind.graphql)
+            assert isinstance(runtime, GraphQLObjectType)
+            named = get_named_type(field_def.type)
+            if is_abstract_type(named) and not self.schema.is_sub_type(named, runtime):  # type: ignore[arg-type]
+                raise NotCompilable(f"{runtime.name} is not a {named.name}")
+            branches.append((label, self._project(kind, var, runtime, details, readers)))
+        if len(branches) == 1:
+            return branches[0][1]
+        cases = " ".join(f"WHEN {var}:{label} THEN {projection}" for label, projection in branches)
+        return f"CASE {cases} END"
+
+    def _link(
+        self, link: Link, var: str, field_def: GraphQLField, details: list[FieldDetails], readers: list[ArgumentReader]
+    ) -> str:
+        if link.many:
+            return self._nested_connection(link, var, field_def, details, readers)
+        target = self.fresh("n")
+        pattern, where = link.bind(var, target)
+        projection = self._targets(link, target, field_def, details, readers)
+        if link.single:
+            if link.order:
+                order = Link(link.order, link.target).bind(var, target)[0]
+                expression = (
+                    f"COLLECT {{ MATCH {pattern} WHERE {where} WITH {target} ORDER BY {order} LIMIT 1 "
+                    f"RETURN {projection} }}[0]"
+                )
+            else:
+                expression = f"[{pattern} WHERE {where} | {projection}][0]"
+            empty = "null"
+        else:
+            if link.order:
+                order = Link(link.order, link.target).bind(var, target)[0]
+                expression = (
+                    f"COLLECT {{ MATCH {pattern} WHERE {where} WITH {target} ORDER BY {order} RETURN {projection} }}"
+                )
+            else:
+                expression = f"[{pattern} WHERE {where} | {projection}]"
+            empty = "[]"
+        if link.gate == "signed-in":
+            return f"CASE WHEN $signedIn THEN {expression} ELSE {empty} END"
+        return expression
+
+    # --- connections --------------------------------------------------------------------------
+
+    def _connection(
+        self,
+        kind: Kind,
+        var: str,
+        rows: str,
+        total: str,
+        connection: GraphQLObjectType,
+        details: list[FieldDetails],
+        readers: list[ArgumentReader],
+        first: str,
+        newest_first: bool,
+    ) -> Shape:
+        """The connection's map over `rows` (the page's `{cursor, node}` rows, one more than `first`) and
+        `total`, and the row expression over `var` that fills `rows`."""
+        page = f"{rows}[0..{first}]"
+        entries = []
+        uses_rows = uses_total = False
+        node_projection: str | None = None
+        for key, sub in self._subfields(connection, details).items():
+            name = sub[0].node.name.value
+            if name == "__typename":
+                entries.append((key, _literal(connection.name)))
+            elif name == "totalCount":
+                entries.append((key, total))
+                uses_total = True
+            elif name == "edges":
+                edge = get_named_type(connection.fields["edges"].type)
+                assert isinstance(edge, GraphQLObjectType)
+                row = self.fresh("r")
+                edge_entries = []
+                for edge_key, edge_sub in self._subfields(edge, sub).items():
+                    edge_name = edge_sub[0].node.name.value
+                    if edge_name == "__typename":
+                        edge_entries.append((edge_key, _literal(edge.name)))
+                    elif edge_name == "cursor":
+                        edge_entries.append((edge_key, f"{row}.cursor"))
+                    else:
+                        node_type = get_named_type(edge.fields["node"].type)
+                        assert isinstance(node_type, GraphQLObjectType)
+                        projection = self._project(kind, var, node_type, edge_sub, readers)
+                        if node_projection is not None and node_projection != projection:
+                            raise NotCompilable("two different selections of one connection's nodes")
+                        node_projection = projection
+                        edge_entries.append((edge_key, f"{row}.node"))
+                entries.append((key, f"[{row} IN {page} | {_map(edge_entries)}]"))
+                uses_rows = True
+            elif name == "pageInfo":
+                info = get_named_type(connection.fields["pageInfo"].type)
+                assert isinstance(info, GraphQLObjectType)
+                info_entries = []
+                for info_key, info_sub in self._subfields(info, sub).items():
+                    info_name = info_sub[0].node.name.value
+                    if info_name == "__typename":
+                        info_entries.append((info_key, _literal(info.name)))
+                    elif info_name == "hasNextPage":
+                        info_entries.append((info_key, f"size({rows}) > {first}"))
+                    elif info_name == "endCursor":
+                        last = f"CASE WHEN size({page}) = 0 THEN null ELSE {page}[-1].cursor END"
+                        info_entries.append((info_key, last))
+                    else:
+                        raise NotCompilable(f"PageInfo.{info_name} is answered by its resolver")
+                entries.append((key, _map(info_entries)))
+                uses_rows = True
+            else:
+                raise NotCompilable(f"{connection.name}.{name} has no declaration")
+        row = f"{{cursor: {cursor_of(var, newest_first)}, node: {node_projection or 'null'}}}"
+        return Shape(_map(entries), row, uses_rows, uses_total)
+
+    def _nested_connection(
+        self, link: Link, var: str, field_def: GraphQLField, details: list[FieldDetails], readers: list[ArgumentReader]
+    ) -> str:
+        (label,) = link.targets
+        kind = BY_LABEL[label]
+        connection = get_named_type(field_def.type)
+        assert isinstance(connection, GraphQLObjectType)
+        target, rows = self.fresh("n"), self.fresh("page")
+        prefix = self.fresh("c") + "_"
+        first = f"${prefix}first"
+        pattern, where = link.bind(var, target)
+        total = f"COUNT {{ MATCH {pattern} WHERE {where} RETURN DISTINCT {target} }}"
+        shape = self._connection(kind, target, rows, total, connection, details, readers, first, link.newest_first)
+
+        def make(args: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
+            size = page_size(args.get("first"))
+            keys = decode_cursor(args.get("after"), link.newest_first)
+            return {f"{prefix}first": size, f"{prefix}limit": size + 1, **{prefix + k: v for k, v in keys.items()}}
+
+        readers.append(ArgumentReader(field_def, details[0].node, make))
+        if not shape.uses_rows:
+            return shape.map
+        keyset, order = keyset_and_order(link.newest_first, target, prefix)
+        page = (
+            f"COLLECT {{ MATCH {pattern} WHERE {where} WITH DISTINCT {target} "
+            f"WHERE {order_hint(link.newest_first, target)} AND {keyset} "
+            f"WITH {target} ORDER BY {order} LIMIT ${prefix}limit RETURN {shape.row} }}"
+        )
+        return f"[{rows} IN [{page}] | {shape.map}][0]"
+
+
+def _default(kind: Kind, name: str) -> str | None:
+    """The record's default for a property the node may lack, as a Cypher literal (the interpreter
+    answers the record's default there)."""
+    assert kind.record is not None
+    for f in dataclasses.fields(kind.record):
+        if _camel(f.name) != name:
+            continue
+        if f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
+            return "[]"
+        value = f.default
+        if value is dataclasses.MISSING or value is None:
+            return None
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, (int, float)):
+            return repr(value)
+        return _literal(str(value))
+    return None
+
+
+def _camel(name: str) -> str:
+    return to_camel(name)
+
+
+def _plain(value: Any) -> Any:
+    """An input argument as plain data with camelCase keys (strawberry hands input objects over as
+    dataclasses and enums as members), fields left out left out."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {}
+        for f in dataclasses.fields(value):
+            item = getattr(value, f.name)
+            if item is not None and type(item).__name__ != "UnsetType":
+                out[to_camel(f.name)] = _plain(item)
+        return out
+    if isinstance(value, dict):
+        return {to_camel(k): _plain(v) for k, v in value.items() if v is not None}
+    return value
+
+
+def node_statement(compiled: Compiled, node_id: str, signed_in: bool) -> Compiled | None:
+    """The label's statement for `node(id:)`; None when that kind is not served to this viewer (null)."""
+    assert compiled.by_label is not None
+    label = label_of(node_id)
+    kind = BY_LABEL[label]
+    if kind.reader is None or (kind.reader != "public" and not signed_in):
+        return None
+    if kind.reader == "staff" or label not in compiled.by_label:
+        raise NotCompilable(f"node(id:) of a {label}")
+    return compiled.by_label[label]
+
+
+__all__ = ["BY_GRAPHQL", "Compiled", "Compiler", "NotCompilable", "node_statement", "utc_text"]
