@@ -118,6 +118,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX idempotency_key IF NOT EXISTS FOR (n:IdempotencyRecord) ON (n.key)",
         ),
     ),
+    Migration(
+        6,
+        "idempotency records expire: the sweep finds old ones by createdAt",
+        ("CREATE INDEX idempotencyrecord_createdat IF NOT EXISTS FOR (n:IdempotencyRecord) ON (n.createdAt)",),
+    ),
 )
 
 
