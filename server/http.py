@@ -34,7 +34,7 @@ from strawberry.types import ExecutionResult
 
 from graph.kernel.db import Graph
 from resolvers.kernel.context import Context
-from resolvers.kernel.errors import PARSE_FAILED, REQUEST_ERROR_CODES, VALIDATION_FAILED
+from resolvers.kernel.errors import PARSE_FAILED, REQUEST_ERROR_CODES, VALIDATION_FAILED, to_client
 from schema import build_schema
 from server.door import RATE_LIMITED, MutationLimits, list_cap_rule, oversized_list, rate_limit_extension
 from server.observability import Metrics, current_request
@@ -199,6 +199,7 @@ class MinhuGraphQL(GraphQL):
         self.keepalive_seconds = settings.minhu_ws_keepalive_seconds
         self.deadline = settings.minhu_request_deadline_seconds
         self.max_list_items = settings.minhu_max_list_items
+        self.hide_suggestions = not settings.minhu_introspection
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -287,6 +288,13 @@ class MinhuGraphQL(GraphQL):
         return sub_response
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        if result.errors:
+            # ParserCache parses outside the operation's hooks, so a syntax error (or the token
+            # limit) reaches here without the code ErrorCodes gives every other error.
+            result.errors = [
+                e if (e.extensions or {}).get("code") else to_client(e, hide_suggestions=self.hide_suggestions)
+                for e in result.errors
+            ]
         response = process_result(result)
         codes = _codes(response.get("errors"))
         info = current_request()
