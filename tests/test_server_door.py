@@ -154,7 +154,7 @@ async def test_suggestions_are_hidden_when_introspection_is_off(graph: Graph) ->
     document = "{ district { id } }"
     async with app_client(graph, minhu_introspection=False) as http:
         hidden = (await http.post("/graphql", json={"query": document})).json()["errors"][0]["message"]
-        enum = (await http.post("/graphql", json={"query": "{ needs(filter: {status: [SUBMITTE]}) { totalCount } }"}))
+        enum = await http.post("/graphql", json={"query": "{ needs(filter: {status: [SUBMITTE]}) { totalCount } }"})
     async with app_client(graph) as http:
         shown = (await http.post("/graphql", json={"query": document})).json()["errors"][0]["message"]
     assert "Did you mean" in shown and "districts" in shown

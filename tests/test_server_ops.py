@@ -90,8 +90,7 @@ async def test_metrics_count_requests_statements_and_the_pool(graph: Graph) -> N
 
 async def test_liveness_and_readiness(graph: Graph) -> None:
     async with app_client(graph) as http:
-        live, ready, alias = (await http.get(p) for p in ("/health/live", "/health/ready", "/health"))
-        live, ready, alias = await live, await ready, await alias
+        live, ready, alias = [await http.get(p) for p in ("/health/live", "/health/ready", "/health")]
         await graph.write("MATCH (m:Migration {version: 1}) SET m.version = -1")
         try:
             unready = await http.get("/health/ready")
