@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import jwt
 import pytest
@@ -26,7 +27,7 @@ from tests.test_auth import HOUR, bearer, jwk_of, rejected, write_key_pair
 class _Provider(BaseHTTPRequestHandler):
     """An identity provider's JWKS endpoint; the test swaps the published keys to rotate them."""
 
-    keys: list[dict] = []
+    keys: ClassVar[list[dict]] = []
     fetches = 0
 
     def do_GET(self) -> None:

@@ -9,6 +9,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import httpx
 import pytest
@@ -170,7 +171,7 @@ async def test_websocket_origins_and_keepalive_pings(graph: Graph) -> None:
 class _Collector(BaseHTTPRequestHandler):
     """A minimal OTLP/HTTP receiver: keeps every ExportTraceServiceRequest it is sent."""
 
-    received: list[bytes] = []
+    received: ClassVar[list[bytes]] = []
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
