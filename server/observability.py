@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from graph.kernel.db import Graph
 
@@ -177,9 +177,15 @@ class _GraphCollector:
         up = GaugeMetricFamily("minhu_neo4j_up", "1 while Neo4j is reachable (the circuit breaker is closed)")
         up.add_metric([], 0 if graph.breaker.open else 1)
         yield up
-        trips = GaugeMetricFamily("minhu_neo4j_outages", "Times the circuit breaker opened since start")
-        trips.add_metric([], graph.breaker.trips)
-        yield trips
+        for name, text, value in (
+            ("minhu_neo4j_outages_total", "Times the circuit breaker opened", graph.breaker.trips),
+            ("minhu_neo4j_refused_total", "Transactions refused at once by the open breaker", graph.breaker.refused),
+            ("minhu_neo4j_probes_total", "Probes sent while the breaker was open", graph.breaker.probes),
+            ("minhu_neo4j_sessions_total", "Transaction attempts sent to the driver", graph.sessions_opened),
+        ):
+            family = CounterMetricFamily(name.removesuffix("_total"), text)
+            family.add_metric([], value)
+            yield family
 
 
 def configure_tracing(settings: Any) -> Any:
