@@ -235,10 +235,12 @@ async def _raw_driver_failure() -> float:
 
     dead = local_neo4j.free_port()
     started = time.perf_counter()
-    async with AsyncGraphDatabase.driver(f"bolt://127.0.0.1:{dead}") as driver:
-        async with driver.session(database="neo4j") as session:
-            with contextlib.suppress(Exception):
-                await session.execute_write(lambda tx: tx.run("RETURN 1"))
+    async with (
+        AsyncGraphDatabase.driver(f"bolt://127.0.0.1:{dead}") as driver,
+        driver.session(database="neo4j") as session,
+    ):
+        with contextlib.suppress(Exception):
+            await session.execute_write(lambda tx: tx.run("RETURN 1"))
     return time.perf_counter() - started
 
 
