@@ -231,8 +231,11 @@ async def run_outage(workers: int = 6, max_seconds: float = 240, measure_raw: bo
 
 async def _raw_driver_failure() -> float:
     """How long the driver, left to its defaults, takes to give up on a dead server (for the ratio)."""
+    import logging
+
     from neo4j import AsyncGraphDatabase
 
+    logging.getLogger("neo4j").setLevel(logging.ERROR)  # its retry warnings are what we measure
     dead = local_neo4j.free_port()
     started = time.perf_counter()
     async with (
