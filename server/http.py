@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Mapping
@@ -157,7 +158,7 @@ class KeepAliveTransportWS(BaseGraphQLTransportWSHandler):
     async def shutdown(self) -> None:
         if self._pinger is not None:
             self._pinger.cancel()
-            with __import__("contextlib").suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._pinger
         await super().shutdown()
 
