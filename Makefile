@@ -22,6 +22,7 @@ run: setup
 	$(BIN)/minhu serve --seed-if-empty demo
 
 test: setup
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 bench: setup
@@ -32,6 +33,7 @@ bench: setup
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 schema: $(STAMP)
 	$(BIN)/minhu schema > schema/schema.graphql

@@ -1,8 +1,6 @@
-"""The assembled GraphQL schema."""
+"""The assembled GraphQL schema: each domain module keeps its types and root fields, merged here."""
 
 from __future__ import annotations
-
-from datetime import datetime
 
 import strawberry
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
@@ -10,22 +8,46 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from resolvers.kernel.errors import ErrorCodes
-from schema.common import DATETIME_SCALAR, FEN_SCALAR, Fen
-from schema.matching_api import MatchingMutation, MatchingQuery
-from schema.oversight import OversightMutation, OversightQuery
-from schema.query import Query
-from schema.registration import RegistrationMutation
-from schema.types import NODE_TYPES
-from schema.workflow import WorkflowMutation, WorkflowQuery, WorkflowSubscription
+from resolvers.kernel.statements import ExposedStatementReport, StatementReport
+from schema import accounts, funding, matching, needs, partners, places, plans, review, venues, workflow
+from schema.relay import SCALARS, NodeQuery
 
-# Each area keeps its own root types; they are merged into one Query, Mutation and Subscription.
-QUERY_TYPES: tuple[type, ...] = (Query, WorkflowQuery, OversightQuery, MatchingQuery)
-MUTATION_TYPES: tuple[type, ...] = (RegistrationMutation, WorkflowMutation, OversightMutation, MatchingMutation)
-SUBSCRIPTION_TYPES: tuple[type, ...] = (WorkflowSubscription,)
+QUERY_TYPES: tuple[type, ...] = (
+    NodeQuery,
+    places.PlacesQuery,
+    needs.NeedsQuery,
+    partners.PartnersQuery,
+    venues.VenuesQuery,
+    funding.FundingQuery,
+    matching.MatchingQuery,
+    plans.PlansQuery,
+    review.ReviewQuery,
+    accounts.AccountsQuery,
+)
+MUTATION_TYPES: tuple[type, ...] = (
+    workflow.WorkflowMutation,
+    partners.PartnersMutation,
+    venues.VenuesMutation,
+    funding.FundingMutation,
+    plans.PlansMutation,
+)
+SUBSCRIPTION_TYPES: tuple[type, ...] = (workflow.WorkflowSubscription,)
+# Node types reached only through the Node interface must be listed for the schema to know them.
+NODE_TYPES: tuple[type, ...] = (
+    *places.TYPES,
+    *needs.TYPES,
+    *partners.TYPES,
+    *venues.TYPES,
+    *funding.TYPES,
+    plans.DispatchPlan,
+)
 
 
-def build_schema(max_depth: int = 12, max_aliases: int = 30, introspection: bool = True) -> strawberry.Schema:
+def build_schema(
+    max_depth: int = 12, max_aliases: int = 30, introspection: bool = True, expose_statements: bool = False
+) -> strawberry.Schema:
     extensions: list = [
+        ExposedStatementReport if expose_statements else StatementReport,
         ErrorCodes,
         lambda: QueryDepthLimiter(max_depth=max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
@@ -37,18 +59,13 @@ def build_schema(max_depth: int = 12, max_aliases: int = 30, introspection: bool
         from strawberry.extensions import DisableIntrospection
 
         extensions.append(DisableIntrospection)
-    query = merge_types("Query", QUERY_TYPES)
-    mutation = merge_types("Mutation", MUTATION_TYPES)
-    subscription = merge_types("Subscription", SUBSCRIPTION_TYPES)
     return strawberry.Schema(
-        query=query,
-        mutation=mutation,
-        subscription=subscription,
+        query=merge_types("Query", QUERY_TYPES),
+        mutation=merge_types("Mutation", MUTATION_TYPES),
+        subscription=merge_types("Subscription", SUBSCRIPTION_TYPES),
         types=list(NODE_TYPES),
         extensions=extensions,
-        config=StrawberryConfig(
-            auto_camel_case=True, sort_schema=True, scalar_map={Fen: FEN_SCALAR, datetime: DATETIME_SCALAR}
-        ),
+        config=StrawberryConfig(auto_camel_case=True, sort_schema=True, scalar_map=SCALARS),
     )
 
 

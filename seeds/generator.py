@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from graph.needs.audit import EventType
+from graph.needs.kinds import EventType
 from graph.needs.write import need_number
 from seeds import reference as ref
 from seeds import texts

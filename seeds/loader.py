@@ -15,6 +15,7 @@ from typing import Any
 
 from neo4j.spatial import WGS84Point
 
+from graph.kernel import bulk
 from graph.kernel.db import Graph
 from graph.needs.write import set_need_sequences
 from seeds.generator import PRESETS, Generator, LatLon, Node
@@ -31,8 +32,7 @@ class SeedError(RuntimeError):
 
 async def graph_is_empty(graph: Graph) -> bool:
     """True when no District exists yet (the places are the first thing a seed writes)."""
-    rows = await graph.read("MATCH (d:District) RETURN count(d) > 0 AS seeded")
-    return not rows[0]["seeded"]
+    return await bulk.is_empty(graph)
 
 
 def _row(props: dict[str, Any]) -> dict[str, Any]:
@@ -67,7 +67,7 @@ async def load_preset(
         rows = nodes.pop(label, None)
         if not rows:
             return
-        await graph.write(f"UNWIND $rows AS row CREATE (n:{label}) SET n = row", rows=rows)
+        await bulk.create_nodes(graph, label, rows)
         written[label] += len(rows)
         if progress:
             progress(label, written[label], generated[label])
@@ -81,11 +81,7 @@ async def load_preset(
         if not rows:
             return
         start, rel_type, end = key
-        await graph.write(
-            f"UNWIND $rows AS row MATCH (a:{start} {{id: row.a}}) MATCH (b:{end} {{id: row.b}}) "
-            f"CREATE (a)-[:{rel_type}]->(b)",
-            rows=rows,
-        )
+        await bulk.create_relationships(graph, start, rel_type, end, rows)
         name = f":{rel_type}"
         written[name] += len(rows)
         if progress:

@@ -173,6 +173,7 @@ class MinhuGraphQL(GraphQL):
             max_depth=settings.minhu_max_query_depth,
             max_aliases=settings.minhu_max_aliases,
             introspection=settings.minhu_introspection,
+            expose_statements=settings.minhu_expose_statements,
         )
         schema.process_errors = _quiet  # type: ignore[method-assign]
         list_cap = list_cap_rule(settings.minhu_max_list_items)

@@ -15,7 +15,7 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from graph.kernel.db import count_statements_of_this_request
+from graph.kernel.db import begin_statement_log, statements_in_this_request
 from server.observability import SERVER_FAULTS, Metrics, RequestInfo, set_current_request
 
 log = logging.getLogger("minhu.request")
@@ -48,7 +48,9 @@ class RequestLog:
             request_id=rid, method=scope["method"], path=scope["path"], client=client[0] if client else None
         )
         set_current_request(info)
-        statements = count_statements_of_this_request()
+        # The GraphQL operation starts a log of its own (resolvers/kernel/statements.py) in this
+        # same context; this one counts for requests that never reach an operation.
+        begin_statement_log()
         status = {"code": 500}
 
         async def send_with_id(message: Message) -> None:
@@ -66,7 +68,8 @@ class RequestLog:
             raise
         finally:
             duration_ms = round((time.perf_counter() - info.started) * 1000, 2)
-            self.metrics.observe_request(info, statements.count)
+            statements = statements_in_this_request()
+            self.metrics.observe_request(info, statements)
             if any(info.path.startswith(p) for p in _QUIET_PATHS) and status["code"] < 500:
                 level = logging.DEBUG
             elif any(code in SERVER_FAULTS for code in info.error_codes) or status["code"] >= 500:
@@ -87,7 +90,7 @@ class RequestLog:
                     "operation_type": info.operation_type,
                     "role": info.role,
                     "subject": info.subject,
-                    "statements": statements.count,
+                    "statements": statements,
                     "error_codes": info.error_codes,
                     "client": info.client,
                 },

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     minhu_max_query_depth: int = 12
     minhu_max_aliases: int = 30
     minhu_introspection: bool = True
+    # Answer which Cypher statements each operation ran (extensions.statements): tests and development.
+    minhu_expose_statements: bool = False
 
     # Authentication (JWT). HS256 with a shared secret by default; RS256 with a public key or JWKS.
     jwt_algorithm: str = "HS256"

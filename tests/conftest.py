@@ -64,23 +64,28 @@ async def graph(graph_session: Graph) -> AsyncIterator[Graph]:
 
 
 class GraphQLClient:
-    """POSTs real requests to /graphql and counts the Cypher statements each one sends."""
+    """POSTs real requests to /graphql; `last_statements` and `last_statement_names` say which Cypher
+    statements the last one ran (from its own log, whatever else runs at the same time)."""
 
     def __init__(self, http, graph: Graph) -> None:
         self.http = http
         self.graph = graph
         self.last_statements = 0
+        self.last_statement_names: list[str] = []
 
     async def __call__(
         self, query: str, variables: dict | None = None, token: str | None = None, expect_errors: bool = False
     ) -> dict:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        before = self.graph.counter.count
         response = await self.http.post(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
         )
-        self.last_statements = self.graph.counter.count - before
         body = response.json()
+        report = (body.get("extensions") or {}).pop("statements", {"count": 0, "names": []})
+        if body.get("extensions") == {}:
+            del body["extensions"]
+        self.last_statements = report["count"]
+        self.last_statement_names = report["names"]
         if not expect_errors:
             assert "errors" not in body, body.get("errors")
         return body
@@ -91,8 +96,10 @@ async def graphql_client(graph: Graph) -> AsyncIterator[GraphQLClient]:
     import httpx
 
     from server.app import create_app
+    from server.settings import get_settings
 
-    app = create_app(graph=graph, run_migrations=False)
+    settings = get_settings().model_copy(update={"minhu_expose_statements": True})
+    app = create_app(graph=graph, settings=settings, run_migrations=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://minhu.test") as http:
         yield GraphQLClient(http, graph)

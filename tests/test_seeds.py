@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from graph.kernel.db import Graph
-from graph.needs.audit import EventType
+from graph.needs.kinds import EventType
 from seeds.generator import Generator, Node
 from seeds.loader import SeedError, graph_is_empty, load_preset
 from seeds.reference import communities, short_name

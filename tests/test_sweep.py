@@ -23,7 +23,7 @@ async def world(graph):
     return graph
 
 
-def _native(value):
+def native(value):
     return value.to_native() if hasattr(value, "to_native") else value
 
 
@@ -35,7 +35,7 @@ async def test_overdue_need_escalates_one_level_per_sweep(world):
     assert await sweep_overdue(graph, NOW) == [nid]
     props = await need_props(graph, nid)
     assert (props["status"], props["level"]) == ("ESCALATED", "STREET")
-    assert _native(props["completionDeadline"]) == NOW + ESCALATION_LIMITS["STREET"]["NORMAL"]
+    assert native(props["completionDeadline"]) == NOW + ESCALATION_LIMITS["STREET"]["NORMAL"]
     # The handler is released: the street re-dispatches.
     rows = await graph.read(
         "MATCH (a:Assignment {id: 'assignment:late'}), (m:Member {id: $m}) RETURN a.status AS s, m.openLoad AS load",

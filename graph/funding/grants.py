@@ -14,7 +14,7 @@ from graph.kernel.db import Graph, Tx
 from graph.kernel.errors import NotFound
 from graph.kernel.ids import label_of, new_id
 from graph.kernel.locks import lock
-from graph.kernel.models import _native
+from graph.kernel.records import native
 
 _PROGRAM = """
 MATCH (p:FundingProgram {id: $id})
@@ -30,7 +30,7 @@ async def program_facts(tx: Tx, program_id: str) -> dict[str, Any]:
     row = await tx.single(_PROGRAM, id=program_id)
     if row is None:
         raise NotFound(f"no funding program with id {program_id!r}", field="programId")
-    return {k: _native(v) for k, v in row.items()}
+    return {k: native(v) for k, v in row.items()}
 
 
 async def lock_program(tx: Tx, program_id: str) -> None:
@@ -92,7 +92,7 @@ RETURN g {.*, programId: p.id, needId: [(g)-[:FOR]->(n:Need) | n.id][0]} AS row
 
 async def grants_by_ids(graph: Graph, ids: list[str]) -> list[dict[str, Any]]:
     rows = await graph.read(_READ, ids=ids)
-    found = {row["row"]["id"]: {k: _native(v) for k, v in row["row"].items()} for row in rows}
+    found = {row["row"]["id"]: {k: native(v) for k, v in row["row"].items()} for row in rows}
     return [found[gid] for gid in ids if gid in found]
 
 

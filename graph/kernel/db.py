@@ -1,9 +1,10 @@
 """The driver's lifecycle and the only doors through which Cypher reaches Neo4j.
 
 Reads go through read transactions so a cluster can serve them from followers; writes through
-write transactions, one transaction per call. Every statement is counted, per process (tests read
-`graph.counter`) and per request (`statements_in_this_request()`, a context variable), so tests
-and the request log can prove a request's round trips.
+write transactions, one transaction per call. Every statement is counted and named after the
+`graph/` function that sent it (`needs.write.set_status`), in the log of the request it belongs to
+(a context variable, so concurrent requests keep separate logs): tests and the request log can say
+exactly which statements a request ran (no N+1).
 
 Failing fast: a `Breaker` stands in front of the driver. The first request that finds Neo4j
 unreachable opens it; from then on every transaction is refused at once with UNAVAILABLE, without
@@ -20,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
@@ -59,34 +61,56 @@ _UNAVAILABLE_CODES = frozenset(
 
 @dataclass
 class StatementCounter:
-    """How many Cypher statements were sent; tests read it around a request."""
+    """How many Cypher statements this process sent, all requests together."""
 
     count: int = 0
 
 
-# The statements of the request being served: the server puts a fresh counter here per request;
-# tasks a request starts (DataLoader batches) copy the context, so they add to the same counter.
-_request_statements: ContextVar[StatementCounter | None] = ContextVar("minhu_request_statements", default=None)
+@dataclass
+class StatementLog:
+    """The statements one request sent, by name, in order."""
+
+    names: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.names)
 
 
-def count_statements_of_this_request() -> StatementCounter:
-    """Starts counting the statements sent from this context (one request); returns the counter."""
-    counter = StatementCounter()
-    _request_statements.set(counter)
-    return counter
+_REQUEST_LOG: ContextVar[StatementLog | None] = ContextVar("minhu_statement_log", default=None)
+
+
+def begin_statement_log() -> StatementLog:
+    """Starts the log of the current request (task and what it spawns): call once per request."""
+    log = StatementLog()
+    _REQUEST_LOG.set(log)
+    return log
+
+
+def current_statement_log() -> StatementLog | None:
+    return _REQUEST_LOG.get()
+
+
+def _caller() -> str:
+    """The graph function that sent the statement: the first frame outside this module."""
+    frame = sys._getframe(2)
+    while frame.f_code.co_filename == __file__ and frame.f_back is not None:
+        frame = frame.f_back
+    module = frame.f_globals.get("__name__", "?").removeprefix("graph.")
+    return f"{module}.{frame.f_code.co_name}"
+
+
+def _count(counter: StatementCounter, name: str | None) -> None:
+    counter.count += 1
+    log = _REQUEST_LOG.get()
+    if log is not None:
+        log.names.append(name or _caller())
 
 
 def statements_in_this_request() -> int:
     """The statements sent so far by the request this code runs for (0 outside a request)."""
-    counter = _request_statements.get()
-    return counter.count if counter is not None else 0
-
-
-def _counted(counter: StatementCounter) -> None:
-    counter.count += 1
-    local = _request_statements.get()
-    if local is not None:
-        local.count += 1
+    log = _REQUEST_LOG.get()
+    return log.count if log is not None else 0
 
 
 # Spans per transaction, only when the server switched tracing on (`enable_tracing`).
@@ -106,19 +130,21 @@ class Tx:
         self._tx = tx
         self._counter = counter
 
-    async def run(self, cypher: str, **params: Any) -> Rows:
-        _counted(self._counter)
+    async def run(self, cypher: str, /, _name: str | None = None, **params: Any) -> Rows:
+        """`_name` names a statement sent by a shared helper (`list.Need`); others are named after
+        the function that sends them."""
+        _count(self._counter, _name)
         result = await self._tx.run(cypher, params)
         return [record.data() for record in await result.fetch(1_000_000)]
 
-    async def single(self, cypher: str, **params: Any) -> dict[str, Any] | None:
-        rows = await self.run(cypher, **params)
+    async def single(self, cypher: str, /, _name: str | None = None, **params: Any) -> dict[str, Any] | None:
+        rows = await self.run(cypher, _name, **params)
         return rows[0] if rows else None
 
-    async def values(self, cypher: str, **params: Any) -> list[list[Any]]:
+    async def values(self, cypher: str, /, _name: str | None = None, **params: Any) -> list[list[Any]]:
         """Rows as value lists in RETURN order, for bulk reads: `record.data()` walks every nested value
         (about 1.5 µs each), which alone takes seconds on a city's worth of candidates."""
-        _counted(self._counter)
+        _count(self._counter, _name)
         result = await self._tx.run(cypher, params)
         return await result.values()
 
@@ -234,15 +260,15 @@ class Graph:
         await self.breaker.stop()
         await self.driver.close()
 
-    async def read(self, cypher: str, **params: Any) -> Rows:
-        return await self.read_tx(lambda tx: tx.run(cypher, **params))
+    async def read(self, cypher: str, /, _name: str | None = None, **params: Any) -> Rows:
+        return await self.read_tx(lambda tx: tx.run(cypher, _name, **params))
 
-    async def read_values(self, cypher: str, **params: Any) -> list[list[Any]]:
+    async def read_values(self, cypher: str, /, _name: str | None = None, **params: Any) -> list[list[Any]]:
         """`read` returning value lists (`Tx.values`) instead of dicts: for bulk reads."""
-        return await self.read_tx(lambda tx: tx.values(cypher, **params))
+        return await self.read_tx(lambda tx: tx.values(cypher, _name, **params))
 
-    async def write(self, cypher: str, **params: Any) -> Rows:
-        return await self.write_tx(lambda tx: tx.run(cypher, **params))
+    async def write(self, cypher: str, /, _name: str | None = None, **params: Any) -> Rows:
+        return await self.write_tx(lambda tx: tx.run(cypher, _name, **params))
 
     async def read_tx(self, work: Callable[[Tx], Awaitable[T]]) -> T:
         return await self._execute(neo4j.READ_ACCESS, work)
@@ -340,7 +366,7 @@ class Graph:
         self.breaker.refuse()
         try:
             await self._probe()
-            _counted(self.counter)
+            _count(self.counter, "ping")
         except (ServiceUnavailable, SessionExpired, OSError) as exc:
             self._trip(UNREACHABLE)
             raise Unavailable(UNREACHABLE) from exc

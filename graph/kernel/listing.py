@@ -12,9 +12,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from graph.catalog import BY_LABEL
 from graph.kernel.db import Graph
 from graph.kernel.errors import BadUserInput
-from graph.kernel.projections import PROJECTIONS, to_model
+from graph.kernel.records import from_row
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,13 @@ def keyset_and_order(newest_first: bool) -> tuple[str, str]:
     return "($afterId IS NULL OR x.id > $afterId)", "x.id"
 
 
+def to_record(label: str, row: dict[str, Any]) -> Any:
+    """The record of `label` filled from its projection."""
+    record = BY_LABEL[label].record
+    assert record is not None, f"{label} is never read as a record"
+    return from_row(record, row)
+
+
 def page_from_rows(label: str, raw: list[dict[str, Any]], first: int, total: int, newest_first: bool) -> Page:
     """A page from up to `first + 1` projected rows (the extra row only says there is a next page)."""
     rows = raw[:first]
@@ -76,7 +84,7 @@ def page_from_rows(label: str, raw: list[dict[str, Any]], first: int, total: int
         cursors = [encode_cursor([row["createdAt"].iso_format(), row["id"]]) for row in rows]
     else:
         cursors = [encode_cursor([row["id"]]) for row in rows]
-    return Page(items=[to_model(label, row) for row in rows], cursors=cursors, total=total, has_next=len(raw) > first)
+    return Page(items=[to_record(label, row) for row in rows], cursors=cursors, total=total, has_next=len(raw) > first)
 
 
 def _statement(spec: ListSpec, source: str) -> str:
@@ -85,7 +93,7 @@ def _statement(spec: ListSpec, source: str) -> str:
     return (
         f"CALL {{ {source} WITH DISTINCT x WHERE {where} RETURN count(x) AS total }} "
         f"CALL {{ {source} WITH DISTINCT x WHERE {where} AND {keyset} "
-        f"WITH x ORDER BY {order} LIMIT $limit RETURN collect({PROJECTIONS[spec.label]}) AS rows }} "
+        f"WITH x ORDER BY {order} LIMIT $limit RETURN collect({BY_LABEL[spec.label].projection}) AS rows }} "
         "RETURN total, rows"
     )
 
@@ -94,5 +102,5 @@ async def fetch_page(
     graph: Graph, spec: ListSpec, source: str, params: dict[str, Any], first: int, after: str | None
 ) -> Page:
     keys = decode_cursor(after, spec.newest_first)
-    rows = await graph.read(_statement(spec, source), **params, **keys, limit=first + 1)
+    rows = await graph.read(_statement(spec, source), f"list.{spec.label}", **params, **keys, limit=first + 1)
     return page_from_rows(spec.label, rows[0]["rows"], first, rows[0]["total"], spec.newest_first)

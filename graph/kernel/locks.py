@@ -3,18 +3,21 @@
 Neo4j reads committed data without locking, so two transactions can both see a need as open
 and both take it. Writing a property takes the node's exclusive lock; once we hold it, every
 later read in the same transaction sees the last committed state, and competitors wait.
+Which kinds are locked is declared with each kind (`Kind.lockable`).
 """
 
+from graph.catalog import BY_LABEL
 from graph.kernel.db import Tx
 from graph.kernel.errors import NotFound
 
-LOCKABLE = ("Need", "Member", "Unit", "Offering", "Venue", "FundingProgram", "Grant", "Assignment", "DispatchPlan")
 _LOCK = {
-    label: f"MATCH (x:{label} {{id: $id}}) SET x._lock = true REMOVE x._lock RETURN x.id AS id" for label in LOCKABLE
+    kind.label: f"MATCH (x:{kind.label} {{id: $id}}) SET x._lock = true REMOVE x._lock RETURN x.id AS id"
+    for kind in BY_LABEL.values()
+    if kind.lockable
 }
 
 
 async def lock(tx: Tx, label: str, node_id: str, what: str | None = None) -> None:
     """Takes the write lock on one node; NotFound when there is no such node."""
-    if not await tx.run(_LOCK[label], id=node_id):
+    if not await tx.run(_LOCK[label], f"lock.{label}", id=node_id):
         raise NotFound(f"no {what or label.lower()} with id {node_id!r}", id=node_id)

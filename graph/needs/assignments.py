@@ -14,10 +14,9 @@ from graph.kernel.db import Graph, Tx
 from graph.kernel.errors import BadUserInput, Conflict, NotFound
 from graph.kernel.ids import label_of, new_id
 from graph.kernel.locks import lock
+from graph.needs.kinds import ASSIGNMENT, HELD
 
-PENDING = ("INVITED", "OPEN_CLAIM")
-OPEN = ("INVITED", "OPEN_CLAIM", "ACTIVE")
-HANDLER_LABELS = ("Member", "Unit", "Offering")
+HANDLER_LABELS = ASSIGNMENT.link("handler").targets
 
 _TARGETS = """
 UNWIND $ids AS tid
@@ -202,5 +201,5 @@ LIMIT $limit
 
 async def open_for(graph: Graph, handler_ids: list[str], limit: int = 100) -> list[dict[str, Any]]:
     """Assignments waiting for or held by these handlers (a member, or a unit and its offerings)."""
-    rows = await graph.read(_OPEN_FOR, ids=handler_ids, statuses=list(OPEN), limit=limit)
+    rows = await graph.read(_OPEN_FOR, ids=handler_ids, statuses=list(HELD), limit=limit)
     return [row["row"] for row in rows]

@@ -2,37 +2,11 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 
 from graph.kernel.db import Tx
 from graph.kernel.ids import new_id
-
-
-class EventType(StrEnum):
-    """What an audit Event records; seeded and live histories use the same names."""
-
-    SUBMIT = "SUBMIT"
-    UPDATE = "UPDATE"
-    CANCEL = "CANCEL"
-    DISPATCH = "DISPATCH"
-    OPEN_FOR_CLAIM = "OPEN_FOR_CLAIM"
-    INVITE = "INVITE"
-    ACCEPT = "ACCEPT"
-    DECLINE = "DECLINE"
-    START = "START"
-    COMPLETE = "COMPLETE"
-    TRANSFER = "TRANSFER"
-    REOPEN = "REOPEN"
-    SUSPEND = "SUSPEND"
-    RESUME = "RESUME"
-    ESCALATE = "ESCALATE"
-    EVALUATE = "EVALUATE"
-    EVALUATE_HANDLING = "EVALUATE_HANDLING"
-    GRANT_REQUESTED = "GRANT_REQUESTED"
-    GRANT_APPROVED = "GRANT_APPROVED"
-    GRANT_REJECTED = "GRANT_REJECTED"
-
+from graph.needs.kinds import EventType
 
 _RECORD = """
 MATCH (n:Need {id: $needId})

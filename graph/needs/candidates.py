@@ -20,7 +20,7 @@ from typing import Any
 from graph.kernel.db import Tx
 from graph.kernel.errors import NotFound
 from graph.kernel.ids import label_of
-from graph.kernel.models import _native
+from graph.kernel.records import native
 from matching.factors import rating_prior
 from matching.models import (
     MemberCandidate,
@@ -73,7 +73,7 @@ RETURN n {.id, .status, .number, .description, .title, .urgency, .peopleNeeded, 
 
 
 def _place(row: dict[str, Any], location: Any) -> Place:
-    loc = _native(location)
+    loc = native(location)
     return Place(
         compound_id=row.get("compoundId"),
         community_id=row.get("communityId"),
@@ -91,8 +91,8 @@ def need_facts_from_row(row: dict[str, Any]) -> NeedFacts:
         category_code=row["categoryCode"] or "",
         category_name=row["categoryName"] or "",
         place=_place(row, need.get("location")),
-        window_start=_native(need.get("windowStart")),
-        window_end=_native(need.get("windowEnd")),
+        window_start=native(need.get("windowStart")),
+        window_end=native(need.get("windowEnd")),
         people_needed=need.get("peopleNeeded") or 1,
         urgency=need.get("urgency") or "NORMAL",
         description=" ".join(part for part in (need.get("title"), need.get("description")) if part),
@@ -101,7 +101,7 @@ def need_facts_from_row(row: dict[str, Any]) -> NeedFacts:
     places = frozenset(
         pid for pid in (row["compoundId"], row["communityId"], row["streetId"], row["districtId"]) if pid
     )
-    return NeedFacts(profile, need.get("status") or "", need.get("number"), places, _native(need.get("createdAt")))
+    return NeedFacts(profile, need.get("status") or "", need.get("number"), places, native(need.get("createdAt")))
 
 
 async def need_facts(tx: Tx, need_id: str) -> NeedFacts:
@@ -162,7 +162,7 @@ def best_registration(need: Place, regs: list[dict[str, Any]]) -> dict[str, Any]
 def member_from_row(need: Place, row: dict[str, Any]) -> MemberCandidate:
     m = row["member"]
     reg = best_registration(need, row["regs"])
-    loc = _native(m.get("location"))
+    loc = native(m.get("location"))
     place = Place(
         community_id=reg.get("community"),
         street_id=reg.get("street"),
@@ -183,7 +183,7 @@ def member_from_row(need: Place, row: dict[str, Any]) -> MemberCandidate:
         rating_count=m.get("ratingCount") or 0,
         completed_count=m.get("completedCount") or 0,
         assigned_count=m.get("assignedCount") or 0,
-        last_served_at=_native(m.get("lastServedAt")),
+        last_served_at=native(m.get("lastServedAt")),
     )
 
 
@@ -243,7 +243,7 @@ def text_query(text: str) -> str:
 def offering_from_row(need: Place, row: dict[str, Any]) -> OfferingCandidate:
     o, u = row["offering"], row["unit"]
     reg = best_registration(need, row["regs"])
-    loc = _native(u.get("location"))
+    loc = native(u.get("location"))
     place = Place(
         community_id=reg.get("community"),
         street_id=reg.get("street"),
@@ -318,7 +318,7 @@ RETURN v {.id, .name, .kind, .capacity, .openingHours, .feePerHour, .areaSqm, .l
 
 def venue_from_row(row: dict[str, Any]) -> VenueCandidate:
     v = row["venue"]
-    loc = _native(v.get("location"))
+    loc = native(v.get("location"))
     place = Place(
         community_id=row["communityId"],
         street_id=row["streetId"],
@@ -336,7 +336,7 @@ def venue_from_row(row: dict[str, Any]) -> VenueCandidate:
         fee_per_hour=v.get("feePerHour") or 0,
         facilities=frozenset(row["facilities"]),
         area_sqm=v.get("areaSqm"),
-        bookings=tuple((_native(s), _native(e)) for s, e in row["bookings"]),
+        bookings=tuple((native(s), native(e)) for s, e in row["bookings"]),
     )
 
 
@@ -395,8 +395,8 @@ def program_from_row(row: dict[str, Any]) -> ProgramCandidate:
         cap_per_grant=p.get("capPerGrant"),
         categories=frozenset(row["categories"]),
         district_ids=frozenset(row["districts"]),
-        period_start=_native(p.get("periodStart")),
-        period_end=_native(p.get("periodEnd")),
+        period_start=native(p.get("periodStart")),
+        period_end=native(p.get("periodEnd")),
     )
 
 

@@ -7,7 +7,9 @@ from typing import Any
 
 from graph.kernel.db import Graph
 from graph.kernel.ids import label_of
+from graph.kernel.kinds import cypher_strings
 from graph.kernel.listing import ListSpec, Page, fetch_page
+from graph.needs.kinds import RUNNING_STATES
 
 # From a place down to the communities at or below it (`c`); a compound stands for its community.
 _TO_COMMUNITIES = {
@@ -18,13 +20,10 @@ _TO_COMMUNITIES = {
 }
 _PLACES = tuple(_TO_COMMUNITIES)
 
-OPEN_STATES = ("SUBMITTED", "DISPATCHED", "ACCEPTED", "IN_PROGRESS", "DECLINED", "ESCALATED", "SUSPENDED", "REOPENED")
-# States whose clock runs: a suspended need is never overdue (its clock is paused).
-RUNNING_STATES = ("DISPATCHED", "ACCEPTED", "IN_PROGRESS", "ESCALATED", "REOPENED")
 
 OVERDUE_CYPHER = (
     "((x.status = 'DISPATCHED' AND x.responseDeadline < datetime($now)) "
-    f"OR (x.status IN {list(RUNNING_STATES)!r} AND x.completionDeadline < datetime($now)))"
+    f"OR (x.status IN {cypher_strings(RUNNING_STATES)} AND x.completionDeadline < datetime($now)))"
 )
 
 

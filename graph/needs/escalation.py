@@ -11,10 +11,11 @@ from datetime import datetime
 from typing import Any
 
 from graph.kernel.db import Graph, Tx
-from graph.needs.directory import OVERDUE_CYPHER, RUNNING_STATES
+from graph.needs.directory import OVERDUE_CYPHER
+from graph.needs.kinds import RUNNING_STATES, Level
 
 # Who holds a need, from the bottom up; escalation moves it one step to the right.
-LEVELS = ("COMMUNITY", "STREET", "DISTRICT")
+LEVELS = tuple(Level)
 
 _SUSPEND = """
 MATCH (n:Need {id: $id})

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from graph.kernel import models
 from graph.kernel.db import Graph
+from graph.kernel.records import from_row
+from graph.needs.kinds import Assignment, Event, Resident
 
 
-def assignment_from_row(row: dict[str, Any]) -> models.Assignment:
-    return models.from_row(models.Assignment, row)
+def assignment_from_row(row: dict[str, Any]) -> Assignment:
+    return from_row(Assignment, row)
 
 
 _HISTORY = """
@@ -20,12 +21,12 @@ ORDER BY e.at, e.createdAt, e.id
 """
 
 
-async def histories(graph: Graph, need_ids: list[str]) -> list[list[models.Event]]:
+async def histories(graph: Graph, need_ids: list[str]) -> list[list[Event]]:
     """Every need's events, oldest first, in the order of `need_ids`; one statement."""
     rows = await graph.read(_HISTORY, ids=list(dict.fromkeys(need_ids)))
-    grouped: dict[str, list[models.Event]] = {}
+    grouped: dict[str, list[Event]] = {}
     for row in rows:
-        grouped.setdefault(row["needId"], []).append(models.from_row(models.Event, row["row"]))
+        grouped.setdefault(row["needId"], []).append(from_row(Event, row["row"]))
     return [grouped.get(nid, []) for nid in need_ids]
 
 
@@ -36,9 +37,9 @@ RETURN nid AS needId, r {.*} AS row
 """
 
 
-async def requesters(graph: Graph, need_ids: list[str]) -> dict[str, models.Resident]:
+async def requesters(graph: Graph, need_ids: list[str]) -> dict[str, Resident]:
     rows = await graph.read(_REQUESTERS, ids=list(dict.fromkeys(need_ids)))
-    return {row["needId"]: models.from_row(models.Resident, row["row"]) for row in rows}
+    return {row["needId"]: from_row(Resident, row["row"]) for row in rows}
 
 
 _RESIDENT_NEEDS = """

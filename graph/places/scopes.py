@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from graph.kernel.db import Graph
+from graph.kernel.db import Graph, Tx
 from graph.kernel.ids import label_of
+from graph.places.kinds import PLACE_LABELS
+from matching.models import Place
 
 # From the top down; a place's depth is its index.
-LEVELS = ("District", "Street", "Community", "Compound")
+LEVELS = PLACE_LABELS
 _DEPTH = {label: depth for depth, label in enumerate(LEVELS)}
 
 # An assignment in one of these states means its target is handling the need right now.
@@ -112,3 +114,26 @@ async def need_place(graph: Graph, need_id: str) -> str | None:
     """The community a need belongs to (through its compound, or directly); None if unplaced."""
     access = (await need_access(graph, [need_id])).get(need_id)
     return access.community_id if access else None
+
+
+_SEARCH_CENTRE = """
+MATCH (p {id: $id}) WHERE p:District OR p:Street OR p:Community OR p:Compound
+RETURN p.location AS location, [(p)-[:IN*0..3]->(x) | [labels(x)[0], x.id]] AS chain
+"""
+
+
+async def place_chain(tx: Tx, place_id: str) -> Place | None:
+    """A place as matching sees it (its point and the ids of the levels it lies in), None if unknown."""
+    row = await tx.single(_SEARCH_CENTRE, id=place_id)
+    if row is None:
+        return None
+    ids = {label: pid for label, pid in row["chain"]}
+    loc = row["location"]
+    return Place(
+        compound_id=ids.get("Compound"),
+        community_id=ids.get("Community"),
+        street_id=ids.get("Street"),
+        district_id=ids.get("District"),
+        latitude=loc[1] if loc is not None else None,
+        longitude=loc[0] if loc is not None else None,
+    )

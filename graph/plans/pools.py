@@ -9,8 +9,7 @@ driver alone):
    field batch scoring reads (skill fit is checked in numpy);
 3. the skills and the categories each serves (a few dozen rows);
 4. active offerings with capacity serving the needs' categories, with their units' registrations.
-Scoring is `matching.bulk` (numpy, no I/O); `member_candidate` / `offering_candidate` rebuild the
-exact candidates only for the pairs a plan keeps, so their reasons come from `matching.scoring`.
+The columns fill `matching.planning`'s PlanMembers and PlanOffering, which score and solve (no I/O).
 The plan is a `(:DispatchPlan)` node: pairs as a JSON property, objectives, counts, status PROPOSED,
 then COMMITTED with a JSON report of what was dispatched and what was skipped.
 """
@@ -18,7 +17,6 @@ then COMMITTED with a JSON report of what was dispatched and what was skipped.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,12 +24,14 @@ from graph.kernel.db import Graph, Tx
 from graph.kernel.errors import NotFound
 from graph.kernel.ids import label_of, new_id
 from graph.kernel.locks import lock
-from graph.kernel.models import _native
+from graph.kernel.records import native
 from graph.needs.candidates import COMMUNITY_RATINGS, NeedFacts
+from graph.needs.kinds import NeedStatus
 from matching.factors import rating_prior
-from matching.models import MemberCandidate, NeedProfile, OfferingCandidate, Place, SkillRef
+from matching.models import NeedProfile, Place, SkillRef
+from matching.planning import PlanMembers, PlanOffering
 
-OPEN_STATUSES = ("SUBMITTED", "DECLINED")
+OPEN_STATUSES = (NeedStatus.SUBMITTED, NeedStatus.DECLINED)
 
 
 def _instant(epoch_millis: int | None) -> datetime | None:
@@ -68,33 +68,14 @@ async def open_needs(
             category_code=code or "",
             category_name=name or "",
             place=place,
-            window_start=_native(ws),
-            window_end=_native(we),
+            window_start=native(ws),
+            window_end=native(we),
             people_needed=people or 1,
             urgency=urgency or "NORMAL",
         )
         places = frozenset(pid for pid in (compound, community, street, district) if pid)
         out.append(NeedFacts(profile, status or "", number, places, _instant(at)))
     return out
-
-
-@dataclass(frozen=True, slots=True)
-class PlanMembers:
-    """Columns of the members a plan may use, one entry per member (same index in every list)."""
-
-    ids: list[str]
-    communities: list[list[str]]  # the needs' communities the member is registered with
-    lat: list[float | None]
-    lon: list[float | None]
-    availability: list[tuple[str, ...]]
-    max_load: list[int]
-    open_load: list[int]
-    rating_sum: list[int]
-    rating_count: list[int]
-    completed: list[int]
-    assigned: list[int]
-    last_served: list[datetime | None]
-    skills: list[list[str]]  # skill codes
 
 
 _MEMBERS = """
@@ -152,74 +133,6 @@ async def skills(graph: Graph) -> dict[str, SkillRef]:
     return {code: SkillRef(code, name or "", frozenset(serves)) for code, name, serves in rows}
 
 
-def member_candidate(members: PlanMembers, i: int, place: Place, skill_refs: dict[str, SkillRef]) -> MemberCandidate:
-    """The exact candidate of member `i` for a need of its community (its registration there is the
-    best one: the need's community, street and district), for `matching.scoring`."""
-    return MemberCandidate(
-        id=members.ids[i],
-        name="",
-        place=Place(None, place.community_id, place.street_id, place.district_id, members.lat[i], members.lon[i]),
-        skills=tuple(skill_refs[c] for c in members.skills[i] if c in skill_refs),
-        availability=members.availability[i],
-        max_load=members.max_load[i],
-        open_load=members.open_load[i],
-        rating_sum=members.rating_sum[i],
-        rating_count=members.rating_count[i],
-        completed_count=members.completed[i],
-        assigned_count=members.assigned[i],
-        last_served_at=members.last_served[i],
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class PlanOffering:
-    """An active offering with capacity left, its unit's point and registrations (as places)."""
-
-    id: str
-    title: str
-    unit_id: str
-    unit_name: str
-    lat: float | None
-    lon: float | None
-    regs: tuple[Place, ...]
-    serves: frozenset[str]
-    capacity: int
-    open_load: int
-    availability: tuple[str, ...]
-    status: str
-    area_ids: frozenset[str]
-
-    def candidate(self, need: Place) -> OfferingCandidate:
-        """The exact candidate for `need` (its unit's registration closest to the need, as in
-        `graph.candidates.best_registration`), for `matching.scoring`."""
-        reg = next(
-            (
-                r
-                for wanted, key in (
-                    (need.community_id, "community_id"),
-                    (need.street_id, "street_id"),
-                    (need.district_id, "district_id"),
-                )
-                for r in self.regs
-                if wanted and getattr(r, key) == wanted
-            ),
-            self.regs[0] if self.regs else Place(),
-        )
-        return OfferingCandidate(
-            id=self.id,
-            title=self.title,
-            unit_id=self.unit_id,
-            unit_name=self.unit_name,
-            place=Place(None, reg.community_id, reg.street_id, reg.district_id, self.lat, self.lon),
-            serves=self.serves,
-            capacity=self.capacity,
-            open_load=self.open_load,
-            availability=self.availability,
-            status=self.status,
-            area_ids=self.area_ids,
-        )
-
-
 _OFFERINGS = """
 MATCH (k:Category)<-[:SERVES]-(o:Offering)<-[:OFFERS]-(u:Unit)
 WHERE k.code IN $categories AND o.status = 'ACTIVE' AND coalesce(o.capacity, 0) > coalesce(o.openLoad, 0)
@@ -274,7 +187,7 @@ async def store(tx: Tx, fields: dict[str, Any]) -> str:
 
 
 def plan_from_row(row: dict[str, Any]) -> dict[str, Any]:
-    plan = {k: _native(v) for k, v in row.items()}
+    plan = {k: native(v) for k, v in row.items()}
     plan["pairs"] = json.loads(plan.get("pairs") or "[]")
     plan["report"] = json.loads(plan["report"]) if plan.get("report") else None
     plan["stats"] = json.loads(plan["stats"]) if plan.get("stats") else {}

@@ -15,7 +15,7 @@ from graph.kernel.db import Graph, Tx
 from graph.kernel.errors import NotFound
 from graph.kernel.ids import label_of, new_id
 from graph.kernel.locks import lock
-from graph.kernel.models import _native
+from graph.kernel.records import native
 
 _VENUE = """
 MATCH (v:Venue {id: $id})
@@ -58,7 +58,7 @@ async def clashes(tx: Tx, venue_id: str, windows: list[tuple[datetime, datetime]
     found: dict[int, dict[str, Any]] = {}
     for row in rows:
         found.setdefault(
-            row["index"], {"bookingId": row["bookingId"], "start": _native(row["start"]), "end": _native(row["end"])}
+            row["index"], {"bookingId": row["bookingId"], "start": native(row["start"]), "end": native(row["end"])}
         )
     return found
 
@@ -126,7 +126,7 @@ async def bookings_by_ids(graph: Graph, ids: list[str]) -> list[dict[str, Any]]:
     if not ids:
         return []
     rows = await graph.read(_READ, ids=ids)
-    return [{k: _native(v) for k, v in row["row"].items()} for row in rows]
+    return [{k: native(v) for k, v in row["row"].items()} for row in rows]
 
 
 _OVERLAPS = """

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from strawberry.dataloader import DataLoader
 
-from graph.kernel.db import Graph
+from graph.kernel.db import Graph, StatementLog
 from graph.kernel.listing import Page
 from graph.kernel.nodes import nodes_by_codes, nodes_by_ids
 from graph.kernel.relations import related_pages
@@ -62,6 +63,9 @@ class Context:
     # WebSocket subscriptions carry the token in the connection_init payload, not in a header;
     # strawberry sets this attribute when the payload arrives.
     connection_params: dict[str, Any] | None = None
+    statements: StatementLog | None = None  # this operation's Cypher, set by StatementReport
+    # One clock per request: every "now" a request answers with (overdue, deadlines) is the same instant.
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
     loaders: Loaders = field(init=False)
     _viewer: Viewer | None = field(init=False, default=None)
     _decoded: bool = field(init=False, default=False)

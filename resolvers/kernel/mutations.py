@@ -1,18 +1,52 @@
-"""The one way mutations write: authenticated, in one transaction, safe to retry with a key."""
+"""The one way mutations write: authenticate → role → validate → idempotency → one transaction (the
+work: read facts under lock, authorise on them, write, record the audit trail) → publish after commit.
+
+A mutation is declared once with `@mutation(name, roles=…, form=…)` over its work; the schema calls
+it with the input as a dict. Anonymous callers get UNAUTHENTICATED before any input is looked at;
+callers of another role get FORBIDDEN before validation (the rules of an input are not shown to
+someone who may never send it). With an idempotency key, a replay by the same caller returns the
+first result without running the work again (the payload is then read from the current graph).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from graph.kernel import idempotency
 from graph.kernel.db import Tx
 from graph.kernel.errors import BadUserInput
-from resolvers.kernel.authz import require_viewer
+from resolvers.kernel.authz import require_role
 from resolvers.kernel.context import Context
-from resolvers.kernel.viewer import Viewer
+from resolvers.kernel.events import BUS, Published
+from resolvers.kernel.validation import Form, validate
+from resolvers.kernel.viewer import Role, Viewer
 
-Work = Callable[[Tx, Viewer], Awaitable[dict[str, Any]]]
+F = TypeVar("F", bound=Form)
+Result = dict[str, Any]
+
+
+class Outbox:
+    """Events a mutation's transaction recorded, published once it has committed (and only then)."""
+
+    def __init__(self) -> None:
+        self.items: list[Published] = []
+
+    def add(self, item: Published) -> None:
+        self.items.append(item)
+
+    def clear(self) -> None:
+        self.items = []
+
+    def publish(self) -> None:
+        for item in self.items:
+            BUS.publish(item)
+        self.items = []
+
+
+Work = Callable[[Tx, Viewer, F, Outbox], Awaitable[Result]]
+Prepare = Callable[[Context, Viewer, F], Awaitable[F]]
 
 
 def check_key(key: str | None) -> str | None:
@@ -21,24 +55,45 @@ def check_key(key: str | None) -> str | None:
     return key
 
 
-async def run_mutation(ctx: Context, operation: str, key: str | None, work: Work) -> dict[str, Any]:
-    """Runs `work` in one write transaction for an authenticated caller.
+@dataclass(frozen=True)
+class Mutation(Generic[F]):
+    name: str  # the GraphQL field; also what an idempotency key is bound to
+    roles: tuple[Role, ...]
+    form: type[F]
+    work: Work[F]
+    # Reads before the transaction (a dispatch plan is built from many reads, then stored).
+    prepare: Prepare[F] | None = None
 
-    `work` returns a small JSON-able result (ids and facts the payload needs). With an
-    idempotency key, a replay by the same caller returns that first result without running
-    `work` again; the payload is then rebuilt from the current graph.
-    """
-    viewer = require_viewer(ctx.viewer)
-    key = check_key(key)
+    async def __call__(self, ctx: Context, data: dict[str, Any]) -> Result:
+        viewer = require_role(ctx.viewer, *self.roles)
+        fields = dict(data)
+        key = check_key(fields.pop("idempotency_key", None))
+        form = validate(self.form, fields, prefix="input.")
+        if self.prepare is not None:
+            form = await self.prepare(ctx, viewer, form)
+        outbox = Outbox()
 
-    async def unit(tx: Tx) -> dict[str, Any]:
-        if key is not None:
-            earlier = await idempotency.claim(tx, viewer.subject, key, operation)
-            if earlier is not None:
-                return {**earlier, "replayed": True}
-        result = await work(tx, viewer)
-        if key is not None:
-            await idempotency.store(tx, viewer.subject, key, result)
+        async def unit(tx: Tx) -> Result:
+            outbox.clear()  # a transaction the driver retries must not announce twice
+            if key is not None:
+                earlier = await idempotency.claim(tx, viewer.subject, key, self.name)
+                if earlier is not None:
+                    return {**earlier, "replayed": True}
+            result = await self.work(tx, viewer, form, outbox)
+            if key is not None:
+                await idempotency.store(tx, viewer.subject, key, result)
+            return result
+
+        result = await ctx.graph.write_tx(unit)
+        if not result.get("replayed"):
+            outbox.publish()
         return result
 
-    return await ctx.graph.write_tx(unit)
+
+def mutation(
+    name: str, *, roles: tuple[Role, ...], form: type[F], prepare: Prepare[F] | None = None
+) -> Callable[[Work[F]], Mutation[F]]:
+    def declare(work: Work[F]) -> Mutation[F]:
+        return Mutation(name, tuple(roles), form, work, prepare)
+
+    return declare

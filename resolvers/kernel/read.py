@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import BaseModel
 
+from graph.catalog import BY_LABEL
 from graph.kernel.db import Graph
 from graph.kernel.ids import label_of
+from graph.kernel.kinds import snake
 from graph.kernel.listing import Page
-from graph.kernel.projections import PROJECTIONS
 from graph.needs import directory
+from graph.places.scopes import place_within
 from resolvers.kernel import filters
 from resolvers.kernel.context import Context
 from resolvers.kernel.validation import page_size, validate
+from resolvers.kernel.viewer import PLACE_ROLES, Role
 
 Lister = Callable[[Graph, int, str | None, dict[str, Any]], Awaitable[Page]]
 
@@ -40,11 +44,35 @@ async def list_page(ctx: Context, name: str, first: int | None, after: str | Non
 
 
 async def node(ctx: Context, node_id: str) -> object | None:
-    label = label_of(node_id)
-    if label not in PROJECTIONS:
-        # A kind with no public read model (an audit event, a migration) is not served here.
+    """Any node by id, for whoever its kind is served to (`Kind.reader`); null otherwise, as for no node."""
+    kind = BY_LABEL[label_of(node_id)]
+    if kind.reader is None or (kind.reader != "public" and ctx.viewer is None):
         return None
-    return await ctx.loaders.by_id(label).load(node_id)
+    record = await ctx.loaders.by_id(kind.label).load(node_id)
+    if record is not None and kind.reader == "staff":
+        assert kind.scope_attr is not None
+        if not await may_oversee(ctx, getattr(record, snake(kind.scope_attr))):
+            return None
+    return record
+
+
+async def nodes(ctx: Context, node_ids: list[str]) -> list[object]:
+    """`node` for each id, in order, leaving out what the viewer may not see or what does not exist."""
+    found = await asyncio.gather(*(node(ctx, node_id) for node_id in node_ids))
+    return [item for item in found if item is not None]
+
+
+async def may_oversee(ctx: Context, place_id: str | None) -> bool:
+    """Coordinators and admins whose scope holds the place (a district, street or community); CITY_ADMIN
+    anywhere, and alone for what is city-wide (no place)."""
+    viewer = ctx.viewer
+    if viewer is None or viewer.role not in PLACE_ROLES:
+        return False
+    if viewer.role is Role.CITY_ADMIN:
+        return True
+    if not place_id or viewer.scope_id is None:
+        return False
+    return await place_within(ctx.graph, place_id, viewer.scope_id)
 
 
 async def by_id(ctx: Context, label: str, node_id: str | None) -> Any:

@@ -1,16 +1,32 @@
-"""Turning pydantic's verdicts into errors a person can act on."""
+"""Every input is checked by a pydantic form before anything runs, and its verdict is turned into an
+error a person can act on: camelCase field names as the client sent them, one line per problem."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
 
-from graph.kernel.errors import BadUserInput
+from graph.kernel.errors import BadUserInput, DomainError
+from graph.kernel.ids import label_of
 from matching.time_windows import XIAN_TZ
 
 MAX_PAGE_SIZE = 100
+
+
+class Form(BaseModel):
+    """camelCase names in and out of messages; unknown fields are a mistake worth reporting; value sets
+    (StrEnums) are kept as their plain strings, as the graph stores them."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        str_strip_whitespace=True,
+        use_enum_values=True,
+    )
 
 
 def aware(moment: datetime) -> datetime:
@@ -37,19 +53,75 @@ def utc_text(value: datetime) -> str:
     return aware(value).astimezone(UTC).isoformat()
 
 
+def id_of(*labels: str) -> AfterValidator:
+    """A form field accepting ids of `labels` only."""
+
+    def check(value: str) -> str:
+        text = value.strip()
+        try:
+            label_of(text, expected=labels)
+        except DomainError as exc:
+            raise ValueError(exc.message.removeprefix("id ")) from None
+        return text
+
+    return AfterValidator(check)
+
+
+def optional_text(max_length: int) -> Any:
+    """Free text that may be left out (null or blank), at most `max_length` characters."""
+
+    def check(value: str | None) -> str | None:
+        text = (value or "").strip()
+        if len(text) > max_length:
+            raise ValueError(f"may be at most {max_length} characters")
+        return text or None
+
+    return Annotated[str | None, AfterValidator(check)]
+
+
+def required_text(why: str, max_length: int) -> Any:
+    """Free text that must say something; `why` tells the caller why it is asked for."""
+
+    def check(value: str | None) -> str:
+        text = (value or "").strip()
+        if not text:
+            raise ValueError(why)
+        if len(text) > max_length:
+            raise ValueError(f"may be at most {max_length} characters")
+        return text
+
+    # Checked even when left out, so the caller hears `why` rather than "field required".
+    return Annotated[str | None, AfterValidator(check), Field(default=None, validate_default=True)]
+
+
 M = TypeVar("M", bound=BaseModel)
 
 
+def _camel_keys(value: Any) -> Any:
+    """Input objects as the client named them (camelCase), nested ones too, so messages say so."""
+    if isinstance(value, dict):
+        return {to_camel(key): _camel_keys(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_camel_keys(item) for item in value]
+    return value
+
+
 def validate(model: type[M], data: dict[str, Any], *, prefix: str = "") -> M:
+    """`model` from `data` (snake_case or camelCase keys), or BadUserInput naming every problem."""
     try:
-        return model.model_validate(data)
+        return model.model_validate(_camel_keys(data))
     except ValidationError as exc:
-        problems = []
+        problems, fields = [], []
         for error in exc.errors():
-            where = ".".join(str(part) for part in error["loc"]) or "input"
+            where = ".".join(str(part) for part in error["loc"])
             message = error["msg"].removeprefix("Value error, ")
-            problems.append(f"{prefix}{where}: {message}")
-        raise BadUserInput("; ".join(problems), fields=[p.split(":")[0] for p in problems]) from exc
+            problems.append(f"{prefix}{where}: {message}" if where else message)
+            if where:
+                fields.append(where)
+        details: dict[str, Any] = {"fields": fields}
+        if fields:
+            details["field"] = fields[0]
+        raise BadUserInput("; ".join(problems), **details) from exc
 
 
 def page_size(first: int | None, default: int = 20) -> int:

@@ -16,14 +16,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from graph.kernel.db import Tx
-from graph.kernel.errors import BadUserInput, Conflict, Forbidden
+from graph.kernel.errors import Conflict, Forbidden
 from graph.needs import assignments, escalation
-from resolvers.kernel.authz import require_role
-from resolvers.kernel.context import Context
-from resolvers.kernel.mutations import run_mutation
+from graph.needs.kinds import HELD, AssignmentStatus, EventType
+from resolvers.kernel.mutations import Outbox, Result, mutation
 from resolvers.kernel.viewer import PLACE_ROLES, Role, Viewer
 from resolvers.needs import lifecycle
-from resolvers.needs.guards import Outbox, audience_of, locked_need, require_coordinator
+from resolvers.needs.forms import HandUp, NeedNote
+from resolvers.needs.guards import announce, audience_of, locked_need, require_coordinator
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -37,7 +37,6 @@ ESCALATION_LIMITS: dict[str, dict[str, timedelta]] = {
 
 # The highest level each scope kind answers for; CITY_ADMIN answers for all of them.
 _SCOPE_LEVEL = {"community": "COMMUNITY", "street": "STREET", "district": "DISTRICT"}
-MAX_REASON = 500
 
 
 def _now() -> datetime:
@@ -62,28 +61,6 @@ def viewer_level(viewer: Viewer) -> int:
     return escalation.LEVELS.index(_SCOPE_LEVEL[viewer.scope_id.split(":", 1)[0]])
 
 
-def _reason(reason: str | None, operation: str) -> str:
-    text = (reason or "").strip()
-    if not text:
-        raise BadUserInput(f"{operation} needs a reason: the next person in line reads it", field="reason")
-    if len(text) > MAX_REASON:
-        raise BadUserInput(f"reason may be at most {MAX_REASON} characters", field="reason")
-    return text
-
-
-async def mutate(ctx: Context, operation: str, key: str | None, body: Any) -> dict[str, Any]:
-    """Runs `body(tx, viewer, outbox)` as one idempotent mutation; its events are announced after commit."""
-    outbox = Outbox()
-
-    async def work(tx: Tx, viewer: Viewer) -> dict[str, Any]:
-        outbox.clear()  # a retried transaction must not announce twice
-        return await body(tx, viewer, outbox)
-
-    result = await run_mutation(ctx, operation, key, work)
-    outbox.publish(result)
-    return result
-
-
 # --- hand-off shared with the sweep ------------------------------------------------------------
 
 
@@ -100,12 +77,12 @@ async def hand_up(tx: Tx, state: dict[str, Any], now: datetime) -> dict[str, Any
             status=state["status"],
             level=level,
         )
-    released = await assignments.of_need(tx, state["id"], assignments.OPEN)
-    for row in released:
-        if row["status"] == "ACTIVE":
-            await assignments.change_load(tx, row, -1)
-    await assignments.set_status(tx, [r["id"] for r in released if r["status"] != "ACTIVE"], "LAPSED")
-    await assignments.set_status(tx, [r["id"] for r in released if r["status"] == "ACTIVE"], "TRANSFERRED")
+    released = await assignments.of_need(tx, state["id"], HELD)
+    held = [r for r in released if r["status"] == AssignmentStatus.ACTIVE]
+    for row in held:
+        await assignments.change_load(tx, row, -1)
+    await assignments.set_status(tx, [r["id"] for r in released if r not in held], AssignmentStatus.LAPSED)
+    await assignments.set_status(tx, [r["id"] for r in held], AssignmentStatus.TRANSFERRED)
     deadline = escalation_deadline(above, state.get("urgency"), now)
     await escalation.escalate(tx, state["id"], above, deadline, now)
     return {"from": level, "to": above, "deadline": deadline, "audience": audience_of(released)}
@@ -118,57 +95,43 @@ def hand_up_note(step: dict[str, Any], reason: str) -> str:
 # --- mutations ---------------------------------------------------------------------------------
 
 
-async def escalate_need(ctx: Context, need_id: str, reason: str | None, key: str | None) -> dict[str, Any]:
+@mutation("escalateNeed", roles=PLACE_ROLES, form=HandUp)
+async def escalate_need(tx: Tx, viewer: Viewer, form: HandUp, outbox: Outbox) -> Result:
     """吹哨: a coordinator hands a need it cannot solve to the level above it."""
-    require_role(ctx.viewer, *PLACE_ROLES)
-    text = _reason(reason, "escalateNeed")
-
-    async def body(tx: Tx, viewer: Viewer, outbox: Outbox) -> dict[str, Any]:
-        state = await locked_need(tx, need_id)
-        require_coordinator(viewer, state)
-        to_state = lifecycle.check_transition("escalateNeed", state["status"], state["number"])
-        level = state.get("level") or "COMMUNITY"
-        if next_level(level) is not None and viewer_level(viewer) < escalation.LEVELS.index(level):
-            raise Forbidden(
-                f"need {state['number']} is held by the {level} now; its coordinators escalate it, not you",
-                level=level,
-            )
-        step = await hand_up(tx, state, _now())
-        note = hand_up_note(step, text)
-        await outbox.record(tx, state, viewer, type="ESCALATE", to_state=to_state, note=note, audience=step["audience"])
-        return {"needId": need_id, "level": step["to"]}
-
-    return await mutate(ctx, "escalateNeed", key, body)
+    state = await locked_need(tx, form.need_id)
+    require_coordinator(viewer, state)
+    to_state = lifecycle.check_transition("escalateNeed", state["status"], state["number"])
+    level = state.get("level") or "COMMUNITY"
+    if next_level(level) is not None and viewer_level(viewer) < escalation.LEVELS.index(level):
+        raise Forbidden(
+            f"need {state['number']} is held by the {level} now; its coordinators escalate it, not you",
+            level=level,
+        )
+    step = await hand_up(tx, state, _now())
+    note = hand_up_note(step, form.reason)
+    await announce(
+        tx, outbox, state, viewer, type=EventType.ESCALATE, to_state=to_state, note=note, audience=step["audience"]
+    )
+    return {"needId": form.need_id, "level": step["to"]}
 
 
-async def suspend_need(ctx: Context, need_id: str, reason: str | None, key: str | None) -> dict[str, Any]:
+@mutation("suspendNeed", roles=PLACE_ROLES, form=HandUp)
+async def suspend_need(tx: Tx, viewer: Viewer, form: HandUp, outbox: Outbox) -> Result:
     """Pauses the need's clock (e.g. waiting for the resident, for parts, for a permit)."""
-    require_role(ctx.viewer, *PLACE_ROLES)
-    text = _reason(reason, "suspendNeed")
-
-    async def body(tx: Tx, viewer: Viewer, outbox: Outbox) -> dict[str, Any]:
-        state = await locked_need(tx, need_id)
-        require_coordinator(viewer, state)
-        to_state = lifecycle.check_transition("suspendNeed", state["status"], state["number"])
-        await escalation.suspend(tx, need_id, text, _now())
-        await outbox.record(tx, state, viewer, type="SUSPEND", to_state=to_state, note=text)
-        return {"needId": need_id}
-
-    return await mutate(ctx, "suspendNeed", key, body)
+    state = await locked_need(tx, form.need_id)
+    require_coordinator(viewer, state)
+    to_state = lifecycle.check_transition("suspendNeed", state["status"], state["number"])
+    await escalation.suspend(tx, form.need_id, form.reason, _now())
+    await announce(tx, outbox, state, viewer, type=EventType.SUSPEND, to_state=to_state, note=form.reason)
+    return {"needId": form.need_id}
 
 
-async def resume_need(ctx: Context, need_id: str, note: str | None, key: str | None) -> dict[str, Any]:
+@mutation("resumeNeed", roles=PLACE_ROLES, form=NeedNote)
+async def resume_need(tx: Tx, viewer: Viewer, form: NeedNote, outbox: Outbox) -> Result:
     """Restarts the clock with the time that was left, in the state the need had before."""
-    require_role(ctx.viewer, *PLACE_ROLES)
-    if note is not None and len(note) > MAX_REASON:
-        raise BadUserInput(f"note may be at most {MAX_REASON} characters", field="note")
-
-    async def body(tx: Tx, viewer: Viewer, outbox: Outbox) -> dict[str, Any]:
-        state = await locked_need(tx, need_id)
-        require_coordinator(viewer, state)
-        lifecycle.check_transition("resumeNeed", state["status"], state["number"])
-        resumed = await escalation.resume(tx, need_id, _now())
-        await outbox.record(tx, state, viewer, type="RESUME", to_state=resumed["status"], note=note)
-        return {"needId": need_id}
-
-    return await mutate(ctx, "resumeNeed", key, body)
+    state = await locked_need(tx, form.need_id)
+    require_coordinator(viewer, state)
+    lifecycle.check_transition("resumeNeed", state["status"], state["number"])
+    resumed = await escalation.resume(tx, form.need_id, _now())
+    await announce(tx, outbox, state, viewer, type=EventType.RESUME, to_state=resumed["status"], note=form.note)
+    return {"needId": form.need_id}

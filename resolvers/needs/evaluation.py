@@ -15,28 +15,16 @@ from __future__ import annotations
 from typing import Any
 
 from graph.kernel.db import Tx
-from graph.kernel.errors import BadUserInput, Conflict, Forbidden
+from graph.kernel.errors import Conflict, Forbidden
 from graph.needs import evaluation
 from graph.needs import write as needs_write
-from resolvers.kernel.authz import require_role
+from graph.needs.kinds import EventType, RaterRole
 from resolvers.kernel.context import Context
+from resolvers.kernel.mutations import Outbox, Result, mutation
 from resolvers.kernel.viewer import PLACE_ROLES, Role, Viewer
 from resolvers.needs import lifecycle
-from resolvers.needs.escalation import mutate
-from resolvers.needs.guards import Outbox, locked_need, require_coordinator
-
-MAX_COMMENT = 500
-REQUESTER = "REQUESTER"
-COORDINATOR = "COORDINATOR"
-
-
-def _check(rating: int, comment: str | None) -> str:
-    if not isinstance(rating, int) or not 1 <= rating <= 5:
-        raise BadUserInput(f"rating must be a whole number from 1 to 5 (got {rating})", field="rating")
-    text = (comment or "").strip()
-    if len(text) > MAX_COMMENT:
-        raise BadUserInput(f"comment may be at most {MAX_COMMENT} characters", field="comment")
-    return text
+from resolvers.needs.forms import Evaluate
+from resolvers.needs.guards import announce, locked_need, require_coordinator
 
 
 async def _rated(tx: Tx, state: dict[str, Any], by_role: str) -> dict[str, Any]:
@@ -48,62 +36,63 @@ async def _rated(tx: Tx, state: dict[str, Any], by_role: str) -> dict[str, Any]:
     return done
 
 
-def _note(rating: int, comment: str) -> str:
+def _note(rating: int, comment: str | None) -> str:
     return f"{rating}/5" + (f": {comment}" if comment else "")
 
 
-async def evaluate_need(ctx: Context, need_id: str, rating: int, comment: str | None, key: str | None) -> dict:
-    require_role(ctx.viewer, Role.RESIDENT)
-    text = _check(rating, comment)
+@mutation("evaluateNeed", roles=(Role.RESIDENT,), form=Evaluate)
+async def evaluate_need(tx: Tx, viewer: Viewer, form: Evaluate, outbox: Outbox) -> Result:
+    state = await locked_need(tx, form.need_id)
+    if viewer.subject != state["requesterId"]:
+        raise Forbidden(f"only the resident who raised need {state['number']} rates it")
+    to_state = lifecycle.check_transition("evaluateNeed", state["status"], state["number"])
+    done = await _rated(tx, state, RaterRole.REQUESTER)
+    created = await evaluation.create(
+        tx, done["id"], form.rating, form.comment or "", RaterRole.REQUESTER, viewer.subject
+    )
+    holders = [(done["targetLabel"], done["targetId"])]
+    if done["unitId"]:
+        holders.append(("Unit", done["unitId"]))  # an offering's rating is also its unit's
+    await evaluation.add_rating(tx, holders, form.rating)
+    await needs_write.set_status(tx, form.need_id, to_state)
+    audience = {done["targetId"], *([done["unitId"]] if done["unitId"] else [])}
+    await announce(
+        tx,
+        outbox,
+        state,
+        viewer,
+        type=EventType.EVALUATE,
+        to_state=to_state,
+        note=_note(form.rating, form.comment),
+        audience=audience,
+    )
+    return {"needId": form.need_id, "evaluationId": created["id"]}
 
-    async def body(tx: Tx, viewer: Viewer, outbox: Outbox) -> dict[str, Any]:
-        state = await locked_need(tx, need_id)
-        if viewer.subject != state["requesterId"]:
-            raise Forbidden(f"only the resident who raised need {state['number']} rates it")
-        to_state = lifecycle.check_transition("evaluateNeed", state["status"], state["number"])
-        done = await _rated(tx, state, REQUESTER)
-        created = await evaluation.create(tx, done["id"], rating, text, REQUESTER, viewer.subject)
-        holders = [(done["targetLabel"], done["targetId"])]
-        if done["unitId"]:
-            holders.append(("Unit", done["unitId"]))  # an offering's rating is also its unit's
-        await evaluation.add_rating(tx, holders, rating)
-        await needs_write.set_status(tx, need_id, to_state)
-        audience = {done["targetId"], *([done["unitId"]] if done["unitId"] else [])}
-        await outbox.record(
-            tx, state, viewer, type="EVALUATE", to_state=to_state, note=_note(rating, text), audience=audience
+
+@mutation("evaluateHandling", roles=PLACE_ROLES, form=Evaluate)
+async def evaluate_handling(tx: Tx, viewer: Viewer, form: Evaluate, outbox: Outbox) -> Result:
+    state = await locked_need(tx, form.need_id)
+    require_coordinator(viewer, state)
+    status = lifecycle.check_transition("evaluateHandling", state["status"], state["number"])
+    done = await _rated(tx, state, RaterRole.COORDINATOR)
+    if done["byId"] != viewer.subject:
+        raise Forbidden(
+            f"the handling of need {state['number']} is rated by the coordinator who dispatched it ({done['byId']})",
         )
-        return {"needId": need_id, "evaluationId": created["id"]}
-
-    return await mutate(ctx, "evaluateNeed", key, body)
-
-
-async def evaluate_handling(ctx: Context, need_id: str, rating: int, comment: str | None, key: str | None) -> dict:
-    require_role(ctx.viewer, *PLACE_ROLES)
-    text = _check(rating, comment)
-
-    async def body(tx: Tx, viewer: Viewer, outbox: Outbox) -> dict[str, Any]:
-        state = await locked_need(tx, need_id)
-        require_coordinator(viewer, state)
-        status = lifecycle.check_transition("evaluateHandling", state["status"], state["number"])
-        done = await _rated(tx, state, COORDINATOR)
-        if done["byId"] != viewer.subject:
-            raise Forbidden(
-                f"the handling of need {state['number']} is rated by the coordinator who dispatched it "
-                f"({done['byId']})",
-            )
-        created = await evaluation.create(tx, done["id"], rating, text, COORDINATOR, viewer.subject)
-        await outbox.record(
-            tx,
-            state,
-            viewer,
-            type="EVALUATE_HANDLING",
-            to_state=status,
-            note=f"{done['targetId']} {_note(rating, text)}",
-            audience={done["targetId"]},
-        )
-        return {"needId": need_id, "evaluationId": created["id"]}
-
-    return await mutate(ctx, "evaluateHandling", key, body)
+    created = await evaluation.create(
+        tx, done["id"], form.rating, form.comment or "", RaterRole.COORDINATOR, viewer.subject
+    )
+    await announce(
+        tx,
+        outbox,
+        state,
+        viewer,
+        type=EventType.EVALUATE_HANDLING,
+        to_state=status,
+        note=f"{done['targetId']} {_note(form.rating, form.comment)}",
+        audience={done["targetId"]},
+    )
+    return {"needId": form.need_id, "evaluationId": created["id"]}
 
 
 async def evaluation_record(ctx: Context, evaluation_id: str) -> dict[str, Any] | None:

@@ -1,7 +1,7 @@
 """What every need mutation does inside its transaction: lock, read state, check, record, announce.
 
-`Outbox` gathers the events a mutation records so they are published after the commit, and only
-when the work really ran (not for an idempotent replay, and once even if the driver retried).
+`announce` writes the audit Event and queues it in the mutation's outbox (resolvers/kernel/mutations.py),
+which publishes it after the commit, and only when the work really ran.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from graph.needs import audit
 from graph.needs.write import need_state
 from graph.places.scopes import NeedAccess
 from resolvers.kernel.authz import in_scope
-from resolvers.kernel.events import BUS, Published
+from resolvers.kernel.events import Published
+from resolvers.kernel.mutations import Outbox
 from resolvers.kernel.viewer import Role, Viewer
 
 
@@ -71,40 +72,26 @@ def audience_of(rows: list[dict[str, Any]]) -> set[str]:
     return ids
 
 
-class Outbox:
-    def __init__(self) -> None:
-        self.items: list[Published] = []
-
-    def clear(self) -> None:
-        """Called at the start of the work: a retried transaction must not announce twice."""
-        self.items = []
-
-    async def record(
-        self,
-        tx: Tx,
-        state: dict[str, Any],
-        viewer: Viewer,
-        *,
-        type: str,
-        to_state: str,
-        note: str | None = None,
-        audience: set[str] | None = None,
-    ) -> None:
-        event = await audit.record_event(
-            tx,
-            state["id"],
-            actor_id=viewer.subject,
-            role=viewer.role.value,
-            from_state=state["status"],
-            to_state=to_state,
-            type=type,
-            note=note,
-        )
-        self.items.append(Published(event, frozenset(state["placeIds"]), frozenset(audience or ())))
-
-    def publish(self, result: dict[str, Any]) -> None:
-        if result.get("replayed"):
-            return
-        for item in self.items:
-            BUS.publish(item)
-        self.items = []
+async def announce(
+    tx: Tx,
+    outbox: Outbox,
+    state: dict[str, Any],
+    viewer: Viewer,
+    *,
+    type: str,
+    to_state: str | None,
+    note: str | None = None,
+    audience: set[str] | None = None,
+) -> None:
+    """Records the need's audit Event in this transaction and queues it for subscribers after commit."""
+    event = await audit.record_event(
+        tx,
+        state["id"],
+        actor_id=viewer.subject,
+        role=viewer.role.value,
+        from_state=state["status"],
+        to_state=to_state,
+        type=type,
+        note=note,
+    )
+    outbox.add(Published(event, frozenset(state["placeIds"]), frozenset(audience or ())))

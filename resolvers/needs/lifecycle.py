@@ -12,53 +12,44 @@ whole state machine can be read, reviewed and tested in one place.
 from __future__ import annotations
 
 from graph.kernel.errors import Conflict
+from graph.needs.kinds import NeedStatus
 
-SUBMITTED = "SUBMITTED"
-DISPATCHED = "DISPATCHED"
-ACCEPTED = "ACCEPTED"
-IN_PROGRESS = "IN_PROGRESS"
-COMPLETED = "COMPLETED"
-EVALUATED = "EVALUATED"
-DECLINED = "DECLINED"
-ESCALATED = "ESCALATED"
-SUSPENDED = "SUSPENDED"
-CANCELLED = "CANCELLED"
-REOPENED = "REOPENED"
+S = NeedStatus  # the graph's value set, short so the table reads as a table
 
 KEEP = "*"
 RESTORE = "<restore>"
 
 # States from which a coordinator may (re)dispatch: new, handed back, escalated to them.
-_DISPATCHABLE = frozenset({SUBMITTED, DECLINED, ESCALATED})
+_DISPATCHABLE = frozenset({S.SUBMITTED, S.DECLINED, S.ESCALATED})
 # States in which someone handles (or is about to handle) the need.
-_HANDLED = frozenset({DISPATCHED, ACCEPTED, IN_PROGRESS, REOPENED})
+_HANDLED = frozenset({S.DISPATCHED, S.ACCEPTED, S.IN_PROGRESS, S.REOPENED})
 
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "updateNeed": (frozenset({SUBMITTED, DECLINED}), KEEP),
+    "updateNeed": (frozenset({S.SUBMITTED, S.DECLINED}), KEEP),
     # Cancelling is possible until a handler has accepted; after that it is a transfer or a completion.
-    "cancelNeed": (frozenset({SUBMITTED, DISPATCHED, DECLINED, ESCALATED}), CANCELLED),
-    "dispatchNeed": (_DISPATCHABLE, DISPATCHED),
-    "openNeedForClaim": (_DISPATCHABLE, DISPATCHED),
-    "inviteCandidates": (_DISPATCHABLE, DISPATCHED),
-    "acceptNeed": (frozenset({DISPATCHED}), ACCEPTED),
+    "cancelNeed": (frozenset({S.SUBMITTED, S.DISPATCHED, S.DECLINED, S.ESCALATED}), S.CANCELLED),
+    "dispatchNeed": (_DISPATCHABLE, S.DISPATCHED),
+    "openNeedForClaim": (_DISPATCHABLE, S.DISPATCHED),
+    "inviteCandidates": (_DISPATCHABLE, S.DISPATCHED),
+    "acceptNeed": (frozenset({S.DISPATCHED}), S.ACCEPTED),
     # With several invitations out, one decline leaves the need DISPATCHED; the last one sends it back.
-    "declineNeed": (frozenset({DISPATCHED}), DECLINED),
-    "startNeed": (frozenset({ACCEPTED, REOPENED}), IN_PROGRESS),
-    "completeNeed": (frozenset({IN_PROGRESS}), COMPLETED),
-    "transferNeed": (_HANDLED, DISPATCHED),
-    "reopenNeed": (frozenset({COMPLETED, EVALUATED}), REOPENED),
+    "declineNeed": (frozenset({S.DISPATCHED}), S.DECLINED),
+    "startNeed": (frozenset({S.ACCEPTED, S.REOPENED}), S.IN_PROGRESS),
+    "completeNeed": (frozenset({S.IN_PROGRESS}), S.COMPLETED),
+    "transferNeed": (_HANDLED, S.DISPATCHED),
+    "reopenNeed": (frozenset({S.COMPLETED, S.EVALUATED}), S.REOPENED),
     # Time limits, escalation and evaluation (resolvers/escalation.py, resolvers/evaluation.py).
     # Only a running clock can be paused; resuming goes back to the state recorded at suspension.
-    "suspendNeed": (frozenset({DISPATCHED, ACCEPTED, IN_PROGRESS, ESCALATED, REOPENED}), SUSPENDED),
-    "resumeNeed": (frozenset({SUSPENDED}), RESTORE),
+    "suspendNeed": (frozenset({S.DISPATCHED, S.ACCEPTED, S.IN_PROGRESS, S.ESCALATED, S.REOPENED}), S.SUSPENDED),
+    "resumeNeed": (frozenset({S.SUSPENDED}), RESTORE),
     # 吹哨: anything still open and not paused can be handed up; the level check is the caller's.
     "escalateNeed": (
-        frozenset({SUBMITTED, DISPATCHED, ACCEPTED, IN_PROGRESS, DECLINED, ESCALATED, REOPENED}),
-        ESCALATED,
+        frozenset({S.SUBMITTED, S.DISPATCHED, S.ACCEPTED, S.IN_PROGRESS, S.DECLINED, S.ESCALATED, S.REOPENED}),
+        S.ESCALATED,
     ),
-    "evaluateNeed": (frozenset({COMPLETED}), EVALUATED),
+    "evaluateNeed": (frozenset({S.COMPLETED}), S.EVALUATED),
     # The dispatching coordinator's rating of the handling does not move the need.
-    "evaluateHandling": (frozenset({COMPLETED, EVALUATED}), KEEP),
+    "evaluateHandling": (frozenset({S.COMPLETED, S.EVALUATED}), KEEP),
 }
 
 

@@ -7,8 +7,9 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from graph.kernel import models
 from graph.kernel.errors import DomainError
+from graph.kernel.records import from_row
+from graph.needs.kinds import Event
 from resolvers.kernel.authz import require_role, require_scope
 from resolvers.kernel.context import Context
 from resolvers.kernel.events import BUS, Published
@@ -36,12 +37,12 @@ async def my_assignments(ctx: Context) -> AsyncIterator[Any]:
         yield item
 
 
-async def _listen(wanted: Any) -> AsyncIterator[models.Event]:
+async def _listen(wanted: Any) -> AsyncIterator[Event]:
     async with BUS.subscribe() as queue:
         while True:
             item: Published = await queue.get()
             if wanted(item):
-                yield models.from_row(models.Event, item.event)
+                yield from_row(Event, item.event)
 
 
 def _refusal(exc: DomainError) -> GraphQLError:

@@ -24,6 +24,7 @@ from graph.kernel.db import Graph, Tx
 from graph.kernel.errors import DomainError
 from graph.kernel.locks import lock
 from graph.needs import audit, escalation
+from graph.needs.kinds import EventType, NeedStatus
 from graph.needs.write import need_state
 from resolvers.kernel.events import BUS, Published
 from resolvers.needs import lifecycle
@@ -46,7 +47,7 @@ async def _escalate_one(tx: Tx, need_id: str, level: str, now: datetime) -> Publ
         return None  # another sweep (or a person) got there first, or it is no longer late
     state = await need_state(tx, need_id)
     to_state = lifecycle.check_transition("escalateNeed", state["status"], state["number"])
-    which = "response" if state["status"] == lifecycle.DISPATCHED else "completion"
+    which = "response" if state["status"] == NeedStatus.DISPATCHED else "completion"
     step = await hand_up(tx, state, now)
     event = await audit.record_event(
         tx,
@@ -55,7 +56,7 @@ async def _escalate_one(tx: Tx, need_id: str, level: str, now: datetime) -> Publ
         role=ROLE,
         from_state=state["status"],
         to_state=to_state,
-        type="ESCALATE",
+        type=EventType.ESCALATE,
         note=hand_up_note(step, f"past its {which} deadline, escalated automatically"),
     )
     return Published(event, frozenset(state["placeIds"]), frozenset(step["audience"]))

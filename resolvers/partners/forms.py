@@ -11,23 +11,20 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from graph.funding.kinds import ProgramLevel
 from graph.kernel.errors import DomainError
 from graph.kernel.ids import label_of
+from graph.partners.kinds import UnitKind
+from graph.venues.kinds import VenueKind
 from matching.time_windows import parse_slot
+from resolvers.kernel.validation import Form
 
-UNIT_KINDS = ("STATE_ENTERPRISE", "SCHOOL", "HOSPITAL", "AGENCY", "COMPANY", "SOCIAL_ORG", "PROPERTY_FIRM")
-VENUE_KINDS = (
-    "STATE_IDLE_SITE",
-    "CENTRAL_COMMUNITY",
-    "RED_STATION",
-    "COMPOUND_STATION",
-    "COMMUNITY_CENTER",
-    "SERVICE_AREA",
-)
-PROGRAM_LEVELS = ("CITY", "DISTRICT")
+UNIT_KINDS = tuple(UnitKind)
+VENUE_KINDS = tuple(VenueKind)
+PROGRAM_LEVELS = tuple(ProgramLevel)
 
 # A generous box around Xi'an's 13 districts and counties: catches swapped or foreign coordinates.
 LAT_RANGE = (33.3, 34.9)
@@ -114,14 +111,6 @@ def _one_of(field: str, allowed: tuple[str, ...]) -> Any:
     return AfterValidator(check)
 
 
-class Form(BaseModel):
-    """camelCase names in and out of messages; unknown fields are a mistake worth reporting."""
-
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", str_strip_whitespace=True
-    )
-
-
 class Located(Form):
     latitude: Latitude = None
     longitude: Longitude = None
@@ -182,6 +171,12 @@ class UpdateUnit(Located):
     kind: Annotated[str, _one_of("kind", UNIT_KINDS)] | None = None
     phone: OptionalPhone = None
     address: Address = None
+
+    @model_validator(mode="after")
+    def something_to_change(self) -> UpdateUnit:
+        if not changes(self, "name", "kind", "phone", "address") and self.location is None:
+            raise ValueError("updateUnit: nothing to change; send at least one of name, kind, phone, address, location")
+        return self
 
 
 class AvailabilityFields(Form):
@@ -245,6 +240,20 @@ class AddOffering(OfferingFields):
 class UpdateOffering(OfferingFields):
     offering_id: Annotated[str, _id_of("Offering")]
 
+    @model_validator(mode="after")
+    def something_to_change(self) -> UpdateOffering:
+        if not self.props() and self.category_code is None and self.area_ids is None:
+            raise ValueError(
+                "updateOffering: nothing to change; send at least one of title, description, capacity, "
+                "availability, categoryCode, areaIds"
+            )
+        if self.area_ids is not None and not self.area_ids:
+            raise ValueError("areaIds: an offering serves at least one community, street or district")
+        return self
+
+    def props(self) -> dict[str, Any]:
+        return changes(self, "title", "description", "capacity", "availability")
+
 
 class OfferingRef(Form):
     offering_id: Annotated[str, _id_of("Offering")]
@@ -295,6 +304,16 @@ class RegisterVenue(VenueFields):
 class UpdateVenue(VenueFields):
     venue_id: Annotated[str, _id_of("Venue")]
 
+    @model_validator(mode="after")
+    def something_to_change(self) -> UpdateVenue:
+        links = (self.community_id, self.owner_unit_id, self.facilities, self.location)
+        if not self.props() and all(item is None for item in links):
+            raise ValueError("updateVenue: nothing to change; send at least one field besides venueId")
+        return self
+
+    def props(self) -> dict[str, Any]:
+        return changes(self, "name", "kind", "capacity", "area_sqm", "opening_hours", "fee_per_hour", "address")
+
 
 # --- funding programs ---------------------------------------------------------------------------
 
@@ -337,12 +356,16 @@ class CreateProgram(ProgramFields):
 class UpdateProgram(ProgramFields):
     program_id: Annotated[str, _id_of("FundingProgram")]
 
+    @model_validator(mode="after")
+    def something_to_change(self) -> UpdateProgram:
+        if not self.props() and self.categories is None and self.district_ids is None:
+            raise ValueError("updateFundingProgram: nothing to change; send at least one field besides programId")
+        return self
+
+    def props(self) -> dict[str, Any]:
+        return changes(self, "name", "source", "level", "budget", "cap_per_grant", "period_start", "period_end")
+
 
 def changes(form: BaseModel, *names: str) -> dict[str, Any]:
     """The given properties the client sent (None = leave as is), under their graph (camelCase) names."""
     return {to_camel(name): getattr(form, name) for name in names if getattr(form, name) is not None}
-
-
-def camel(data: dict[str, Any]) -> dict[str, Any]:
-    """snake_case keys (strawberry inputs as dicts) → the camelCase names the forms report."""
-    return {to_camel(key): value for key, value in data.items()}

@@ -1,9 +1,8 @@
 """Partner registration (issue 3 §2): units, members, 双报到 and members' weekly availability.
 
-Each resolver is thin: role gate (who can never do this), validation (pydantic, camelCase
-messages), then one transaction through `run_mutation` that reads the facts under lock, decides
-who may act (resolvers/registration_authz.py) and writes (graph/registration.py).
-Offerings, venues and funding programs are in resolvers/registration_assets.py.
+Each mutation (resolvers/kernel/mutations.py) reads the facts under lock, decides who may act
+(resolvers/partners/authz.py) and writes (graph/partners/registration.py). Offerings, venues and
+funding programs are in resolvers/partners/assets.py.
 """
 
 from __future__ import annotations
@@ -11,13 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from graph.kernel.db import Tx
-from graph.kernel.errors import BadUserInput, Forbidden
+from graph.kernel.errors import Forbidden
 from graph.kernel.ids import label_of, new_id
 from graph.partners import registration as reg
-from resolvers.kernel.authz import require_role
-from resolvers.kernel.context import Context
-from resolvers.kernel.mutations import run_mutation
-from resolvers.kernel.validation import validate
+from resolvers.kernel.mutations import Outbox, Result, mutation
 from resolvers.kernel.viewer import Role, Viewer
 from resolvers.partners.authz import (
     STAFF,
@@ -33,80 +29,57 @@ from resolvers.partners.forms import (
     RegisterWithCommunity,
     SetAvailability,
     UpdateUnit,
-    camel,
     changes,
 )
 
-Result = dict[str, Any]
+UNIT_ROLES = (Role.CITY_ADMIN, *STAFF, Role.UNIT_ADMIN)
 
 
-async def register_unit(ctx: Context, data: dict[str, Any], key: str | None) -> Result:
+@mutation("registerUnit", roles=(Role.CITY_ADMIN, *STAFF), form=RegisterUnit)
+async def register_unit(tx: Tx, viewer: Viewer, form: RegisterUnit, outbox: Outbox) -> Result:
     """A new 驻区单位, registered with at least one community: staff of those communities or CITY_ADMIN."""
-    require_role(ctx.viewer, Role.CITY_ADMIN, *STAFF)
-    form = validate(RegisterUnit, camel(data), prefix="input.")
-
-    async def work(tx: Tx, viewer: Viewer) -> Result:
-        communities = await reg.places(tx, form.community_ids, "communityIds")
-        require_staff_at(viewer, communities, "registerUnit")
-        unit_id = new_id("unit")
-        await reg.create_units(tx, [form.row(unit_id)])
-        return {"unitId": unit_id}
-
-    return await run_mutation(ctx, "registerUnit", key, work)
+    communities = await reg.places(tx, form.community_ids, "communityIds")
+    require_staff_at(viewer, communities, "registerUnit")
+    unit_id = new_id("unit")
+    await reg.create_units(tx, [form.row(unit_id)])
+    return {"unitId": unit_id}
 
 
-async def update_unit(ctx: Context, data: dict[str, Any], key: str | None) -> Result:
-    require_role(ctx.viewer, Role.CITY_ADMIN, *STAFF, Role.UNIT_ADMIN)
-    form = validate(UpdateUnit, camel(data), prefix="input.")
+@mutation("updateUnit", roles=UNIT_ROLES, form=UpdateUnit)
+async def update_unit(tx: Tx, viewer: Viewer, form: UpdateUnit, outbox: Outbox) -> Result:
+    facts = await reg.unit_facts(tx, form.unit_id)
+    require_unit_manager(viewer, form.unit_id, facts["placeIds"], "updateUnit")
     props = changes(form, "name", "kind", "phone", "address")
-    if not props and form.location is None:
-        raise BadUserInput("updateUnit: nothing to change; send at least one of name, kind, phone, address, location")
-
-    async def work(tx: Tx, viewer: Viewer) -> Result:
-        facts = await reg.unit_facts(tx, form.unit_id)
-        require_unit_manager(viewer, form.unit_id, facts["placeIds"], "updateUnit")
-        await reg.update_props(tx, "Unit", form.unit_id, props, form.location)
-        return {"unitId": form.unit_id}
-
-    return await run_mutation(ctx, "updateUnit", key, work)
+    await reg.update_props(tx, "Unit", form.unit_id, props, form.location)
+    return {"unitId": form.unit_id}
 
 
-async def register_member(ctx: Context, data: dict[str, Any], key: str | None) -> Result:
+@mutation("registerMember", roles=UNIT_ROLES, form=RegisterMember)
+async def register_member(tx: Tx, viewer: Viewer, form: RegisterMember, outbox: Outbox) -> Result:
     """A party member of a unit, with skills, weekly windows and the communities they serve (双报到)."""
-    require_role(ctx.viewer, Role.CITY_ADMIN, *STAFF, Role.UNIT_ADMIN)
-    form = validate(RegisterMember, camel(data), prefix="input.")
-
-    async def work(tx: Tx, viewer: Viewer) -> Result:
-        unit = await reg.unit_facts(tx, form.unit_id)
-        require_unit_manager(viewer, form.unit_id, unit["placeIds"], "registerMember")
-        await reg.require_codes(tx, "Skill", form.skills)
-        # Members also register where they live, which may lie outside the unit's area: no scope check.
-        await reg.places(tx, form.community_ids, "communityIds")
-        member_id = new_id("member")
-        await reg.create_members(tx, [form.row(member_id)])
-        return {"memberId": member_id}
-
-    return await run_mutation(ctx, "registerMember", key, work)
+    unit = await reg.unit_facts(tx, form.unit_id)
+    require_unit_manager(viewer, form.unit_id, unit["placeIds"], "registerMember")
+    await reg.require_codes(tx, "Skill", form.skills)
+    # Members also register where they live, which may lie outside the unit's area: no scope check.
+    await reg.places(tx, form.community_ids, "communityIds")
+    member_id = new_id("member")
+    await reg.create_members(tx, [form.row(member_id)])
+    return {"memberId": member_id}
 
 
-async def register_with_community(ctx: Context, data: dict[str, Any], key: str | None) -> Result:
+@mutation("registerWithCommunity", roles=(*UNIT_ROLES, Role.MEMBER), form=RegisterWithCommunity)
+async def register_with_community(tx: Tx, viewer: Viewer, form: RegisterWithCommunity, outbox: Outbox) -> Result:
     """双报到: a unit or member registers with a community; registering again changes nothing."""
-    require_role(ctx.viewer, Role.CITY_ADMIN, *STAFF, Role.UNIT_ADMIN, Role.MEMBER)
-    form = validate(RegisterWithCommunity, camel(data), prefix="input.")
     label = label_of(form.subject_id, expected=("Unit", "Member"), field="subjectId")
-
-    async def work(tx: Tx, viewer: Viewer) -> Result:
-        if label == "Unit":
-            facts = await reg.unit_facts(tx, form.subject_id)
-            facts = {**facts, "unitId": form.subject_id}
-        else:
-            facts = await reg.member_facts(tx, form.subject_id)
-        community = await reg.places(tx, [form.community_id], "communityId")
-        _may_register(viewer, label, facts, community[form.community_id])
-        created = await reg.register_with(tx, label, form.subject_id, form.community_id)
-        return {"subjectId": form.subject_id, "communityId": form.community_id, "created": created}
-
-    return await run_mutation(ctx, "registerWithCommunity", key, work)
+    if label == "Unit":
+        facts = await reg.unit_facts(tx, form.subject_id)
+        facts = {**facts, "unitId": form.subject_id}
+    else:
+        facts = await reg.member_facts(tx, form.subject_id)
+    community = await reg.places(tx, [form.community_id], "communityId")
+    _may_register(viewer, label, facts, community[form.community_id])
+    created = await reg.register_with(tx, label, form.subject_id, form.community_id)
+    return {"subjectId": form.subject_id, "communityId": form.community_id, "created": created}
 
 
 def _may_register(viewer: Viewer, label: str, facts: dict[str, Any], community_places: list[str]) -> None:
@@ -124,15 +97,10 @@ def _may_register(viewer: Viewer, label: str, facts: dict[str, Any], community_p
     )
 
 
-async def set_availability(ctx: Context, data: dict[str, Any], key: str | None) -> Result:
+@mutation("setAvailability", roles=(*UNIT_ROLES, Role.MEMBER), form=SetAvailability)
+async def set_availability(tx: Tx, viewer: Viewer, form: SetAvailability, outbox: Outbox) -> Result:
     """A member's weekly windows and maximum open load; open assignments above a lowered cap stay."""
-    require_role(ctx.viewer, Role.CITY_ADMIN, *STAFF, Role.UNIT_ADMIN, Role.MEMBER)
-    form = validate(SetAvailability, camel(data), prefix="input.")
-
-    async def work(tx: Tx, viewer: Viewer) -> Result:
-        facts = await reg.member_facts(tx, form.member_id)
-        require_member_manager(viewer, facts, "setAvailability")
-        await reg.set_availability(tx, form.member_id, form.availability, form.max_load)
-        return {"memberId": form.member_id}
-
-    return await run_mutation(ctx, "setAvailability", key, work)
+    facts = await reg.member_facts(tx, form.member_id)
+    require_member_manager(viewer, facts, "setAvailability")
+    await reg.set_availability(tx, form.member_id, form.availability, form.max_load)
+    return {"memberId": form.member_id}

@@ -1,0 +1,85 @@
+"""Money (资金): funding programs and their grants, in integer fen.
+
+`(:FundingProgram)-[:COVERS]->(:Category)`, `-[:AVAILABLE_IN]->(:District)`;
+`(:Grant)-[:FROM]->(:FundingProgram)`, `-[:FOR]->(:Need)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from graph.kernel.kinds import Kind, listed, one
+
+
+class ProgramLevel(StrEnum):
+    CITY = "CITY"
+    DISTRICT = "DISTRICT"
+
+
+class GrantStatus(StrEnum):
+    REQUESTED = "REQUESTED"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+
+
+@dataclass(slots=True)
+class FundingProgram:
+    id: str
+    name: str
+    source: str = ""
+    level: str = ProgramLevel.CITY
+    budget: int = 0
+    spent: int = 0
+    cap_per_grant: int = 0
+    period_start: date | None = None
+    period_end: date | None = None
+    category_codes: list[str] = field(default_factory=list)
+    district_ids: list[str] = field(default_factory=list)
+    created_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Grant:
+    id: str
+    amount: int
+    status: str
+    program_id: str
+    purpose: str | None = None
+    reason: str | None = None
+    requested_by: str | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    need_id: str | None = None
+    created_at: datetime | None = None
+
+
+FUNDING_PROGRAM = Kind(
+    "FundingProgram",
+    "program",
+    FundingProgram,
+    graphql="FundingProgram",
+    reader="public",
+    links={
+        "categories": listed("(x)-[:COVERS]->(y:Category)", "Category", attr="categoryCodes", key="code"),
+        "districts": listed("(x)-[:AVAILABLE_IN]->(y:District)", "District", attr="districtIds"),
+    },
+    lockable=True,
+    indexes=("periodEnd",),
+)
+GRANT = Kind(
+    "Grant",
+    "grant",
+    Grant,
+    graphql="Grant",
+    reader="signed-in",
+    links={
+        "program": one("(x)-[:FROM]->(y:FundingProgram)", "FundingProgram", attr="programId"),
+        "need": one("(x)-[:FOR]->(y:Need)", "Need", attr="needId"),
+    },
+    lockable=True,
+    indexes=("status",),
+)
+
+KINDS = (FUNDING_PROGRAM, GRANT)

@@ -1,0 +1,159 @@
+"""One declaration per node kind, and what is derived from it.
+
+A `Kind` says, once, everything the rest of the code needs to know about a label: its id prefix,
+the record it is read into (a dataclass whose fields are the node's properties, plus the ids of the
+nodes it links to), its relationships as fields (`Link`), whether it is locked before checks, which
+properties are indexed, and which GraphQL type shows it. Ids, projections, locks, `node(id:)`, the
+nested lists, the migrations' expectations and the compiled read path all read these declarations
+(graph/catalog.py collects them), so adding a kind is one declaration plus its domain's files.
+
+Cypher fragments here are fixed text written by us, never user input.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType, NoneType, UnionType
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+_CAMEL = re.compile(r"_([a-z0-9])")
+_SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
+# The two variables of a link's fixed Cypher: `x` (this kind's node) and `y` (the linked one).
+_ENDS = re.compile(r"(?<![A-Za-z0-9_`'])([xy])(?![A-Za-z0-9_`'])")
+
+
+def snake(name: str) -> str:
+    """`districtId` → `district_id`: record attributes are snake_case."""
+    return _SNAKE.sub("_", name).lower()
+
+
+def camel(name: str) -> str:
+    """`district_id` → `districtId`: graph properties and GraphQL fields are camelCase."""
+    return _CAMEL.sub(lambda m: m.group(1).upper(), name)
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A relationship seen as a field of the kind.
+
+    `pattern` binds the related node `y` starting from `x` (the node of this kind). A to-one or
+    list link may be copied onto the record as `attr` (the linked nodes' `key`, e.g. `districtId`),
+    so nested fields load in one batch per level; a `many` link is a paged connection.
+    """
+
+    pattern: str
+    target: str | tuple[str, ...]  # label(s) of y
+    many: bool = False  # a Relay connection (first/after, totalCount)
+    single: bool = True  # to-one (first match) unless a list
+    attr: str | None = None  # record attribute (camelCase) carrying the linked key(s)
+    key: str = "id"  # the property of y that `attr` carries
+    newest_first: bool = False  # connection order: createdAt DESC, id DESC; else id ASC
+    where: str = "true"  # fixed Cypher predicate over y
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return self.target if isinstance(self.target, tuple) else (self.target,)
+
+    def bind(self, source: str, target: str) -> tuple[str, str]:
+        """(pattern, where) with `x` renamed to `source` and `y` to `target`, for nesting in bigger queries."""
+        names = {"x": source, "y": target}
+        return (
+            _ENDS.sub(lambda m: names[m.group(1)], self.pattern),
+            _ENDS.sub(lambda m: names[m.group(1)], self.where),
+        )
+
+    def comprehension(self, source: str = "x", target: str = "y") -> str:
+        """The linked key(s) as one Cypher expression over `source`."""
+        pattern, where = self.bind(source, target)
+        listed = f"[{pattern} WHERE {where} | {target}.{self.key}]"
+        return f"{listed}[0]" if self.single else listed
+
+
+def cypher_strings(values: Iterable[str]) -> str:
+    """A fixed value set as a Cypher list literal, e.g. `['ACCEPTED', 'DISPATCHED']` (sorted, stable)."""
+    return "[" + ", ".join(f"'{value!s}'" for value in sorted(values)) + "]"
+
+
+def one(pattern: str, target: str | tuple[str, ...], attr: str | None = None, key: str = "id") -> Link:
+    return Link(pattern, target, attr=attr, key=key)
+
+
+def listed(pattern: str, target: str | tuple[str, ...], attr: str | None = None, key: str = "id") -> Link:
+    return Link(pattern, target, single=False, attr=attr, key=key)
+
+
+def many(pattern: str, target: str, *, newest_first: bool = False, where: str = "true") -> Link:
+    return Link(pattern, target, many=True, single=False, newest_first=newest_first, where=where)
+
+
+READERS = ("public", "signed-in", "staff", None)
+
+
+@dataclass(frozen=True)
+class Kind:
+    label: str
+    prefix: str  # ids look like `prefix:key`
+    record: type | None = None  # the dataclass a node is read into; None: never read as a record
+    graphql: str | None = None  # the GraphQL object type that shows it
+    # Who `node(id:)` serves it to: "public", "signed-in", "staff" (coordinators and admins whose
+    # scope holds the record's `scope_attr` place; CITY_ADMIN always); None: never by id.
+    reader: str | None = None
+    scope_attr: str | None = None
+    links: Mapping[str, Link] = field(default_factory=dict)  # by field name (GraphQL, camelCase)
+    extra: Mapping[str, str] = field(default_factory=dict)  # record attrs computed in Cypher over x
+    lockable: bool = False  # mutations take its write lock before checking (graph/kernel/locks.py)
+    indexes: tuple[str, ...] = ()  # range-indexed properties (filters, sort keys)
+    point: bool = False  # a point index on `location`
+    fulltext: tuple[str, ...] = ()  # properties in the `<label>_text` cjk full-text index
+    catalog: bool = False  # also found by `code` (categories, skills, facilities)
+
+    def __post_init__(self) -> None:
+        if self.reader not in READERS:
+            raise ValueError(f"{self.label}: reader must be one of {READERS}, not {self.reader!r}")
+        if self.reader is not None and (self.record is None or self.graphql is None):
+            raise ValueError(f"{self.label}: a kind served by id needs a record and a GraphQL type")
+        object.__setattr__(self, "links", MappingProxyType(dict(self.links)))
+        object.__setattr__(self, "extra", MappingProxyType(dict(self.extra)))
+        if self.record is not None:
+            names = {camel(f.name) for f in dataclasses.fields(self.record)}
+            for name, link in self.links.items():
+                if link.attr is not None and link.attr not in names:
+                    raise TypeError(f"{self.label}.{name}: {self.record.__name__} has no field for {link.attr!r}")
+
+    @property
+    def properties(self) -> dict[str, type]:
+        """The node's own properties (camelCase) and their Python types: the record's fields that
+        are neither linked keys nor computed."""
+        if self.record is None:
+            return {}
+        derived = {link.attr for link in self.links.values() if link.attr} | set(self.extra)
+        hints = get_type_hints(self.record)
+        return {
+            camel(f.name): _bare(hints[f.name]) for f in dataclasses.fields(self.record) if camel(f.name) not in derived
+        }
+
+    @property
+    def projection(self) -> str:
+        """The map projection (variable `x`) that fills the record: all properties, linked keys, extras."""
+        parts = [".*"]
+        parts += [f"{link.attr}: {link.comprehension()}" for link in self.links.values() if link.attr]
+        parts += [f"{name}: {expression}" for name, expression in self.extra.items()]
+        return "x {" + ", ".join(parts) + "}"
+
+    def link(self, name: str) -> Link:
+        try:
+            return self.links[name]
+        except KeyError:
+            raise KeyError(f"{self.label} has no link {name!r}") from None
+
+
+def _bare(hint: Any) -> type:
+    """`datetime | None` → `datetime`; `list[str]` → `list`."""
+    origin = get_origin(hint)
+    if origin in (Union, UnionType):
+        args = [a for a in get_args(hint) if a is not NoneType]
+        return _bare(args[0]) if len(args) == 1 else object
+    return origin or hint

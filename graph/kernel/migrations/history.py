@@ -1,0 +1,127 @@
+"""Every schema migration ever released, in order, written out literally.
+
+APPEND ONLY. An applied migration is recorded with a checksum of its statements, and a store whose
+record no longer matches is refused (graph/kernel/migrations/__init__.py): to change the schema,
+append a new migration. `tests/kernel/test_migrations.py` checks that what the kinds declare
+(graph/<domain>/kinds.py: unique ids, range, point and full-text indexes) exists after migrating and
+prints the statements of a missing migration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "unique ids for every label",
+        (
+            "CREATE CONSTRAINT district_id IF NOT EXISTS FOR (n:District) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT street_id IF NOT EXISTS FOR (n:Street) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT community_id IF NOT EXISTS FOR (n:Community) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT compound_id IF NOT EXISTS FOR (n:Compound) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT resident_id IF NOT EXISTS FOR (n:Resident) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT need_id IF NOT EXISTS FOR (n:Need) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT category_id IF NOT EXISTS FOR (n:Category) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT skill_id IF NOT EXISTS FOR (n:Skill) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT unit_id IF NOT EXISTS FOR (n:Unit) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT member_id IF NOT EXISTS FOR (n:Member) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT offering_id IF NOT EXISTS FOR (n:Offering) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT venue_id IF NOT EXISTS FOR (n:Venue) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT facility_id IF NOT EXISTS FOR (n:Facility) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT booking_id IF NOT EXISTS FOR (n:Booking) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT fundingprogram_id IF NOT EXISTS FOR (n:FundingProgram) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT grant_id IF NOT EXISTS FOR (n:Grant) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT assignment_id IF NOT EXISTS FOR (n:Assignment) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT evaluation_id IF NOT EXISTS FOR (n:Evaluation) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT user_id IF NOT EXISTS FOR (n:User) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT event_id IF NOT EXISTS FOR (n:Event) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT dispatchplan_id IF NOT EXISTS FOR (n:DispatchPlan) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT idempotencyrecord_id IF NOT EXISTS FOR (n:IdempotencyRecord) REQUIRE n.id IS UNIQUE",
+        ),
+    ),
+    Migration(
+        2,
+        "range indexes for filters and sort keys",
+        (
+            "CREATE INDEX need_status IF NOT EXISTS FOR (n:Need) ON (n.status)",
+            "CREATE INDEX need_createdat IF NOT EXISTS FOR (n:Need) ON (n.createdAt)",
+            "CREATE INDEX need_channel IF NOT EXISTS FOR (n:Need) ON (n.channel)",
+            "CREATE INDEX need_urgency IF NOT EXISTS FOR (n:Need) ON (n.urgency)",
+            "CREATE INDEX need_responsedeadline IF NOT EXISTS FOR (n:Need) ON (n.responseDeadline)",
+            "CREATE INDEX need_completiondeadline IF NOT EXISTS FOR (n:Need) ON (n.completionDeadline)",
+            "CREATE INDEX need_level IF NOT EXISTS FOR (n:Need) ON (n.level)",
+            "CREATE INDEX need_number IF NOT EXISTS FOR (n:Need) ON (n.number)",
+            "CREATE INDEX category_code IF NOT EXISTS FOR (n:Category) ON (n.code)",
+            "CREATE INDEX skill_code IF NOT EXISTS FOR (n:Skill) ON (n.code)",
+            "CREATE INDEX facility_code IF NOT EXISTS FOR (n:Facility) ON (n.code)",
+            "CREATE INDEX district_code IF NOT EXISTS FOR (n:District) ON (n.code)",
+            "CREATE INDEX street_code IF NOT EXISTS FOR (n:Street) ON (n.code)",
+            "CREATE INDEX community_code IF NOT EXISTS FOR (n:Community) ON (n.code)",
+            "CREATE INDEX unit_kind IF NOT EXISTS FOR (n:Unit) ON (n.kind)",
+            "CREATE INDEX unit_name IF NOT EXISTS FOR (n:Unit) ON (n.name)",
+            "CREATE INDEX member_name IF NOT EXISTS FOR (n:Member) ON (n.name)",
+            "CREATE INDEX venue_kind IF NOT EXISTS FOR (n:Venue) ON (n.kind)",
+            "CREATE INDEX venue_capacity IF NOT EXISTS FOR (n:Venue) ON (n.capacity)",
+            "CREATE INDEX offering_status IF NOT EXISTS FOR (n:Offering) ON (n.status)",
+            "CREATE INDEX booking_start IF NOT EXISTS FOR (n:Booking) ON (n.start)",
+            "CREATE INDEX booking_end IF NOT EXISTS FOR (n:Booking) ON (n.end)",
+            "CREATE INDEX booking_status IF NOT EXISTS FOR (n:Booking) ON (n.status)",
+            "CREATE INDEX grant_status IF NOT EXISTS FOR (n:Grant) ON (n.status)",
+            "CREATE INDEX assignment_status IF NOT EXISTS FOR (n:Assignment) ON (n.status)",
+            "CREATE INDEX event_at IF NOT EXISTS FOR (n:Event) ON (n.at)",
+            "CREATE INDEX user_role IF NOT EXISTS FOR (n:User) ON (n.role)",
+            "CREATE INDEX fundingprogram_periodend IF NOT EXISTS FOR (n:FundingProgram) ON (n.periodEnd)",
+        ),
+    ),
+    Migration(
+        3,
+        "point indexes on locations",
+        (
+            "CREATE POINT INDEX district_location IF NOT EXISTS FOR (n:District) ON (n.location)",
+            "CREATE POINT INDEX street_location IF NOT EXISTS FOR (n:Street) ON (n.location)",
+            "CREATE POINT INDEX community_location IF NOT EXISTS FOR (n:Community) ON (n.location)",
+            "CREATE POINT INDEX compound_location IF NOT EXISTS FOR (n:Compound) ON (n.location)",
+            "CREATE POINT INDEX need_location IF NOT EXISTS FOR (n:Need) ON (n.location)",
+            "CREATE POINT INDEX unit_location IF NOT EXISTS FOR (n:Unit) ON (n.location)",
+            "CREATE POINT INDEX member_location IF NOT EXISTS FOR (n:Member) ON (n.location)",
+            "CREATE POINT INDEX venue_location IF NOT EXISTS FOR (n:Venue) ON (n.location)",
+        ),
+    ),
+    Migration(
+        4,
+        "full-text (cjk) over needs and offerings",
+        (
+            "CREATE FULLTEXT INDEX need_text IF NOT EXISTS FOR (n:Need) ON EACH [n.title, n.description] "
+            "OPTIONS {indexConfig: {`fulltext.analyzer`: 'cjk'}}",
+            "CREATE FULLTEXT INDEX offering_text IF NOT EXISTS FOR (n:Offering) ON EACH [n.title, n.description] "
+            "OPTIONS {indexConfig: {`fulltext.analyzer`: 'cjk'}}",
+        ),
+    ),
+    Migration(
+        5,
+        "indexes for assignment order and idempotency keys",
+        (
+            "CREATE INDEX assignment_createdat IF NOT EXISTS FOR (n:Assignment) ON (n.createdAt)",
+            "CREATE INDEX idempotency_key IF NOT EXISTS FOR (n:IdempotencyRecord) ON (n.key)",
+        ),
+    ),
+    Migration(
+        6,
+        "unique ids for migration records",
+        ("CREATE CONSTRAINT migration_id IF NOT EXISTS FOR (n:Migration) REQUIRE n.id IS UNIQUE",),
+    ),
+    Migration(
+        7,
+        "idempotency records expire: the sweep finds old ones by createdAt",
+        ("CREATE INDEX idempotencyrecord_createdat IF NOT EXISTS FOR (n:IdempotencyRecord) ON (n.createdAt)",),
+    ),
+)

@@ -1,0 +1,262 @@
+"""Needs and what hangs off them: the value sets of the workflow, the records and their declarations.
+
+`(:Need)-[:AT]->(:Compound|Community)`, `-[:OF]->(:Category)`, `-[:RAISED_BY]->(:Resident)`;
+`(:Assignment)-[:OF]->(:Need)`, `-[:TO]->(:Member|Unit|Offering)`, `-[:BY]->(:User)`;
+`(:Evaluation)-[:OF]->(:Assignment)`; `(:Event)-[:ABOUT]->(:Need)` (the audit trail).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from graph.kernel.kinds import Kind, one
+from graph.kernel.records import GeoPoint
+
+
+class NeedStatus(StrEnum):
+    """Where a need is in its life: 提交→派单→接单→办理→办结→评价, and the side roads."""
+
+    SUBMITTED = "SUBMITTED"
+    DISPATCHED = "DISPATCHED"
+    ACCEPTED = "ACCEPTED"
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+    EVALUATED = "EVALUATED"
+    DECLINED = "DECLINED"
+    ESCALATED = "ESCALATED"
+    SUSPENDED = "SUSPENDED"
+    CANCELLED = "CANCELLED"
+    REOPENED = "REOPENED"
+
+
+# Not yet closed: somebody still owes the resident an answer.
+OPEN_STATES = frozenset(NeedStatus) - {NeedStatus.COMPLETED, NeedStatus.EVALUATED, NeedStatus.CANCELLED}
+# Whose clock runs: a suspended need is never overdue (its clock is paused).
+RUNNING_STATES = frozenset(
+    {NeedStatus.DISPATCHED, NeedStatus.ACCEPTED, NeedStatus.IN_PROGRESS, NeedStatus.ESCALATED, NeedStatus.REOPENED}
+)
+
+
+class Channel(StrEnum):
+    """How a need came in."""
+
+    APP = "APP"
+    HOTLINE_12345 = "HOTLINE_12345"
+    GRID_WORKER = "GRID_WORKER"
+    SENTINEL = "SENTINEL"
+    VISIT = "VISIT"
+
+
+class Urgency(StrEnum):
+    LOW = "LOW"
+    NORMAL = "NORMAL"
+    HIGH = "HIGH"
+    URGENT = "URGENT"
+
+
+class Level(StrEnum):
+    """Who holds a need now: the community, the street office or the district (escalation climbs these)."""
+
+    COMMUNITY = "COMMUNITY"
+    STREET = "STREET"
+    DISTRICT = "DISTRICT"
+
+
+class AssignmentStatus(StrEnum):
+    """Where an offer of a need to one handler stands."""
+
+    INVITED = "INVITED"  # dispatched or invited, awaiting an answer
+    OPEN_CLAIM = "OPEN_CLAIM"  # 抢单: offered to every eligible member
+    ACTIVE = "ACTIVE"  # accepted, being handled
+    DECLINED = "DECLINED"
+    LAPSED = "LAPSED"  # someone else accepted first, or the need was cancelled
+    TRANSFERRED = "TRANSFERRED"
+    COMPLETED = "COMPLETED"
+
+
+PENDING = (AssignmentStatus.INVITED, AssignmentStatus.OPEN_CLAIM)  # waiting for an answer
+HELD = (*PENDING, AssignmentStatus.ACTIVE)  # offered, or being handled
+
+
+class EventType(StrEnum):
+    """What an audit Event records; seeded and live histories use the same names."""
+
+    SUBMIT = "SUBMIT"
+    UPDATE = "UPDATE"
+    CANCEL = "CANCEL"
+    DISPATCH = "DISPATCH"
+    OPEN_FOR_CLAIM = "OPEN_FOR_CLAIM"
+    INVITE = "INVITE"
+    ACCEPT = "ACCEPT"
+    DECLINE = "DECLINE"
+    START = "START"
+    COMPLETE = "COMPLETE"
+    TRANSFER = "TRANSFER"
+    REOPEN = "REOPEN"
+    SUSPEND = "SUSPEND"
+    RESUME = "RESUME"
+    ESCALATE = "ESCALATE"
+    EVALUATE = "EVALUATE"
+    EVALUATE_HANDLING = "EVALUATE_HANDLING"
+    GRANT_REQUESTED = "GRANT_REQUESTED"
+    GRANT_APPROVED = "GRANT_APPROVED"
+    GRANT_REJECTED = "GRANT_REJECTED"
+
+
+class RaterRole(StrEnum):
+    """Who rated a completion (谁呼谁评、谁应评谁)."""
+
+    REQUESTER = "REQUESTER"  # the resident who raised the need rates the result
+    COORDINATOR = "COORDINATOR"  # the coordinator who dispatched it rates the handling
+
+
+@dataclass(slots=True)
+class Category:
+    id: str
+    code: str
+    name: str
+    description: str | None = None
+
+
+@dataclass(slots=True)
+class Need:
+    id: str
+    title: str
+    description: str = ""
+    number: str | None = None
+    status: str = NeedStatus.SUBMITTED
+    channel: str = Channel.APP
+    urgency: str = Urgency.NORMAL
+    people_needed: int = 1
+    level: str = Level.COMMUNITY
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    response_deadline: datetime | None = None
+    completion_deadline: datetime | None = None
+    suspended_at: datetime | None = None
+    suspension_reason: str | None = None
+    escalated_at: datetime | None = None
+    location: GeoPoint | None = None
+    category_code: str | None = None
+    community_id: str | None = None
+    compound_id: str | None = None
+    resident_id: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Resident:
+    id: str
+    name: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Assignment:
+    id: str
+    status: str
+    need_id: str
+    target_id: str
+    target_label: str
+    by_id: str | None = None
+    note: str | None = None
+    accepted_at: datetime | None = None
+    completed_at: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Evaluation:
+    id: str
+    rating: int
+    by_role: str
+    comment: str | None = None
+    by_id: str | None = None
+    assignment_id: str | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Event:
+    id: str
+    at: datetime
+    type: str
+    actor_id: str
+    role: str
+    need_id: str | None = None
+    from_state: str | None = None
+    to_state: str | None = None
+    note: str | None = None
+    created_at: datetime | None = None
+
+
+CATEGORY = Kind("Category", "category", Category, graphql="Category", reader="public", catalog=True, indexes=("code",))
+NEED = Kind(
+    "Need",
+    "need",
+    Need,
+    graphql="Need",
+    reader="public",
+    links={
+        "category": one("(x)-[:OF]->(y:Category)", "Category", attr="categoryCode", key="code"),
+        # At the community itself, or at one of its compounds (0 or 1 hop up).
+        "community": one("(x)-[:AT]->(:Compound|Community)-[:IN*0..1]->(y:Community)", "Community", attr="communityId"),
+        "compound": one("(x)-[:AT]->(y:Compound)", "Compound", attr="compoundId"),
+        "requester": one("(x)-[:RAISED_BY]->(y:Resident)", "Resident", attr="residentId"),
+    },
+    lockable=True,
+    indexes=(
+        "status",
+        "createdAt",
+        "channel",
+        "urgency",
+        "responseDeadline",
+        "completionDeadline",
+        "level",
+        "number",
+    ),
+    point=True,
+    fulltext=("title", "description"),
+)
+# Residents are shown only through a need, masked for most viewers (resolvers/needs/intake.py).
+RESIDENT = Kind("Resident", "resident", Resident, graphql="Resident")
+ASSIGNMENT = Kind(
+    "Assignment",
+    "assignment",
+    Assignment,
+    graphql="Assignment",
+    reader="signed-in",
+    links={
+        "need": one("(x)-[:OF]->(y:Need)", "Need", attr="needId"),
+        "handler": one("(x)-[:TO]->(y:Member|Unit|Offering)", ("Member", "Unit", "Offering"), attr="targetId"),
+        "by": one("(x)-[:BY]->(y:User)", "User", attr="byId"),
+    },
+    extra={"targetLabel": "[(x)-[:TO]->(t) | labels(t)[0]][0]"},
+    lockable=True,
+    indexes=("status", "createdAt"),
+)
+EVALUATION = Kind(
+    "Evaluation",
+    "evaluation",
+    Evaluation,
+    graphql="Evaluation",
+    reader="signed-in",
+    links={"assignment": one("(x)-[:OF]->(y:Assignment)", "Assignment", attr="assignmentId")},
+)
+EVENT = Kind(
+    "Event",
+    "event",
+    Event,
+    graphql="NeedEvent",
+    reader="signed-in",
+    links={"need": one("(x)-[:ABOUT]->(y:Need)", "Need", attr="needId")},
+    indexes=("at",),
+)
+
+KINDS = (CATEGORY, NEED, RESIDENT, ASSIGNMENT, EVALUATION, EVENT)

@@ -1,0 +1,144 @@
+"""Partners (双报到): resident units, their party members, their offerings, and the skill catalog.
+
+`(:Unit)-[:REGISTERED_WITH]->(:Community)`, `(:Member)-[:REGISTERED_WITH]->(:Community)`,
+`(:Member)-[:BELONGS_TO]->(:Unit)`, `(:Member)-[:HAS_SKILL]->(:Skill)-[:SERVES]->(:Category)`,
+`(:Unit)-[:OFFERS]->(:Offering)-[:SERVES]->(:Category)`, `(:Offering)-[:IN_AREA]->(place)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from graph.kernel.kinds import Kind, listed, many, one
+from graph.kernel.records import GeoPoint
+
+
+class UnitKind(StrEnum):
+    """Kinds of resident units (驻区单位)."""
+
+    STATE_ENTERPRISE = "STATE_ENTERPRISE"
+    SCHOOL = "SCHOOL"
+    HOSPITAL = "HOSPITAL"
+    AGENCY = "AGENCY"
+    COMPANY = "COMPANY"
+    SOCIAL_ORG = "SOCIAL_ORG"
+    PROPERTY_FIRM = "PROPERTY_FIRM"
+
+
+class OfferingStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    WITHDRAWN = "WITHDRAWN"
+
+
+@dataclass(slots=True)
+class Skill:
+    id: str
+    code: str
+    name: str
+    category_codes: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Unit:
+    id: str
+    name: str
+    kind: str
+    address: str | None = None
+    phone: str | None = None
+    location: GeoPoint | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Member:
+    id: str
+    name: str
+    phone: str | None = None
+    unit_id: str | None = None
+    availability: list[str] = field(default_factory=list)
+    max_load: int = 0
+    open_load: int = 0
+    rating_sum: int = 0
+    rating_count: int = 0
+    completed_count: int = 0
+    assigned_count: int = 0
+    last_served_at: datetime | None = None
+    location: GeoPoint | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Offering:
+    id: str
+    title: str
+    description: str = ""
+    unit_id: str = ""
+    category_code: str | None = None
+    capacity: int = 0
+    open_load: int = 0
+    availability: list[str] = field(default_factory=list)
+    status: str = OfferingStatus.ACTIVE
+    area_ids: list[str] = field(default_factory=list)
+    created_at: datetime | None = None
+
+
+SKILL = Kind(
+    "Skill",
+    "skill",
+    Skill,
+    graphql="Skill",
+    reader="public",
+    links={"categories": listed("(x)-[:SERVES]->(y:Category)", "Category", attr="categoryCodes", key="code")},
+    catalog=True,
+    indexes=("code",),
+)
+UNIT = Kind(
+    "Unit",
+    "unit",
+    Unit,
+    graphql="Unit",
+    reader="public",
+    links={
+        "members": many("(x)<-[:BELONGS_TO]-(y:Member)", "Member"),
+        "offerings": many("(x)-[:OFFERS]->(y:Offering)", "Offering"),
+        "venues": many("(x)<-[:OWNED_BY]-(y:Venue)", "Venue"),
+        "communities": many("(x)-[:REGISTERED_WITH]->(y:Community)", "Community"),
+    },
+    lockable=True,
+    indexes=("kind", "name"),
+    point=True,
+)
+MEMBER = Kind(
+    "Member",
+    "member",
+    Member,
+    graphql="Member",
+    reader="public",
+    links={
+        "unit": one("(x)-[:BELONGS_TO]->(y:Unit)", "Unit", attr="unitId"),
+        "skills": many("(x)-[:HAS_SKILL]->(y:Skill)", "Skill"),
+        "communities": many("(x)-[:REGISTERED_WITH]->(y:Community)", "Community"),
+    },
+    lockable=True,
+    indexes=("name",),
+    point=True,
+)
+OFFERING = Kind(
+    "Offering",
+    "offering",
+    Offering,
+    graphql="Offering",
+    reader="public",
+    links={
+        "unit": one("(x)<-[:OFFERS]-(y:Unit)", "Unit", attr="unitId"),
+        "category": one("(x)-[:SERVES]->(y:Category)", "Category", attr="categoryCode", key="code"),
+        "area": listed("(x)-[:IN_AREA]->(y)", ("District", "Street", "Community", "Compound"), attr="areaIds"),
+    },
+    lockable=True,
+    indexes=("status",),
+    fulltext=("title", "description"),
+)
+
+KINDS = (SKILL, UNIT, MEMBER, OFFERING)

@@ -1,0 +1,99 @@
+"""Venues (阵地) and their bookings: `(:Venue)-[:AT]->(:Community)`, `-[:HAS]->(:Facility)`,
+`-[:OWNED_BY]->(:Unit)`; `(:Booking)-[:OF]->(:Venue)`, `-[:FOR]->(:Need)`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from graph.kernel.kinds import Kind, listed, one
+from graph.kernel.records import GeoPoint
+
+
+class VenueKind(StrEnum):
+    """Kinds of venues (阵地)."""
+
+    STATE_IDLE_SITE = "STATE_IDLE_SITE"
+    CENTRAL_COMMUNITY = "CENTRAL_COMMUNITY"
+    RED_STATION = "RED_STATION"
+    COMPOUND_STATION = "COMPOUND_STATION"
+    COMMUNITY_CENTER = "COMMUNITY_CENTER"
+    SERVICE_AREA = "SERVICE_AREA"
+
+
+class BookingStatus(StrEnum):
+    CONFIRMED = "CONFIRMED"
+    CANCELLED = "CANCELLED"
+
+
+@dataclass(slots=True)
+class Facility:
+    id: str
+    code: str
+    name: str
+
+
+@dataclass(slots=True)
+class Venue:
+    id: str
+    name: str
+    kind: str
+    capacity: int = 0
+    area_sqm: float | None = None
+    opening_hours: list[str] = field(default_factory=list)
+    fee_per_hour: int = 0
+    address: str | None = None
+    community_id: str | None = None
+    owner_id: str | None = None
+    facility_codes: list[str] = field(default_factory=list)
+    location: GeoPoint | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Booking:
+    id: str
+    start: datetime
+    end: datetime
+    status: str
+    venue_id: str
+    purpose: str | None = None
+    series_id: str | None = None
+    booked_by: str | None = None
+    cancel_reason: str | None = None
+    need_id: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+FACILITY = Kind("Facility", "facility", Facility, graphql="Facility", reader="public", catalog=True, indexes=("code",))
+VENUE = Kind(
+    "Venue",
+    "venue",
+    Venue,
+    graphql="Venue",
+    reader="public",
+    links={
+        "community": one("(x)-[:AT]->(y:Community)", "Community", attr="communityId"),
+        "owner": one("(x)-[:OWNED_BY]->(y:Unit)", "Unit", attr="ownerId"),
+        "facilities": listed("(x)-[:HAS]->(y:Facility)", "Facility", attr="facilityCodes", key="code"),
+    },
+    lockable=True,
+    indexes=("kind", "capacity"),
+    point=True,
+)
+BOOKING = Kind(
+    "Booking",
+    "booking",
+    Booking,
+    graphql="Booking",
+    reader="signed-in",
+    links={
+        "venue": one("(x)-[:OF]->(y:Venue)", "Venue", attr="venueId"),
+        "need": one("(x)-[:FOR]->(y:Need)", "Need", attr="needId"),
+    },
+    indexes=("start", "end", "status"),
+)
+
+KINDS = (FACILITY, VENUE, BOOKING)

@@ -1,0 +1,179 @@
+"""Needs (群众点单) and what hangs off them: categories, the audit trail, the requester, assignments,
+evaluations; the needs list and its filter."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from graph.needs import kinds
+from resolvers.kernel import read
+from resolvers.needs import intake as needs
+from schema.relay import Connection, GeoPointType, Node, node_type, root_list
+
+if TYPE_CHECKING:
+    from schema.places import Community, Compound
+
+CommunityType = Annotated["Community", strawberry.lazy("schema.places")]
+CompoundType = Annotated["Compound", strawberry.lazy("schema.places")]
+
+NeedStatus = strawberry.enum(
+    kinds.NeedStatus, description="Where a need is in its life: 提交→派单→接单→办理→办结→评价, and the side roads."
+)
+Channel = strawberry.enum(kinds.Channel, description="How a need came in.")
+Urgency = strawberry.enum(kinds.Urgency)
+Level = strawberry.enum(
+    kinds.Level, description="Who holds a need now: the community, the street office or the district."
+)
+AssignmentStatus = strawberry.enum(
+    kinds.AssignmentStatus, description="Where an offer of a need to one handler stands."
+)
+
+
+@strawberry.type(description="A kind of need (下水疏通, 噪音扰民…).")
+@node_type(kinds.Category)
+class Category(Node):
+    code: str
+    name: str
+    description: str | None
+
+
+@strawberry.type(description="A resident's need (群众点单).")
+@node_type(kinds.Need)
+class Need(Node):
+    number: str | None
+    title: str
+    description: str
+    status: NeedStatus
+    channel: Channel
+    urgency: Urgency
+    level: Level
+    people_needed: int
+    window_start: datetime | None
+    window_end: datetime | None
+    response_deadline: datetime | None
+    completion_deadline: datetime | None
+    location: GeoPointType | None
+    created_at: datetime
+    updated_at: datetime | None
+    suspended_at: datetime | None = strawberry.field(description="When its clock was paused (SUSPENDED).")
+    suspension_reason: str | None
+    escalated_at: datetime | None = strawberry.field(description="When it was last handed up a level.")
+
+    @strawberry.field(description="Past its response or completion deadline while its clock runs.")
+    def overdue(self, info: Info) -> bool:
+        return needs.is_overdue_now(info.context, self)
+
+    @strawberry.field
+    async def category(self, info: Info) -> Category | None:
+        return await read.by_code(info.context, "Category", self.category_code)
+
+    @strawberry.field
+    async def community(self, info: Info) -> CommunityType | None:
+        return await read.by_id(info.context, "Community", self.community_id)
+
+    @strawberry.field
+    async def compound(self, info: Info) -> CompoundType | None:
+        return await read.by_id(info.context, "Compound", self.compound_id)
+
+    @strawberry.field(description="Every state change, oldest first (signed-in viewers).")
+    async def history(self, info: Info) -> list[NeedEvent]:
+        return await needs.history(info.context, self.id)
+
+    @strawberry.field(description="Who raised it; contact details masked unless you may see them; null for guests.")
+    async def requester(self, info: Info) -> Resident | None:
+        return await needs.requester(info.context, self.id)
+
+    @strawberry.field(description="Every offer of this need to a handler, oldest first (signed-in viewers).")
+    async def assignments(self, info: Info) -> list[Assignment]:
+        return await needs.need_assignments(info.context, self.id)
+
+    @strawberry.field(description="The assignment handling it now, else the newest one awaiting an answer.")
+    async def current_assignment(self, info: Info) -> Assignment | None:
+        return await needs.current_assignment(info.context, self.id)
+
+
+@strawberry.type(description="One entry of a need's audit trail: who moved it, from where, to where, why.")
+@node_type(kinds.Event)
+class NeedEvent(Node):
+    at: datetime
+    type: str
+    actor_id: str
+    role: str
+    from_state: str | None
+    to_state: str | None
+    note: str | None
+    need_id: strawberry.ID | None
+
+    @strawberry.field
+    async def need(self, info: Info) -> Need | None:
+        return await read.by_id(info.context, "Need", self.need_id)
+
+
+@strawberry.type(description="The resident who raised a need; phone and address masked unless you may see them.")
+@node_type(kinds.Resident)
+class Resident:
+    id: strawberry.ID
+    name: str | None
+    phone: str | None
+    address: str | None
+
+
+@strawberry.type(description="An offer of a need to one handler (member, unit or offering), and its outcome.")
+@node_type(kinds.Assignment)
+class Assignment(Node):
+    status: AssignmentStatus
+    note: str | None
+    accepted_at: datetime | None
+    completed_at: datetime | None
+    created_at: datetime | None
+
+    @strawberry.field(description="The member, unit or offering it is addressed to.")
+    async def handler(self, info: Info) -> Node | None:
+        return await read.node(info.context, self.target_id)
+
+    @strawberry.field
+    async def need(self, info: Info) -> Need | None:
+        return await read.by_id(info.context, "Need", self.need_id)
+
+
+@strawberry.type(description="A rating of one completed assignment (谁呼谁评、谁应评谁).")
+@node_type(kinds.Evaluation)
+class Evaluation(Node):
+    rating: int
+    comment: str | None
+    by_role: str = strawberry.field(description="REQUESTER (the resident) or COORDINATOR (the dispatcher).")
+
+
+@strawberry.input
+class NeedFilter:
+    status: list[NeedStatus] | None = None
+    category: list[str] | None = strawberry.field(default=None, description="Category codes, e.g. SEWER.")
+    channel: list[Channel] | None = None
+    urgency: list[Urgency] | None = None
+    place_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A district, street, community or compound: needs at it or anywhere below it."
+    )
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    text: str | None = strawberry.field(default=None, description="Full-text search of title and description.")
+    overdue: bool | None = None
+
+
+@strawberry.type
+class NeedsQuery:
+    @strawberry.field(description="Needs, newest first.")
+    async def needs(
+        self, info: Info, first: int | None = 20, after: str | None = None, filter: NeedFilter | None = None
+    ) -> Connection[Need]:
+        return await root_list(info, "needs", first, after, filter)
+
+    @strawberry.field
+    async def categories(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[Category]:
+        return await root_list(info, "categories", first, after, None)
+
+
+TYPES = (Category, Need, NeedEvent, Assignment, Evaluation)

@@ -1,0 +1,390 @@
+"""Partners (双报到): units, their party members and offerings, the skill catalog; their registration.
+
+Inputs are plain carriers: every rule (lengths, phones, slots, ids, codes) is checked by the
+resolvers with the same pydantic forms the CSV import uses. Payloads carry the changed object,
+read back after the commit, and `replayed` (true when an idempotency key matched an earlier call).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from graph.partners import kinds
+from resolvers.kernel import read
+from resolvers.kernel.authz import member_phone_for
+from resolvers.partners import assets
+from resolvers.partners import registration as units
+from schema.relay import KEY, Connection, GeoPointType, Node, as_dict, node_type, related, root_list
+
+if TYPE_CHECKING:
+    from schema.needs import Category
+    from schema.places import Community
+    from schema.venues import Venue
+
+CategoryType = Annotated["Category", strawberry.lazy("schema.needs")]
+CommunityType = Annotated["Community", strawberry.lazy("schema.places")]
+VenueType = Annotated["Venue", strawberry.lazy("schema.venues")]
+
+SLOTS = 'Weekly windows, "D HH:MM-HH:MM", D = 1 (Mon)…7 (Sun), Xi\'an time.'
+PHONE = "A mobile (1xxxxxxxxxx) or a Xi'an landline (029-xxxxxxxx)."
+LAT = "WGS84 latitude; give both latitude and longitude, or neither."
+
+UnitKind = strawberry.enum(kinds.UnitKind, description="Kinds of resident units (驻区单位).")
+OfferingStatus = strawberry.enum(kinds.OfferingStatus)
+
+
+@strawberry.type
+@node_type(kinds.Skill)
+class Skill(Node):
+    code: str
+    name: str
+
+    @strawberry.field(description="The categories of need this skill serves.")
+    async def categories(self, info: Info) -> list[CategoryType]:
+        return await read.by_codes(info.context, "Category", self.category_codes)
+
+
+@strawberry.type(description="驻区单位: an organisation located in the area.")
+@node_type(kinds.Unit)
+class Unit(Node):
+    name: str
+    kind: UnitKind
+    address: str | None
+    phone: str | None
+    location: GeoPointType | None
+    created_at: datetime | None
+
+    @strawberry.field
+    async def members(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[Member]:
+        return await related(info, "Unit.members", self.id, first, after)
+
+    @strawberry.field
+    async def offerings(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[Offering]:
+        return await related(info, "Unit.offerings", self.id, first, after)
+
+    @strawberry.field(description="Venues this unit owns.")
+    async def venues(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[VenueType]:
+        return await related(info, "Unit.venues", self.id, first, after)
+
+    @strawberry.field(description="Communities it is registered with (双报到).")
+    async def communities(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Connection[CommunityType]:
+        return await related(info, "Unit.communities", self.id, first, after)
+
+
+@strawberry.type(description="党员: a party-member volunteer with skills and limited weekly time.")
+@node_type(kinds.Member)
+class Member(Node):
+    name: str
+    availability: list[str] = strawberry.field(description='Weekly windows, "D HH:MM-HH:MM", D = 1 (Mon)…7 (Sun).')
+    max_load: int = strawberry.field(description="Open assignments allowed at once.")
+    open_load: int = strawberry.field(description="Open assignments now.")
+    completed_count: int
+    last_served_at: datetime | None
+
+    @strawberry.field(description="Masked (138****5678) except for the member, their unit's admin and city admins.")
+    def phone(self, info: Info) -> str | None:
+        return member_phone_for(info.context.viewer, self.id, self.unit_id, self.phone)
+
+    @strawberry.field(description="Average rating (1–5), null before the first rating.")
+    def satisfaction(self) -> float | None:
+        return round(self.rating_sum / self.rating_count, 2) if self.rating_count else None
+
+    @strawberry.field
+    async def unit(self, info: Info) -> Unit | None:
+        return await read.by_id(info.context, "Unit", self.unit_id)
+
+    @strawberry.field
+    async def skills(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[Skill]:
+        return await related(info, "Member.skills", self.id, first, after)
+
+    @strawberry.field(description="Communities the member is registered with (双报到).")
+    async def communities(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Connection[CommunityType]:
+        return await related(info, "Member.communities", self.id, first, after)
+
+
+@strawberry.type(description="What a unit offers: a service, skill, goods or space.")
+@node_type(kinds.Offering)
+class Offering(Node):
+    title: str
+    description: str
+    capacity: int
+    open_load: int
+    availability: list[str]
+    status: OfferingStatus
+    created_at: datetime | None
+
+    @strawberry.field
+    async def unit(self, info: Info) -> Unit | None:
+        return await read.by_id(info.context, "Unit", self.unit_id)
+
+    @strawberry.field
+    async def category(self, info: Info) -> CategoryType | None:
+        return await read.by_code(info.context, "Category", self.category_code)
+
+    @strawberry.field(description="Where it serves: communities, streets or districts.")
+    async def area(self, info: Info) -> list[Node]:
+        return await read.nodes(info.context, self.area_ids)
+
+
+# --- lists -------------------------------------------------------------------------------------
+
+
+@strawberry.input
+class UnitFilter:
+    kind: list[UnitKind] | None = None
+    place_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Units registered with a community at or below this place."
+    )
+    name: str | None = None
+
+
+@strawberry.input
+class MemberFilter:
+    place_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Members registered with a community at or below this place."
+    )
+    skill: list[str] | None = strawberry.field(default=None, description="Skill codes, e.g. PLUMBING.")
+    unit_id: strawberry.ID | None = None
+    name: str | None = None
+
+
+@strawberry.input
+class SkillFilter:
+    category: list[str] | None = None
+
+
+@strawberry.type
+class PartnersQuery:
+    @strawberry.field
+    async def units(
+        self, info: Info, first: int | None = 20, after: str | None = None, filter: UnitFilter | None = None
+    ) -> Connection[Unit]:
+        return await root_list(info, "units", first, after, filter)
+
+    @strawberry.field
+    async def members(
+        self, info: Info, first: int | None = 20, after: str | None = None, filter: MemberFilter | None = None
+    ) -> Connection[Member]:
+        return await root_list(info, "members", first, after, filter)
+
+    @strawberry.field
+    async def skills(
+        self, info: Info, first: int | None = 20, after: str | None = None, filter: SkillFilter | None = None
+    ) -> Connection[Skill]:
+        return await root_list(info, "skills", first, after, filter)
+
+
+# --- registration ------------------------------------------------------------------------------
+
+
+@strawberry.input
+class RegisterUnitInput:
+    name: str
+    kind: UnitKind
+    community_ids: list[strawberry.ID] = strawberry.field(description="Communities it registers with (双报到).")
+    phone: str | None = strawberry.field(default=None, description=PHONE)
+    address: str | None = None
+    latitude: float | None = strawberry.field(default=None, description=LAT)
+    longitude: float | None = None
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.input(description="Fields left out (or null) stay as they are.")
+class UpdateUnitInput:
+    unit_id: strawberry.ID
+    name: str | None = None
+    kind: UnitKind | None = None
+    phone: str | None = strawberry.field(default=None, description=PHONE)
+    address: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.input
+class RegisterMemberInput:
+    unit_id: strawberry.ID
+    name: str
+    phone: str = strawberry.field(description=PHONE)
+    skills: list[str] = strawberry.field(default_factory=list, description="Skill codes, e.g. PLUMBING.")
+    availability: list[str] = strawberry.field(default_factory=list, description=SLOTS)
+    max_load: int = strawberry.field(default=2, description="Open assignments allowed at once (0–50).")
+    community_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description="Communities they serve: their unit's, and where they live (双报到)."
+    )
+    latitude: float | None = strawberry.field(default=None, description="Home location; " + LAT)
+    longitude: float | None = None
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.input
+class RegisterWithCommunityInput:
+    subject_id: strawberry.ID = strawberry.field(description="A unit or a member.")
+    community_id: strawberry.ID
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.input
+class SetAvailabilityInput:
+    member_id: strawberry.ID
+    availability: list[str] = strawberry.field(description=SLOTS + " Replaces the current windows.")
+    max_load: int = strawberry.field(description="Open assignments allowed at once (0–50).")
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.input
+class AddOfferingInput:
+    unit_id: strawberry.ID
+    category_code: str = strawberry.field(description="e.g. ELDERLY_CARE")
+    title: str
+    capacity: int = strawberry.field(description="How many needs it takes at once (> 0).")
+    area_ids: list[strawberry.ID] = strawberry.field(description="Where it serves: communities, streets, districts.")
+    description: str = ""
+    availability: list[str] = strawberry.field(default_factory=list, description=SLOTS)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.input(description="Fields left out (or null) stay as they are; lists given replace the old ones.")
+class UpdateOfferingInput:
+    offering_id: strawberry.ID
+    category_code: str | None = None
+    title: str | None = None
+    description: str | None = None
+    capacity: int | None = None
+    area_ids: list[strawberry.ID] | None = None
+    availability: list[str] | None = strawberry.field(default=None, description=SLOTS)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.input
+class WithdrawOfferingInput:
+    offering_id: strawberry.ID
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.type
+class RegisterUnitPayload:
+    unit: Unit
+    replayed: bool = False
+
+
+@strawberry.type
+class UpdateUnitPayload:
+    unit: Unit
+    replayed: bool = False
+
+
+@strawberry.type
+class RegisterMemberPayload:
+    member: Member
+    replayed: bool = False
+
+
+@strawberry.type(description="`created` is false when the registration already existed (nothing changed).")
+class RegisterWithCommunityPayload:
+    community: CommunityType
+    unit: Unit | None
+    member: Member | None
+    created: bool
+    replayed: bool = False
+
+
+@strawberry.type
+class SetAvailabilityPayload:
+    member: Member
+    replayed: bool = False
+
+
+@strawberry.type
+class AddOfferingPayload:
+    offering: Offering
+    replayed: bool = False
+
+
+@strawberry.type
+class UpdateOfferingPayload:
+    offering: Offering
+    replayed: bool = False
+
+
+@strawberry.type
+class WithdrawOfferingPayload:
+    offering: Offering
+    replayed: bool = False
+
+
+async def load(info: Info, label: str, node_id: str) -> Any:
+    return await read.by_id(info.context, label, node_id)
+
+
+def replayed(result: dict[str, Any]) -> bool:
+    return bool(result.get("replayed"))
+
+
+@strawberry.type
+class PartnersMutation:
+    @strawberry.mutation(description="Register a 驻区单位 with one or more communities (staff of those, CITY_ADMIN).")
+    async def register_unit(self, info: Info, input: RegisterUnitInput) -> RegisterUnitPayload:
+        result = await units.register_unit(info.context, as_dict(input))
+        return RegisterUnitPayload(unit=await load(info, "Unit", result["unitId"]), replayed=replayed(result))
+
+    @strawberry.mutation(description="Change a unit's name, kind, phone, address or location.")
+    async def update_unit(self, info: Info, input: UpdateUnitInput) -> UpdateUnitPayload:
+        result = await units.update_unit(info.context, as_dict(input))
+        return UpdateUnitPayload(unit=await load(info, "Unit", result["unitId"]), replayed=replayed(result))
+
+    @strawberry.mutation(description="Register a party member of a unit, with skills and weekly time.")
+    async def register_member(self, info: Info, input: RegisterMemberInput) -> RegisterMemberPayload:
+        result = await units.register_member(info.context, as_dict(input))
+        member = await load(info, "Member", result["memberId"])
+        return RegisterMemberPayload(member=member, replayed=replayed(result))
+
+    @strawberry.mutation(description="双报到: register a unit or member with a community; doing it again is harmless.")
+    async def register_with_community(
+        self, info: Info, input: RegisterWithCommunityInput
+    ) -> RegisterWithCommunityPayload:
+        result = await units.register_with_community(info.context, as_dict(input))
+        subject = result["subjectId"]
+        is_unit = subject.startswith("unit:")
+        return RegisterWithCommunityPayload(
+            community=await load(info, "Community", result["communityId"]),
+            unit=await load(info, "Unit", subject) if is_unit else None,
+            member=None if is_unit else await load(info, "Member", subject),
+            created=bool(result["created"]),
+            replayed=replayed(result),
+        )
+
+    @strawberry.mutation(description="Set a member's weekly windows and how many open assignments they take.")
+    async def set_availability(self, info: Info, input: SetAvailabilityInput) -> SetAvailabilityPayload:
+        result = await units.set_availability(info.context, as_dict(input))
+        member = await load(info, "Member", result["memberId"])
+        return SetAvailabilityPayload(member=member, replayed=replayed(result))
+
+    @strawberry.mutation(description="List something a unit offers: a service, skill, goods or space.")
+    async def add_offering(self, info: Info, input: AddOfferingInput) -> AddOfferingPayload:
+        result = await assets.add_offering(info.context, as_dict(input))
+        offering = await load(info, "Offering", result["offeringId"])
+        return AddOfferingPayload(offering=offering, replayed=replayed(result))
+
+    @strawberry.mutation(description="Change an active offering.")
+    async def update_offering(self, info: Info, input: UpdateOfferingInput) -> UpdateOfferingPayload:
+        result = await assets.update_offering(info.context, as_dict(input))
+        offering = await load(info, "Offering", result["offeringId"])
+        return UpdateOfferingPayload(offering=offering, replayed=replayed(result))
+
+    @strawberry.mutation(description="Stop offering it; open assignments run to their end.")
+    async def withdraw_offering(self, info: Info, input: WithdrawOfferingInput) -> WithdrawOfferingPayload:
+        result = await assets.withdraw_offering(info.context, as_dict(input))
+        offering = await load(info, "Offering", result["offeringId"])
+        return WithdrawOfferingPayload(offering=offering, replayed=replayed(result))
+
+
+TYPES = (Skill, Unit, Member, Offering)

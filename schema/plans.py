@@ -1,0 +1,128 @@
+"""Dispatch plans (story 12): the optimal batch assignment of a scope's open needs, against greedy."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from graph.plans import kinds
+from resolvers.kernel import read
+from resolvers.plans import plans
+from schema.relay import KEY, Node, as_dict, node_type
+
+if TYPE_CHECKING:
+    from schema.matching import CandidateKind, Resource
+    from schema.needs import Need
+
+NeedType = Annotated["Need", strawberry.lazy("schema.needs")]
+CandidateKindType = Annotated["CandidateKind", strawberry.lazy("schema.matching")]
+ResourceType = Annotated["Resource", strawberry.lazy("schema.matching")]
+
+
+@strawberry.type(description="One (need, handler) pair of a plan, with its score and reason.")
+class PlanPair:
+    kind: CandidateKindType
+    score: float
+    reason: str
+    need_id: strawberry.ID
+    resource_id: strawberry.ID
+
+    @strawberry.field
+    async def need(self, info: Info) -> NeedType | None:
+        return await read.by_id(info.context, "Need", self.need_id)
+
+    @strawberry.field
+    async def resource(self, info: Info) -> ResourceType | None:
+        return await read.node(info.context, self.resource_id)
+
+
+@strawberry.type(description="A pair of a plan that was not dispatched at commit, and why.")
+class SkippedPair:
+    need_id: strawberry.ID
+    resource_id: strawberry.ID
+    why: str
+
+
+@strawberry.type(description="An optimal batch assignment of a scope's open needs (min-cost flow), vs greedy.")
+@node_type(kinds.DispatchPlan)
+class DispatchPlan(Node):
+    scope_id: str
+    status: str = strawberry.field(description="PROPOSED, then COMMITTED.")
+    created_at: datetime | None
+    committed_at: datetime | None
+    objective: float = strawberry.field(description="Σ scores − fairness costs of the plan.")
+    greedy_objective: float = strawberry.field(description="The same objective for first-come greedy assignment.")
+    needs_considered: int
+    needs_served: int
+    greedy_needs_served: int
+    members_used: int = strawberry.field(description="Distinct members in the plan.")
+    resources_used: int = strawberry.field(description="Distinct members and offerings in the plan.")
+
+    @strawberry.field(description="How much better than greedy, as a share of greedy's objective.")
+    def improvement(self) -> float:
+        return (self.objective - self.greedy_objective) / self.greedy_objective if self.greedy_objective else 0.0
+
+    @strawberry.field(description="The plan's pairs, needs in plan order.")
+    def pairs(self, first: int | None = None) -> list[PlanPair]:
+        rows = self.pairs if first is None else self.pairs[: max(first, 0)]
+        return [
+            PlanPair(
+                kind=r["kind"], score=r["score"], reason=r["reason"], need_id=r["needId"], resource_id=r["resourceId"]
+            )
+            for r in rows
+        ]
+
+    @strawberry.field(description="After commit: how many pairs were dispatched.")
+    def dispatched_count(self) -> int | None:
+        return len(self.report["dispatched"]) if self.report else None
+
+    @strawberry.field(description="After commit: pairs skipped because the need or handler changed.")
+    def skipped(self) -> list[SkippedPair]:
+        rows = self.report["skipped"] if self.report else []
+        return [SkippedPair(need_id=r["needId"], resource_id=r["resourceId"], why=r["why"]) for r in rows]
+
+
+@strawberry.input
+class ProposeDispatchPlanInput:
+    scope_id: strawberry.ID = strawberry.field(description="A district, street or community id, or 'city'.")
+    need_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Only these open needs (default: every SUBMITTED or DECLINED need of the scope)."
+    )
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.input
+class CommitDispatchPlanInput:
+    plan_id: strawberry.ID
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.type
+class DispatchPlanPayload:
+    plan: DispatchPlan | None
+    replayed: bool = False
+
+
+@strawberry.type
+class PlansQuery:
+    @strawberry.field(description="A stored dispatch plan.")
+    async def dispatch_plan(self, info: Info, id: strawberry.ID) -> DispatchPlan:
+        return await plans.dispatch_plan(info.context, str(id))
+
+
+@strawberry.type
+class PlansMutation:
+    @strawberry.mutation(description="Plan the best assignment of a scope's open needs (min-cost flow), vs greedy.")
+    async def propose_dispatch_plan(self, info: Info, input: ProposeDispatchPlanInput) -> DispatchPlanPayload:
+        result = await plans.propose_dispatch_plan(info.context, as_dict(input))
+        plan = await read.by_id(info.context, "DispatchPlan", result["planId"])
+        return DispatchPlanPayload(plan=plan, replayed=bool(result.get("replayed")))
+
+    @strawberry.mutation(description="Dispatch a proposed plan's pairs; changed pairs are skipped and reported.")
+    async def commit_dispatch_plan(self, info: Info, input: CommitDispatchPlanInput) -> DispatchPlanPayload:
+        result = await plans.commit_dispatch_plan(info.context, as_dict(input))
+        plan = await read.by_id(info.context, "DispatchPlan", result["planId"])
+        return DispatchPlanPayload(plan=plan, replayed=bool(result.get("replayed")))

@@ -1,0 +1,295 @@
+"""Venues (阵地): their facilities, search by window, booking (one window or weekly), registration."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from graph.venues import kinds
+from resolvers.kernel import read
+from resolvers.partners import assets
+from resolvers.venues import booking
+from schema.relay import KEY, Connection, Fen, GeoPointType, Node, as_dict, node_type, root_list
+
+if TYPE_CHECKING:
+    from schema.matching import ScorePart
+    from schema.needs import Need
+    from schema.partners import Unit
+    from schema.places import Community
+
+NeedType = Annotated["Need", strawberry.lazy("schema.needs")]
+UnitType = Annotated["Unit", strawberry.lazy("schema.partners")]
+CommunityType = Annotated["Community", strawberry.lazy("schema.places")]
+ScorePartType = Annotated["ScorePart", strawberry.lazy("schema.matching")]
+
+SLOTS = 'Weekly windows, "D HH:MM-HH:MM", D = 1 (Mon)…7 (Sun), Xi\'an time.'
+LAT = "WGS84 latitude; give both latitude and longitude, or neither."
+
+VenueKind = strawberry.enum(kinds.VenueKind, description="Kinds of venues (阵地).")
+
+
+@strawberry.type
+@node_type(kinds.Facility)
+class Facility(Node):
+    code: str
+    name: str
+
+
+@strawberry.type(description="阵地: a space for services, classes and meetings.")
+@node_type(kinds.Venue)
+class Venue(Node):
+    name: str
+    kind: VenueKind
+    capacity: int
+    area_sqm: float | None
+    opening_hours: list[str] = strawberry.field(description='Weekly opening windows, "D HH:MM-HH:MM".')
+    fee_per_hour: Fen = strawberry.field(description="Fee per hour in fen (1/100 yuan); 0 is free.")
+    address: str | None
+    location: GeoPointType | None
+
+    @strawberry.field
+    async def community(self, info: Info) -> CommunityType | None:
+        return await read.by_id(info.context, "Community", self.community_id)
+
+    @strawberry.field
+    async def owner(self, info: Info) -> UnitType | None:
+        return await read.by_id(info.context, "Unit", self.owner_id)
+
+    @strawberry.field
+    async def facilities(self, info: Info) -> list[Facility]:
+        return await read.by_codes(info.context, "Facility", self.facility_codes)
+
+
+@strawberry.type(description="A confirmed or cancelled booking of a venue.")
+@node_type(kinds.Booking)
+class Booking(Node):
+    start: datetime
+    end: datetime
+    status: str
+    purpose: str | None
+    series_id: str | None
+    booked_by: str | None
+    venue_id: strawberry.ID
+    need_id: strawberry.ID | None
+
+    @strawberry.field
+    async def venue(self, info: Info) -> Venue | None:
+        return await read.by_id(info.context, "Venue", self.venue_id)
+
+    @strawberry.field
+    async def need(self, info: Info) -> NeedType | None:
+        return await read.by_id(info.context, "Need", self.need_id)
+
+
+# --- search ------------------------------------------------------------------------------------
+
+
+@strawberry.input
+class VenueFilter:
+    kind: list[VenueKind] | None = None
+    place_id: strawberry.ID | None = None
+    min_capacity: int | None = None
+    max_fee: int | None = strawberry.field(default=None, description="Fee per hour in fen.")
+    facilities: list[str] | None = strawberry.field(default=None, description="Facility codes; all must be present.")
+
+
+@strawberry.input(description="A time window [start, end); a time without offset is Xi'an time (UTC+8).")
+class WindowInput:
+    start: datetime
+    end: datetime
+
+
+@strawberry.input(description="Search centre: a place id or a point, and how far to look.")
+class NearInput:
+    place_id: strawberry.ID | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    radius_km: float = 5.0
+
+
+@strawberry.type(description="A venue free for the whole window, scored for the search.")
+class VenueOption:
+    venue: Venue
+    score: float
+    parts: list[ScorePartType]
+    reason: str
+    distance_km: float | None
+    fee_for_window: Fen = strawberry.field(description="Fee for the whole window, in fen.")
+
+
+@strawberry.type
+class VenuesQuery:
+    @strawberry.field
+    async def venues(
+        self, info: Info, first: int | None = 20, after: str | None = None, filter: VenueFilter | None = None
+    ) -> Connection[Venue]:
+        return await root_list(info, "venues", first, after, filter)
+
+    @strawberry.field(description="Venues open for the whole window, big enough, equipped, within the fee, not booked.")
+    async def available_venues(
+        self,
+        info: Info,
+        window: WindowInput,
+        capacity: int | None = None,
+        facilities: list[str] | None = None,
+        near: NearInput | None = None,
+        max_fee: Fen | None = None,
+        first: int = 20,
+    ) -> list[VenueOption]:
+        args = {"window": window, "capacity": capacity, "facilities": facilities, "near": near, "max_fee": max_fee}
+        args = {name: as_dict(value) for name, value in args.items() if value is not None}
+        return await booking.available_venues(info.context, {**args, "first": first})
+
+
+# --- booking and registration ------------------------------------------------------------------
+
+
+@strawberry.input
+class BookVenueInput:
+    venue_id: strawberry.ID
+    window: WindowInput
+    need_id: strawberry.ID | None = None
+    purpose: str | None = None
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.input(description="The same window every week: `window` is the first occurrence.")
+class BookVenueSeriesInput:
+    venue_id: strawberry.ID
+    window: WindowInput
+    weeks: int = strawberry.field(description="How many weekly occurrences (1–52).")
+    skip_clashes: bool = strawberry.field(
+        default=False, description="false: all or nothing; true: book the free dates and report the others."
+    )
+    need_id: strawberry.ID | None = None
+    purpose: str | None = None
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.input
+class CancelBookingInput:
+    booking_id: strawberry.ID
+    reason: str | None = None
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.input
+class RegisterVenueInput:
+    name: str
+    kind: VenueKind
+    community_id: strawberry.ID
+    capacity: int = strawberry.field(description="People (> 0).")
+    owner_unit_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The unit that owns it; a UNIT_ADMIN's own unit when left out."
+    )
+    area_sqm: float | None = None
+    facilities: list[str] = strawberry.field(default_factory=list, description="Facility codes, e.g. PROJECTOR.")
+    opening_hours: list[str] = strawberry.field(default_factory=list, description=SLOTS)
+    fee_per_hour: Fen = strawberry.field(default=Fen(0), description="Fen (1/100 yuan) per hour; 0 is free.")
+    address: str | None = None
+    latitude: float | None = strawberry.field(default=None, description=LAT + " The community's when left out.")
+    longitude: float | None = None
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.input(description="Fields left out (or null) stay as they are; lists given replace the old ones.")
+class UpdateVenueInput:
+    venue_id: strawberry.ID
+    name: str | None = None
+    kind: VenueKind | None = None
+    community_id: strawberry.ID | None = None
+    owner_unit_id: strawberry.ID | None = None
+    capacity: int | None = None
+    area_sqm: float | None = None
+    facilities: list[str] | None = None
+    opening_hours: list[str] | None = strawberry.field(default=None, description=SLOTS)
+    fee_per_hour: Fen | None = None
+    address: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.type
+class BookingPayload:
+    booking: Booking | None
+    replayed: bool = False
+
+
+@strawberry.type(description="A date of a series that was not booked, and the booking it clashes with.")
+class SkippedOccurrence:
+    start: datetime
+    end: datetime
+    clashing_booking_id: strawberry.ID
+
+
+@strawberry.type
+class BookingSeriesPayload:
+    series_id: str | None
+    bookings: list[Booking]
+    skipped: list[SkippedOccurrence]
+    replayed: bool = False
+
+
+@strawberry.type
+class RegisterVenuePayload:
+    venue: Venue
+    replayed: bool = False
+
+
+@strawberry.type
+class UpdateVenuePayload:
+    venue: Venue
+    replayed: bool = False
+
+
+async def _booking_payload(info: Info, result: dict[str, Any]) -> BookingPayload:
+    found = await read.by_ids(info.context, "Booking", result["bookingIds"])
+    return BookingPayload(booking=found[0] if found else None, replayed=bool(result.get("replayed")))
+
+
+@strawberry.type
+class VenuesMutation:
+    @strawberry.mutation(description="Book a venue for one window; CONFLICT names the clashing booking.")
+    async def book_venue(self, info: Info, input: BookVenueInput) -> BookingPayload:
+        return await _booking_payload(info, await booking.book_venue(info.context, as_dict(input)))
+
+    @strawberry.mutation(description="Book the same window weekly; all or nothing unless skipClashes.")
+    async def book_venue_series(self, info: Info, input: BookVenueSeriesInput) -> BookingSeriesPayload:
+        result = await booking.book_venue_series(info.context, as_dict(input))
+        skipped = [
+            SkippedOccurrence(
+                start=datetime.fromisoformat(s["start"]),
+                end=datetime.fromisoformat(s["end"]),
+                clashing_booking_id=s["bookingId"],
+            )
+            for s in result.get("skipped", [])
+        ]
+        return BookingSeriesPayload(
+            series_id=result.get("seriesId"),
+            bookings=await read.by_ids(info.context, "Booking", result["bookingIds"]),
+            skipped=skipped,
+            replayed=bool(result.get("replayed")),
+        )
+
+    @strawberry.mutation(description="Cancel a confirmed booking: the time is free again.")
+    async def cancel_booking(self, info: Info, input: CancelBookingInput) -> BookingPayload:
+        return await _booking_payload(info, await booking.cancel_booking(info.context, as_dict(input)))
+
+    @strawberry.mutation(description="Register a venue (阵地) in a community.")
+    async def register_venue(self, info: Info, input: RegisterVenueInput) -> RegisterVenuePayload:
+        result = await assets.register_venue(info.context, as_dict(input))
+        venue = await read.by_id(info.context, "Venue", result["venueId"])
+        return RegisterVenuePayload(venue=venue, replayed=bool(result.get("replayed")))
+
+    @strawberry.mutation(description="Change a venue.")
+    async def update_venue(self, info: Info, input: UpdateVenueInput) -> UpdateVenuePayload:
+        result = await assets.update_venue(info.context, as_dict(input))
+        venue = await read.by_id(info.context, "Venue", result["venueId"])
+        return UpdateVenuePayload(venue=venue, replayed=bool(result.get("replayed")))
+
+
+TYPES = (Facility, Venue, Booking)
