@@ -167,7 +167,7 @@ async def run_outage(workers: int = 6, max_seconds: float = 240, measure_raw: bo
                 for i in range(5):
                     await _one(http, "write", f"warm-{i}", f"单位-warm-{i}")
                     await _one(http, "read")
-                state = {"phase": "before", "killed_at": 0.0, "stop": False}
+                state: dict = {"phase": "before", "stop": False, "seen_unavailable": False}
                 counter = {"n": 0}
                 deadline = time.monotonic() + max_seconds
 
@@ -177,11 +177,22 @@ async def run_outage(workers: int = 6, max_seconds: float = 240, measure_raw: bo
                         n = counter["n"]
                         kind = "write" if n % 3 else "read"
                         key = f"w{index}-{n}" if kind == "write" else None
+                        started_in = state["phase"]
                         code, seconds = await _one(http, kind, key, f"单位-{key}")
                         # The phase when the answer came: a request in flight at the kill is the outage's.
                         phase = state["phase"]
                         report.answers.append(Answer(kind, code, seconds, phase, key, f"单位-{key}"))
-                        if phase == "outage" and code == "ok" and kind == "write":
+                        if phase == "outage" and code == "UNAVAILABLE":
+                            state["seen_unavailable"] = True
+                        # Recovered: a write sent after the outage was seen has succeeded (one that was
+                        # answered just before the JVM died does not count).
+                        if (
+                            phase == "outage"
+                            and started_in == "outage"
+                            and state.get("seen_unavailable")
+                            and code == "ok"
+                            and kind == "write"
+                        ):
                             state["phase"] = "after"
                         if state["phase"] == "after" and len(report.of("after")) >= 30:
                             state["stop"] = True

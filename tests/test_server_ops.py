@@ -139,7 +139,7 @@ async def _live(graph: Graph, **settings: object):
 
 
 async def test_websocket_origins_and_keepalive_pings(graph: Graph) -> None:
-    server, task, port = await _live(graph, minhu_allowed_origins=VITE, minhu_ws_keepalive_seconds=0.2)
+    server, task, port = await _live(graph, minhu_allowed_origins=VITE, minhu_ws_keepalive_seconds=1.0)
     url = f"ws://127.0.0.1:{port}/graphql"
     try:
         with pytest.raises(InvalidStatus) as refused:
