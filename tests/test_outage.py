@@ -11,7 +11,7 @@ WORKERS = 6
 
 
 async def test_neo4j_killed_under_load() -> None:
-    report = await run_outage(workers=WORKERS)
+    report = await run_outage(workers=WORKERS, deadline=120)
 
     before, outage, after = report.of("before"), report.of("outage"), report.of("after")
     assert before and all(a.code == "ok" for a in before), {a.code for a in before}
