@@ -93,7 +93,7 @@ class Member(Node):
 
     @strawberry.field(description="Average rating (1–5), null before the first rating.")
     def satisfaction(self) -> float | None:
-        return round(self.rating_sum / self.rating_count, 2) if self.rating_count else None
+        return kinds.satisfaction(self.rating_sum, self.rating_count)
 
     @strawberry.field
     async def unit(self, info: Info) -> Unit | None:

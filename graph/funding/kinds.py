@@ -65,6 +65,7 @@ FUNDING_PROGRAM = Kind(
         "categories": listed("(x)-[:COVERS]->(y:Category)", "Category", attr="categoryCodes", key="code"),
         "districts": listed("(x)-[:AVAILABLE_IN]->(y:District)", "District", attr="districtIds"),
     },
+    computed={"remaining": "coalesce(x.budget, 0) - coalesce(x.spent, 0)"},
     lockable=True,
     indexes=("periodEnd",),
 )

@@ -52,6 +52,8 @@ class Link:
     key: str = "id"  # the property of y that `attr` carries
     newest_first: bool = False  # connection order: createdAt DESC, id DESC; else id ASC
     where: str = "true"  # fixed Cypher predicate over y
+    order: str | None = None  # ORDER BY over y of a to-one or list link (else the pattern's own order)
+    gate: str | None = None  # "signed-in": the field is empty (null, []) for anonymous viewers
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -77,12 +79,17 @@ def cypher_strings(values: Iterable[str]) -> str:
     return "[" + ", ".join(f"'{value!s}'" for value in sorted(values)) + "]"
 
 
-def one(pattern: str, target: str | tuple[str, ...], attr: str | None = None, key: str = "id") -> Link:
-    return Link(pattern, target, attr=attr, key=key)
+def one(pattern: str, target: str | tuple[str, ...], attr: str | None = None, key: str = "id", **how: Any) -> Link:
+    return Link(pattern, target, attr=attr, key=key, **how)
 
 
-def listed(pattern: str, target: str | tuple[str, ...], attr: str | None = None, key: str = "id") -> Link:
-    return Link(pattern, target, single=False, attr=attr, key=key)
+def listed(pattern: str, target: str | tuple[str, ...], attr: str | None = None, key: str = "id", **how: Any) -> Link:
+    return Link(pattern, target, single=False, attr=attr, key=key, **how)
+
+
+def bind_expression(expression: str, var: str) -> str:
+    """A Cypher expression over `x` (a kind's `computed` field) rewritten over `var`."""
+    return _ENDS.sub(lambda m: var if m.group(1) == "x" else m.group(1), expression)
 
 
 def many(pattern: str, target: str, *, newest_first: bool = False, where: str = "true") -> Link:
@@ -109,6 +116,11 @@ class Kind:
     point: bool = False  # a point index on `location`
     fulltext: tuple[str, ...] = ()  # properties in the `<label>_text` cjk full-text index
     catalog: bool = False  # also found by `code` (categories, skills, facilities)
+    # GraphQL fields computed from the node: a Cypher expression over `x` and the request's parameters
+    # ($now, $signedIn, $viewerRole, $viewerSubject, $viewerScope), equal to the field's Python resolver
+    # (the compiled read path uses the first, the interpreter the second; a differential test compares).
+    computed: Mapping[str, str] = field(default_factory=dict)
+    interpreted: frozenset[str] = frozenset()  # fields only the interpreter answers (the compiler falls back)
 
     def __post_init__(self) -> None:
         if self.reader not in READERS:
@@ -117,6 +129,7 @@ class Kind:
             raise ValueError(f"{self.label}: a kind served by id needs a record and a GraphQL type")
         object.__setattr__(self, "links", MappingProxyType(dict(self.links)))
         object.__setattr__(self, "extra", MappingProxyType(dict(self.extra)))
+        object.__setattr__(self, "computed", MappingProxyType(dict(self.computed)))
         if self.record is not None:
             names = {camel(f.name) for f in dataclasses.fields(self.record)}
             for name, link in self.links.items():

@@ -12,7 +12,7 @@ from functools import cache
 
 from graph.catalog import BY_LABEL
 from graph.kernel.db import Graph
-from graph.kernel.listing import Page, decode_cursor, keyset_and_order, page_from_rows
+from graph.kernel.listing import Page, cursor_of, decode_cursor, keyset_and_order, order_hint, page_from_rows
 
 
 @cache
@@ -24,12 +24,14 @@ def _statement(parent: str, field: str) -> tuple[str, str, bool]:
     (label,) = link.targets
     pattern, where = link.bind("p", "x")
     keyset, order = keyset_and_order(link.newest_first)
+    row = f"{{cursor: {cursor_of('x', link.newest_first)}, node: {BY_LABEL[label].projection}}}"
     cypher = (
         "UNWIND $ids AS pid "
         f"MATCH (p:{parent} {{id: pid}}) "
         f"CALL (p) {{ MATCH {pattern} WHERE {where} WITH DISTINCT x RETURN count(x) AS total }} "
-        f"CALL (p) {{ MATCH {pattern} WHERE {where} WITH DISTINCT x WHERE {keyset} "
-        f"WITH x ORDER BY {order} LIMIT $limit RETURN collect({BY_LABEL[label].projection}) AS rows }} "
+        f"CALL (p) {{ MATCH {pattern} WHERE {where} WITH DISTINCT x WHERE {order_hint(link.newest_first)} AND {keyset} "
+        f"WITH x ORDER BY {order} LIMIT $limit "
+        f"RETURN collect({row}) AS rows }} "
         "RETURN pid, total, rows"
     )
     return cypher, label, link.newest_first
@@ -43,6 +45,6 @@ async def related_pages(
     cypher, label, newest_first = _statement(parent, field)
     keys = decode_cursor(after, newest_first)
     rows = await graph.read(cypher, f"related.{name}", ids=list(dict.fromkeys(parent_ids)), limit=first + 1, **keys)
-    pages = {row["pid"]: page_from_rows(label, row["rows"], first, row["total"], newest_first) for row in rows}
+    pages = {row["pid"]: page_from_rows(label, row["rows"], first, row["total"]) for row in rows}
     empty = Page(items=[], cursors=[], total=0, has_next=False)
     return [pages.get(pid, empty) for pid in parent_ids]

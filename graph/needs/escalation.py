@@ -11,8 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from graph.kernel.db import Graph, Tx
-from graph.needs.directory import OVERDUE_CYPHER
-from graph.needs.kinds import RUNNING_STATES, Level
+from graph.needs.kinds import OVERDUE_CYPHER, RUNNING_STATES, Level
 
 # Who holds a need, from the bottom up; escalation moves it one step to the right.
 LEVELS = tuple(Level)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from graph.kernel.kinds import Kind, one
+from graph.kernel.kinds import Kind, cypher_strings, listed, one
 from graph.kernel.records import GeoPoint
 
 
@@ -37,6 +37,21 @@ OPEN_STATES = frozenset(NeedStatus) - {NeedStatus.COMPLETED, NeedStatus.EVALUATE
 RUNNING_STATES = frozenset(
     {NeedStatus.DISPATCHED, NeedStatus.ACCEPTED, NeedStatus.IN_PROGRESS, NeedStatus.ESCALATED, NeedStatus.REOPENED}
 )
+
+# Overdue: past the response deadline while dispatched, or the completion deadline while the clock runs.
+OVERDUE_CYPHER = (
+    "coalesce((x.status = 'DISPATCHED' AND x.responseDeadline < datetime($now)) "
+    f"OR (x.status IN {cypher_strings(RUNNING_STATES)} AND x.completionDeadline < datetime($now)), false)"
+)
+
+
+def is_overdue(
+    status: str, response_deadline: datetime | None, completion_deadline: datetime | None, now: datetime
+) -> bool:
+    """The same rule as OVERDUE_CYPHER, for a record already in hand."""
+    if status == NeedStatus.DISPATCHED and response_deadline is not None and response_deadline < now:
+        return True
+    return status in RUNNING_STATES and completion_deadline is not None and completion_deadline < now
 
 
 class Channel(StrEnum):
@@ -209,7 +224,22 @@ NEED = Kind(
         "community": one("(x)-[:AT]->(:Compound|Community)-[:IN*0..1]->(y:Community)", "Community", attr="communityId"),
         "compound": one("(x)-[:AT]->(y:Compound)", "Compound", attr="compoundId"),
         "requester": one("(x)-[:RAISED_BY]->(y:Resident)", "Resident", attr="residentId"),
+        # Signed-in viewers only: notes name people and reasons.
+        "history": listed("(x)<-[:ABOUT]-(y:Event)", "Event", order="y.at, y.createdAt, y.id", gate="signed-in"),
+        "assignments": listed("(x)<-[:OF]-(y:Assignment)", "Assignment", order="y.createdAt, y.id", gate="signed-in"),
+        # The one handling it now, else the newest still awaiting an answer.
+        "currentAssignment": one(
+            "(x)<-[:OF]-(y:Assignment)",
+            "Assignment",
+            where=f"y.status IN {cypher_strings(HELD)}",
+            order="CASE WHEN y.status = 'ACTIVE' THEN 0 ELSE 1 END, y.createdAt DESC, y.id DESC",
+            gate="signed-in",
+        ),
     },
+    computed={"overdue": OVERDUE_CYPHER},
+    # Masked by who may see a resident's contact details (resolvers/kernel/authz.py), with a pattern
+    # over addresses that Cypher cannot match: left to the interpreter.
+    interpreted=frozenset({"requester"}),
     lockable=True,
     indexes=(
         "status",

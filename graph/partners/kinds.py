@@ -84,6 +84,30 @@ class Offering:
     created_at: datetime | None = None
 
 
+def satisfaction(rating_sum: int, rating_count: int) -> float | None:
+    """The average rating to two places, halves rounded up, in integers (so Cypher's answer is the same)."""
+    return ((200 * rating_sum + rating_count) // (2 * rating_count)) / 100 if rating_count else None
+
+
+SATISFACTION_CYPHER = (
+    "CASE WHEN coalesce(x.ratingCount, 0) > 0 THEN "
+    "toFloat((200 * coalesce(x.ratingSum, 0) + x.ratingCount) / (2 * x.ratingCount)) / 100 END"
+)
+# resolvers/kernel/authz.py's mask_phone and member_phone_for, in Cypher: in full for the member,
+# their unit's admin and city admins, else `138****5678`.
+_PHONE = "trim(x.phone)"
+MASKED_PHONE_CYPHER = (
+    f"CASE WHEN x.phone IS NULL OR x.phone = '' THEN x.phone "
+    f"WHEN size({_PHONE}) >= 8 THEN left({_PHONE}, 3) + '****' + right({_PHONE}, 4) "
+    f"WHEN size({_PHONE}) > 4 THEN '****' + right({_PHONE}, 2) ELSE '****' END"
+)
+MEMBER_PHONE_CYPHER = (
+    "CASE WHEN $viewerRole = 'CITY_ADMIN' OR ($viewerRole = 'MEMBER' AND $viewerSubject = x.id) "
+    "OR ($viewerRole = 'UNIT_ADMIN' AND $viewerScope = [(x)-[:BELONGS_TO]->(u:Unit) | u.id][0]) "
+    f"THEN x.phone ELSE {MASKED_PHONE_CYPHER} END"
+)
+
+
 SKILL = Kind(
     "Skill",
     "skill",
@@ -121,6 +145,7 @@ MEMBER = Kind(
         "skills": many("(x)-[:HAS_SKILL]->(y:Skill)", "Skill"),
         "communities": many("(x)-[:REGISTERED_WITH]->(y:Community)", "Community"),
     },
+    computed={"satisfaction": SATISFACTION_CYPHER, "phone": MEMBER_PHONE_CYPHER},
     lockable=True,
     indexes=("name",),
     point=True,

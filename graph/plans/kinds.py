@@ -48,7 +48,15 @@ class DispatchPlan:
 
 
 DISPATCH_PLAN = Kind(
-    "DispatchPlan", "plan", DispatchPlan, graphql="DispatchPlan", reader="staff", scope_attr="scopeId", lockable=True
+    "DispatchPlan",
+    "plan",
+    DispatchPlan,
+    graphql="DispatchPlan",
+    reader="staff",
+    scope_attr="scopeId",
+    lockable=True,
+    # Read from the JSON text on the node.
+    interpreted=frozenset({"pairs", "skipped", "dispatchedCount", "improvement"}),
 )
 
 KINDS = (DISPATCH_PLAN,)

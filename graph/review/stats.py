@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from graph.kernel.db import Graph
-from graph.needs.directory import OVERDUE_CYPHER
+from graph.needs.kinds import OVERDUE_CYPHER
 
 SCOPE_LABELS = ("District", "Street", "Community", "Unit", "Member")
 HANDLER_LABELS = ("Unit", "Member")

@@ -3,44 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pydantic import BaseModel
-
 from graph.catalog import BY_LABEL
-from graph.kernel.db import Graph
 from graph.kernel.ids import label_of
 from graph.kernel.kinds import snake
-from graph.kernel.listing import Page
-from graph.needs import directory
+from graph.kernel.listing import Page, fetch_page, page_size
+from graph.lists import ROOT_LISTS
 from graph.places.scopes import place_within
-from resolvers.kernel import filters
 from resolvers.kernel.context import Context
-from resolvers.kernel.validation import page_size, validate
+from resolvers.kernel.validation import validate
 from resolvers.kernel.viewer import PLACE_ROLES, Role
-
-Lister = Callable[[Graph, int, str | None, dict[str, Any]], Awaitable[Page]]
-
-LISTS: dict[str, tuple[Lister, type[BaseModel]]] = {
-    "needs": (directory.list_needs, filters.NeedFilter),
-    "units": (directory.list_units, filters.UnitFilter),
-    "members": (directory.list_members, filters.MemberFilter),
-    "venues": (directory.list_venues, filters.VenueFilter),
-    "fundingPrograms": (directory.list_programs, filters.FundingProgramFilter),
-    "districts": (directory.list_districts, filters.PlaceFilter),
-    "streets": (directory.list_streets, filters.PlaceFilter),
-    "communities": (directory.list_communities, filters.PlaceFilter),
-    "categories": (directory.list_categories, filters.PlaceFilter),
-    "skills": (directory.list_skills, filters.SkillFilter),
-}
 
 
 async def list_page(ctx: Context, name: str, first: int | None, after: str | None, filter_: dict | None) -> Page:
-    lister, filter_model = LISTS[name]
+    """A page of the root list `name` (graph/lists.py) for the validated filter."""
+    root = ROOT_LISTS[name]
     size = page_size(first)
-    checked = validate(filter_model, filter_ or {}, prefix="filter.")
-    return await lister(ctx.graph, size, after, filters.as_params(checked))
+    checked = validate(root.filter, filter_ or {}, prefix="filter.").model_dump(by_alias=True) if root.filter else {}
+    # The request's clock: `overdue` means the same instant on every level of the answer.
+    checked["now"] = ctx.now.isoformat()
+    return await fetch_page(ctx.graph, root, checked, size, after)
 
 
 async def node(ctx: Context, node_id: str) -> object | None:

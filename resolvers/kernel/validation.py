@@ -13,8 +13,6 @@ from graph.kernel.errors import BadUserInput, DomainError
 from graph.kernel.ids import label_of
 from matching.time_windows import XIAN_TZ
 
-MAX_PAGE_SIZE = 100
-
 
 class Form(BaseModel):
     """camelCase names in and out of messages; unknown fields are a mistake worth reporting; value sets
@@ -122,16 +120,3 @@ def validate(model: type[M], data: dict[str, Any], *, prefix: str = "") -> M:
         if fields:
             details["field"] = fields[0]
         raise BadUserInput("; ".join(problems), **details) from exc
-
-
-def page_size(first: int | None, default: int = 20) -> int:
-    if first is None:
-        return default
-    if first < 0:
-        raise BadUserInput(f"first must be 0 or more (got {first})", field="first")
-    if first > MAX_PAGE_SIZE:
-        raise BadUserInput(
-            f"first may be at most {MAX_PAGE_SIZE} (got {first}); page through with `after: pageInfo.endCursor`",
-            field="first",
-        )
-    return first

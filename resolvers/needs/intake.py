@@ -11,8 +11,17 @@ from graph.kernel.errors import BadUserInput, Forbidden
 from graph.needs import assignments
 from graph.needs import reads as need_details
 from graph.needs import write as needs_write
-from graph.needs.directory import is_overdue
-from graph.needs.kinds import PENDING, Assignment, AssignmentStatus, Channel, EventType, Need, NeedStatus, Resident
+from graph.needs.kinds import (
+    PENDING,
+    Assignment,
+    AssignmentStatus,
+    Channel,
+    EventType,
+    Need,
+    NeedStatus,
+    Resident,
+    is_overdue,
+)
 from graph.places.scopes import NeedAccess
 from matching.time_windows import to_local
 from resolvers.kernel.authz import contact_visibility, in_scope, mask_address, mask_phone

@@ -1,0 +1,42 @@
+"""The funding programs' root list: by level, district, category and budget left."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from graph.funding.kinds import ProgramLevel
+from graph.kernel.listing import ListFilter, RootList, Source
+from graph.places.lists import place_label
+
+
+class FundingProgramFilter(ListFilter):
+    level: list[ProgramLevel] | None = None
+    district_id: str | None = Field(default=None, alias="districtId", max_length=80)
+    category: list[str] | None = None
+    with_budget_left: bool | None = Field(default=None, alias="withBudgetLeft")
+
+    model_config = ListFilter.model_config | {"use_enum_values": True}
+
+
+def _programs(f: dict[str, Any]) -> Source:
+    if f.get("districtId"):
+        place_label(f["districtId"], ("District",), "filter.districtId")
+    return "MATCH (x:FundingProgram) ", {}, False
+
+
+PROGRAMS = RootList(
+    "fundingPrograms",
+    "FundingProgram",
+    _programs,
+    FundingProgramFilter,
+    {
+        "level": "x.level IN $level",
+        "districtId": "EXISTS { MATCH (x)-[:AVAILABLE_IN]->(:District {id: $districtId}) }",
+        "category": "EXISTS { MATCH (x)-[:COVERS]->(k:Category) WHERE k.code IN $category }",
+        "withBudgetLeft": "$withBudgetLeft = (x.spent < x.budget)",
+    },
+)
+
+LISTS = (PROGRAMS,)

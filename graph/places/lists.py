@@ -1,0 +1,67 @@
+"""The places' root lists (districts, streets, communities), and the Cypher that walks from any place
+down to its communities, which the other domains' lists reuse."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from graph.kernel.ids import label_of
+from graph.kernel.listing import ListFilter, RootList, Source
+from graph.places.kinds import PLACE_LABELS
+
+# From a place down to the communities at or below it (`c`); a compound stands for its community.
+TO_COMMUNITIES = {
+    "District": "MATCH (:District {id: $placeId})<-[:IN]-(:Street)<-[:IN]-(c:Community) ",
+    "Street": "MATCH (:Street {id: $placeId})<-[:IN]-(c:Community) ",
+    "Community": "MATCH (c:Community {id: $placeId}) ",
+    "Compound": "MATCH (:Compound {id: $placeId})-[:IN]->(c:Community) ",
+}
+
+
+def place_label(place_id: str, expected: tuple[str, ...] = PLACE_LABELS, field: str = "filter.placeId") -> str:
+    return label_of(place_id, expected=expected, field=field)
+
+
+def registered_source(label: str, relation: str, f: dict[str, Any]) -> Source:
+    """`label` nodes linked by `relation` to a community at or below `placeId`; all of them without one."""
+    if not f.get("placeId"):
+        return f"MATCH (x:{label}) ", {}, False
+    return TO_COMMUNITIES[place_label(f["placeId"])] + f"MATCH (c)<-[:{relation}]-(x:{label}) ", {}, True
+
+
+class PlaceFilter(ListFilter):
+    name: str | None = Field(default=None, min_length=1, max_length=50)
+    kind: str | None = Field(default=None, max_length=10)
+    district_id: str | None = Field(default=None, alias="districtId", max_length=80)
+    place_id: str | None = Field(default=None, alias="placeId", max_length=80)
+
+
+NAME_AND_KIND = {"name": "x.name CONTAINS $name", "kind": "x.kind = $kind"}
+
+
+def _streets(f: dict[str, Any]) -> Source:
+    if f.get("districtId"):
+        place_label(f["districtId"], ("District",), "filter.districtId")
+        return "MATCH (:District {id: $districtId})<-[:IN]-(x:Street) ", {}, False
+    return "MATCH (x:Street) ", {}, False
+
+
+def _communities(f: dict[str, Any]) -> Source:
+    if f.get("placeId"):
+        return TO_COMMUNITIES[place_label(f["placeId"], ("District", "Street"))] + "WITH c AS x ", {}, False
+    return "MATCH (x:Community) ", {}, False
+
+
+DISTRICTS = RootList(
+    "districts",
+    "District",
+    lambda f: ("MATCH (x:District) ", {}, False),
+    PlaceFilter,
+    {"name": "x.name CONTAINS $name"},
+)
+STREETS = RootList("streets", "Street", _streets, PlaceFilter, NAME_AND_KIND)
+COMMUNITIES = RootList("communities", "Community", _communities, PlaceFilter, NAME_AND_KIND)
+
+LISTS = (DISTRICTS, STREETS, COMMUNITIES)
