@@ -27,6 +27,8 @@ test: setup
 
 bench: setup
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.outage
+	$(BIN)/python -m bench.http_audit
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

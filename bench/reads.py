@@ -157,9 +157,9 @@ async def run(graph: Graph, neo4j_uri: str) -> None:
                 )
                 print(_line(f"{first} needs + category, places, handler ({label})", h, r))
             cycle = [communities[i % len(communities)] for i in range(n)]
-            h, r = await _interleaved(post, graph, COMMUNITY, RAW_COMMUNITY, [{"id": c} for c in cycle], [
-                {"id": c} for c in cycle
-            ])
+            h, r = await _interleaved(
+                post, graph, COMMUNITY, RAW_COMMUNITY, [{"id": c} for c in cycle], [{"id": c} for c in cycle]
+            )
             print(_line(f"a community, 50 members + skills ({label})", h, r))
             h, _ = await _interleaved(post, graph, STATS, None, [{"id": district}] * n, [{}] * n)
             print(_line(f"a district's stats ({label})", h, []))

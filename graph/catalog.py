@@ -14,7 +14,8 @@ from graph.plans import kinds as plans
 from graph.venues import kinds as venues
 
 # Kernel bookkeeping: nodes the API never shows.
-IDEMPOTENCY_RECORD = Kind("IdempotencyRecord", "idem")
+# Idempotency records expire: the sweep finds old ones by createdAt (migration 7).
+IDEMPOTENCY_RECORD = Kind("IdempotencyRecord", "idem", indexes=("createdAt",))
 MIGRATION = Kind("Migration", "migration")
 
 KINDS: tuple[Kind, ...] = (

@@ -1,4 +1,12 @@
-"""The Starlette application: POST/GET /graphql (GraphiQL in a browser), GET /health."""
+"""The Starlette application.
+
+Routes: POST/GET /graphql (GraphiQL in a browser), WebSocket /graphql (subscriptions),
+GET /health/live (the process answers), GET /health/ready (Neo4j answers and every migration is
+applied; /health is the same), GET /metrics (Prometheus).
+
+Around them, outermost first: the request log (request id, one JSON line per request), CORS for
+the origins in MINHU_ALLOWED_ORIGINS, and the body size limit.
+"""
 
 from __future__ import annotations
 
@@ -6,61 +14,27 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from typing import Any
 
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from strawberry.asgi import GraphQL
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from graph.kernel import db
 from graph.kernel.db import Graph
 from graph.kernel.errors import DomainError
-from graph.kernel.migrations import migrate
-from resolvers.kernel.context import Context
+from graph.kernel.migrations import MIGRATIONS, applied_versions, migrate
 from resolvers.needs.sweep import sweep_forever
-from schema import build_schema
+from server.door import BodyLimit
+from server.http import MinhuGraphQL
+from server.middleware import RequestLog
+from server.observability import Metrics, configure_tracing
 from server.settings import Settings, get_settings
 
 log = logging.getLogger("minhu")
-
-
-def _authenticator(settings: Settings):
-    def authenticate(header: str | None) -> Any:
-        from server.auth import viewer_from_header
-
-        return viewer_from_header(header, settings)
-
-    return authenticate
-
-
-class MinhuGraphQL(GraphQL):
-    def __init__(self, graph_ref: dict[str, Graph], settings: Settings) -> None:
-        super().__init__(
-            build_schema(
-                max_depth=settings.minhu_max_query_depth,
-                max_aliases=settings.minhu_max_aliases,
-                introspection=settings.minhu_introspection,
-                expose_statements=settings.minhu_expose_statements,
-                compiled_reads=settings.minhu_compiled_reads,
-            ),
-            graphql_ide="graphiql",
-            subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
-        )
-        self._graph_ref = graph_ref
-        self._settings = settings
-        self._authenticate = _authenticator(settings)
-
-    async def get_context(self, request: Any, response: Any = None) -> Context:
-        return Context(
-            graph=self._graph_ref["graph"],
-            settings=self._settings,
-            request=request,
-            response=response,
-            authorization=request.headers.get("authorization"),
-            authenticate=self._authenticate,
-        )
 
 
 def create_app(graph: Graph | None = None, settings: Settings | None = None, run_migrations: bool = True) -> Starlette:
@@ -69,6 +43,10 @@ def create_app(graph: Graph | None = None, settings: Settings | None = None, run
     graph_ref: dict[str, Graph] = {}
     if graph is not None:
         graph_ref["graph"] = graph
+    metrics = Metrics(graph_ref)
+    tracer_provider = configure_tracing(settings)
+    if tracer_provider is not None:
+        db.enable_tracing(tracer_provider.get_tracer("minhu.graph"))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -81,11 +59,16 @@ def create_app(graph: Graph | None = None, settings: Settings | None = None, run
             )
         if run_migrations:
             await migrate(graph_ref["graph"])
-        # The overdue sweep (escalation of needs past their deadline); interval 0 turns it off.
+        # The background sweep: overdue needs escalate, expired idempotency records go; 0 turns it off.
         sweeper = None
         if settings.minhu_sweep_interval_seconds > 0:
             sweeper = asyncio.create_task(
-                sweep_forever(lambda: graph_ref["graph"], settings.minhu_sweep_interval_seconds)
+                sweep_forever(
+                    lambda: graph_ref["graph"],
+                    settings.minhu_sweep_interval_seconds,
+                    idempotency_ttl_hours=settings.minhu_idempotency_ttl_hours,
+                    on_run=lambda outcome: metrics.sweeps.labels(outcome).inc(),
+                )
             )
         try:
             yield
@@ -94,27 +77,58 @@ def create_app(graph: Graph | None = None, settings: Settings | None = None, run
                 sweeper.cancel()
                 with suppress(asyncio.CancelledError):
                     await sweeper
+            if tracer_provider is not None:
+                tracer_provider.shutdown()
             if owned:
                 await graph_ref["graph"].close()
 
-    async def health(request: Request) -> JSONResponse:
+    async def live(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def ready(request: Request) -> JSONResponse:
+        graph = graph_ref["graph"]
         try:
-            await graph_ref["graph"].ping()
+            await graph.ping()
+            missing = sorted({m.version for m in MIGRATIONS} - await applied_versions(graph))
         except DomainError as exc:
             return JSONResponse({"status": "unavailable", "reason": exc.message}, status_code=503)
         except Exception as exc:
             return JSONResponse({"status": "unavailable", "reason": f"Neo4j: {type(exc).__name__}"}, status_code=503)
-        return JSONResponse({"status": "ok", "neo4j": "reachable", "database": graph_ref["graph"].database})
+        if missing:
+            return JSONResponse(
+                {"status": "unavailable", "reason": f"migrations not applied: {missing}; run `minhu db migrate`"},
+                status_code=503,
+            )
+        return JSONResponse({"status": "ok", "neo4j": "reachable", "database": graph.database})
 
-    graphql = MinhuGraphQL(graph_ref, settings)
+    async def metrics_page(request: Request) -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    graphql = MinhuGraphQL(graph_ref, settings, metrics, tracer_provider)
     app = Starlette(
         routes=[
-            Route("/health", health),
+            Route("/health/live", live),
+            Route("/health/ready", ready),
+            Route("/health", ready),
+            Route("/metrics", metrics_page),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             # Subscriptions (graphql-transport-ws) on the same path; the token travels in connection_init.
             WebSocketRoute("/graphql", graphql),
         ],
+        middleware=[
+            Middleware(RequestLog, metrics=metrics),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.allowed_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type", "Accept", "X-Request-ID"],
+                expose_headers=["X-Request-ID", "Retry-After"],
+                max_age=600,
+            ),
+            Middleware(BodyLimit, max_bytes=settings.minhu_max_body_bytes),
+        ],
         lifespan=lifespan,
     )
     app.state.graph_ref = graph_ref
+    app.state.metrics = metrics
     return app

@@ -1,13 +1,18 @@
 """JWT authentication: `Authorization: Bearer <token>` in, a checked `Viewer` (or None) out.
 
 Tokens are HS256 with `JWT_SECRET` by default. With `JWT_ALGORITHM=RS256` they are verified with
-the public key in `JWT_PUBLIC_KEY_FILE` (PEM) or a key of `JWT_JWKS_FILE` (JWKS JSON, chosen by the
-token's `kid`); when only `JWT_PRIVATE_KEY_FILE` is set, its public half is used. The server
-accepts exactly the configured algorithm, so an RS256 public key can never be replayed as an
-HS256 secret, and `alg: none` is refused.
+a key of an identity provider's JWKS at `JWT_JWKS_URL` (fetched, cached for
+`JWT_JWKS_CACHE_SECONDS`, fetched again when a token names an unknown `kid`, so a rotated key is
+picked up without a restart), the public key in `JWT_PUBLIC_KEY_FILE` (PEM), or a key of
+`JWT_JWKS_FILE` (chosen by `kid`); when only `JWT_PRIVATE_KEY_FILE` is set, its public half is
+used. The server accepts exactly the configured algorithm, so an RS256 public key can never be
+replayed as an HS256 secret, and `alg: none` is refused.
 
-Claims: `sub`, `role`, `scope` (per role, see `resolvers/viewer.py`), `exp`, `iat`, `iss`.
-Key files are read once and re-read when they change on disk (key rotation without restart).
+Claims: `exp`, `iat`, `iss` (and `aud` when `JWT_AUDIENCE` is set), and the subject, role and
+scope under the names `JWT_SUBJECT_CLAIM`, `JWT_ROLE_CLAIM`, `JWT_SCOPE_CLAIM` (default `sub`,
+`role`, `scope`; see `resolvers/kernel/viewer.py`). A dotted name reaches into nested claims, and a
+role claim holding a list (Keycloak's `realm_access.roles`) gives the first Minhu role in it, in
+any letter case. Key files are re-read when they change on disk.
 """
 
 from __future__ import annotations
@@ -24,11 +29,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 
 from graph.kernel.errors import BadUserInput, Unauthenticated, Unavailable
-from resolvers.kernel.viewer import Viewer
+from resolvers.kernel.viewer import Role, Viewer
 from server.settings import Settings
 
 ALGORITHMS = ("HS256", "RS256")
-REQUIRED_CLAIMS = ["sub", "role", "exp", "iat", "iss"]
+REQUIRED_CLAIMS = ["exp", "iat", "iss"]
 MAX_TTL = timedelta(days=365)
 
 _SIGN_IN = "sign in again to get a new token"
@@ -47,7 +52,43 @@ def viewer_from_header(header: str | None, settings: Settings) -> Viewer | None:
     if header is None or not header.strip():
         return None
     claims = decode_token(_bearer_token(header), settings)
-    return Viewer.from_claims(claims["sub"], claims["role"], claims.get("scope"))
+    subject = claim(claims, settings.jwt_subject_claim)
+    if subject is None:
+        raise Unauthenticated(f"the token lacks the {settings.jwt_subject_claim!r} claim (who is calling)")
+    raw_role = claim(claims, settings.jwt_role_claim)
+    if raw_role is None:
+        raise Unauthenticated(f"the token lacks the {settings.jwt_role_claim!r} claim (which Minhu role it acts in)")
+    role = _minhu_role(raw_role)
+    if role is None:
+        raise Unauthenticated(
+            f"the token's {settings.jwt_role_claim!r} claim names no Minhu role "
+            f"({', '.join(r.value for r in Role)}); ask your administrator for one"
+        )
+    return Viewer.from_claims(subject, role, claim(claims, settings.jwt_scope_claim))
+
+
+def claim(claims: dict[str, Any], path: str) -> Any:
+    """The claim at `path`; dots reach into nested objects (`realm_access.roles`). None if absent."""
+    if path in claims:
+        return claims[path]
+    value: Any = claims
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def _minhu_role(value: Any) -> str | None:
+    """A role claim as a Minhu role name: the value itself, or the first Minhu role in a list."""
+    names = {role.value for role in Role}
+    candidates = value if isinstance(value, list) else [value]
+    for candidate in candidates:
+        if isinstance(candidate, str) and candidate.strip().upper() in names:
+            return candidate.strip().upper()
+    if isinstance(value, str):
+        return value  # not a Minhu role: Viewer.from_claims says which ones are
+    return None
 
 
 def decode_token(token: str, settings: Settings) -> dict[str, Any]:
@@ -68,8 +109,13 @@ def decode_token(token: str, settings: Settings) -> dict[str, Any]:
             key,
             algorithms=[algorithm],
             issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
             leeway=settings.jwt_leeway_seconds,
-            options={"require": REQUIRED_CLAIMS},
+            options={
+                "require": [*REQUIRED_CLAIMS, *(["aud"] if settings.jwt_audience else [])],
+                # Without JWT_AUDIENCE, an `aud` the provider adds (Keycloak: "account") is not ours to judge.
+                "verify_aud": bool(settings.jwt_audience),
+            },
         )
     except jwt.InvalidTokenError as exc:
         raise Unauthenticated(_explain(exc, token, settings)) from None
@@ -93,6 +139,8 @@ def _explain(exc: jwt.InvalidTokenError, token: str, settings: Settings) -> str:
         return f"the token expired{f' at {expired}' if expired else ''}; {_SIGN_IN}"
     if isinstance(exc, jwt.MissingRequiredClaimError):
         return f"the token lacks the {exc.claim!r} claim (required: {', '.join(REQUIRED_CLAIMS)})"
+    if isinstance(exc, jwt.InvalidAudienceError):
+        return f"the token is meant for {claims.get('aud')!r}; this server accepts tokens for {settings.jwt_audience!r}"
     if isinstance(exc, jwt.InvalidIssuerError):
         return f"the token was issued by {claims.get('iss')!r}; this server accepts tokens from {settings.jwt_issuer!r}"
     if isinstance(exc, jwt.ImmatureSignatureError):
@@ -125,13 +173,39 @@ def _algorithm(settings: Settings) -> str:
 def _verification_key(header: dict[str, Any], settings: Settings) -> Any:
     if _algorithm(settings) == "HS256":
         return settings.jwt_secret
+    if settings.jwt_jwks_url:
+        return _remote_key(settings, header.get("kid"))
     if settings.jwt_jwks_file:
         return _jwks_key(settings.jwt_jwks_file, header.get("kid"))
     if settings.jwt_public_key_file:
         return _load(settings.jwt_public_key_file, _public_key)
     if settings.jwt_private_key_file:
         return _load(settings.jwt_private_key_file, _private_key).public_key()
-    raise Unavailable("JWT_ALGORITHM is RS256 but none of JWT_PUBLIC_KEY_FILE, JWT_JWKS_FILE is set")
+    raise Unavailable("JWT_ALGORITHM is RS256 but none of JWT_JWKS_URL, JWT_PUBLIC_KEY_FILE, JWT_JWKS_FILE is set")
+
+
+@lru_cache(maxsize=4)
+def _jwks_client(url: str, lifespan: float, cooldown: float) -> jwt.PyJWKClient:
+    # One client per URL: it caches the key set for `lifespan` and refetches it at most once per
+    # `cooldown` for a `kid` it does not know (a rotated key), so forged kids cannot flood the provider.
+    return jwt.PyJWKClient(url, cache_jwk_set=True, lifespan=lifespan, timeout=5, cooldown_duration=cooldown)
+
+
+def _remote_key(settings: Settings, kid: object) -> Any:
+    client = _jwks_client(
+        str(settings.jwt_jwks_url), float(settings.jwt_jwks_cache_seconds), float(settings.jwt_jwks_min_refresh_seconds)
+    )
+    try:
+        if kid is None:
+            keys = client.get_signing_keys()
+            if len(keys) == 1:
+                return keys[0].key
+            raise Unauthenticated(f"the token has no 'kid' header, so it names none of the {len(keys)} published keys")
+        return client.get_signing_key(str(kid)).key
+    except jwt.PyJWKClientConnectionError as exc:
+        raise Unavailable(f"the identity provider's keys at JWT_JWKS_URL cannot be fetched now: {exc}") from None
+    except jwt.PyJWKClientError:
+        raise Unauthenticated(f"the token's key id {kid!r} is not among the published keys; {_SIGN_IN}") from None
 
 
 def _jwks_key(path: Path, kid: object) -> Any:
@@ -203,15 +277,13 @@ def issue_token(
     subject = subject or f"user:cli-{str(role).lower()}"
     viewer = Viewer.from_claims(subject, role, scope, error=BadUserInput)
     issued = (now or datetime.now(UTC)).replace(microsecond=0)
-    claims: dict[str, Any] = {
-        "sub": viewer.subject,
-        "role": viewer.role.value,
-        "iat": issued,
-        "exp": issued + ttl,
-        "iss": settings.jwt_issuer,
-    }
+    claims: dict[str, Any] = {"iat": issued, "exp": issued + ttl, "iss": settings.jwt_issuer}
+    if settings.jwt_audience:
+        claims["aud"] = settings.jwt_audience
+    _put(claims, settings.jwt_subject_claim, viewer.subject)
+    _put(claims, settings.jwt_role_claim, viewer.role.value)
     if viewer.scope_id:
-        claims["scope"] = viewer.scope_id
+        _put(claims, settings.jwt_scope_claim, viewer.scope_id)
     headers = {"kid": settings.jwt_key_id} if settings.jwt_key_id else None
     algorithm = _algorithm(settings)
     if algorithm == "HS256":
@@ -224,6 +296,15 @@ def issue_token(
         )
     key = _load(settings.jwt_private_key_file, _private_key)
     return jwt.encode(claims, key, algorithm=algorithm, headers=headers)
+
+
+def _put(claims: dict[str, Any], path: str, value: str) -> None:
+    """Sets a (dotted) claim; a role claim path ending in `roles` holds a list, as Keycloak's does."""
+    *parents, last = path.split(".")
+    target = claims
+    for part in parents:
+        target = target.setdefault(part, {})
+    target[last] = [value] if last == "roles" else value
 
 
 _TTL = re.compile(r"^\s*(\d{1,7})\s*([smhd])\s*$", re.IGNORECASE)

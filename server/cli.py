@@ -23,11 +23,11 @@ def _neo4j_home(settings: Settings) -> Path:
 
 
 @contextlib.contextmanager
-def neo4j_uri(settings: Settings) -> Iterator[str]:
+def neo4j_uri(settings: Settings, watch: bool = False) -> Iterator[str]:
     """The server to talk to: NEO4J_URI, the local one already running, or a local one started now.
 
     A local Neo4j started here is stopped again when the block ends; its data stays in
-    MINHU_DATA_DIR, so the next start finds it.
+    MINHU_DATA_DIR, so the next start finds it. With `watch`, it is restarted whenever it dies.
     """
     if settings.neo4j_uri:
         yield settings.neo4j_uri
@@ -40,11 +40,45 @@ def neo4j_uri(settings: Settings) -> Iterator[str]:
     server = local_neo4j.start(
         home, port=settings.minhu_neo4j_port, heap=settings.minhu_neo4j_heap, pagecache=settings.minhu_neo4j_pagecache
     )
+    watchdog = None
+    if watch and settings.minhu_neo4j_watch_seconds > 0:
+        watchdog = local_neo4j.Watchdog(server, interval=settings.minhu_neo4j_watch_seconds, log=_say)
+        watchdog.start()
     try:
         yield server.uri
     finally:
         print("minhu: stopping the local Neo4j…", flush=True)
-        server.stop()
+        if watchdog is not None:
+            watchdog.stop()
+        else:
+            server.stop()
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.strip().lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve to anything
+
+
+def refuse_unsafe(settings: Settings, host: str) -> str | None:
+    """Why serving on `host` with these settings would be unsafe, or None."""
+    if settings.uses_dev_secret and not _is_loopback(host):
+        return (
+            f"refusing to serve on {host}: JWT_SECRET is the development secret published in this repository, "
+            "so anyone could sign a CITY_ADMIN token. Set JWT_SECRET to a long random value (e.g. "
+            "`python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`), or use JWT_ALGORITHM=RS256 with "
+            "JWT_JWKS_URL, or serve on 127.0.0.1 for local development."
+        )
+    return None
 
 
 @contextlib.asynccontextmanager
@@ -94,15 +128,35 @@ def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from server.app import create_app
+    from server.observability import configure_logging
 
     settings = get_settings()
     host = args.host or settings.host
     port = args.port or settings.port
-    with neo4j_uri(settings) as uri:
+    unsafe = refuse_unsafe(settings, host)
+    if unsafe:
+        print(f"minhu: {unsafe}", file=sys.stderr)
+        sys.exit(2)
+    configure_logging(settings.minhu_log_format, settings.minhu_log_level)
+    with neo4j_uri(settings, watch=True) as uri:
         asyncio.run(_migrate_and_seed(settings, uri, args.seed_if_empty, if_empty=True))
         app = create_app(settings=settings.model_copy(update={"neo4j_uri": uri}))
-        print(f"minhu: serving http://{host}:{port}/graphql (GraphiQL in a browser), health at /health", flush=True)
-        asyncio.run(_serve_until_interrupted(uvicorn.Server(uvicorn.Config(app, host=host, port=port))))
+        print(
+            f"minhu: serving http://{host}:{port}/graphql (GraphiQL in a browser); "
+            "/health/live, /health/ready, /metrics",
+            flush=True,
+        )
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            access_log=False,  # our request log line replaces it
+            log_config=None,  # keep the JSON logging configured above
+            proxy_headers=True,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
+            server_header=False,
+        )
+        asyncio.run(_serve_until_interrupted(uvicorn.Server(config)))
 
 
 async def _serve_until_interrupted(server: object) -> None:
@@ -173,19 +227,63 @@ def cmd_token(args: argparse.Namespace) -> None:
 
 
 def cmd_sweep(args: argparse.Namespace) -> None:
-    from resolvers.needs.sweep import sweep_overdue
+    from resolvers.needs.sweep import sweep_idempotency, sweep_overdue
 
     settings = get_settings()
 
-    async def run(uri: str) -> list[str]:
+    async def run(uri: str) -> tuple[list[str], int]:
         async with connected(settings, uri) as graph:
-            return await sweep_overdue(graph, datetime.now(UTC))
+            now = datetime.now(UTC)
+            escalated = await sweep_overdue(graph, now)
+            return escalated, await sweep_idempotency(graph, now, settings.minhu_idempotency_ttl_hours)
 
     with neo4j_uri(settings) as uri:
-        escalated = asyncio.run(run(uri))
+        escalated, expired = asyncio.run(run(uri))
     print(f"minhu: escalated {len(escalated)} overdue need(s)")
     for need_id in escalated:
         print(" ", need_id)
+    print(f"minhu: deleted {expired} idempotency record(s) older than {settings.minhu_idempotency_ttl_hours:g} h")
+
+
+def cmd_dump(args: argparse.Namespace) -> None:
+    settings = get_settings()
+    home = _stopped_store(settings, "dump")
+    target = local_neo4j.dump(home, Path(args.file), settings.neo4j_database)
+    print(f"minhu: dumped database {settings.neo4j_database!r} of {home} to {target} ({target.stat().st_size:,} bytes)")
+
+
+def cmd_load(args: argparse.Namespace) -> None:
+    settings = get_settings()
+    home = _stopped_store(settings, "load")
+    if not args.force and (home / "store" / "data" / "databases" / settings.neo4j_database).exists():
+        print(
+            f"minhu: {home} already holds a database {settings.neo4j_database!r}; loading replaces it. "
+            "Run again with --force to do so (dump it first if in doubt).",
+            file=sys.stderr,
+        )
+        sys.exit(2)
+    local_neo4j.load(home, Path(args.file), settings.neo4j_database)
+    print(f"minhu: loaded {args.file} into {home}; start the server and run `minhu db migrate` if it is older")
+
+
+def _stopped_store(settings: Settings, verb: str) -> Path:
+    if settings.neo4j_uri:
+        print(
+            f"minhu: NEO4J_URI is set; `minhu db {verb}` works on the local store (MINHU_DATA_DIR). For a server of "
+            f"your own, run its `neo4j-admin database {verb}` there (see README, Operating Minhu).",
+            file=sys.stderr,
+        )
+        sys.exit(2)
+    home = _neo4j_home(settings)
+    running = local_neo4j.running(home)
+    if running:
+        print(
+            f"minhu: the local Neo4j is running (pid {running.pid}); stop it (`minhu neo4j stop`, or stop "
+            f"`minhu serve`) before `minhu db {verb}`: neo4j-admin needs the store to itself.",
+            file=sys.stderr,
+        )
+        sys.exit(2)
+    return home
 
 
 def cmd_import(args: argparse.Namespace) -> None:
@@ -224,6 +322,13 @@ def parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="action", required=True)
     db_sub.add_parser("migrate", help="apply pending migrations").set_defaults(func=cmd_migrate)
+    dump = db_sub.add_parser("dump", help="write the local store to a dump file (Neo4j stopped)")
+    dump.add_argument("file", help="the dump file to write, e.g. backups/minhu-2026-11-30.dump")
+    dump.set_defaults(func=cmd_dump)
+    load = db_sub.add_parser("load", help="replace the local store with a dump file (Neo4j stopped)")
+    load.add_argument("file", help="a dump written by `minhu db dump` or `neo4j-admin database dump`")
+    load.add_argument("--force", action="store_true", help="replace a database that already exists")
+    load.set_defaults(func=cmd_load)
 
     seed = sub.add_parser("seed", help="load generated Xi'an data")
     seed.add_argument("--preset", choices=["demo", "city"], default="demo")
@@ -245,7 +350,7 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--ttl", default="1h", help="lifetime, e.g. 30m, 1h, 7d")
     token.set_defaults(func=cmd_token)
 
-    sweep = sub.add_parser("sweep", help="escalate needs past their deadline, once")
+    sweep = sub.add_parser("sweep", help="escalate needs past their deadline and expire idempotency records, once")
     sweep.set_defaults(func=cmd_sweep)
 
     imp = sub.add_parser("import", help="import a partner roster from CSV")

@@ -6,6 +6,9 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Published in this repository: fine on a developer's loopback, never on a reachable address.
+DEV_JWT_SECRET = "minhu-dev-secret-change-me-in-production"
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
@@ -33,18 +36,63 @@ class Settings(BaseSettings):
     # Answer reads by the compiled path (one Cypher statement per root field); false: the interpreter only.
     minhu_compiled_reads: bool = True
 
-    # Authentication (JWT). HS256 with a shared secret by default; RS256 with a public key or JWKS file.
+    # Authentication (JWT). HS256 with a shared secret by default; RS256 with a public key or JWKS.
     jwt_algorithm: str = "HS256"
-    jwt_secret: str = "minhu-dev-secret-change-me-in-production"
+    jwt_secret: str = DEV_JWT_SECRET
     jwt_public_key_file: Path | None = None
     jwt_private_key_file: Path | None = None
     jwt_jwks_file: Path | None = None
+    jwt_jwks_url: str | None = None  # an identity provider's published keys, fetched and cached
+    jwt_jwks_cache_seconds: int = 300  # how long fetched keys are kept; an unknown `kid` refetches sooner
+    jwt_jwks_min_refresh_seconds: float = 30  # at most one refetch per this for unknown `kid`s
     jwt_issuer: str = "minhu"
+    jwt_audience: str | None = None  # when set, tokens must name it in `aud`
     jwt_key_id: str | None = None  # `kid` put in the header of tokens we issue (pick the key in a JWKS)
     jwt_leeway_seconds: int = 30  # clock skew tolerated on exp/iat
+    # Where the role, scope and subject are in the claims; dotted paths reach nested claims
+    # (Keycloak: JWT_ROLE_CLAIM=realm_access.roles, a list from which the first Minhu role is taken).
+    jwt_role_claim: str = "role"
+    jwt_scope_claim: str = "scope"
+    jwt_subject_claim: str = "sub"
 
-    # The overdue sweep (escalation of needs past their deadline).
+    # The overdue sweep (escalation of needs past their deadline) and the idempotency-record sweep.
     minhu_sweep_interval_seconds: int = 60
+    minhu_idempotency_ttl_hours: float = 24.0  # a retried mutation is recognised for this long
+
+    # Browsers: origins (scheme://host[:port]) whose pages may call the API and open subscriptions,
+    # comma-separated; same-origin pages always may. E.g. http://localhost:5173 for a Vite dev server.
+    minhu_allowed_origins: str = ""
+    minhu_ws_keepalive_seconds: float = 15.0  # graphql-transport-ws ping interval; 0 sends none
+
+    # The door: request body size, items in any list input, time a request may take.
+    minhu_max_body_bytes: int = 256 * 1024
+    minhu_max_list_items: int = 100
+    minhu_request_deadline_seconds: float = 10.0
+
+    # Mutation rate limits (the `limits` library's notation, `;` between several); empty = none.
+    minhu_rate_limit_subject: str = "120/minute;2000/hour"
+    minhu_rate_limit_address: str = "600/minute"
+    minhu_rate_limit_storage: str = "memory://"  # a shared store such as redis://host:6379 for several servers
+
+    # Observability.
+    minhu_log_format: str = "json"  # json (one object per line) or text
+    minhu_log_level: str = "INFO"
+    minhu_tracing: str = ""  # "console" prints spans; OTEL_EXPORTER_OTLP_ENDPOINT sends them over OTLP/HTTP
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_service_name: str = "minhu"
+    # Addresses whose X-Forwarded-For/-Proto uvicorn trusts (your reverse proxy), comma-separated.
+    forwarded_allow_ips: str = "127.0.0.1"
+
+    # The local Neo4j under `minhu serve`: restarted when it dies.
+    minhu_neo4j_watch_seconds: float = 2.0
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        return [origin.strip().rstrip("/") for origin in self.minhu_allowed_origins.split(",") if origin.strip()]
+
+    @property
+    def uses_dev_secret(self) -> bool:
+        return self.jwt_algorithm.upper() == "HS256" and self.jwt_secret == DEV_JWT_SECRET
 
 
 @lru_cache(maxsize=1)

@@ -1,25 +1,41 @@
 """The driver's lifecycle and the only doors through which Cypher reaches Neo4j.
 
-Reads go through managed read transactions (`execute_read`) so a cluster can serve them from
-followers; writes through `execute_write`, one transaction per call. Every statement is counted and
-named after the `graph/` function that sent it (`needs.write.set_status`), in the log of the request
-it belongs to (a context variable, so concurrent requests keep separate logs): tests and the request
-log can say exactly which statements a request ran (no N+1).
+Reads go through read transactions so a cluster can serve them from followers; writes through
+write transactions, one transaction per call. Every statement is counted and named after the
+`graph/` function that sent it (`needs.write.set_status`), in the log of the request it belongs to
+(a context variable, so concurrent requests keep separate logs): tests and the request log can say
+exactly which statements a request ran (no N+1).
+
+Failing fast: a `Breaker` stands in front of the driver. The first request that finds Neo4j
+unreachable opens it; from then on every transaction is refused at once with UNAVAILABLE, without
+touching the driver, while one background task probes the server (`RETURN 1`) until it answers
+and closes the breaker again. The driver's own retry loop (which retries a dead server for
+`max_transaction_retry_time`) is not used: `_execute` retries only what is worth retrying —
+deadlocks and other transient errors, with a short backoff — and a broken connection once, since
+a pooled connection can outlive a restarted server.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import random
 import sys
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import neo4j
-from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
+from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncTransaction
 from neo4j.exceptions import (
     AuthError,
     ClientError,
+    ConnectionAcquisitionTimeoutError,
+    DriverError,
+    IncompleteCommit,
     ServiceUnavailable,
     SessionExpired,
     TransientError,
@@ -29,6 +45,18 @@ from graph.kernel.errors import Conflict, Unavailable
 
 T = TypeVar("T")
 Rows = list[dict[str, Any]]
+
+log = logging.getLogger("minhu.graph")
+
+UNREACHABLE = "the graph database cannot be reached right now; try again in a moment"
+# Transient errors that mean "the database is not serving", not "two writers collided".
+_UNAVAILABLE_CODES = frozenset(
+    {
+        "Neo.TransientError.General.DatabaseUnavailable",
+        "Neo.TransientError.Database.DatabaseUnavailable",
+        "Neo.TransientError.General.OutOfMemoryError",
+    }
+)
 
 
 @dataclass
@@ -83,10 +111,26 @@ def _count(counter: StatementCounter, name: str | None, write: bool = False) -> 
             log.written.append(named)
 
 
+def statements_in_this_request() -> int:
+    """The statements sent so far by the request this code runs for (0 outside a request)."""
+    log = _REQUEST_LOG.get()
+    return log.count if log is not None else 0
+
+
+# Spans per transaction, only when the server switched tracing on (`enable_tracing`).
+_tracer: Any = None
+
+
+def enable_tracing(tracer: Any) -> None:
+    """Gives every transaction an OpenTelemetry span from `tracer` (None switches spans off)."""
+    global _tracer
+    _tracer = tracer
+
+
 class Tx:
     """One transaction; `run` sends a statement and returns its rows as dicts."""
 
-    def __init__(self, tx: AsyncManagedTransaction, counter: StatementCounter, write: bool = False) -> None:
+    def __init__(self, tx: AsyncTransaction, counter: StatementCounter, write: bool = False) -> None:
         self._tx = tx
         self._counter = counter
         self._write = write
@@ -110,29 +154,115 @@ class Tx:
         return await result.values()
 
 
+@dataclass
+class Breaker:
+    """Open while Neo4j is known to be unreachable; closed again by a background probe."""
+
+    probe_interval: float = 0.5
+    max_probe_interval: float = 2.0
+    opened_at: float | None = None
+    reason: str = UNREACHABLE
+    # What tests and /metrics read: how often the breaker opened, how many calls it refused
+    # without contacting Neo4j, how many probes it sent.
+    trips: int = 0
+    refused: int = 0
+    probes: int = 0
+    _probe: asyncio.Task | None = field(default=None, repr=False)
+
+    @property
+    def open(self) -> bool:
+        return self.opened_at is not None
+
+    def refuse(self) -> None:
+        """Raises UNAVAILABLE at once while the breaker is open."""
+        if self.opened_at is not None:
+            self.refused += 1
+            raise Unavailable(self.reason)
+
+    def trip(self, reason: str, probe: Callable[[], Awaitable[None]]) -> None:
+        if self.opened_at is None:
+            self.opened_at = time.monotonic()
+            self.reason = reason
+            self.trips += 1
+            log.error("Neo4j unreachable: answering UNAVAILABLE until it is back", extra={"reason": reason})
+        if self._probe is None or self._probe.done():
+            self._probe = asyncio.get_running_loop().create_task(self._until_back(probe))
+
+    def close(self) -> None:
+        if self.opened_at is not None:
+            log.warning("Neo4j reachable again", extra={"outage_seconds": round(time.monotonic() - self.opened_at, 3)})
+        self.opened_at = None
+
+    async def _until_back(self, probe: Callable[[], Awaitable[None]]) -> None:
+        delay = self.probe_interval
+        while self.opened_at is not None:
+            await asyncio.sleep(delay)
+            self.probes += 1
+            try:
+                await probe()
+            except Exception:
+                delay = min(delay * 1.5, self.max_probe_interval)
+                continue
+            self.close()
+
+    async def stop(self) -> None:
+        if self._probe is not None and not self._probe.done():
+            self._probe.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._probe
+
+
 class Graph:
+    # Deadlocks and lock timeouts are retried for this long at most (a request deadline bounds it too).
+    max_retry_time = 10.0
+
     def __init__(self, driver: AsyncDriver, database: str) -> None:
         self.driver = driver
         self.database = database
         self.counter = StatementCounter()
+        self.breaker = Breaker()
+        # Transactions holding a pooled connection right now (the pool's "in use"), and the pool's size.
+        self.in_flight = 0
+        self.pool_size = 100
+        # Sessions opened on the driver: a test proves the open breaker sends nothing.
+        self.sessions_opened = 0
 
     @classmethod
-    def connect(cls, uri: str, user: str | None, password: str | None, database: str) -> Graph:
+    def connect(
+        cls,
+        uri: str,
+        user: str | None,
+        password: str | None,
+        database: str,
+        *,
+        connection_timeout: float = 1.5,
+        acquisition_timeout: float = 10.0,
+        pool_size: int = 100,
+    ) -> Graph:
+        """A graph over a new driver; the timeouts bound how long one attempt may take to fail."""
         auth = (user, password) if user and password else None
         driver = AsyncGraphDatabase.driver(
             uri,
             auth=auth,
-            max_connection_pool_size=100,
-            connection_acquisition_timeout=30,
-            connection_timeout=5,
-            # Transient failures are retried for this long; past it the client gets UNAVAILABLE/CONFLICT.
-            max_transaction_retry_time=10,
+            max_connection_pool_size=pool_size,
+            # A new connection that is neither refused nor accepted within this is given up.
+            connection_timeout=connection_timeout,
+            # Waiting for a free pooled connection (or a new one) is bounded as well.
+            connection_acquisition_timeout=acquisition_timeout,
+            # Our own loop (`_execute`) decides what is retried; the driver's is only for auto-commit reads.
+            max_transaction_retry_time=0,
+            # A pooled connection idle for a while is checked before use, so one left over from a
+            # restarted server fails here instead of in the middle of a transaction.
+            liveness_check_timeout=30,
             # Notifications ("label does not exist yet") are noise on an empty graph.
             notifications_min_severity="OFF",
         )
-        return cls(driver, database)
+        graph = cls(driver, database)
+        graph.pool_size = pool_size
+        return graph
 
     async def close(self) -> None:
+        await self.breaker.stop()
         await self.driver.close()
 
     async def read(self, cypher: str, /, _name: str | None = None, **params: Any) -> Rows:
@@ -152,34 +282,100 @@ class Graph:
         """Runs `work` in one write transaction: it commits whole or rolls back whole."""
         return await self._execute(neo4j.WRITE_ACCESS, work)
 
-    async def _execute(self, mode: str, work: Callable[[Tx], Awaitable[T]]) -> T:
-        async def unit(tx: AsyncManagedTransaction) -> T:
-            return await work(Tx(tx, self.counter, mode == neo4j.WRITE_ACCESS))
+    @contextlib.asynccontextmanager
+    async def _span(self, mode: str) -> AsyncIterator[Any]:
+        if _tracer is None:
+            yield None
+            return
+        name = "neo4j.read" if mode == neo4j.READ_ACCESS else "neo4j.write"
+        with _tracer.start_as_current_span(name, attributes={"db.system": "neo4j", "db.name": self.database}) as span:
+            yield span
 
+    async def _attempt(self, mode: str, work: Callable[[Tx], Awaitable[T]]) -> T:
+        self.sessions_opened += 1
+        self.in_flight += 1
         try:
-            async with self.driver.session(database=self.database, default_access_mode=mode) as session:
-                if mode == neo4j.READ_ACCESS:
-                    return await session.execute_read(unit)
-                return await session.execute_write(unit)
-        except (ServiceUnavailable, SessionExpired) as exc:
-            raise Unavailable("the graph database cannot be reached right now; try again in a moment") from exc
+            # Leaving the transaction block without an exception commits; with one, rolls back.
+            async with (
+                self.driver.session(database=self.database, default_access_mode=mode) as session,
+                await session.begin_transaction() as tx,
+            ):
+                return await work(Tx(tx, self.counter, mode == neo4j.WRITE_ACCESS))
+        finally:
+            self.in_flight -= 1
+
+    async def _execute(self, mode: str, work: Callable[[Tx], Awaitable[T]]) -> T:
+        self.breaker.refuse()
+        started = time.monotonic()
+        delay = 0.05
+        reconnected = False
+        async with self._span(mode) as span:
+            while True:
+                try:
+                    result = await self._attempt(mode, work)
+                except IncompleteCommit as exc:
+                    # The connection broke during COMMIT: the write may or may not have landed.
+                    self._trip(UNREACHABLE)
+                    raise Unavailable(
+                        "the graph database went away while saving; the change may or may not have been made: "
+                        "retry with the same idempotencyKey to be sure it is made once"
+                    ) from exc
+                except (ServiceUnavailable, SessionExpired) as exc:
+                    if not reconnected and not self.breaker.open:
+                        # A pooled connection may have died with a restarted server: one fresh try.
+                        reconnected = True
+                        continue
+                    self._trip(UNREACHABLE)
+                    raise Unavailable(UNREACHABLE) from exc
+                except AuthError as exc:
+                    raise Unavailable(
+                        "the graph database refused our credentials; check NEO4J_USER/NEO4J_PASSWORD"
+                    ) from exc
+                except TransientError as exc:
+                    if exc.code in _UNAVAILABLE_CODES:
+                        # Starting, stopping or out of memory: not worth retrying request by request.
+                        self._trip("the graph database is starting or stopping; try again in a moment")
+                        raise Unavailable("the graph database is starting or stopping; try again in a moment") from exc
+                    if exc.is_retryable() and time.monotonic() - started + delay < self.max_retry_time:
+                        # A deadlock or lock timeout: another writer holds what we need; wait a little.
+                        await asyncio.sleep(delay * (0.5 + random.random()))
+                        delay = min(delay * 2, 1.0)
+                        continue
+                    raise Conflict("the data changed while we were writing; please retry") from exc
+                except ClientError as exc:
+                    if exc.code == "Neo.ClientError.Schema.ConstraintValidationFailed":
+                        raise Conflict("that record already exists (an id or key is taken)") from exc
+                    raise
+                except ConnectionAcquisitionTimeoutError as exc:
+                    # Every pooled connection is busy: the server is up, this process is overloaded.
+                    raise Unavailable("the server is too busy to take this request now; try again in a moment") from exc
+                except DriverError as exc:
+                    if isinstance(exc, neo4j.exceptions.ConfigurationError):
+                        raise
+                    self._trip(UNREACHABLE)
+                    raise Unavailable(UNREACHABLE) from exc
+                else:
+                    if span is not None and reconnected:
+                        span.set_attribute("minhu.reconnected", True)
+                    return result
+
+    def _trip(self, reason: str) -> None:
+        self.breaker.trip(reason, self._probe)
+
+    async def _probe(self) -> None:
+        async with self.driver.session(database=self.database) as session:
+            await (await session.run("RETURN 1")).consume()
+
+    async def ping(self) -> None:
+        """One quick round trip, without retries: readiness must answer fast."""
+        self.breaker.refuse()
+        try:
+            await self._probe()
+            _count(self.counter, "ping")
+        except (ServiceUnavailable, SessionExpired, OSError) as exc:
+            self._trip(UNREACHABLE)
+            raise Unavailable(UNREACHABLE) from exc
         except AuthError as exc:
             raise Unavailable("the graph database refused our credentials; check NEO4J_USER/NEO4J_PASSWORD") from exc
         except TransientError as exc:
-            # Deadlocks and lock timeouts survive the driver's own retries only under heavy contention.
-            raise Conflict("the data changed while we were writing; please retry") from exc
-        except ClientError as exc:
-            if exc.code == "Neo.ClientError.Schema.ConstraintValidationFailed":
-                raise Conflict("that record already exists (an id or key is taken)") from exc
-            raise
-
-    async def ping(self) -> None:
-        """One quick round trip, without the managed-transaction retries: health must answer fast."""
-        try:
-            async with self.driver.session(database=self.database) as session:
-                await (await session.run("RETURN 1")).consume()
-            _count(self.counter, "ping")
-        except (ServiceUnavailable, SessionExpired, OSError) as exc:
-            raise Unavailable("the graph database cannot be reached right now; try again in a moment") from exc
-        except AuthError as exc:
-            raise Unavailable("the graph database refused our credentials; check NEO4J_USER/NEO4J_PASSWORD") from exc
+            raise Unavailable("the graph database is starting or stopping; try again in a moment") from exc

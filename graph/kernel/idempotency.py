@@ -1,7 +1,10 @@
 """Idempotency records: a retried mutation with the same key and caller gets the first result.
 
 The record is written in the mutation's own transaction, so it exists exactly when the change
-does. Its id is unique, so two identical requests racing each other serialise on it: the second
+does. Records expire: `sweep_expired` deletes those older than the server's
+`MINHU_IDEMPOTENCY_TTL_HOURS` (the background sweep and `minhu sweep` call it), so a key is
+recognised for at least that long and at most one sweep interval longer. Its id is unique,
+so two identical requests racing each other serialise on it: the second
 waits for the first to commit and then finds its result.
 """
 
@@ -9,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from typing import Any
 
-from graph.kernel.db import Tx
+from graph.kernel.db import Graph, Tx
 from graph.kernel.errors import Conflict
 
 
@@ -46,3 +50,25 @@ async def store(tx: Tx, caller: str, key: str, result: dict[str, Any]) -> None:
         id=record_id(caller, key),
         result=json.dumps(result, ensure_ascii=False, default=str),
     )
+
+
+# Records deleted per transaction: keeps each sweep transaction small however large the backlog.
+SWEEP_BATCH = 5000
+
+
+async def sweep_expired(graph: Graph, older_than: datetime) -> int:
+    """Deletes the records created before `older_than`, in small transactions; returns how many."""
+    deleted = 0
+    while True:
+        row = await graph.write_tx(
+            lambda tx: tx.single(
+                "MATCH (r:IdempotencyRecord) WHERE r.createdAt < $cutoff "
+                "WITH r LIMIT $batch DELETE r RETURN count(*) AS deleted",
+                cutoff=older_than,
+                batch=SWEEP_BATCH,
+            )
+        )
+        count = row["deleted"] if row else 0
+        deleted += count
+        if count < SWEEP_BATCH:
+            return deleted

@@ -15,9 +15,11 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 NEO4J_VERSION = "5.26.30"
@@ -142,6 +144,8 @@ class LocalNeo4j:
     port: int
     pid: int
     process: subprocess.Popen | None = None
+    heap: str = "1g"
+    pagecache: str = "256m"
 
     @property
     def uri(self) -> str:
@@ -234,7 +238,7 @@ def start(
         process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
         )
-    server = LocalNeo4j(home=home, port=port, pid=process.pid, process=process)
+    server = LocalNeo4j(home=home, port=port, pid=process.pid, process=process, heap=heap, pagecache=pagecache)
     started = time.monotonic()
     while True:
         if process.poll() is not None:
@@ -276,3 +280,118 @@ def running(home: Path) -> LocalNeo4j | None:
         state_file.unlink()
         return None
     return LocalNeo4j(home=home.resolve(), port=state["port"], pid=state["pid"])
+
+
+class Watchdog(threading.Thread):
+    """Restarts a local Neo4j that died (killed, out of memory) on the same port and store.
+
+    Checks every `interval` seconds; the store recovers itself on start (Neo4j replays its
+    transaction log), and the API's circuit breaker notices the server is back. `restarts` counts
+    how often it had to; `stop()` ends the watch and then the server.
+    """
+
+    def __init__(self, server: LocalNeo4j, interval: float = 2.0, log: Any = print) -> None:
+        super().__init__(name="minhu-neo4j-watchdog", daemon=True)
+        self.server = server
+        self.interval = interval
+        self.restarts = 0
+        self._log = log
+        self._stopping = threading.Event()
+
+    def _dead(self) -> bool:
+        if self.server.process is not None:
+            return self.server.process.poll() is not None
+        return not _alive(self.server.pid)
+
+    def run(self) -> None:
+        while not self._stopping.wait(self.interval):
+            if not self._dead():
+                continue
+            self._log(f"minhu: the local Neo4j (pid {self.server.pid}) died; restarting it on port {self.server.port}")
+            while not self._stopping.is_set():
+                try:
+                    fresh = start(
+                        self.server.home,
+                        port=self.server.port,
+                        heap=self.server.heap,
+                        pagecache=self.server.pagecache,
+                        verbose=False,
+                    )
+                except LocalNeo4jError as exc:
+                    self._log(f"minhu: restarting the local Neo4j failed ({exc}); trying again")
+                    self._stopping.wait(self.interval)
+                    continue
+                self.server.pid, self.server.process = fresh.pid, fresh.process
+                self.restarts += 1
+                self._log(f"minhu: the local Neo4j is back (pid {fresh.pid})")
+                break
+
+    def stop(self, timeout: float = 60) -> None:
+        self._stopping.set()
+        if self.is_alive():
+            self.join(timeout=timeout)
+        self.server.stop()
+
+
+# --- backups -------------------------------------------------------------------------------------
+
+
+def admin(home: Path, *args: str, timeout: float = 1800) -> str:
+    """Runs `neo4j-admin` (from the same jars as the server) against the store under `home`.
+
+    The store must not be in use: stop the local Neo4j first. Returns the tool's output; raises
+    LocalNeo4jError with it when the tool fails.
+    """
+    root = fetch(verbose=False)
+    home = home.resolve()
+    store = home / "store"
+    conf = home / "admin-conf"
+    conf.mkdir(parents=True, exist_ok=True)
+    # The embedded launcher keeps Neo4j's default layout under store/ (data/databases, data/transactions).
+    (conf / "neo4j.conf").write_text(f"server.directories.data={store / 'data'}\n")
+    env = {**os.environ, "NEO4J_HOME": str(store), "NEO4J_CONF": str(conf)}
+    command = [
+        _java(),
+        "-Xmx512m",
+        "-cp",
+        f"{root / 'lib'}/*:{root / 'classes'}",
+        "org.neo4j.cli.AdminTool",
+        *args,
+    ]
+    proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout, stdin=subprocess.DEVNULL)
+    output = (proc.stdout + proc.stderr).strip()
+    if proc.returncode != 0:
+        raise LocalNeo4jError(f"neo4j-admin {' '.join(args)} failed (exit {proc.returncode}):\n{output[-3000:]}")
+    return output
+
+
+def dump(home: Path, target: Path, database: str = "neo4j") -> Path:
+    """Writes `database` of the (stopped) store under `home` to the dump file `target`."""
+    target = target.resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with _scratch(target.parent) as folder:
+        admin(home, "database", "dump", database, f"--to-path={folder}", "--overwrite-destination=true")
+        produced = folder / f"{database}.dump"
+        if not produced.exists():
+            raise LocalNeo4jError(f"neo4j-admin wrote no {produced.name} in {folder}")
+        produced.replace(target)
+    return target
+
+
+def load(home: Path, source: Path, database: str = "neo4j") -> None:
+    """Replaces `database` of the (stopped) store under `home` with the dump file `source`."""
+    source = source.resolve()
+    if not source.is_file():
+        raise LocalNeo4jError(f"no dump file at {source}")
+    (home.resolve() / "store").mkdir(parents=True, exist_ok=True)
+    with _scratch(source.parent) as folder:
+        (folder / f"{database}.dump").symlink_to(source)
+        admin(home, "database", "load", database, f"--from-path={folder}", "--overwrite-destination=true")
+
+
+@contextlib.contextmanager
+def _scratch(near: Path):
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix=".minhu-dump-", dir=near) as folder:
+        yield Path(folder)

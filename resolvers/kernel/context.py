@@ -74,6 +74,11 @@ class Context:
         self.loaders = Loaders(self.graph)
 
     @property
+    def known_viewer(self) -> Viewer | None:
+        """The viewer if a resolver already asked for it; never decodes (the request log reads this)."""
+        return self._viewer if self._decoded else None
+
+    @property
     def viewer(self) -> Viewer | None:
         """Who is calling; None when anonymous. Raises Unauthenticated for a bad token."""
         if not self._decoded:

@@ -16,9 +16,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from graph.kernel import idempotency
 from graph.kernel.db import Graph, Tx
 from graph.kernel.errors import DomainError
 from graph.kernel.records import native
@@ -83,15 +84,43 @@ async def sweep_overdue(graph: Graph, now: datetime) -> list[str]:
     return sorted(escalated)
 
 
-async def sweep_forever(get_graph: Callable[[], Graph], interval_seconds: float) -> None:
-    """The server's background loop; cancelled at shutdown. A failed sweep is logged, not fatal."""
+async def sweep_idempotency(graph: Graph, now: datetime, ttl_hours: float) -> int:
+    """Deletes idempotency records older than `ttl_hours`; returns how many."""
+    return await idempotency.sweep_expired(graph, now.astimezone(UTC) - timedelta(hours=ttl_hours))
+
+
+async def sweep_forever(
+    get_graph: Callable[[], Graph],
+    interval_seconds: float,
+    *,
+    idempotency_ttl_hours: float | None = None,
+    on_run: Callable[[str], None] | None = None,
+) -> None:
+    """The server's background loop; cancelled at shutdown. A failed sweep is logged, not fatal.
+
+    Each run escalates overdue needs and, with `idempotency_ttl_hours`, deletes expired
+    idempotency records; `on_run("ok" | "error")` is told how each run went (for /metrics).
+    """
     while True:
         await asyncio.sleep(interval_seconds)
+        outcome = "ok"
         try:
-            ids = await sweep_overdue(get_graph(), datetime.now(UTC))
+            now = datetime.now(UTC)
+            ids = await sweep_overdue(get_graph(), now)
             if ids:
                 log.info("sweep: escalated %d overdue need(s)", len(ids))
+            if idempotency_ttl_hours is not None:
+                expired = await sweep_idempotency(get_graph(), now, idempotency_ttl_hours)
+                if expired:
+                    log.info("sweep: deleted %d expired idempotency record(s)", expired)
         except asyncio.CancelledError:
             raise
+        except DomainError as exc:
+            outcome = "error"
+            # UNAVAILABLE while Neo4j is down: one line, no traceback; the breaker already said why.
+            log.warning("sweep skipped: %s; trying again in %s s", exc.message, interval_seconds)
         except Exception:
+            outcome = "error"
             log.exception("sweep failed; trying again in %s s", interval_seconds)
+        if on_run is not None:
+            on_run(outcome)

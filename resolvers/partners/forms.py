@@ -94,7 +94,9 @@ AreaIds = Annotated[list[Annotated[str, _id_of("District", "Street", "Community"
 UnitId = Annotated[str, _id_of("Unit")]
 OptionalUnitId = Annotated[UnitId | None, BeforeValidator(_blank_to_none)]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
-Address = Annotated[str | None, BeforeValidator(_blank_to_none), Field(default=None, max_length=200)]
+# Constraints sit on the value's own type, inside the `| None`: put on the union, pydantic applies them
+# to an explicit null too and fails with a TypeError instead of a validation error.
+Address = Annotated[Annotated[str, Field(max_length=200)] | None, BeforeValidator(_blank_to_none)]
 Latitude = Annotated[float | None, BeforeValidator(_blank_to_none), Field(default=None)]
 Longitude = Annotated[float | None, BeforeValidator(_blank_to_none), Field(default=None)]
 
@@ -266,7 +268,7 @@ class VenueFields(Located):
     community_id: CommunityId | None = None
     owner_unit_id: OptionalUnitId = None
     capacity: Annotated[int | None, Field(default=None, gt=0, le=100_000)] = None
-    area_sqm: Annotated[float | None, BeforeValidator(_blank_to_none), Field(default=None, gt=0, le=1_000_000)] = None
+    area_sqm: Annotated[Annotated[float, Field(gt=0, le=1_000_000)] | None, BeforeValidator(_blank_to_none)] = None
     facilities: CodeList | None = None
     opening_hours: SlotList | None = None
     fee_per_hour: Annotated[int | None, Field(default=None, ge=0, le=100_000_000)] = None

@@ -119,4 +119,9 @@ MIGRATIONS: tuple[Migration, ...] = (
         "unique ids for migration records",
         ("CREATE CONSTRAINT migration_id IF NOT EXISTS FOR (n:Migration) REQUIRE n.id IS UNIQUE",),
     ),
+    Migration(
+        7,
+        "idempotency records expire: the sweep finds old ones by createdAt",
+        ("CREATE INDEX idempotencyrecord_createdat IF NOT EXISTS FOR (n:IdempotencyRecord) ON (n.createdAt)",),
+    ),
 )
