@@ -79,6 +79,16 @@ async def test_the_needs_page_is_one_statement_and_equal(graph: Graph, pair: Pai
     assert STATS.compiled == before + 4
 
 
+async def test_introspection_roots_are_left_to_graphql_core(graph: Graph, pair: Pair) -> None:
+    query = "query Type($name: String!) { __type(name: $name) { name } needs(first: 1) { totalCount } }"
+    before = dict(STATS.reasons)
+    a, b = await pair.both(query, {"name": "Need"}, None)
+    a.pop("extensions"), b.pop("extensions")
+    assert a == b and "errors" not in a
+    assert a["data"]["__type"] == {"name": "Need"}
+    assert STATS.reasons != before
+
+
 # --- the differential test: generated queries, several viewers ---------------------------------
 
 import asyncio  # noqa: E402

@@ -146,6 +146,8 @@ class Compiler:
         name = details[0].node.name.value
         if name == "__typename":
             return Compiled(key, name, f"RETURN {_literal(query.name)} AS v")
+        if name.startswith("__"):
+            raise NotCompilable(f"the introspection field {name} is answered by graphql-core")
         field_def = query.fields[name]
         if name == "node":
             return self._node_root(key, field_def, details)

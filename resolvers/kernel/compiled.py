@@ -142,6 +142,10 @@ async def answer(execution: Any) -> dict[str, Any] | None:
             return Plan(Compiler(schema, operation, fragments, variables).compile())
         except NotCompilable as exc:
             return Plan(None, str(exc))
+        except Exception:
+            # A shape the compiler does not know must never cost the client its answer.
+            log.exception("compiling a query failed; answering with the interpreter")
+            return Plan(None, "compiler failed")
 
     plan = PLANS.get((execution.query, execution.operation_name, directive_values), build)
     if plan.roots is None:
