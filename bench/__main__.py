@@ -52,8 +52,8 @@ ALL_STATUSES = (
 
 MATCH = """query($id: ID!, $kinds: [CandidateKind!]) {
   matchCandidates(needId: $id, kinds: $kinds, first: 10) { kind score reason resource { __typename } } }"""
-VENUES = """query($w: WindowInput!, $near: NearInput) {
-  availableVenues(window: $w, capacity: 20, near: $near, first: 10) { venue { id } score distanceKm } }"""
+VENUES = """query($w: WindowInput!, $near: NearInput, $r: Float) {
+  availableVenues(window: $w, capacity: 20, near: $near, radiusKm: $r, first: 10) { venue { id } score distanceKm } }"""
 
 
 def pct(values: list[float], q: float) -> float:
@@ -94,7 +94,7 @@ async def latency(graph: Graph, sample: list[dict[str, Any]]) -> list[tuple[str,
             day = monday + timedelta(days=rng.randrange(0, 5), weeks=rng.randrange(0, 4))
             start = datetime(day.year, day.month, day.day, 2 + rng.randrange(0, 8), tzinfo=UTC)  # 10:00–17:00 local
             window = {"start": start.isoformat(), "end": (start + timedelta(hours=2)).isoformat()}
-            reqs.append((VENUES, {"w": window, "near": {"placeId": n["community"], "radiusKm": 3}}))
+            reqs.append((VENUES, {"w": window, "near": {"placeId": n["community"]}, "r": 3}))
         ms = await timed_requests(http, token, reqs)
         rows.append(("availableVenues", statistics.median(ms), pct(ms, 0.95), len(ms)))
     return rows

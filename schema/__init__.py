@@ -11,6 +11,7 @@ from resolvers.kernel.compiled import CompiledReads
 from resolvers.kernel.errors import ErrorCodes
 from resolvers.kernel.statements import ExposedStatementReport, StatementReport
 from schema import accounts, funding, matching, needs, partners, places, plans, review, venues, workflow
+from schema.glossary import describe
 from schema.relay import SCALARS, NodeQuery
 
 QUERY_TYPES: tuple[type, ...] = (
@@ -66,7 +67,7 @@ def build_schema(
         from strawberry.extensions import DisableIntrospection
 
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    built = strawberry.Schema(
         query=merge_types("Query", QUERY_TYPES),
         mutation=merge_types("Mutation", MUTATION_TYPES),
         subscription=merge_types("Subscription", SUBSCRIPTION_TYPES),
@@ -74,6 +75,8 @@ def build_schema(
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True, sort_schema=True, scalar_map=SCALARS),
     )
+    describe(built._schema)
+    return built
 
 
 def sdl() -> str:

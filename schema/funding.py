@@ -13,7 +13,7 @@ from resolvers.funding import grants
 from resolvers.kernel import read
 from resolvers.needs import candidates as matching
 from resolvers.partners import assets
-from schema.relay import KEY, Connection, Fen, Node, as_dict, node_type, root_list
+from schema.relay import KEY, Fen, Node, as_dict, connection, node_type
 
 if TYPE_CHECKING:
     from schema.matching import Candidate
@@ -84,15 +84,9 @@ class FundingProgramFilter:
 
 @strawberry.type
 class FundingQuery:
-    @strawberry.field
-    async def funding_programs(
-        self,
-        info: Info,
-        first: int | None = 20,
-        after: str | None = None,
-        filter: FundingProgramFilter | None = None,
-    ) -> Connection[FundingProgram]:
-        return await root_list(info, "fundingPrograms", first, after, filter)
+    funding_programs = connection(
+        "fundingPrograms", "FundingProgram", "Funding programs (资金项目), newest first.", "FundingProgramFilter"
+    )
 
     @strawberry.field(description="Programs covering the need's category and district with budget left, best first.")
     async def eligible_programs(self, info: Info, need_id: strawberry.ID, first: int = 100) -> list[CandidateType]:

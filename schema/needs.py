@@ -12,7 +12,7 @@ from strawberry.types import Info
 from graph.needs import kinds
 from resolvers.kernel import read
 from resolvers.needs import intake as needs
-from schema.relay import Connection, GeoPointType, Node, node_type, root_list
+from schema.relay import GeoPointType, Node, connection, node_type
 
 if TYPE_CHECKING:
     from schema.places import Community, Compound
@@ -165,15 +165,9 @@ class NeedFilter:
 
 @strawberry.type
 class NeedsQuery:
-    @strawberry.field(description="Needs, newest first.")
-    async def needs(
-        self, info: Info, first: int | None = 20, after: str | None = None, filter: NeedFilter | None = None
-    ) -> Connection[Need]:
-        return await root_list(info, "needs", first, after, filter)
+    needs = connection("needs", "Need", "Needs, newest first.", "NeedFilter")
 
-    @strawberry.field
-    async def categories(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[Category]:
-        return await root_list(info, "categories", first, after, None)
+    categories = connection("categories", "Category", "Need categories (需求类别) of the catalogue, by code.")
 
 
 TYPES = (Category, Need, NeedEvent, Assignment, Evaluation)

@@ -18,7 +18,7 @@ from resolvers.kernel import read
 from resolvers.kernel.authz import member_phone_for
 from resolvers.partners import assets
 from resolvers.partners import registration as units
-from schema.relay import KEY, Connection, GeoPointType, Node, as_dict, node_type, related, root_list
+from schema.relay import KEY, GeoPointType, Node, as_dict, connection, node_type
 
 if TYPE_CHECKING:
     from schema.needs import Category
@@ -58,23 +58,13 @@ class Unit(Node):
     location: GeoPointType | None
     created_at: datetime | None
 
-    @strawberry.field
-    async def members(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[Member]:
-        return await related(info, "Unit.members", self.id, first, after)
+    members = connection("Unit.members", "Member", "Party-member volunteers of this unit.")
 
-    @strawberry.field
-    async def offerings(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[Offering]:
-        return await related(info, "Unit.offerings", self.id, first, after)
+    offerings = connection("Unit.offerings", "Offering", "What this unit offers (services, goods, expertise).")
 
-    @strawberry.field(description="Venues this unit owns.")
-    async def venues(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[VenueType]:
-        return await related(info, "Unit.venues", self.id, first, after)
+    venues = connection("Unit.venues", "VenueType", "Venues this unit owns.")
 
-    @strawberry.field(description="Communities it is registered with (双报到).")
-    async def communities(
-        self, info: Info, first: int | None = 20, after: str | None = None
-    ) -> Connection[CommunityType]:
-        return await related(info, "Unit.communities", self.id, first, after)
+    communities = connection("Unit.communities", "CommunityType", "Communities it is registered with (双报到).")
 
 
 @strawberry.type(description="党员: a party-member volunteer with skills and limited weekly time.")
@@ -99,15 +89,11 @@ class Member(Node):
     async def unit(self, info: Info) -> Unit | None:
         return await read.by_id(info.context, "Unit", self.unit_id)
 
-    @strawberry.field
-    async def skills(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[Skill]:
-        return await related(info, "Member.skills", self.id, first, after)
+    skills = connection("Member.skills", "Skill", "What the member can do.")
 
-    @strawberry.field(description="Communities the member is registered with (双报到).")
-    async def communities(
-        self, info: Info, first: int | None = 20, after: str | None = None
-    ) -> Connection[CommunityType]:
-        return await related(info, "Member.communities", self.id, first, after)
+    communities = connection(
+        "Member.communities", "CommunityType", "Communities the member is registered with (双报到)."
+    )
 
 
 @strawberry.type(description="What a unit offers: a service, skill, goods or space.")
@@ -131,7 +117,7 @@ class Offering(Node):
 
     @strawberry.field(description="Where it serves: communities, streets or districts.")
     async def area(self, info: Info) -> list[Node]:
-        return await read.nodes(info.context, self.area_ids)
+        return await read.present(info.context, self.area_ids)
 
 
 # --- lists -------------------------------------------------------------------------------------
@@ -163,23 +149,11 @@ class SkillFilter:
 
 @strawberry.type
 class PartnersQuery:
-    @strawberry.field
-    async def units(
-        self, info: Info, first: int | None = 20, after: str | None = None, filter: UnitFilter | None = None
-    ) -> Connection[Unit]:
-        return await root_list(info, "units", first, after, filter)
+    units = connection("units", "Unit", "Resident units (驻区单位) located in the area, by id.", "UnitFilter")
 
-    @strawberry.field
-    async def members(
-        self, info: Info, first: int | None = 20, after: str | None = None, filter: MemberFilter | None = None
-    ) -> Connection[Member]:
-        return await root_list(info, "members", first, after, filter)
+    members = connection("members", "Member", "Party-member volunteers (党员), by id.", "MemberFilter")
 
-    @strawberry.field
-    async def skills(
-        self, info: Info, first: int | None = 20, after: str | None = None, filter: SkillFilter | None = None
-    ) -> Connection[Skill]:
-        return await root_list(info, "skills", first, after, filter)
+    skills = connection("skills", "Skill", "Skills volunteers declare, by code.", "SkillFilter")
 
 
 # --- registration ------------------------------------------------------------------------------

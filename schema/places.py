@@ -9,7 +9,7 @@ from strawberry.types import Info
 
 from graph.places import kinds
 from resolvers.kernel import read
-from schema.relay import Connection, GeoPointType, Node, node_type, related, root_list
+from schema.relay import GeoPointType, Node, connection, node_type
 
 if TYPE_CHECKING:
     from schema.needs import Need
@@ -30,9 +30,7 @@ class District(Node):
     kind: str
     location: GeoPointType | None
 
-    @strawberry.field(description="Its street offices and towns (街道/镇).")
-    async def streets(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[Street]:
-        return await related(info, "District.streets", self.id, first, after)
+    streets = connection("District.streets", "Street", "Its street offices and towns (街道/镇).")
 
 
 @strawberry.type(description="街道办事处 or 镇.")
@@ -47,9 +45,7 @@ class Street(Node):
     async def district(self, info: Info) -> District | None:
         return await read.by_id(info.context, "District", self.district_id)
 
-    @strawberry.field
-    async def communities(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[Community]:
-        return await related(info, "Street.communities", self.id, first, after)
+    communities = connection("Street.communities", "Community", "Communities (社区) of this street.")
 
 
 @strawberry.type(description="社区 (or 村): where needs are raised and dispatched.")
@@ -65,25 +61,15 @@ class Community(Node):
     async def street(self, info: Info) -> Street | None:
         return await read.by_id(info.context, "Street", self.street_id)
 
-    @strawberry.field(description="Residential compounds (小区).")
-    async def compounds(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[Compound]:
-        return await related(info, "Community.compounds", self.id, first, after)
+    compounds = connection("Community.compounds", "Compound", "Residential compounds (小区).")
 
-    @strawberry.field(description="Units registered here (双报到).")
-    async def units(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[UnitType]:
-        return await related(info, "Community.units", self.id, first, after)
+    units = connection("Community.units", "UnitType", "Units registered here (双报到).")
 
-    @strawberry.field(description="Party members registered here (双报到).")
-    async def members(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[MemberType]:
-        return await related(info, "Community.members", self.id, first, after)
+    members = connection("Community.members", "MemberType", "Party members registered here (双报到).")
 
-    @strawberry.field
-    async def venues(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[VenueType]:
-        return await related(info, "Community.venues", self.id, first, after)
+    venues = connection("Community.venues", "VenueType", "Venues located in this community.")
 
-    @strawberry.field(description="Needs not yet closed, newest first.")
-    async def open_needs(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[NeedType]:
-        return await related(info, "Community.openNeeds", self.id, first, after)
+    open_needs = connection("Community.openNeeds", "NeedType", "Needs not yet closed, newest first.")
 
 
 @strawberry.type(description="小区: a residential compound.")
@@ -120,23 +106,11 @@ class CommunityFilter:
 
 @strawberry.type
 class PlacesQuery:
-    @strawberry.field
-    async def districts(
-        self, info: Info, first: int | None = 20, after: str | None = None, filter: DistrictFilter | None = None
-    ) -> Connection[District]:
-        return await root_list(info, "districts", first, after, filter)
+    districts = connection("districts", "District", "Districts (区县) of the city, by id.", "DistrictFilter")
 
-    @strawberry.field
-    async def streets(
-        self, info: Info, first: int | None = 20, after: str | None = None, filter: StreetFilter | None = None
-    ) -> Connection[Street]:
-        return await root_list(info, "streets", first, after, filter)
+    streets = connection("streets", "Street", "Streets (街道), by id.", "StreetFilter")
 
-    @strawberry.field
-    async def communities(
-        self, info: Info, first: int | None = 20, after: str | None = None, filter: CommunityFilter | None = None
-    ) -> Connection[Community]:
-        return await root_list(info, "communities", first, after, filter)
+    communities = connection("communities", "Community", "Communities (社区), by id.", "CommunityFilter")
 
 
 TYPES = (District, Street, Community, Compound)

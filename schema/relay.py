@@ -7,9 +7,10 @@ is recognised as that type in interfaces and unions, so records reach GraphQL on
 from __future__ import annotations
 
 import dataclasses
+import sys
 from datetime import datetime
 from enum import Enum
-from typing import Any, Generic, NewType, TypeVar, get_type_hints
+from typing import Annotated, Any, Generic, NewType, Optional, TypeVar, get_type_hints
 
 import strawberry
 from strawberry.types import Info
@@ -56,38 +57,76 @@ def record_type(record: type, name: str, description: str, **fields: Any) -> Any
     return strawberry.type(cls, name=name, description=description)
 
 
-@strawberry.type
+@strawberry.type(description="Where a page lies in its list (Relay).")
 class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(description="Whether more items follow this page.")
+    has_previous_page: bool = strawberry.field(
+        description="Whether items come before this page (true whenever `after` was given)."
+    )
+    start_cursor: str | None = strawberry.field(description="The first item's cursor: pass it as `before`.")
+    end_cursor: str | None = strawberry.field(description="The last item's cursor: pass it as `after`.")
 
 
-@strawberry.type
+@strawberry.type(description="One item of a page and its cursor.")
 class Edge(Generic[T]):
-    cursor: str
-    node: T
+    cursor: str = strawberry.field(description="Pass as `after` or `before` to page from this item.")
+    node: T = strawberry.field(description="The item.")
 
 
 @strawberry.type(description="A page of a list: edges in a stable order, and the total count matching the filter.")
 class Connection(Generic[T]):
-    edges: list[Edge[T]]
-    page_info: PageInfo
-    total_count: int
+    edges: list[Edge[T]] = strawberry.field(description="The page's items, in the list's order.")
+    page_info: PageInfo = strawberry.field(description="Cursors and whether there is more either way.")
+    total_count: int = strawberry.field(description="How many items the whole list holds (with the filter).")
 
     @classmethod
     def of(cls, page: Any) -> Connection[Any]:
         edges = [Edge(cursor=cursor, node=item) for cursor, item in zip(page.cursors, page.items, strict=True)]
-        end = page.cursors[-1] if page.cursors else None
-        return cls(edges=edges, page_info=PageInfo(has_next_page=page.has_next, end_cursor=end), total_count=page.total)
+        info = PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
+            start_cursor=page.cursors[0] if page.cursors else None,
+            end_cursor=page.cursors[-1] if page.cursors else None,
+        )
+        return cls(edges=edges, page_info=info, total_count=page.total)
 
 
-async def related(info: Info, name: str, parent_id: str, first: int | None, after: str | None) -> Connection[Any]:
-    """The connection `name` (`Label.field`, a kind's `many` link) of one parent, batched per level."""
-    return Connection.of(await read.related(info.context, name, parent_id, first, after))
+# The Relay arguments of every list: forward with first/after, or backward with last/before.
+FIRST = "How many from the start or after `after` (20 when no slice is given, at most 100)."
+First = Annotated[int | None, strawberry.argument(description=FIRST)]
+After = Annotated[str | None, strawberry.argument(description="Page forward from this cursor (`endCursor`).")]
+Last = Annotated[int | None, strawberry.argument(description="How many from the end or before `before` (at most 100).")]
+Before = Annotated[str | None, strawberry.argument(description="Page backward from this cursor (`startCursor`).")]
 
 
-async def root_list(info: Info, name: str, first: int | None, after: str | None, filter_: object) -> Connection[Any]:
-    return Connection.of(await read.list_page(info.context, name, first, after, as_dict(filter_)))
+def connection(list_name: str, node: str, description: str, filter_type: str | None = None) -> Any:
+    """A Relay connection field over `list_name`: a root list of graph/lists.py, or a kind's `many`
+    link named `Label.field` (then the field sits on that kind's type). `node` and `filter_type` are
+    type names of the calling module, so a type may list one declared after it."""
+    module = sys._getframe(1).f_globals["__name__"]  # where the node and filter types live
+    annotations: dict[str, Any] = {"info": Info, "first": First, "after": After, "last": Last, "before": Before}
+    if filter_type is None:
+
+        async def resolve(self: Any, info: Info, first=None, after=None, last=None, before=None) -> Any:
+            slice_ = {"first": first, "after": after, "last": last, "before": before}
+            if "." in list_name:
+                return Connection.of(await read.related(info.context, list_name, self.id, slice_))
+            return Connection.of(await read.list_page(info.context, list_name, slice_, None))
+
+    else:
+
+        async def resolve(self: Any, info: Info, first=None, after=None, last=None, before=None, filter=None) -> Any:
+            slice_ = {"first": first, "after": after, "last": last, "before": before}
+            return Connection.of(await read.list_page(info.context, list_name, slice_, as_dict(filter)))
+
+        described = strawberry.argument(description="Only the items matching all that is given.")
+        annotations["filter"] = Annotated[Optional[Annotated[filter_type, strawberry.lazy(module)]], described]  # noqa: UP045
+    # The return type is named in the declaring module, so a type may list one declared after it
+    # (a lazy type would name the connection after `Annotated`).
+    resolve.__module__ = module
+    vars(sys.modules[module]).setdefault("Connection", Connection)
+    resolve.__annotations__ = {**annotations, "return": f"Connection[{node}]"}
+    return strawberry.field(resolve, description=description)
 
 
 @strawberry.type(name="GeoPoint", description="A WGS84 point.")
@@ -142,5 +181,16 @@ SCALARS = {Fen: FEN_SCALAR, datetime: DATETIME_SCALAR}
 @strawberry.type
 class NodeQuery:
     @strawberry.field(description="Any node by its id.")
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    async def node(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="A Minhu id.")]
+    ) -> Node | None:
         return await read.node(info.context, id)
+
+    @strawberry.field(
+        description="Nodes by id, in the order asked (at most 100); a node that does not exist or that the viewer "
+        "may not see is null."
+    )
+    async def nodes(
+        self, info: Info, ids: Annotated[list[strawberry.ID], strawberry.argument(description="Minhu ids.")]
+    ) -> list[Node | None]:
+        return await read.nodes(info.context, [str(i) for i in ids])

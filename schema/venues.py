@@ -12,7 +12,7 @@ from graph.venues import kinds
 from resolvers.kernel import read
 from resolvers.partners import assets
 from resolvers.venues import booking
-from schema.relay import KEY, Connection, Fen, GeoPointType, Node, as_dict, node_type, root_list
+from schema.relay import KEY, Fen, GeoPointType, Node, as_dict, connection, node_type
 
 if TYPE_CHECKING:
     from schema.matching import ScorePart
@@ -102,12 +102,18 @@ class WindowInput:
     end: datetime
 
 
-@strawberry.input(description="Search centre: a place id or a point, and how far to look.")
+@strawberry.input(description="A WGS84 point.")
+class PointInput:
+    latitude: float = strawberry.field(description="Latitude, −90…90.")
+    longitude: float = strawberry.field(description="Longitude, −180…180.")
+
+
+@strawberry.input(one_of=True, description="The search centre: exactly one of a place or a point.")
 class NearInput:
-    place_id: strawberry.ID | None = None
-    latitude: float | None = None
-    longitude: float | None = None
-    radius_km: float = 5.0
+    place_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="A district, street, community or compound: its point and its levels."
+    )
+    point: PointInput | None = strawberry.field(default=strawberry.UNSET, description="A bare point.")
 
 
 @strawberry.type(description="A venue free for the whole window, scored for the search.")
@@ -122,11 +128,7 @@ class VenueOption:
 
 @strawberry.type
 class VenuesQuery:
-    @strawberry.field
-    async def venues(
-        self, info: Info, first: int | None = 20, after: str | None = None, filter: VenueFilter | None = None
-    ) -> Connection[Venue]:
-        return await root_list(info, "venues", first, after, filter)
+    venues = connection("venues", "Venue", "Venues (阵地): rooms and spaces that can be booked, by id.", "VenueFilter")
 
     @strawberry.field(description="Venues open for the whole window, big enough, equipped, within the fee, not booked.")
     async def available_venues(
@@ -136,12 +138,16 @@ class VenuesQuery:
         capacity: int | None = None,
         facilities: list[str] | None = None,
         near: NearInput | None = None,
+        radius_km: Annotated[float, strawberry.argument(description="How far from `near` to look, in km.")] = 5.0,
         max_fee: Fen | None = None,
         first: int = 20,
     ) -> list[VenueOption]:
-        args = {"window": window, "capacity": capacity, "facilities": facilities, "near": near, "max_fee": max_fee}
+        args = {"window": window, "capacity": capacity, "facilities": facilities, "max_fee": max_fee}
         args = {name: as_dict(value) for name, value in args.items() if value is not None}
-        return await booking.available_venues(info.context, {**args, "first": first})
+        if near is not None:
+            centre = as_dict(near)
+            args["near"] = {**centre.pop("point", {}), **centre}
+        return await booking.available_venues(info.context, {**args, "radius_km": radius_km, "first": first})
 
 
 # --- booking and registration ------------------------------------------------------------------

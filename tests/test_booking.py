@@ -20,8 +20,10 @@ from tests.factories_matching import (
 )
 
 AVAILABLE = """
-query($window: WindowInput!, $capacity: Int, $facilities: [String!], $near: NearInput, $maxFee: Fen) {
-  availableVenues(window: $window, capacity: $capacity, facilities: $facilities, near: $near, maxFee: $maxFee) {
+query($window: WindowInput!, $capacity: Int, $facilities: [String!], $near: NearInput, $radiusKm: Float! = 5,
+      $maxFee: Fen) {
+  availableVenues(window: $window, capacity: $capacity, facilities: $facilities, near: $near, radiusKm: $radiusKm,
+                  maxFee: $maxFee) {
     venue { id name } score reason distanceKm feeForWindow
   }
 }
@@ -55,8 +57,8 @@ async def test_search_then_book_then_clash_then_cancel(graph, graphql_client) ->
     await make_world(graph)
     await make_need(graph)
     tok = TOKENS["COORDINATOR"]()
-    near = {"placeId": "community:610103001009", "radiusKm": 3}
-    variables = {"window": window(), "capacity": 40, "facilities": ["PROJECTOR"], "near": near}
+    near = {"placeId": "community:610103001009"}
+    variables = {"window": window(), "capacity": 40, "facilities": ["PROJECTOR"], "near": near, "radiusKm": 3}
     found = (await graphql_client(AVAILABLE, variables, token=tok))["data"]["availableVenues"]
     assert [v["venue"]["id"] for v in found] == [VENUE]  # the small station is too small and has no projector
     assert found[0]["feeForWindow"] == 0 and found[0]["distanceKm"] < 3
@@ -207,12 +209,8 @@ async def test_idempotent_booking(graph, graphql_client) -> None:
         (SERIES, {"input": {"venueId": VENUE, "window": window(), "weeks": 53}}, "weeks"),
         (AVAILABLE, {"window": window(hours=-2)}, "window"),
         (AVAILABLE, {"window": window(), "capacity": -1}, "capacity"),
-        (AVAILABLE, {"window": window(), "near": {"latitude": 34.2}}, "near"),
-        (
-            AVAILABLE,
-            {"window": window(), "near": {"placeId": "community:610103001009", "radiusKm": 0}},
-            "near.radiusKm",
-        ),
+        (AVAILABLE, {"window": window(), "near": {"point": {"latitude": 34.2, "longitude": 200}}}, "near.longitude"),
+        (AVAILABLE, {"window": window(), "near": {"placeId": "community:610103001009"}, "radiusKm": 0}, "radiusKm"),
     ],
 )
 async def test_bad_input(graph, graphql_client, query, variables, field) -> None:

@@ -132,13 +132,25 @@ class Realistic(graphql.Visitor):
         super().__init__()
         self.ids, self.rng = ids, rng
 
+    def enter_field(self, node: graphql.FieldNode, *_: object) -> graphql.FieldNode | None:
+        names = {arg.name.value for arg in node.arguments or ()}
+        if names & {"first", "after"} and names & {"last", "before"} and self.rng.random() < 0.9:
+            # Mostly one direction, so most cases reach data (mixing them is refused alike on both paths).
+            dropped = self.rng.choice([{"first", "after"}, {"last", "before"}])
+            kept = tuple(arg for arg in node.arguments if arg.name.value not in dropped)
+            return graphql.FieldNode(
+                alias=node.alias, name=node.name, arguments=kept, directives=node.directives,
+                selection_set=node.selection_set,
+            )  # fmt: skip
+        return None
+
     def enter_argument(self, node: graphql.ArgumentNode, *_: object) -> graphql.ArgumentNode | None:
         name = node.name.value
         if name == "id" or name.endswith("Id"):
             return graphql.ArgumentNode(name=node.name, value=graphql.StringValueNode(value=self.rng.choice(self.ids)))
-        if name == "first" and self.rng.random() < 0.9:
+        if name in ("first", "last") and self.rng.random() < 0.9:
             return graphql.ArgumentNode(name=node.name, value=graphql.IntValueNode(value=str(self.rng.randint(0, 8))))
-        if name == "after" and self.rng.random() < 0.8:
+        if name in ("after", "before") and self.rng.random() < 0.8:
             return graphql.REMOVE
         if name == "text" and self.rng.random() < 0.7:
             return graphql.ArgumentNode(name=node.name, value=graphql.StringValueNode(value="噪音"))

@@ -39,14 +39,7 @@ from pydantic.alias_generators import to_camel
 from graph.catalog import BY_GRAPHQL, BY_LABEL
 from graph.kernel.ids import label_of
 from graph.kernel.kinds import Kind, Link, bind_expression
-from graph.kernel.listing import (
-    RootList,
-    cursor_of,
-    decode_cursor,
-    keyset_and_order,
-    order_hint,
-    page_size,
-)
+from graph.kernel.listing import RootList, Window, cursor_of, keyset_and_order, order_hint, page_of, window
 from graph.kernel.records import GeoPoint
 from graph.lists import ROOT_LISTS
 
@@ -179,23 +172,20 @@ class Compiler:
         assert isinstance(connection, GraphQLObjectType)
         readers: list[ArgumentReader] = []
         kind = BY_LABEL[root.label]
-        shape = self._connection(kind, "x", "rows", "total", connection, details, readers, "$first", root.newest_first)
+        shape = self._connection(kind, "x", "rows", "total", connection, details, readers, "", root.newest_first)
 
         def make(args: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
-            first = page_size(args.get("first"))
+            chosen = _window(args)
             checked: dict[str, Any] = {}
             if root.filter is not None:
                 given = _plain(args.get("filter")) or {}
                 checked = root.filter.model_validate(given).model_dump(by_alias=True)
             checked["now"] = request["now"]
             source, source_params, distinct = root.source(checked)
-            keys = decode_cursor(args.get("after"), root.newest_first)
             return {
                 **checked,
                 **source_params,
-                **keys,
-                "first": first,
-                "limit": first + 1,
+                **chosen.params(root.newest_first),
                 "_source": (source, distinct, root.where(checked)),
             }
 
@@ -203,7 +193,7 @@ class Compiler:
 
         def statement(params: dict[str, Any]) -> str:
             source, distinct, where = params.pop("_source")
-            keyset, order = keyset_and_order(root.newest_first)
+            keyset, order = keyset_and_order(root.newest_first, backward=params["backward"])
             conditions = " AND ".join(where) or "true"
             unique = "WITH DISTINCT x " if distinct else "WITH x "
             parts = []
@@ -357,12 +347,12 @@ class Compiler:
         connection: GraphQLObjectType,
         details: list[FieldDetails],
         readers: list[ArgumentReader],
-        first: str,
+        prefix: str,
         newest_first: bool,
     ) -> Shape:
-        """The connection's map over `rows` (the page's `{cursor, node}` rows, one more than `first`) and
-        `total`, and the row expression over `var` that fills `rows`."""
-        page = f"{rows}[0..{first}]"
+        """The connection's map over `rows` (the page's `{cursor, node}` rows in walking order, one more
+        than the page) and `total`, and the row expression over `var` that fills `rows`."""
+        page, has_next, has_previous = page_of(rows, prefix)
         entries = []
         uses_rows = uses_total = False
         node_projection: str | None = None
@@ -403,10 +393,12 @@ class Compiler:
                     if info_name == "__typename":
                         info_entries.append((info_key, _literal(info.name)))
                     elif info_name == "hasNextPage":
-                        info_entries.append((info_key, f"size({rows}) > {first}"))
-                    elif info_name == "endCursor":
-                        last = f"CASE WHEN size({page}) = 0 THEN null ELSE {page}[-1].cursor END"
-                        info_entries.append((info_key, last))
+                        info_entries.append((info_key, has_next))
+                    elif info_name == "hasPreviousPage":
+                        info_entries.append((info_key, has_previous))
+                    elif info_name in ("startCursor", "endCursor"):
+                        end = 0 if info_name == "startCursor" else -1
+                        info_entries.append((info_key, f"({page})[{end}].cursor"))
                     else:
                         raise NotCompilable(f"PageInfo.{info_name} is answered by its resolver")
                 entries.append((key, _map(info_entries)))
@@ -425,15 +417,16 @@ class Compiler:
         assert isinstance(connection, GraphQLObjectType)
         target, rows = self.fresh("n"), self.fresh("page")
         prefix = self.fresh("c") + "_"
-        first = f"${prefix}first"
         pattern, where = link.bind(var, target)
         total = f"COUNT {{ MATCH {pattern} WHERE {where} RETURN DISTINCT {target} }}"
-        shape = self._connection(kind, target, rows, total, connection, details, readers, first, link.newest_first)
+        shape = self._connection(kind, target, rows, total, connection, details, readers, prefix, link.newest_first)
 
         def make(args: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
-            size = page_size(args.get("first"))
-            keys = decode_cursor(args.get("after"), link.newest_first)
-            return {f"{prefix}first": size, f"{prefix}limit": size + 1, **{prefix + k: v for k, v in keys.items()}}
+            chosen = _window(args)
+            if chosen.backward:
+                # Its ORDER BY is written into the plan: the interpreter reads a nested list backward.
+                raise NotCompilable("a nested list read with last/before")
+            return chosen.params(link.newest_first, prefix)
 
         readers.append(ArgumentReader(field_def, details[0].node, make))
         if not shape.uses_rows:
@@ -445,6 +438,10 @@ class Compiler:
             f"WITH {target} ORDER BY {order} LIMIT ${prefix}limit RETURN {shape.row} }}"
         )
         return f"[{rows} IN [{page}] | {shape.map}][0]"
+
+
+def _window(args: dict[str, Any]) -> Window:
+    return window(args.get("first"), args.get("after"), args.get("last"), args.get("before"))
 
 
 def _default(kind: Kind, name: str) -> str | None:

@@ -37,6 +37,22 @@ class Page:
     cursors: list[str]
     total: int
     has_next: bool
+    has_previous: bool = False
+
+
+@dataclass(frozen=True)
+class Window:
+    """The slice of a list a request asks for: `first` after a cursor, or `last` before one (Relay)."""
+
+    size: int
+    cursor: str | None = None
+    backward: bool = False
+
+    def params(self, newest_first: bool, prefix: str = "") -> dict[str, Any]:
+        """The statement's parameters: the cursor's keys, the page size and one row more."""
+        keys = decode_cursor(self.cursor, newest_first, "before" if self.backward else "after")
+        params = {**keys, "first": self.size, "limit": self.size + 1, "backward": self.backward}
+        return {prefix + k: v for k, v in params.items()}
 
 
 class ListFilter(BaseModel):
@@ -63,17 +79,35 @@ class RootList:
         return tuple(predicate for name, predicate in self.predicates.items() if params.get(name) is not None)
 
 
-def page_size(first: int | None, default: int = 20) -> int:
-    if first is None:
-        return default
-    if first < 0:
-        raise BadUserInput(f"first must be 0 or more (got {first})", field="first")
-    if first > MAX_PAGE_SIZE:
+def _size(value: int, name: str) -> int:
+    if value < 0:
+        raise BadUserInput(f"{name} must be 0 or more (got {value})", field=name)
+    if value > MAX_PAGE_SIZE:
+        cursor = "after: pageInfo.endCursor" if name == "first" else "before: pageInfo.startCursor"
         raise BadUserInput(
-            f"first may be at most {MAX_PAGE_SIZE} (got {first}); page through with `after: pageInfo.endCursor`",
-            field="first",
+            f"{name} may be at most {MAX_PAGE_SIZE} (got {value}); page through with `{cursor}`", field=name
         )
-    return first
+    return value
+
+
+def window(
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    default: int = 20,
+) -> Window:
+    """The checked slice: forward (`first`/`after`) or backward (`last`/`before`), never both at once."""
+    backward = last is not None or before is not None
+    if backward and (first is not None or after is not None):
+        given = [name for name, v in (("first", first), ("after", after)) if v is not None]
+        raise BadUserInput(
+            f"page forward (first/after) or backward (last/before), not both: leave out {' and '.join(given)}",
+            field=given[0],
+        )
+    if backward:
+        return Window(default if last is None else _size(last, "last"), before, backward=True)
+    return Window(default if first is None else _size(first, "first"), after)
 
 
 def cursor_of(var: str, newest_first: bool) -> str:
@@ -81,32 +115,48 @@ def cursor_of(var: str, newest_first: bool) -> str:
     return f"toString({var}.createdAt) + '~' + {var}.id" if newest_first else f"{var}.id"
 
 
-def decode_cursor(cursor: str | None, newest_first: bool) -> dict[str, Any]:
+def decode_cursor(cursor: str | None, newest_first: bool, name: str = "after") -> dict[str, Any]:
     if cursor is None:
-        return {"afterId": None, "afterCreated": None}
+        return {"cursorId": None, "cursorCreated": None}
     if newest_first:
         match = _NEWEST.match(cursor)
         if match:
-            return {"afterCreated": match.group(1), "afterId": match.group(2)}
+            return {"cursorCreated": match.group(1), "cursorId": match.group(2)}
     elif _ID.match(cursor):
-        return {"afterId": cursor, "afterCreated": None}
+        return {"cursorId": cursor, "cursorCreated": None}
     raise BadUserInput(
-        f"after: {cursor!r} is not a cursor from this list; pass an endCursor or edge cursor you were given",
-        field="after",
+        f"{name}: {cursor!r} is not a cursor from this list; pass a cursor of this list you were given",
+        field=name,
     )
 
 
-def keyset_and_order(newest_first: bool, var: str = "x", prefix: str = "") -> tuple[str, str]:
-    """The predicate that resumes after a cursor (parameters `$<prefix>afterId`, `$<prefix>afterCreated`),
-    and the ORDER BY it relies on."""
-    after_id, after_created = f"${prefix}afterId", f"${prefix}afterCreated"
+def keyset_and_order(newest_first: bool, var: str = "x", prefix: str = "", backward: bool = False) -> tuple[str, str]:
+    """The predicate that resumes past a cursor (parameters `$<prefix>cursorId`, `$<prefix>cursorCreated`),
+    and the ORDER BY it relies on. Backward reads the list's order reversed from the cursor on; the
+    page is turned round afterwards (`page_from_rows`, `page_of`)."""
+    cursor_id, cursor_created = f"${prefix}cursorId", f"${prefix}cursorCreated"
+    later = newest_first != backward  # does the walk go towards smaller keys?
+    less = "<" if later else ">"
+    direction = " DESC" if later else ""
     if newest_first:
         keyset = (
-            f"({after_created} IS NULL OR {var}.createdAt < datetime({after_created}) "
-            f"OR ({var}.createdAt = datetime({after_created}) AND {var}.id < {after_id}))"
+            f"({cursor_created} IS NULL OR {var}.createdAt {less} datetime({cursor_created}) "
+            f"OR ({var}.createdAt = datetime({cursor_created}) AND {var}.id {less} {cursor_id}))"
         )
-        return keyset, f"{var}.createdAt DESC, {var}.id DESC"
-    return f"({after_id} IS NULL OR {var}.id > {after_id})", f"{var}.id"
+        return keyset, f"{var}.createdAt{direction}, {var}.id{direction}"
+    return f"({cursor_id} IS NULL OR {var}.id {less} {cursor_id})", f"{var}.id{direction}"
+
+
+def page_of(rows: str, prefix: str = "") -> tuple[str, str, str]:
+    """Cypher over `rows` (one more than the page, in walking order): the page in list order, and
+    whether there is a next and a previous page. A cursor given means the other side has rows
+    (Relay lets a server answer that without counting them)."""
+    first, backward, cursor = f"${prefix}first", f"${prefix}backward", f"${prefix}cursorId"
+    more = f"size({rows}) > {first}"
+    page = f"CASE WHEN {backward} THEN reverse({rows}[0..{first}]) ELSE {rows}[0..{first}] END"
+    has_next = f"CASE WHEN {backward} THEN {cursor} IS NOT NULL ELSE {more} END"
+    has_previous = f"CASE WHEN {backward} THEN {more} ELSE {cursor} IS NOT NULL END"
+    return page, has_next, has_previous
 
 
 def order_hint(newest_first: bool, var: str = "x") -> str:
@@ -121,20 +171,26 @@ def to_record(label: str, row: dict[str, Any]) -> Any:
     return from_row(record, row)
 
 
-def page_from_rows(label: str, raw: list[dict[str, Any]], first: int, total: int) -> Page:
-    """A page from up to `first + 1` rows `{cursor, node}` (the extra row only says there is a next page)."""
-    rows = raw[:first]
+def page_from_rows(label: str, raw: list[dict[str, Any]], window: Window, total: int) -> Page:
+    """A page from up to `size + 1` rows `{cursor, node}` in walking order (the extra row only says
+    there is more that way); see `page_of` for the same in Cypher."""
+    rows = raw[: window.size]
+    more = len(raw) > window.size
+    if window.backward:
+        rows.reverse()
+    given = window.cursor is not None
     return Page(
         items=[to_record(label, row["node"]) for row in rows],
         cursors=[row["cursor"] for row in rows],
         total=total,
-        has_next=len(raw) > first,
+        has_next=given if window.backward else more,
+        has_previous=more if window.backward else given,
     )
 
 
 @cache
-def _statement(root: RootList, source: str, distinct: bool, where: tuple[str, ...]) -> str:
-    keyset, order = keyset_and_order(root.newest_first)
+def _statement(root: RootList, source: str, distinct: bool, where: tuple[str, ...], backward: bool) -> str:
+    keyset, order = keyset_and_order(root.newest_first, backward=backward)
     conditions = " AND ".join(where) or "true"
     unique = "WITH DISTINCT x " if distinct else "WITH x "
     count = (
@@ -152,15 +208,14 @@ def _statement(root: RootList, source: str, distinct: bool, where: tuple[str, ..
     )
 
 
-def list_statement(root: RootList, checked: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+def list_statement(root: RootList, checked: dict[str, Any], backward: bool = False) -> tuple[str, dict[str, Any]]:
     """The page-and-count statement for the checked filter, and the parameters of its source."""
     source, params, distinct = root.source(checked)
-    return _statement(root, source, distinct, root.where(checked)), params
+    return _statement(root, source, distinct, root.where(checked), backward), params
 
 
-async def fetch_page(graph: Graph, root: RootList, checked: dict[str, Any], first: int, after: str | None) -> Page:
-    cypher, source_params = list_statement(root, checked)
-    keys = decode_cursor(after, root.newest_first)
-    params = {**checked, **source_params, **keys, "limit": first + 1}
+async def fetch_page(graph: Graph, root: RootList, checked: dict[str, Any], window: Window) -> Page:
+    cypher, source_params = list_statement(root, checked, window.backward)
+    params = {**checked, **source_params, **window.params(root.newest_first)}
     rows = await graph.read(cypher, f"list.{root.label}", **params)
-    return page_from_rows(root.label, rows[0]["rows"], first, rows[0]["total"])
+    return page_from_rows(root.label, rows[0]["rows"], window, rows[0]["total"])

@@ -12,18 +12,18 @@ from functools import cache
 
 from graph.catalog import BY_LABEL
 from graph.kernel.db import Graph
-from graph.kernel.listing import Page, cursor_of, decode_cursor, keyset_and_order, order_hint, page_from_rows
+from graph.kernel.listing import Page, Window, cursor_of, keyset_and_order, order_hint, page_from_rows
 
 
 @cache
-def _statement(parent: str, field: str) -> tuple[str, str, bool]:
+def _statement(parent: str, field: str, backward: bool) -> tuple[str, str, bool]:
     """(Cypher, label of the listed nodes, newest first) for the connection `parent.field`."""
     link = BY_LABEL[parent].link(field)
     if not link.many:
         raise KeyError(f"{parent}.{field} is not a list")
     (label,) = link.targets
     pattern, where = link.bind("p", "x")
-    keyset, order = keyset_and_order(link.newest_first)
+    keyset, order = keyset_and_order(link.newest_first, backward=backward)
     row = f"{{cursor: {cursor_of('x', link.newest_first)}, node: {BY_LABEL[label].projection}}}"
     cypher = (
         "UNWIND $ids AS pid "
@@ -37,14 +37,12 @@ def _statement(parent: str, field: str) -> tuple[str, str, bool]:
     return cypher, label, link.newest_first
 
 
-async def related_pages(
-    graph: Graph, name: str, parent_ids: Sequence[str], first: int, after: str | None
-) -> list[Page]:
+async def related_pages(graph: Graph, name: str, parent_ids: Sequence[str], window: Window) -> list[Page]:
     """For each parent, its page of related nodes (same order as `parent_ids`); `name` is `Label.field`."""
     parent, field = name.split(".")
-    cypher, label, newest_first = _statement(parent, field)
-    keys = decode_cursor(after, newest_first)
-    rows = await graph.read(cypher, f"related.{name}", ids=list(dict.fromkeys(parent_ids)), limit=first + 1, **keys)
-    pages = {row["pid"]: page_from_rows(label, row["rows"], first, row["total"]) for row in rows}
+    cypher, label, newest_first = _statement(parent, field, window.backward)
+    params = window.params(newest_first)
+    rows = await graph.read(cypher, f"related.{name}", ids=list(dict.fromkeys(parent_ids)), **params)
+    pages = {row["pid"]: page_from_rows(label, row["rows"], window, row["total"]) for row in rows}
     empty = Page(items=[], cursors=[], total=0, has_next=False)
     return [pages.get(pid, empty) for pid in parent_ids]

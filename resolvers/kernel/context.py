@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from strawberry.dataloader import DataLoader
 
 from graph.kernel.db import Graph, StatementLog
-from graph.kernel.listing import Page
+from graph.kernel.listing import Page, Window
 from graph.kernel.nodes import nodes_by_codes, nodes_by_ids
 from graph.kernel.relations import related_pages
 
@@ -43,10 +43,10 @@ class Loaders:
             self._loaders[key] = DataLoader(load_fn=load_fn)
         return self._loaders[key]
 
-    def related(self, name: str, first: int, after: str | None) -> DataLoader[str, Page]:
-        key = ("rel", name, first, after)
+    def related(self, name: str, window: Window) -> DataLoader[str, Page]:
+        key = ("rel", name, window)
         if key not in self._loaders:
-            self._loaders[key] = DataLoader(load_fn=lambda ids: related_pages(self._graph, name, ids, first, after))
+            self._loaders[key] = DataLoader(load_fn=lambda ids: related_pages(self._graph, name, ids, window))
         return self._loaders[key]
 
 

@@ -6,9 +6,10 @@ import asyncio
 from typing import Any
 
 from graph.catalog import BY_LABEL
+from graph.kernel.errors import BadUserInput
 from graph.kernel.ids import label_of
 from graph.kernel.kinds import snake
-from graph.kernel.listing import Page, fetch_page, page_size
+from graph.kernel.listing import MAX_PAGE_SIZE, Page, fetch_page, window
 from graph.lists import ROOT_LISTS
 from graph.places.scopes import place_within
 from resolvers.kernel.context import Context
@@ -16,14 +17,15 @@ from resolvers.kernel.validation import validate
 from resolvers.kernel.viewer import PLACE_ROLES, Role
 
 
-async def list_page(ctx: Context, name: str, first: int | None, after: str | None, filter_: dict | None) -> Page:
-    """A page of the root list `name` (graph/lists.py) for the validated filter."""
+async def list_page(ctx: Context, name: str, slice_: dict[str, Any], filter_: dict | None) -> Page:
+    """A page of the root list `name` (graph/lists.py) for the validated filter; `slice_` holds the
+    Relay arguments first, after, last, before."""
     root = ROOT_LISTS[name]
-    size = page_size(first)
+    chosen = window(**slice_)
     checked = validate(root.filter, filter_ or {}, prefix="filter.").model_dump(by_alias=True) if root.filter else {}
     # The request's clock: `overdue` means the same instant on every level of the answer.
     checked["now"] = ctx.now.isoformat()
-    return await fetch_page(ctx.graph, root, checked, size, after)
+    return await fetch_page(ctx.graph, root, checked, chosen)
 
 
 async def node(ctx: Context, node_id: str) -> object | None:
@@ -39,10 +41,16 @@ async def node(ctx: Context, node_id: str) -> object | None:
     return record
 
 
-async def nodes(ctx: Context, node_ids: list[str]) -> list[object]:
-    """`node` for each id, in order, leaving out what the viewer may not see or what does not exist."""
-    found = await asyncio.gather(*(node(ctx, node_id) for node_id in node_ids))
-    return [item for item in found if item is not None]
+async def nodes(ctx: Context, node_ids: list[str]) -> list[object | None]:
+    """`node` for each id, in order (null where the viewer may not see it or it does not exist)."""
+    if len(node_ids) > MAX_PAGE_SIZE:
+        raise BadUserInput(f"ask for at most {MAX_PAGE_SIZE} ids at once (got {len(node_ids)})", field="ids")
+    return list(await asyncio.gather(*(node(ctx, node_id) for node_id in node_ids)))
+
+
+async def present(ctx: Context, node_ids: list[str]) -> list[object]:
+    """The nodes of `node_ids` the viewer may see, in order, leaving out the others."""
+    return [item for item in await asyncio.gather(*(node(ctx, i) for i in node_ids)) if item is not None]
 
 
 async def may_oversee(ctx: Context, place_id: str | None) -> bool:
@@ -80,5 +88,5 @@ async def by_codes(ctx: Context, label: str, codes: list[str]) -> list[Any]:
     return [item for item in found if item is not None]
 
 
-async def related(ctx: Context, name: str, parent_id: str, first: int | None, after: str | None) -> Page:
-    return await ctx.loaders.related(name, page_size(first), after).load(parent_id)
+async def related(ctx: Context, name: str, parent_id: str, slice_: dict[str, Any]) -> Page:
+    return await ctx.loaders.related(name, window(**slice_)).load(parent_id)

@@ -51,7 +51,7 @@ class VenueOption:
         self.fee_for_window = choice.fee_for_window
 
 
-async def _centre(tx: Tx, near: Near | None) -> tuple[Place, float]:
+async def _centre(tx: Tx, near: Near | None, radius_km: float) -> tuple[Place, float]:
     """The search centre (a place's point and levels, or a bare point) and the radius in metres."""
     if near is None:
         return Place(), 0.0
@@ -59,8 +59,8 @@ async def _centre(tx: Tx, near: Near | None) -> tuple[Place, float]:
         place = await place_chain(tx, near.place_id)
         if place is None:
             raise NotFound(f"no place with id {near.place_id!r}", field="near.placeId")
-        return place, near.radius_km * 1000
-    return Place(latitude=near.latitude, longitude=near.longitude), near.radius_km * 1000
+        return place, radius_km * 1000
+    return Place(latitude=near.latitude, longitude=near.longitude), radius_km * 1000
 
 
 async def available_venues(ctx: Context, args: dict[str, Any]) -> list[VenueOption]:
@@ -71,7 +71,7 @@ async def available_venues(ctx: Context, args: dict[str, Any]) -> list[VenueOpti
     wanted = frozenset(search.facilities or ())
 
     async def work(tx: Tx) -> tuple[Place, list[Any]]:
-        place, radius = await _centre(tx, search.near)
+        place, radius = await _centre(tx, search.near, search.radius_km)
         found = await cand.venue_candidates(
             tx,
             place,

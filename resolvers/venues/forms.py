@@ -32,12 +32,11 @@ class Window(Form):
 
 
 class Near(Form):
-    """The search centre: a place, or a point; and how far to look."""
+    """The search centre: a place, or a point."""
 
     place_id: Annotated[str, id_of("District", "Street", "Community", "Compound")] | None = None
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
-    radius_km: float = Field(default=5.0, gt=0, le=MAX_RADIUS_KM)
 
     @model_validator(mode="after")
     def place_or_point(self) -> Near:
@@ -54,6 +53,7 @@ class VenueSearch(Form):
     capacity: int | None = Field(default=None, ge=0)
     facilities: list[str] | None = Field(default=None, max_length=30)
     near: Near | None = None
+    radius_km: float = Field(default=5.0, gt=0, le=MAX_RADIUS_KM)
     max_fee: int | None = Field(default=None, ge=0)
     first: int = Field(default=20, ge=1, le=MAX_FIRST)
 

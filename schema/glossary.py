@@ -1,0 +1,269 @@
+"""The words of the API, described once: what a field, argument or type name means wherever it is used.
+
+Types and fields declared with their own `description=` keep it. What is left undescribed takes its
+description from here when the schema is built (`describe`): `FIELDS["Type.field"]` first, then
+`FIELDS["field"]`. Inputs and payloads of one mutation are described from that mutation, filters
+from their list. A test (tests/test_relay_conventions.py) fails when anything is still undescribed,
+so a new field is described the day it is added — here, or where it is declared.
+"""
+
+from __future__ import annotations
+
+from graphql import (
+    GraphQLField,
+    GraphQLInputObjectType,
+    GraphQLInterfaceType,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    get_named_type,
+)
+
+TYPES = {
+    "Query": "What can be read: needs, places, partners, venues, funds, matching and figures.",
+    "Mutation": "What can be changed: a need's workflow, registrations, bookings, grants and dispatch plans.",
+    "Subscription": "Events pushed over WebSocket (graphql-transport-ws) as they happen.",
+    "Skill": "A skill a volunteer declares and a category may ask for (e.g. 水电维修).",
+    "Facility": "Equipment a venue has (e.g. PROJECTOR).",
+    "OfferingStatus": "Whether an offering can be matched: ACTIVE, or WITHDRAWN by its unit.",
+    "ProgramLevel": "Which level of government runs a funding program.",
+    "BookingPayload": "A booking made or cancelled, and whether this answers a retry.",
+    "DispatchPlanPayload": "A dispatch plan proposed or committed, and whether this answers a retry.",
+    "EvaluateInput": "A rating of one assignment: by the requester (satisfaction) or the coordinator (handling).",
+    "EvaluationPayload": "The evaluation recorded, and whether this answers a retry.",
+    "GrantDecisionInput": "Which grant to approve or reject, and why.",
+    "GrantPayload": "The grant requested, approved or rejected, and whether this answers a retry.",
+    "NeedNoteInput": "Which need, and the note to record with the change.",
+    "NeedReasonInput": "Which need, and why: the reason is kept in its history.",
+    "Urgency": "How soon a need must be answered; it sets the response and completion deadlines.",
+}
+
+FIELDS = {
+    # identity and naming
+    "id": "The Minhu id (`kind:key`).",
+    "name": "The name people use (Chinese).",
+    "code": "The catalogue code.",
+    "officialName": "The name as registered with the civil affairs bureau.",
+    "number": "The need's number as told to the resident (XA-year-district-sequence).",
+    "title": "A short title.",
+    "description": "What it is about, in the words of whoever wrote it.",
+    "kind": "Which kind it is.",
+    "level": "Its level of government.",
+    "type": "What happened.",
+    "status": "Its state now.",
+    "role": "The role the token grants.",
+    "subject": "Whose token it is (the user, member or resident id).",
+    # places and contact
+    "address": "The street address.",
+    "location": "Where it is (WGS84).",
+    "latitude": "WGS84 latitude, −90…90.",
+    "longitude": "WGS84 longitude, −180…180.",
+    "phone": "A phone number (masked unless the viewer may see it).",
+    "community": "The community (社区) it belongs to.",
+    "street": "The street (街道) it belongs to.",
+    "district": "The district (区县) it belongs to.",
+    "districts": "The districts it covers.",
+    "compound": "The residential compound (小区) it concerns.",
+    "households": "Households living in the compound.",
+    "placeId": "A district, street, community or compound id.",
+    "placeName": "The place's name.",
+    "communityId": "A community id.",
+    "districtId": "A district id.",
+    "districtIds": "District ids.",
+    "areaIds": "Ids of the places it serves.",
+    "scopeId": "The place, unit or member whose figures or plan these are.",
+    # needs
+    "need": "The need.",
+    "needId": "A need id.",
+    "category": "The need category.",
+    "categories": "The need categories it covers.",
+    "categoryCode": "The category's code.",
+    "categoryName": "The category's name.",
+    "channel": "Through which door the need arrived.",
+    "urgency": "How soon it must be answered.",
+    "peopleNeeded": "How many helpers it needs.",
+    "windowStart": "When help is wanted from.",
+    "windowEnd": "When help is wanted until.",
+    "responseDeadline": "By when a handler must accept (set at dispatch).",
+    "completionDeadline": "By when it must be completed (set at dispatch).",
+    "suspensionReason": "Why it is suspended, while it is.",
+    "createdAt": "When it was created (UTC).",
+    "updatedAt": "When it last changed (UTC).",
+    "acceptedAt": "When the handler accepted (UTC).",
+    "completedAt": "When the handler completed it (UTC).",
+    "decidedAt": "When it was approved or rejected (UTC).",
+    "committedAt": "When the plan was committed (UTC).",
+    "at": "When it happened (UTC).",
+    "actorId": "Who did it (a user, member or resident id).",
+    "fromState": "The need's state before.",
+    "toState": "The need's state after.",
+    "note": "A note written with it.",
+    "reason": "Why, in words a person reads.",
+    "comment": "What the rater wrote.",
+    "rating": "The rating, 1 (bad) to 5 (very good).",
+    "assignment": "The assignment (派单) concerned.",
+    "handlerId": "The member, unit or offering to hand it to.",
+    "createdAfter": "Only those created at or after this time.",
+    "createdBefore": "Only those created before this time.",
+    "overdue": "Only those past a deadline now (true) or not (false).",
+    "NeedEvent.type": "What happened to the need (one event type per change).",
+    # partners
+    "unit": "The resident unit (驻区单位).",
+    "unitId": "A unit id.",
+    "member": "The party-member volunteer.",
+    "memberId": "A member id.",
+    "offering": "The offering.",
+    "offeringId": "An offering id.",
+    "capacity": "How many people it serves at once.",
+    "availability": 'Weekly windows, "D HH:MM-HH:MM", D = 1 (Mon)…7 (Sun).',
+    "openLoad": "Open assignments now.",
+    "completedCount": "Assignments completed so far.",
+    "lastServedAt": "When the member last completed an assignment (UTC).",
+    "created": "Whether this call created the registration (false: it existed).",
+    # venues
+    "venue": "The venue.",
+    "venueId": "A venue id.",
+    "owner": "The unit that owns it.",
+    "ownerUnitId": "The owning unit's id.",
+    "areaSqm": "Floor area in square metres.",
+    "facilities": "Facility codes (e.g. PROJECTOR).",
+    "feePerHour": "Fee per hour, in fen.",
+    "minCapacity": "Only venues for at least this many people.",
+    "distanceKm": "Distance from the search centre, in km.",
+    "window": "The time window.",
+    "start": "When it starts (UTC).",
+    "end": "When it ends (UTC).",
+    "purpose": "What it is for.",
+    "bookedBy": "Who booked it.",
+    "booking": "The booking.",
+    "bookings": "The bookings made.",
+    "bookingId": "A booking id.",
+    "seriesId": "The weekly series it belongs to, if any.",
+    "skipped": "The weeks left out because they clashed.",
+    "clashingBookingId": "The booking it clashes with.",
+    # funding
+    "program": "The funding program.",
+    "programId": "A funding program id.",
+    "fundingProgram": "The funding program.",
+    "grant": "The grant.",
+    "grantId": "A grant id.",
+    "amount": "The amount, in fen.",
+    "budget": "The whole budget, in fen.",
+    "capPerGrant": "The most one grant may take, in fen.",
+    "spent": "Granted so far, in fen.",
+    "remaining": "Budget left, in fen.",
+    "source": "Where the money comes from.",
+    "periodStart": "When the program opens (UTC).",
+    "periodEnd": "When the program closes (UTC).",
+    "withBudgetLeft": "Only programs with budget left (true) or spent (false).",
+    # matching and plans
+    "resource": "The member, offering, venue or program proposed.",
+    "resourceId": "The proposed resource's id.",
+    "score": "The score, 0…1: higher is a better match.",
+    "parts": "How the score was made, factor by factor.",
+    "factor": "What the factor measures.",
+    "value": "The factor's value, 0…1.",
+    "weight": "The factor's weight in the score.",
+    "contribution": "value × weight: what the factor added to the score.",
+    "why": "Why the pair was left out.",
+    "plan": "The dispatch plan.",
+    "planId": "A dispatch plan id.",
+    "needsConsidered": "Open needs the plan looked at.",
+    "needsServed": "Needs the plan pairs with a handler.",
+    "greedyNeedsServed": "Needs a first-come greedy pass would serve: the plan's yardstick.",
+    "evaluation": "The evaluation.",
+    # figures (docs/STATS.md defines each exactly)
+    "from": "Start of the period (inclusive, UTC).",
+    "to": "End of the period (exclusive, UTC).",
+    "count": "Needs of the class in the period.",
+    "previousCount": "Needs of the class in the period before, of equal length.",
+    "received": "Needs in the cohort.",
+    "dispatched": "Needs of the cohort with at least one assignment.",
+    "responseDue": "Dispatched needs whose response can be judged now.",
+    "respondedOnTime": "Needs accepted by their response deadline.",
+    "responseRate": "respondedOnTime / responseDue (响应率); null when nothing is due.",
+    "completionDue": "Needs completed, or dispatched and past their completion deadline.",
+    "completedOnTime": "Needs completed by their completion deadline.",
+    "completionRate": "completedOnTime / completionDue (办结率); null when nothing is due.",
+    "ratings": "Requesters' ratings of the cohort's assignments.",
+    "satisfiedRatings": "Of those, ratings of 4 or 5.",
+    "satisfactionRate": "satisfiedRatings / ratings (满意率); null without ratings.",
+    "averageRating": "Mean of the requesters' ratings.",
+    "handlingRatings": "Coordinators' ratings of the handling.",
+    "averageHandlingRating": "Mean of the coordinators' ratings.",
+    "averageHoursToAccept": "Mean hours from an offer to its acceptance.",
+    "averageHoursToComplete": "Mean hours from an offer to completion.",
+    "overdueCount": "Needs of the cohort overdue now.",
+    # mutations' answers
+    "replayed": "True when this answers a retry with the same idempotencyKey: nothing changed again.",
+}
+
+ARGUMENTS = {
+    "input": "What to do, checked as a whole before anything changes.",
+    "first": "How many to return, at most 100.",
+    "id": "A Minhu id.",
+    "needId": "A need id.",
+    "scopeId": "A district, street, community, unit or member id.",
+    "from": "Start of the period (inclusive); Beijing time when no offset is given.",
+    "to": "End of the period (exclusive); Beijing time when no offset is given.",
+    "minCount": "Leave out classes with fewer needs than this.",
+    "kinds": "Only candidates of these kinds.",
+    "window": "When the venue is wanted.",
+    "capacity": "At least this many people.",
+    "facilities": "Facility codes it must have.",
+    "near": "Where to look from.",
+    "maxFee": "At most this fee per hour, in fen.",
+}
+
+
+def _mutation_of(schema: GraphQLSchema) -> dict[str, tuple[str, str]]:
+    """Type name → (mutation name, "takes" or "answers") for inputs and payloads of one mutation."""
+    seen: dict[str, list[tuple[str, str]]] = {}
+    if schema.mutation_type is not None:
+        for name, field in schema.mutation_type.fields.items():
+            seen.setdefault(get_named_type(field.type).name, []).append((name, "answers"))
+            for arg in field.args.values():
+                seen.setdefault(get_named_type(arg.type).name, []).append((name, "takes"))
+    return {type_name: uses[0] for type_name, uses in seen.items() if len({u[0] for u in uses}) == 1}
+
+
+def _list_of(schema: GraphQLSchema) -> dict[str, str]:
+    """Filter type name → the field it filters."""
+    found: dict[str, str] = {}
+    for named in schema.type_map.values():
+        if isinstance(named, GraphQLObjectType):
+            for name, field in named.fields.items():
+                if "filter" in field.args:
+                    found[get_named_type(field.args["filter"].type).name] = name
+    return found
+
+
+def _type_description(named: GraphQLNamedType, mutations: dict, lists: dict) -> str | None:
+    if named.name in TYPES:
+        return TYPES[named.name]
+    if named.name in mutations:
+        mutation, verb = mutations[named.name]
+        return f"What `{mutation}` {verb}."
+    if named.name in lists:
+        return f"Which `{lists[named.name]}` to list: every condition given must hold."
+    return None
+
+
+def describe(schema: GraphQLSchema) -> GraphQLSchema:
+    """Fills what is left undescribed from the glossary (see the module's docstring)."""
+    mutations, lists = _mutation_of(schema), _list_of(schema)
+    for named in schema.type_map.values():
+        if named.name.startswith("__"):
+            continue
+        if not named.description:
+            named.description = _type_description(named, mutations, lists)
+        if not isinstance(named, (GraphQLObjectType, GraphQLInterfaceType, GraphQLInputObjectType)):
+            continue
+        for name, field in named.fields.items():
+            if not field.description:
+                field.description = FIELDS.get(f"{named.name}.{name}") or FIELDS.get(name)
+            if isinstance(field, GraphQLField):
+                for arg_name, arg in field.args.items():
+                    if not arg.description:
+                        arg.description = ARGUMENTS.get(f"{named.name}.{name}.{arg_name}") or ARGUMENTS.get(arg_name)
+    return schema
