@@ -10,7 +10,7 @@ from strawberry.tools import merge_types
 from resolvers.kernel.compiled import CompiledReads
 from resolvers.kernel.errors import ErrorCodes
 from resolvers.kernel.statements import ExposedStatementReport, StatementReport
-from schema import accounts, funding, matching, needs, partners, places, plans, review, venues, workflow
+from schema import accounts, explore, funding, matching, needs, partners, places, plans, review, venues, workflow
 from schema.glossary import describe
 from schema.relay import SCALARS, NodeQuery
 
@@ -25,6 +25,7 @@ QUERY_TYPES: tuple[type, ...] = (
     plans.PlansQuery,
     review.ReviewQuery,
     accounts.AccountsQuery,
+    explore.ExploreQuery,
 )
 MUTATION_TYPES: tuple[type, ...] = (
     workflow.WorkflowMutation,

@@ -1,0 +1,1 @@
+"""Exploring the graph: what lies around a node, and how two nodes are linked."""

@@ -1,0 +1,1 @@
+"""Exploring the graph for coordinators: neighbourhoods and paths, with the viewer's rules."""

@@ -1,0 +1,105 @@
+"""Exploring the graph: neighbourhoods and shortest paths, under the rules of `node(id:)`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from graph.kernel.db import Graph
+from seeds.loader import load_preset
+from server.auth import issue_token
+from server.settings import get_settings
+
+NOW = datetime(2026, 11, 29, tzinfo=UTC)
+AROUND = """
+query($id: ID!, $hops: Int = 1, $kinds: [NodeKind!], $first: Int = 50) {
+  neighbourhood(id: $id, hops: $hops, kinds: $kinds, first: $first) {
+    centre { id } nodes { __typename id } relationships { type fromId toId } truncated
+  }
+}
+"""
+PATHS = """
+query($from: ID!, $to: ID!, $maxHops: Int = 4) {
+  paths(fromId: $from, toId: $to, maxHops: $maxHops) {
+    length nodes { id ... on Member { name phone } } relationships { type fromId toId }
+  }
+}
+"""
+
+
+def token(role: str, scope: str | None = None, subject: str | None = None) -> str:
+    return issue_token(role, scope, subject, timedelta(hours=1), get_settings())
+
+
+@pytest.fixture
+async def demo(graph: Graph) -> None:
+    await load_preset(graph, "demo", now=NOW)
+
+
+async def test_a_need_and_what_lies_around_it(demo, graphql_client) -> None:
+    body = await graphql_client(AROUND, {"id": "need:demo-sewer"})
+    found = body["data"]["neighbourhood"]
+    ids = [n["id"] for n in found["nodes"]]
+    assert found["centre"]["id"] == ids[0] == "need:demo-sewer"
+    assert len(ids) == len(set(ids)) > 1 and not found["truncated"]
+    assert any(i.startswith(("compound:", "community:")) for i in ids[1:])  # where it was raised
+    # One hop: every relationship touches the centre, and both its ends are among the nodes.
+    for rel in found["relationships"]:
+        assert {rel["fromId"], rel["toId"]} <= set(ids) and "need:demo-sewer" in (rel["fromId"], rel["toId"])
+    assert {n["id"] for n in found["nodes"][1:]} == {
+        r["toId"] if r["fromId"] == "need:demo-sewer" else r["fromId"] for r in found["relationships"]
+    }
+    # Never a resident, an account or a catalogue entry unless asked for.
+    assert not [i for i in ids if i.split(":")[0] in {"resident", "user", "category", "skill"}]
+    names = graphql_client.last_statement_names
+    assert names.count("explore.neighbourhood") == 1
+    assert len(names) <= 1 + len({i.split(":")[0] for i in ids})  # one batch per kind shown
+
+
+async def test_signed_in_viewers_see_more_and_kinds_narrow_the_walk(demo, graphql_client) -> None:
+    anonymous = (await graphql_client(AROUND, {"id": "need:demo-sewer", "hops": 2}))["data"]["neighbourhood"]
+    coordinator = token("COORDINATOR", "community:610103001009")
+    staff = (await graphql_client(AROUND, {"id": "need:demo-sewer", "hops": 2}, token=coordinator))["data"]
+    kinds_of = lambda found: {n["__typename"] for n in found["nodes"]}  # noqa: E731
+    assert "community:610103001009" in [n["id"] for n in anonymous["nodes"]]
+    assert "NeedEvent" not in kinds_of(anonymous) and "NeedEvent" in kinds_of(staff["neighbourhood"])
+    narrowed = await graphql_client(AROUND, {"id": "need:demo-sewer", "hops": 2, "kinds": ["COMPOUND", "COMMUNITY"]})
+    assert kinds_of(narrowed["data"]["neighbourhood"]) == {"Need", "Compound", "Community"}
+
+
+async def test_a_big_neighbourhood_is_cut_and_says_so(demo, graphql_client) -> None:
+    found = (await graphql_client(AROUND, {"id": "community:610103001009", "hops": 2, "first": 5}))["data"]
+    assert len(found["neighbourhood"]["nodes"]) == 5 and found["neighbourhood"]["truncated"]
+
+
+async def test_who_links_a_member_to_a_community(demo, graphql_client) -> None:
+    body = await graphql_client(PATHS, {"from": "member:demo-plumber", "to": "district:610103"})
+    paths = body["data"]["paths"]
+    assert paths and len({p["length"] for p in paths}) == 1  # all shortest, so all as long
+    for path in paths:
+        ids = [n["id"] for n in path["nodes"]]
+        assert ids[0] == "member:demo-plumber" and ids[-1] == "district:610103"
+        assert len(path["relationships"]) == path["length"] == len(ids) - 1
+        for (a, b), rel in zip(zip(ids, ids[1:]), path["relationships"], strict=True):
+            assert {rel["fromId"], rel["toId"]} == {a, b}
+        assert "****" in (path["nodes"][0]["phone"] or "****")  # masked for an anonymous viewer
+    none = await graphql_client(PATHS, {"from": "member:demo-plumber", "to": "district:610103", "maxHops": 1})
+    assert none["data"]["paths"] == []
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "code", "field"),
+    [
+        (AROUND, {"id": "need:demo-sewer", "hops": 4}, "BAD_USER_INPUT", "hops"),
+        (AROUND, {"id": "need:demo-sewer", "first": 0}, "BAD_USER_INPUT", "first"),
+        (AROUND, {"id": "resident:demo-wang"}, "BAD_USER_INPUT", "id"),
+        (AROUND, {"id": "need:nothing-here"}, "NOT_FOUND", "id"),
+        (PATHS, {"from": "need:nothing-here", "to": "district:610103"}, "NOT_FOUND", "fromId"),
+        (PATHS, {"from": "member:demo-plumber", "to": "district:610103", "maxHops": 7}, "BAD_USER_INPUT", "maxHops"),
+    ],
+)
+async def test_bad_requests_are_refused_clearly(demo, graphql_client, query, variables, code, field) -> None:
+    body = await graphql_client(query, variables, expect_errors=True)
+    error = body["errors"][0]
+    assert error["extensions"]["code"] == code and error["extensions"].get("field") == field, error
