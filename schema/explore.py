@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
-from resolvers.explore import walks
+from resolvers.explore import coverage, walks
+from resolvers.kernel import read
+from schema.needs import Category
+from schema.places import Community
 from schema.relay import Node
 
 NodeKindType = strawberry.enum(walks.NodeKind, name="NodeKind", description="A kind of node that can be explored.")
@@ -33,6 +37,83 @@ class GraphPath:
     nodes: list[Node] = strawberry.field(description="From `fromId` to `toId`.")
     relationships: list[Relationship] = strawberry.field(description="One between each two nodes, in order.")
     length: int = strawberry.field(description="How many relationships the path has.")
+
+
+@strawberry.type(description="One community's demand and supply for the category.")
+class CommunityCoverage:
+    record: strawberry.Private[coverage.CommunityCoverage]
+
+    @strawberry.field(description="The community.")
+    async def community(self, info: Info) -> Community | None:
+        return await read.by_id(info.context, "Community", self.record.community_id)
+
+    @strawberry.field(description="Open needs of the category raised in the community (or a compound in it).")
+    def open_needs(self) -> int:
+        return self.record.open_needs
+
+    @strawberry.field(description="Needs of the category raised in the period.")
+    def recent_needs(self) -> int:
+        return self.record.recent_needs
+
+    @strawberry.field(
+        description="Members with a skill serving the category and load to spare, registered with the community "
+        "or living near it."
+    )
+    def members(self) -> int:
+        return self.record.members
+
+    @strawberry.field(description="The assignments those members can still take.")
+    def member_slots(self) -> int:
+        return self.record.member_slots
+
+    @strawberry.field(description="Active offerings with capacity left of units registered with the community.")
+    def offerings(self) -> int:
+        return self.record.offerings
+
+    @strawberry.field(description="Venues in the community.")
+    def venues(self) -> int:
+        return self.record.venues
+
+    @strawberry.field(description="Funding programs for the category with budget left, for its district.")
+    def programs(self) -> int:
+        return self.record.programs
+
+    @strawberry.field(description="Demand and no member or offering within reach.")
+    def gap(self) -> bool:
+        return self.record.gap
+
+    @strawberry.field(description="Open needs beyond what the handlers within reach can take at once.")
+    def shortfall(self) -> int:
+        return self.record.shortfall
+
+
+@strawberry.type(description="Demand beside supply for one category, community by community, gaps first.")
+class Coverage:
+    found: strawberry.Private[coverage.Coverage]
+
+    @strawberry.field(description="The category.")
+    async def category(self, info: Info) -> Category | None:
+        return await read.by_id(info.context, "Category", self.found.category_id)
+
+    @strawberry.field(name="from", description="Start of the period for recent needs (UTC).")
+    def start(self) -> datetime:
+        return self.found.start
+
+    @strawberry.field(name="to", description="End of the period (UTC).")
+    def end(self) -> datetime:
+        return self.found.end
+
+    @strawberry.field(description="Communities ranked: gaps first (most demand first), then by shortfall.")
+    def communities(self) -> list[CommunityCoverage]:
+        return [CommunityCoverage(record=r) for r in self.found.communities]
+
+    @strawberry.field(description="How many communities at or below the place have a gap.")
+    def gaps(self) -> int:
+        return self.found.gaps
+
+    @strawberry.field(description="How many communities lie at or below the place.")
+    def total_count(self) -> int:
+        return self.found.total
 
 
 def _relationships(found: walks.Explored) -> list[Relationship]:
@@ -63,6 +144,24 @@ class ExploreQuery:
         return Neighbourhood(
             centre=found.nodes[0], nodes=found.nodes, relationships=_relationships(found), truncated=found.truncated
         )
+
+    @strawberry.field(
+        description="For one category, demand (open and recent needs) beside supply (members, offerings, venues, "
+        "programs) in each community at or below a place, and the gaps (coordinators and admins in scope)."
+    )
+    async def coverage(
+        self,
+        info: Info,
+        place_id: Annotated[strawberry.ID, strawberry.argument(description="A district, street or community.")],
+        category_id: Annotated[strawberry.ID, strawberry.argument(description="A category id.")],
+        start: Annotated[
+            datetime | None, strawberry.argument(name="from", description="Recent needs from (default: 90 days ago).")
+        ] = None,
+        end: Annotated[datetime | None, strawberry.argument(name="to", description="Until (default: now).")] = None,
+        first: Annotated[int, strawberry.argument(description="At most this many communities, 1…500.")] = 50,
+    ) -> Coverage:
+        args = {"place_id": str(place_id), "category_id": str(category_id), "start": start, "end": end, "first": first}
+        return Coverage(found=await coverage.coverage(info.context, args))
 
     @strawberry.field(description="Shortest paths between two nodes through what you may see (who links them?).")
     async def paths(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
 from graph.kernel.db import Graph
+from graph.needs.kinds import OPEN_STATES
 from seeds.loader import load_preset
 from server.auth import issue_token
 from server.settings import get_settings
@@ -81,9 +83,9 @@ async def test_who_links_a_member_to_a_community(demo, graphql_client) -> None:
         ids = [n["id"] for n in path["nodes"]]
         assert ids[0] == "member:demo-plumber" and ids[-1] == "district:610103"
         assert len(path["relationships"]) == path["length"] == len(ids) - 1
-        for (a, b), rel in zip(zip(ids, ids[1:]), path["relationships"], strict=True):
+        for (a, b), rel in zip(pairwise(ids), path["relationships"], strict=True):
             assert {rel["fromId"], rel["toId"]} == {a, b}
-        assert "****" in (path["nodes"][0]["phone"] or "****")  # masked for an anonymous viewer
+        assert "****" in path["nodes"][0]["phone"]  # masked for an anonymous viewer
     none = await graphql_client(PATHS, {"from": "member:demo-plumber", "to": "district:610103", "maxHops": 1})
     assert none["data"]["paths"] == []
 
@@ -103,3 +105,57 @@ async def test_bad_requests_are_refused_clearly(demo, graphql_client, query, var
     body = await graphql_client(query, variables, expect_errors=True)
     error = body["errors"][0]
     assert error["extensions"]["code"] == code and error["extensions"].get("field") == field, error
+
+
+COVERAGE = """
+query($place: ID!, $category: ID!, $first: Int = 50) {
+  coverage(placeId: $place, categoryId: $category, from: "2026-09-01T00:00:00Z", to: "2026-11-29T00:00:00Z",
+           first: $first) {
+    category { code } from to gaps totalCount
+    communities { community { id } openNeeds recentNeeds members memberSlots offerings venues programs gap shortfall }
+  }
+}
+"""
+COUNT_NEEDS = """query($f: NeedFilter) { needs(filter: $f, first: 0) { totalCount } }"""
+
+
+async def test_coverage_sets_demand_beside_supply_with_gaps_first(demo, graphql_client) -> None:
+    sewer = await graphql_client('{ node(id: "need:demo-sewer") { ... on Need { category { id code } } } }')
+    category = sewer["data"]["node"]["category"]
+    admin = token("CITY_ADMIN")
+    body = await graphql_client(COVERAGE, {"place": "district:610103", "category": category["id"], "first": 500}, admin)
+    found = body["data"]["coverage"]
+    rows = found["communities"]
+    in_district = await graphql_client('{ communities(filter: {placeId: "district:610103"}, first: 0) { totalCount } }')
+    assert found["totalCount"] == len(rows) == in_district["data"]["communities"]["totalCount"]
+    assert found["category"]["code"] == category["code"]
+    gaps = [r for r in rows if r["gap"]]
+    assert found["gaps"] == len(gaps) and rows[: len(gaps)] == gaps  # gaps first
+    for row in rows:
+        assert row["gap"] == (row["openNeeds"] + row["recentNeeds"] > 0 and row["members"] + row["offerings"] == 0)
+        assert row["shortfall"] == max(0, row["openNeeds"] - row["memberSlots"] - row["offerings"])
+    home = next(r for r in rows if r["community"]["id"] == "community:610103001009")
+    assert home["members"] >= 1 and home["openNeeds"] >= 1  # the plumber, and the sewer need
+    # Demand as the needs list counts it (its statuses are the open ones).
+    status = sorted(OPEN_STATES)
+    listed = await graphql_client(
+        COUNT_NEEDS, {"f": {"placeId": "community:610103001009", "category": [category["code"]], "status": status}}
+    )
+    assert home["openNeeds"] == listed["data"]["needs"]["totalCount"]
+
+
+async def test_coverage_is_for_coordinators_in_scope(demo, graphql_client) -> None:
+    variables = {"place": "district:610103", "category": "category:SEWER"}
+    anonymous = await graphql_client(COVERAGE, variables, expect_errors=True)
+    assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    coordinator = token("COORDINATOR", "community:610103001009")
+    outside = await graphql_client(COVERAGE, variables, coordinator, expect_errors=True)
+    assert outside["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    unknown = await graphql_client(
+        COVERAGE, {"place": "community:610103001009", "category": "category:NO_SUCH"}, coordinator, expect_errors=True
+    )
+    assert unknown["errors"][0]["extensions"] == {"code": "NOT_FOUND", "field": "categoryId"}
+    wrong = await graphql_client(
+        COVERAGE, {"place": "need:demo-sewer", "category": "category:SEWER"}, coordinator, expect_errors=True
+    )
+    assert wrong["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
