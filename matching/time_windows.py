@@ -180,3 +180,12 @@ def first_free(hours: Iterable[str], start: datetime | None, end: datetime | Non
 def overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> bool:
     """True if two [start, end) intervals intersect (booking clashes)."""
     return to_local(a_start) < to_local(b_end) and to_local(b_start) < to_local(a_end)
+
+
+def open_seconds(hours: Iterable[str], start: datetime, end: datetime) -> int:
+    """Seconds of [start, end) inside the weekly hours, for a period of any length (a quarter, a year)."""
+    hours = tuple(hours)
+    weekly = sum(hi - lo for lo, hi in weekly_intervals(hours))
+    weeks = max(0, int((end - start).total_seconds()) // WEEK)
+    rest_start = start + timedelta(seconds=weeks * WEEK)
+    return weeks * weekly + (overlap_seconds(hours, rest_start, end) if rest_start < end else 0)

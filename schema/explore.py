@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
 
 from resolvers.explore import coverage, walks
+from resolvers.explore import venues as venue_use
 from resolvers.kernel import read
 from schema.needs import Category
 from schema.places import Community
 from schema.relay import Node
+from schema.review import RecurringNeed
+from schema.venues import Venue
 
 NodeKindType = strawberry.enum(walks.NodeKind, name="NodeKind", description="A kind of node that can be explored.")
 
@@ -116,6 +119,85 @@ class Coverage:
         return self.found.total
 
 
+@strawberry.type(description="How much of its opening hours a venue was booked in the period.")
+class VenueUse:
+    use: strawberry.Private[Any]
+    nearby: strawberry.Private[list[Any]]
+
+    @strawberry.field(description="The venue.")
+    async def venue(self, info: Info) -> Venue | None:
+        return await read.by_id(info.context, "Venue", self.use.venue_id)
+
+    @strawberry.field(description="Opening hours within the period.")
+    def open_hours(self) -> float:
+        return round(self.use.open_hours, 2)
+
+    @strawberry.field(description="Hours its confirmed bookings hold within the period.")
+    def booked_hours(self) -> float:
+        return round(self.use.booked_hours, 2)
+
+    @strawberry.field(description="booked / open hours, 0…1; null when it was never open in the period.")
+    def utilisation(self) -> float | None:
+        return self.use.utilisation
+
+    @strawberry.field(
+        description="Needs that keep coming back in the venue's community (at least twice in the period): "
+        "what an idle space could be turned to."
+    )
+    def recurring_nearby(self) -> list[RecurringNeed]:
+        return self.nearby
+
+
+@strawberry.type(description="Venue use in one community.")
+class CommunityVenueUse:
+    use: strawberry.Private[Any]
+
+    @strawberry.field(description="The community.")
+    async def community(self, info: Info) -> Community | None:
+        return await read.by_id(info.context, "Community", self.use.community_id)
+
+    @strawberry.field(description="Venues in the community.")
+    def venues(self) -> int:
+        return self.use.venues
+
+    @strawberry.field(description="Their opening hours within the period, together.")
+    def open_hours(self) -> float:
+        return round(self.use.open_hours, 2)
+
+    @strawberry.field(description="Hours booked within the period, together.")
+    def booked_hours(self) -> float:
+        return round(self.use.booked_hours, 2)
+
+    @strawberry.field(description="booked / open hours, 0…1; null when none was open.")
+    def utilisation(self) -> float | None:
+        return self.use.utilisation
+
+
+@strawberry.type(description="Venue use at or below a place over a period: idle venues first.")
+class VenueReport:
+    report: strawberry.Private[Any]
+
+    @strawberry.field(name="from", description="Start of the period (UTC).")
+    def start(self) -> datetime:
+        return self.report.start
+
+    @strawberry.field(name="to", description="End of the period (UTC).")
+    def end(self) -> datetime:
+        return self.report.end
+
+    @strawberry.field(description="booked / open hours of every venue at or below the place.")
+    def utilisation(self) -> float | None:
+        return self.report.utilisation
+
+    @strawberry.field(description="Venues, the least used first.")
+    def venues(self) -> list[VenueUse]:
+        return [VenueUse(use=u, nearby=self.report.recurring.get(u.community_id, [])) for u in self.report.venues]
+
+    @strawberry.field(description="Communities, the least used first.")
+    def communities(self) -> list[CommunityVenueUse]:
+        return [CommunityVenueUse(use=c) for c in self.report.communities]
+
+
 def _relationships(found: walks.Explored) -> list[Relationship]:
     return [Relationship(type=r["type"], from_id=r["fromId"], to_id=r["toId"]) for r in found.relationships]
 
@@ -162,6 +244,21 @@ class ExploreQuery:
     ) -> Coverage:
         args = {"place_id": str(place_id), "category_id": str(category_id), "start": start, "end": end, "first": first}
         return Coverage(found=await coverage.coverage(info.context, args))
+
+    @strawberry.field(
+        description="Venue use at or below a place over a period: hours open, hours booked, utilisation per venue "
+        "and community, idle venues first with the recurring needs beside them (coordinators and admins in scope)."
+    )
+    async def venue_use(
+        self,
+        info: Info,
+        place_id: Annotated[strawberry.ID, strawberry.argument(description="A district, street or community.")],
+        start: Annotated[datetime, strawberry.argument(name="from", description="Start of the period.")],
+        end: Annotated[datetime, strawberry.argument(name="to", description="End of the period (at most a year on).")],
+        first: Annotated[int, strawberry.argument(description="At most this many venues, 1…500.")] = 50,
+    ) -> VenueReport:
+        args = {"place_id": str(place_id), "start": start, "end": end, "first": first}
+        return VenueReport(report=await venue_use.venue_report(info.context, args))
 
     @strawberry.field(description="Shortest paths between two nodes through what you may see (who links them?).")
     async def paths(

@@ -159,3 +159,47 @@ async def test_coverage_is_for_coordinators_in_scope(demo, graphql_client) -> No
         COVERAGE, {"place": "need:demo-sewer", "category": "category:SEWER"}, coordinator, expect_errors=True
     )
     assert wrong["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+VENUE_USE = """
+query($place: ID!, $from: DateTime!, $to: DateTime!) {
+  venueUse(placeId: $place, from: $from, to: $to, first: 500) {
+    utilisation
+    venues { venue { id } openHours bookedHours utilisation recurringNearby { categoryCode count } }
+    communities { community { id } venues openHours bookedHours utilisation }
+  }
+}
+"""
+
+
+async def test_venue_use_puts_idle_venues_first(demo, graph: Graph, graphql_client) -> None:
+    start, end = NOW, NOW + timedelta(weeks=10)
+    variables = {"place": "district:610103", "from": start.isoformat(), "to": end.isoformat()}
+    report = (await graphql_client(VENUE_USE, variables, token("CITY_ADMIN")))["data"]["venueUse"]
+    venues = report["venues"]
+    rates = [v["utilisation"] for v in venues]
+    opened = [r for r in rates if r is not None]
+    assert opened == sorted(opened) and rates[: len(opened)] == opened  # least used first, never-open last
+    classroom = next(v for v in venues if v["venue"]["id"] == "venue:demo-classroom")
+    rows = await graph.read(
+        "MATCH (b:Booking {status: 'CONFIRMED'})-[:OF]->(:Venue {id: 'venue:demo-classroom'}) "
+        "WHERE b.start < datetime($to) AND b.end > datetime($from) RETURN b.start AS start, b.end AS end",
+        **{"from": start.isoformat(), "to": end.isoformat()},
+    )
+    booked = sum((min(r["end"].to_native(), end) - max(r["start"].to_native(), start)).total_seconds() for r in rows)
+    assert rows and classroom["bookedHours"] == round(booked / 3600, 2)
+    assert classroom["utilisation"] == round(classroom["bookedHours"] / classroom["openHours"], 4)
+    communities = report["communities"]
+    assert sum(c["venues"] for c in communities) == len(venues)
+    assert round(sum(c["openHours"] for c in communities), 1) == round(sum(v["openHours"] for v in venues), 1)
+
+
+async def test_venue_use_is_checked(demo, graphql_client) -> None:
+    variables = {"place": "district:610103", "from": "2026-12-01T00:00:00Z", "to": "2026-11-01T00:00:00Z"}
+    anonymous = await graphql_client(VENUE_USE, variables, expect_errors=True)
+    assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    backwards = await graphql_client(VENUE_USE, variables, token("CITY_ADMIN"), expect_errors=True)
+    assert backwards["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    too_long = {**variables, "to": "2028-12-01T00:00:00Z"}
+    body = await graphql_client(VENUE_USE, too_long, token("CITY_ADMIN"), expect_errors=True)
+    assert "at most a year" in body["errors"][0]["message"]

@@ -112,3 +112,24 @@ def test_place_tiers_and_distance() -> None:
     assert (
         near.value > far.value > place_fit(a, Place(None, "community:9", "street:1", "district:1", 34.30, 109.0)).value
     )
+
+
+from datetime import timedelta as _weeks  # noqa: E402
+
+from hypothesis import given as _given  # noqa: E402
+from hypothesis import strategies as _st  # noqa: E402
+
+from matching.time_windows import open_seconds  # noqa: E402
+
+
+@_given(
+    start=_st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2030, 1, 1), timezones=_st.just(UTC)),
+    weeks=_st.integers(0, 60),
+    extra_hours=_st.integers(0, 167),
+)
+def test_open_seconds_counts_every_week_of_any_period(start: datetime, weeks: int, extra_hours: int) -> None:
+    hours = ["2 18:00-21:00", "6 09:00-12:00"]  # 6 h a week
+    whole = open_seconds(hours, start, start + _weeks(weeks=weeks))
+    assert whole == weeks * 6 * 3600
+    longer = open_seconds(hours, start, start + _weeks(weeks=weeks, hours=extra_hours))
+    assert whole <= longer <= whole + 6 * 3600

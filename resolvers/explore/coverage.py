@@ -14,9 +14,10 @@ from graph.kernel.ids import label_of
 from graph.kernel.kinds import snake
 from matching.coverage import CommunityCoverage, rank
 from resolvers.kernel import read
-from resolvers.kernel.authz import require_scope
+from resolvers.kernel.authz import require_role, require_scope
 from resolvers.kernel.context import Context
 from resolvers.kernel.validation import Form, aware, id_of, utc_text, validate
+from resolvers.kernel.viewer import PLACE_ROLES
 
 RECENT = timedelta(days=90)  # the period when none is given: the last quarter, roughly
 
@@ -47,6 +48,7 @@ class Coverage:
 
 
 async def coverage(ctx: Context, args: dict[str, Any]) -> Coverage:
+    require_role(ctx.viewer, *PLACE_ROLES)  # who may ask, before what they asked
     form = validate(CoverageQuery, args)
     await require_scope(ctx.graph, ctx.viewer, form.place_id)
     for label, node_id, name in (("Category", form.category_id, "categoryId"), (None, form.place_id, "placeId")):

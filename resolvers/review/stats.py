@@ -139,7 +139,7 @@ async def recurring_needs(
     if min_count < 1:
         raise BadUserInput("minCount must be at least 1", field="minCount")
     start, end = _period(start, end)
-    end = end or datetime.now(UTC)
+    end = end or ctx.now  # the request's clock, so a pinned `now` holds here too
     start = start or end - QUARTER
     if end <= start:
         raise BadUserInput("`to` must be after `from`", field="to")
