@@ -655,6 +655,7 @@ class Generator:
                 "Member",
                 {
                     "id": m.id,
+                    "rosterKey": f"{self.units[m.unit].id}|{m.phone}",
                     "name": m.name,
                     "phone": m.phone,
                     "location": m.location,
