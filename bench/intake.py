@@ -7,7 +7,8 @@ Two figures, both top-1 and top-3 over categories:
   (what the operator types), and for its place: is its community among the first three places, for
   the needs whose text names a compound or community;
 - hand-written calls: CALLS below, written for this benchmark in words of their own (not drawn from
-  the seed's phrase lists), asked of a model trained on every need; `{community}` is replaced by a
+  the seed's phrase lists), asked of a model trained on every need; CALLS_BLIND the same, written
+  after the model's settings were chosen and never used to choose them; `{community}` is replaced by a
   real community's name of the graph, which must come back among the first three places.
 Goal: top-1 ≥ 70 %, top-3 ≥ 90 % on calls never seen in training; a named community in the top 3 always.
 """
@@ -70,6 +71,35 @@ CALLS: tuple[tuple[str, str], ...] = (
     ("CONDOLENCE", "楼下住着个残疾人，一个人生活很困难，想请社区帮帮他"),
 )
 
+# Written after the model's settings were chosen (docs/NOTES.md), and never used to choose any: the
+# blind figure.
+CALLS_BLIND: tuple[tuple[str, str], ...] = (
+    ("NOISE", "隔壁单元有人养了只鹦鹉，天不亮就叫，叫得人脑仁疼"),
+    ("NOISE", "{community}楼下的麻将馆每天打到后半夜，洗牌声哗啦哗啦的"),
+    ("NOISE", "楼顶有人装了个大喇叭放佛经，整天不停"),
+    ("SEWER", "我家楼下那户的下水返到院子里了，一股子粪味"),
+    ("SEWER", "{community}门口的排水管裂了，污水顺着墙根往下淌"),
+    ("SEWER", "厕所的水下不去，通了两回还是堵"),
+    ("SEWER_RENOVATION", "老楼的下水道得整体重新铺，光疏通解决不了问题了"),
+    ("PARKING_CHARGING", "有人把私家车停在单元门口，救护车都进不来"),
+    ("PARKING_CHARGING", "{community}能不能多划几个停车位，现在天天抢车位"),
+    ("PARKING_CHARGING", "电动车没处充电，大家都推到楼道里充"),
+    ("ELDERLY_CARE", "我姨八十多了耳朵背，一个人住，想找人每周上门看看她"),
+    ("ELDERLY_CARE", "{community}的助餐点啥时候开，我爸想去那儿吃饭"),
+    ("CHILDCARE", "寒假孩子没人带，我们又要上班，社区能不能帮着看一下"),
+    ("CHILDCARE", "想问问社区有没有给小孩办的周末活动"),
+    ("HEALTH", "社区能不能组织一次免费量血压测血糖"),
+    ("HEALTH", "{community}好多老人有关节炎，想请大夫讲讲怎么保养"),
+    ("HOBBY", "我想学拉二胡，社区有没有老年兴趣班"),
+    ("HOBBY", "我们广场舞队想参加比赛，想找个老师排个节目"),
+    ("JOB_TRAINING", "我儿子中专毕业一直没工作，社区有没有技能培训"),
+    ("JOB_TRAINING", "想找个钟点工的活，社区能给介绍吗"),
+    ("PROPERTY", "{community}的水管爆了，物业到现在都没来人"),
+    ("PROPERTY", "小区里的健身器材坏了好久，物业也不修"),
+    ("DISPUTE_MEDIATION", "楼上的把空调水管对着我家窗台排，说了好几次都不改，吵起来了"),
+    ("CONDOLENCE", "我们院有个孤寡老人生病住院了，没人照应，社区能不能去慰问一下"),
+)
+
 
 def held_out(need_id: str) -> bool:
     return int(hashlib.sha1(need_id.encode()).hexdigest(), 16) % HOLD_OUT_EVERY == 0
@@ -104,19 +134,22 @@ async def measure(graph: Graph) -> dict[str, Any]:
 
     full = await suggest.train(graph)
     communities = [p for p in await rows.places(graph) if p["label"] == "Community" and p["name"]]
-    calls = []
     community_hits = community_calls = 0
-    for i, (code, text) in enumerate(CALLS):
-        community = communities[(i * 7919) % len(communities)] if communities else None
-        if "{community}" in text:
-            if community is None:
-                continue
-            text = text.format(community=community["name"])
-            community_calls += 1
-            places = full.places(text, None, 3)
-            community_hits += any(p.id == community["id"] or p.community_id == community["id"] for p in places)
-        calls.append((text, code))
-    c1, c3, cn = accuracy(full, calls)
+    figures = []
+    for written in (CALLS, CALLS_BLIND):
+        calls = []
+        for i, (code, text) in enumerate(written):
+            community = communities[(i * 7919) % len(communities)] if communities else None
+            if "{community}" in text:
+                if community is None:
+                    continue
+                text = text.format(community=community["name"])
+                community_calls += 1
+                places = full.places(text, None, 3)
+                community_hits += any(p.id == community["id"] or p.community_id == community["id"] for p in places)
+            calls.append((text, code))
+        figures.append(accuracy(full, calls))
+    (c1, c3, cn), (b1, b3, bn) = figures
     return {
         "needs": len(needs),
         "held": n,
@@ -127,6 +160,9 @@ async def measure(graph: Graph) -> dict[str, Any]:
         "calls": cn,
         "calls_top1": c1,
         "calls_top3": c3,
+        "blind": bn,
+        "blind_top1": b1,
+        "blind_top3": b3,
         "community_calls": community_calls,
         "community_hits": community_hits,
         "train_s": trained_s,
@@ -135,11 +171,16 @@ async def measure(graph: Graph) -> dict[str, Any]:
 
 
 def report(r: dict[str, Any]) -> None:
-    ok = r["calls_top1"] >= 0.7 and r["calls_top3"] >= 0.9 and r["community_hits"] == r["community_calls"]
+    ok = (
+        min(r["calls_top1"], r["blind_top1"]) >= 0.7
+        and min(r["calls_top3"], r["blind_top3"]) >= 0.9
+        and r["community_hits"] == r["community_calls"]
+    )
     print(f"\nsuggestIntake accuracy — {r['needs']:,} needs, trained in {r['train_s']:.2f} s")
     print(f"{'set':<34}{'n':>6}{'top-1':>8}{'top-3':>8}")
     print(f"{'held-out needs (description)':<34}{r['held']:>6}{r['top1']:>8.1%}{r['top3']:>8.1%}")
     print(f"{'hand-written calls':<34}{r['calls']:>6}{r['calls_top1']:>8.1%}{r['calls_top3']:>8.1%}")
+    print(f"{'hand-written calls, blind':<34}{r['blind']:>6}{r['blind_top1']:>8.1%}{r['blind_top3']:>8.1%}")
     print(
         f"places: held-out needs naming a place {r['named']}, their community in the top 3: "
         f"{r['place_hits'] / max(1, r['named']):.1%}; calls naming a community {r['community_calls']}, "

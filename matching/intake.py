@@ -1,7 +1,7 @@
 """Free-text intake: from what a caller said, the likely categories (with the words that decided it)
 and the likely places (compounds and communities named in it).
 
-Categories: a multinomial naive Bayes over character n-grams (2 and 3 characters) of the text, so
+Categories: a multinomial naive Bayes over character n-grams (1 to 3 characters) of the text, so
 no word segmenter is needed and colloquial spellings ("下水道" / "下水管子") still share grams. It
 learns from the city's own needs (title and description under their category) plus each category's
 name and description, so it answers on a graph with no needs yet. Place names are blanked out of
@@ -24,7 +24,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-NGRAMS = (2, 3)
+NGRAMS = (1, 2, 3)
 ALPHA = 0.1  # additive smoothing: small, because most grams are rare and the categories many
 MAX_ALIAS = 16
 MIN_ALIAS = 2
@@ -236,7 +236,8 @@ class Classifier:
         without grams contained in a chosen longer one."""
         others = [c for c in self.priors if c != code]
         gain = {}
-        for g in set(seen):
+        # Single characters count in the model but explain nothing to an operator.
+        for g in {g for g in seen if len(g) > 1}:
             rest = max((self._log_p(c, g) for c in others), default=0.0)
             gain[g] = self._log_p(code, g) - rest
         chosen: list[str] = []
