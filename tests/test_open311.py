@@ -209,3 +209,30 @@ async def test_a_request_without_service_code_is_filed_under_the_suggested_categ
         "MATCH (n:Need {id: $id})-[:OF]->(k) RETURN k.code AS code", id=answer["service_request_id"]
     )
     assert rows == [{"code": "SEWER"}]
+
+
+def test_apikey_commands_create_list_and_revoke(neo4j_uri: str) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    minhu = Path(sys.executable).with_name("minhu")
+    env = {**os.environ, "NEO4J_URI": neo4j_uri}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(minhu), "apikey", *args], env=env, capture_output=True, text=True, timeout=300)
+
+    created = run("create", "--name", "长安E格")
+    assert created.returncode == 0, created.stderr
+    key_id, secret = created.stdout.strip().split("\t")
+    assert key_id.startswith("apikey:") and secret.startswith("mhk_") and "only its hash" in created.stderr
+    listed = run("list")
+    assert f"{key_id}\t长安E格\tcity" in listed.stdout and secret not in listed.stdout
+    assert run("revoke", key_id).stdout.strip() == f"{key_id}: revoked"
+    assert run("revoke", key_id).stdout.strip() == f"{key_id}: was already revoked"
+    assert "revoked" in run("list").stdout.split(key_id)[1].splitlines()[0]
+    unknown = run("revoke", "apikey:nope")
+    assert unknown.returncode == 2 and "no API key 'apikey:nope'" in unknown.stderr
+    bad_scope = run("create", "--name", "x", "--scope", "district:999999")
+    assert bad_scope.returncode == 2 and "no district, street or community" in bad_scope.stderr
