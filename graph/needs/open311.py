@@ -118,12 +118,12 @@ async def training_rows(graph: Graph) -> list[dict[str, Any]]:
 # Changes when a need or a place is added: the intake's model is retrained when it does.
 _FINGERPRINT = """
 CALL () { MATCH (n:Need) RETURN count(n) AS needs, max(n.createdAt) AS newest }
-CALL () { MATCH (p:Compound|Community) RETURN count(p) AS places }
+CALL () { MATCH (p:Compound|Community) RETURN count(p) AS places, max(p.createdAt) AS placed }
 CALL () { MATCH (k:Category) RETURN count(k) AS categories }
-RETURN needs, toString(newest) AS newest, places, categories
+RETURN needs, toString(newest) AS newest, places, toString(placed) AS placed, categories
 """
 
 
-async def intake_fingerprint(graph: Graph) -> tuple[int, str | None, int, int]:
+async def intake_fingerprint(graph: Graph) -> tuple[int, str | None, int, str | None, int]:
     row = (await graph.read(_FINGERPRINT))[0]
-    return (row["needs"], row["newest"], row["places"], row["categories"])
+    return (row["needs"], row["newest"], row["places"], row["placed"], row["categories"])

@@ -36,7 +36,8 @@ class _Trained:
 
 
 _MODELS: dict[int, _Trained] = {}
-_LOCK = asyncio.Lock()
+# One lock per event loop: an asyncio.Lock belongs to the loop it first waited in.
+_LOCKS: dict[int, asyncio.Lock] = {}
 
 
 async def train(graph: Graph, exclude: frozenset[str] = frozenset()) -> IntakeModel:
@@ -57,7 +58,8 @@ async def train(graph: Graph, exclude: frozenset[str] = frozenset()) -> IntakeMo
 
 async def model_for(graph: Graph) -> IntakeModel:
     fingerprint = await rows.intake_fingerprint(graph)
-    async with _LOCK:
+    lock = _LOCKS.setdefault(id(asyncio.get_running_loop()), asyncio.Lock())
+    async with lock:
         held = _MODELS.get(id(graph))
         fresh = held is not None and (
             held.fingerprint == fingerprint
