@@ -8,6 +8,7 @@
   the district and the city, and over the district's whole backlog, where needs compete for the same
   volunteers), and at the issue's scale (every need of the city, ~14,000, treated as open): time end
   to end, objective vs greedy, needs served, members used.
+- suggestIntake's top-1/top-3 accuracy on held-out needs and hand-written calls (bench/intake.py).
 Targets (issue 4): p95 < 50 ms; a ~15,000-need city plan < 10 s; never worse than greedy, ≥ 2 %
 better where supply is scarce. Plans made here are deleted at the end so the cached store stays clean.
 """
@@ -24,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from bench import intake
 from bench.setup import bench_graph
 from graph.kernel.db import Graph
 from resolvers.kernel.context import Context
@@ -174,6 +176,7 @@ async def main() -> None:
         worse = [r["label"] for r in results if r["objective"] < r["greedy"]]
         print("plan never worse than greedy:", "ok" if not worse else f"MISSED ({', '.join(worse)})")
         await graph.write("MATCH (p:DispatchPlan {createdBy: 'user:bench'}) DETACH DELETE p")
+        intake.report(await intake.measure(graph))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from strawberry.types import Info
 from graph.needs import kinds
 from resolvers.kernel import read
 from resolvers.needs import intake as needs
+from resolvers.needs import suggest
 from schema.relay import GeoPointType, Node, connection, node_type
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ class Need(Node):
     response_deadline: datetime | None
     completion_deadline: datetime | None
     location: GeoPointType | None
+    media_url: str | None = strawberry.field(description="A photo or file of the problem sent with it (Open311).")
     created_at: datetime
     updated_at: datetime | None
     suspended_at: datetime | None = strawberry.field(description="When its clock was paused (SUSPENDED).")
@@ -163,9 +165,70 @@ class NeedFilter:
     overdue: bool | None = None
 
 
+@strawberry.type(description="A category the intake suggests for a call, and why.")
+class CategorySuggestion:
+    code: str = strawberry.field(description="The category's code, as submitNeed takes it.")
+    confidence: float = strawberry.field(description="The model's probability for it, 0–1 (they sum to 1).")
+    words: list[str] = strawberry.field(description="The words of the text that weighed most for it.")
+
+    @strawberry.field(description="The category itself.")
+    async def category(self, info: Info) -> Category | None:
+        return await read.by_code(info.context, "Category", self.code)
+
+
+@strawberry.type(description="A place the intake found named in a call (a compound or a community).")
+class PlaceSuggestion:
+    place_id: strawberry.ID = strawberry.field(description="A compound or community id, as submitNeed's placeId.")
+    kind: str = strawberry.field(description="Compound or Community.")
+    name: str = strawberry.field(description="Its name.")
+    confidence: float = strawberry.field(description="Its share of the evidence for a place, 0–1.")
+    matched: str = strawberry.field(description="The words of the text that named it.")
+    community_id: strawberry.ID = strawberry.field(description="Its community (itself for a community).")
+
+    @strawberry.field(description="Its community.")
+    async def community(self, info: Info) -> CommunityType | None:
+        return await read.by_id(info.context, "Community", self.community_id)
+
+
+@strawberry.type(description="What the intake suggests for a call before it is submitted.")
+class IntakeSuggestion:
+    categories: list[CategorySuggestion] = strawberry.field(description="The likely categories, best first.")
+    places: list[PlaceSuggestion] = strawberry.field(description="The places the text names, best first.")
+
+
 @strawberry.type
 class NeedsQuery:
     needs = connection("needs", "Need", "Needs, newest first.", "NeedFilter")
+
+    @strawberry.field(
+        description="For a call's free text: the likely categories (with the words that decided it) and the "
+        "places it names; learnt from the city's own needs. Signed-in callers."
+    )
+    async def suggest_intake(
+        self,
+        info: Info,
+        text: Annotated[str, strawberry.argument(description="What the caller said, 1–2000 characters.")],
+        district_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="The caller's district, when known.")
+        ] = None,
+    ) -> IntakeSuggestion:
+        found = await suggest.suggest_intake(info.context, text, district_id)
+        return IntakeSuggestion(
+            categories=[
+                CategorySuggestion(code=g.code, confidence=g.confidence, words=list(g.words)) for g in found.categories
+            ],
+            places=[
+                PlaceSuggestion(
+                    place_id=strawberry.ID(p.id),
+                    kind=p.label,
+                    name=p.name,
+                    confidence=p.confidence,
+                    matched=p.matched,
+                    community_id=strawberry.ID(p.community_id),
+                )
+                for p in found.places
+            ],
+        )
 
     categories = connection("categories", "Category", "Need categories (需求类别) of the catalogue, by code.")
 

@@ -55,6 +55,9 @@ class Unit(Node):
     kind: UnitKind
     address: str | None
     phone: str | None
+    credit_code: str | None = strawberry.field(
+        description="统一社会信用代码: the unit's unified social credit code, its key when rosters are re-imported."
+    )
     location: GeoPointType | None
     created_at: datetime | None
 
@@ -168,6 +171,9 @@ class RegisterUnitInput:
     address: str | None = None
     latitude: float | None = strawberry.field(default=None, description=LAT)
     longitude: float | None = None
+    credit_code: str | None = strawberry.field(
+        default=None, description="统一社会信用代码 (18 characters); unique: a unit is registered once."
+    )
     idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 

@@ -39,6 +39,9 @@ class SubmitNeedInput:
     resident: ResidentInput | None = strawberry.field(
         default=None, description="Staff: a new resident; a resident: their own details to store."
     )
+    media_url: str | None = strawberry.field(
+        default=None, description="A photo or file of the problem (http or https URL), as Open311's media_url."
+    )
     idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 

@@ -655,6 +655,7 @@ class Generator:
                 "Member",
                 {
                     "id": m.id,
+                    "rosterKey": f"{self.units[m.unit].id}|{m.phone}",
                     "name": m.name,
                     "phone": m.phone,
                     "location": m.location,
@@ -764,12 +765,33 @@ class Generator:
                 )
         return specs
 
+    def _call(self, category: str, place: str) -> tuple[str, str]:
+        """(title, description) of a need as a caller says it (seeds/texts.py CALL_*); the operator's title
+        is the call's first clause."""
+        r = self._call_rng
+        where = r.choice(texts.CALL_WHERE).format(place=place, b=r.randint(1, 24), u=r.randint(1, 6))
+        pool = texts.CALL_PROBLEMS[category]
+        problem = r.choice(pool)
+        # Half the calls go on about something another caller of the same kind said.
+        if r.random() < 0.5:
+            tails = [t for t in r.choice(pool).split("，")[1:] if "{where}" not in t]
+            problem = "，".join([problem.split("，")[0], *tails])
+        title = problem.replace("{where}", "").split("，")[0][:30]
+        if "{where}" in problem:
+            problem = problem.format(where=where)
+        elif r.random() < 0.6:
+            problem = f"{where}{r.choice(('', '，', '这边', '那块儿'))}{problem}"
+        opener = r.choice(texts.CALL_OPENERS).format(place=place)
+        return title, f"{opener}{problem}，{r.choice(texts.CALL_SINCE)}{r.choice(texts.CALL_ASKS)}".rstrip("，")
+
     def _needs(self, st: NeedState, index: NeedIndex) -> Iterator[Record]:
         rng = self.rng("needs")
         comm_pool = [ci for ci in self.active if self.compounds_by_comm.get(ci)]
         # Random noise elsewhere in those three communities would blur the doubling of story 10.
         noise_quiet = {self.comm_index[code] for code in NOISE_COMMUNITIES} if self.preset.demo_fixtures else set()
         specs = self._demo_specs() if self.preset.demo_fixtures else []
+        # Its own stream: the calls' wording varies without moving anything else the seed draws.
+        self._call_rng = self.rng("need-calls")
         for seq in range(1, self.preset.needs + 1):
             spec = specs[seq - 1] if seq <= len(specs) else None
             yield from self._need(rng, st, index, spec, seq, comm_pool, noise_quiet)
@@ -813,6 +835,8 @@ class Generator:
             matches = [d for t, d in texts.NEED_TEXTS[category] if t == title]
             desc = spec.get("description") or (matches[0] if matches else "{place}" + title)
         desc = desc.format(place=place_name, b=rng.randint(1, 24))
+        if "title" not in spec:
+            title, desc = self._call(category, place_name)
         at = self.compounds[cpi] if cpi is not None else None
         loc = _near(rng, at.location, 0.05) if at else _near(rng, LatLon(comm.lat, comm.lon), 0.2)
 

@@ -1,6 +1,7 @@
 """The Starlette application.
 
 Routes: POST/GET /graphql (GraphiQL in a browser), WebSocket /graphql (subscriptions),
+POST /import/{kind} (a roster upload, server/uploads.py), /open311/v2/… (Open311 GeoReport v2, server/open311.py),
 GET /health/live (the process answers), GET /health/ready (Neo4j answers and every migration is
 applied; /health is the same), GET /metrics (Prometheus).
 
@@ -32,7 +33,9 @@ from server.door import BodyLimit
 from server.http import MinhuGraphQL
 from server.middleware import RequestLog
 from server.observability import Metrics, configure_tracing
+from server.open311 import routes as open311_routes
 from server.settings import Settings, get_settings
+from server.uploads import roster_upload
 
 log = logging.getLogger("minhu")
 
@@ -112,6 +115,8 @@ def create_app(graph: Graph | None = None, settings: Settings | None = None, run
             Route("/health", ready),
             Route("/metrics", metrics_page),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/import/{kind}", roster_upload(graph_ref, settings), methods=["POST"]),
+            *open311_routes(graph_ref),
             # Subscriptions (graphql-transport-ws) on the same path; the token travels in connection_init.
             WebSocketRoute("/graphql", graphql),
         ],

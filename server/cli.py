@@ -301,6 +301,35 @@ def cmd_import(args: argparse.Namespace) -> None:
         sys.exit(1)
 
 
+def cmd_apikey(args: argparse.Namespace) -> None:
+    from graph.accounts import apikeys as stored
+    from resolvers.accounts import apikeys
+
+    settings = get_settings()
+
+    async def run(uri: str) -> None:
+        async with connected(settings, uri) as graph:
+            await migrate(graph)
+            if args.action == "create":
+                key_id, secret = await apikeys.issue(graph, args.name, args.scope)
+                print(f"{key_id}\t{secret}")
+                print(
+                    "minhu: keep the secret (the second column) now: only its hash is stored. "
+                    f"Revoke with `minhu apikey revoke {key_id}`.",
+                    file=sys.stderr,
+                )
+            elif args.action == "revoke":
+                revoked = await apikeys.revoke(graph, args.key_id)
+                print(f"{args.key_id}: {'revoked' if revoked else 'was already revoked'}")
+            else:
+                for row in await stored.listed(graph):
+                    state = f"revoked {row['revokedAt']}" if row["revokedAt"] else "live"
+                    print(f"{row['id']}\t{row['name']}\t{row['scopeId'] or 'city'}\t{row['createdAt']}\t{state}")
+
+    with neo4j_uri(settings) as uri:
+        asyncio.run(run(uri))
+
+
 def cmd_schema(args: argparse.Namespace) -> None:
     from schema import sdl
 
@@ -358,6 +387,19 @@ def parser() -> argparse.ArgumentParser:
     imp.add_argument("file")
     imp.add_argument("--batch-size", type=int, default=500)
     imp.set_defaults(func=cmd_import)
+
+    key = sub.add_parser("apikey", help="API keys of partner systems at the Open311 door (docs/OPEN311.md)")
+    key_sub = key.add_subparsers(dest="action", required=True)
+    create = key_sub.add_parser("create", help="issue a key; prints its id and its secret (shown once)")
+    create.add_argument("--name", required=True, help="the partner it is for, e.g. 长安E格")
+    create.add_argument("--scope", help="district:…, street:… or community:… it may file needs in (default: city)")
+    create.set_defaults(func=cmd_apikey)
+    revoke = key_sub.add_parser("revoke", help="revoke a key: it is refused from then on")
+    revoke.add_argument("key_id", help="apikey:…, as `create` and `list` print it")
+    revoke.set_defaults(func=cmd_apikey)
+    key_sub.add_parser("list", help="every key: id, partner, scope, created, live or revoked").set_defaults(
+        func=cmd_apikey
+    )
 
     schema = sub.add_parser("schema", help="print the GraphQL schema (SDL)")
     schema.set_defaults(func=cmd_schema)

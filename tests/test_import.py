@@ -35,7 +35,7 @@ async def test_members_roster_imports_good_rows_and_reports_bad_ones_by_line(gra
     assert "swapped" in reasons[10]
     assert reasons[11] == "name is required"
     assert "line 6: phone '1234' is not a mobile" in out.getvalue()
-    assert "members: imported 5, rejected 6" in out.getvalue()
+    assert "members: imported 5 (created 5, updated 0, unchanged 0), rejected 6" in out.getvalue()
 
     assert await count(graph, "Member") == before + 5
     rows = await graph.read(
@@ -101,10 +101,10 @@ async def test_a_failing_batch_is_written_not_at_all_and_the_others_are(
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     calls = 0
 
-    async def second_batch_fails(tx: Tx, rows: list[dict]) -> list[str]:
+    async def second_batch_fails(tx: Tx, rows: list[dict]) -> list[dict[str, str]]:
         nonlocal calls
         calls += 1
-        written = await reg.create_members(tx, rows)  # really written inside the transaction…
+        written = await reg.upsert_members(tx, rows)  # really written inside the transaction…
         if calls == 2:
             raise Conflict("simulated failure after writing")  # …then rolled back with it
         return written

@@ -394,4 +394,21 @@ async def test_statements_per_registration(graph: Graph, graphql_client: GraphQL
     # Story 11: a hospital registers 25 members; the statements do not grow with the skills listed.
     data = {**INPUTS["registerMember"], "skills": ["FIRST_AID", "PLUMBING"]}
     await call(graphql_client, "registerMember", data, "unit_admin")
-    assert graphql_client.last_statements == 6  # lock unit, skills, communities, create, payload, its unit
+    # lock unit, skills, communities, the phone's natural key (unit + phone), create, payload, its unit
+    assert graphql_client.last_statements == 7
+
+
+async def test_natural_keys_refuse_a_second_registration(graph: Graph, graphql_client: GraphQLClient) -> None:
+    """Issue 11: a credit code names one unit; a phone names one member of a unit (the roster import's keys)."""
+    await make_partners(graph)
+    unit = {**INPUTS["registerUnit"], "creditCode": "91610103ma6t12345n"}
+    first = await call(graphql_client, "registerUnit", unit, "city")
+    assert code_of(first) is None
+    again = await call(graphql_client, "registerUnit", {**unit, "name": "另一个名字"}, "city")
+    assert code_of(again) == "CONFLICT" and "91610103MA6T12345N is already registered" in again["errors"][0]["message"]
+    typo = await call(graphql_client, "registerUnit", {**unit, "creditCode": "91610103MA6T12345M"}, "city")
+    assert code_of(typo) == "BAD_USER_INPUT" and "check character" in typo["errors"][0]["message"]
+
+    assert code_of(await call(graphql_client, "registerMember", INPUTS["registerMember"], "unit_admin")) is None
+    twice = await call(graphql_client, "registerMember", {**INPUTS["registerMember"], "name": "王某"}, "unit_admin")
+    assert code_of(twice) == "CONFLICT" and "phone 13711112222" in twice["errors"][0]["message"]

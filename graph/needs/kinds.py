@@ -62,6 +62,7 @@ class Channel(StrEnum):
     GRID_WORKER = "GRID_WORKER"
     SENTINEL = "SENTINEL"
     VISIT = "VISIT"
+    OPEN311 = "OPEN311"  # a partner system through the Open311 GeoReport v2 door (server/open311.py)
 
 
 class Urgency(StrEnum):
@@ -154,6 +155,7 @@ class Need:
     suspension_reason: str | None = None
     escalated_at: datetime | None = None
     location: GeoPoint | None = None
+    media_url: str | None = None
     category_code: str | None = None
     community_id: str | None = None
     compound_id: str | None = None

@@ -56,7 +56,7 @@ CREATE (n:Need {{id: $id, title: $title, description: $description, status: $sta
   number: 'XA-' + toString($year) + '-' + d.code + '-'
     + CASE WHEN seq < 1000000 THEN right('00000' + toString(seq), 6) ELSE toString(seq) END,
   channel: $channel, urgency: $urgency, peopleNeeded: $peopleNeeded, level: 'COMMUNITY',
-  windowStart: $windowStart, windowEnd: $windowEnd, location: p.location,
+  windowStart: $windowStart, windowEnd: $windowEnd, location: p.location, mediaUrl: $mediaUrl,
   createdAt: datetime(), updatedAt: datetime()}})
 CREATE (n)-[:AT]->(p), (n)-[:OF]->(k), (n)-[:RAISED_BY]->(r)
 CREATE (e:Event {{id: $eventId, at: datetime(), createdAt: datetime(), actorId: $actorId, role: $role,

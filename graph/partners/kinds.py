@@ -47,6 +47,7 @@ class Unit:
     kind: str
     address: str | None = None
     phone: str | None = None
+    credit_code: str | None = None
     location: GeoPoint | None = None
     created_at: datetime | None = None
 

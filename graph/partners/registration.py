@@ -82,8 +82,8 @@ async def unit_facts(tx: Tx, unit_id: str) -> dict[str, Any]:
 
 _CREATE_UNITS = """
 UNWIND $rows AS row
-CREATE (u:Unit {id: row.id, name: row.name, kind: row.kind, phone: row.phone, address: row.address,
-                createdAt: datetime()})
+CREATE (u:Unit {id: row.id, creditCode: row.creditCode, name: row.name, kind: row.kind, phone: row.phone,
+                address: row.address, createdAt: datetime()})
 SET u.location = CASE WHEN row.location IS NULL THEN null ELSE point(row.location) END
 WITH u, row
 CALL (u, row) {
@@ -97,7 +97,7 @@ RETURN u.id AS id, links
 
 
 async def create_units(tx: Tx, rows: list[dict[str, Any]]) -> list[str]:
-    """Rows: id, name, kind, phone, address, location, communityIds (checked to exist by the caller)."""
+    """Rows: id, creditCode, name, kind, phone, address, location, communityIds (checked to exist by the caller)."""
     return [row["id"] for row in await tx.run(_CREATE_UNITS, rows=rows)]
 
 
@@ -142,7 +142,8 @@ async def member_facts(tx: Tx, member_id: str) -> dict[str, Any]:
 _CREATE_MEMBERS = """
 UNWIND $rows AS row
 MATCH (u:Unit {id: row.unitId})
-CREATE (m:Member {id: row.id, name: row.name, phone: row.phone, availability: row.availability,
+CREATE (m:Member {id: row.id, rosterKey: row.rosterKey, name: row.name, phone: row.phone,
+                  availability: row.availability,
                   maxLoad: row.maxLoad, openLoad: 0, assignedCount: 0, completedCount: 0,
                   ratingSum: 0, ratingCount: 0, createdAt: datetime()})
 SET m.location = CASE WHEN row.location IS NULL THEN null ELSE point(row.location) END
@@ -167,7 +168,7 @@ RETURN m.id AS id
 
 
 async def create_members(tx: Tx, rows: list[dict[str, Any]]) -> list[str]:
-    """Rows: id, unitId, name, phone, availability, maxLoad, location, skills, communityIds."""
+    """Rows: id, rosterKey, unitId, name, phone, availability, maxLoad, location, skills, communityIds."""
     return [row["id"] for row in await tx.run(_CREATE_MEMBERS, rows=rows)]
 
 
@@ -214,7 +215,119 @@ async def register_with(tx: Tx, label: str, subject_id: str, community_id: str) 
 
 # --- bulk checks (the CSV import) ----------------------------------------------------------------
 
+_UNIT_PLACES = """
+UNWIND $ids AS uid
+MATCH (u:Unit {id: uid})
+RETURN u.id AS id, [(u)-[:REGISTERED_WITH]->(:Community)-[:IN*0..2]->(p) | p.id] AS placeIds
+"""
+
+
+async def unit_places(tx: Tx, unit_ids: Iterable[str]) -> dict[str, list[str]]:
+    """For each existing unit: every place it is registered at or under (who may manage it)."""
+    wanted = sorted(set(unit_ids))
+    return {row["id"]: row["placeIds"] for row in await tx.run(_UNIT_PLACES, ids=wanted)} if wanted else {}
+
 
 async def found_codes(tx: Tx, label: str, codes: Iterable[str]) -> set[str]:
     wanted = sorted(set(codes))
     return {row["code"] for row in await tx.run(_CODES[label], codes=wanted)} if wanted else set()
+
+
+# --- natural keys: re-importing a roster ---------------------------------------------------------
+#
+# A unit is the same unit when its unified social credit code is; a member is the same person when
+# the same unit lists the same phone (`rosterKey`, unitId|phone). Both are unique (migration 8), so
+# MERGE on them takes the constraint's lock: of two imports racing over one row, exactly one creates
+# the node and the other finds it. Each row comes back as CREATED, UPDATED or UNCHANGED; only a row
+# that differs from the stored node writes anything. Registrations (双报到) are added, never removed
+# by an import: they are withdrawn through their own workflow.
+
+_UPSERT_UNITS = """
+UNWIND $rows AS row
+MERGE (u:Unit {creditCode: row.creditCode})
+ON CREATE SET u.id = row.id, u.createdAt = datetime(), u._created = true
+WITH u, row, coalesce(u._created, false) AS created, [(u)-[:REGISTERED_WITH]->(c:Community) | c.id] AS had
+REMOVE u._created
+WITH u, row, created, created OR NOT (
+  u.name = row.name AND u.kind = row.kind
+  AND coalesce(u.phone, '') = coalesce(row.phone, '') AND coalesce(u.address, '') = coalesce(row.address, '')
+  AND (row.location IS NULL OR u.location = point(row.location))
+  AND all(cid IN row.communityIds WHERE cid IN had)) AS changed
+CALL (u, row, created, changed) {
+  WITH u, row, created, changed WHERE changed
+  SET u.name = row.name, u.kind = row.kind, u.phone = row.phone, u.address = row.address
+  SET u.location = CASE WHEN row.location IS NULL THEN u.location ELSE point(row.location) END
+  FOREACH (_ IN CASE WHEN created THEN [] ELSE [1] END | SET u.updatedAt = datetime())
+  WITH u, row
+  UNWIND row.communityIds AS cid
+  MATCH (c:Community {id: cid})
+  MERGE (u)-[r:REGISTERED_WITH]->(c) ON CREATE SET r.since = datetime()
+}
+RETURN u.id AS id, CASE WHEN created THEN 'CREATED' WHEN changed THEN 'UPDATED' ELSE 'UNCHANGED' END AS outcome
+"""
+
+
+async def upsert_units(tx: Tx, rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Units matched by creditCode (every row has one): [{id, outcome}] in the rows' order."""
+    return [dict(row) for row in await tx.run(_UPSERT_UNITS, rows=rows)]
+
+
+_UPSERT_MEMBERS = """
+UNWIND $rows AS row
+MATCH (u:Unit {id: row.unitId})
+MERGE (m:Member {rosterKey: row.rosterKey})
+ON CREATE SET m.id = row.id, m.phone = row.phone, m.openLoad = 0, m.assignedCount = 0, m.completedCount = 0,
+  m.ratingSum = 0, m.ratingCount = 0, m.createdAt = datetime(), m._created = true
+WITH m, u, row, coalesce(m._created, false) AS created,
+  [(m)-[:HAS_SKILL]->(s:Skill) | s.code] AS hadSkills, [(m)-[:REGISTERED_WITH]->(c:Community) | c.id] AS had
+REMOVE m._created
+WITH m, u, row, created, created OR NOT (
+  m.name = row.name AND m.availability = row.availability AND m.maxLoad = row.maxLoad
+  AND (row.location IS NULL OR m.location = point(row.location))
+  AND size(hadSkills) = size(row.skills) AND all(code IN row.skills WHERE code IN hadSkills)
+  AND all(cid IN row.communityIds WHERE cid IN had)) AS changed
+CALL (m, u, row, created, changed) {
+  WITH m, u, row, created, changed WHERE changed
+  SET m.name = row.name, m.availability = row.availability, m.maxLoad = row.maxLoad
+  SET m.location = CASE WHEN row.location IS NULL THEN m.location ELSE point(row.location) END
+  FOREACH (_ IN CASE WHEN created THEN [] ELSE [1] END | SET m.updatedAt = datetime())
+  MERGE (m)-[:BELONGS_TO]->(u)
+  WITH m, u, row
+  CALL (m, row) {
+    MATCH (m)-[old:HAS_SKILL]->(s:Skill) WHERE NOT s.code IN row.skills
+    DELETE old
+  }
+  CALL (m, row) {
+    UNWIND row.skills AS code
+    MATCH (s:Skill {code: code})
+    MERGE (m)-[:HAS_SKILL]->(s)
+  }
+  CALL (m, u, row) {
+    UNWIND row.communityIds AS cid
+    MATCH (c:Community {id: cid})
+    WITH m, c, CASE WHEN EXISTS { (u)-[:REGISTERED_WITH]->(c) } THEN 'WORKPLACE' ELSE 'RESIDENCE' END AS basis
+    MERGE (m)-[r:REGISTERED_WITH]->(c)
+    ON CREATE SET r.since = datetime(), r.basis = basis
+  }
+}
+RETURN m.id AS id, CASE WHEN created THEN 'CREATED' WHEN changed THEN 'UPDATED' ELSE 'UNCHANGED' END AS outcome
+"""
+
+
+async def upsert_members(tx: Tx, rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Members matched by rosterKey (unitId|phone): [{id, outcome}] in the rows' order."""
+    return [dict(row) for row in await tx.run(_UPSERT_MEMBERS, rows=rows)]
+
+
+_TAKEN = {
+    ("Unit", "creditCode"): "UNWIND $values AS v MATCH (x:Unit {creditCode: v}) RETURN v AS value, x.id AS id",
+    ("Member", "rosterKey"): "UNWIND $values AS v MATCH (x:Member {rosterKey: v}) RETURN v AS value, x.id AS id",
+}
+
+
+async def taken_keys(tx: Tx, label: str, prop: str, values: Iterable[str]) -> dict[str, str]:
+    """Which natural keys already name a node: {key: node id}."""
+    wanted = sorted(set(values))
+    if not wanted:
+        return {}
+    return {row["value"]: row["id"] for row in await tx.run(_TAKEN[(label, prop)], values=wanted)}

@@ -51,6 +51,7 @@ class SubmitNeed(NeedFields):
     channel: Channel | None = None
     resident_id: Annotated[str, id_of("Resident")] | None = None
     resident: ResidentDetails | None = None
+    media_url: Annotated[str, Field(max_length=500, pattern=r"^https?://\S+$")] | None = None
 
 
 class UpdateNeed(NeedFields):

@@ -68,6 +68,7 @@ async def submit_need(tx: Tx, viewer: Viewer, form: SubmitNeed, outbox: Outbox) 
         "peopleNeeded": form.people_needed,
         "windowStart": form.window_start,
         "windowEnd": form.window_end,
+        "mediaUrl": form.media_url,
     }
     created = await needs_write.create_need(
         tx, place, fields, resident, (viewer.subject, viewer.role.value), to_local(_now()).year
@@ -205,6 +206,11 @@ async def _requesters_for(ctx: Context, need_ids: list[str]) -> list[Resident | 
             resident = masked(resident)
         out.append(resident)
     return out
+
+
+async def requesters_for(ctx: Context, need_ids: list[str]) -> list[Resident | None]:
+    """Who raised each need, masked as `requester` masks them (for the Open311 door)."""
+    return await _requesters_for(ctx, need_ids)
 
 
 def masked(resident: Resident) -> Resident:

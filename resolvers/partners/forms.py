@@ -45,6 +45,30 @@ def _phone(value: str) -> str:
     raise ValueError(f"phone {value!r} is not a mobile (1xxxxxxxxxx) or 029 landline (029-xxxxxxxx)")
 
 
+# GB 32100-2015: the unified social credit code (统一社会信用代码), 18 characters whose last is a check
+# character over the first 17 in this alphabet (no I, O, Z, S, V).
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def uscc_check_char(first17: str) -> str:
+    """The check character of a credit code's first 17 characters."""
+    total = sum(_USCC_ALPHABET.index(ch) * w for ch, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    return _USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def _credit_code(value: str) -> str:
+    text = value.strip().upper()
+    if len(text) != 18 or any(ch not in _USCC_ALPHABET for ch in text):
+        raise ValueError(
+            f"creditCode {value!r} is not a unified social credit code (18 characters, digits and capital "
+            "letters except I, O, Z, S, V)"
+        )
+    if uscc_check_char(text[:17]) != text[17]:
+        raise ValueError(f"creditCode {value!r} fails its check character: a character was mistyped")
+    return text
+
+
 def _slot(value: str) -> str:
     parse_slot(value)  # its ValueError already says what a slot looks like
     return value.strip()
@@ -85,6 +109,7 @@ def _blank_to_none(value: Any) -> Any:
 
 
 Phone = Annotated[str, AfterValidator(_phone)]
+CreditCode = Annotated[str, AfterValidator(_credit_code)]
 OptionalPhone = Annotated[Phone | None, BeforeValidator(_blank_to_none)]
 SlotList = Annotated[list[Annotated[str, AfterValidator(_slot)]], BeforeValidator(_split), Field(max_length=50)]
 CodeList = Annotated[list[Annotated[str, AfterValidator(_code)]], BeforeValidator(_split), Field(max_length=30)]
@@ -152,10 +177,12 @@ class RegisterUnit(UnitFields):
     community_ids: Annotated[CommunityIds, Field(min_length=1)] = Field(
         description="Where the unit is registered (双报到); at least one."
     )
+    credit_code: Annotated[CreditCode | None, BeforeValidator(_blank_to_none)] = None
 
     def row(self, node_id: str) -> dict[str, Any]:
         return {
             "id": node_id,
+            "creditCode": self.credit_code,
             "name": self.name,
             "kind": self.kind,
             "phone": self.phone,
@@ -200,9 +227,15 @@ class RegisterMember(Located, AvailabilityFields):
             "availability": self.availability,
             "maxLoad": self.max_load,
             "location": self.location,
-            "skills": self.skills,
-            "communityIds": self.community_ids,
+            "skills": sorted(set(self.skills)),
+            "communityIds": sorted(set(self.community_ids)),
+            "rosterKey": self.roster_key,
         }
+
+    @property
+    def roster_key(self) -> str:
+        """The natural key of a member: the same phone in the same unit is the same person."""
+        return f"{self.unit_id}|{self.phone}"
 
 
 class SetAvailability(AvailabilityFields):

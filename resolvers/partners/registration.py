@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from graph.kernel.db import Tx
-from graph.kernel.errors import Forbidden
+from graph.kernel.errors import Conflict, Forbidden
 from graph.kernel.ids import label_of, new_id
 from graph.partners import registration as reg
 from resolvers.kernel.mutations import Outbox, Result, mutation
@@ -40,6 +40,15 @@ async def register_unit(tx: Tx, viewer: Viewer, form: RegisterUnit, outbox: Outb
     """A new 驻区单位, registered with at least one community: staff of those communities or CITY_ADMIN."""
     communities = await reg.places(tx, form.community_ids, "communityIds")
     require_staff_at(viewer, communities, "registerUnit")
+    if form.credit_code:
+        taken = await reg.taken_keys(tx, "Unit", "creditCode", [form.credit_code])
+        if taken:
+            raise Conflict(
+                f"creditCode {form.credit_code} is already registered as {taken[form.credit_code]}; "
+                "update that unit instead",
+                field="creditCode",
+                unitId=taken[form.credit_code],
+            )
     unit_id = new_id("unit")
     await reg.create_units(tx, [form.row(unit_id)])
     return {"unitId": unit_id}
@@ -62,6 +71,14 @@ async def register_member(tx: Tx, viewer: Viewer, form: RegisterMember, outbox: 
     await reg.require_codes(tx, "Skill", form.skills)
     # Members also register where they live, which may lie outside the unit's area: no scope check.
     await reg.places(tx, form.community_ids, "communityIds")
+    taken = await reg.taken_keys(tx, "Member", "rosterKey", [form.roster_key])
+    if taken:
+        raise Conflict(
+            f"{form.unit_id} already has a member with phone {form.phone} ({taken[form.roster_key]}); "
+            "one phone is one person in a unit",
+            field="phone",
+            memberId=taken[form.roster_key],
+        )
     member_id = new_id("member")
     await reg.create_members(tx, [form.row(member_id)])
     return {"memberId": member_id}

@@ -124,4 +124,19 @@ MIGRATIONS: tuple[Migration, ...] = (
         "idempotency records expire: the sweep finds old ones by createdAt",
         ("CREATE INDEX idempotencyrecord_createdat IF NOT EXISTS FOR (n:IdempotencyRecord) ON (n.createdAt)",),
     ),
+    Migration(
+        8,
+        "natural keys for re-imported rosters (unit credit codes, members by unit and phone); API keys",
+        (
+            # Members stored before the key get it; of duplicates already stored, the oldest keeps it.
+            "MATCH (m:Member)-[:BELONGS_TO]->(u:Unit) WHERE m.phone IS NOT NULL "
+            "WITH u.id + '|' + m.phone AS key, m ORDER BY m.createdAt, m.id "
+            "WITH key, collect(m) AS ms WHERE all(x IN ms WHERE x.rosterKey IS NULL) "
+            "WITH key, ms[0] AS first SET first.rosterKey = key",
+            "CREATE CONSTRAINT member_rosterkey IF NOT EXISTS FOR (n:Member) REQUIRE n.rosterKey IS UNIQUE",
+            "CREATE CONSTRAINT unit_creditcode IF NOT EXISTS FOR (n:Unit) REQUIRE n.creditCode IS UNIQUE",
+            "CREATE CONSTRAINT apikey_id IF NOT EXISTS FOR (n:ApiKey) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT apikey_hash IF NOT EXISTS FOR (n:ApiKey) REQUIRE n.hash IS UNIQUE",
+        ),
+    ),
 )
