@@ -124,4 +124,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         "idempotency records expire: the sweep finds old ones by createdAt",
         ("CREATE INDEX idempotencyrecord_createdat IF NOT EXISTS FOR (n:IdempotencyRecord) ON (n.createdAt)",),
     ),
+    Migration(
+        9,
+        "several API processes: the events outbox in commit order, leases for periodic jobs",
+        (
+            "CREATE CONSTRAINT outboxentry_id IF NOT EXISTS FOR (n:OutboxEntry) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT lease_id IF NOT EXISTS FOR (n:Lease) REQUIRE n.id IS UNIQUE",
+            "CREATE INDEX outboxentry_at IF NOT EXISTS FOR (n:OutboxEntry) ON (n.at)",
+        ),
+    ),
 )
