@@ -73,8 +73,10 @@ def create_app(graph: Graph | None = None, settings: Settings | None = None, run
                     settings.minhu_sweep_interval_seconds,
                     idempotency_ttl_hours=settings.minhu_idempotency_ttl_hours,
                     on_run=lambda outcome: metrics.sweeps.labels(outcome).inc(),
-                    # Once per interval across every process sharing this graph.
-                    gate=sweep_gate(lambda: graph_ref["graph"], settings.minhu_sweep_interval_seconds),
+                    # Several processes (a broker between them): once per interval across them all.
+                    gate=sweep_gate(lambda: graph_ref["graph"], settings.minhu_sweep_interval_seconds)
+                    if settings.minhu_broker_url
+                    else None,
                 )
             )
         try:
