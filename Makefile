@@ -32,6 +32,7 @@ bench: setup
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.outage
 	$(BIN)/python -m bench.http_audit
+	$(BIN)/python -m bench.load
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -157,6 +157,7 @@ def _locust(base: str, world: dict[str, Any], prefix: Path) -> None:
         env={**os.environ, "MINHU_LOAD_WORLD": json.dumps(world)},
         check=False,  # locust exits 1 when any request failed; the failures are reported below
         stdout=subprocess.DEVNULL,
+        stderr=open(f"{prefix}.log", "w"),  # noqa: SIM115 (closed with the process)
     )
 
 
@@ -180,8 +181,12 @@ async def run(workers: int, world: dict[str, Any], scratch: Path) -> dict[str, A
         await asyncio.sleep(2)  # the last events reach the subscribers
         stop.set()
         await asyncio.gather(*listeners, return_exceptions=True)
-    rows = _rows(prefix)
-    return {"workers": workers, "rows": rows, "events": counts}
+    return {"workers": workers, "rows": _rows(prefix), "failures": _failures(prefix), "events": counts}
+
+
+def _failures(prefix: Path) -> list[dict[str, str]]:
+    with open(f"{prefix}_failures.csv", newline="") as f:
+        return list(csv.DictReader(f))
 
 
 def _print(result: dict[str, Any]) -> None:
@@ -201,6 +206,8 @@ def _print(result: dict[str, Any]) -> None:
                 f"  {r['Name']:<20} {r['Request Count']:>9} {r['Failure Count']:>7} "
                 f"{float(r['Requests/s']):>7.1f} {r['50%']:>7} {r['95%']:>7}"
             )
+    for failure in result["failures"]:
+        print(f"  failed {failure['Occurrences']}×: {failure['Name']}: {failure['Error'][:150]}")
 
 
 async def main() -> None:
