@@ -5,7 +5,8 @@ Neo4j kept running between the two runs); with 2 workers it starts its local Red
 users' mix is in bench/locustfile.py (residents submitting, coordinators listing their queue and
 asking for candidates, members claiming needs through to completion); beside it this script holds
 WebSocket subscribers open on the coordinator's `needEvents` and counts what they receive.
-Printed per worker count: requests/s, p50/p95 (ms), failures, and per operation.
+Each run is preceded by a 10 s warm-up with the same mix, not measured. Printed per worker count:
+requests/s, p50/p95 (ms), failures (by operation and cause), and what the subscribers received.
 
 Everything runs on this machine (loopback only), bounded by USERS and SECONDS; on two shared cores
 locust, the workers and Neo4j compete for the same CPUs, so the figures are a floor, not a ceiling.
@@ -39,6 +40,7 @@ DATA = Path(os.environ.get("MINHU_BENCH_LOAD_DIR", ROOT / ".minhu" / "bench-load
 COMMUNITY = "community:610103001009"  # 书院门社区 of the demo seed
 USERS = int(os.environ.get("MINHU_LOAD_USERS", "24"))
 SECONDS = int(os.environ.get("MINHU_LOAD_SECONDS", "30"))
+WARMUP_SECONDS = 10
 SUBSCRIBERS = 8
 EVENTS = "subscription($s: ID!) { needEvents(scopeId: $s) { type need { id } } }"
 
@@ -146,11 +148,11 @@ async def _listen(address: str, token: str, counts: list[int], stop: asyncio.Eve
                 counts[index] += 1
 
 
-def _locust(base: str, world: dict[str, Any], prefix: Path) -> None:
+def _locust(base: str, world: dict[str, Any], prefix: Path, seconds: int = SECONDS) -> None:
     subprocess.run(
         [
             *(sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "locustfile.py"), "--headless"),
-            *("-u", str(USERS), "-r", str(USERS), "-t", f"{SECONDS}s", "--host", base),
+            *("-u", str(USERS), "-r", str(USERS), "-t", f"{seconds}s", "--host", base),
             *("--csv", str(prefix), "--only-summary", "--loglevel", "ERROR", "--stop-timeout", "10"),
         ],
         cwd=ROOT,
@@ -169,6 +171,8 @@ def _rows(prefix: Path) -> list[dict[str, str]]:
 async def run(workers: int, world: dict[str, Any], scratch: Path) -> dict[str, Any]:
     port = local_neo4j.free_port()
     with _served(workers, port) as base:
+        # Not measured: every process's first requests compile queries and warm Neo4j's caches.
+        await asyncio.to_thread(_locust, base, world, scratch / f"warmup{workers}", WARMUP_SECONDS)
         stop = asyncio.Event()
         counts: list[int] = []
         listeners = [

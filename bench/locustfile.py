@@ -131,4 +131,5 @@ class Member(GraphQLUser):
             return
         if self.call("startNeed", START, ref, self.member["token"]) is None:
             return
-        self.call("completeNeed", COMPLETE, ref, self.member["token"])
+        done = {"input": {"needId": need, "note": "已疏通，管道恢复通畅"}}
+        self.call("completeNeed", COMPLETE, done, self.member["token"])
