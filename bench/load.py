@@ -38,7 +38,7 @@ from server.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(os.environ.get("MINHU_BENCH_LOAD_DIR", ROOT / ".minhu" / "bench-load"))
 COMMUNITY = "community:610103001009"  # 书院门社区 of the demo seed
-USERS = int(os.environ.get("MINHU_LOAD_USERS", "24"))
+USERS = int(os.environ.get("MINHU_LOAD_USERS", "16"))
 SECONDS = int(os.environ.get("MINHU_LOAD_SECONDS", "30"))
 WARMUP_SECONDS = 10
 SUBSCRIBERS = 8

@@ -5,8 +5,8 @@ after the operation):
 - residents submit needs (weight 3);
 - coordinators list their queue and ask for candidates for a need in it (weight 4);
 - members take a need through to the end: the coordinator opens it for claim (抢单), the member
-  accepts, starts and completes it (weight 2; each user has a member of its own, so no load limit
-  is hit by the test itself).
+  accepts, starts and completes it (weight 2; each need goes to the next member in turn, so the
+  test itself does not run members into their load limit).
 Subscribers listening are held open by bench/load.py itself (locust has no WebSocket client).
 
 The world (tokens, ids) comes from the MINHU_LOAD_WORLD environment variable (JSON).
@@ -114,13 +114,11 @@ class Coordinator(GraphQLUser):
 class Member(GraphQLUser):
     weight = 2
 
-    def on_start(self) -> None:
-        super().on_start()
-        members = WORLD["members"]
-        self.member = members[next(_members) % len(members)]
-
     @task
     def claim_and_complete(self) -> None:
+        # The next member of the community for each need, so no member nears the load limit.
+        members = WORLD["members"]
+        self.member = members[next(_members) % len(members)]
         need = self.submit()
         if need is None:
             return
