@@ -282,3 +282,41 @@ async def test_the_sweep_lease_has_one_winner_per_interval_across_processes(neo4
         assert [slot for slot in again if slot is not None] == [30_000_001]
     finally:
         await other.close()
+
+
+def test_minhu_serve_with_two_workers_starts_them_and_a_broker_and_stops_them_all(
+    neo4j_uri: str, tmp_path: Path
+) -> None:
+    import psutil
+
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("MINHU_BROKER")},
+        "NEO4J_URI": neo4j_uri,
+        "MINHU_DATA_DIR": str(tmp_path),
+        "MINHU_SWEEP_INTERVAL_SECONDS": "0",
+        "MINHU_LOG_LEVEL": "WARNING",
+        "PORT": str(port),
+    }
+    log = tmp_path / "serve.log"
+    parent = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "serve", "--workers", "2"],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    api = Api("serve", port, parent, log)
+    try:
+        _wait_ready(api)
+        children = psutil.Process(parent.pid).children(recursive=True)
+        names = [" ".join(child.cmdline()) for child in children]
+        assert sum("redis-server" in name for name in names) == 1, names
+        workers = [name for name in names if "spawn_main" in name]
+        assert len(workers) == 2, names
+        assert "started the local broker" in log.read_text()
+    finally:
+        parent.send_signal(2)  # Ctrl-C
+        parent.wait(60)
+    assert parent.returncode == 0, log.read_text()[-2000:]
+    assert not [child for child in children if child.is_running() and child.status() != psutil.STATUS_ZOMBIE]
