@@ -29,7 +29,7 @@ from graph.kernel.errors import DomainError
 from graph.kernel.migrations import MIGRATIONS, applied_versions, migrate
 from resolvers.needs.sweep import sweep_forever
 from server.bookmarks import BOOKMARK_HEADER
-from server.broker import sweep_gate, with_broker
+from server.broker import BrokerMetrics, sweep_gate, with_broker
 from server.door import BodyLimit
 from server.http import MinhuGraphQL
 from server.middleware import RequestLog
@@ -141,5 +141,6 @@ def create_app(graph: Graph | None = None, settings: Settings | None = None, run
     )
     app.state.graph_ref = graph_ref
     app.state.broker = None
+    metrics.registry.register(BrokerMetrics(app.state))
     app.state.metrics = metrics
     return app

@@ -17,8 +17,11 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
+
+from prometheus_client.core import CounterMetricFamily
 
 from graph.kernel import cluster
 from graph.kernel.db import Graph
@@ -122,6 +125,29 @@ async def with_broker(settings: Settings, get_graph: Callable[[], Graph]) -> Asy
     finally:
         use_delivery(None)
         await broker.stop()
+
+
+class BrokerMetrics:
+    """/metrics for the broker: events relayed and delivered by this process, broker errors."""
+
+    def __init__(self, state: Any) -> None:
+        self._state = state  # the app's state, whose `broker` is set while the app runs
+
+    def describe(self) -> list:
+        return []
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        broker: RedisBroker | None = getattr(self._state, "broker", None)
+        if broker is None:
+            return
+        for name, text, value in (
+            ("minhu_events_relayed", "outbox entries this process appended to the broker's stream", broker.relayed),
+            ("minhu_events_delivered", "events this process read from the stream onto its bus", broker.delivered),
+            ("minhu_broker_errors", "failed calls to the broker (it was unreachable)", broker.broker_errors),
+        ):
+            family = CounterMetricFamily(name, text)
+            family.add_metric([], value)
+            yield family
 
 
 def sweep_gate(get_graph: Callable[[], Graph], interval_seconds: float) -> Callable[[], Awaitable[bool]]:

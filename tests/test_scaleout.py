@@ -205,6 +205,17 @@ async def test_a_subscriber_on_a_receives_in_order_and_once_the_events_sent_to_b
     finally:
         await ws.close()
     assert await cluster.waiting(world) == 0, "every outbox entry was relayed and deleted"
+    relayed = delivered = 0.0
+    for api in (a, b):
+        metrics = _metrics(httpx.get(f"{api.url}/metrics", timeout=10).text)
+        relayed += metrics["minhu_events_relayed_total"]
+        delivered = metrics["minhu_events_delivered_total"]
+        assert delivered >= len(sent), f"process {api.name} read every event from the stream"
+    assert relayed >= len(sent), "whichever process held the relay lock appended them"
+
+
+def _metrics(text: str) -> dict[str, float]:
+    return {line.split(" ")[0]: float(line.split(" ")[1]) for line in text.splitlines() if line.startswith("minhu_")}
 
 
 async def test_the_broker_killed_and_restarted_loses_no_committed_event(apis, broker, world) -> None:
@@ -319,4 +330,6 @@ def test_minhu_serve_with_two_workers_starts_them_and_a_broker_and_stops_them_al
         parent.send_signal(2)  # Ctrl-C
         parent.wait(60)
     assert parent.returncode == 0, log.read_text()[-2000:]
-    assert not [child for child in children if child.is_running() and child.status() != psutil.STATUS_ZOMBIE]
+    # The workers, the broker and multiprocessing's resource tracker all end with it.
+    _gone, alive = psutil.wait_procs(children, timeout=30)
+    assert not alive, [" ".join(p.cmdline()) for p in alive]

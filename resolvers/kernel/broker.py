@@ -96,6 +96,11 @@ class RedisBroker:
             self._wake.set()
 
     async def start(self) -> None:
+        # Stream ids are the broker's clock: start from its "now" when it answers (this host's
+        # clock may differ), from ours when it does not (it is down: nothing is appended meanwhile).
+        with contextlib.suppress(RedisError, OSError, TimeoutError):
+            seconds, micros = await asyncio.wait_for(self._redis.time(), 2)
+            self.last_id = f"{int(seconds) * 1000 + int(micros) // 1000}-0"
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._relay_forever()), loop.create_task(self._read_forever())]
 
