@@ -4,6 +4,7 @@ broker's append and the outbox delete appends nothing twice."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -85,3 +86,23 @@ async def test_a_refused_mutation_leaves_no_event(graph: Graph, graphql_client, 
     body = await graphql_client(w.ACCEPT, {"input": {"needId": need["id"]}}, token=w.member(1), expect_errors=True)
     assert w.error_code(body) == "CONFLICT"  # a need only submitted cannot be accepted yet
     assert await cluster.waiting(graph) == 0
+
+
+async def test_a_reader_delivers_an_entry_appended_twice_once(broker: RedisBroker, redis_server: LocalRedis) -> None:
+    """Should a dedupe key have expired (Neo4j down for over an hour between append and delete),
+    the second copy in the stream still reaches subscribers once."""
+    from resolvers.kernel.events import BUS
+
+    def event(name: str) -> str:
+        return encode(Published({"id": f"event:{name}", "type": "SUBMIT"}, frozenset({"p"}), frozenset()))
+
+    await broker.start()
+    client = aioredis.from_url(redis_server.url, decode_responses=True)
+    try:
+        async with BUS.subscribe() as queue:
+            for entry, payload in (("outbox:a-0", event("a")), ("outbox:a-0", event("a")), ("outbox:b-0", event("b"))):
+                await client.xadd(broker.stream, {"id": entry, "payload": payload})
+            got = [(await asyncio.wait_for(queue.get(), 30)).event["id"] for _ in range(2)]
+        assert got == ["event:a", "event:b"]
+    finally:
+        await client.aclose()

@@ -23,6 +23,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -39,9 +40,12 @@ log = logging.getLogger("minhu.broker")
 STREAM = "minhu:events"
 # Stream entries kept: far more than any subscriber falls behind (the bus drops beyond 1000 anyway).
 STREAM_LENGTH = 100_000
-# An entry id once appended is remembered this long (only a crash between append and delete replays).
-DEDUPE_SECONDS = 86_400
+# An entry id once appended is remembered this long: only a relay that crashed between its append
+# and its delete replays an entry, and the next relay round (seconds later) does.
+DEDUPE_SECONDS = 3_600
 BATCH = 200
+# Outbox ids each reader remembers, so an entry appended twice is still delivered once.
+SEEN = 10_000
 
 _APPEND = f"""
 local appended = 0
@@ -83,6 +87,8 @@ class RedisBroker:
         # The reader starts at the process's start: whatever is appended from then on reaches this bus.
         self.last_id = f"{int(time.time() * 1000)}-0"
         # What tests and /metrics read.
+        self._seen: set[str] = set()
+        self._seen_order: deque[str] = deque()
         self.relayed = 0
         self.delivered = 0
         self.broker_errors = 0
@@ -172,6 +178,15 @@ class RedisBroker:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
 
+    def _first_time(self, entry_id: str) -> bool:
+        if entry_id in self._seen:
+            return False
+        self._seen.add(entry_id)
+        self._seen_order.append(entry_id)
+        if len(self._seen_order) > SEEN:
+            self._seen.discard(self._seen_order.popleft())
+        return True
+
     async def _read_forever(self) -> None:
         backoff = 0.2
         while True:
@@ -189,6 +204,8 @@ class RedisBroker:
             for _stream, entries in answer or ():
                 for stream_id, fields in entries:
                     self.last_id = stream_id
+                    if not self._first_time(fields.get("id", stream_id)):
+                        continue  # appended twice (a dedupe key that expired): delivered once all the same
                     try:
                         item = decode(fields["payload"])
                     except Exception:
