@@ -106,3 +106,25 @@ async def test_a_reader_delivers_an_entry_appended_twice_once(broker: RedisBroke
         assert got == ["event:a", "event:b"]
     finally:
         await client.aclose()
+
+
+async def test_relays_racing_on_a_backlog_append_each_entry_once_in_commit_order(
+    graph: Graph, broker: RedisBroker, redis_server: LocalRedis
+) -> None:
+    """Six relay rounds from two processes' brokers at once, over 30 committed entries."""
+    for i in range(30):
+        item = Published({"id": f"event:{i}", "type": "SUBMIT"}, frozenset({"p"}), frozenset())
+        await graph.write_tx(lambda tx, item=item: cluster.record(tx, [encode(item)]))
+    other = RedisBroker(redis_server.url, lambda: graph, stream=broker.stream)
+    try:
+        rounds = await asyncio.gather(*(b.relay_once() for _ in range(3) for b in (broker, other)))
+        assert sum(n for n in rounds if n) == 30
+        assert await cluster.waiting(graph) == 0
+        client = aioredis.from_url(redis_server.url, decode_responses=True)
+        try:
+            stream = await client.xrange(broker.stream)
+        finally:
+            await client.aclose()
+        assert [decode(fields["payload"]).event["id"] for _, fields in stream] == [f"event:{i}" for i in range(30)]
+    finally:
+        await other.stop()
