@@ -18,8 +18,11 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 	$(BIN)/minhu neo4j fetch
 
+# `make run WORKERS=2`: two API processes behind one port, sharing a broker (docs/SCALING.md).
+WORKERS ?= 1
+
 run: setup
-	$(BIN)/minhu serve --seed-if-empty demo
+	$(BIN)/minhu serve --seed-if-empty demo --workers $(WORKERS)
 
 test: setup
 	$(BIN)/lint-imports
@@ -29,6 +32,7 @@ bench: setup
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.outage
 	$(BIN)/python -m bench.http_audit
+	$(BIN)/python -m bench.load
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -17,6 +17,10 @@ from graph.venues import kinds as venues
 # Idempotency records expire: the sweep finds old ones by createdAt (migration 7).
 IDEMPOTENCY_RECORD = Kind("IdempotencyRecord", "idem", indexes=("createdAt",))
 MIGRATION = Kind("Migration", "migration")
+# Several API processes (graph/kernel/cluster.py): events waiting for the broker, in commit order
+# (migration 9), and the leases that let one process of many run a periodic job.
+OUTBOX_ENTRY = Kind("OutboxEntry", "outbox", indexes=("at",))
+LEASE = Kind("Lease", "lease")
 
 KINDS: tuple[Kind, ...] = (
     *places.KINDS,
@@ -28,6 +32,8 @@ KINDS: tuple[Kind, ...] = (
     *accounts.KINDS,
     IDEMPOTENCY_RECORD,
     MIGRATION,
+    OUTBOX_ENTRY,
+    LEASE,
 )
 
 BY_LABEL: dict[str, Kind] = {kind.label: kind for kind in KINDS}

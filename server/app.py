@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
@@ -29,6 +29,8 @@ from graph.kernel.db import Graph
 from graph.kernel.errors import DomainError
 from graph.kernel.migrations import MIGRATIONS, applied_versions, migrate
 from resolvers.needs.sweep import sweep_forever
+from server.bookmarks import BOOKMARK_HEADER
+from server.broker import BrokerMetrics, sweep_gate, with_broker
 from server.door import BodyLimit
 from server.http import MinhuGraphQL
 from server.middleware import RequestLog
@@ -62,6 +64,9 @@ def create_app(graph: Graph | None = None, settings: Settings | None = None, run
             )
         if run_migrations:
             await migrate(graph_ref["graph"])
+        # Events between processes (MINHU_BROKER_URL); stopped before the graph closes.
+        broker_scope = AsyncExitStack()
+        app.state.broker = await broker_scope.enter_async_context(with_broker(settings, lambda: graph_ref["graph"]))
         # The background sweep: overdue needs escalate, expired idempotency records go; 0 turns it off.
         sweeper = None
         if settings.minhu_sweep_interval_seconds > 0:
@@ -71,6 +76,10 @@ def create_app(graph: Graph | None = None, settings: Settings | None = None, run
                     settings.minhu_sweep_interval_seconds,
                     idempotency_ttl_hours=settings.minhu_idempotency_ttl_hours,
                     on_run=lambda outcome: metrics.sweeps.labels(outcome).inc(),
+                    # Several processes (a broker between them): once per interval across them all.
+                    gate=sweep_gate(lambda: graph_ref["graph"], settings.minhu_sweep_interval_seconds)
+                    if settings.minhu_broker_url
+                    else None,
                 )
             )
         try:
@@ -80,6 +89,7 @@ def create_app(graph: Graph | None = None, settings: Settings | None = None, run
                 sweeper.cancel()
                 with suppress(asyncio.CancelledError):
                     await sweeper
+            await broker_scope.aclose()
             if tracer_provider is not None:
                 tracer_provider.shutdown()
             if owned:
@@ -126,8 +136,8 @@ def create_app(graph: Graph | None = None, settings: Settings | None = None, run
                 CORSMiddleware,
                 allow_origins=settings.allowed_origins,
                 allow_methods=["GET", "POST"],
-                allow_headers=["Authorization", "Content-Type", "Accept", "X-Request-ID"],
-                expose_headers=["X-Request-ID", "Retry-After"],
+                allow_headers=["Authorization", "Content-Type", "Accept", "X-Request-ID", BOOKMARK_HEADER],
+                expose_headers=["X-Request-ID", "Retry-After", BOOKMARK_HEADER],
                 max_age=600,
             ),
             Middleware(BodyLimit, max_bytes=settings.minhu_max_body_bytes),
@@ -135,5 +145,7 @@ def create_app(graph: Graph | None = None, settings: Settings | None = None, run
         lifespan=lifespan,
     )
     app.state.graph_ref = graph_ref
+    app.state.broker = None
+    metrics.registry.register(BrokerMetrics(app.state))
     app.state.metrics = metrics
     return app

@@ -138,8 +138,15 @@ def cmd_serve(args: argparse.Namespace) -> None:
         print(f"minhu: {unsafe}", file=sys.stderr)
         sys.exit(2)
     configure_logging(settings.minhu_log_format, settings.minhu_log_level)
-    with neo4j_uri(settings, watch=True) as uri:
+    workers = args.workers or 1
+    if workers < 1:
+        print("minhu: --workers must be 1 or more", file=sys.stderr)
+        sys.exit(2)
+    with neo4j_uri(settings, watch=True) as uri, broker_url(settings, workers) as broker:
         asyncio.run(_migrate_and_seed(settings, uri, args.seed_if_empty, if_empty=True))
+        if workers > 1:
+            _serve_workers(settings, uri, broker, host, port, workers)
+            return
         app = create_app(settings=settings.model_copy(update={"neo4j_uri": uri}))
         print(
             f"minhu: serving http://{host}:{port}/graphql (GraphiQL in a browser); "
@@ -157,6 +164,58 @@ def cmd_serve(args: argparse.Namespace) -> None:
             server_header=False,
         )
         asyncio.run(_serve_until_interrupted(uvicorn.Server(config)))
+
+
+@contextlib.contextmanager
+def broker_url(settings: Settings, workers: int) -> Iterator[str | None]:
+    """MINHU_BROKER_URL, or a local Redis started now when several workers need one (stopped after)."""
+    if settings.minhu_broker_url or workers <= 1:
+        yield settings.minhu_broker_url
+        return
+    from server.broker import LocalRedis
+
+    redis = LocalRedis(settings.minhu_data_dir / "redis").start()
+    print(f"minhu: started the local broker (redis-server) at {redis.url}", flush=True)
+    try:
+        yield redis.url
+    finally:
+        print("minhu: stopping the local broker…", flush=True)
+        redis.stop()
+
+
+def worker_app() -> object:
+    """The app of one worker process of `minhu serve --workers N` (uvicorn calls it in each)."""
+    from server.app import create_app
+    from server.observability import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.minhu_log_format, settings.minhu_log_level)
+    return create_app(settings=settings, run_migrations=False)  # the parent migrated, once
+
+
+def _serve_workers(settings: Settings, uri: str, broker: str | None, host: str, port: int, workers: int) -> None:
+    """N uvicorn worker processes on one socket; they share the graph and the broker."""
+    import os
+
+    import uvicorn
+
+    # The workers are new interpreters: they read their settings from the environment.
+    os.environ["NEO4J_URI"] = uri
+    if broker:
+        os.environ["MINHU_BROKER_URL"] = broker
+    print(f"minhu: serving http://{host}:{port}/graphql with {workers} worker processes (broker {broker})", flush=True)
+    uvicorn.run(
+        "server.cli:worker_app",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        access_log=False,
+        log_config=None,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        server_header=False,
+    )
 
 
 async def _serve_until_interrupted(server: object) -> None:
@@ -346,6 +405,13 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--seed-if-empty", choices=["demo", "city"], help="load this seed when the graph is empty")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="API processes behind the port (more than 1: events and rate limits through MINHU_BROKER_URL, "
+        "or a local Redis started for them)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     db = sub.add_parser("db", help="database maintenance")

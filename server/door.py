@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import AsyncIterator, Callable
@@ -30,6 +31,8 @@ from strawberry.types.graphql import OperationType
 from graph.kernel.errors import DomainError
 
 RATE_LIMITED = "RATE_LIMITED"
+
+log = logging.getLogger("minhu.door")
 
 
 class BodyLimit:
@@ -148,14 +151,29 @@ class MutationLimits:
         self.per_subject: list[RateLimitItem] = parse_many(per_subject) if per_subject.strip() else []
         self.per_address: list[RateLimitItem] = parse_many(per_address) if per_address.strip() else []
         uri = storage_uri if storage_uri.startswith("async+") else f"async+{storage_uri}"
-        self.limiter = MovingWindowRateLimiter(storage_from_string(uri))
+        # Redis through redis-py (a dependency, for the broker) rather than limits' default coredis.
+        options = {"implementation": "redispy"} if uri.startswith(("async+redis", "async+rediss")) else {}
+        self.limiter = MovingWindowRateLimiter(storage_from_string(uri, **options))
+        self.store_errors = 0
 
     @property
     def enabled(self) -> bool:
         return bool(self.per_subject or self.per_address)
 
     async def refuse(self, subject: str | None, address: str | None, cost: int) -> tuple[int, str] | None:
-        """(seconds to wait, which limit) when `cost` more mutations are refused, else None (and counted)."""
+        """(seconds to wait, which limit) when `cost` more mutations are refused, else None (and counted).
+
+        A shared store that cannot be reached (the broker is down) lets the mutation through: a
+        limit is a guard against floods, not a reason to refuse every change while Redis restarts.
+        """
+        try:
+            return await self._refuse(subject, address, cost)
+        except Exception as exc:  # the store's client errors (redis-py's, OSError…) have no common base
+            self.store_errors += 1
+            log.warning("rate limits not counted: their store is unreachable (%s)", type(exc).__name__)
+            return None
+
+    async def _refuse(self, subject: str | None, address: str | None, cost: int) -> tuple[int, str] | None:
         checks = [(item, "subject", subject) for item in self.per_subject if subject]
         checks += [(item, "address", address) for item in self.per_address if address]
         for item, kind, who in checks:

@@ -38,6 +38,7 @@ from graph.kernel.db import Graph
 from resolvers.kernel.context import Context
 from resolvers.kernel.errors import PARSE_FAILED, REQUEST_ERROR_CODES, VALIDATION_FAILED, to_client
 from schema import build_schema
+from server.bookmarks import BOOKMARK_HEADER, Bookmarks
 from server.door import RATE_LIMITED, MutationLimits, list_cap_rule, oversized_list, rate_limit_extension
 from server.observability import Metrics, current_request
 from server.settings import Settings
@@ -179,9 +180,9 @@ class MinhuGraphQL(GraphQL):
         )
         schema.process_errors = _quiet  # type: ignore[method-assign]
         list_cap = list_cap_rule(settings.minhu_max_list_items)
-        extra: list[Any] = [RequestFacts, lambda: AddValidationRules([list_cap])]
+        extra: list[Any] = [RequestFacts, Bookmarks, lambda: AddValidationRules([list_cap])]
         limits = MutationLimits(
-            settings.minhu_rate_limit_subject, settings.minhu_rate_limit_address, settings.minhu_rate_limit_storage
+            settings.minhu_rate_limit_subject, settings.minhu_rate_limit_address, settings.rate_limit_storage
         )
         if limits.enabled:
             extra.append(rate_limit_extension(limits, lambda which: metrics.rate_limited.labels(which).inc()))
@@ -325,6 +326,10 @@ class MinhuGraphQL(GraphQL):
                 headers["Retry-After"] = str(retry)
             elif sub_response.media_type == GRAPHQL_RESPONSE_JSON and codes:
                 status = 400
+        if isinstance(response_data, Mapping):
+            bookmark = (response_data.get("extensions") or {}).get("bookmark")
+            if bookmark:
+                headers[BOOKMARK_HEADER] = bookmark  # read-your-writes on another process (server/bookmarks.py)
         response = Response(self.encode_json(response_data), status_code=status, media_type=sub_response.media_type)
         for name, value in sub_response.headers.items():
             if name.lower() != "content-type":

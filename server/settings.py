@@ -83,12 +83,24 @@ class Settings(BaseSettings):
     # Addresses whose X-Forwarded-For/-Proto uvicorn trusts (your reverse proxy), comma-separated.
     forwarded_allow_ips: str = "127.0.0.1"
 
+    # Several API processes (docs/SCALING.md): the Redis/Valkey carrying events and rate limits
+    # between them, e.g. redis://127.0.0.1:6379/0. Unset: one process, events in memory;
+    # `minhu serve --workers N` starts a local one when N > 1.
+    minhu_broker_url: str | None = None
+
     # The local Neo4j under `minhu serve`: restarted when it dies.
     minhu_neo4j_watch_seconds: float = 2.0
 
     @property
     def allowed_origins(self) -> list[str]:
         return [origin.strip().rstrip("/") for origin in self.minhu_allowed_origins.split(",") if origin.strip()]
+
+    @property
+    def rate_limit_storage(self) -> str:
+        """The rate limits' store: shared through the broker when there is one and none is named."""
+        if self.minhu_broker_url and self.minhu_rate_limit_storage == "memory://":
+            return self.minhu_broker_url
+        return self.minhu_rate_limit_storage
 
     @property
     def uses_dev_secret(self) -> bool:

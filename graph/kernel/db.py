@@ -41,7 +41,7 @@ from neo4j.exceptions import (
     TransientError,
 )
 
-from graph.kernel.errors import Conflict, Unavailable
+from graph.kernel.errors import BadUserInput, Conflict, Unavailable
 
 T = TypeVar("T")
 Rows = list[dict[str, Any]]
@@ -56,6 +56,11 @@ _UNAVAILABLE_CODES = frozenset(
         "Neo.TransientError.Database.DatabaseUnavailable",
         "Neo.TransientError.General.OutOfMemoryError",
     }
+)
+
+# A bookmark the client sent that the server does not accept (malformed, or of another database).
+_BOOKMARK_REFUSED = frozenset(
+    {"Neo.ClientError.Transaction.InvalidBookmark", "Neo.ClientError.Transaction.InvalidBookmarkMixture"}
 )
 
 
@@ -109,6 +114,25 @@ def _count(counter: StatementCounter, name: str | None, write: bool = False) -> 
         log.names.append(named)
         if write:
             log.written.append(named)
+
+
+@dataclass
+class RequestBookmarks:
+    """Read-your-writes across processes: the bookmarks a client sent (what it has seen, from any
+    process), and the one this request's last write left (what it will have seen once answered)."""
+
+    sent: tuple[str, ...] = ()
+    latest: tuple[str, ...] | None = None
+
+
+_REQUEST_BOOKMARKS: ContextVar[RequestBookmarks | None] = ContextVar("minhu_bookmarks", default=None)
+
+
+def begin_bookmarks(sent: tuple[str, ...] = ()) -> RequestBookmarks:
+    """Every transaction of the current request waits until the server has seen `sent`."""
+    held = RequestBookmarks(sent=sent)
+    _REQUEST_BOOKMARKS.set(held)
+    return held
 
 
 def statements_in_this_request() -> int:
@@ -226,6 +250,9 @@ class Graph:
         self.pool_size = 100
         # Sessions opened on the driver: a test proves the open breaker sends nothing.
         self.sessions_opened = 0
+        # Shared by every session: on a cluster, each transaction of this process sees every write
+        # this process committed before (a follower serving a read waits until it has caught up).
+        self.bookmarks = AsyncGraphDatabase.bookmark_manager()
 
     @classmethod
     def connect(
@@ -295,12 +322,17 @@ class Graph:
         self.sessions_opened += 1
         self.in_flight += 1
         try:
-            # Leaving the transaction block without an exception commits; with one, rolls back.
-            async with (
-                self.driver.session(database=self.database, default_access_mode=mode) as session,
-                await session.begin_transaction() as tx,
-            ):
-                return await work(Tx(tx, self.counter, mode == neo4j.WRITE_ACCESS))
+            held = _REQUEST_BOOKMARKS.get()
+            sent = neo4j.Bookmarks.from_raw_values(held.sent) if held is not None and held.sent else None
+            async with self.driver.session(
+                database=self.database, default_access_mode=mode, bookmark_manager=self.bookmarks, bookmarks=sent
+            ) as session:
+                # Leaving the transaction block without an exception commits; with one, rolls back.
+                async with await session.begin_transaction() as tx:
+                    result = await work(Tx(tx, self.counter, mode == neo4j.WRITE_ACCESS))
+                if held is not None and mode == neo4j.WRITE_ACCESS:
+                    held.latest = tuple(sorted((await session.last_bookmarks()).raw_values))
+                return result
         finally:
             self.in_flight -= 1
 
@@ -332,6 +364,10 @@ class Graph:
                         "the graph database refused our credentials; check NEO4J_USER/NEO4J_PASSWORD"
                     ) from exc
                 except TransientError as exc:
+                    if exc.code == "Neo.TransientError.Transaction.BookmarkTimeout":
+                        raise Unavailable(
+                            "the database has not yet caught up with your last change; try again in a moment"
+                        ) from exc
                     if exc.code in _UNAVAILABLE_CODES:
                         # Starting, stopping or out of memory: not worth retrying request by request.
                         self._trip("the graph database is starting or stopping; try again in a moment")
@@ -343,6 +379,12 @@ class Graph:
                         continue
                     raise Conflict("the data changed while we were writing; please retry") from exc
                 except ClientError as exc:
+                    if exc.code in _BOOKMARK_REFUSED:
+                        raise BadUserInput(
+                            "the X-Minhu-Bookmark header is not a bookmark this database issued; send the one "
+                            "the last response carried, or none",
+                            field="X-Minhu-Bookmark",
+                        ) from exc
                     if exc.code == "Neo.ClientError.Schema.ConstraintValidationFailed":
                         raise Conflict("that record already exists (an id or key is taken)") from exc
                     raise

@@ -1,18 +1,28 @@
-"""In-process pub/sub for live updates: subscriptions listen here, mutations publish after commit.
+"""Live updates: subscriptions listen on this process's bus; mutations' events reach it after commit.
 
 Publishing happens only after the transaction committed (an event that was rolled back must never
-reach a client). One process only: with several API processes behind a balancer, a subscriber
-sees the events of its own process; a broker (Redis, NATS) would replace this module then.
+reach a client). How events travel is the `Delivery` in use:
+
+- `LocalDelivery` (the default, one process): the events go straight onto the bus after commit.
+- with a broker (`MINHU_BROKER_URL`, resolvers/kernel/broker.py): each mutation writes its events
+  into the graph's outbox inside its own transaction (`record`); a relay copies them to the broker
+  after the commit, and every process's reader puts them on its own bus, in the broker's order.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
+
+import orjson
+from neo4j.time import DateTime
+
+from graph.kernel.db import Tx
 
 log = logging.getLogger("minhu.events")
 
@@ -53,3 +63,63 @@ class EventBus:
 
 
 BUS = EventBus()
+
+
+def encode(item: Published) -> str:
+    """The event as the outbox and the broker carry it (JSON; instants tagged so they come back)."""
+
+    def value(v: Any) -> Any:
+        if isinstance(v, DateTime):
+            v = v.to_native()
+        if isinstance(v, dt.datetime):
+            return {"$at": v.isoformat()}
+        return v
+
+    return orjson.dumps(
+        {
+            "event": {key: value(v) for key, v in item.event.items()},
+            "placeIds": sorted(item.place_ids),
+            "audience": sorted(item.audience),
+        }
+    ).decode()
+
+
+def decode(text: str | bytes) -> Published:
+    data = orjson.loads(text)
+    event = {
+        key: dt.datetime.fromisoformat(v["$at"]) if isinstance(v, dict) and "$at" in v else v
+        for key, v in data["event"].items()
+    }
+    return Published(event, frozenset(data["placeIds"]), frozenset(data["audience"]))
+
+
+class Delivery(Protocol):
+    async def record(self, tx: Tx, items: Sequence[Published]) -> None:
+        """Inside the transaction that made the change."""
+
+    def committed(self, items: Sequence[Published]) -> None:
+        """After that transaction committed."""
+
+
+class LocalDelivery:
+    """One process: nothing to write, the events go onto the bus once committed."""
+
+    async def record(self, tx: Tx, items: Sequence[Published]) -> None:
+        return None
+
+    def committed(self, items: Sequence[Published]) -> None:
+        for item in items:
+            BUS.publish(item)
+
+
+_delivery: Delivery = LocalDelivery()
+
+
+def delivery() -> Delivery:
+    return _delivery
+
+
+def use_delivery(chosen: Delivery | None) -> None:
+    """Sets how events travel (None: back to the in-process default)."""
+    global _delivery
+    _delivery = chosen if chosen is not None else LocalDelivery()

@@ -17,9 +17,10 @@ from typing import Any, Generic, TypeVar
 from graph.kernel import idempotency
 from graph.kernel.db import Tx
 from graph.kernel.errors import BadUserInput
+from resolvers.kernel import events
 from resolvers.kernel.authz import require_role
 from resolvers.kernel.context import Context
-from resolvers.kernel.events import BUS, Published
+from resolvers.kernel.events import Published
 from resolvers.kernel.validation import Form, validate
 from resolvers.kernel.viewer import Role, Viewer
 
@@ -39,9 +40,12 @@ class Outbox:
     def clear(self) -> None:
         self.items = []
 
+    async def record(self, tx: Tx) -> None:
+        """Writes the events into the transaction when a broker carries them (an outbox entry)."""
+        await events.delivery().record(tx, self.items)
+
     def publish(self) -> None:
-        for item in self.items:
-            BUS.publish(item)
+        events.delivery().committed(self.items)
         self.items = []
 
 
@@ -82,6 +86,7 @@ class Mutation(Generic[F]):
             result = await self.work(tx, viewer, form, outbox)
             if key is not None:
                 await idempotency.store(tx, viewer.subject, key, result)
+            await outbox.record(tx)
             return result
 
         result = await ctx.graph.write_tx(unit)

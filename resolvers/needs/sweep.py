@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,7 +26,8 @@ from graph.kernel.records import native
 from graph.needs import escalation, workflow
 from graph.needs.kinds import EventType, NeedStatus, is_overdue
 from graph.needs.workflow import Change
-from resolvers.kernel.events import BUS, Published
+from resolvers.kernel import events
+from resolvers.kernel.events import Published
 from resolvers.needs import lifecycle
 from resolvers.needs.escalation import hand_up, hand_up_note
 
@@ -59,7 +60,9 @@ async def _escalate_one(tx: Tx, need_id: str, level: str, now: datetime) -> Publ
         "note": hand_up_note(step, f"past its {which} deadline, escalated automatically"),
     }
     event = await workflow.apply(tx, need_id, change)
-    return Published(event, frozenset(state["placeIds"]), frozenset(step["audience"]))
+    published = Published(event, frozenset(state["placeIds"]), frozenset(step["audience"]))
+    await events.delivery().record(tx, [published])
+    return published
 
 
 async def sweep_overdue(graph: Graph, now: datetime) -> list[str]:
@@ -77,7 +80,7 @@ async def sweep_overdue(graph: Graph, now: datetime) -> list[str]:
                 log.warning("sweep: need %s not escalated: %s", row["id"], exc.message)
                 return
         if published is not None:
-            BUS.publish(published)  # after the commit, as for every mutation
+            events.delivery().committed([published])  # after the commit, as for every mutation
             escalated.append(row["id"])
 
     await asyncio.gather(*(one(row) for row in candidates))
@@ -95,16 +98,23 @@ async def sweep_forever(
     *,
     idempotency_ttl_hours: float | None = None,
     on_run: Callable[[str], None] | None = None,
+    gate: Callable[[], Awaitable[bool]] | None = None,
 ) -> None:
     """The server's background loop; cancelled at shutdown. A failed sweep is logged, not fatal.
 
     Each run escalates overdue needs and, with `idempotency_ttl_hours`, deletes expired
-    idempotency records; `on_run("ok" | "error")` is told how each run went (for /metrics).
+    idempotency records; `on_run("ok" | "error" | "elsewhere")` is told how each run went (for
+    /metrics). With `gate`, a run happens only when it answers True: several API processes share
+    one lease per interval (graph/kernel/cluster.py), so the sweep runs once across them.
     """
     while True:
         await asyncio.sleep(interval_seconds)
         outcome = "ok"
         try:
+            if gate is not None and not await gate():
+                if on_run is not None:
+                    on_run("elsewhere")
+                continue
             now = datetime.now(UTC)
             ids = await sweep_overdue(get_graph(), now)
             if ids:

@@ -139,4 +139,13 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE CONSTRAINT apikey_hash IF NOT EXISTS FOR (n:ApiKey) REQUIRE n.hash IS UNIQUE",
         ),
     ),
+    Migration(
+        9,
+        "several API processes: the events outbox in commit order, leases for periodic jobs",
+        (
+            "CREATE CONSTRAINT outboxentry_id IF NOT EXISTS FOR (n:OutboxEntry) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT lease_id IF NOT EXISTS FOR (n:Lease) REQUIRE n.id IS UNIQUE",
+            "CREATE INDEX outboxentry_at IF NOT EXISTS FOR (n:OutboxEntry) ON (n.at)",
+        ),
+    ),
 )
