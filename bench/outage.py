@@ -1,6 +1,6 @@
 """Neo4j killed under load: `minhu serve` (with its own local Neo4j and watchdog) keeps answering.
 
-The scenario (`run_outage`), shared by `tests/test_outage.py` (which asserts counts: what was
+The scenario (`run_outage`), shared by `tests/server/test_outage.py` (which asserts counts: what was
 answered, what the breaker refused without touching Neo4j, what the graph holds afterwards) and by
 `python -m bench.outage` (which prints the latencies, against the raw driver in the same run):
 

@@ -1,0 +1,118 @@
+"""Live events over a real WebSocket (graphql-transport-ws) against uvicorn on a loopback port:
+subscribe with the token in connection_init, trigger a mutation over HTTP, receive the event."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+
+from resolvers.kernel.events import BUS
+from tests.support import workflow_helpers as w
+from tests.support.factories import NANYUANMEN, SHUYUANMEN, make_places
+
+NEED_EVENTS = "subscription($s: ID!) { needEvents(scopeId: $s) { type fromState toState actorId need { id } } }"
+MY_ASSIGNMENTS = "subscription { myAssignments { type toState need { id status } } }"
+
+
+@pytest.fixture
+async def world(graph):
+    await make_places(graph)
+    await w.make_people(graph)
+    return graph
+
+
+async def _subscribe(address: str, tok: str, query: str, variables: dict | None = None) -> ClientConnection:
+    ws = await connect(f"ws://{address}/graphql", subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
+    await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {tok}"}}))
+    assert json.loads(await ws.recv())["type"] == "connection_ack"
+    await ws.send(
+        json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables or {}}})
+    )
+    return ws
+
+
+async def _next(ws: ClientConnection, timeout: float = 10) -> dict[str, Any]:
+    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+
+
+async def _until_listening(count: int) -> None:
+    for _ in range(500):
+        if BUS.subscribers >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the subscription never started listening")
+
+
+async def _post(http: httpx.AsyncClient, document: str, variables: dict, tok: str) -> dict:
+    body = (
+        await http.post(
+            "/graphql", json={"query": document, "variables": variables}, headers={"Authorization": f"Bearer {tok}"}
+        )
+    ).json()
+    assert "errors" not in body, body["errors"]
+    return body["data"]
+
+
+async def test_coordinator_and_member_receive_events(world) -> None:
+    async with w.live_server(world) as address, httpx.AsyncClient(base_url=f"http://{address}") as http:
+        before = BUS.subscribers
+        street_ws = await _subscribe(address, w.token("COORDINATOR", NANYUANMEN), NEED_EVENTS, {"s": SHUYUANMEN})
+        member_ws = await _subscribe(address, w.member(1), MY_ASSIGNMENTS)
+        other_ws = await _subscribe(address, w.member(2), MY_ASSIGNMENTS)
+        await _until_listening(before + 3)
+
+        data = await _post(http, w.SUBMIT, {"input": w.SEWER_INPUT}, w.resident())
+        nid = data["submitNeed"]["need"]["id"]
+        got = await _next(street_ws)
+        assert got["type"] == "next" and got["id"] == "1"
+        assert got["payload"]["data"]["needEvents"] == {
+            "type": "SUBMIT",
+            "fromState": None,
+            "toState": "SUBMITTED",
+            "actorId": w.RESIDENT,
+            "need": {"id": nid},
+        }
+
+        await _post(http, w.DISPATCH, {"input": {"needId": nid, "handlerId": w.member_id(1)}}, w.coordinator())
+        mine = await _next(member_ws)
+        assert mine["payload"]["data"]["myAssignments"] == {
+            "type": "DISPATCH",
+            "toState": "DISPATCHED",
+            "need": {"id": nid, "status": "DISPATCHED"},
+        }
+        assert (await _next(street_ws))["payload"]["data"]["needEvents"]["type"] == "DISPATCH"
+
+        await _post(http, w.ACCEPT, {"input": {"needId": nid}}, w.member(1))
+        assert (await _next(member_ws))["payload"]["data"]["myAssignments"]["type"] == "ACCEPT"
+        # Member 2 was never offered this need: nothing arrives for them.
+        with pytest.raises(TimeoutError):
+            await _next(other_ws, timeout=0.5)
+        for ws in (street_ws, member_ws, other_ws):
+            await ws.close()
+
+
+def _code(message: dict[str, Any]) -> str:
+    assert message["type"] == "next" and message["payload"]["data"] is None, message
+    return message["payload"]["errors"][0]["extensions"]["code"]
+
+
+async def test_subscriptions_check_role_and_scope(world) -> None:
+    async with w.live_server(world) as address:
+        member_ws = await _subscribe(address, w.member(1), NEED_EVENTS, {"s": SHUYUANMEN})
+        assert _code(await _next(member_ws)) == "FORBIDDEN"
+        elsewhere = await _subscribe(address, w.coordinator(SHUYUANMEN), NEED_EVENTS, {"s": NANYUANMEN})
+        assert _code(await _next(elsewhere)) == "FORBIDDEN"  # the street is above the coordinator's community
+        coordinator_ws = await _subscribe(address, w.coordinator(), MY_ASSIGNMENTS)
+        assert _code(await _next(coordinator_ws)) == "FORBIDDEN"
+        anon_ws = await connect(f"ws://{address}/graphql", subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
+        await anon_ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        assert json.loads(await anon_ws.recv())["type"] == "connection_ack"
+        await anon_ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": MY_ASSIGNMENTS}}))
+        assert _code(await _next(anon_ws)) == "UNAUTHENTICATED"
+        for ws in (member_ws, elsewhere, coordinator_ws, anon_ws):
+            await ws.close()
