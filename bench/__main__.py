@@ -19,6 +19,7 @@ better where supply is scarce. Plans made here are deleted at the end so the cac
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import sys
 import time
@@ -92,12 +93,14 @@ async def main() -> None:
         sample = random.Random(2026).sample(needs, min(SAMPLES, len(needs)))
         print(f"\nMinhu bench — city seed, {len(needs):,} open needs (SUBMITTED/DECLINED)", flush=True)
         print(load_line(), flush=True)
+        print(f"machine: {os.cpu_count()} cores, load average {'/'.join(f'{x:.1f}' for x in os.getloadavg())}")
         print("\nmatching over HTTP (minhu serve in a subprocess, one keep-alive client)", flush=True)
         rows = await candidates.run(graph, SERVED["uri"], sample)
         print(f"{'operation':<32}{'p50 ms':>10}{'p95 ms':>10}{'n':>6}   target p95 < 50 ms")
         for name, p50, p95, n in rows:
             print(f"{name:<32}{p50:>10.1f}{p95:>10.1f}{n:>6}   {'ok' if p95 < 50 else 'MISSED'}", flush=True)
         await reads.run(graph, SERVED["uri"])
+        print(f"machine: load average {'/'.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
 
         by_district: dict[str, int] = {}
         for n in needs:
