@@ -6,6 +6,7 @@
 - availableVenues latency p50/p95 (200 searches near those needs' communities);
 - reads, GraphQL against the raw driver (bench/reads.py): 100 needs, 10 needs, a community with 50
   members and their skills, a district's stats, and throughput with 16 clients, compiled and interpreted;
+- the 100-way bookVenue race over HTTP (bench/races.py): per-answer p50/p95 and answers per second;
 - proposeDispatchPlan for the district with most open needs, for the whole city, for scarce supply
   (every handler's headroom cut to 1, each need seeing its 3 nearest members: over the open needs of
   the district and the city, and over the district's whole backlog, where needs compete for the same
@@ -25,7 +26,7 @@ import sys
 import time
 from typing import Any
 
-from bench import candidates, reads
+from bench import candidates, races, reads
 from bench.setup import LOAD, SERVED, bench_graph
 from graph.kernel.db import Graph
 from resolvers.kernel.context import Context
@@ -66,7 +67,8 @@ def admin_context(graph: Graph) -> Context:
 
 async def plan_row(graph: Graph, label: str, scope: str, **options: Any) -> dict[str, Any]:
     started = time.perf_counter()
-    plan = await plans.propose_dispatch_plan(admin_context(graph), scope, None, **options)
+    # The plan as proposeDispatchPlan builds it, without storing it (the mutation's own transaction).
+    plan = await plans.build_plan(admin_context(graph), None if scope == "city" else scope, None, **options)
     elapsed = time.perf_counter() - started
     gain = (plan["objective"] - plan["greedyObjective"]) / plan["greedyObjective"] if plan["greedyObjective"] else 0
     return {
@@ -100,6 +102,8 @@ async def main() -> None:
         for name, p50, p95, n in rows:
             print(f"{name:<32}{p50:>10.1f}{p95:>10.1f}{n:>6}   {'ok' if p95 < 50 else 'MISSED'}", flush=True)
         await reads.run(graph, SERVED["uri"])
+        print(flush=True)
+        await races.run(graph, SERVED["uri"])
         print(f"machine: load average {'/'.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
 
         by_district: dict[str, int] = {}

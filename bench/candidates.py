@@ -51,8 +51,13 @@ def pct(values: list[float], q: float) -> float:
 
 
 @contextlib.asynccontextmanager
-async def api(neo4j_uri: str, env: dict[str, str] | None = None) -> AsyncIterator[httpx.AsyncClient]:
-    """`minhu serve` against `neo4j_uri` in a subprocess; yields a client whose base_url is the server."""
+async def api(
+    neo4j_uri: str, env: dict[str, str] | None = None, source: Path | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """`minhu serve` against `neo4j_uri` in a subprocess; yields a client whose base_url is the server.
+
+    `source`: a folder holding another version of the code (e.g. a `git archive` of an older commit) to
+    serve instead of this checkout, for before/after figures."""
     port = free_port()
     child_env = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "MINHU_"))}
     child_env.update(
@@ -71,7 +76,7 @@ async def api(neo4j_uri: str, env: dict[str, str] | None = None) -> AsyncIterato
         log_path = Path(log.name)
         proc = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
-            cwd=ROOT,
+            cwd=source or ROOT,
             env=child_env,
             stdout=log,
             stderr=subprocess.STDOUT,
