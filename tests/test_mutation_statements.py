@@ -57,3 +57,25 @@ async def test_booking_and_cancelling_write_in_two_statements(graph, graphql_cli
     assert client.last_written == ["venues.booking.locked_venue", "venues.booking.create"]
     await client(CANCEL, {"input": {"bookingId": booking}}, token=token)
     assert client.last_written == ["venues.booking.locked_booking", "venues.booking.set_status"]
+
+
+async def test_grants_write_in_at_most_three_statements(graph, graphql_client) -> None:
+    """Requesting: the need, the program, the grant with its Event. Deciding: the grant and program under
+    their locks, then the decision with the program's spending and the Event."""
+    from tests.factories_matching import TOKENS, make_need, make_world
+    from tests.test_grants import APPROVE, REJECT, request
+
+    await make_world(graph)
+    await make_need(graph)
+    client = graphql_client
+    first = (await request(client, 150_000))["data"]["requestGrant"]["grant"]["id"]
+    assert client.last_written == [
+        "needs.candidates.need_facts",
+        "funding.grants.program_facts",
+        "funding.grants.create",
+    ]
+    await client(APPROVE, {"input": {"grantId": first}}, token=TOKENS["DISTRICT_ADMIN"]())
+    assert client.last_written == ["funding.grants.locked_decision", "funding.grants.decide"]
+    second = (await request(client, 50_000))["data"]["requestGrant"]["grant"]["id"]
+    await client(REJECT, {"input": {"grantId": second, "reason": "已有其他资金"}}, token=TOKENS["DISTRICT_ADMIN"]())
+    assert client.last_written == ["funding.grants.locked_decision", "funding.grants.decide"]
