@@ -79,3 +79,22 @@ async def test_grants_write_in_at_most_three_statements(graph, graphql_client) -
     second = (await request(client, 50_000))["data"]["requestGrant"]["grant"]["id"]
     await client(REJECT, {"input": {"grantId": second, "reason": "已有其他资金"}}, token=TOKENS["DISTRICT_ADMIN"]())
     assert client.last_written == ["funding.grants.locked_decision", "funding.grants.decide"]
+
+
+async def test_registering_a_member_writes_in_two_statements(graph, graphql_client) -> None:
+    """The unit under its lock, the skills and the communities in one statement; the member in another."""
+    from tests.factories import NANYUANMEN_COMMUNITY, SHUYUANMEN
+    from tests.factories_partners import make_partners
+    from tests.test_registration import INPUTS, call
+
+    await make_partners(graph)
+    data = {**INPUTS["registerMember"], "communityIds": [SHUYUANMEN, NANYUANMEN_COMMUNITY]}
+    await call(graphql_client, "registerMember", data, "unit_admin")
+    assert graphql_client.last_written == [
+        "partners.registration.member_registration_facts",
+        "partners.registration.create_members",
+    ]
+    unknown = {**data, "skills": ["FIRST_AID", "JUGGLING"], "communityIds": ["community:999999999999"]}
+    body = await call(graphql_client, "registerMember", unknown, "unit_admin")
+    assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND" and "JUGGLING" in body["errors"][0]["message"]
+    assert graphql_client.last_written == ["partners.registration.member_registration_facts"]
