@@ -241,8 +241,44 @@ def cmd_migrate(args: argparse.Namespace) -> None:
 
 def cmd_seed(args: argparse.Namespace) -> None:
     settings = get_settings()
+    if args.bulk:
+        _bulk_seed(settings, args.preset, args.if_empty)
+        return
     with neo4j_uri(settings) as uri:
         asyncio.run(_migrate_and_seed(settings, uri, args.preset, if_empty=args.if_empty))
+
+
+def _bulk_seed(settings: Settings, preset: str, if_empty: bool) -> None:
+    """`minhu seed --bulk`: neo4j-admin's importer into the empty, stopped local store, then migrations."""
+    from seeds.admin_import import bulk_seed, store_has_database
+
+    if settings.neo4j_uri:
+        print(
+            "minhu: NEO4J_URI is set; the bulk load writes a local store's files itself (MINHU_DATA_DIR, Neo4j "
+            "stopped). Seed a running server with `minhu seed` (transactional), without --bulk.",
+            file=sys.stderr,
+        )
+        sys.exit(2)
+    home = _neo4j_home(settings)
+    if if_empty and store_has_database(home, settings.neo4j_database):
+        print("minhu: the local store already holds a database; not seeding", flush=True)
+        return
+    print(f"minhu: bulk-loading the {preset!r} seed into {home} (neo4j-admin database import full)…", flush=True)
+    server, timings = asyncio.run(
+        bulk_seed(
+            home,
+            preset,
+            heap=settings.minhu_neo4j_heap,
+            pagecache=settings.minhu_neo4j_pagecache,
+            progress=lambda text: print(f"  {text}", flush=True),
+        )
+    )
+    server.stop()
+    print(
+        f"minhu: seeded in {timings['total']:.1f} s (CSV + import {timings['import']:.1f} s, start "
+        f"{timings['start']:.1f} s, migrations {timings['migrate']:.1f} s)",
+        flush=True,
+    )
 
 
 def cmd_neo4j(args: argparse.Namespace) -> None:
@@ -428,6 +464,11 @@ def parser() -> argparse.ArgumentParser:
     seed = sub.add_parser("seed", help="load generated Xi'an data")
     seed.add_argument("--preset", choices=["demo", "city"], default="demo")
     seed.add_argument("--if-empty", action="store_true", help="do nothing when the graph already holds data")
+    seed.add_argument(
+        "--bulk",
+        action="store_true",
+        help="into an empty, stopped local store through neo4j-admin's importer (city in under a minute)",
+    )
     seed.set_defaults(func=cmd_seed)
 
     neo = sub.add_parser("neo4j", help="the local Neo4j")

@@ -13,8 +13,8 @@ from typing import Any
 from graph.kernel.db import Graph, Tx
 from graph.kernel.errors import NotFound
 from graph.kernel.ids import label_of, new_id
-from graph.kernel.locks import lock
 from graph.kernel.records import native
+from graph.needs.audit import EVENT_CREATE
 
 _PROGRAM = """
 MATCH (p:FundingProgram {id: $id})
@@ -33,54 +33,82 @@ async def program_facts(tx: Tx, program_id: str) -> dict[str, Any]:
     return {k: native(v) for k, v in row.items()}
 
 
-async def lock_program(tx: Tx, program_id: str) -> None:
-    await lock(tx, "FundingProgram", program_id, "funding program")
-
-
-_CREATE = """
-MATCH (p:FundingProgram {id: $program}), (n:Need {id: $need})
-CREATE (g:Grant {id: $id, amount: $amount, status: 'REQUESTED', purpose: $purpose, requestedBy: $by,
-                 createdAt: datetime()})
+# The grant and its Event about the need, in one statement.
+_CREATE = f"""
+MATCH (p:FundingProgram {{id: $program}}), (n:Need {{id: $need}})
+CREATE (g:Grant {{id: $id, amount: $amount, status: 'REQUESTED', purpose: $purpose, requestedBy: $by,
+                 createdAt: datetime()}})
 CREATE (g)-[:FROM]->(p), (g)-[:FOR]->(n)
-RETURN g.id AS id
+WITH g, n
+{EVENT_CREATE}
+RETURN g.id AS id, e {{.*, needId: n.id}} AS event
 """
 
 
-async def create(tx: Tx, need_id: str, program_id: str, amount: int, purpose: str | None, by: str) -> str:
+async def create(
+    tx: Tx, need_id: str, program_id: str, amount: int, purpose: str | None, by: str, event: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """A REQUESTED grant and the audit Event `event` (graph.needs.audit.event_params); the id and the Event."""
     grant_id = new_id("grant")
-    await tx.run(_CREATE, id=grant_id, program=program_id, need=need_id, amount=amount, purpose=purpose, by=by)
-    return grant_id
+    row = await tx.single(
+        _CREATE, id=grant_id, program=program_id, need=need_id, amount=amount, purpose=purpose, by=by, event=event
+    )
+    assert row is not None, "the need and the program were read in this transaction"
+    return grant_id, row["event"]
 
 
-_GRANT = """
+# A decision's facts under the locks, in one statement: the program's lock first (every decision on the
+# program queues there), then the grant's; every property below is read after both, so it is the last
+# committed state.
+_LOCKED = """
 MATCH (g:Grant {id: $id})-[:FROM]->(p:FundingProgram)
-RETURN g.id AS id, g.status AS status, g.amount AS amount, p.id AS programId,
-  [(g)-[:FOR]->(n:Need) | n.id][0] AS needId,
-  [(g)-[:FOR]->(:Need)-[:AT]->(:Compound|Community)-[:IN*0..3]->(x) | x.id] AS placeIds
+SET p._lock = true REMOVE p._lock
+WITH g, p
+SET g._lock = true REMOVE g._lock
+WITH g, p
+RETURN {id: g.id, status: g.status, amount: g.amount, programId: p.id,
+        needId: [(g)-[:FOR]->(n:Need) | n.id][0],
+        placeIds: [(g)-[:FOR]->(:Need)-[:AT]->(:Compound|Community)-[:IN*0..3]->(x) | x.id]} AS grant,
+  {id: p.id, name: p.name, level: p.level, budget: coalesce(p.budget, 0), spent: coalesce(p.spent, 0),
+   capPerGrant: p.capPerGrant, periodStart: p.periodStart, periodEnd: p.periodEnd,
+   categories: [(p)-[:COVERS]->(k:Category) | k.code], districts: [(p)-[:AVAILABLE_IN]->(d:District) | d.id]}
+    AS program
 """
 
 
-async def grant_facts(tx: Tx, grant_id: str) -> dict[str, Any]:
+async def locked_decision(tx: Tx, grant_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The grant (status, amount, need, places) and its program (as `program_facts`), both locked."""
     label_of(grant_id, expected=("Grant",), field="grantId")
-    row = await tx.single(_GRANT, id=grant_id)
+    row = await tx.single(_LOCKED, id=grant_id)
     if row is None:
         raise NotFound(f"no grant with id {grant_id!r}", field="grantId")
-    return row
+    return row["grant"], {k: native(v) for k, v in row["program"].items()}
 
 
-_DECIDE = """
-MATCH (g:Grant {id: $id})-[:FROM]->(p:FundingProgram)
+# The decision, the program's `spent` and (for a grant tied to a need) the audit Event, in one statement.
+_DECIDE = f"""
+MATCH (g:Grant {{id: $id}})-[:FROM]->(p:FundingProgram)
 SET g.status = $status, g.decidedAt = datetime(), g.decidedBy = $by, g.reason = $reason,
     p.spent = coalesce(p.spent, 0) + $spend
-RETURN p.spent AS spent
+WITH g, p
+CALL (g) {{
+  OPTIONAL MATCH (g)-[:FOR]->(n:Need)
+  WITH n WHERE n IS NOT NULL AND $event IS NOT NULL
+  {EVENT_CREATE}
+  RETURN collect(e {{.*, needId: n.id}}) AS events
+}}
+RETURN p.spent AS spent, events
 """
 
 
-async def decide(tx: Tx, grant_id: str, status: str, by: str, reason: str | None, spend: int) -> int:
-    """Sets the decision and adds `spend` fen to the program's `spent` (call with the program locked)."""
-    row = await tx.single(_DECIDE, id=grant_id, status=status, by=by, reason=reason, spend=spend)
+async def decide(
+    tx: Tx, grant_id: str, status: str, by: str, reason: str | None, spend: int, event: dict[str, Any] | None
+) -> tuple[int, dict[str, Any] | None]:
+    """Sets the decision, adds `spend` fen to the program's `spent` (call with the program locked) and
+    records `event` about the grant's need, if it has one; the new `spent` and the Event."""
+    row = await tx.single(_DECIDE, id=grant_id, status=status, by=by, reason=reason, spend=spend, event=event)
     assert row is not None
-    return row["spent"]
+    return row["spent"], (row["events"][0] if row["events"] else None)
 
 
 _READ = """

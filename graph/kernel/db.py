@@ -29,7 +29,10 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import neo4j
+import neo4j.spatial
+import neo4j.time
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncTransaction
+from neo4j._data import RecordExporter  # what record.data() uses; the driver is pinned
 from neo4j.exceptions import (
     AuthError,
     ClientError,
@@ -151,6 +154,33 @@ def enable_tracing(tracer: Any) -> None:
     _tracer = tracer
 
 
+# Values `record.data()` would hand back unchanged. Its exporter asks isinstance of abstract classes
+# (Sequence, Mapping) for every nested value, about 1.5 µs each: a few hundred candidate rows cost
+# milliseconds per request. `_export` gives the same result, and leaves the exporter only the rest
+# (nodes, relationships, paths, tuples).
+_PLAIN = frozenset(
+    {str, int, float, bool, type(None), neo4j.time.DateTime, neo4j.time.Date, neo4j.time.Time, neo4j.time.Duration}
+    | {neo4j.spatial.WGS84Point, neo4j.spatial.CartesianPoint, neo4j.spatial.Point}
+)
+_EXPORTER = RecordExporter()
+
+
+def _export(value: Any) -> Any:
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {key: _export(item) for key, item in value.items()}
+    if kind is list:
+        return [_export(item) for item in value]
+    return _EXPORTER.transform(value)
+
+
+def record_data(record: neo4j.Record) -> dict[str, Any]:
+    """`record.data()`, faster."""
+    return {key: _export(value) for key, value in zip(record.keys(), record.values(), strict=True)}
+
+
 class Tx:
     """One transaction; `run` sends a statement and returns its rows as dicts."""
 
@@ -164,7 +194,7 @@ class Tx:
         the function that sends them."""
         _count(self._counter, _name, self._write)
         result = await self._tx.run(cypher, params)
-        return [record.data() for record in await result.fetch(1_000_000)]
+        return [record_data(record) for record in await result.fetch(1_000_000)]
 
     async def single(self, cypher: str, /, _name: str | None = None, **params: Any) -> dict[str, Any] | None:
         rows = await self.run(cypher, _name, **params)

@@ -336,7 +336,7 @@ class Watchdog(threading.Thread):
 # --- backups -------------------------------------------------------------------------------------
 
 
-def admin(home: Path, *args: str, timeout: float = 1800) -> str:
+def admin(home: Path, *args: str, timeout: float = 1800, heap: str = "512m") -> str:
     """Runs `neo4j-admin` (from the same jars as the server) against the store under `home`.
 
     The store must not be in use: stop the local Neo4j first. Returns the tool's output; raises
@@ -352,7 +352,7 @@ def admin(home: Path, *args: str, timeout: float = 1800) -> str:
     env = {**os.environ, "NEO4J_HOME": str(store), "NEO4J_CONF": str(conf)}
     command = [
         _java(),
-        "-Xmx512m",
+        f"-Xmx{heap}",
         "-cp",
         f"{root / 'lib'}/*:{root / 'classes'}",
         "org.neo4j.cli.AdminTool",

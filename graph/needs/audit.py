@@ -16,6 +16,30 @@ RETURN e {.*, needId: n.id} AS event
 """
 
 
+# The same Event as a fragment for statements that write something else too (a grant and its audit in one
+# round trip): `n` is the need, `$event` the map `event_params` makes; binds `e`.
+EVENT_CREATE = """
+CREATE (e:Event {id: $event.id, at: datetime(), createdAt: datetime(), actorId: $event.actorId, role: $event.role,
+                 fromState: $event.fromState, toState: $event.toState, note: $event.note, type: $event.type})
+       -[:ABOUT]->(n)
+"""
+
+
+def event_params(
+    *, actor_id: str, role: str, from_state: str | None, to_state: str | None, type: str, note: str | None = None
+) -> dict[str, Any]:
+    """`$event` for EVENT_CREATE: the properties `record_event` writes."""
+    return {
+        "id": new_id("event"),
+        "actorId": actor_id,
+        "role": role,
+        "fromState": from_state,
+        "toState": to_state,
+        "note": note,
+        "type": EventType(type).value,
+    }
+
+
 async def record_event(
     tx: Tx,
     need_id: str,

@@ -42,7 +42,10 @@ async def places(tx: Tx, ids: Iterable[str], field: str = "communityId") -> dict
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    rows = await tx.run(_PLACES, ids=wanted)
+    return _found_places(await tx.run(_PLACES, ids=wanted), wanted, field)
+
+
+def _found_places(rows: Iterable[dict[str, Any]], wanted: list[str], field: str) -> dict[str, list[str]]:
     found = {row["id"]: row["placeIds"] for row in rows}
     missing = [pid for pid in wanted if pid not in found]
     if missing:
@@ -52,7 +55,11 @@ async def places(tx: Tx, ids: Iterable[str], field: str = "communityId") -> dict
 
 async def require_codes(tx: Tx, label: str, codes: Iterable[str]) -> None:
     """NotFound naming every unknown code, so one correction fixes them all."""
-    found = await found_codes(tx, label, codes)
+    check_codes(label, codes, await found_codes(tx, label, codes))
+
+
+def check_codes(label: str, codes: Iterable[str], found: set[str]) -> None:
+    """NotFound naming every code of `codes` not in `found`."""
     missing = sorted(set(codes) - found)
     if missing:
         kind, where = _CODE_HELP[label]
@@ -78,6 +85,44 @@ async def unit_facts(tx: Tx, unit_id: str) -> dict[str, Any]:
     if row is None:
         raise NotFound(f"no unit with id {unit_id!r}", id=unit_id)
     return row
+
+
+# registerMember's facts in one statement: the unit under its lock, which skill codes exist, and the
+# communities the member serves with the places above them (as `places`).
+_MEMBER_REGISTRATION = """
+MATCH (u:Unit {id: $id})
+SET u._lock = true REMOVE u._lock
+WITH u
+RETURN u.id AS id, [(u)-[:REGISTERED_WITH]->(:Community)-[:IN*0..2]->(p) | p.id] AS placeIds,
+  COLLECT { UNWIND $skills AS code MATCH (x:Skill {code: code}) RETURN x.code } AS skills,
+  COLLECT {
+    UNWIND $places AS pid
+    OPTIONAL MATCH (d:District {id: pid})
+    OPTIONAL MATCH (s:Street {id: pid})
+    OPTIONAL MATCH (c:Community {id: pid})
+    WITH pid, coalesce(c, s, d) AS p
+    WHERE p IS NOT NULL
+    RETURN {id: pid, placeIds: [(p)-[:IN*0..2]->(x) | x.id]}
+  } AS places
+"""
+
+
+async def member_registration_facts(
+    tx: Tx, unit_id: str, skills: Iterable[str], community_ids: Iterable[str]
+) -> dict[str, Any]:
+    """`unit_facts` (the unit locked), plus `skills`: the codes of `skills` that exist, and `places`: the
+    rows `places` reads for `community_ids` (check them with `check_codes` and `checked_places`)."""
+    row = await tx.single(
+        _MEMBER_REGISTRATION, id=unit_id, skills=sorted(set(skills)), places=sorted(set(community_ids))
+    )
+    if row is None:
+        raise NotFound(f"no unit with id {unit_id!r}", id=unit_id)
+    return row
+
+
+def checked_places(rows: list[dict[str, Any]], ids: Iterable[str], field: str) -> dict[str, list[str]]:
+    """What `places` returns, from rows read elsewhere; NotFound for any missing."""
+    return _found_places(rows, sorted(set(ids)), field)
 
 
 _CREATE_UNITS = """

@@ -14,53 +14,52 @@ from typing import Any
 from graph.kernel.db import Graph, Tx
 from graph.kernel.errors import NotFound
 from graph.kernel.ids import label_of, new_id
-from graph.kernel.locks import lock
 from graph.kernel.records import native
 
-_VENUE = """
-MATCH (v:Venue {id: $id})
-RETURN v.id AS id, v.name AS name, v.openingHours AS openingHours, v.capacity AS capacity,
-  [(v)-[:AT]->(:Community)-[:IN*0..2]->(p) | p.id] AS placeIds,
-  [(v)-[:OWNED_BY]->(u:Unit) | u.id] + [(v)-[:AT]->(:Community)<-[:REGISTERED_WITH]-(u:Unit) | u.id] AS unitIds
+# The venue's facts are read after its lock, in the same statement (one round trip): the SET takes the
+# write lock (graph/kernel/locks.py), so a competitor waits there and then reads our committed
+# booking among the clashes.
+_VENUE_FACTS = """{id: v.id, name: v.name, openingHours: v.openingHours, capacity: v.capacity,
+  placeIds: [(v)-[:AT]->(:Community)-[:IN*0..2]->(p) | p.id],
+  unitIds: [(v)-[:OWNED_BY]->(u:Unit) | u.id] + [(v)-[:AT]->(:Community)<-[:REGISTERED_WITH]-(u:Unit) | u.id]}"""
+_LOCKED_VENUE = f"""
+MATCH (v:Venue {{id: $id}})
+SET v._lock = true REMOVE v._lock
+WITH v
+RETURN {_VENUE_FACTS} AS venue,
+  $need IS NULL OR EXISTS {{ MATCH (:Need {{id: $need}}) }} AS needExists,
+  COLLECT {{
+    UNWIND $windows AS w
+    MATCH (b:Booking)-[:OF]->(v)
+    WHERE b.status = 'CONFIRMED' AND b.start < datetime(w.end) AND b.end > datetime(w.start)
+    WITH w, b ORDER BY w.index, b.start
+    RETURN {{index: w.index, bookingId: b.id, start: b.start, end: b.end}}
+  }} AS clashes
 """
 
 
-async def venue_facts(tx: Tx, venue_id: str) -> dict[str, Any]:
-    """Name, opening hours, the places above it (for scope checks) and the units tied to it."""
-    label_of(venue_id, expected=("Venue",), field="venueId")
-    row = await tx.single(_VENUE, id=venue_id)
-    if row is None:
-        raise NotFound(f"no venue with id {venue_id!r}", id=venue_id, field="venueId")
-    return row
-
-
-async def lock_venue(tx: Tx, venue_id: str) -> None:
-    await lock(tx, "Venue", venue_id, "venue")
-
-
-# One statement for any number of windows: which of them a CONFIRMED booking overlaps.
-_CLASHES = """
-UNWIND $windows AS w
-MATCH (b:Booking)-[:OF]->(:Venue {id: $venue})
-WHERE b.status = 'CONFIRMED' AND b.start < datetime(w.end) AND b.end > datetime(w.start)
-RETURN w.index AS index, b.id AS bookingId, b.start AS start, b.end AS end
-ORDER BY w.index, b.start
-"""
-
-
-async def clashes(tx: Tx, venue_id: str, windows: list[tuple[datetime, datetime]]) -> dict[int, dict[str, Any]]:
-    """Window index → the first CONFIRMED booking overlapping it (call with the venue locked)."""
-    rows = await tx.run(
-        _CLASHES,
-        venue=venue_id,
+async def locked_venue(
+    tx: Tx, venue_id: str, windows: list[tuple[datetime, datetime]], need_id: str | None = None
+) -> dict[str, Any]:
+    """The venue under its write lock: `venue` (name, opening hours, the places above it for scope
+    checks, the units tied to it), `needExists`, and `clashes`: window index → the first CONFIRMED
+    booking overlapping that window. NotFound for an unknown venue."""
+    row = await tx.single(
+        _LOCKED_VENUE,
+        id=venue_id,
+        need=need_id,
         windows=[{"index": i, "start": s.isoformat(), "end": e.isoformat()} for i, (s, e) in enumerate(windows)],
     )
+    if row is None:
+        raise NotFound(f"no venue with id {venue_id!r}", id=venue_id)
     found: dict[int, dict[str, Any]] = {}
-    for row in rows:
+    for clash in row["clashes"]:
         found.setdefault(
-            row["index"], {"bookingId": row["bookingId"], "start": native(row["start"]), "end": native(row["end"])}
+            clash["index"],
+            {"bookingId": clash["bookingId"], "start": native(clash["start"]), "end": native(clash["end"])},
         )
-    return found
+    row["clashes"] = found
+    return row
 
 
 _CREATE = """
@@ -90,15 +89,20 @@ async def create(
     return [row["id"] for row in rows]
 
 
-_BOOKING = """
-MATCH (b:Booking {id: $id})-[:OF]->(v:Venue)
-RETURN b.id AS id, b.status AS status, b.bookedBy AS bookedBy, v.id AS venueId
+# The booking and its venue, the venue locked first: the booking's status is read after the lock, so a
+# concurrent cancellation or booking of that venue has committed or waits.
+_LOCKED_BOOKING = f"""
+MATCH (b:Booking {{id: $id}})-[:OF]->(v:Venue)
+SET v._lock = true REMOVE v._lock
+WITH b, v
+RETURN b.id AS id, b.status AS status, b.bookedBy AS bookedBy, v.id AS venueId, {_VENUE_FACTS} AS venue
 """
 
 
-async def booking_facts(tx: Tx, booking_id: str) -> dict[str, Any]:
+async def locked_booking(tx: Tx, booking_id: str) -> dict[str, Any]:
+    """The booking (status, booker) with its venue's facts, under the venue's write lock."""
     label_of(booking_id, expected=("Booking",), field="bookingId")
-    row = await tx.single(_BOOKING, id=booking_id)
+    row = await tx.single(_LOCKED_BOOKING, id=booking_id)
     if row is None:
         raise NotFound(f"no booking with id {booking_id!r}", id=booking_id, field="bookingId")
     return row

@@ -19,17 +19,17 @@ from graph.funding import grants as gr
 from graph.funding.kinds import GrantStatus, ProgramLevel
 from graph.kernel.db import Tx
 from graph.kernel.errors import BadUserInput, Conflict, Forbidden
-from graph.kernel.locks import lock
 from graph.needs import candidates as cand
+from graph.needs.audit import event_params
 from graph.needs.kinds import EventType
 from matching.explain import money
 from matching.factors import in_period
 from matching.time_windows import to_local
+from resolvers.kernel.events import Published
 from resolvers.kernel.mutations import Outbox, Result, mutation
 from resolvers.kernel.validation import Form, id_of, optional_text, required_text
 from resolvers.kernel.viewer import PLACE_ROLES, Role, Viewer
 from resolvers.needs.candidates import require_need_scope
-from resolvers.needs.guards import announce
 
 DECIDE_ROLES = (Role.DISTRICT_ADMIN, Role.CITY_ADMIN)
 MAX_AMOUNT = 10**14  # fen; far above any real program, below 64-bit overflow in sums
@@ -81,17 +81,18 @@ async def request_grant(tx: Tx, viewer: Viewer, form: RequestGrant, outbox: Outb
             f"{program['name']} has {money(program['budget'] - program['spent'])} left; {money(form.amount)} asked",
             remaining=program["budget"] - program["spent"],
         )
-    grant_id = await gr.create(tx, form.need_id, form.program_id, form.amount, form.purpose, viewer.subject)
-    state = {"id": form.need_id, "status": facts.status, "placeIds": sorted(facts.place_ids)}
-    await announce(
-        tx,
-        outbox,
-        state,
-        viewer,
-        type=EventType.GRANT_REQUESTED,
+    event = event_params(
+        actor_id=viewer.subject,
+        role=viewer.role.value,
+        from_state=facts.status,
         to_state=facts.status,
+        type=EventType.GRANT_REQUESTED,
         note=f"{program['name']}: {money(form.amount)}",
     )
+    grant_id, recorded = await gr.create(
+        tx, form.need_id, form.program_id, form.amount, form.purpose, viewer.subject, event
+    )
+    outbox.add(Published(recorded, frozenset(facts.place_ids), frozenset()))
     return {"grantId": grant_id}
 
 
@@ -105,12 +106,8 @@ def require_decider(viewer: Viewer, grant: dict[str, Any], program: dict[str, An
 
 
 async def _decide(tx: Tx, viewer: Viewer, form: DecideGrant, outbox: Outbox, approve: bool) -> Result:
-    grant = await gr.grant_facts(tx, form.grant_id)
-    # The program's lock first: every decision on this program waits here, then reads fresh numbers.
-    await gr.lock_program(tx, grant["programId"])
-    await lock(tx, "Grant", form.grant_id, "grant")
-    grant = await gr.grant_facts(tx, form.grant_id)
-    program = await gr.program_facts(tx, grant["programId"])
+    # The program's lock first: every decision on this program waits there, then reads fresh numbers.
+    grant, program = await gr.locked_decision(tx, form.grant_id)
     require_decider(viewer, grant, program)
     if grant["status"] != GrantStatus.REQUESTED:
         raise Conflict(f"grant {form.grant_id} is already {grant['status']}", status=grant["status"])
@@ -127,12 +124,20 @@ async def _decide(tx: Tx, viewer: Viewer, form: DecideGrant, outbox: Outbox, app
             )
         spend = amount
     status = GrantStatus.APPROVED if approve else GrantStatus.REJECTED
-    spent = await gr.decide(tx, form.grant_id, status, viewer.subject, form.reason, spend)
+    event = None
     if grant["needId"]:
-        state = {"id": grant["needId"], "status": None, "placeIds": grant["placeIds"]}
         note = f"{program['name']}: {money(grant['amount'])}" + (f" — {form.reason}" if form.reason else "")
-        event = EventType.GRANT_APPROVED if approve else EventType.GRANT_REJECTED
-        await announce(tx, outbox, state, viewer, type=event, to_state=None, note=note)
+        event = event_params(
+            actor_id=viewer.subject,
+            role=viewer.role.value,
+            from_state=None,
+            to_state=None,
+            type=EventType.GRANT_APPROVED if approve else EventType.GRANT_REJECTED,
+            note=note,
+        )
+    spent, recorded = await gr.decide(tx, form.grant_id, status, viewer.subject, form.reason, spend, event)
+    if recorded is not None:
+        outbox.add(Published(recorded, frozenset(grant["placeIds"]), frozenset()))
     return {"grantId": form.grant_id, "spent": spent}
 
 

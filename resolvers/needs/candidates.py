@@ -1,11 +1,15 @@
 """matchCandidates and eligiblePrograms: who and what could serve a need, ranked and explained.
 
-One read transaction: the need (1 statement), then one statement per kind asked for; `matching/`
-scores and explains; the returned resources are loaded in one batch per kind (DataLoader).
+The need (1 statement), then one statement per kind asked for, each in its own read transaction and
+all at once: Neo4j runs them side by side while the driver decodes the first answers, and the
+request waits for the slowest instead of the sum (reads see committed data either way: one
+transaction gave no snapshot across its statements). `matching/` scores and explains; the returned
+resources are loaded in one batch per kind (DataLoader), the kinds' batches at once too.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -84,22 +88,21 @@ async def ranked(
 ) -> list[tuple[CandidateKind, list[ScoredCandidate]]]:
     """The ranked candidates of each kind, in the order of `kinds` (scoring is pure, in `matching`)."""
 
-    async def work(tx: Tx) -> tuple[cand.NeedFacts, dict[CandidateKind, list[Any]]]:
-        facts = await cand.need_facts(tx, need_id)
-        require_need_scope(viewer, facts)
-        return facts, {kind: await _fetch(tx, kind, facts) for kind in kinds}
-
-    facts, pools = await ctx.graph.read_tx(work)
+    facts = await ctx.graph.read_tx(lambda tx: cand.need_facts(tx, need_id))
+    require_need_scope(viewer, facts)
+    pools = await asyncio.gather(*(ctx.graph.read_tx(lambda tx, kind=kind: _fetch(tx, kind, facts)) for kind in kinds))
     now = datetime.now(UTC)
-    return [(kind, rank(kind, facts.profile, pools[kind], first, now)) for kind in kinds]
+    return [(kind, rank(kind, facts.profile, pool, first, now)) for kind, pool in zip(kinds, pools, strict=True)]
 
 
 async def with_resources(
     ctx: Context, groups: list[tuple[CandidateKind, list[ScoredCandidate]]]
 ) -> list[CandidateResult]:
     out: list[CandidateResult] = []
-    for kind, scored in groups:
-        records = await ctx.loaders.by_id(RESOURCE_LABEL[kind]).load_many([s.id for s in scored])
+    loaded = await asyncio.gather(
+        *(ctx.loaders.by_id(RESOURCE_LABEL[kind]).load_many([s.id for s in scored]) for kind, scored in groups)
+    )
+    for (kind, scored), records in zip(groups, loaded, strict=True):
         for s, record in zip(scored, records, strict=True):
             if record is not None:  # deleted between the two reads: drop rather than fail
                 out.append(CandidateResult(kind.value, s.score, s.parts, s.reason, record))

@@ -66,11 +66,11 @@ async def update_unit(tx: Tx, viewer: Viewer, form: UpdateUnit, outbox: Outbox) 
 @mutation("registerMember", roles=UNIT_ROLES, form=RegisterMember)
 async def register_member(tx: Tx, viewer: Viewer, form: RegisterMember, outbox: Outbox) -> Result:
     """A party member of a unit, with skills, weekly windows and the communities they serve (双报到)."""
-    unit = await reg.unit_facts(tx, form.unit_id)
+    unit = await reg.member_registration_facts(tx, form.unit_id, form.skills, form.community_ids)
     require_unit_manager(viewer, form.unit_id, unit["placeIds"], "registerMember")
-    await reg.require_codes(tx, "Skill", form.skills)
+    reg.check_codes("Skill", form.skills, set(unit["skills"]))
     # Members also register where they live, which may lie outside the unit's area: no scope check.
-    await reg.places(tx, form.community_ids, "communityIds")
+    reg.checked_places(unit["places"], form.community_ids, "communityIds")
     taken = await reg.taken_keys(tx, "Member", "rosterKey", [form.roster_key])
     if taken:
         raise Conflict(

@@ -13,7 +13,6 @@ from typing import Any
 from graph.kernel.db import Tx
 from graph.kernel.errors import BadUserInput, Conflict, Forbidden, NotFound
 from graph.kernel.ids import new_id
-from graph.kernel.nodes import existing_ids
 from graph.needs import candidates as cand
 from graph.places.scopes import place_chain
 from graph.venues import booking as vb
@@ -120,16 +119,19 @@ def require_open(venue: dict[str, Any], start: datetime, end: datetime) -> None:
         )
 
 
-async def _bookable(tx: Tx, viewer: Viewer, form: BookVenue) -> dict[str, Any]:
-    """The venue, locked before any check (competitors wait here until we commit), in scope and open."""
-    await vb.lock_venue(tx, form.venue_id)
-    venue = await vb.venue_facts(tx, form.venue_id)
+async def _bookable(
+    tx: Tx, viewer: Viewer, form: BookVenue, windows: list[tuple[datetime, datetime]]
+) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
+    """The venue, locked before any check (competitors wait here until we commit), in scope and open,
+    and the clashes of `windows`: one statement."""
+    facts = await vb.locked_venue(tx, form.venue_id, windows, form.need_id)
+    venue = facts["venue"]
     require_venue_scope(viewer, venue)
     # Weekly hours: open for one occurrence of a series means open for all of them.
     require_open(venue, form.window.start, form.window.end)
-    if form.need_id is not None and not await existing_ids(tx, "Need", [form.need_id]):
+    if not facts["needExists"]:
         raise NotFound(f"no need with id {form.need_id!r}", field="needId")
-    return venue
+    return venue, facts["clashes"]
 
 
 def _clash_message(venue: dict[str, Any], clash: dict[str, Any]) -> str:
@@ -141,9 +143,9 @@ def _clash_message(venue: dict[str, Any], clash: dict[str, Any]) -> str:
 
 @mutation("bookVenue", roles=BOOKING_ROLES, form=BookVenue)
 async def book_venue(tx: Tx, viewer: Viewer, form: BookVenue, outbox: Outbox) -> Result:
-    venue = await _bookable(tx, viewer, form)
     window = (form.window.start, form.window.end)
-    clash = (await vb.clashes(tx, form.venue_id, [window])).get(0)
+    venue, clashes = await _bookable(tx, viewer, form, [window])
+    clash = clashes.get(0)
     if clash is not None:
         raise Conflict(_clash_message(venue, clash), bookingId=clash["bookingId"], field="window")
     ids = await vb.create(tx, form.venue_id, [window], by=viewer.subject, purpose=form.purpose, need_id=form.need_id)
@@ -153,9 +155,8 @@ async def book_venue(tx: Tx, viewer: Viewer, form: BookVenue, outbox: Outbox) ->
 @mutation("bookVenueSeries", roles=BOOKING_ROLES, form=BookVenueSeries)
 async def book_venue_series(tx: Tx, viewer: Viewer, form: BookVenueSeries, outbox: Outbox) -> Result:
     """The same window every week, `weeks` times: all or nothing, or (skipClashes) the free ones."""
-    await _bookable(tx, viewer, form)
     windows = form.windows()
-    found = await vb.clashes(tx, form.venue_id, windows)
+    _venue, found = await _bookable(tx, viewer, form, windows)
     if found and not form.skip_clashes:
         dates = ", ".join(windows[i][0].date().isoformat() for i in sorted(found))
         first_clash = found[min(found)]
@@ -181,11 +182,9 @@ async def book_venue_series(tx: Tx, viewer: Viewer, form: BookVenueSeries, outbo
 @mutation("cancelBooking", roles=BOOKING_ROLES, form=CancelBooking)
 async def cancel_booking(tx: Tx, viewer: Viewer, form: CancelBooking, outbox: Outbox) -> Result:
     """The booker, or a coordinator/admin over the venue, frees the time."""
-    booking = await vb.booking_facts(tx, form.booking_id)
-    await vb.lock_venue(tx, booking["venueId"])
-    booking = await vb.booking_facts(tx, form.booking_id)  # re-read under the lock
+    booking = await vb.locked_booking(tx, form.booking_id)  # read under the venue's lock
     if booking["bookedBy"] != viewer.subject:
-        require_venue_scope(viewer, await vb.venue_facts(tx, booking["venueId"]))
+        require_venue_scope(viewer, booking["venue"])
     if booking["status"] != BookingStatus.CONFIRMED:
         raise Conflict(f"booking {form.booking_id} is {booking['status']}; only a CONFIRMED booking can be cancelled")
     await vb.set_status(tx, form.booking_id, BookingStatus.CANCELLED, form.reason)

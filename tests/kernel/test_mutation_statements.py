@@ -3,6 +3,8 @@ statements in its transaction (an idempotency key adds its claim and its store).
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from tests.support import workflow_helpers as w
 from tests.support.factories import make_places
 
@@ -34,3 +36,66 @@ async def test_the_order_workflow_writes_in_two_statements(graph, graphql_client
     )  # fmt: skip
     assert client.last_written[0] == "kernel.idempotency.claim"
     assert len(client.last_written) <= 4
+
+
+async def test_booking_and_cancelling_write_in_two_statements(graph, graphql_client) -> None:
+    """The venue's lock, its facts, the need's existence and the clashes are one statement; the write another."""
+    from tests.support.factories_matching import NEED, TOKENS, TUESDAY_19, VENUE, make_need, make_world
+    from tests.venues.test_booking import BOOK, CANCEL, SERIES, window
+
+    await make_world(graph)
+    await make_need(graph)
+    client, token = graphql_client, TOKENS["COORDINATOR"]()
+    body = await client(BOOK, {"input": {"venueId": VENUE, "window": window(), "needId": NEED}}, token=token)
+    assert client.last_written == ["venues.booking.locked_venue", "venues.booking.create"]
+    booking = body["data"]["bookVenue"]["booking"]["id"]
+    clash = await client(BOOK, {"input": {"venueId": VENUE, "window": window()}}, token=token, expect_errors=True)
+    assert clash["errors"][0]["extensions"]["code"] == "CONFLICT"
+    assert client.last_written == ["venues.booking.locked_venue"]
+    series = {"venueId": VENUE, "window": window(TUESDAY_19 + timedelta(days=7)), "weeks": 4}
+    await client(SERIES, {"input": series}, token=token)
+    assert client.last_written == ["venues.booking.locked_venue", "venues.booking.create"]
+    await client(CANCEL, {"input": {"bookingId": booking}}, token=token)
+    assert client.last_written == ["venues.booking.locked_booking", "venues.booking.set_status"]
+
+
+async def test_grants_write_in_at_most_three_statements(graph, graphql_client) -> None:
+    """Requesting: the need, the program, the grant with its Event. Deciding: the grant and program under
+    their locks, then the decision with the program's spending and the Event."""
+    from tests.funding.test_grants import APPROVE, REJECT, request
+    from tests.support.factories_matching import TOKENS, make_need, make_world
+
+    await make_world(graph)
+    await make_need(graph)
+    client = graphql_client
+    first = (await request(client, 150_000))["data"]["requestGrant"]["grant"]["id"]
+    assert client.last_written == [
+        "needs.candidates.need_facts",
+        "funding.grants.program_facts",
+        "funding.grants.create",
+    ]
+    await client(APPROVE, {"input": {"grantId": first}}, token=TOKENS["DISTRICT_ADMIN"]())
+    assert client.last_written == ["funding.grants.locked_decision", "funding.grants.decide"]
+    second = (await request(client, 50_000))["data"]["requestGrant"]["grant"]["id"]
+    await client(REJECT, {"input": {"grantId": second, "reason": "已有其他资金"}}, token=TOKENS["DISTRICT_ADMIN"]())
+    assert client.last_written == ["funding.grants.locked_decision", "funding.grants.decide"]
+
+
+async def test_registering_a_member_writes_in_three_statements(graph, graphql_client) -> None:
+    """The unit under its lock, the skills and the communities in one statement; the natural key; the member."""
+    from tests.partners.test_registration import INPUTS, call
+    from tests.support.factories import NANYUANMEN_COMMUNITY, SHUYUANMEN
+    from tests.support.factories_partners import make_partners
+
+    await make_partners(graph)
+    data = {**INPUTS["registerMember"], "communityIds": [SHUYUANMEN, NANYUANMEN_COMMUNITY]}
+    await call(graphql_client, "registerMember", data, "unit_admin")
+    assert graphql_client.last_written == [
+        "partners.registration.member_registration_facts",
+        "partners.registration.taken_keys",  # the phone's natural key in the unit (issue 11)
+        "partners.registration.create_members",
+    ]
+    unknown = {**data, "skills": ["FIRST_AID", "JUGGLING"], "communityIds": ["community:999999999999"]}
+    body = await call(graphql_client, "registerMember", unknown, "unit_admin")
+    assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND" and "JUGGLING" in body["errors"][0]["message"]
+    assert graphql_client.last_written == ["partners.registration.member_registration_facts"]

@@ -1,0 +1,148 @@
+"""The API as a client meets it, and `matchCandidates` over HTTP on the city seed (issue 9, part 5).
+
+`api(neo4j_uri, env)` starts the real app (`minhu serve`: uvicorn, JWT, the door, strawberry, the
+resolvers) as a subprocess on a free loopback port against that Neo4j, waits until it is ready and
+yields an httpx client on one keep-alive connection pool with `base_url` set to it. `env` is passed
+through (e.g. `MINHU_COMPILED_READS=false`); rate limits and the sweep are off, logs quiet, so the
+bench measures the request path and nothing else.
+
+`run(graph, neo4j_uri, sample)` measures matchCandidates (all kinds and each kind) and
+availableVenues over that HTTP client; goal p95 < 50 ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from graph.kernel.db import Graph
+from graph.local.server import free_port
+from server.auth import issue_token
+from server.settings import get_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+WARMUP = 10
+KINDS = ("MEMBER", "UNIT", "VENUE", "FUNDING")
+
+MATCH = """query($id: ID!, $kinds: [CandidateKind!]) {
+  matchCandidates(needId: $id, kinds: $kinds, first: 10) { kind score reason resource { __typename } } }"""
+VENUES = """query($w: WindowInput!, $near: NearInput, $r: Float) {
+  availableVenues(window: $w, capacity: 20, near: $near, radiusKm: $r, first: 10) { venue { id } score distanceKm } }"""
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-quantile (0..1) of `values`, nearest rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+@contextlib.asynccontextmanager
+async def api(
+    neo4j_uri: str, env: dict[str, str] | None = None, source: Path | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """`minhu serve` against `neo4j_uri` in a subprocess; yields a client whose base_url is the server.
+
+    `source`: a folder holding another version of the code (e.g. a `git archive` of an older commit) to
+    serve instead of this checkout, for before/after figures."""
+    port = free_port()
+    child_env = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "MINHU_"))}
+    child_env.update(
+        NEO4J_URI=neo4j_uri,
+        MINHU_SWEEP_INTERVAL_SECONDS="0",
+        MINHU_RATE_LIMIT_SUBJECT="",
+        MINHU_RATE_LIMIT_ADDRESS="",
+        MINHU_LOG_LEVEL="WARNING",
+        PORT=str(port),
+    )
+    for key in ("NEO4J_USER", "NEO4J_PASSWORD", "NEO4J_DATABASE"):
+        if key in os.environ:
+            child_env[key] = os.environ[key]
+    child_env.update(env or {})
+    with tempfile.NamedTemporaryFile("w+", prefix="minhu-bench-api-", suffix=".log", delete=False) as log:
+        log_path = Path(log.name)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
+            cwd=source or ROOT,
+            env=child_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
+        async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as http:
+            for _ in range(1200):
+                if proc.poll() is not None:
+                    raise RuntimeError(f"minhu serve exited ({proc.returncode}):\n{log_path.read_text()[-3000:]}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await http.get("/health/ready")).status_code == 200:
+                        break
+                await asyncio.sleep(0.25)
+            else:
+                raise RuntimeError("minhu serve never became ready:\n" + log_path.read_text()[-3000:])
+            yield http
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log_path.unlink(missing_ok=True)
+
+
+async def timed_requests(http: httpx.AsyncClient, token: str, requests: list[tuple[str, dict]]) -> list[float]:
+    """Milliseconds per request, one at a time, the first WARMUP not counted."""
+    out: list[float] = []
+    for i, (query, variables) in enumerate(requests):
+        started = time.perf_counter()
+        response = await http.post(
+            "/graphql", json={"query": query, "variables": variables}, headers={"Authorization": f"Bearer {token}"}
+        )
+        elapsed = (time.perf_counter() - started) * 1000
+        body = response.json()
+        if "errors" in body:
+            raise RuntimeError(f"bench request failed: {body['errors'][0]}")
+        if i >= WARMUP:
+            out.append(elapsed)
+    return out
+
+
+async def run(graph: Graph, neo4j_uri: str, sample: list[dict[str, Any]]) -> list[tuple[str, float, float, int]]:
+    """matchCandidates (all kinds, then each) and availableVenues over HTTP for the sampled open needs."""
+    token = issue_token("CITY_ADMIN", None, "user:bench", timedelta(hours=1), get_settings())
+    rows = []
+    async with api(neo4j_uri) as http:
+        warm = [(MATCH, {"id": n["id"], "kinds": list(KINDS)}) for n in sample[:WARMUP]]
+        ms = await timed_requests(http, token, warm + [(MATCH, {"id": n["id"], "kinds": list(KINDS)}) for n in sample])
+        rows.append(("matchCandidates (all kinds)", statistics.median(ms), pct(ms, 0.95), len(ms)))
+        for kind in KINDS:
+            reqs = warm + [(MATCH, {"id": n["id"], "kinds": [kind]}) for n in sample]
+            ms = await timed_requests(http, token, reqs)
+            rows.append((f"matchCandidates {kind}", statistics.median(ms), pct(ms, 0.95), len(ms)))
+        rng = random.Random(7)
+        monday = datetime.now(UTC).date() + timedelta(days=7 - datetime.now(UTC).weekday())
+        reqs = []
+        for n in sample[:WARMUP] + sample:
+            day = monday + timedelta(days=rng.randrange(0, 5), weeks=rng.randrange(0, 4))
+            start = datetime(day.year, day.month, day.day, 2 + rng.randrange(0, 8), tzinfo=UTC)  # 10:00–17:00 local
+            window = {"start": start.isoformat(), "end": (start + timedelta(hours=2)).isoformat()}
+            reqs.append((VENUES, {"w": window, "near": {"placeId": n["community"]}, "r": 3}))
+        ms = await timed_requests(http, token, reqs)
+        rows.append(("availableVenues", statistics.median(ms), pct(ms, 0.95), len(ms)))
+    return rows
