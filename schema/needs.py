@@ -11,8 +11,8 @@ from strawberry.types import Info
 
 from graph.needs import kinds
 from resolvers.kernel import read
+from resolvers.needs import duplicates, suggest
 from resolvers.needs import intake as needs
-from resolvers.needs import suggest
 from schema.relay import GeoPointType, Node, connection, node_type
 
 if TYPE_CHECKING:
@@ -196,6 +196,12 @@ class IntakeSuggestion:
     places: list[PlaceSuggestion] = strawberry.field(description="The places the text names, best first.")
 
 
+@strawberry.type(description="A need that looks like the one asked about.")
+class DuplicateNeed:
+    need: Need = strawberry.field(description="The other need.")
+    score: float = strawberry.field(description="How alike their texts are (full-text score; higher is closer).")
+
+
 @strawberry.type
 class NeedsQuery:
     needs = connection("needs", "Need", "Needs, newest first.", "NeedFilter")
@@ -229,6 +235,19 @@ class NeedsQuery:
                 for p in found.places
             ],
         )
+
+    @strawberry.field(
+        description="Likely duplicates of a need (same category and place, alike in text, raised within days of "
+        "it), most alike first: for coordinators and admins whose scope holds it."
+    )
+    async def duplicates_of(
+        self,
+        info: Info,
+        need_id: Annotated[strawberry.ID, strawberry.argument(description="The need.")],
+        first: Annotated[int, strawberry.argument(description="At most this many, 1…50.")] = 10,
+    ) -> list[DuplicateNeed]:
+        found = await duplicates.duplicates_of(info.context, str(need_id), first)
+        return [DuplicateNeed(need=d.need, score=d.score) for d in found]
 
     categories = connection("categories", "Category", "Need categories (需求类别) of the catalogue, by code.")
 

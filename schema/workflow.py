@@ -11,7 +11,7 @@ import strawberry
 from strawberry.types import Info
 
 from resolvers.kernel import read
-from resolvers.needs import dispatch, escalation, evaluation, subscriptions
+from resolvers.needs import dispatch, duplicates, escalation, evaluation, subscriptions
 from resolvers.needs import intake as needs
 from schema.needs import Assignment, Channel, Evaluation, Need, NeedEvent, Urgency
 from schema.relay import KEY, as_dict
@@ -138,6 +138,15 @@ class NeedPayload:
     need: Need | None
     assignment: Assignment | None = None
     replayed: bool = False
+
+    @strawberry.field(
+        description="Open needs that look like this one: same category, same compound or community, raised within "
+        "days of it, alike in text (most alike first). Worth a look before dispatching twice."
+    )
+    async def likely_duplicates(self, info: Info) -> list[Need]:
+        if self.need is None:
+            return []
+        return [found.need for found in await duplicates.of_need(info.context, self.need)]
 
 
 @strawberry.type

@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     # The door: request body size, items in any list input, time a request may take.
     minhu_max_body_bytes: int = 256 * 1024
     minhu_max_list_items: int = 100
+    minhu_duplicate_days: int = 7  # needs raised this many days apart may be duplicates
     minhu_request_deadline_seconds: float = 10.0
 
     # Mutation rate limits (the `limits` library's notation, `;` between several); empty = none.

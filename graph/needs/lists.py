@@ -4,6 +4,7 @@ overdue) and the category catalog; and the overdue rule, in Cypher and in Python
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from itertools import pairwise
 from typing import Any
 
 from pydantic import Field, field_validator, model_validator
@@ -18,6 +19,20 @@ def lucene_query(text: str) -> str:
     """Quotes every term, so what a resident types is searched for, never parsed as Lucene syntax."""
     terms = [term.replace("\\", "\\\\").replace('"', '\\"') for term in text.split()]
     return " AND ".join(f'"{term}"' for term in terms if term)
+
+
+def lucene_any(text: str, most: int = 64) -> str | None:
+    """Terms for "text like this": CJK bigrams (what the cjk analyzer indexes) and other words, each
+    quoted, any of them; None when the text has none."""
+    terms: list[str] = []
+    for word in text.split():
+        if word.isascii():
+            terms.append(word)
+        else:
+            chars = [c for c in word if c.isalnum()]
+            terms += ["".join(pair) for pair in pairwise(chars)] or chars
+    unique = list(dict.fromkeys(t.replace("\\", "\\\\").replace('"', '\\"') for t in terms if t))[:most]
+    return " OR ".join(f'"{term}"' for term in unique) or None
 
 
 def _utc(value: datetime | None) -> datetime | None:
