@@ -8,7 +8,10 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.review import stats
+from resolvers.kernel import read
+from resolvers.review import classes, stats
+from schema.needs import Category
+from schema.places import Community
 from schema.relay import record_type
 
 Stats = record_type(
@@ -28,8 +31,82 @@ RecurringNeed = record_type(
 )
 
 
+@strawberry.type(
+    description="A class of needs (一类事): one category in one community over a quarter, and how it went."
+)
+class NeedClass:
+    found: strawberry.Private[classes.NeedClass]
+
+    @strawberry.field(description="The community.")
+    async def community(self, info: Info) -> Community | None:
+        return await read.by_id(info.context, "Community", self.found.community_id)
+
+    @strawberry.field(description="The category.")
+    async def category(self, info: Info) -> Category | None:
+        return await read.by_code(info.context, "Category", self.found.category_code)
+
+    @strawberry.field(description="The quarter, e.g. 2026-Q3 (Beijing time).")
+    def quarter(self) -> str:
+        return self.found.quarter
+
+    @strawberry.field(description="Needs of the class raised in the quarter.")
+    def count(self) -> int:
+        return self.found.count
+
+    @strawberry.field(description="The same in the quarter before.")
+    def previous_count(self) -> int:
+        return self.found.previous_count
+
+    @strawberry.field(description="The same in the same quarter a year before.")
+    def year_ago_count(self) -> int:
+        return self.found.year_ago_count
+
+    @strawberry.field(description="count / previousCount (2.0: doubled); null when there were none before.")
+    def change(self) -> float | None:
+        return self.found.change
+
+    @strawberry.field(description="count / yearAgoCount; null when there were none a year before.")
+    def year_change(self) -> float | None:
+        return self.found.year_change
+
+    @strawberry.field(description="Share of the quarter's needs that were escalated (0…1).")
+    def escalated_share(self) -> float | None:
+        return self.found.escalated_share
+
+    @strawberry.field(description="Share of the quarter's needs that were reopened after completion (0…1).")
+    def reopened_share(self) -> float | None:
+        return self.found.reopened_share
+
+    @strawberry.field(description="Median hours from raising to completion, of those completed; null if none.")
+    def median_hours_to_complete(self) -> float | None:
+        return self.found.median_hours_to_complete
+
+    @strawberry.field(description="Words (CJK bigrams) that recur in the class's texts, the most widespread first.")
+    def words(self) -> list[str]:
+        return self.found.words
+
+
 @strawberry.type
 class ReviewQuery:
+    @strawberry.field(
+        description="The quarter review: classes of needs (category × community) in a quarter at or below a "
+        "place, against the quarter before and a year before, the fastest-growing first."
+    )
+    async def need_classes(
+        self,
+        info: Info,
+        place_id: Annotated[strawberry.ID, strawberry.argument(description="A district, street or community.")],
+        quarter: Annotated[
+            str | None, strawberry.argument(description="e.g. 2026-Q3 (default: the last full quarter).")
+        ] = None,
+        categories: Annotated[list[str] | None, strawberry.argument(description="Only these category codes.")] = None,
+        min_count: Annotated[int, strawberry.argument(description="At least this many needs in the quarter.")] = 2,
+        first: Annotated[int, strawberry.argument(description="At most this many classes, 1…100.")] = 20,
+    ) -> list[NeedClass]:
+        args = {"place_id": str(place_id), "quarter": quarter, "categories": categories}
+        found = await classes.need_classes(info.context, {**args, "min_count": min_count, "first": first})
+        return [NeedClass(found=c) for c in found]
+
     @strawberry.field(
         description="Response, completion and satisfaction rates and more for a community, street, district, "
         "unit or member over [from, to) (both optional); see docs/STATS.md."

@@ -117,7 +117,7 @@ async def scope_figures(
 
 # --- recurring needs (story 10) ------------------------------------------------------------------
 
-_TO_COMMUNITIES = {
+TO_COMMUNITIES = {
     "District": "MATCH (s:District {id: $scope})<-[:IN]-(:Street)<-[:IN]-(c:Community) ",
     "Street": "MATCH (s:Street {id: $scope})<-[:IN]-(c:Community) ",
     "Community": "MATCH (c:Community {id: $scope}) ",
@@ -141,7 +141,7 @@ async def recurring(
 ) -> list[dict[str, Any]]:
     """Needs per (community, category) in [from, to) and in the period of equal length before it."""
     return await graph.read(
-        _TO_COMMUNITIES[label] + _RECURRING,
+        TO_COMMUNITIES[label] + _RECURRING,
         scope=scope_id,
         **{"from": start, "to": end},
         previousFrom=previous_start,

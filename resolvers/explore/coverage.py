@@ -12,7 +12,7 @@ from graph.explore import coverage as graph_coverage
 from graph.kernel.errors import NotFound
 from graph.kernel.ids import label_of
 from graph.kernel.kinds import snake
-from matching.coverage import CommunityCoverage, rank
+from matching.review import CommunityCoverage, rank
 from resolvers.kernel import read
 from resolvers.kernel.authz import require_role, require_scope
 from resolvers.kernel.context import Context

@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 
 from graph.explore import venues as graph_venues
 from graph.kernel.ids import label_of
-from matching.utilisation import VenueUse, idle_first, total_utilisation, venue_use
+from matching.review import VenueUse, idle_first, total_utilisation, venue_use
 from resolvers.kernel.authz import require_role, require_scope
 from resolvers.kernel.context import Context
 from resolvers.kernel.validation import Form, aware, id_of, utc_text, validate
