@@ -9,7 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from graph.funding import kinds
-from resolvers.funding import grants
+from resolvers.funding import grants, projects
 from resolvers.kernel import read
 from resolvers.needs import candidates as matching
 from resolvers.partners import assets
@@ -82,8 +82,112 @@ class FundingProgramFilter:
     with_budget_left: bool | None = None
 
 
+ProjectStatus = strawberry.enum(kinds.ProjectStatus, description="OPEN while it runs; CLOSED when done.")
+
+
+@strawberry.type(description="What a project changed: its class's needs in equal windows before and after its start.")
+class ProjectOutcome:
+    window_days: float = strawberry.field(description="Each window's length: from the start to now or the end.")
+    before: int = strawberry.field(description="Needs of its category at or below its places in the window before.")
+    after: int = strawberry.field(description="The same in the window from its start.")
+    served: int = strawberry.field(description="Of those after, the needs completed.")
+    change: float | None = strawberry.field(description="after / before; null when there were none before.")
+    granted: Fen = strawberry.field(description="Approved grants funding it, in fen.")
+    pending: Fen = strawberry.field(description="Grants requested and not decided yet, in fen.")
+
+
+@strawberry.type(description="A project (项目) opened to cut a class of needs: its category in its places.")
+@node_type(kinds.Project)
+class Project(Node):
+    title: str
+    status: ProjectStatus
+    start: datetime = strawberry.field(description="When it starts (UTC).")
+    end: datetime = strawberry.field(description="When it is planned to end (UTC).")
+    closed_at: datetime | None
+    note: str | None = strawberry.field(description="What was said when it closed.")
+    created_at: datetime | None
+    category_code: strawberry.Private[str | None]
+    place_ids: strawberry.Private[list[str]]
+    lead_id: strawberry.Private[str | None]
+    grant_ids: strawberry.Private[list[str]]
+
+    @strawberry.field(description="The category of needs it addresses.")
+    async def category(self, info: Info) -> CategoryType | None:
+        return await read.by_code(info.context, "Category", self.category_code)
+
+    @strawberry.field(description="The districts, streets and communities it works in.")
+    async def places(self, info: Info) -> list[Node]:
+        return await read.present(info.context, self.place_ids)
+
+    @strawberry.field(description="The unit or street that leads it.")
+    async def lead(self, info: Info) -> Node | None:
+        return await read.node(info.context, self.lead_id) if self.lead_id else None
+
+    @strawberry.field(description="The grants that fund it (signed-in viewers).")
+    async def grants(self, info: Info) -> list[Grant]:
+        return await read.by_ids(info.context, "Grant", self.grant_ids) if info.context.viewer else []
+
+    @strawberry.field(description="Its class's needs before and after its start, and the money.")
+    async def outcome(self, info: Info) -> ProjectOutcome | None:
+        found = await projects.outcome(info.context, self.id)
+        if found is None:
+            return None
+        return ProjectOutcome(
+            window_days=found.window_days, before=found.before, after=found.after, served=found.served,
+            change=found.change, granted=found.granted, pending=found.pending,
+        )  # fmt: skip
+
+
+@strawberry.input
+class ProjectFilter:
+    status: list[ProjectStatus] | None = None
+    category: list[str] | None = strawberry.field(default=None, description="Category codes.")
+    place_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Projects in this place or in places within it."
+    )
+
+
+@strawberry.input
+class OpenProjectInput:
+    title: str
+    category_code: str
+    place_ids: list[strawberry.ID] = strawberry.field(description="Districts, streets or communities, 1…20.")
+    lead_id: strawberry.ID = strawberry.field(description="The unit or street that leads it.")
+    start: datetime
+    end: datetime
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.input
+class FundProjectInput:
+    project_id: strawberry.ID
+    grant_id: strawberry.ID = strawberry.field(description="A requested or approved grant; it funds one project.")
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.input
+class CloseProjectInput:
+    project_id: strawberry.ID
+    note: str | None = strawberry.field(default=None, description="What it achieved, for the record.")
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.type(description="The project opened, funded or closed, and whether this answers a retry.")
+class ProjectPayload:
+    project: Project | None
+    replayed: bool = False
+
+
+async def _project_payload(info: Info, result: dict[str, Any]) -> ProjectPayload:
+    project = await read.by_id(info.context, "Project", result["projectId"])
+    return ProjectPayload(project=project, replayed=bool(result.get("replayed")))
+
+
 @strawberry.type
 class FundingQuery:
+    projects = connection(
+        "projects", "Project", "Projects opened from classes of needs, newest first.", "ProjectFilter"
+    )
     funding_programs = connection(
         "fundingPrograms", "FundingProgram", "Funding programs (资金项目), newest first.", "FundingProgramFilter"
     )
@@ -182,6 +286,20 @@ class FundingMutation:
     async def reject_grant(self, info: Info, input: GrantDecisionInput) -> GrantPayload:
         return await _grant_payload(info, await grants.reject_grant(info.context, as_dict(input)))
 
+    @strawberry.mutation(
+        description="Open a project to cut a class of needs (CITY_ADMIN; DISTRICT_ADMIN within their district)."
+    )
+    async def open_project(self, info: Info, input: OpenProjectInput) -> ProjectPayload:
+        return await _project_payload(info, await projects.open_project(info.context, as_dict(input)))
+
+    @strawberry.mutation(description="Tie a grant to the project it funds (a grant funds one project).")
+    async def fund_project(self, info: Info, input: FundProjectInput) -> ProjectPayload:
+        return await _project_payload(info, await projects.fund_project(info.context, as_dict(input)))
+
+    @strawberry.mutation(description="Close an open project.")
+    async def close_project(self, info: Info, input: CloseProjectInput) -> ProjectPayload:
+        return await _project_payload(info, await projects.close_project(info.context, as_dict(input)))
+
     @strawberry.mutation(description="Create a funding program (CITY_ADMIN; DISTRICT_ADMIN for their district only).")
     async def create_funding_program(self, info: Info, input: CreateFundingProgramInput) -> CreateFundingProgramPayload:
         result = await assets.create_funding_program(info.context, as_dict(input))
@@ -197,4 +315,4 @@ class FundingMutation:
         )
 
 
-TYPES = (FundingProgram, Grant)
+TYPES = (FundingProgram, Grant, Project)

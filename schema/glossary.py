@@ -172,6 +172,9 @@ FIELDS = {
     "needsServed": "Needs the plan pairs with a handler.",
     "greedyNeedsServed": "Needs a first-come greedy pass would serve: the plan's yardstick.",
     "evaluation": "The evaluation.",
+    "project": "The project.",
+    "projectId": "A project id.",
+    "closedAt": "When it was closed (UTC).",
     # figures (docs/STATS.md defines each exactly)
     "from": "Start of the period (inclusive, UTC).",
     "to": "End of the period (exclusive, UTC).",

@@ -2,6 +2,8 @@
 
 `(:FundingProgram)-[:COVERS]->(:Category)`, `-[:AVAILABLE_IN]->(:District)`;
 `(:Grant)-[:FROM]->(:FundingProgram)`, `-[:FOR]->(:Need)`.
+Projects opened from a class of needs: `(:Project)-[:ADDRESSES]->(:Category)`, `-[:IN]->` its places,
+`-[:LED_BY]->` a unit or street; `(:Grant)-[:FUNDS]->(:Project)`.
 """
 
 from __future__ import annotations
@@ -55,6 +57,28 @@ class Grant:
     created_at: datetime | None = None
 
 
+class ProjectStatus(StrEnum):
+    OPEN = "OPEN"
+    CLOSED = "CLOSED"
+
+
+@dataclass(slots=True)
+class Project:
+    id: str
+    title: str
+    status: str
+    start: datetime
+    end: datetime
+    category_code: str | None = None
+    place_ids: list[str] = field(default_factory=list)
+    lead_id: str | None = None
+    grant_ids: list[str] = field(default_factory=list)
+    opened_by: str | None = None
+    closed_at: datetime | None = None
+    note: str | None = None
+    created_at: datetime | None = None
+
+
 FUNDING_PROGRAM = Kind(
     "FundingProgram",
     "program",
@@ -83,4 +107,21 @@ GRANT = Kind(
     indexes=("status",),
 )
 
-KINDS = (FUNDING_PROGRAM, GRANT)
+PROJECT = Kind(
+    "Project",
+    "project",
+    Project,
+    graphql="Project",
+    reader="public",
+    links={
+        "category": one("(x)-[:ADDRESSES]->(y:Category)", "Category", attr="categoryCode", key="code"),
+        "places": listed("(x)-[:IN]->(y)", ("District", "Street", "Community"), attr="placeIds"),
+        "lead": one("(x)-[:LED_BY]->(y)", ("Unit", "Street"), attr="leadId"),
+        "grants": listed("(x)<-[:FUNDS]-(y:Grant)", "Grant", attr="grantIds", gate="signed-in"),
+    },
+    interpreted=frozenset({"places", "lead", "grants", "outcome"}),
+    lockable=True,
+    indexes=("createdAt",),
+)
+
+KINDS = (FUNDING_PROGRAM, GRANT, PROJECT)

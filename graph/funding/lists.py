@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from graph.funding.kinds import ProgramLevel
+from graph.funding.kinds import ProgramLevel, ProjectStatus
 from graph.kernel.listing import ListFilter, RootList, Source
 from graph.places.lists import place_label
 
@@ -39,4 +39,33 @@ PROGRAMS = RootList(
     },
 )
 
-LISTS = (PROGRAMS,)
+
+class ProjectFilter(ListFilter):
+    status: list[ProjectStatus] | None = None
+    category: list[str] | None = None
+    place_id: str | None = Field(default=None, alias="placeId", max_length=80)
+
+    model_config = ListFilter.model_config | {"use_enum_values": True}
+
+
+def _projects(f: dict[str, Any]) -> Source:
+    if f.get("placeId"):
+        place_label(f["placeId"], ("District", "Street", "Community"), "filter.placeId")
+    return "MATCH (x:Project) ", {}, False
+
+
+PROJECTS = RootList(
+    "projects",
+    "Project",
+    _projects,
+    ProjectFilter,
+    {
+        "status": "x.status IN $status",
+        "category": "EXISTS { MATCH (x)-[:ADDRESSES]->(k:Category) WHERE k.code IN $category }",
+        # Its places, and those its places lie in: a district's list holds its streets' projects.
+        "placeId": "EXISTS { MATCH (x)-[:IN]->(p)-[:IN*0..2]->(q) WHERE q.id = $placeId }",
+    },
+    newest_first=True,
+)
+
+LISTS = (PROGRAMS, PROJECTS)

@@ -148,4 +148,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX outboxentry_at IF NOT EXISTS FOR (n:OutboxEntry) ON (n.at)",
         ),
     ),
+    Migration(
+        10,
+        "projects opened from a class of needs",
+        (
+            "CREATE CONSTRAINT project_id IF NOT EXISTS FOR (n:Project) REQUIRE n.id IS UNIQUE",
+            "CREATE INDEX project_createdat IF NOT EXISTS FOR (n:Project) ON (n.createdAt)",
+        ),
+    ),
 )
