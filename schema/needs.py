@@ -81,6 +81,10 @@ class Need(Node):
     async def compound(self, info: Info) -> CompoundType | None:
         return await read.by_id(info.context, "Compound", self.compound_id)
 
+    @strawberry.field(description="The need this one was merged into as a duplicate (it is then CANCELLED).")
+    async def merged_into(self, info: Info) -> Need | None:
+        return await read.by_id(info.context, "Need", self.merged_into_id)
+
     @strawberry.field(description="Every state change, oldest first (signed-in viewers).")
     async def history(self, info: Info) -> list[NeedEvent]:
         return await needs.history(info.context, self.id)

@@ -65,6 +65,16 @@ class NeedReasonInput:
     idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
+@strawberry.input(description="Duplicates to close into one need.")
+class MergeNeedsInput:
+    into_id: strawberry.ID = strawberry.field(description="The need that stays (still open).")
+    from_ids: list[strawberry.ID] = strawberry.field(
+        description="Its duplicates, 1…20, not yet taken by a handler (SUBMITTED or DECLINED), of its category."
+    )
+    reason: str | None = None
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
 @strawberry.input
 class NeedNoteInput:
     need_id: strawberry.ID
@@ -188,6 +198,13 @@ class WorkflowMutation:
     @strawberry.mutation(description="Withdraw a need nobody has accepted yet.")
     async def cancel_need(self, info: Info, input: NeedReasonInput) -> NeedPayload:
         return await _payload(info, await needs.cancel_need(info.context, as_dict(input)))
+
+    @strawberry.mutation(
+        description="Close duplicates into one need (coordinators in scope): they become CANCELLED and merged into "
+        "it, their requesters follow it, both trails record it, and stats count it once."
+    )
+    async def merge_needs(self, info: Info, input: MergeNeedsInput) -> NeedPayload:
+        return await _payload(info, await duplicates.merge_needs(info.context, as_dict(input)))
 
     @strawberry.mutation(description="Not solved after all: back to the same handler with a new completion deadline.")
     async def reopen_need(self, info: Info, input: NeedReasonInput) -> NeedPayload:

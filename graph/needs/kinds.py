@@ -114,6 +114,7 @@ class EventType(StrEnum):
     SUSPEND = "SUSPEND"
     RESUME = "RESUME"
     ESCALATE = "ESCALATE"
+    MERGE = "MERGE"  # duplicates closed into one need (both sides record it)
     EVALUATE = "EVALUATE"
     EVALUATE_HANDLING = "EVALUATE_HANDLING"
     GRANT_REQUESTED = "GRANT_REQUESTED"
@@ -160,6 +161,7 @@ class Need:
     community_id: str | None = None
     compound_id: str | None = None
     resident_id: str | None = None
+    merged_into_id: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
@@ -226,6 +228,7 @@ NEED = Kind(
         "community": one("(x)-[:AT]->(:Compound|Community)-[:IN*0..1]->(y:Community)", "Community", attr="communityId"),
         "compound": one("(x)-[:AT]->(y:Compound)", "Compound", attr="compoundId"),
         "requester": one("(x)-[:RAISED_BY]->(y:Resident)", "Resident", attr="residentId"),
+        "mergedInto": one("(x)-[:MERGED_INTO]->(y:Need)", "Need", attr="mergedIntoId"),
         # Signed-in viewers only: notes name people and reasons.
         "history": listed("(x)<-[:ABOUT]-(y:Event)", "Event", order="y.at, y.createdAt, y.id", gate="signed-in"),
         "assignments": listed("(x)<-[:OF]-(y:Assignment)", "Assignment", order="y.createdAt, y.id", gate="signed-in"),

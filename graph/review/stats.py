@@ -39,7 +39,8 @@ _PLACE_PATHS = {
 def _place_source(label: str) -> str:
     return (
         f"MATCH (s:{label} {{id: $scope}}) "
-        f"OPTIONAL MATCH {_PLACE_PATHS[label]} WHERE {_NEED_IN_PERIOD} "
+        # A duplicate merged into another need is that need: counted once, as the one it joined.
+        f"OPTIONAL MATCH {_PLACE_PATHS[label]} WHERE {_NEED_IN_PERIOD} AND NOT EXISTS {{ (x)-[:MERGED_INTO]->() }} "
         "WITH s, x, CASE WHEN x IS NULL THEN [] ELSE [(x)<-[:OF]-(a:Assignment) | a] END AS mine "
     )
 

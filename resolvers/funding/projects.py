@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
@@ -147,5 +147,3 @@ async def outcome(ctx: Context, project_id: str) -> Outcome | None:
     return Outcome(
         round(row["seconds"] / 86400, 2), row["before"], row["after"], row["served"], row["granted"], row["pending"]
     )
-
-

@@ -2,22 +2,33 @@
 
 Open needs of the same category at the same compound or in the same community, raised within
 `MINHU_DUPLICATE_DAYS` (default 7) of the need, whose text is alike (graph/needs/duplicates.py).
-`submitNeed` answers with them at once; coordinators list them for any need in their scope.
+`submitNeed` answers with them at once; coordinators list them for any need in their scope, and
+close them into one with `mergeNeeds`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from graph.kernel.errors import BadUserInput, NotFound
+from pydantic import Field, model_validator
+
+from graph.kernel.db import Tx
+from graph.kernel.errors import BadUserInput, Conflict, NotFound
 from graph.kernel.ids import label_of
 from graph.needs.duplicates import likely_duplicates
+from graph.needs.kinds import OPEN_STATES, NeedStatus
+from graph.needs.merge import merge as merge_into
+from graph.needs.merge import merge_facts as merge_needs_facts
 from graph.places.scopes import need_place
 from resolvers.kernel import read
 from resolvers.kernel.authz import require_role, require_scope
 from resolvers.kernel.context import Context
-from resolvers.kernel.viewer import PLACE_ROLES
+from resolvers.kernel.events import Published
+from resolvers.kernel.mutations import Outbox, Result, mutation
+from resolvers.kernel.validation import Form, id_of, optional_text
+from resolvers.kernel.viewer import PLACE_ROLES, Viewer
+from resolvers.needs.guards import require_coordinator
 
 MAX_FIRST = 50
 
@@ -54,3 +65,56 @@ async def duplicates_of(ctx: Context, need_id: str, first: int) -> list[Duplicat
     if place is not None:
         await require_scope(ctx.graph, ctx.viewer, place)
     return await of_need(ctx, need, first)
+
+
+MERGEABLE = (NeedStatus.SUBMITTED, NeedStatus.DECLINED)  # no handler holds them: nothing to take back
+MAX_MERGED = 20
+
+
+class MergeNeeds(Form):
+    into_id: Annotated[str, id_of("Need")]
+    from_ids: list[Annotated[str, id_of("Need")]] = Field(min_length=1, max_length=MAX_MERGED)
+    reason: optional_text(500) = None
+
+    @model_validator(mode="after")
+    def _distinct(self) -> MergeNeeds:
+        self.from_ids = list(dict.fromkeys(self.from_ids))
+        if self.into_id in self.from_ids:
+            raise ValueError("a need cannot be merged into itself: leave intoId out of fromIds")
+        return self
+
+
+@mutation("mergeNeeds", roles=PLACE_ROLES, form=MergeNeeds)
+async def merge_needs(tx: Tx, viewer: Viewer, form: MergeNeeds, outbox: Outbox) -> Result:
+    """Duplicates closed into one need: they become CANCELLED and MERGED_INTO it, their requesters follow
+    it (ALSO_RAISED_BY), both trails record the MERGE, and `stats` counts the need once."""
+    found = {row["id"]: row for row in await merge_needs_facts(tx, [form.into_id, *form.from_ids])}
+    for need_id, name in ((form.into_id, "intoId"), *((f, "fromIds") for f in form.from_ids)):
+        if need_id not in found:
+            raise NotFound(f"no need {need_id!r}", field=name)
+    into = found[form.into_id]
+    froms = [found[f] for f in form.from_ids]
+    for row in (into, *froms):
+        row["requesterId"] = row.get("requesterId")
+        require_coordinator(viewer, row)
+    if into["status"] not in OPEN_STATES or into["mergedInto"]:
+        raise Conflict(f"need {into['number']} is {into['status']}: merge into a need that is still open")
+    for row in froms:
+        if row["mergedInto"]:
+            raise Conflict(f"need {row['number']} was already merged into {row['mergedInto']}", field="fromIds")
+        if row["status"] not in MERGEABLE:
+            raise Conflict(
+                f"need {row['number']} is {row['status']}: only needs not yet taken by a handler "
+                f"({', '.join(MERGEABLE)}) can be merged; cancel its assignment first",
+                field="fromIds",
+            )
+        if row["category"] != into["category"]:
+            raise BadUserInput(
+                f"need {row['number']} is {row['category']}, not {into['category']}: only the same matter merges",
+                field="fromIds",
+            )
+    events = await merge_into(tx, into, froms, viewer.subject, viewer.role.value, form.reason)
+    for event in events:
+        place_ids = found[event["needId"]]["placeIds"]
+        outbox.add(Published(event, frozenset(place_ids), frozenset()))
+    return {"needId": form.into_id}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.support import workflow_helpers as w
 from tests.support.factories import NANYUANMEN_COMMUNITY, SHUYUANMEN, make_places
 
@@ -55,3 +57,70 @@ async def test_duplicates_are_for_coordinators_in_scope(graph, graphql_client) -
     assert (await graphql_client(DUPLICATES, {"id": need}, token=inside))["data"]["duplicatesOf"] == []
     missing = await graphql_client(DUPLICATES, {"id": "need:nothing"}, token=inside, expect_errors=True)
     assert w.error_code(missing) == "NOT_FOUND"
+
+
+MERGE = """mutation($input: MergeNeedsInput!) { mergeNeeds(input: $input) { need { id status } } }"""
+STATE = """query($id: ID!) { node(id: $id) { ... on Need { status mergedInto { id } history { type } } } }"""
+RECEIVED = """query($s: ID!) { stats(scopeId: $s) { received } }"""
+
+
+async def test_duplicates_close_into_one_need(graph, graphql_client) -> None:
+    await make_places(graph)
+    first = (await _submit(graphql_client))["need"]["id"]
+    body = await graphql_client(SUBMIT, {"input": {**w.SEWER_INPUT, "title": "下水道又堵塞，污水外溢"}},
+                                token=w.resident(w.OTHER_RESIDENT))  # fmt: skip
+    twin = body["data"]["submitNeed"]["need"]["id"]
+    assert (await graphql_client(RECEIVED, {"s": SHUYUANMEN}))["data"]["stats"]["received"] == 2
+    merged = await graphql_client(MERGE, {"input": {"intoId": first, "fromIds": [twin], "reason": "同一根管"}},
+                                  token=w.coordinator())  # fmt: skip
+    assert merged["data"]["mergeNeeds"]["need"] == {"id": first, "status": "SUBMITTED"}
+    coordinator = w.coordinator()
+    gone = (await graphql_client(STATE, {"id": twin}, token=coordinator))["data"]["node"]
+    assert gone["status"] == "CANCELLED" and gone["mergedInto"] == {"id": first}
+    kept = (await graphql_client(STATE, {"id": first}, token=coordinator))["data"]["node"]
+    assert [e["type"] for e in kept["history"]][-1] == "MERGE" and gone["history"][-1]["type"] == "MERGE"
+    # The twin's requester follows the need that stays; the figures count one matter.
+    rows = await graph.read("MATCH (:Need {id: $id})-[:ALSO_RAISED_BY]->(r:Resident) RETURN r.id AS id", id=first)
+    assert [r["id"] for r in rows] == [w.OTHER_RESIDENT]
+    assert (await graphql_client(RECEIVED, {"s": SHUYUANMEN}))["data"]["stats"]["received"] == 1
+    again = await graphql_client(MERGE, {"input": {"intoId": first, "fromIds": [twin]}}, token=coordinator,
+                                 expect_errors=True)  # fmt: skip
+    assert w.error_code(again) == "CONFLICT"
+
+
+async def test_merges_that_race_leave_one_survivor(graph, graphql_client) -> None:
+    await make_places(graph)
+    a = (await _submit(graphql_client))["need"]["id"]
+    b = (await _submit(graphql_client, title="下水道堵了"))["need"]["id"]
+    answers = await asyncio.gather(*(
+        graphql_client(MERGE, {"input": {"intoId": into, "fromIds": [other]}}, token=w.coordinator(),
+                       expect_errors=True)
+        for into, other in [(a, b), (b, a)] * 5
+    ))  # fmt: skip
+    assert sum("errors" not in x for x in answers) == 1
+    assert {w.error_code(x) for x in answers if "errors" in x} == {"CONFLICT"}
+    rows = await graph.read("MATCH (n:Need) RETURN n.status AS status ORDER BY status")
+    assert [r["status"] for r in rows] == ["CANCELLED", "SUBMITTED"]
+    assert len(await graph.read("MATCH ()-[m:MERGED_INTO]->() RETURN m")) == 1
+
+
+async def test_what_may_not_be_merged(graph, graphql_client) -> None:
+    await make_places(graph)
+    await w.make_people(graph, members=1)
+    first = (await _submit(graphql_client))["need"]["id"]
+    noise = (await _submit(graphql_client, categoryCode="NOISE"))["need"]["id"]
+    taken = (await _submit(graphql_client))["need"]["id"]
+    await graphql_client(w.DISPATCH, {"input": {"needId": taken, "handlerId": w.member_id(1)}}, token=w.coordinator())
+    cases = [
+        (None, {"intoId": first, "fromIds": [noise]}, "UNAUTHENTICATED"),
+        (w.resident(), {"intoId": first, "fromIds": [noise]}, "FORBIDDEN"),
+        (w.token("COORDINATOR", NANYUANMEN_COMMUNITY), {"intoId": first, "fromIds": [taken]}, "FORBIDDEN"),
+        (w.coordinator(), {"intoId": first, "fromIds": [noise]}, "BAD_USER_INPUT"),
+        (w.coordinator(), {"intoId": first, "fromIds": [first]}, "BAD_USER_INPUT"),
+        (w.coordinator(), {"intoId": first, "fromIds": [taken]}, "CONFLICT"),
+        (w.coordinator(), {"intoId": first, "fromIds": ["need:nothing"]}, "NOT_FOUND"),
+    ]
+    for tok, data, code in cases:
+        body = await graphql_client(MERGE, {"input": data}, token=tok, expect_errors=True)
+        assert w.error_code(body) == code, (data, body)
+    assert await graph.read("MATCH ()-[m:MERGED_INTO]->() RETURN m") == []
