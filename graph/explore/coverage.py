@@ -17,13 +17,7 @@ from graph.kernel.db import Graph
 from graph.kernel.kinds import cypher_strings
 from graph.needs.candidates import POOL_RADIUS_M
 from graph.needs.kinds import OPEN_STATES
-
-# A district, street or community: the communities at or below it.
-_COMMUNITIES = {
-    "District": "MATCH (:District {id: $place})<-[:IN]-(:Street)<-[:IN]-(c:Community)",
-    "Street": "MATCH (:Street {id: $place})<-[:IN]-(c:Community)",
-    "Community": "MATCH (c:Community {id: $place})",
-}
+from graph.review.stats import TO_COMMUNITIES
 
 
 @cache
@@ -31,7 +25,7 @@ def _statement(place_label: str) -> str:
     open_states = cypher_strings(OPEN_STATES)
     return f"""
 MATCH (k:Category {{id: $category}})
-{_COMMUNITIES[place_label]}
+{TO_COMMUNITIES[place_label]}
 MATCH (c)-[:IN]->(:Street)-[:IN]->(d:District)
 WITH k, c, d,
   COUNT {{ MATCH (c)<-[:IN*0..1]-()<-[:AT]-(n:Need)-[:OF]->(k) WHERE n.status IN {open_states} }} AS openNeeds,
@@ -68,7 +62,7 @@ async def coverage(
         _statement(place_label),
         "explore.coverage",
         category=category_id,
-        place=place_id,
+        scope=place_id,
         radius=POOL_RADIUS_M,
         **{"from": start, "to": end},
     )

@@ -7,19 +7,14 @@ from functools import cache
 from typing import Any
 
 from graph.kernel.db import Graph
+from graph.review.stats import TO_COMMUNITIES
 from graph.venues.kinds import BookingStatus
-
-_VENUES = {
-    "District": "MATCH (:District {id: $place})<-[:IN]-(:Street)<-[:IN]-(c:Community)<-[:AT]-(v:Venue)",
-    "Street": "MATCH (:Street {id: $place})<-[:IN]-(c:Community)<-[:AT]-(v:Venue)",
-    "Community": "MATCH (c:Community {id: $place})<-[:AT]-(v:Venue)",
-}
 
 
 @cache
 def _statement(place_label: str) -> str:
     return (
-        f"{_VENUES[place_label]} "
+        f"{TO_COMMUNITIES[place_label]}MATCH (c)<-[:AT]-(v:Venue) "
         "WITH v, c, datetime($from) AS a, datetime($to) AS z "
         "RETURN v.id AS venueId, c.id AS communityId, coalesce(v.openingHours, []) AS openingHours, "
         "  reduce(s = 0, b IN [(b:Booking)-[:OF]->(v) "
@@ -31,4 +26,4 @@ def _statement(place_label: str) -> str:
 
 
 async def venue_use(graph: Graph, place_id: str, place_label: str, start: str, end: str) -> list[dict[str, Any]]:
-    return await graph.read(_statement(place_label), "explore.venue_use", place=place_id, **{"from": start, "to": end})
+    return await graph.read(_statement(place_label), "explore.venue_use", scope=place_id, **{"from": start, "to": end})
