@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from graph.needs import kinds
 from resolvers.kernel import read
-from resolvers.needs import duplicates, suggest
+from resolvers.needs import duplicates, open311, suggest
 from resolvers.needs import intake as needs
 from schema.relay import GeoPointType, Node, connection, node_type
 
@@ -206,8 +206,37 @@ class DuplicateNeed:
     score: float = strawberry.field(description="How alike their texts are (full-text score; higher is closer).")
 
 
+@strawberry.type(description="An Open311 request kept because it could not be placed (the spec's token flow).")
+class UnplacedRequest:
+    token: str = strawberry.field(description="What the partner was answered; give it to placeOpen311Request.")
+    service_code: str = strawberry.field(description="The category asked for (or suggested).")
+    title: str = strawberry.field(description="The need's title as it will be filed.")
+    description: str = strawberry.field(description="What the caller said.")
+    address_string: str = strawberry.field(description="The address the partner sent, if any.")
+    scope_id: strawberry.ID | None = strawberry.field(description="The scope of the partner's API key.")
+    notice: str = strawberry.field(description="Why it could not be placed.")
+    created_at: datetime = strawberry.field(description="When it arrived (UTC).")
+
+
 @strawberry.type
 class NeedsQuery:
+    @strawberry.field(
+        description="Open311 requests waiting to be placed, oldest first (CITY_ADMIN all; others those whose "
+        "partner's key scope lies within theirs)."
+    )
+    async def unplaced_requests(
+        self, info: Info, first: Annotated[int, strawberry.argument(description="At most this many, 1…100.")] = 20
+    ) -> list[UnplacedRequest]:
+        found = await open311.unplaced_requests(info.context, first)
+        return [
+            UnplacedRequest(
+                token=r.token, service_code=r.service_code, title=r.title, description=r.description,
+                address_string=r.address_string, scope_id=r.scope_id, notice=r.notice,
+                created_at=r.created_at.to_native() if hasattr(r.created_at, "to_native") else r.created_at,
+            )
+            for r in found
+        ]  # fmt: skip
+
     needs = connection("needs", "Need", "Needs, newest first.", "NeedFilter")
 
     @strawberry.field(

@@ -11,7 +11,7 @@ import strawberry
 from strawberry.types import Info
 
 from resolvers.kernel import read
-from resolvers.needs import dispatch, duplicates, escalation, evaluation, subscriptions
+from resolvers.needs import dispatch, duplicates, escalation, evaluation, open311, subscriptions
 from resolvers.needs import intake as needs
 from schema.needs import Assignment, Channel, Evaluation, Need, NeedEvent, Urgency
 from schema.relay import KEY, as_dict
@@ -72,6 +72,13 @@ class MergeNeedsInput:
         description="Its duplicates, 1…20, not yet taken by a handler (SUBMITTED or DECLINED), of its category."
     )
     reason: str | None = None
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.input(description="Where an Open311 request the door could not place belongs.")
+class PlaceOpen311RequestInput:
+    token: str = strawberry.field(description="The token the door answered with (unplacedRequests lists them).")
+    place_id: strawberry.ID = strawberry.field(description="The compound or community it concerns.")
     idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
@@ -205,6 +212,13 @@ class WorkflowMutation:
     )
     async def merge_needs(self, info: Info, input: MergeNeedsInput) -> NeedPayload:
         return await _payload(info, await duplicates.merge_needs(info.context, as_dict(input)))
+
+    @strawberry.mutation(
+        description="Place an Open311 request the door could not place (coordinators and admins of the place): "
+        "the need is filed as the door would have filed it, and GET tokens/{token} then answers its id."
+    )
+    async def place_open311_request(self, info: Info, input: PlaceOpen311RequestInput) -> NeedPayload:
+        return await _payload(info, await open311.place_request(info.context, as_dict(input)))
 
     @strawberry.mutation(description="Not solved after all: back to the same handler with a new completion deadline.")
     async def reopen_need(self, info: Info, input: NeedReasonInput) -> NeedPayload:

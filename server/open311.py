@@ -147,8 +147,13 @@ def routes(graph_ref: dict[str, Graph], base: str = "/open311/v2") -> list[Route
         found = await open311.get_requests(graph(), params, one=request.path_params["id"])
         return _render(fmt, "service_requests", found)
 
+    async def token(request: Request, fmt: str) -> Response:
+        found = await open311.token_status(graph(), request.path_params["token"])
+        return _render(fmt, "service_requests", [found])
+
     return [
         Route(f"{base}/discovery.{{fmt}}", door(discovery), methods=["GET"]),
+        Route(f"{base}/tokens/{{token}}.{{fmt}}", door(token), methods=["GET"]),
         Route(f"{base}/services.{{fmt}}", door(services), methods=["GET"]),
         Route(f"{base}/services/{{code}}.{{fmt}}", door(service), methods=["GET"]),
         Route(f"{base}/requests.{{fmt}}", door(requests), methods=["GET", "POST"]),

@@ -294,4 +294,8 @@ EVENT = Kind(
     indexes=("at",),
 )
 
-KINDS = (CATEGORY, NEED, RESIDENT, ASSIGNMENT, EVALUATION, EVENT)
+# An Open311 request that could not be placed, kept for an operator to place (the spec's token flow):
+# `(:PendingRequest)-[:BECAME]->(:Need)` once placed.
+PENDING_REQUEST = Kind("PendingRequest", "pending", lockable=True, indexes=("createdAt",))
+
+KINDS = (CATEGORY, NEED, RESIDENT, ASSIGNMENT, EVALUATION, EVENT, PENDING_REQUEST)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from graph.kernel.db import Graph
+from graph.kernel.db import Graph, Tx
 
 _CATEGORIES = """
 MATCH (k:Category)
@@ -127,3 +127,56 @@ RETURN needs, toString(newest) AS newest, places, toString(placed) AS placed, ca
 async def intake_fingerprint(graph: Graph) -> tuple[int, str | None, int, str | None, int]:
     row = (await graph.read(_FINGERPRINT))[0]
     return (row["needs"], row["newest"], row["places"], row["placed"], row["categories"])
+
+
+# --- requests that could not be placed (the spec's token flow) ---------------------------------
+
+_SAVE_PENDING = """
+CREATE (p:PendingRequest {id: $id, token: $token, data: $data, scopeId: $scopeId, notice: $notice,
+                          createdAt: datetime()})
+"""
+_PENDING = """
+MATCH (p:PendingRequest {id: $id})
+RETURN p.token AS token, [(p)-[:BECAME]->(n:Need) | n.id][0] AS needId
+"""
+_LOCKED_PENDING = """
+MATCH (p:PendingRequest {id: $id}) SET p._lock = true REMOVE p._lock
+WITH p
+RETURN p.token AS token, p.data AS data, p.scopeId AS scopeId, [(p)-[:BECAME]->(n:Need) | n.id][0] AS needId
+"""
+_PLACED = """
+MATCH (p:PendingRequest {id: $id}) MATCH (n:Need {id: $needId})
+CREATE (p)-[:BECAME]->(n) SET p.placedAt = datetime(), p.placedBy = $by
+"""
+_UNPLACED = """
+MATCH (p:PendingRequest) WHERE NOT EXISTS { (p)-[:BECAME]->() } AND ($scopes IS NULL OR p.scopeId IN $scopes)
+RETURN p.token AS token, p.data AS data, p.scopeId AS scopeId, p.notice AS notice, p.createdAt AS createdAt
+ORDER BY p.createdAt, p.token
+LIMIT $first
+"""
+
+
+def pending_id(token: str) -> str:
+    return f"pending:{token}"
+
+
+async def save_pending(graph: Graph, token: str, data: str, scope_id: str | None, notice: str) -> None:
+    await graph.write(_SAVE_PENDING, id=pending_id(token), token=token, data=data, scopeId=scope_id, notice=notice)
+
+
+async def pending(graph: Graph, token: str) -> dict[str, Any] | None:
+    rows = await graph.read(_PENDING, id=pending_id(token))
+    return rows[0] if rows else None
+
+
+async def locked_pending(tx: Tx, token: str) -> dict[str, Any] | None:
+    rows = await tx.run(_LOCKED_PENDING, id=pending_id(token))
+    return rows[0] if rows else None
+
+
+async def mark_placed(tx: Tx, token: str, need_id: str, by: str) -> None:
+    await tx.run(_PLACED, id=pending_id(token), needId=need_id, by=by)
+
+
+async def unplaced(graph: Graph, scopes: list[str] | None, first: int) -> list[dict[str, Any]]:
+    return await graph.read(_UNPLACED, scopes=scopes, first=first)

@@ -11,19 +11,30 @@ door turns them into the spec's error list with HTTP codes.
 from __future__ import annotations
 
 import re
+import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from graph.kernel.db import Graph
-from graph.kernel.errors import BadUserInput, NotFound
+import orjson
+from pydantic import Field
+
+from graph.kernel.db import Graph, Tx
+from graph.kernel.errors import BadUserInput, Conflict, NotFound
 from graph.kernel.ids import label_of
 from graph.needs import open311 as rows
 from graph.needs.kinds import OPEN_STATES, Channel, NeedStatus, Urgency
+from graph.places.scopes import places_within
 from matching.time_windows import XIAN_TZ
 from resolvers.accounts.apikeys import viewer_for
+from resolvers.kernel.authz import require_role
 from resolvers.kernel.context import Context
+from resolvers.kernel.mutations import Outbox, Result, mutation
+from resolvers.kernel.validation import Form, id_of, validate
+from resolvers.kernel.viewer import PLACE_ROLES, Role, Viewer
 from resolvers.needs import suggest
 from resolvers.needs.deadlines import limits_for
+from resolvers.needs.forms import SubmitNeed
 from resolvers.needs.intake import requesters_for, submit_need
 
 JURISDICTION = "xian"
@@ -140,6 +151,10 @@ def _float(params: dict[str, str], name: str) -> float | None:
         raise BadUserInput(f"{name} {text!r} is not a number (decimal degrees, WGS84)", field=name) from None
 
 
+class Unplaced(BadUserInput):
+    """Where the request is was said, but matches no compound or community: kept for an operator."""
+
+
 async def _place(graph: Graph, params: dict[str, str], district_id: str | None) -> tuple[str, str]:
     """(place id, how it was placed) from address_id, lat/long or address_string, in that order."""
     address_id = (params.get("address_id") or "").strip()
@@ -154,7 +169,7 @@ async def _place(graph: Graph, params: dict[str, str], district_id: str | None) 
     if lat is not None and lon is not None:
         found = await rows.nearest_place(graph, lat, lon, PLACE_RADIUS_M)
         if found is None:
-            raise BadUserInput(
+            raise Unplaced(
                 f"no compound or community lies within {PLACE_RADIUS_M:.0f} m of ({lat}, {lon}); "
                 "send address_id (a compound or community id) or an address_string naming it",
                 field="lat",
@@ -165,7 +180,7 @@ async def _place(graph: Graph, params: dict[str, str], district_id: str | None) 
         model = await suggest.model_for(graph)
         guesses = model.places(address, district_id, 1)
         if not guesses:
-            raise BadUserInput(
+            raise Unplaced(
                 f"address_string {address!r} names no compound or community we know; send lat/long or address_id",
                 field="address_string",
             )
@@ -223,19 +238,17 @@ async def post_request(graph: Graph, params: dict[str, str]) -> dict[str, Any]:
     phone = (params.get("phone") or "").strip()
     if not phone:
         raise BadUserInput("phone is required: the community calls the resident back", field="phone")
-    place_id, how = await _place(graph, params, district)
     attributes = _attributes(params)
     name = "".join(part for part in (params.get("last_name"), params.get("first_name")) if part).strip()
     data: dict[str, Any] = {
         "title": _title(attributes, description, catalogue.get(code, code)),
         "description": description,
         "category_code": code,
-        "place_id": place_id,
         "channel": Channel.OPEN311.value,
         "resident": {
             "name": name or "来电居民",
             "phone": phone,
-            "address": (params.get("address_string") or "").strip() or f"({how})",
+            "address": (params.get("address_string") or "").strip(),
         },
     }
     if attributes.get("urgency"):
@@ -244,10 +257,92 @@ async def post_request(graph: Graph, params: dict[str, str]) -> dict[str, Any]:
         data["people_needed"] = attributes["people_needed"]
     if (params.get("media_url") or "").strip():
         data["media_url"] = params["media_url"].strip()
+    try:
+        place_id, how = await _place(graph, params, district)
+    except Unplaced as exc:
+        # The spec's token flow: answered at once with a token; an operator places it, then
+        # GET tokens/{token} gives the service_request_id.
+        data["resident"]["address"] = data["resident"]["address"] or "（待人工定位）"
+        validate(SubmitNeed, {**data, "place_id": "community:000000000000"}, prefix="")  # refuse bad fields now
+        token = secrets.token_urlsafe(12)
+        note = "; ".join([f"未能自动定位，已转人工定位：{exc.message}", *notice])
+        await rows.save_pending(graph, token, orjson.dumps(data).decode(), viewer.scope_id, note)
+        return {"token": token, "service_notice": note, "account_id": None}
+    data["place_id"] = place_id
+    data["resident"]["address"] = data["resident"]["address"] or f"({how})"
     ctx = Context(graph=graph, authenticate=lambda _header: viewer)
     result = await submit_need(ctx, data)
     notice.insert(0, f"已受理，编号 {result['number']}")
     return {"service_request_id": result["needId"], "service_notice": "; ".join(notice), "account_id": None}
+
+
+async def token_status(graph: Graph, token: str) -> dict[str, Any]:
+    """GET tokens/{token}: the service_request_id once an operator has placed the request, else null."""
+    found = await rows.pending(graph, token)
+    if found is None:
+        raise NotFound(f"no request was answered with token {token!r}", field="token")
+    return {"token": token, "service_request_id": found["needId"]}
+
+
+class PlaceRequest(Form):
+    token: str = Field(min_length=8, max_length=64)
+    place_id: Annotated[str, id_of("Compound", "Community")]
+
+
+@mutation("placeOpen311Request", roles=PLACE_ROLES, form=PlaceRequest)
+async def place_request(tx: Tx, viewer: Viewer, form: PlaceRequest, outbox: Outbox) -> Result:
+    """An operator places a request the door could not: the need is filed as POST would have filed it."""
+    found = await rows.locked_pending(tx, form.token)
+    if found is None:
+        raise NotFound(f"no unplaced request with token {form.token!r}", field="token")
+    if found["needId"]:
+        raise Conflict(f"request {form.token} was placed already, as {found['needId']}", needId=found["needId"])
+    data = {**orjson.loads(found["data"]), "place_id": form.place_id}
+    result = await submit_need.work(tx, viewer, validate(SubmitNeed, data, prefix="input."), outbox)
+    await rows.mark_placed(tx, form.token, result["needId"], viewer.subject)
+    return result
+
+
+@dataclass(frozen=True)
+class UnplacedRequest:
+    token: str
+    service_code: str
+    title: str
+    description: str
+    address_string: str
+    scope_id: str | None
+    notice: str
+    created_at: Any
+
+
+async def unplaced_requests(ctx: Context, first: int) -> list[UnplacedRequest]:
+    """Requests waiting for an operator, oldest first: CITY_ADMIN all; others those their partner's key
+    scope lies within their own."""
+    viewer = require_role(ctx.viewer, *PLACE_ROLES)
+    if not 1 <= first <= 100:
+        raise BadUserInput("first must be from 1 to 100", field="first")
+    found = await rows.unplaced(ctx.graph, None, 500)
+    if viewer.role is not Role.CITY_ADMIN:
+        assert viewer.scope_id is not None
+        scopes = [r["scopeId"] for r in found if r["scopeId"]]
+        inside = await places_within(ctx.graph, scopes, viewer.scope_id) if scopes else set()
+        found = [r for r in found if r["scopeId"] in inside]
+    out = []
+    for row in found[:first]:
+        data = orjson.loads(row["data"])
+        out.append(
+            UnplacedRequest(
+                token=row["token"],
+                service_code=data["category_code"],
+                title=data["title"],
+                description=data["description"],
+                address_string=data["resident"].get("address") or "",
+                scope_id=row["scopeId"],
+                notice=row["notice"],
+                created_at=row["createdAt"],
+            )
+        )
+    return out
 
 
 # --- GET requests ------------------------------------------------------------------------------

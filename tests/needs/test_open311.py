@@ -164,10 +164,6 @@ async def test_every_bad_request_is_the_specs_error_with_its_code(graphql_client
     no_place = {k: v for k, v in call.items() if k not in ("lat", "long")}
     status, text = await post(**no_place, api_key=secret)
     assert status == 400 and "say where" in text
-    status, text = await post(**{**call, "lat": "34.9", "long": "109.9"}, api_key=secret)
-    assert status == 400 and "address_id" in text
-    status, text = await post(**{**no_place, "address_string": "火星基地"}, api_key=secret)
-    assert status == 400 and "names no compound or community" in text
     assert (await post(**{**call, "phone": ""}, api_key=secret))[0] == 400
     status, text = await post(**{**call, "attribute[colour]": "red"}, api_key=secret)
     assert status == 400 and "colour" in text
@@ -236,3 +232,64 @@ def test_apikey_commands_create_list_and_revoke(neo4j_uri: str) -> None:
     assert unknown.returncode == 2 and "no API key 'apikey:nope'" in unknown.stderr
     bad_scope = run("create", "--name", "x", "--scope", "district:999999")
     assert bad_scope.returncode == 2 and "no district, street or community" in bad_scope.stderr
+
+
+TOKEN_PLACE = """mutation($input: PlaceOpen311RequestInput!) {
+  placeOpen311Request(input: $input) { need { id channel status category { code } compound { id } } } }"""
+UNPLACED = "{ unplacedRequests { token serviceCode description notice } }"
+
+
+async def test_a_request_that_cannot_be_placed_gets_a_token_until_an_operator_places_it(
+    graphql_client, graph: Graph
+) -> None:
+    """The spec's token flow, only where the door cannot place a request: a point far from every place or
+    an address nobody knows is answered with a token at once; an operator places it; GET tokens/{token}
+    then answers the service_request_id, once however many operators place it at the same time."""
+    from tests.support import workflow_helpers as w
+
+    await make_partners(graph)
+    _, secret = await apikeys.issue(graph, "长安E格", BEILIN)
+    http = graphql_client.http
+    base = "/open311/v2"
+    far = await http.post(
+        f"{base}/requests.json", data={**SEWER_CALL, "lat": "34.9", "long": "109.9", "api_key": secret}
+    )
+    unknown = {k: v for k, v in SEWER_CALL.items() if k not in ("lat", "long")}
+    named = await http.post(f"{base}/requests.json", data={**unknown, "address_string": "火星基地", "api_key": secret})
+    tokens = []
+    for answer in (far, named):
+        assert answer.status_code == 200, answer.text
+        (body,) = answer.json()
+        assert "service_request_id" not in body and "人工" in body["service_notice"]
+        tokens.append(body["token"])
+    status = await http.get(f"{base}/tokens/{tokens[0]}.json")
+    assert status.json() == [{"token": tokens[0], "service_request_id": None}]
+    xml = await http.get(f"{base}/tokens/{tokens[0]}.xml")
+    assert f"<token>{tokens[0]}</token>" in xml.text
+    assert (await _errors(await http.get(f"{base}/tokens/nothing-like-it.json")))[0] == 404
+
+    district = w.token("DISTRICT_ADMIN", BEILIN)  # the key's scope lies within theirs
+    listed = (await graphql_client(UNPLACED, token=district))["data"]["unplacedRequests"]
+    assert {r["token"] for r in listed} == set(tokens) and all(r["serviceCode"] == "SEWER" for r in listed)
+    outside = w.token("COORDINATOR", "community:610113001001")
+    assert (await graphql_client(UNPLACED, token=outside))["data"]["unplacedRequests"] == []
+    assert (await graphql_client(UNPLACED, token=w.coordinator()))["data"]["unplacedRequests"] == []  # too narrow
+
+    answers = await asyncio.gather(*(
+        graphql_client(TOKEN_PLACE, {"input": {"token": tokens[0], "placeId": COMPOUND}}, token=w.coordinator(),
+                       expect_errors=True)
+        for _ in range(10)
+    ))  # fmt: skip
+    placed = [a["data"]["placeOpen311Request"]["need"] for a in answers if "errors" not in a]
+    assert len(placed) == 1 and {a["errors"][0]["extensions"]["code"] for a in answers if "errors" in a} == {"CONFLICT"}
+    need = placed[0]
+    assert (
+        need["channel"] == "OPEN311" and need["category"] == {"code": "SEWER"} and need["compound"] == {"id": COMPOUND}
+    )
+    assert (await http.get(f"{base}/tokens/{tokens[0]}.json")).json()[0]["service_request_id"] == need["id"]
+    left = (await graphql_client(UNPLACED, token=district))["data"]["unplacedRequests"]
+    assert [r["token"] for r in left] == [tokens[1]]
+    elsewhere = await graphql_client(
+        TOKEN_PLACE, {"input": {"token": tokens[1], "placeId": COMPOUND}}, token=outside, expect_errors=True
+    )
+    assert elsewhere["errors"][0]["extensions"]["code"] == "FORBIDDEN"

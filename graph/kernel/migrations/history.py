@@ -156,4 +156,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX project_createdat IF NOT EXISTS FOR (n:Project) ON (n.createdAt)",
         ),
     ),
+    Migration(
+        11,
+        "Open311 requests kept until an operator places them (the token flow)",
+        (
+            "CREATE CONSTRAINT pendingrequest_id IF NOT EXISTS FOR (n:PendingRequest) REQUIRE n.id IS UNIQUE",
+            "CREATE INDEX pendingrequest_createdat IF NOT EXISTS FOR (n:PendingRequest) ON (n.createdAt)",
+        ),
+    ),
 )
