@@ -12,7 +12,6 @@ availableVenues over that HTTP client; goal p95 < 50 ms.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import random
@@ -29,6 +28,7 @@ from typing import Any
 
 import httpx
 
+from bench.serving import child_env, wait_ready
 from graph.kernel.db import Graph
 from graph.local.server import free_port
 from server.auth import issue_token
@@ -59,25 +59,15 @@ async def api(
     `source`: a folder holding another version of the code (e.g. a `git archive` of an older commit) to
     serve instead of this checkout, for before/after figures."""
     port = free_port()
-    child_env = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "MINHU_"))}
-    child_env.update(
-        NEO4J_URI=neo4j_uri,
-        MINHU_SWEEP_INTERVAL_SECONDS="0",
-        MINHU_RATE_LIMIT_SUBJECT="",
-        MINHU_RATE_LIMIT_ADDRESS="",
-        MINHU_LOG_LEVEL="WARNING",
-        PORT=str(port),
-    )
-    for key in ("NEO4J_USER", "NEO4J_PASSWORD", "NEO4J_DATABASE"):
-        if key in os.environ:
-            child_env[key] = os.environ[key]
-    child_env.update(env or {})
+    # The same server, its credentials kept: only the settings the bench decides are replaced.
+    kept = {k: os.environ[k] for k in ("NEO4J_USER", "NEO4J_PASSWORD", "NEO4J_DATABASE") if k in os.environ}
+    served_env = child_env(("NEO4J_", "MINHU_"), NEO4J_URI=neo4j_uri, PORT=str(port), **kept, **(env or {}))
     with tempfile.NamedTemporaryFile("w+", prefix="minhu-bench-api-", suffix=".log", delete=False) as log:
         log_path = Path(log.name)
         proc = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
             cwd=source or ROOT,
-            env=child_env,
+            env=served_env,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -86,15 +76,7 @@ async def api(
     try:
         limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
         async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as http:
-            for _ in range(1200):
-                if proc.poll() is not None:
-                    raise RuntimeError(f"minhu serve exited ({proc.returncode}):\n{log_path.read_text()[-3000:]}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await http.get("/health/ready")).status_code == 200:
-                        break
-                await asyncio.sleep(0.25)
-            else:
-                raise RuntimeError("minhu serve never became ready:\n" + log_path.read_text()[-3000:])
+            await wait_ready(http, proc, log_path)
             yield http
     finally:
         proc.send_signal(signal.SIGINT)

@@ -30,6 +30,7 @@ from typing import Any
 
 import httpx
 
+from bench.serving import child_env
 from graph.kernel.db import Graph
 from graph.local import server as local_neo4j
 from server.auth import issue_token
@@ -46,18 +47,7 @@ EVENTS = "subscription($s: ID!) { needEvents(scopeId: $s) { type need { id } } }
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "JWT_", "MINHU_"))}
-    env.update(
-        MINHU_DATA_DIR=str(DATA),
-        MINHU_NEO4J_HEAP="1g",
-        MINHU_NEO4J_PAGECACHE="256m",
-        MINHU_SWEEP_INTERVAL_SECONDS="0",
-        MINHU_RATE_LIMIT_SUBJECT="",
-        MINHU_RATE_LIMIT_ADDRESS="",
-        MINHU_LOG_LEVEL="WARNING",
-        **extra,
-    )
-    return env
+    return child_env(MINHU_DATA_DIR=str(DATA), MINHU_NEO4J_HEAP="1g", MINHU_NEO4J_PAGECACHE="256m", **extra)
 
 
 def _minhu(*args: str) -> None:

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.serving import child_env, wait_ready
 from graph.local import server as local_neo4j
 from server.auth import issue_token
 from server.settings import Settings
@@ -78,16 +79,11 @@ def _metrics(text: str) -> dict[str, float]:
 async def served_minhu(data_dir: Path, deadline: float = 10) -> AsyncIterator[tuple[str, subprocess.Popen, Path]]:
     port = local_neo4j.free_port()
     log_path = data_dir / "serve.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "JWT_", "MINHU_"))}
-    env.update(
+    env = child_env(
         MINHU_DATA_DIR=str(data_dir),
         MINHU_NEO4J_HEAP="512m",
         MINHU_NEO4J_PAGECACHE="64m",
         MINHU_NEO4J_WATCH_SECONDS="0.5",
-        MINHU_SWEEP_INTERVAL_SECONDS="0",
-        MINHU_RATE_LIMIT_SUBJECT="",
-        MINHU_RATE_LIMIT_ADDRESS="",
-        MINHU_LOG_LEVEL="WARNING",
         MINHU_REQUEST_DEADLINE_SECONDS=str(deadline),
         JWT_SECRET=SECRET,
         PORT=str(port),
@@ -99,15 +95,7 @@ async def served_minhu(data_dir: Path, deadline: float = 10) -> AsyncIterator[tu
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=base, timeout=60) as http:
-            for _ in range(1200):
-                if proc.poll() is not None:
-                    raise RuntimeError(f"minhu serve exited ({proc.returncode}):\n{log_path.read_text()[-3000:]}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await http.get("/health/ready")).status_code == 200:
-                        break
-                await asyncio.sleep(0.25)
-            else:
-                raise RuntimeError("minhu serve never became ready:\n" + log_path.read_text()[-3000:])
+            await wait_ready(http, proc, log_path)
         yield base, proc, log_path
     finally:
         proc.send_signal(signal.SIGINT)

@@ -39,7 +39,7 @@ from pydantic.alias_generators import to_camel
 from graph.catalog import BY_GRAPHQL, BY_LABEL
 from graph.kernel.ids import label_of
 from graph.kernel.kinds import Kind, Link, bind_expression
-from graph.kernel.listing import RootList, Window, cursor_of, keyset_and_order, order_hint, page_of, window
+from graph.kernel.listing import RootList, Window, cursor_of, keyset_and_order, order_hint, page_calls, page_of, window
 from graph.kernel.records import GeoPoint
 from graph.lists import ROOT_LISTS
 
@@ -193,23 +193,8 @@ class Compiler:
 
         def statement(params: dict[str, Any]) -> str:
             source, distinct, where = params.pop("_source")
-            keyset, order = keyset_and_order(root.newest_first, backward=params["backward"])
-            conditions = " AND ".join(where) or "true"
-            unique = "WITH DISTINCT x " if distinct else "WITH x "
-            parts = []
-            if shape.uses_total:
-                count = (
-                    f"{source}{unique}WHERE {conditions} RETURN count(x) AS total"
-                    if distinct or where
-                    else f"{source}RETURN count(x) AS total"
-                )
-                parts.append(f"CALL {{ {count} }} ")
-            if shape.uses_rows:
-                parts.append(
-                    f"CALL {{ {source}{unique}WHERE {conditions} AND {order_hint(root.newest_first)} AND {keyset} "
-                    f"WITH x ORDER BY {order} LIMIT $limit RETURN collect({shape.row}) AS rows }} "
-                )
-            return "".join(parts) + f"RETURN {shape.map} AS v"
+            count, page = page_calls(root, source, distinct, where, params["backward"], shape.row)
+            return (count if shape.uses_total else "") + (page if shape.uses_rows else "") + f"RETURN {shape.map} AS v"
 
         return Compiled(key, root.field, statement, readers)
 

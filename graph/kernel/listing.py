@@ -188,8 +188,11 @@ def page_from_rows(label: str, raw: list[dict[str, Any]], window: Window, total:
     )
 
 
-@cache
-def _statement(root: RootList, source: str, distinct: bool, where: tuple[str, ...], backward: bool) -> str:
+def page_calls(
+    root: RootList, source: str, distinct: bool, where: tuple[str, ...], backward: bool, row: str
+) -> tuple[str, str]:
+    """The list's count and its page (`row` per node bound to `x`, one more than the page) as two CALL
+    subqueries binding `total` and `rows`: the interpreted and the compiled read paths both use these."""
     keyset, order = keyset_and_order(root.newest_first, backward=backward)
     conditions = " AND ".join(where) or "true"
     unique = "WITH DISTINCT x " if distinct else "WITH x "
@@ -198,14 +201,18 @@ def _statement(root: RootList, source: str, distinct: bool, where: tuple[str, ..
         if distinct or where
         else f"{source}RETURN count(x) AS total"
     )
-    return (
-        f"CALL {{ {count} }} "
-        f"CALL {{ {source}{unique}WHERE {conditions} AND {order_hint(root.newest_first)} AND {keyset} "
-        f"WITH x ORDER BY {order} LIMIT $limit "
-        f"RETURN collect({{cursor: {cursor_of('x', root.newest_first)}, node: {BY_LABEL[root.label].projection}}}) "
-        "AS rows } "
-        "RETURN total, rows"
+    page = (
+        f"{source}{unique}WHERE {conditions} AND {order_hint(root.newest_first)} AND {keyset} "
+        f"WITH x ORDER BY {order} LIMIT $limit RETURN collect({row}) AS rows"
     )
+    return f"CALL {{ {count} }} ", f"CALL {{ {page} }} "
+
+
+@cache
+def _statement(root: RootList, source: str, distinct: bool, where: tuple[str, ...], backward: bool) -> str:
+    row = f"{{cursor: {cursor_of('x', root.newest_first)}, node: {BY_LABEL[root.label].projection}}}"
+    count, page = page_calls(root, source, distinct, where, backward, row)
+    return f"{count}{page}RETURN total, rows"
 
 
 def list_statement(root: RootList, checked: dict[str, Any], backward: bool = False) -> tuple[str, dict[str, Any]]:
