@@ -65,6 +65,12 @@ def audience_of(rows: list[dict[str, Any]]) -> set[str]:
     return ids
 
 
+def published(event: dict[str, Any], state: dict[str, Any], audience: set[str] | None = None) -> Published:
+    """An event of the need in `state`, for whoever may hear it: its places' staff, the handlers in
+    `audience`, and the residents who raised or follow it."""
+    return Published(event, frozenset(state["placeIds"]), frozenset(audience or ()), frozenset(state["residentIds"]))
+
+
 def held(state: dict[str, Any], statuses: tuple[str, ...] = HELD) -> list[dict[str, Any]]:
     """The need's assignments in `statuses` (offered or being handled, by default), oldest first."""
     return [row for row in state["assignments"] if row["status"] in statuses]
@@ -93,7 +99,7 @@ async def decide(
         "note": note,
     }
     event = await workflow.apply(tx, state["id"], change)
-    outbox.add(Published(event, frozenset(state["placeIds"]), frozenset(audience or ())))
+    outbox.add(published(event, state, audience))
     return event
 
 
@@ -119,4 +125,4 @@ async def announce(
         type=type,
         note=note,
     )
-    outbox.add(Published(event, frozenset(state["placeIds"]), frozenset(audience or ())))
+    outbox.add(published(event, state, audience))
