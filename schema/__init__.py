@@ -10,7 +10,20 @@ from strawberry.tools import merge_types
 from resolvers.kernel.compiled import CompiledReads
 from resolvers.kernel.errors import ErrorCodes
 from resolvers.kernel.statements import ExposedStatementReport, StatementReport
-from schema import accounts, explore, funding, matching, needs, partners, places, plans, review, venues, workflow
+from schema import (
+    accounts,
+    explore,
+    funding,
+    matching,
+    needs,
+    partners,
+    places,
+    plans,
+    report,
+    review,
+    venues,
+    workflow,
+)
 from schema.glossary import describe
 from schema.relay import SCALARS, NodeQuery
 
@@ -26,6 +39,7 @@ QUERY_TYPES: tuple[type, ...] = (
     review.ReviewQuery,
     accounts.AccountsQuery,
     explore.ExploreQuery,
+    report.ReportQuery,
 )
 MUTATION_TYPES: tuple[type, ...] = (
     workflow.WorkflowMutation,

@@ -32,6 +32,19 @@ GAOLING = "610117"
 # Story 10: three communities of 南院门街道 where 噪音扰民 doubled last quarter (书院门, 南院门, 德福巷).
 NOISE_COMMUNITIES = ("610103001009", "610103001004", "610103001010")
 NOISE_BEFORE, NOISE_AFTER = 3, 6
+# Story 11 (fund → project → outcome): 停车充电 in 南院门社区 came up six times in the 60 days before the
+# charging project started (60 days before `now`) and twice since, so the project's outcome shows it fell.
+PROJECT_COMMUNITY = "610103001004"
+PROJECT_DAYS = 60
+PROJECT_BEFORE_DAYS, PROJECT_AFTER_DAYS = (65, 72, 80, 90, 100, 110), (20, 45)
+PROJECT_PROGRAM = "program:beilin-charging"
+# Story 12: two residents of one 德福巷社区 compound report the same broken lamps a day apart.
+DUPLICATE_COMMUNITY = "610103001010"
+DEMO_GRANT = "grant:demo-chargers"
+DUPLICATE_CALLS = (  # (id, days before now, title, description)
+    ("need:demo-lamp", 2, "小区路灯坏了晚上一片漆黑", "{place}院子里的路灯坏了好几盏，晚上一片漆黑，老人出门易摔"),
+    ("need:demo-lamp-twin", 1, "院里路灯不亮晚上漆黑", "{place}路灯坏了，晚上院子里一片漆黑，老人孩子出门不安全"),
+)
 # Story 6: which of the ten coming Tuesdays (1-based) the demo room is already booked on.
 NIGHT_SCHOOL_CLASHES = (3, 6)
 
@@ -763,6 +776,30 @@ class Generator:
                         "created": self.now - timedelta(days=days, hours=6),
                     }
                 )
+        project_ci = self.comm_index[PROJECT_COMMUNITY]
+        for days in PROJECT_BEFORE_DAYS + PROJECT_AFTER_DAYS:
+            status = "EVALUATED" if days > PROJECT_DAYS else "COMPLETED"
+            created = self.now - timedelta(days=days, hours=3)
+            specs.append(
+                {"community": project_ci, "category": "PARKING_CHARGING", "status": status, "created": created}
+            )
+        twin_ci = self.comm_index[DUPLICATE_COMMUNITY]
+        for need_id, days, title, description in DUPLICATE_CALLS:
+            specs.append(
+                {
+                    "id": need_id,
+                    "community": twin_ci,
+                    "compound": self.compounds_by_comm[twin_ci][0],
+                    "category": "PROPERTY",
+                    "status": "SUBMITTED",
+                    "channel": "APP",
+                    "urgency": "NORMAL",
+                    "people": 1,
+                    "created": self.now - timedelta(days=days, hours=2),
+                    "title": title,
+                    "description": description,
+                }
+            )
         return specs
 
     def _call(self, category: str, place: str) -> tuple[str, str]:
@@ -787,14 +824,17 @@ class Generator:
     def _needs(self, st: NeedState, index: NeedIndex) -> Iterator[Record]:
         rng = self.rng("needs")
         comm_pool = [ci for ci in self.active if self.compounds_by_comm.get(ci)]
-        # Random noise elsewhere in those three communities would blur the doubling of story 10.
-        noise_quiet = {self.comm_index[code] for code in NOISE_COMMUNITIES} if self.preset.demo_fixtures else set()
+        # Random needs of the stories' classes where they are told would blur them (stories 10 and 11).
+        quiet: set[tuple[str, int]] = set()
+        if self.preset.demo_fixtures:
+            quiet = {("NOISE", self.comm_index[code]) for code in NOISE_COMMUNITIES}
+            quiet.add(("PARKING_CHARGING", self.comm_index[PROJECT_COMMUNITY]))
         specs = self._demo_specs() if self.preset.demo_fixtures else []
         # Its own stream: the calls' wording varies without moving anything else the seed draws.
         self._call_rng = self.rng("need-calls")
         for seq in range(1, self.preset.needs + 1):
             spec = specs[seq - 1] if seq <= len(specs) else None
-            yield from self._need(rng, st, index, spec, seq, comm_pool, noise_quiet)
+            yield from self._need(rng, st, index, spec, seq, comm_pool, quiet)
 
     def _need(
         self,
@@ -804,7 +844,7 @@ class Generator:
         spec: dict[str, Any] | None,
         seq: int,
         comm_pool: list[int],
-        noise_quiet: set[int],
+        quiet: set[tuple[str, int]],
     ) -> Iterator[Record]:
         spec = spec or {}
         ci = spec.get("community", rng.choice(comm_pool) if not spec else None)
@@ -815,7 +855,7 @@ class Generator:
         else:
             cpi = rng.choice(self.compounds_by_comm[ci]) if rng.random() < 0.9 else None
         category = spec.get("category") or _weighted(rng, CATEGORY_WEIGHTS)
-        if category == "NOISE" and ci in noise_quiet and "category" not in spec:
+        if (category, ci) in quiet and "category" not in spec:
             category = "DISPUTE_MEDIATION"
         status = spec.get("status") or _weighted(rng, STATE_WEIGHTS)
         channel = spec.get("channel") or _weighted(rng, CHANNEL_WEIGHTS)
@@ -1246,6 +1286,21 @@ class Generator:
                         "for": rng.choice(pool) if pool and rng.random() < 0.7 else None,
                     }
                 )
+            if self.preset.demo_fixtures and p.id == PROJECT_PROGRAM:
+                amount = min(p.cap_per_grant, 20 * 10_000 * ref.YUAN)
+                spent += amount
+                decided = self.now - timedelta(days=PROJECT_DAYS + 5)
+                grants.append(
+                    {
+                        "id": DEMO_GRANT,
+                        "amount": amount,
+                        "status": "APPROVED",
+                        "purpose": "南院门社区充电桩共建：首批 40 个充电位",
+                        "decidedAt": decided,
+                        "createdAt": decided - timedelta(days=10),
+                        "for": None,
+                    }
+                )
             yield Node(
                 "FundingProgram",
                 {
@@ -1270,6 +1325,28 @@ class Generator:
                 yield Rel("Grant", "FROM", "FundingProgram", g["id"], p.id)
                 if g["for"]:
                     yield Rel("Grant", "FOR", "Need", g["id"], g["for"])
+        if self.preset.demo_fixtures:
+            yield from self._demo_project()
+
+    def _demo_project(self) -> Iterator[Record]:
+        """Story 11: the charging project of 南院门社区, funded by the grant `_funding` approved for it."""
+        start = self.now - timedelta(days=PROJECT_DAYS)
+        yield Node(
+            "Project",
+            {
+                "id": "project:demo-chargers",
+                "title": "南院门社区电动车充电桩进小区",
+                "status": "OPEN",
+                "start": start,
+                "end": start + timedelta(days=180),
+                "note": "停车充电连续两季反复出现，街道牵头、驻区国企共建充电桩",
+                "createdAt": start,
+            },
+        )
+        yield Rel("Project", "ADDRESSES", "Category", "project:demo-chargers", "category:PARKING_CHARGING")
+        yield Rel("Project", "IN", "Community", "project:demo-chargers", f"community:{PROJECT_COMMUNITY}")
+        yield Rel("Project", "LED_BY", "Unit", "project:demo-chargers", "unit:demo-state-enterprise")
+        yield Rel("Grant", "FUNDS", "Project", DEMO_GRANT, "project:demo-chargers")
 
 
 @dataclass

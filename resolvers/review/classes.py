@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field
 
+from graph.kernel.errors import NotFound
 from graph.kernel.ids import label_of
 from graph.review import classes as graph_classes
+from graph.review import stats as graph_stats
 from matching.review import recurring_words
 from matching.time_windows import XIAN_TZ
 from resolvers.kernel.context import Context
@@ -21,19 +23,21 @@ from resolvers.review.stats import ratio
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 
 
+def _valid_quarter(value: str | None) -> str | None:
+    if value is not None and not _QUARTER.match(value.strip()):
+        raise ValueError(f"{value!r} is not a quarter; write it as 2026-Q3")
+    return value.strip() if value else value
+
+
+QuarterName = Annotated[str | None, AfterValidator(_valid_quarter)]
+
+
 class ClassesQuery(Form):
     place_id: Annotated[str, id_of("District", "Street", "Community")]
-    quarter: str | None = None
+    quarter: QuarterName = None
     categories: list[str] | None = Field(default=None, max_length=30)
     min_count: int = Field(default=2, ge=1)
     first: int = Field(default=20, ge=1, le=100)
-
-    @field_validator("quarter")
-    @classmethod
-    def _quarter(cls, value: str | None) -> str | None:
-        if value is not None and not _QUARTER.match(value.strip()):
-            raise ValueError(f"{value!r} is not a quarter; write it as 2026-Q3")
-        return value.strip() if value else value
 
 
 def quarter_start(year: int, quarter: int) -> datetime:
@@ -50,6 +54,53 @@ def quarter_of(moment: datetime) -> tuple[int, int]:
 def last_full_quarter(now: datetime) -> tuple[int, int]:
     year, quarter = quarter_of(now)
     return (year, quarter - 1) if quarter > 1 else (year - 1, 4)
+
+
+@dataclass(frozen=True)
+class Quarter:
+    """One calendar quarter in Beijing time: [start, end), and the quarter before from `previous_start`."""
+
+    year: int
+    number: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.year}-Q{self.number}"
+
+    @property
+    def start(self) -> datetime:
+        return quarter_start(self.year, self.number)
+
+    @property
+    def end(self) -> datetime:
+        return quarter_start(self.year, self.number + 1)
+
+    @property
+    def previous_start(self) -> datetime:
+        return quarter_start(self.year, self.number - 1)
+
+
+def quarter_named(name: str | None, now: datetime) -> Quarter:
+    """`2026-Q3` (already validated), or the last full quarter before `now`."""
+    if name:
+        match = _QUARTER.match(name)
+        assert match is not None
+        return Quarter(int(match.group(1)), int(match.group(2)))
+    return Quarter(*last_full_quarter(now))
+
+
+class QuarterQuery(Form):
+    place_id: Annotated[str, id_of("District", "Street", "Community")]
+    quarter: QuarterName = None
+
+
+async def place_quarter(ctx: Context, args: dict[str, Any]) -> tuple[str, Quarter]:
+    """The place and quarter a quarter report is about, checked (the place must exist)."""
+    form = validate(QuarterQuery, args)
+    label = label_of(form.place_id)
+    if not await graph_stats.place_exists(ctx.graph, label, form.place_id):
+        raise NotFound(f"no {label.lower()} with id {form.place_id!r}", field="placeId")
+    return form.place_id, quarter_named(form.quarter, ctx.now)
 
 
 @dataclass(frozen=True)
@@ -80,23 +131,19 @@ class NeedClass:
 
 async def need_classes(ctx: Context, args: dict[str, Any]) -> list[NeedClass]:
     form = validate(ClassesQuery, args)
-    if form.quarter:
-        match = _QUARTER.match(form.quarter)
-        assert match is not None
-        year, quarter = int(match.group(1)), int(match.group(2))
-    else:
-        year, quarter = last_full_quarter(ctx.now)
+    quarter = quarter_named(form.quarter, ctx.now)
+    year_ago = Quarter(quarter.year - 1, quarter.number)
     window = {
-        "from": quarter_start(year, quarter).isoformat(),
-        "to": quarter_start(year, quarter + 1).isoformat(),
-        "previousFrom": quarter_start(year, quarter - 1).isoformat(),
-        "yearAgoFrom": quarter_start(year - 1, quarter).isoformat(),
-        "yearAgoTo": quarter_start(year - 1, quarter + 1).isoformat(),
+        "from": quarter.start.isoformat(),
+        "to": quarter.end.isoformat(),
+        "previousFrom": quarter.previous_start.isoformat(),
+        "yearAgoFrom": year_ago.start.isoformat(),
+        "yearAgoTo": year_ago.end.isoformat(),
     }
     rows = await graph_classes.classes(
         ctx.graph, label_of(form.place_id), form.place_id, window, form.categories, form.min_count
     )
-    found = [_class(row, f"{year}-Q{quarter}") for row in rows]
+    found = [_class(row, quarter.name) for row in rows]
     found.sort(key=lambda c: (-c.growth, -c.count, c.community_id, c.category_code))
     return found[: form.first]
 

@@ -14,7 +14,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from matching.models import CandidateKind
-from seeds.generator import NIGHT_SCHOOL_CLASHES, NOISE_COMMUNITIES, night_school_tuesday
+from seeds.generator import (
+    DEMO_GRANT,
+    DUPLICATE_CALLS,
+    NIGHT_SCHOOL_CLASHES,
+    NOISE_COMMUNITIES,
+    PROJECT_COMMUNITY,
+    night_school_tuesday,
+)
 from tests.support.demo_world import World, quarter_counts
 
 # Every day of a year that spans a year end and a leap day, at midnight UTC as `make run` uses.
@@ -75,6 +82,47 @@ def check_story_10(world: World) -> None:
         assert previous > 0 and recent >= 2 * previous, (code, recent, previous)
 
 
+def check_story_11(world: World) -> None:
+    """The funded charging project: its class fell in the window after its start against the one before."""
+    project = world.props("project:demo-chargers")
+    assert project["start"] < world.now < project["end"] and project["status"] == "OPEN"
+    window = world.now - project["start"]
+    before = after = 0
+    for need in world.of_label("Need"):
+        if world.props(world.one(need["id"], "OF") or "")["code"] != "PARKING_CHARGING":
+            continue
+        if world.community_of_need(need["id"]) != f"community:{PROJECT_COMMUNITY}":
+            continue
+        before += project["start"] - window <= need["createdAt"] < project["start"]
+        after += project["start"] <= need["createdAt"] < world.now
+    assert after < before / 2, (before, after)
+    grant = world.props(DEMO_GRANT)
+    assert grant["status"] == "APPROVED" and world.one(DEMO_GRANT, "FUNDS") == "project:demo-chargers"
+    program = world.props(world.one(DEMO_GRANT, "FROM") or "")
+    assert program["spent"] <= program["budget"]
+
+
+def check_story_12(world: World) -> None:
+    """Two open needs of one compound, one category, a day apart: likely duplicates."""
+    twins = [world.props(need_id) for need_id, *_ in DUPLICATE_CALLS]
+    assert {t["status"] for t in twins} == {"SUBMITTED"}
+    assert len({world.one(t["id"], "AT") for t in twins}) == 1 and len({world.one(t["id"], "OF") for t in twins}) == 1
+    assert abs(twins[0]["createdAt"] - twins[1]["createdAt"]) < timedelta(days=7)
+    assert len({world.one(t["id"], "RAISED_BY") for t in twins}) == 2
+
+
+STORIES = (
+    check_story_3,
+    check_story_4,
+    check_story_6,
+    check_story_7,
+    check_story_8,
+    check_story_10,
+    check_story_11,
+    check_story_12,
+)
+
+
 def check_counters(world: World) -> None:
     fields = {
         "Member": ("openLoad", "assignedCount", "completedCount", "ratingSum", "ratingCount", "lastServedAt"),
@@ -110,7 +158,7 @@ def check_needs(world: World) -> None:
 def test_every_story_holds(day: int) -> None:
     """All checks on a few dates (fast to read when one fails)."""
     world = World.generate(DATES[day])
-    for check in (check_story_3, check_story_4, check_story_6, check_story_7, check_story_8, check_story_10):
+    for check in STORIES:
         check(world)
     check_counters(world)
     check_needs(world)
@@ -121,7 +169,7 @@ def test_the_dated_stories_hold_on_every_day_of_a_year() -> None:
     failures = []
     for now in DATES:
         world = World.generate(now)
-        for check in (check_story_3, check_story_4, check_story_6, check_story_7, check_story_8, check_story_10):
+        for check in STORIES:
             try:
                 check(world)
             except AssertionError as exc:
