@@ -44,6 +44,10 @@ KINDS = ("MEMBER", "UNIT", "VENUE", "FUNDING")
 
 MATCH = """query($id: ID!, $kinds: [CandidateKind!]) {
   matchCandidates(needId: $id, kinds: $kinds, first: 10) { kind score reason resource { __typename } } }"""
+# The same, with the resources' ids and the scores' parts: what `--before` compares between the servers.
+MATCH_COMPARED = """query($id: ID!, $kinds: [CandidateKind!]) {
+  matchCandidates(needId: $id, kinds: $kinds, first: 10) {
+    kind score reason parts { factor value } resource { __typename ... on Node { id } } } }"""
 VENUES = """query($w: WindowInput!, $near: NearInput, $r: Float) {
   availableVenues(window: $w, capacity: 20, near: $near, radiusKm: $r, first: 10) { venue { id } score distanceKm } }"""
 
@@ -134,7 +138,8 @@ async def run(graph: Graph, neo4j_uri: str, sample: list[dict[str, Any]]) -> lis
     return rows
 
 
-async def _post(http: httpx.AsyncClient, token: str, query: str, variables: dict) -> float:
+async def _post(http: httpx.AsyncClient, token: str, query: str, variables: dict) -> tuple[float, Any]:
+    """Milliseconds and the answer's data."""
     started = time.perf_counter()
     response = await http.post(
         "/graphql", json={"query": query, "variables": variables}, headers={"Authorization": f"Bearer {token}"}
@@ -143,21 +148,37 @@ async def _post(http: httpx.AsyncClient, token: str, query: str, variables: dict
     body = response.json()
     if "errors" in body:
         raise RuntimeError(f"bench request failed: {body['errors'][0]}")
-    return elapsed
+    return elapsed, body["data"]
 
 
 async def interleaved(
     servers: dict[str, httpx.AsyncClient], token: str, requests: list[tuple[str, dict]]
-) -> dict[str, list[float]]:
-    """Each request sent to every server in turn (the order alternating); ms per server, warm-up dropped."""
+) -> tuple[dict[str, list[float]], int]:
+    """Each request sent to every server in turn (the order alternating): ms per server (warm-up
+    dropped), and how many requests the servers answered differently."""
     names = list(servers)
     out: dict[str, list[float]] = {name: [] for name in names}
+    differ = 0
     for i, (query, variables) in enumerate(requests):
+        answers = []
         for name in names if i % 2 == 0 else names[::-1]:
-            elapsed = await _post(servers[name], token, query, variables)
+            elapsed, data = await _post(servers[name], token, query, variables)
+            answers.append(data)
             if i >= WARMUP:
                 out[name].append(elapsed)
-    return out
+        differ += any(_rounded(answer) != _rounded(answers[0]) for answer in answers)
+    return out, differ
+
+
+def _rounded(value: Any) -> Any:
+    """Floats to 6 places: `fairness` moves with the clock (about 1e-9 between two servers' answers)."""
+    if isinstance(value, float):
+        return round(value, 6)
+    if isinstance(value, dict):
+        return {key: _rounded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_rounded(item) for item in value]
+    return value
 
 
 def _load() -> str:
@@ -186,9 +207,13 @@ async def _main(samples: int, before: str | None) -> None:
         warm = sample[:WARMUP] + sample
         for kinds in (list(KINDS), *([kind] for kind in KINDS)):
             requests = [(MATCH, {"id": n["id"], "kinds": kinds}) for n in warm]
-            ms = await interleaved(servers, token, requests)
+            ms, _ = await interleaved(servers, token, requests)
             label = "all kinds" if len(kinds) > 1 else kinds[0]
-            print(f"{label:<24}" + "".join(f"{statistics.median(v):>20.1f} /{pct(v, 0.95):>7.1f}" for v in ms.values()))
+            figures = "".join(f"{statistics.median(v):>20.1f} /{pct(v, 0.95):>7.1f}" for v in ms.values())
+            print(f"{label:<24}{figures}")
+        if before is not None:  # the same answers (ids, scores, parts, reasons) from both, for every need
+            _, differ = await interleaved(servers, token, [(MATCH_COMPARED, {"id": n["id"]}) for n in warm])
+            print(f"answers compared (all kinds, with ids and parts): {differ} of {len(warm)} differ")
         print(f"load average at the end {_load()}")
 
 
