@@ -100,14 +100,7 @@ async def timed_requests(http: httpx.AsyncClient, token: str, requests: list[tup
     """Milliseconds per request, one at a time, the first WARMUP not counted."""
     out: list[float] = []
     for i, (query, variables) in enumerate(requests):
-        started = time.perf_counter()
-        response = await http.post(
-            "/graphql", json={"query": query, "variables": variables}, headers={"Authorization": f"Bearer {token}"}
-        )
-        elapsed = (time.perf_counter() - started) * 1000
-        body = response.json()
-        if "errors" in body:
-            raise RuntimeError(f"bench request failed: {body['errors'][0]}")
+        elapsed, _ = await _post(http, token, query, variables)
         if i >= WARMUP:
             out.append(elapsed)
     return out
