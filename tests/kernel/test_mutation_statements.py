@@ -154,6 +154,14 @@ async def test_asset_mutations_write_in_two_statements(graph, graphql_client) ->
         write.format("update_program"),
     ]
 
+    ownerless = {**INPUTS["registerVenue"], "ownerUnitId": None, "facilities": []}
+    body = await call(client, "registerVenue", ownerless, "coord_in")
+    assert body["data"]["registerVenue"]["venue"]["owner"] is None
+    assert client.last_written == [facts.format("venue_registration"), write.format("create_venues")]
+    assert await written("updateVenue", {"venueId": VENUE, "capacity": 80}, "street_in") == [
+        facts.format("venue"),
+        write.format("update_venue"),
+    ]
     # A refusal costs the facts statement alone.
     unknown = {**INPUTS["registerVenue"], "facilities": ["SAUNA"], "ownerUnitId": "unit:nope"}
     assert await written("registerVenue", unknown, "coord_in", "NOT_FOUND") == [facts.format("venue_registration")]
