@@ -8,6 +8,10 @@ bench measures the request path and nothing else.
 
 `run(graph, neo4j_uri, sample)` measures matchCandidates (all kinds and each kind) and
 availableVenues over that HTTP client; goal p95 < 50 ms.
+
+`python -m bench.candidates [--samples N] [--before REV]` runs it alone on the bench's city store;
+with `--before REV` it serves a `git archive` of REV beside this checkout and sends every request to
+both, alternating which goes first, so the two figures share the machine's load (before/after pairs).
 """
 
 from __future__ import annotations
@@ -40,6 +44,10 @@ KINDS = ("MEMBER", "UNIT", "VENUE", "FUNDING")
 
 MATCH = """query($id: ID!, $kinds: [CandidateKind!]) {
   matchCandidates(needId: $id, kinds: $kinds, first: 10) { kind score reason resource { __typename } } }"""
+# The same, with the resources' ids and the scores' parts: what `--before` compares between the servers.
+MATCH_COMPARED = """query($id: ID!, $kinds: [CandidateKind!]) {
+  matchCandidates(needId: $id, kinds: $kinds, first: 10) {
+    kind score reason parts { factor value } resource { __typename ... on Node { id } } } }"""
 VENUES = """query($w: WindowInput!, $near: NearInput, $r: Float) {
   availableVenues(window: $w, capacity: 20, near: $near, radiusKm: $r, first: 10) { venue { id } score distanceKm } }"""
 
@@ -92,14 +100,7 @@ async def timed_requests(http: httpx.AsyncClient, token: str, requests: list[tup
     """Milliseconds per request, one at a time, the first WARMUP not counted."""
     out: list[float] = []
     for i, (query, variables) in enumerate(requests):
-        started = time.perf_counter()
-        response = await http.post(
-            "/graphql", json={"query": query, "variables": variables}, headers={"Authorization": f"Bearer {token}"}
-        )
-        elapsed = (time.perf_counter() - started) * 1000
-        body = response.json()
-        if "errors" in body:
-            raise RuntimeError(f"bench request failed: {body['errors'][0]}")
+        elapsed, _ = await _post(http, token, query, variables)
         if i >= WARMUP:
             out.append(elapsed)
     return out
@@ -128,3 +129,93 @@ async def run(graph: Graph, neo4j_uri: str, sample: list[dict[str, Any]]) -> lis
         ms = await timed_requests(http, token, reqs)
         rows.append(("availableVenues", statistics.median(ms), pct(ms, 0.95), len(ms)))
     return rows
+
+
+async def _post(http: httpx.AsyncClient, token: str, query: str, variables: dict) -> tuple[float, Any]:
+    """Milliseconds and the answer's data."""
+    started = time.perf_counter()
+    response = await http.post(
+        "/graphql", json={"query": query, "variables": variables}, headers={"Authorization": f"Bearer {token}"}
+    )
+    elapsed = (time.perf_counter() - started) * 1000
+    body = response.json()
+    if "errors" in body:
+        raise RuntimeError(f"bench request failed: {body['errors'][0]}")
+    return elapsed, body["data"]
+
+
+async def interleaved(
+    servers: dict[str, httpx.AsyncClient], token: str, requests: list[tuple[str, dict]]
+) -> tuple[dict[str, list[float]], int]:
+    """Each request sent to every server in turn (the order alternating): ms per server (warm-up
+    dropped), and how many requests the servers answered differently."""
+    names = list(servers)
+    out: dict[str, list[float]] = {name: [] for name in names}
+    differ = 0
+    for i, (query, variables) in enumerate(requests):
+        answers = []
+        for name in names if i % 2 == 0 else names[::-1]:
+            elapsed, data = await _post(servers[name], token, query, variables)
+            answers.append(data)
+            if i >= WARMUP:
+                out[name].append(elapsed)
+        differ += any(_rounded(answer) != _rounded(answers[0]) for answer in answers)
+    return out, differ
+
+
+def _rounded(value: Any) -> Any:
+    """Floats to 6 places: `fairness` moves with the clock (about 1e-9 between two servers' answers)."""
+    if isinstance(value, float):
+        return round(value, 6)
+    if isinstance(value, dict):
+        return {key: _rounded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_rounded(item) for item in value]
+    return value
+
+
+def _load() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+async def _main(samples: int, before: str | None) -> None:
+    from bench.setup import SERVED, bench_graph
+
+    async with bench_graph() as graph, contextlib.AsyncExitStack() as stack:
+        needs = await graph.read(
+            "MATCH (n:Need)-[:AT]->(p)-[:IN*0..1]->(c:Community) WHERE n.status IN ['SUBMITTED', 'DECLINED'] "
+            "RETURN n.id AS id, c.id AS community ORDER BY n.id"
+        )
+        sample = random.Random(2026).sample(needs, min(samples, len(needs)))
+        token = issue_token("CITY_ADMIN", None, "user:bench", timedelta(hours=1), get_settings())
+        servers = {"this checkout": await stack.enter_async_context(api(SERVED["uri"]))}
+        if before is not None:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="minhu-bench-before-")))
+            archive = subprocess.run(["git", "archive", before], cwd=ROOT, check=True, capture_output=True).stdout
+            subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+            servers = {before: await stack.enter_async_context(api(SERVED["uri"], source=folder)), **servers}
+        started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        print(f"matchCandidates over HTTP, {len(sample)} open needs, first: 10; {started}, load {_load()}")
+        print(f"{'request':<24}" + "".join(f"{name[:18] + ' p50/p95':>30}" for name in servers))
+        warm = sample[:WARMUP] + sample
+        for kinds in (list(KINDS), *([kind] for kind in KINDS)):
+            requests = [(MATCH, {"id": n["id"], "kinds": kinds}) for n in warm]
+            ms, _ = await interleaved(servers, token, requests)
+            label = "all kinds" if len(kinds) > 1 else kinds[0]
+            figures = "".join(f"{statistics.median(v):>20.1f} /{pct(v, 0.95):>7.1f}" for v in ms.values())
+            print(f"{label:<24}{figures}")
+        if before is not None:  # the same answers (ids, scores, parts, reasons) from both, for every need
+            _, differ = await interleaved(servers, token, [(MATCH_COMPARED, {"id": n["id"]}) for n in warm])
+            print(f"answers compared (all kinds, with ids and parts): {differ} of {len(warm)} differ")
+        print(f"load average at the end {_load()}")
+
+
+if __name__ == "__main__":
+    import argparse
+    import asyncio
+
+    parser = argparse.ArgumentParser(prog="python -m bench.candidates")
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--before", help="a git revision served beside this checkout (interleaved requests)")
+    args = parser.parse_args()
+    asyncio.run(_main(args.samples, args.before))

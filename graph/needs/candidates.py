@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from graph.kernel.db import Tx
+from graph.kernel.db import Rows, Tx
 from graph.kernel.errors import NotFound
 from graph.kernel.ids import label_of
 from graph.kernel.records import native
@@ -57,19 +57,26 @@ COMMUNITY_RATINGS = (
     "RETURN coalesce(sum(peer.ratingSum), 0) AS ratingSum, coalesce(sum(peer.ratingCount), 0) AS ratingCount"
 )
 
-_NEED = """
+# The need with its category and places (compound or community → street → district).
+_NEED_MATCH = """
 MATCH (n:Need {id: $id})
 OPTIONAL MATCH (n)-[:OF]->(k:Category)
 OPTIONAL MATCH (n)-[:AT]->(p)
 OPTIONAL MATCH (p)-[:IN*0..1]->(c:Community)
 OPTIONAL MATCH (c)-[:IN]->(s:Street)
 OPTIONAL MATCH (s)-[:IN]->(d:District)
+"""
+
+_NEED = (
+    _NEED_MATCH
+    + """
 CALL (c) { {COMMUNITY_RATINGS} }
 RETURN n {.id, .status, .number, .description, .title, .urgency, .peopleNeeded, .windowStart, .windowEnd,
           .location, .createdAt} AS need,
   k.code AS categoryCode, k.name AS categoryName, ratingSum, ratingCount,
   CASE WHEN p:Compound THEN p.id END AS compoundId, c.id AS communityId, s.id AS streetId, d.id AS districtId
 """.replace("{COMMUNITY_RATINGS}", COMMUNITY_RATINGS)
+)
 
 
 def _place(row: dict[str, Any], location: Any) -> Place:
@@ -113,6 +120,24 @@ async def need_facts(tx: Tx, need_id: str) -> NeedFacts:
     return need_facts_from_row(row)
 
 
+# What a kind's statement takes from the need: derived in Cypher from the need's id (the same facts
+# `need_facts` reads, so the kinds need not wait for it), or given as parameters (`_GIVEN`).
+_FROM_NEED = (
+    _NEED_MATCH
+    + """
+WITH k.code AS category, c.id AS community, s.id AS street, d.id AS district, n.location AS here,
+  CASE WHEN n.windowStart IS NOT NULL AND n.windowEnd IS NOT NULL THEN n.windowStart END AS start,
+  CASE WHEN n.windowStart IS NOT NULL AND n.windowEnd IS NOT NULL THEN n.windowEnd END AS end
+LIMIT 1
+"""
+)
+_GIVEN = """
+WITH $street AS street, CASE WHEN $point IS NULL THEN null ELSE point($point) END AS here,
+  CASE WHEN $start IS NULL THEN null ELSE datetime($start) END AS start,
+  CASE WHEN $end IS NULL THEN null ELSE datetime($end) END AS end
+"""
+
+
 def _point(place: Place) -> dict[str, float] | None:
     if place.latitude is None or place.longitude is None:
         return None
@@ -124,23 +149,23 @@ def _point(place: Place) -> dict[str, float] | None:
 # The pool: members registered with the need's community, and members living near it (point index).
 # Hard filters in Cypher: headroom, and a skill that SERVES the category. Ordered by tier then distance.
 _MEMBERS = """
-CALL {
-  MATCH (:Community {id: $community})<-[:REGISTERED_WITH]-(m:Member)
+CALL (community, here) {
+  MATCH (:Community {id: community})<-[:REGISTERED_WITH]-(m:Member)
   RETURN m
   UNION
-  MATCH (m:Member) WHERE $point IS NOT NULL AND point.distance(m.location, point($point)) < $radius
+  MATCH (m:Member) WHERE here IS NOT NULL AND point.distance(m.location, here) < $radius
   RETURN m
 }
-WITH DISTINCT m
+WITH DISTINCT m, category, community, street, here
 WHERE coalesce(m.maxLoad, 0) > coalesce(m.openLoad, 0)
-  AND EXISTS { (m)-[:HAS_SKILL]->(:Skill)-[:SERVES]->(:Category {code: $category}) }
+  AND EXISTS { (m)-[:HAS_SKILL]->(:Skill)-[:SERVES]->(:Category {code: category}) }
 WITH m, [(m)-[:REGISTERED_WITH]->(c:Community)-[:IN]->(s:Street) | {community: c.id, street: s.id,
           district: [(s)-[:IN]->(d:District) | d.id][0]}] AS regs,
-     CASE WHEN $point IS NULL OR m.location IS NULL THEN 1.0e9
-          ELSE point.distance(m.location, point($point)) END AS metres
+     CASE WHEN here IS NULL OR m.location IS NULL THEN 1.0e9
+          ELSE point.distance(m.location, here) END AS metres, community, street
 WITH m, regs, metres,
-     CASE WHEN any(r IN regs WHERE r.community = $community) THEN 2
-          WHEN any(r IN regs WHERE r.street = $street) THEN 1 ELSE 0 END AS tier
+     CASE WHEN any(r IN regs WHERE r.community = community) THEN 2
+          WHEN any(r IN regs WHERE r.street = street) THEN 1 ELSE 0 END AS tier
 ORDER BY tier DESC, metres ASC
 LIMIT $pool
 RETURN m {.id, .name, .availability, .maxLoad, .openLoad, .ratingSum, .ratingCount, .completedCount,
@@ -187,17 +212,14 @@ def member_from_row(need: Place, row: dict[str, Any]) -> MemberCandidate:
     )
 
 
-async def member_candidates(tx: Tx, need: NeedProfile, pool: int = POOL_SIZE) -> list[MemberCandidate]:
-    rows = await tx.run(
-        _MEMBERS,
-        street=need.place.street_id,
-        community=need.place.community_id,
-        point=_point(need.place),
-        radius=POOL_RADIUS_M,
-        category=need.category_code,
-        pool=pool,
-    )
-    return [member_from_row(need.place, row) for row in rows]
+async def member_rows(tx: Tx, need_id: str, pool: int = POOL_SIZE) -> Rows:
+    """The members who could serve the need: its community's and its neighbours' with a fitting skill
+    and headroom, `pool` at most (by tier, then distance); build them with `member_pool`."""
+    return await tx.run(_FROM_NEED + _MEMBERS, id=need_id, radius=POOL_RADIUS_M, pool=pool)
+
+
+def member_pool(need: Place, rows: Rows) -> list[MemberCandidate]:
+    return [member_from_row(need, row) for row in rows]
 
 
 # --- offerings ---------------------------------------------------------------------------------
@@ -289,29 +311,30 @@ async def offering_candidates(
 # Venues in the need's street or within VENUE_RADIUS_M; big enough, with the facilities; bookings that
 # touch the window come along so `matching` can tell free from booked (and say which clash).
 _VENUES = """
-CALL {
-  MATCH (:Street {id: $street})<-[:IN]-(:Community)<-[:AT]-(v:Venue) RETURN v
+CALL (street, here) {
+  MATCH (:Street {id: street})<-[:IN]-(:Community)<-[:AT]-(v:Venue) RETURN v
   UNION
-  MATCH (v:Venue) WHERE $point IS NOT NULL AND point.distance(v.location, point($point)) < $radius RETURN v
+  MATCH (v:Venue) WHERE here IS NOT NULL AND point.distance(v.location, here) < $radius RETURN v
   UNION
-  MATCH (v:Venue) WHERE $point IS NULL AND $street IS NULL RETURN v
+  UNWIND CASE WHEN here IS NULL AND street IS NULL THEN [true] ELSE [] END AS placeless
+  MATCH (v:Venue) RETURN v  // no scan unless placeless: the UNWIND yields no row to match from
 }
-WITH DISTINCT v
+WITH DISTINCT v, here, start, end
 WHERE coalesce(v.capacity, 0) >= $capacity AND ($maxFee IS NULL OR coalesce(v.feePerHour, 0) <= $maxFee)
   AND all(code IN $facilities WHERE EXISTS { (v)-[:HAS]->(:Facility {code: code}) })
   AND ($free IS NULL OR NOT EXISTS {
         MATCH (b:Booking)-[:OF]->(v)
-        WHERE b.status = 'CONFIRMED' AND b.start < datetime($end) AND b.end > datetime($start) })
-WITH v, CASE WHEN $point IS NULL OR v.location IS NULL THEN 1.0e9
-             ELSE point.distance(v.location, point($point)) END AS metres
+        WHERE b.status = 'CONFIRMED' AND b.start < end AND b.end > start })
+WITH v, start, end, CASE WHEN here IS NULL OR v.location IS NULL THEN 1.0e9
+                         ELSE point.distance(v.location, here) END AS metres
 ORDER BY metres ASC, v.id
 LIMIT $pool
 MATCH (v)-[:AT]->(c:Community)-[:IN]->(s:Street)-[:IN]->(d:District)
 RETURN v {.id, .name, .kind, .capacity, .openingHours, .feePerHour, .areaSqm, .location} AS venue,
   c.id AS communityId, s.id AS streetId, d.id AS districtId,
   [(v)-[:HAS]->(f:Facility) | f.code] AS facilities,
-  CASE WHEN $start IS NULL THEN [] ELSE
-    [(b:Booking)-[:OF]->(v) WHERE b.status = 'CONFIRMED' AND b.start < datetime($end) AND b.end > datetime($start)
+  CASE WHEN start IS NULL THEN [] ELSE
+    [(b:Booking)-[:OF]->(v) WHERE b.status = 'CONFIRMED' AND b.start < end AND b.end > start
      | [b.start, b.end]] END AS bookings
 """
 
@@ -354,17 +377,33 @@ async def venue_candidates(
     pool: int = VENUE_POOL,
 ) -> list[VenueCandidate]:
     """Venues near `place`; with `only_free`, those with a clashing booking are left out in Cypher."""
+    window = start is not None and end is not None
     rows = await tx.run(
-        _VENUES,
+        _GIVEN + _VENUES,
         street=place.street_id,
         point=_point(place),
         radius=radius_m,
         capacity=capacity,
         maxFee=max_fee,
         facilities=sorted(facilities),
-        free=True if only_free and start is not None and end is not None else None,
-        start=start.isoformat() if start is not None and end is not None else None,
-        end=end.isoformat() if start is not None and end is not None else None,
+        free=True if only_free and window else None,
+        start=start.isoformat() if window else None,
+        end=end.isoformat() if window else None,
+        pool=pool,
+    )
+    return [venue_from_row(row) for row in rows]
+
+
+async def need_venues(tx: Tx, need_id: str, pool: int = VENUE_POOL) -> list[VenueCandidate]:
+    """`venue_candidates` for the need's place and window, derived in Cypher."""
+    rows = await tx.run(
+        _FROM_NEED + _VENUES,
+        id=need_id,
+        radius=VENUE_RADIUS_M,
+        capacity=0,
+        maxFee=None,
+        facilities=[],
+        free=None,
         pool=pool,
     )
     return [venue_from_row(row) for row in rows]
@@ -373,10 +412,10 @@ async def venue_candidates(
 # --- funding programs --------------------------------------------------------------------------
 
 _PROGRAMS = """
-MATCH (p:FundingProgram)-[:COVERS]->(:Category {code: $category})
+MATCH (p:FundingProgram)-[:COVERS]->(:Category {code: category})
 WHERE coalesce(p.budget, 0) > coalesce(p.spent, 0)
   AND (NOT EXISTS { (p)-[:AVAILABLE_IN]->(:District) }
-       OR EXISTS { (p)-[:AVAILABLE_IN]->(:District {id: $district}) })
+       OR EXISTS { (p)-[:AVAILABLE_IN]->(:District {id: district}) })
 RETURN p {.id, .name, .source, .level, .budget, .spent, .capPerGrant, .periodStart, .periodEnd} AS program,
   [(p)-[:COVERS]->(k:Category) | k.code] AS categories,
   [(p)-[:AVAILABLE_IN]->(d:District) | d.id] AS districts
@@ -400,6 +439,7 @@ def program_from_row(row: dict[str, Any]) -> ProgramCandidate:
     )
 
 
-async def program_candidates(tx: Tx, need: NeedProfile) -> list[ProgramCandidate]:
-    rows = await tx.run(_PROGRAMS, category=need.category_code, district=need.place.district_id)
+async def program_candidates(tx: Tx, need_id: str) -> list[ProgramCandidate]:
+    """Programs covering the need's category with budget left, city-wide or listing its district."""
+    rows = await tx.run(_FROM_NEED + _PROGRAMS, id=need_id)
     return [program_from_row(row) for row in rows]

@@ -1,97 +1,166 @@
 """Cypher for what partners put at the community's disposal: offerings, venues, funding programs.
 
-Same conventions as graph/registration.py: inside the caller's transaction, `*_facts` lock first,
-creation takes rows so the CSV import shares the statement.
+Same conventions as graph/registration.py: inside the caller's transaction. Each mutation sends two
+statements (issue 9): its facts, where the node is locked and every reference the input names (codes,
+places, units) is looked up at once (`registration.checks`), then one write with the links it
+replaces as `CALL` subqueries. Creation takes rows so the CSV import shares the statement.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from graph.kernel.db import Tx
 from graph.kernel.errors import NotFound
-
-# --- offerings ---------------------------------------------------------------------------------
-
-_OFFERING_FACTS = """
-MATCH (o:Offering {id: $id})
-SET o._lock = true REMOVE o._lock
-WITH o, [(u:Unit)-[:OFFERS]->(o) | u][0] AS u
-RETURN o.id AS id, o.status AS status, u.id AS unitId,
-  coalesce([(u)-[:REGISTERED_WITH]->(:Community)-[:IN*0..2]->(p) | p.id], []) AS placeIds
-"""
+from graph.partners.registration import LOCKED_UNIT, SET_PROPS, UNIT_FACTS, check_params, checks
 
 
-async def offering_facts(tx: Tx, offering_id: str) -> dict[str, Any]:
-    row = await tx.single(_OFFERING_FACTS, id=offering_id)
+def _replace_links(rel: str, target: str, param: str, *, key: str = "id", many: bool = False) -> str:
+    """A subquery replacing x's `rel` links to `target` nodes by the one (or, `many`, those) named in
+    $param; left as they are when $param is null. Fixed names, never input."""
+    find = (
+        f"UNWIND ${param} AS wanted MATCH (t:{target} {{{key}: wanted}})"
+        if many
+        else (f"MATCH (t:{target} {{{key}: ${param}}})")
+    )
+    return f"""
+CALL (x) {{
+  WITH x WHERE ${param} IS NOT NULL
+  OPTIONAL MATCH (x)-[old:{rel}]->(:{target})
+  DELETE old
+  WITH DISTINCT x
+  {find}
+  MERGE (x)-[:{rel}]->(t)
+}}"""
+
+
+# Areas are District, Street or Community ids, checked to exist by the caller.
+_REPLACE_AREAS = """
+CALL (x) {
+  WITH x WHERE $areaIds IS NOT NULL
+  OPTIONAL MATCH (x)-[old:IN_AREA]->()
+  DELETE old
+  WITH DISTINCT x
+  UNWIND $areaIds AS aid
+  OPTIONAL MATCH (d:District {id: aid})
+  OPTIONAL MATCH (s:Street {id: aid})
+  OPTIONAL MATCH (c:Community {id: aid})
+  WITH x, coalesce(c, s, d) AS area
+  MERGE (x)-[:IN_AREA]->(area)
+}"""
+
+
+def _missing(row: dict[str, Any] | None, what: str, node_id: str) -> dict[str, Any]:
     if row is None:
-        raise NotFound(f"no offering with id {offering_id!r}", id=offering_id)
+        raise NotFound(f"no {what} with id {node_id!r}", id=node_id)
     return row
 
 
-_CREATE_OFFERING = """
-MATCH (u:Unit {id: $unitId}), (k:Category {code: $categoryCode})
-CREATE (u)-[:OFFERS]->(o:Offering {id: $id, title: $title, description: $description, capacity: $capacity,
+# --- offerings ---------------------------------------------------------------------------------
+
+_OFFERING_REGISTRATION = f"{LOCKED_UNIT}RETURN {UNIT_FACTS}, {checks('Category')}"
+
+
+async def offering_registration_facts(
+    tx: Tx, unit_id: str, category_code: str, area_ids: Iterable[str]
+) -> dict[str, Any]:
+    """The unit under its lock (as `registration.unit_facts`), plus `codes` and `places` (see `checks`)."""
+    row = await tx.single(_OFFERING_REGISTRATION, id=unit_id, **check_params([category_code], area_ids))
+    return _missing(row, "unit", unit_id)
+
+
+_OFFERING_FACTS = f"""
+MATCH (o:Offering {{id: $id}})
+SET o._lock = true REMOVE o._lock
+WITH o, [(u:Unit)-[:OFFERS]->(o) | u][0] AS u
+RETURN o.id AS id, o.status AS status, u.id AS unitId,
+  coalesce([(u)-[:REGISTERED_WITH]->(:Community)-[:IN*0..2]->(p) | p.id], []) AS placeIds, {checks("Category")}
+"""
+
+
+async def offering_facts(
+    tx: Tx, offering_id: str, category_codes: Iterable[str] = (), area_ids: Iterable[str] = ()
+) -> dict[str, Any]:
+    """The offering under its lock: status, unit and the unit's places; `codes` and `places` as `checks`."""
+    row = await tx.single(_OFFERING_FACTS, id=offering_id, **check_params(category_codes, area_ids))
+    return _missing(row, "offering", offering_id)
+
+
+_CREATE_OFFERING = f"""
+MATCH (u:Unit {{id: $unitId}}), (k:Category {{code: $categoryCode}})
+CREATE (u)-[:OFFERS]->(x:Offering {{id: $id, title: $title, description: $description, capacity: $capacity,
                                    openLoad: 0, availability: $availability, status: 'ACTIVE',
-                                   createdAt: datetime()})-[:SERVES]->(k)
-RETURN o.id AS id
+                                   createdAt: datetime()}})-[:SERVES]->(k)
+WITH x{_REPLACE_AREAS}
+RETURN x.id AS id
 """
 
-# Areas are District, Street or Community ids, checked to exist by the caller.
-_SET_AREAS = """
-MATCH (o:Offering {id: $id})
-OPTIONAL MATCH (o)-[old:IN_AREA]->()
-DELETE old
-WITH DISTINCT o
-UNWIND $areaIds AS aid
-OPTIONAL MATCH (d:District {id: aid})
-OPTIONAL MATCH (s:Street {id: aid})
-OPTIONAL MATCH (c:Community {id: aid})
-WITH o, coalesce(c, s, d) AS area
-MERGE (o)-[:IN_AREA]->(area)
-RETURN count(*) AS areas
-"""
-
-_SET_CATEGORY = """
-MATCH (o:Offering {id: $id}), (k:Category {code: $code})
-OPTIONAL MATCH (o)-[old:SERVES]->(:Category)
-DELETE old
-WITH DISTINCT o, k
-MERGE (o)-[:SERVES]->(k)
-RETURN o.id AS id
+_UPDATE_OFFERING = f"""
+MATCH (x:Offering {{id: $id}}){_replace_links("SERVES", "Category", "categoryCode", key="code")}{_REPLACE_AREAS}
+{SET_PROPS}
+RETURN x.id AS id
 """
 
 
 async def create_offering(tx: Tx, row: dict[str, Any]) -> str:
-    created = await tx.single(_CREATE_OFFERING, **{k: v for k, v in row.items() if k != "areaIds"})
+    """Row: id, unitId, title, description, capacity, categoryCode, availability, areaIds (checked by the caller)."""
+    created = await tx.single(_CREATE_OFFERING, **row)
     assert created is not None, "the caller checked the unit and the category"
-    await set_offering_areas(tx, row["id"], row["areaIds"])
     return created["id"]
 
 
-async def set_offering_areas(tx: Tx, offering_id: str, area_ids: list[str]) -> None:
-    await tx.run(_SET_AREAS, id=offering_id, areaIds=area_ids)
-
-
-async def set_offering_category(tx: Tx, offering_id: str, code: str) -> None:
-    await tx.run(_SET_CATEGORY, id=offering_id, code=code)
+async def update_offering(
+    tx: Tx, offering_id: str, props: dict[str, Any], category_code: str | None, area_ids: list[str] | None
+) -> None:
+    """The given properties, and the category and areas when given (None leaves them); the caller locked it."""
+    await tx.run(
+        _UPDATE_OFFERING, id=offering_id, props=props, location=None, categoryCode=category_code, areaIds=area_ids
+    )
 
 
 # --- venues ------------------------------------------------------------------------------------
 
-_VENUE_FACTS = """
-MATCH (v:Venue {id: $id})
+# The unit that will own the venue, locked (none when $owner is null or unknown), and the references.
+_OWNER = """
+OPTIONAL MATCH (owner:Unit {id: $owner})
+SET owner._lock = true REMOVE owner._lock
+"""
+
+_VENUE_REGISTRATION = f"{_OWNER}WITH owner RETURN owner.id AS ownerId, {checks('Facility')}"
+
+
+async def venue_registration_facts(
+    tx: Tx, owner_unit_id: str | None, community_id: str, facilities: Iterable[str]
+) -> dict[str, Any]:
+    """`ownerId`: the owner unit's id when it exists (locked); `codes` and `places` as `checks`."""
+    row = await tx.single(_VENUE_REGISTRATION, owner=owner_unit_id, **check_params(facilities, [community_id]))
+    assert row is not None
+    return row
+
+
+_VENUE_FACTS = f"""
+MATCH (v:Venue {{id: $id}})
 SET v._lock = true REMOVE v._lock
+WITH v{_OWNER}WITH v, owner
 RETURN v.id AS id, [(v)-[:OWNED_BY]->(u:Unit) | u.id][0] AS ownerId,
-  [(v)-[:AT]->(:Community)-[:IN*0..2]->(p) | p.id] AS placeIds
+  [(v)-[:AT]->(:Community)-[:IN*0..2]->(p) | p.id] AS placeIds, owner.id AS newOwnerId, {checks("Facility")}
 """
 
 
-async def venue_facts(tx: Tx, venue_id: str) -> dict[str, Any]:
-    row = await tx.single(_VENUE_FACTS, id=venue_id)
-    if row is None:
-        raise NotFound(f"no venue with id {venue_id!r}", id=venue_id)
-    return row
+async def venue_facts(
+    tx: Tx,
+    venue_id: str,
+    *,
+    new_owner_id: str | None = None,
+    community_id: str | None = None,
+    facilities: Iterable[str] = (),
+) -> dict[str, Any]:
+    """The venue under its lock (owner, places); `newOwnerId` when that unit exists (locked); `codes` and
+    `places` (for `community_id`) as `checks`."""
+    places = [community_id] if community_id is not None else []
+    row = await tx.single(_VENUE_FACTS, id=venue_id, owner=new_owner_id, **check_params(facilities, places))
+    return _missing(row, "venue", venue_id)
 
 
 _CREATE_VENUES = """
@@ -123,101 +192,102 @@ async def create_venues(tx: Tx, rows: list[dict[str, Any]]) -> list[str]:
     return [row["id"] for row in await tx.run(_CREATE_VENUES, rows=rows)]
 
 
-# (label, relationship, target label): replaces the one link of that kind; fixed keys, never input.
-_RELINKABLE = (("Venue", "AT", "Community"), ("Venue", "OWNED_BY", "Unit"))
-_RELINK = {
-    key: f"""
-MATCH (x:{key[0]} {{id: $id}}), (t:{key[2]} {{id: $target}})
-OPTIONAL MATCH (x)-[old:{key[1]}]->(:{key[2]})
-DELETE old
-WITH DISTINCT x, t
-MERGE (x)-[:{key[1]}]->(t)
+_VENUE_LINKS = (
+    _replace_links("AT", "Community", "communityId")
+    + _replace_links("OWNED_BY", "Unit", "ownerId")
+    + _replace_links("HAS", "Facility", "facilities", key="code", many=True)
+)
+_UPDATE_VENUE = f"""
+MATCH (x:Venue {{id: $id}}){_VENUE_LINKS}
+{SET_PROPS}
 RETURN x.id AS id
 """
-    for key in _RELINKABLE
-}
-
-_SET_FACILITIES = """
-MATCH (v:Venue {id: $id})
-OPTIONAL MATCH (v)-[old:HAS]->(:Facility)
-DELETE old
-WITH DISTINCT v
-UNWIND $codes AS code
-MATCH (f:Facility {code: code})
-MERGE (v)-[:HAS]->(f)
-RETURN count(*) AS facilities
-"""
 
 
-async def relink(tx: Tx, label: str, rel: str, target_label: str, node_id: str, target_id: str) -> None:
-    await tx.run(_RELINK[(label, rel, target_label)], id=node_id, target=target_id)
-
-
-async def set_facilities(tx: Tx, venue_id: str, codes: list[str]) -> None:
-    await tx.run(_SET_FACILITIES, id=venue_id, codes=codes)
+async def update_venue(
+    tx: Tx,
+    venue_id: str,
+    props: dict[str, Any],
+    location: dict | None,
+    *,
+    community_id: str | None,
+    owner_unit_id: str | None,
+    facilities: list[str] | None,
+) -> None:
+    """Properties and location, the community, owner and facilities when given (None leaves them as they
+    are); the caller locked the venue and checked every reference."""
+    await tx.run(
+        _UPDATE_VENUE,
+        id=venue_id,
+        props=props,
+        location=location,
+        communityId=community_id,
+        ownerId=owner_unit_id,
+        facilities=facilities,
+    )
 
 
 # --- funding programs --------------------------------------------------------------------------
 
-_PROGRAM_FACTS = """
-MATCH (f:FundingProgram {id: $id})
+_PROGRAM_REGISTRATION = f"RETURN {checks('Category')}"
+
+
+async def program_registration_facts(tx: Tx, categories: Iterable[str], district_ids: Iterable[str]) -> dict[str, Any]:
+    """`codes` and `places` (see `checks`) for a new program's categories and districts."""
+    row = await tx.single(_PROGRAM_REGISTRATION, **check_params(categories, district_ids))
+    assert row is not None
+    return row
+
+
+_PROGRAM_FACTS = f"""
+MATCH (f:FundingProgram {{id: $id}})
 SET f._lock = true REMOVE f._lock
 RETURN f.id AS id, f.level AS level, f.budget AS budget, coalesce(f.spent, 0) AS spent,
   f.capPerGrant AS capPerGrant, f.periodStart AS periodStart, f.periodEnd AS periodEnd,
-  [(f)-[:AVAILABLE_IN]->(d:District) | d.id] AS districtIds
+  [(f)-[:AVAILABLE_IN]->(d:District) | d.id] AS districtIds, {checks("Category")}
 """
 
 
-async def program_facts(tx: Tx, program_id: str) -> dict[str, Any]:
-    row = await tx.single(_PROGRAM_FACTS, id=program_id)
+async def program_facts(
+    tx: Tx, program_id: str, categories: Iterable[str] = (), district_ids: Iterable[str] = ()
+) -> dict[str, Any]:
+    """The program under its lock; `codes` and `places` as `checks` for the categories and districts."""
+    row = await tx.single(_PROGRAM_FACTS, id=program_id, **check_params(categories, district_ids))
     if row is None:
         raise NotFound(f"no funding program with id {program_id!r}", id=program_id)
     return row
 
 
-_CREATE_PROGRAM = """
-CREATE (f:FundingProgram {id: $id, name: $name, source: $source, level: $level, budget: $budget, spent: 0,
+_PROGRAM_LINKS = _replace_links("COVERS", "Category", "categories", key="code", many=True) + _replace_links(
+    "AVAILABLE_IN", "District", "districtIds", many=True
+)
+
+_CREATE_PROGRAM = f"""
+CREATE (x:FundingProgram {{id: $id, name: $name, source: $source, level: $level, budget: $budget, spent: 0,
                           capPerGrant: $capPerGrant, periodStart: $periodStart, periodEnd: $periodEnd,
-                          createdAt: datetime()})
-RETURN f.id AS id
+                          createdAt: datetime()}})
+WITH x{_PROGRAM_LINKS}
+RETURN x.id AS id
 """
 
-_SET_PROGRAM_LINKS = """
-MATCH (f:FundingProgram {id: $id})
-CALL (f) {
-  WITH f WHERE $categories IS NOT NULL
-  OPTIONAL MATCH (f)-[old:COVERS]->(:Category)
-  DELETE old
-  WITH DISTINCT f
-  UNWIND $categories AS code
-  MATCH (k:Category {code: code})
-  MERGE (f)-[:COVERS]->(k)
-  RETURN count(*) AS categories
-}
-CALL (f) {
-  WITH f WHERE $districtIds IS NOT NULL
-  OPTIONAL MATCH (f)-[old:AVAILABLE_IN]->(:District)
-  DELETE old
-  WITH DISTINCT f
-  UNWIND $districtIds AS did
-  MATCH (d:District {id: did})
-  MERGE (f)-[:AVAILABLE_IN]->(d)
-  RETURN count(*) AS districts
-}
-RETURN f.id AS id
+_UPDATE_PROGRAM = f"""
+MATCH (x:FundingProgram {{id: $id}}){_PROGRAM_LINKS}
+{SET_PROPS}
+RETURN x.id AS id
 """
 
 
 async def create_program(tx: Tx, row: dict[str, Any]) -> str:
-    links = {"categories": row.pop("categories"), "districtIds": row.pop("districtIds")}
+    """Row: id, name, source, level, budget, capPerGrant, periodStart, periodEnd, categories, districtIds."""
     created = await tx.single(_CREATE_PROGRAM, **row)
     assert created is not None
-    await set_program_links(tx, created["id"], **links)
     return created["id"]
 
 
-async def set_program_links(
-    tx: Tx, program_id: str, *, categories: list[str] | None, districtIds: list[str] | None
+async def update_program(
+    tx: Tx, program_id: str, props: dict[str, Any], *, categories: list[str] | None, district_ids: list[str] | None
 ) -> None:
-    """Replaces the categories and/or districts a program covers (None leaves them as they are)."""
-    await tx.run(_SET_PROGRAM_LINKS, id=program_id, categories=categories, districtIds=districtIds)
+    """The given properties, and the categories and/or districts covered (None leaves them as they are)."""
+    await tx.run(
+        _UPDATE_PROGRAM, id=program_id, props=props, location=None, categories=categories, districtIds=district_ids
+    )

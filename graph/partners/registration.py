@@ -14,16 +14,36 @@ from typing import Any
 from graph.kernel.db import Tx
 from graph.kernel.errors import NotFound
 
-# A place and everything above it: community → street → district.
-_PLACES = """
+# A place and everything above it: community → street → district. (Names unlikely to clash with the
+# variables of a statement `checks` is put into: a subquery sees the outer ones.)
+_PLACE_ROWS = """
 UNWIND $ids AS pid
-OPTIONAL MATCH (d:District {id: pid})
-OPTIONAL MATCH (s:Street {id: pid})
-OPTIONAL MATCH (c:Community {id: pid})
-WITH pid, coalesce(c, s, d) AS p
-WHERE p IS NOT NULL
-RETURN pid AS id, [(p)-[:IN*0..2]->(x) | x.id] AS placeIds
+OPTIONAL MATCH (pd:District {id: pid})
+OPTIONAL MATCH (ps:Street {id: pid})
+OPTIONAL MATCH (pc:Community {id: pid})
+WITH pid, coalesce(pc, ps, pd) AS place
+WHERE place IS NOT NULL
 """
+_ABOVE = "[(place)-[:IN*0..2]->(above) | above.id]"
+_PLACES = f"{_PLACE_ROWS}RETURN pid AS id, {_ABOVE} AS placeIds"
+
+
+def checks(code_label: str | None = None) -> str:
+    """RETURN items that look a mutation's references up inside its facts statement (one round trip):
+    `places`, the rows `places` reads for $places (check with `checked_places`), and with a label
+    `codes`, those of $codes that name a `code_label` node (check with `check_codes`)."""
+    place_rows = _PLACE_ROWS.replace("$ids", "$places").strip()
+    places = f"COLLECT {{ {place_rows} RETURN {{id: pid, placeIds: {_ABOVE}}} }} AS places"
+    if code_label is None:
+        return places
+    codes = f"COLLECT {{ UNWIND $codes AS code MATCH (known:{code_label} {{code: code}}) RETURN known.code }} AS codes"
+    return f"{codes}, {places}"
+
+
+def check_params(codes: Iterable[str] = (), places: Iterable[str] = ()) -> dict[str, list[str]]:
+    """The parameters `checks` reads."""
+    return {"codes": sorted(set(codes)), "places": sorted(set(places))}
+
 
 _CODES = {
     label: f"UNWIND $codes AS code MATCH (x:{label} {{code: code}}) RETURN x.code AS code"
@@ -72,11 +92,14 @@ def check_codes(label: str, codes: Iterable[str], found: set[str]) -> None:
 
 # --- units -------------------------------------------------------------------------------------
 
-_UNIT_FACTS = """
+# The unit `u` under its lock, with every place it is registered at or under (who may manage it).
+LOCKED_UNIT = """
 MATCH (u:Unit {id: $id})
 SET u._lock = true REMOVE u._lock
-RETURN u.id AS id, [(u)-[:REGISTERED_WITH]->(:Community)-[:IN*0..2]->(p) | p.id] AS placeIds
+WITH u
 """
+UNIT_FACTS = "u.id AS id, [(u)-[:REGISTERED_WITH]->(:Community)-[:IN*0..2]->(p) | p.id] AS placeIds"
+_UNIT_FACTS = f"{LOCKED_UNIT}RETURN {UNIT_FACTS}"
 
 
 async def unit_facts(tx: Tx, unit_id: str) -> dict[str, Any]:
@@ -89,32 +112,15 @@ async def unit_facts(tx: Tx, unit_id: str) -> dict[str, Any]:
 
 # registerMember's facts in one statement: the unit under its lock, which skill codes exist, and the
 # communities the member serves with the places above them (as `places`).
-_MEMBER_REGISTRATION = """
-MATCH (u:Unit {id: $id})
-SET u._lock = true REMOVE u._lock
-WITH u
-RETURN u.id AS id, [(u)-[:REGISTERED_WITH]->(:Community)-[:IN*0..2]->(p) | p.id] AS placeIds,
-  COLLECT { UNWIND $skills AS code MATCH (x:Skill {code: code}) RETURN x.code } AS skills,
-  COLLECT {
-    UNWIND $places AS pid
-    OPTIONAL MATCH (d:District {id: pid})
-    OPTIONAL MATCH (s:Street {id: pid})
-    OPTIONAL MATCH (c:Community {id: pid})
-    WITH pid, coalesce(c, s, d) AS p
-    WHERE p IS NOT NULL
-    RETURN {id: pid, placeIds: [(p)-[:IN*0..2]->(x) | x.id]}
-  } AS places
-"""
+_MEMBER_REGISTRATION = f"{LOCKED_UNIT}RETURN {UNIT_FACTS}, {checks('Skill')}"
 
 
 async def member_registration_facts(
     tx: Tx, unit_id: str, skills: Iterable[str], community_ids: Iterable[str]
 ) -> dict[str, Any]:
-    """`unit_facts` (the unit locked), plus `skills`: the codes of `skills` that exist, and `places`: the
+    """`unit_facts` (the unit locked), plus `codes`: the codes of `skills` that exist, and `places`: the
     rows `places` reads for `community_ids` (check them with `check_codes` and `checked_places`)."""
-    row = await tx.single(
-        _MEMBER_REGISTRATION, id=unit_id, skills=sorted(set(skills)), places=sorted(set(community_ids))
-    )
+    row = await tx.single(_MEMBER_REGISTRATION, id=unit_id, **check_params(skills, community_ids))
     if row is None:
         raise NotFound(f"no unit with id {unit_id!r}", id=unit_id)
     return row
@@ -146,16 +152,13 @@ async def create_units(tx: Tx, rows: list[dict[str, Any]]) -> list[str]:
     return [row["id"] for row in await tx.run(_CREATE_UNITS, rows=rows)]
 
 
-_UPDATE = {
-    label: f"""
-MATCH (x:{label} {{id: $id}})
+# Sets the properties given in $props on `x` (and its location when $location is given).
+SET_PROPS = """
 SET x += $props
 SET x.location = CASE WHEN $location IS NULL THEN x.location ELSE point($location) END
 SET x.updatedAt = datetime()
-RETURN x.id AS id
 """
-    for label in ("Unit", "Offering", "Venue", "FundingProgram")
-}
+_UPDATE = {label: f"MATCH (x:{label} {{id: $id}}){SET_PROPS}RETURN x.id AS id" for label in ("Unit", "Offering")}
 
 
 async def update_props(tx: Tx, label: str, node_id: str, props: dict[str, Any], loc: dict | None = None) -> None:
@@ -230,30 +233,45 @@ async def set_availability(tx: Tx, member_id: str, availability: list[str], max_
 
 # --- 双报到 ------------------------------------------------------------------------------------
 
+# The subject of a registration under its lock, as `unit_facts` / `member_facts` read it, with the
+# community it registers with (the `places` rows of `checks`).
+_REGISTRATION_FACTS = {
+    "Unit": f"{LOCKED_UNIT}RETURN {UNIT_FACTS}, u.id AS unitId, {checks()}",
+    "Member": f"{_MEMBER_FACTS.strip()}, {checks()}",
+}
+
+
+async def registration_facts(tx: Tx, label: str, subject_id: str, community_id: str) -> dict[str, Any]:
+    """The unit or member (locked), its unit and places, and `places`: the community's rows (see `checks`)."""
+    row = await tx.single(_REGISTRATION_FACTS[label], id=subject_id, **check_params(places=[community_id]))
+    if row is None:
+        raise NotFound(f"no {label.lower()} with id {subject_id!r}", id=subject_id)
+    return row
+
+
+# The basis says why a subject serves there: a unit by its location; a member where their unit is
+# (WORKPLACE) or where they live (RESIDENCE, 双报到).
+_BASIS = {
+    "Unit": "'LOCATION'",
+    "Member": "CASE WHEN EXISTS { (x)-[:BELONGS_TO]->(:Unit)-[:REGISTERED_WITH]->(c) } THEN 'WORKPLACE' "
+    "ELSE 'RESIDENCE' END",
+}
 _REGISTER_WITH = {
     label: f"""
 MATCH (x:{label} {{id: $id}}), (c:Community {{id: $community}})
 OPTIONAL MATCH (x)-[old:REGISTERED_WITH]->(c)
+WITH x, c, old, {basis} AS basis
 MERGE (x)-[r:REGISTERED_WITH]->(c)
-ON CREATE SET r.since = datetime(), r.basis = $basis
+ON CREATE SET r.since = datetime(), r.basis = basis
 RETURN old IS NULL AS created
 """
-    for label in ("Unit", "Member")
+    for label, basis in _BASIS.items()
 }
-
-_MEMBER_BASIS = """
-MATCH (:Member {id: $id})-[:BELONGS_TO]->(:Unit)-[:REGISTERED_WITH]->(c:Community {id: $community})
-RETURN c.id AS id
-"""
 
 
 async def register_with(tx: Tx, label: str, subject_id: str, community_id: str) -> bool:
     """Registers a locked unit or member with a community; False when it already was (nothing changes)."""
-    basis = "LOCATION"
-    if label == "Member":
-        at_work = await tx.run(_MEMBER_BASIS, id=subject_id, community=community_id)
-        basis = "WORKPLACE" if at_work else "RESIDENCE"
-    row = await tx.single(_REGISTER_WITH[label], id=subject_id, community=community_id, basis=basis)
+    row = await tx.single(_REGISTER_WITH[label], id=subject_id, community=community_id)
     assert row is not None, "the caller locked the subject and checked the community"
     return bool(row["created"])
 

@@ -1,10 +1,13 @@
 """matchCandidates and eligiblePrograms: who and what could serve a need, ranked and explained.
 
-The need (1 statement), then one statement per kind asked for, each in its own read transaction and
-all at once: Neo4j runs them side by side while the driver decodes the first answers, and the
-request waits for the slowest instead of the sum (reads see committed data either way: one
-transaction gave no snapshot across its statements). `matching/` scores and explains; the returned
-resources are loaded in one batch per kind (DataLoader), the kinds' batches at once too.
+One statement for the need and one per kind asked for, each in its own read transaction and all at
+once: the kinds' statements derive the need's category, place and window in Cypher from its id, so
+none waits for the need's own read (but offerings, whose full-text query is built from the need's
+text), and the request waits for the slowest instead of the sum (reads see committed data either
+way: one transaction gave no snapshot across its statements). The viewer's scope is checked on the
+need's facts before anything is ranked or returned. `matching/` scores and explains; the returned
+resources are loaded in one batch per kind (DataLoader), the kinds' batches at once too. (Reading the
+records with the candidates instead costs more than that batch: a kind's pool holds up to 200 rows.)
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from graph.kernel.db import Tx
 from graph.kernel.errors import BadUserInput, Forbidden
+from graph.kernel.ids import label_of
 from graph.needs import candidates as cand
 from matching.models import CandidateKind, ScoredCandidate, ScorePart
 from matching.scoring import rank
@@ -72,25 +75,35 @@ def require_need_scope(viewer: Viewer, facts: cand.NeedFacts) -> None:
     )
 
 
-async def _fetch(tx: Tx, kind: CandidateKind, facts: cand.NeedFacts) -> list[Any]:
-    need = facts.profile
-    if kind is CandidateKind.MEMBER:
-        return await cand.member_candidates(tx, need)
-    if kind is CandidateKind.UNIT:
-        return await cand.offering_candidates(tx, need, facts.place_ids)
-    if kind is CandidateKind.VENUE:
-        return await cand.venue_candidates(tx, need.place, need.window_start, need.window_end)
-    return await cand.program_candidates(tx, need)
+async def _pools(ctx: Context, need_id: str, kinds: list[CandidateKind]) -> tuple[cand.NeedFacts, list[list[Any]]]:
+    """The need's facts and each kind's candidates, read at once."""
+    label_of(need_id, expected=("Need",), field="needId")
+    need = asyncio.ensure_future(ctx.graph.read_tx(lambda tx: cand.need_facts(tx, need_id)))
+
+    async def pool(kind: CandidateKind) -> list[Any]:
+        if kind is CandidateKind.UNIT:  # its full-text query is built from the need's text
+            facts = await need
+            return await ctx.graph.read_tx(lambda tx: cand.offering_candidates(tx, facts.profile, facts.place_ids))
+        if kind is CandidateKind.MEMBER:
+            rows = await ctx.graph.read_tx(lambda tx: cand.member_rows(tx, need_id))
+            return cand.member_pool((await need).profile.place, rows)
+        if kind is CandidateKind.VENUE:
+            return await ctx.graph.read_tx(lambda tx: cand.need_venues(tx, need_id))
+        return await ctx.graph.read_tx(lambda tx: cand.program_candidates(tx, need_id))
+
+    done = await asyncio.gather(need, *(pool(kind) for kind in kinds), return_exceptions=True)
+    for outcome in done:  # the need's own error (NOT_FOUND) first
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return done[0], done[1:]  # type: ignore[return-value]
 
 
 async def ranked(
     ctx: Context, need_id: str, kinds: list[CandidateKind], first: int, viewer: Viewer
 ) -> list[tuple[CandidateKind, list[ScoredCandidate]]]:
     """The ranked candidates of each kind, in the order of `kinds` (scoring is pure, in `matching`)."""
-
-    facts = await ctx.graph.read_tx(lambda tx: cand.need_facts(tx, need_id))
+    facts, pools = await _pools(ctx, need_id, kinds)
     require_need_scope(viewer, facts)
-    pools = await asyncio.gather(*(ctx.graph.read_tx(lambda tx, kind=kind: _fetch(tx, kind, facts)) for kind in kinds))
     now = datetime.now(UTC)
     return [(kind, rank(kind, facts.profile, pool, first, now)) for kind, pool in zip(kinds, pools, strict=True)]
 

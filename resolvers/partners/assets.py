@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from graph.kernel.db import Tx
-from graph.kernel.errors import BadUserInput, Conflict, Forbidden
+from graph.kernel.errors import BadUserInput, Conflict, Forbidden, NotFound
 from graph.kernel.ids import new_id
 from graph.partners import assets
 from graph.partners import registration as reg
@@ -42,10 +42,10 @@ PROGRAM_ROLES = (Role.CITY_ADMIN, Role.DISTRICT_ADMIN)
 
 @mutation("addOffering", roles=UNIT_ROLES, form=AddOffering)
 async def add_offering(tx: Tx, viewer: Viewer, form: AddOffering, outbox: Outbox) -> Result:
-    unit = await reg.unit_facts(tx, form.unit_id)
+    unit = await assets.offering_registration_facts(tx, form.unit_id, form.category_code, form.area_ids)
     require_unit_manager(viewer, form.unit_id, unit["placeIds"], "addOffering")
-    await reg.require_codes(tx, "Category", [form.category_code])
-    await reg.places(tx, form.area_ids, "areaIds")
+    reg.check_codes("Category", [form.category_code], set(unit["codes"]))
+    reg.checked_places(unit["places"], form.area_ids, "areaIds")
     offering_id = new_id("offering")
     row = {
         "id": offering_id,
@@ -63,32 +63,26 @@ async def add_offering(tx: Tx, viewer: Viewer, form: AddOffering, outbox: Outbox
 
 @mutation("updateOffering", roles=UNIT_ROLES, form=UpdateOffering)
 async def update_offering(tx: Tx, viewer: Viewer, form: UpdateOffering, outbox: Outbox) -> Result:
-    facts = await _managed_offering(tx, viewer, form.offering_id, "updateOffering")
+    codes = [form.category_code] if form.category_code is not None else []
+    facts = await assets.offering_facts(tx, form.offering_id, codes, form.area_ids or ())
+    require_unit_manager(viewer, facts["unitId"], facts["placeIds"], "updateOffering")
     if facts["status"] == "WITHDRAWN":
         raise Conflict(f"{form.offering_id} was withdrawn and is kept as history; add a new offering instead")
-    if form.category_code is not None:
-        await reg.require_codes(tx, "Category", [form.category_code])
-        await assets.set_offering_category(tx, form.offering_id, form.category_code)
+    reg.check_codes("Category", codes, set(facts["codes"]))
     if form.area_ids is not None:
-        await reg.places(tx, form.area_ids, "areaIds")
-        await assets.set_offering_areas(tx, form.offering_id, form.area_ids)
-    await reg.update_props(tx, "Offering", form.offering_id, form.props())
+        reg.checked_places(facts["places"], form.area_ids, "areaIds")
+    await assets.update_offering(tx, form.offering_id, form.props(), form.category_code, form.area_ids)
     return {"offeringId": form.offering_id}
 
 
 @mutation("withdrawOffering", roles=UNIT_ROLES, form=OfferingRef)
 async def withdraw_offering(tx: Tx, viewer: Viewer, form: OfferingRef, outbox: Outbox) -> Result:
     """No new needs reach it; assignments already open run to their end. Withdrawing twice changes nothing."""
-    facts = await _managed_offering(tx, viewer, form.offering_id, "withdrawOffering")
+    facts = await assets.offering_facts(tx, form.offering_id)
+    require_unit_manager(viewer, facts["unitId"], facts["placeIds"], "withdrawOffering")
     if facts["status"] != "WITHDRAWN":
         await reg.update_props(tx, "Offering", form.offering_id, {"status": "WITHDRAWN"})
     return {"offeringId": form.offering_id}
-
-
-async def _managed_offering(tx: Tx, viewer: Viewer, offering_id: str, action: str) -> dict[str, Any]:
-    facts = await assets.offering_facts(tx, offering_id)
-    require_unit_manager(viewer, facts["unitId"], facts["placeIds"], action)
-    return facts
 
 
 # --- venues ------------------------------------------------------------------------------------
@@ -97,17 +91,19 @@ async def _managed_offering(tx: Tx, viewer: Viewer, offering_id: str, action: st
 @mutation("registerVenue", roles=UNIT_ROLES, form=RegisterVenue)
 async def register_venue(tx: Tx, viewer: Viewer, form: RegisterVenue, outbox: Outbox) -> Result:
     """Staff register venues in their communities; a UNIT_ADMIN registers its own unit's venues."""
-    community = await reg.places(tx, [form.community_id], "communityId")
     owner = form.owner_unit_id
     if viewer.role is Role.UNIT_ADMIN:
         owner = owner or viewer.scope_id
+    facts = await assets.venue_registration_facts(tx, owner, form.community_id, form.facilities)
+    community = reg.checked_places(facts["places"], [form.community_id], "communityId")
+    if viewer.role is Role.UNIT_ADMIN:
         if owner != viewer.scope_id:
             raise Forbidden(f"registerVenue: a UNIT_ADMIN registers venues its unit {viewer.scope_id} owns")
     else:
         require_staff_at(viewer, community, "registerVenue")
-    if owner:
-        await reg.unit_facts(tx, owner)
-    await reg.require_codes(tx, "Facility", form.facilities)
+    if owner and facts["ownerId"] is None:
+        raise NotFound(f"no unit with id {owner!r}", id=owner)
+    reg.check_codes("Facility", form.facilities, set(facts["codes"]))
     venue_id = new_id("venue")
     await assets.create_venues(tx, [form.row(venue_id, owner)])
     return {"venueId": venue_id}
@@ -115,7 +111,13 @@ async def register_venue(tx: Tx, viewer: Viewer, form: RegisterVenue, outbox: Ou
 
 @mutation("updateVenue", roles=UNIT_ROLES, form=UpdateVenue)
 async def update_venue(tx: Tx, viewer: Viewer, form: UpdateVenue, outbox: Outbox) -> Result:
-    facts = await assets.venue_facts(tx, form.venue_id)
+    facts = await assets.venue_facts(
+        tx,
+        form.venue_id,
+        new_owner_id=form.owner_unit_id,
+        community_id=form.community_id,
+        facilities=form.facilities or (),
+    )
     owns = administers_unit(viewer, facts["ownerId"])
     if not (owns or staff_reaches(viewer, facts["placeIds"])):
         raise Forbidden(
@@ -123,19 +125,25 @@ async def update_venue(tx: Tx, viewer: Viewer, form: UpdateVenue, outbox: Outbox
             f"and admins of its community; you are signed in as {viewer.role.value}"
         )
     if form.community_id is not None:
-        moved_to = await reg.places(tx, [form.community_id], "communityId")
+        moved_to = reg.checked_places(facts["places"], [form.community_id], "communityId")
         if not owns:
             require_staff_at(viewer, moved_to, "updateVenue")
-        await assets.relink(tx, "Venue", "AT", "Community", form.venue_id, form.community_id)
     if form.owner_unit_id is not None:
         if viewer.role is Role.UNIT_ADMIN and form.owner_unit_id != viewer.scope_id:
             raise Forbidden("updateVenue: a UNIT_ADMIN cannot hand a venue to another unit; ask its coordinator")
-        await reg.unit_facts(tx, form.owner_unit_id)
-        await assets.relink(tx, "Venue", "OWNED_BY", "Unit", form.venue_id, form.owner_unit_id)
+        if facts["newOwnerId"] is None:
+            raise NotFound(f"no unit with id {form.owner_unit_id!r}", id=form.owner_unit_id)
     if form.facilities is not None:
-        await reg.require_codes(tx, "Facility", form.facilities)
-        await assets.set_facilities(tx, form.venue_id, form.facilities)
-    await reg.update_props(tx, "Venue", form.venue_id, form.props(), form.location)
+        reg.check_codes("Facility", form.facilities, set(facts["codes"]))
+    await assets.update_venue(
+        tx,
+        form.venue_id,
+        form.props(),
+        form.location,
+        community_id=form.community_id,
+        owner_unit_id=form.owner_unit_id,
+        facilities=form.facilities,
+    )
     return {"venueId": form.venue_id}
 
 
@@ -145,8 +153,9 @@ async def update_venue(tx: Tx, viewer: Viewer, form: UpdateVenue, outbox: Outbox
 @mutation("createFundingProgram", roles=PROGRAM_ROLES, form=CreateProgram)
 async def create_funding_program(tx: Tx, viewer: Viewer, form: CreateProgram, outbox: Outbox) -> Result:
     require_program_manager(viewer, form.district_ids, form.level, "createFundingProgram")
-    await reg.require_codes(tx, "Category", form.categories)
-    await reg.places(tx, form.district_ids, "districtIds")
+    refs = await assets.program_registration_facts(tx, form.categories, form.district_ids)
+    reg.check_codes("Category", form.categories, set(refs["codes"]))
+    reg.checked_places(refs["places"], form.district_ids, "districtIds")
     program_id = new_id("program")
     row = {
         "id": program_id,
@@ -167,18 +176,18 @@ async def create_funding_program(tx: Tx, viewer: Viewer, form: CreateProgram, ou
 @mutation("updateFundingProgram", roles=PROGRAM_ROLES, form=UpdateProgram)
 async def update_funding_program(tx: Tx, viewer: Viewer, form: UpdateProgram, outbox: Outbox) -> Result:
     """Budget never below what is spent (CONFLICT); a DISTRICT_ADMIN cannot widen a program beyond their district."""
-    now = await assets.program_facts(tx, form.program_id)
+    now = await assets.program_facts(tx, form.program_id, form.categories or (), form.district_ids or ())
     action = "updateFundingProgram"
     require_program_manager(viewer, now["districtIds"], now["level"], action)
     require_program_manager(viewer, form.district_ids or now["districtIds"], form.level or now["level"], action)
     _check_program(form, now)
     if form.categories is not None:
-        await reg.require_codes(tx, "Category", form.categories)
+        reg.check_codes("Category", form.categories, set(now["codes"]))
     if form.district_ids is not None:
-        await reg.places(tx, form.district_ids, "districtIds")
-    if form.categories is not None or form.district_ids is not None:
-        await assets.set_program_links(tx, form.program_id, categories=form.categories, districtIds=form.district_ids)
-    await reg.update_props(tx, "FundingProgram", form.program_id, form.props())
+        reg.checked_places(now["places"], form.district_ids, "districtIds")
+    await assets.update_program(
+        tx, form.program_id, form.props(), categories=form.categories, district_ids=form.district_ids
+    )
     return {"programId": form.program_id}
 
 

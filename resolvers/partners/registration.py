@@ -68,7 +68,7 @@ async def register_member(tx: Tx, viewer: Viewer, form: RegisterMember, outbox: 
     """A party member of a unit, with skills, weekly windows and the communities they serve (双报到)."""
     unit = await reg.member_registration_facts(tx, form.unit_id, form.skills, form.community_ids)
     require_unit_manager(viewer, form.unit_id, unit["placeIds"], "registerMember")
-    reg.check_codes("Skill", form.skills, set(unit["skills"]))
+    reg.check_codes("Skill", form.skills, set(unit["codes"]))
     # Members also register where they live, which may lie outside the unit's area: no scope check.
     reg.checked_places(unit["places"], form.community_ids, "communityIds")
     taken = await reg.taken_keys(tx, "Member", "rosterKey", [form.roster_key])
@@ -88,12 +88,8 @@ async def register_member(tx: Tx, viewer: Viewer, form: RegisterMember, outbox: 
 async def register_with_community(tx: Tx, viewer: Viewer, form: RegisterWithCommunity, outbox: Outbox) -> Result:
     """双报到: a unit or member registers with a community; registering again changes nothing."""
     label = label_of(form.subject_id, expected=("Unit", "Member"), field="subjectId")
-    if label == "Unit":
-        facts = await reg.unit_facts(tx, form.subject_id)
-        facts = {**facts, "unitId": form.subject_id}
-    else:
-        facts = await reg.member_facts(tx, form.subject_id)
-    community = await reg.places(tx, [form.community_id], "communityId")
+    facts = await reg.registration_facts(tx, label, form.subject_id, form.community_id)
+    community = reg.checked_places(facts["places"], [form.community_id], "communityId")
     _may_register(viewer, label, facts, community[form.community_id])
     created = await reg.register_with(tx, label, form.subject_id, form.community_id)
     return {"subjectId": form.subject_id, "communityId": form.community_id, "created": created}

@@ -99,3 +99,75 @@ async def test_registering_a_member_writes_in_three_statements(graph, graphql_cl
     body = await call(graphql_client, "registerMember", unknown, "unit_admin")
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND" and "JUGGLING" in body["errors"][0]["message"]
     assert graphql_client.last_written == ["partners.registration.member_registration_facts"]
+
+
+async def test_asset_mutations_write_in_two_statements(graph, graphql_client) -> None:
+    """Offerings, venues and funding programs: the node under its lock with every reference the input
+    names (codes, places, units) in one statement, everything written in the other, whatever changes."""
+    from tests.partners.test_registration import INPUTS, call, code_of
+    from tests.support.factories import BEILIN, NANYUANMEN_COMMUNITY, SHUYUANMEN, YANTA
+    from tests.support.factories_partners import MEMBER, OTHER_UNIT, PROGRAM, VENUE, make_partners
+
+    await make_partners(graph)
+    client = graphql_client
+
+    async def written(name: str, data: dict, who: str, code: str | None = None) -> list[str]:
+        body = await call(client, name, data, who)
+        assert code_of(body) == code, body.get("errors")
+        return client.last_written
+
+    facts, write = "partners.assets.{}_facts", "partners.assets.{}"
+    offering = await call(client, "addOffering", INPUTS["addOffering"], "unit_admin")
+    assert client.last_written == [facts.format("offering_registration"), write.format("create_offering")]
+    every = {"categoryCode": "SEWER", "areaIds": [BEILIN, SHUYUANMEN], "title": "管道疏通", "capacity": 3}
+    change = {"offeringId": offering["data"]["addOffering"]["offering"]["id"], **every}
+    assert await written("updateOffering", change, "unit_admin") == [
+        facts.format("offering"),
+        write.format("update_offering"),
+    ]
+    withdraw = {"offeringId": change["offeringId"]}
+    assert await written("withdrawOffering", withdraw, "unit_admin") == [
+        facts.format("offering"),
+        "partners.registration.update_props",
+    ]
+
+    assert await written("registerVenue", INPUTS["registerVenue"], "coord_in") == [
+        facts.format("venue_registration"),
+        write.format("create_venues"),
+    ]
+    move = {
+        "venueId": VENUE,
+        "communityId": NANYUANMEN_COMMUNITY,
+        "ownerUnitId": OTHER_UNIT,
+        "facilities": ["WHEELCHAIR_ACCESS", "PROJECTOR"],
+        "capacity": 70,
+    }
+    assert await written("updateVenue", move, "street_in") == [facts.format("venue"), write.format("update_venue")]
+
+    assert await written("createFundingProgram", INPUTS["createFundingProgram"], "city") == [
+        facts.format("program_registration"),
+        write.format("create_program"),
+    ]
+    widen = {"programId": PROGRAM, "districtIds": [BEILIN, YANTA], "categories": ["SEWER"], "budget": 3_000_000}
+    assert await written("updateFundingProgram", widen, "city") == [
+        facts.format("program"),
+        write.format("update_program"),
+    ]
+
+    ownerless = {**INPUTS["registerVenue"], "ownerUnitId": None, "facilities": []}
+    body = await call(client, "registerVenue", ownerless, "coord_in")
+    assert body["data"]["registerVenue"]["venue"]["owner"] is None
+    assert client.last_written == [facts.format("venue_registration"), write.format("create_venues")]
+    assert await written("updateVenue", {"venueId": VENUE, "capacity": 80}, "street_in") == [
+        facts.format("venue"),
+        write.format("update_venue"),
+    ]
+    # A refusal costs the facts statement alone.
+    unknown = {**INPUTS["registerVenue"], "facilities": ["SAUNA"], "ownerUnitId": "unit:nope"}
+    assert await written("registerVenue", unknown, "coord_in", "NOT_FOUND") == [facts.format("venue_registration")]
+    # 双报到: the member with the community, then the registration (its basis decided in the write).
+    again = {"subjectId": MEMBER, "communityId": NANYUANMEN_COMMUNITY}
+    assert await written("registerWithCommunity", again, "unit_admin") == [
+        "partners.registration.registration_facts",
+        "partners.registration.register_with",
+    ]
