@@ -163,6 +163,12 @@ class Kind:
             raise KeyError(f"{self.label} has no link {name!r}") from None
 
 
+def declare(record: type, prefix: str, *, graphql: str | None = None, **how: Any) -> Kind:
+    """The kind whose label is its record's name, shown as the GraphQL type of that name unless
+    `graphql` names another: `declare(Venue, "venue", reader="public", ...)`."""
+    return Kind(record.__name__, prefix, record, graphql=graphql or record.__name__, **how)
+
+
 def _bare(hint: Any) -> type:
     """`datetime | None` → `datetime`; `list[str]` → `list`."""
     origin = get_origin(hint)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from graph.kernel.kinds import Kind, cypher_strings, listed, one
-from graph.kernel.records import GeoPoint
+from graph.kernel.kinds import Kind, cypher_strings, declare, listed, one
+from graph.kernel.records import CatalogEntry, GeoPoint, NodeRecord
 
 
 class NeedStatus(StrEnum):
@@ -130,16 +130,12 @@ class RaterRole(StrEnum):
 
 
 @dataclass(slots=True)
-class Category:
-    id: str
-    code: str
-    name: str
+class Category(CatalogEntry):
     description: str | None = None
 
 
 @dataclass(slots=True)
-class Need:
-    id: str
+class Need(NodeRecord):
     title: str
     description: str = ""
     number: str | None = None
@@ -162,22 +158,18 @@ class Need:
     compound_id: str | None = None
     resident_id: str | None = None
     merged_into_id: str | None = None
-    created_at: datetime | None = None
     updated_at: datetime | None = None
 
 
 @dataclass(slots=True)
-class Resident:
-    id: str
+class Resident(NodeRecord):
     name: str | None = None
     phone: str | None = None
     address: str | None = None
-    created_at: datetime | None = None
 
 
 @dataclass(slots=True)
-class Assignment:
-    id: str
+class Assignment(NodeRecord):
     status: str
     need_id: str
     target_id: str
@@ -186,24 +178,20 @@ class Assignment:
     note: str | None = None
     accepted_at: datetime | None = None
     completed_at: datetime | None = None
-    created_at: datetime | None = None
     updated_at: datetime | None = None
 
 
 @dataclass(slots=True)
-class Evaluation:
-    id: str
+class Evaluation(NodeRecord):
     rating: int
     by_role: str
     comment: str | None = None
     by_id: str | None = None
     assignment_id: str | None = None
-    created_at: datetime | None = None
 
 
 @dataclass(slots=True)
-class Event:
-    id: str
+class Event(NodeRecord):
     at: datetime
     type: str
     actor_id: str
@@ -212,15 +200,12 @@ class Event:
     from_state: str | None = None
     to_state: str | None = None
     note: str | None = None
-    created_at: datetime | None = None
 
 
-CATEGORY = Kind("Category", "category", Category, graphql="Category", reader="public", catalog=True, indexes=("code",))
-NEED = Kind(
-    "Need",
-    "need",
+CATEGORY = declare(Category, "category", reader="public", catalog=True, indexes=("code",))
+NEED = declare(
     Need,
-    graphql="Need",
+    "need",
     reader="public",
     links={
         "category": one("(x)-[:OF]->(y:Category)", "Category", attr="categoryCode", key="code"),
@@ -260,12 +245,10 @@ NEED = Kind(
     fulltext=("title", "description"),
 )
 # Residents are shown only through a need, masked for most viewers (resolvers/needs/intake.py).
-RESIDENT = Kind("Resident", "resident", Resident, graphql="Resident")
-ASSIGNMENT = Kind(
-    "Assignment",
-    "assignment",
+RESIDENT = declare(Resident, "resident")
+ASSIGNMENT = declare(
     Assignment,
-    graphql="Assignment",
+    "assignment",
     reader="signed-in",
     links={
         "need": one("(x)-[:OF]->(y:Need)", "Need", attr="needId"),
@@ -276,18 +259,15 @@ ASSIGNMENT = Kind(
     lockable=True,
     indexes=("status", "createdAt"),
 )
-EVALUATION = Kind(
-    "Evaluation",
-    "evaluation",
+EVALUATION = declare(
     Evaluation,
-    graphql="Evaluation",
+    "evaluation",
     reader="signed-in",
     links={"assignment": one("(x)-[:OF]->(y:Assignment)", "Assignment", attr="assignmentId")},
 )
-EVENT = Kind(
-    "Event",
-    "event",
+EVENT = declare(
     Event,
+    "event",
     graphql="NeedEvent",
     reader="signed-in",
     links={"need": one("(x)-[:ABOUT]->(y:Need)", "Need", attr="needId")},

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from graph.kernel.kinds import Kind, listed, many, one
-from graph.kernel.records import GeoPoint
+from graph.kernel.kinds import declare, listed, many, one
+from graph.kernel.records import CatalogEntry, GeoPoint, NodeRecord
 
 
 class UnitKind(StrEnum):
@@ -33,28 +33,22 @@ class OfferingStatus(StrEnum):
 
 
 @dataclass(slots=True)
-class Skill:
-    id: str
-    code: str
-    name: str
+class Skill(CatalogEntry):
     category_codes: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
-class Unit:
-    id: str
+class Unit(NodeRecord):
     name: str
     kind: str
     address: str | None = None
     phone: str | None = None
     credit_code: str | None = None
     location: GeoPoint | None = None
-    created_at: datetime | None = None
 
 
 @dataclass(slots=True)
-class Member:
-    id: str
+class Member(NodeRecord):
     name: str
     phone: str | None = None
     unit_id: str | None = None
@@ -67,12 +61,10 @@ class Member:
     assigned_count: int = 0
     last_served_at: datetime | None = None
     location: GeoPoint | None = None
-    created_at: datetime | None = None
 
 
 @dataclass(slots=True)
-class Offering:
-    id: str
+class Offering(NodeRecord):
     title: str
     description: str = ""
     unit_id: str = ""
@@ -82,7 +74,6 @@ class Offering:
     availability: list[str] = field(default_factory=list)
     status: str = OfferingStatus.ACTIVE
     area_ids: list[str] = field(default_factory=list)
-    created_at: datetime | None = None
 
 
 def satisfaction(rating_sum: int, rating_count: int) -> float | None:
@@ -109,21 +100,17 @@ MEMBER_PHONE_CYPHER = (
 )
 
 
-SKILL = Kind(
-    "Skill",
-    "skill",
+SKILL = declare(
     Skill,
-    graphql="Skill",
+    "skill",
     reader="public",
     links={"categories": listed("(x)-[:SERVES]->(y:Category)", "Category", attr="categoryCodes", key="code")},
     catalog=True,
     indexes=("code",),
 )
-UNIT = Kind(
-    "Unit",
-    "unit",
+UNIT = declare(
     Unit,
-    graphql="Unit",
+    "unit",
     reader="public",
     links={
         "members": many("(x)<-[:BELONGS_TO]-(y:Member)", "Member"),
@@ -135,11 +122,9 @@ UNIT = Kind(
     indexes=("kind", "name"),
     point=True,
 )
-MEMBER = Kind(
-    "Member",
-    "member",
+MEMBER = declare(
     Member,
-    graphql="Member",
+    "member",
     reader="public",
     links={
         "unit": one("(x)-[:BELONGS_TO]->(y:Unit)", "Unit", attr="unitId"),
@@ -151,11 +136,9 @@ MEMBER = Kind(
     indexes=("name",),
     point=True,
 )
-OFFERING = Kind(
-    "Offering",
-    "offering",
+OFFERING = declare(
     Offering,
-    graphql="Offering",
+    "offering",
     reader="public",
     links={
         "unit": one("(x)<-[:OFFERS]-(y:Unit)", "Unit", attr="unitId"),

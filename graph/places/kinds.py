@@ -3,73 +3,59 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
-from graph.kernel.kinds import Kind, cypher_strings, many, one
-from graph.kernel.records import GeoPoint
+from graph.kernel.kinds import cypher_strings, declare, many, one
+from graph.kernel.records import GeoPoint, NodeRecord
 from graph.needs.kinds import OPEN_STATES
 
 
 @dataclass(slots=True)
-class District:
-    id: str
+class Area(NodeRecord):
+    """An official place (district, street, community): its 12-digit code, its name, its kind."""
+
     code: str
     name: str
     kind: str
     location: GeoPoint | None = None
-    created_at: datetime | None = None
 
 
 @dataclass(slots=True)
-class Street:
-    id: str
-    code: str
-    name: str
-    kind: str
+class District(Area):
+    pass
+
+
+@dataclass(slots=True)
+class Street(Area):
     district_id: str = ""
-    location: GeoPoint | None = None
-    created_at: datetime | None = None
 
 
 @dataclass(slots=True)
-class Community:
-    id: str
-    code: str
-    name: str
-    kind: str
+class Community(Area):
     official_name: str = ""
     street_id: str = ""
-    location: GeoPoint | None = None
-    created_at: datetime | None = None
 
 
 @dataclass(slots=True)
-class Compound:
-    id: str
+class Compound(NodeRecord):
     name: str
     community_id: str = ""
     households: int | None = None
     has_service_station: bool = False
     location: GeoPoint | None = None
-    created_at: datetime | None = None
 
 
-DISTRICT = Kind(
-    "District",
-    "district",
+DISTRICT = declare(
     District,
-    graphql="District",
+    "district",
     reader="public",
     links={"streets": many("(x)<-[:IN]-(y:Street)", "Street")},
     lockable=True,  # its need counter (graph/needs/write.py) is taken under its lock
     indexes=("code",),
     point=True,
 )
-STREET = Kind(
-    "Street",
-    "street",
+STREET = declare(
     Street,
-    graphql="Street",
+    "street",
     reader="public",
     links={
         "district": one("(x)-[:IN]->(y:District)", "District", attr="districtId"),
@@ -78,11 +64,9 @@ STREET = Kind(
     indexes=("code",),
     point=True,
 )
-COMMUNITY = Kind(
-    "Community",
-    "community",
+COMMUNITY = declare(
     Community,
-    graphql="Community",
+    "community",
     reader="public",
     links={
         "street": one("(x)-[:IN]->(y:Street)", "Street", attr="streetId"),
@@ -101,11 +85,9 @@ COMMUNITY = Kind(
     indexes=("code",),
     point=True,
 )
-COMPOUND = Kind(
-    "Compound",
-    "compound",
+COMPOUND = declare(
     Compound,
-    graphql="Compound",
+    "compound",
     reader="public",
     links={"community": one("(x)-[:IN]->(y:Community)", "Community", attr="communityId")},
     point=True,
