@@ -13,7 +13,7 @@ from resolvers.funding import grants, projects
 from resolvers.kernel import read
 from resolvers.needs import candidates as matching
 from resolvers.partners import assets
-from schema.relay import KEY, Fen, Node, as_dict, connection, node_type
+from schema.relay import Fen, MutationInput, Node, as_dict, connection, node_type
 
 if TYPE_CHECKING:
     from schema.matching import Candidate
@@ -148,28 +148,25 @@ class ProjectFilter:
 
 
 @strawberry.input
-class OpenProjectInput:
+class OpenProjectInput(MutationInput):
     title: str
     category_code: str
     place_ids: list[strawberry.ID] = strawberry.field(description="Districts, streets or communities, 1…20.")
     lead_id: strawberry.ID = strawberry.field(description="The unit or street that leads it.")
     start: datetime
     end: datetime
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input
-class FundProjectInput:
+class FundProjectInput(MutationInput):
     project_id: strawberry.ID
     grant_id: strawberry.ID = strawberry.field(description="A requested or approved grant; it funds one project.")
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input
-class CloseProjectInput:
+class CloseProjectInput(MutationInput):
     project_id: strawberry.ID
     note: str | None = strawberry.field(default=None, description="What it achieved, for the record.")
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.type(description="The project opened, funded or closed, and whether this answers a retry.")
@@ -201,23 +198,21 @@ class FundingQuery:
 
 
 @strawberry.input
-class RequestGrantInput:
+class RequestGrantInput(MutationInput):
     need_id: strawberry.ID
     program_id: strawberry.ID
     amount: Fen = strawberry.field(description="In fen (1/100 yuan), above 0 and within the cap per grant.")
     purpose: str | None = None
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input
-class GrantDecisionInput:
+class GrantDecisionInput(MutationInput):
     grant_id: strawberry.ID
     reason: str | None = strawberry.field(default=None, description="Required to reject.")
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input
-class CreateFundingProgramInput:
+class CreateFundingProgramInput(MutationInput):
     name: str
     level: ProgramLevel
     budget: Fen
@@ -227,11 +222,10 @@ class CreateFundingProgramInput:
     period_start: date
     period_end: date
     source: str = strawberry.field(default="", description="e.g. 社区为民服务专项资金")
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input(description="Fields left out (or null) stay as they are; the budget never goes below spent.")
-class UpdateFundingProgramInput:
+class UpdateFundingProgramInput(MutationInput):
     program_id: strawberry.ID
     name: str | None = None
     level: ProgramLevel | None = None
@@ -242,7 +236,6 @@ class UpdateFundingProgramInput:
     period_start: date | None = None
     period_end: date | None = None
     source: str | None = None
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.type

@@ -18,7 +18,7 @@ from resolvers.kernel import read
 from resolvers.kernel.authz import member_phone_for
 from resolvers.partners import assets
 from resolvers.partners import registration as units
-from schema.relay import KEY, GeoPointType, Node, as_dict, connection, node_type
+from schema.relay import GeoPointType, MutationInput, Node, as_dict, connection, node_type
 
 if TYPE_CHECKING:
     from schema.needs import Category
@@ -163,7 +163,7 @@ class PartnersQuery:
 
 
 @strawberry.input
-class RegisterUnitInput:
+class RegisterUnitInput(MutationInput):
     name: str
     kind: UnitKind
     community_ids: list[strawberry.ID] = strawberry.field(description="Communities it registers with (双报到).")
@@ -174,11 +174,10 @@ class RegisterUnitInput:
     credit_code: str | None = strawberry.field(
         default=None, description="统一社会信用代码 (18 characters); unique: a unit is registered once."
     )
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input(description="Fields left out (or null) stay as they are.")
-class UpdateUnitInput:
+class UpdateUnitInput(MutationInput):
     unit_id: strawberry.ID
     name: str | None = None
     kind: UnitKind | None = None
@@ -186,11 +185,10 @@ class UpdateUnitInput:
     address: str | None = None
     latitude: float | None = None
     longitude: float | None = None
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input
-class RegisterMemberInput:
+class RegisterMemberInput(MutationInput):
     unit_id: strawberry.ID
     name: str
     phone: str = strawberry.field(description=PHONE)
@@ -202,26 +200,23 @@ class RegisterMemberInput:
     )
     latitude: float | None = strawberry.field(default=None, description="Home location; " + LAT)
     longitude: float | None = None
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input
-class RegisterWithCommunityInput:
+class RegisterWithCommunityInput(MutationInput):
     subject_id: strawberry.ID = strawberry.field(description="A unit or a member.")
     community_id: strawberry.ID
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input
-class SetAvailabilityInput:
+class SetAvailabilityInput(MutationInput):
     member_id: strawberry.ID
     availability: list[str] = strawberry.field(description=SLOTS + " Replaces the current windows.")
     max_load: int = strawberry.field(description="Open assignments allowed at once (0–50).")
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input
-class AddOfferingInput:
+class AddOfferingInput(MutationInput):
     unit_id: strawberry.ID
     category_code: str = strawberry.field(description="e.g. ELDERLY_CARE")
     title: str
@@ -229,11 +224,10 @@ class AddOfferingInput:
     area_ids: list[strawberry.ID] = strawberry.field(description="Where it serves: communities, streets, districts.")
     description: str = ""
     availability: list[str] = strawberry.field(default_factory=list, description=SLOTS)
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input(description="Fields left out (or null) stay as they are; lists given replace the old ones.")
-class UpdateOfferingInput:
+class UpdateOfferingInput(MutationInput):
     offering_id: strawberry.ID
     category_code: str | None = None
     title: str | None = None
@@ -241,13 +235,11 @@ class UpdateOfferingInput:
     capacity: int | None = None
     area_ids: list[strawberry.ID] | None = None
     availability: list[str] | None = strawberry.field(default=None, description=SLOTS)
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input
-class WithdrawOfferingInput:
+class WithdrawOfferingInput(MutationInput):
     offering_id: strawberry.ID
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.type

@@ -11,7 +11,7 @@ from strawberry.types import Info
 from graph.plans import kinds
 from resolvers.kernel import read
 from resolvers.plans import plans
-from schema.relay import KEY, Node, as_dict, node_type
+from schema.relay import MutationInput, Node, as_dict, node_type
 
 if TYPE_CHECKING:
     from schema.matching import CandidateKind, Resource
@@ -86,18 +86,16 @@ class DispatchPlan(Node):
 
 
 @strawberry.input
-class ProposeDispatchPlanInput:
+class ProposeDispatchPlanInput(MutationInput):
     scope_id: strawberry.ID = strawberry.field(description="A district, street or community id, or 'city'.")
     need_ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="Only these open needs (default: every SUBMITTED or DECLINED need of the scope)."
     )
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input
-class CommitDispatchPlanInput:
+class CommitDispatchPlanInput(MutationInput):
     plan_id: strawberry.ID
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.type

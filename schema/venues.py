@@ -12,7 +12,7 @@ from graph.venues import kinds
 from resolvers.kernel import read
 from resolvers.partners import assets
 from resolvers.venues import booking
-from schema.relay import KEY, Fen, GeoPointType, Node, as_dict, connection, node_type
+from schema.relay import Fen, GeoPointType, MutationInput, Node, as_dict, connection, node_type
 
 if TYPE_CHECKING:
     from schema.matching import ScorePart
@@ -154,16 +154,15 @@ class VenuesQuery:
 
 
 @strawberry.input
-class BookVenueInput:
+class BookVenueInput(MutationInput):
     venue_id: strawberry.ID
     window: WindowInput
     need_id: strawberry.ID | None = None
     purpose: str | None = None
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input(description="The same window every week: `window` is the first occurrence.")
-class BookVenueSeriesInput:
+class BookVenueSeriesInput(MutationInput):
     venue_id: strawberry.ID
     window: WindowInput
     weeks: int = strawberry.field(description="How many weekly occurrences (1–52).")
@@ -172,18 +171,16 @@ class BookVenueSeriesInput:
     )
     need_id: strawberry.ID | None = None
     purpose: str | None = None
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input
-class CancelBookingInput:
+class CancelBookingInput(MutationInput):
     booking_id: strawberry.ID
     reason: str | None = None
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input
-class RegisterVenueInput:
+class RegisterVenueInput(MutationInput):
     name: str
     kind: VenueKind
     community_id: strawberry.ID
@@ -198,11 +195,10 @@ class RegisterVenueInput:
     address: str | None = None
     latitude: float | None = strawberry.field(default=None, description=LAT + " The community's when left out.")
     longitude: float | None = None
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input(description="Fields left out (or null) stay as they are; lists given replace the old ones.")
-class UpdateVenueInput:
+class UpdateVenueInput(MutationInput):
     venue_id: strawberry.ID
     name: str | None = None
     kind: VenueKind | None = None
@@ -216,7 +212,6 @@ class UpdateVenueInput:
     address: str | None = None
     latitude: float | None = None
     longitude: float | None = None
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.type
