@@ -13,7 +13,8 @@ from resolvers.funding import grants, projects
 from resolvers.kernel import read
 from resolvers.needs import candidates as matching
 from resolvers.partners import assets
-from schema.relay import Fen, MutationInput, Node, as_dict, connection, node_type
+from schema.mutations import MutationInput, mutation_field, record_payload
+from schema.relay import Fen, Node, connection, node_type
 
 if TYPE_CHECKING:
     from schema.matching import Candidate
@@ -256,56 +257,59 @@ class UpdateFundingProgramPayload:
     replayed: bool = False
 
 
-async def _grant_payload(info: Info, result: dict[str, Any]) -> GrantPayload:
-    grant = await read.by_id(info.context, "Grant", result["grantId"])
-    return GrantPayload(grant=grant, replayed=bool(result.get("replayed")))
-
-
-async def _program(info: Info, result: dict[str, Any]) -> Any:
-    return await read.by_id(info.context, "FundingProgram", result["programId"])
+_grant_payload = record_payload(GrantPayload, "grant", "Grant", "grantId")
 
 
 @strawberry.type
 class FundingMutation:
-    @strawberry.mutation(description="Ask a funding program for money for a need (coordinators).")
-    async def request_grant(self, info: Info, input: RequestGrantInput) -> GrantPayload:
-        return await _grant_payload(info, await grants.request_grant(info.context, as_dict(input)))
-
-    @strawberry.mutation(description="Approve a requested grant: never past the cap or the program's budget.")
-    async def approve_grant(self, info: Info, input: GrantDecisionInput) -> GrantPayload:
-        return await _grant_payload(info, await grants.approve_grant(info.context, as_dict(input)))
-
-    @strawberry.mutation(description="Reject a requested grant, with a reason.")
-    async def reject_grant(self, info: Info, input: GrantDecisionInput) -> GrantPayload:
-        return await _grant_payload(info, await grants.reject_grant(info.context, as_dict(input)))
-
-    @strawberry.mutation(
-        description="Open a project to cut a class of needs (CITY_ADMIN; DISTRICT_ADMIN within their district)."
+    request_grant = mutation_field(
+        _grant_payload,
+        grants.request_grant,
+        RequestGrantInput,
+        "Ask a funding program for money for a need (coordinators).",
     )
-    async def open_project(self, info: Info, input: OpenProjectInput) -> ProjectPayload:
-        return await _project_payload(info, await projects.open_project(info.context, as_dict(input)))
 
-    @strawberry.mutation(description="Tie a grant to the project it funds (a grant funds one project).")
-    async def fund_project(self, info: Info, input: FundProjectInput) -> ProjectPayload:
-        return await _project_payload(info, await projects.fund_project(info.context, as_dict(input)))
+    approve_grant = mutation_field(
+        _grant_payload,
+        grants.approve_grant,
+        GrantDecisionInput,
+        "Approve a requested grant: never past the cap or the program's budget.",
+    )
 
-    @strawberry.mutation(description="Close an open project.")
-    async def close_project(self, info: Info, input: CloseProjectInput) -> ProjectPayload:
-        return await _project_payload(info, await projects.close_project(info.context, as_dict(input)))
+    reject_grant = mutation_field(
+        _grant_payload, grants.reject_grant, GrantDecisionInput, "Reject a requested grant, with a reason."
+    )
 
-    @strawberry.mutation(description="Create a funding program (CITY_ADMIN; DISTRICT_ADMIN for their district only).")
-    async def create_funding_program(self, info: Info, input: CreateFundingProgramInput) -> CreateFundingProgramPayload:
-        result = await assets.create_funding_program(info.context, as_dict(input))
-        return CreateFundingProgramPayload(
-            funding_program=await _program(info, result), replayed=bool(result.get("replayed"))
-        )
+    open_project = mutation_field(
+        _project_payload,
+        projects.open_project,
+        OpenProjectInput,
+        "Open a project to cut a class of needs (CITY_ADMIN; DISTRICT_ADMIN within their district).",
+    )
 
-    @strawberry.mutation(description="Change a funding program; its budget may not drop below what is spent.")
-    async def update_funding_program(self, info: Info, input: UpdateFundingProgramInput) -> UpdateFundingProgramPayload:
-        result = await assets.update_funding_program(info.context, as_dict(input))
-        return UpdateFundingProgramPayload(
-            funding_program=await _program(info, result), replayed=bool(result.get("replayed"))
-        )
+    fund_project = mutation_field(
+        _project_payload,
+        projects.fund_project,
+        FundProjectInput,
+        "Tie a grant to the project it funds (a grant funds one project).",
+    )
+
+    close_project = mutation_field(
+        _project_payload, projects.close_project, CloseProjectInput, "Close an open project."
+    )
+
+    create_funding_program = mutation_field(
+        record_payload(CreateFundingProgramPayload, "funding_program", "FundingProgram", "programId"),
+        assets.create_funding_program,
+        CreateFundingProgramInput,
+        "Create a funding program (CITY_ADMIN; DISTRICT_ADMIN for their district only).",
+    )
+    update_funding_program = mutation_field(
+        record_payload(UpdateFundingProgramPayload, "funding_program", "FundingProgram", "programId"),
+        assets.update_funding_program,
+        UpdateFundingProgramInput,
+        "Change a funding program; its budget may not drop below what is spent.",
+    )
 
 
 TYPES = (FundingProgram, Grant, Project)

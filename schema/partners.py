@@ -18,7 +18,8 @@ from resolvers.kernel import read
 from resolvers.kernel.authz import member_phone_for
 from resolvers.partners import assets
 from resolvers.partners import registration as units
-from schema.relay import GeoPointType, MutationInput, Node, as_dict, connection, node_type
+from schema.mutations import MutationInput, mutation_field, record_payload
+from schema.relay import GeoPointType, Node, as_dict, connection, node_type
 
 if TYPE_CHECKING:
     from schema.needs import Category
@@ -303,21 +304,24 @@ def replayed(result: dict[str, Any]) -> bool:
 
 @strawberry.type
 class PartnersMutation:
-    @strawberry.mutation(description="Register a 驻区单位 with one or more communities (staff of those, CITY_ADMIN).")
-    async def register_unit(self, info: Info, input: RegisterUnitInput) -> RegisterUnitPayload:
-        result = await units.register_unit(info.context, as_dict(input))
-        return RegisterUnitPayload(unit=await load(info, "Unit", result["unitId"]), replayed=replayed(result))
-
-    @strawberry.mutation(description="Change a unit's name, kind, phone, address or location.")
-    async def update_unit(self, info: Info, input: UpdateUnitInput) -> UpdateUnitPayload:
-        result = await units.update_unit(info.context, as_dict(input))
-        return UpdateUnitPayload(unit=await load(info, "Unit", result["unitId"]), replayed=replayed(result))
-
-    @strawberry.mutation(description="Register a party member of a unit, with skills and weekly time.")
-    async def register_member(self, info: Info, input: RegisterMemberInput) -> RegisterMemberPayload:
-        result = await units.register_member(info.context, as_dict(input))
-        member = await load(info, "Member", result["memberId"])
-        return RegisterMemberPayload(member=member, replayed=replayed(result))
+    register_unit = mutation_field(
+        record_payload(RegisterUnitPayload, "unit", "Unit", "unitId"),
+        units.register_unit,
+        RegisterUnitInput,
+        "Register a 驻区单位 with one or more communities (staff of those, CITY_ADMIN).",
+    )
+    update_unit = mutation_field(
+        record_payload(UpdateUnitPayload, "unit", "Unit", "unitId"),
+        units.update_unit,
+        UpdateUnitInput,
+        "Change a unit's name, kind, phone, address or location.",
+    )
+    register_member = mutation_field(
+        record_payload(RegisterMemberPayload, "member", "Member", "memberId"),
+        units.register_member,
+        RegisterMemberInput,
+        "Register a party member of a unit, with skills and weekly time.",
+    )
 
     @strawberry.mutation(description="双报到: register a unit or member with a community; doing it again is harmless.")
     async def register_with_community(
@@ -334,29 +338,30 @@ class PartnersMutation:
             replayed=replayed(result),
         )
 
-    @strawberry.mutation(description="Set a member's weekly windows and how many open assignments they take.")
-    async def set_availability(self, info: Info, input: SetAvailabilityInput) -> SetAvailabilityPayload:
-        result = await units.set_availability(info.context, as_dict(input))
-        member = await load(info, "Member", result["memberId"])
-        return SetAvailabilityPayload(member=member, replayed=replayed(result))
-
-    @strawberry.mutation(description="List something a unit offers: a service, skill, goods or space.")
-    async def add_offering(self, info: Info, input: AddOfferingInput) -> AddOfferingPayload:
-        result = await assets.add_offering(info.context, as_dict(input))
-        offering = await load(info, "Offering", result["offeringId"])
-        return AddOfferingPayload(offering=offering, replayed=replayed(result))
-
-    @strawberry.mutation(description="Change an active offering.")
-    async def update_offering(self, info: Info, input: UpdateOfferingInput) -> UpdateOfferingPayload:
-        result = await assets.update_offering(info.context, as_dict(input))
-        offering = await load(info, "Offering", result["offeringId"])
-        return UpdateOfferingPayload(offering=offering, replayed=replayed(result))
-
-    @strawberry.mutation(description="Stop offering it; open assignments run to their end.")
-    async def withdraw_offering(self, info: Info, input: WithdrawOfferingInput) -> WithdrawOfferingPayload:
-        result = await assets.withdraw_offering(info.context, as_dict(input))
-        offering = await load(info, "Offering", result["offeringId"])
-        return WithdrawOfferingPayload(offering=offering, replayed=replayed(result))
+    set_availability = mutation_field(
+        record_payload(SetAvailabilityPayload, "member", "Member", "memberId"),
+        units.set_availability,
+        SetAvailabilityInput,
+        "Set a member's weekly windows and how many open assignments they take.",
+    )
+    add_offering = mutation_field(
+        record_payload(AddOfferingPayload, "offering", "Offering", "offeringId"),
+        assets.add_offering,
+        AddOfferingInput,
+        "List something a unit offers: a service, skill, goods or space.",
+    )
+    update_offering = mutation_field(
+        record_payload(UpdateOfferingPayload, "offering", "Offering", "offeringId"),
+        assets.update_offering,
+        UpdateOfferingInput,
+        "Change an active offering.",
+    )
+    withdraw_offering = mutation_field(
+        record_payload(WithdrawOfferingPayload, "offering", "Offering", "offeringId"),
+        assets.withdraw_offering,
+        WithdrawOfferingInput,
+        "Stop offering it; open assignments run to their end.",
+    )
 
 
 TYPES = (Skill, Unit, Member, Offering)

@@ -11,7 +11,8 @@ from strawberry.types import Info
 from graph.plans import kinds
 from resolvers.kernel import read
 from resolvers.plans import plans
-from schema.relay import MutationInput, Node, as_dict, node_type
+from schema.mutations import MutationInput
+from schema.relay import Node, as_dict, node_type
 
 if TYPE_CHECKING:
     from schema.matching import CandidateKind, Resource

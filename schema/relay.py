@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any, Generic, NewType, Optional, TypeVar, get_type_hints
@@ -152,38 +151,6 @@ def as_dict(value: Any) -> Any:
             continue
         out[f.name] = as_dict(item)
     return out
-
-
-@strawberry.input
-class MutationInput:
-    """What every mutation's input has: its idempotency key."""
-
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
-
-
-Builder = Callable[[Info, dict[str, Any]], Awaitable[Any]]
-
-
-def mutation_field(build: Builder, resolve: Callable[..., Awaitable[dict[str, Any]]], input: type, about: str) -> Any:
-    """The one shape of a mutation field: `input` as plain data to its resolver (`resolvers/`), whose
-    result `build` turns into the payload (the type `build` returns); `about` describes it."""
-
-    async def run(self: Any, info: Info, input: Any) -> Any:
-        return await build(info, await resolve(info.context, as_dict(input)))
-
-    run.__annotations__ = {"info": Info, "input": input, "return": get_type_hints(build)["return"]}
-    return strawberry.mutation(resolver=run, description=about)
-
-
-def record_payload(payload: type, field: str, label: str, key: str) -> Builder:
-    """Builds `payload` from the one record the mutation wrote (`result[key]`, a `label` id) and `replayed`."""
-
-    async def build(info: Info, result: dict[str, Any]) -> Any:
-        record = await read.by_id(info.context, label, result[key])
-        return payload(**{field: record}, replayed=bool(result.get("replayed")))
-
-    build.__annotations__["return"] = payload
-    return build
 
 
 def _parse_fen(value: object) -> int:

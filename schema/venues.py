@@ -12,7 +12,8 @@ from graph.venues import kinds
 from resolvers.kernel import read
 from resolvers.partners import assets
 from resolvers.venues import booking
-from schema.relay import Fen, GeoPointType, MutationInput, Node, as_dict, connection, node_type
+from schema.mutations import MutationInput, mutation_field, record_payload
+from schema.relay import Fen, GeoPointType, Node, as_dict, connection, node_type
 
 if TYPE_CHECKING:
     from schema.matching import ScorePart
@@ -254,9 +255,12 @@ async def _booking_payload(info: Info, result: dict[str, Any]) -> BookingPayload
 
 @strawberry.type
 class VenuesMutation:
-    @strawberry.mutation(description="Book a venue for one window; CONFLICT names the clashing booking.")
-    async def book_venue(self, info: Info, input: BookVenueInput) -> BookingPayload:
-        return await _booking_payload(info, await booking.book_venue(info.context, as_dict(input)))
+    book_venue = mutation_field(
+        _booking_payload,
+        booking.book_venue,
+        BookVenueInput,
+        "Book a venue for one window; CONFLICT names the clashing booking.",
+    )
 
     @strawberry.mutation(description="Book the same window weekly; all or nothing unless skipClashes.")
     async def book_venue_series(self, info: Info, input: BookVenueSeriesInput) -> BookingSeriesPayload:
@@ -276,21 +280,25 @@ class VenuesMutation:
             replayed=bool(result.get("replayed")),
         )
 
-    @strawberry.mutation(description="Cancel a confirmed booking: the time is free again.")
-    async def cancel_booking(self, info: Info, input: CancelBookingInput) -> BookingPayload:
-        return await _booking_payload(info, await booking.cancel_booking(info.context, as_dict(input)))
+    cancel_booking = mutation_field(
+        _booking_payload,
+        booking.cancel_booking,
+        CancelBookingInput,
+        "Cancel a confirmed booking: the time is free again.",
+    )
 
-    @strawberry.mutation(description="Register a venue (阵地) in a community.")
-    async def register_venue(self, info: Info, input: RegisterVenueInput) -> RegisterVenuePayload:
-        result = await assets.register_venue(info.context, as_dict(input))
-        venue = await read.by_id(info.context, "Venue", result["venueId"])
-        return RegisterVenuePayload(venue=venue, replayed=bool(result.get("replayed")))
-
-    @strawberry.mutation(description="Change a venue.")
-    async def update_venue(self, info: Info, input: UpdateVenueInput) -> UpdateVenuePayload:
-        result = await assets.update_venue(info.context, as_dict(input))
-        venue = await read.by_id(info.context, "Venue", result["venueId"])
-        return UpdateVenuePayload(venue=venue, replayed=bool(result.get("replayed")))
+    register_venue = mutation_field(
+        record_payload(RegisterVenuePayload, "venue", "Venue", "venueId"),
+        assets.register_venue,
+        RegisterVenueInput,
+        "Register a venue (阵地) in a community.",
+    )
+    update_venue = mutation_field(
+        record_payload(UpdateVenuePayload, "venue", "Venue", "venueId"),
+        assets.update_venue,
+        UpdateVenueInput,
+        "Change a venue.",
+    )
 
 
 TYPES = (Facility, Venue, Booking)

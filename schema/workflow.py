@@ -14,8 +14,8 @@ from strawberry.types import Info
 from resolvers.kernel import read
 from resolvers.needs import dispatch, duplicates, escalation, evaluation, open311, subscriptions
 from resolvers.needs import intake as needs
+from schema.mutations import MutationInput, mutation_field
 from schema.needs import Assignment, Channel, Evaluation, Need, NeedEvent, Urgency
-from schema.relay import MutationInput, mutation_field
 
 
 @strawberry.input
