@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from graph.kernel.db import Graph
 from server.auth import issue_token
-from server.settings import get_settings
+from server.settings import Settings, get_settings
 from tests.support.factories import COMPOUND, SHUYUANMEN
 
 UNIT = "unit:w1"
@@ -120,13 +120,14 @@ async def submit(client, tok: str | None = None, **extra: object) -> dict:
 
 
 @asynccontextmanager
-async def live_server(graph: Graph) -> AsyncIterator[str]:
-    """The real app under uvicorn on a loopback port, in this event loop (it shares the test's driver)."""
+async def live_server(graph: Graph, settings: Settings | None = None) -> AsyncIterator[str]:
+    """The real app under uvicorn on a loopback port, in this event loop (it shares the test's driver);
+    `settings` as `create_app` takes them (else the environment's)."""
     import uvicorn
 
     from server.app import create_app
 
-    app = create_app(graph=graph, run_migrations=False)
+    app = create_app(graph=graph, settings=settings, run_migrations=False)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
     task = asyncio.create_task(server.serve())
     while not server.started:
