@@ -78,39 +78,30 @@ FUNDING_PROGRAM = declare(
     FundingProgram,
     "program",
     reader="public",
-    links={
-        "categories": listed("(x)-[:COVERS]->(y:Category)", "Category", attr="categoryCodes", key="code"),
-        "districts": listed("(x)-[:AVAILABLE_IN]->(y:District)", "District", attr="districtIds"),
-    },
     computed={"remaining": "coalesce(x.budget, 0) - coalesce(x.spent, 0)"},
     lockable=True,
     indexes=("periodEnd",),
+).linking(
+    categories=listed("(x)-[:COVERS]->(y:Category)", "Category", attr="categoryCodes", key="code"),
+    districts=listed("(x)-[:AVAILABLE_IN]->(y:District)", "District", attr="districtIds"),
 )
-GRANT = declare(
-    Grant,
-    "grant",
-    reader="signed-in",
-    links={
-        "program": one("(x)-[:FROM]->(y:FundingProgram)", "FundingProgram", attr="programId"),
-        "need": one("(x)-[:FOR]->(y:Need)", "Need", attr="needId"),
-    },
-    lockable=True,
-    indexes=("status",),
+GRANT = declare(Grant, "grant", reader="signed-in", lockable=True, indexes=("status",)).linking(
+    program=one("(x)-[:FROM]->(y:FundingProgram)", "FundingProgram", attr="programId"),
+    need=one("(x)-[:FOR]->(y:Need)", "Need", attr="needId"),
 )
 
 PROJECT = declare(
     Project,
     "project",
     reader="public",
-    links={
-        "category": one("(x)-[:ADDRESSES]->(y:Category)", "Category", attr="categoryCode", key="code"),
-        "places": listed("(x)-[:IN]->(y)", ("District", "Street", "Community"), attr="placeIds"),
-        "lead": one("(x)-[:LED_BY]->(y)", ("Unit", "Street"), attr="leadId"),
-        "grants": listed("(x)<-[:FUNDS]-(y:Grant)", "Grant", attr="grantIds", gate="signed-in"),
-    },
     interpreted=frozenset({"places", "lead", "grants", "outcome"}),
     lockable=True,
     indexes=("createdAt",),
+).linking(
+    category=one("(x)-[:ADDRESSES]->(y:Category)", "Category", attr="categoryCode", key="code"),
+    places=listed("(x)-[:IN]->(y)", ("District", "Street", "Community"), attr="placeIds"),
+    lead=one("(x)-[:LED_BY]->(y)", ("Unit", "Street"), attr="leadId"),
+    grants=listed("(x)<-[:FUNDS]-(y:Grant)", "Grant", attr="grantIds", gate="signed-in"),
 )
 
 KINDS = (FUNDING_PROGRAM, GRANT, PROJECT)

@@ -156,6 +156,11 @@ class Kind:
         parts += [f"{name}: {expression}" for name, expression in self.extra.items()]
         return "x {" + ", ".join(parts) + "}"
 
+    def linking(self, **links: Link) -> Kind:
+        """This kind with these links (by field name), so a declaration names its scalar facts first and its
+        relationships below them: `declare(Street, "street", ...).linking(district=one(...), ...)`."""
+        return dataclasses.replace(self, links={**self.links, **links})
+
     def link(self, name: str) -> Link:
         try:
             return self.links[name]

@@ -207,42 +207,32 @@ NEED = declare(
     Need,
     "need",
     reader="public",
-    links={
-        "category": one("(x)-[:OF]->(y:Category)", "Category", attr="categoryCode", key="code"),
-        # At the community itself, or at one of its compounds (0 or 1 hop up).
-        "community": one("(x)-[:AT]->(:Compound|Community)-[:IN*0..1]->(y:Community)", "Community", attr="communityId"),
-        "compound": one("(x)-[:AT]->(y:Compound)", "Compound", attr="compoundId"),
-        "requester": one("(x)-[:RAISED_BY]->(y:Resident)", "Resident", attr="residentId"),
-        "mergedInto": one("(x)-[:MERGED_INTO]->(y:Need)", "Need", attr="mergedIntoId"),
-        # Signed-in viewers only: notes name people and reasons.
-        "history": listed("(x)<-[:ABOUT]-(y:Event)", "Event", order="y.at, y.createdAt, y.id", gate="signed-in"),
-        "assignments": listed("(x)<-[:OF]-(y:Assignment)", "Assignment", order="y.createdAt, y.id", gate="signed-in"),
-        # The one handling it now, else the newest still awaiting an answer.
-        "currentAssignment": one(
-            "(x)<-[:OF]-(y:Assignment)",
-            "Assignment",
-            where=f"y.status IN {cypher_strings(HELD)}",
-            order="CASE WHEN y.status = 'ACTIVE' THEN 0 ELSE 1 END, y.createdAt DESC, y.id DESC",
-            gate="signed-in",
-        ),
-    },
     computed={"overdue": OVERDUE_CYPHER},
     # Masked by who may see a resident's contact details (resolvers/kernel/authz.py), with a pattern
     # over addresses that Cypher cannot match: left to the interpreter.
     interpreted=frozenset({"requester"}),
     lockable=True,
-    indexes=(
-        "status",
-        "createdAt",
-        "channel",
-        "urgency",
-        "responseDeadline",
-        "completionDeadline",
-        "level",
-        "number",
-    ),
+    indexes=("status", "createdAt", "channel", "urgency", "responseDeadline", "completionDeadline", "level", "number"),
     point=True,
     fulltext=("title", "description"),
+).linking(
+    category=one("(x)-[:OF]->(y:Category)", "Category", attr="categoryCode", key="code"),
+    # At the community itself, or at one of its compounds (0 or 1 hop up).
+    community=one("(x)-[:AT]->(:Compound|Community)-[:IN*0..1]->(y:Community)", "Community", attr="communityId"),
+    compound=one("(x)-[:AT]->(y:Compound)", "Compound", attr="compoundId"),
+    requester=one("(x)-[:RAISED_BY]->(y:Resident)", "Resident", attr="residentId"),
+    mergedInto=one("(x)-[:MERGED_INTO]->(y:Need)", "Need", attr="mergedIntoId"),
+    # Signed-in viewers only: notes name people and reasons.
+    history=listed("(x)<-[:ABOUT]-(y:Event)", "Event", order="y.at, y.createdAt, y.id", gate="signed-in"),
+    assignments=listed("(x)<-[:OF]-(y:Assignment)", "Assignment", order="y.createdAt, y.id", gate="signed-in"),
+    # The one handling it now, else the newest still awaiting an answer.
+    currentAssignment=one(
+        "(x)<-[:OF]-(y:Assignment)",
+        "Assignment",
+        where=f"y.status IN {cypher_strings(HELD)}",
+        order="CASE WHEN y.status = 'ACTIVE' THEN 0 ELSE 1 END, y.createdAt DESC, y.id DESC",
+        gate="signed-in",
+    ),
 )
 # Residents are shown only through a need, masked for most viewers (resolvers/needs/intake.py).
 RESIDENT = declare(Resident, "resident")
@@ -250,28 +240,19 @@ ASSIGNMENT = declare(
     Assignment,
     "assignment",
     reader="signed-in",
-    links={
-        "need": one("(x)-[:OF]->(y:Need)", "Need", attr="needId"),
-        "handler": one("(x)-[:TO]->(y:Member|Unit|Offering)", ("Member", "Unit", "Offering"), attr="targetId"),
-        "by": one("(x)-[:BY]->(y:User)", "User", attr="byId"),
-    },
     extra={"targetLabel": "[(x)-[:TO]->(t) | labels(t)[0]][0]"},
     lockable=True,
     indexes=("status", "createdAt"),
+).linking(
+    need=one("(x)-[:OF]->(y:Need)", "Need", attr="needId"),
+    handler=one("(x)-[:TO]->(y:Member|Unit|Offering)", ("Member", "Unit", "Offering"), attr="targetId"),
+    by=one("(x)-[:BY]->(y:User)", "User", attr="byId"),
 )
-EVALUATION = declare(
-    Evaluation,
-    "evaluation",
-    reader="signed-in",
-    links={"assignment": one("(x)-[:OF]->(y:Assignment)", "Assignment", attr="assignmentId")},
+EVALUATION = declare(Evaluation, "evaluation", reader="signed-in").linking(
+    assignment=one("(x)-[:OF]->(y:Assignment)", "Assignment", attr="assignmentId"),
 )
-EVENT = declare(
-    Event,
-    "event",
-    graphql="NeedEvent",
-    reader="signed-in",
-    links={"need": one("(x)-[:ABOUT]->(y:Need)", "Need", attr="needId")},
-    indexes=("at",),
+EVENT = declare(Event, "event", graphql="NeedEvent", reader="signed-in", indexes=("at",)).linking(
+    need=one("(x)-[:ABOUT]->(y:Need)", "Need", attr="needId"),
 )
 
 # An Open311 request that could not be placed, kept for an operator to place (the spec's token flow):

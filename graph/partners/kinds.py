@@ -100,54 +100,34 @@ MEMBER_PHONE_CYPHER = (
 )
 
 
-SKILL = declare(
-    Skill,
-    "skill",
-    reader="public",
-    links={"categories": listed("(x)-[:SERVES]->(y:Category)", "Category", attr="categoryCodes", key="code")},
-    catalog=True,
-    indexes=("code",),
+SKILL = declare(Skill, "skill", reader="public", catalog=True, indexes=("code",)).linking(
+    categories=listed("(x)-[:SERVES]->(y:Category)", "Category", attr="categoryCodes", key="code"),
 )
-UNIT = declare(
-    Unit,
-    "unit",
-    reader="public",
-    links={
-        "members": many("(x)<-[:BELONGS_TO]-(y:Member)", "Member"),
-        "offerings": many("(x)-[:OFFERS]->(y:Offering)", "Offering"),
-        "venues": many("(x)<-[:OWNED_BY]-(y:Venue)", "Venue"),
-        "communities": many("(x)-[:REGISTERED_WITH]->(y:Community)", "Community"),
-    },
-    lockable=True,
-    indexes=("kind", "name"),
-    point=True,
+UNIT = declare(Unit, "unit", reader="public", lockable=True, indexes=("kind", "name"), point=True).linking(
+    members=many("(x)<-[:BELONGS_TO]-(y:Member)", "Member"),
+    offerings=many("(x)-[:OFFERS]->(y:Offering)", "Offering"),
+    venues=many("(x)<-[:OWNED_BY]-(y:Venue)", "Venue"),
+    communities=many("(x)-[:REGISTERED_WITH]->(y:Community)", "Community"),
 )
 MEMBER = declare(
     Member,
     "member",
     reader="public",
-    links={
-        "unit": one("(x)-[:BELONGS_TO]->(y:Unit)", "Unit", attr="unitId"),
-        "skills": many("(x)-[:HAS_SKILL]->(y:Skill)", "Skill"),
-        "communities": many("(x)-[:REGISTERED_WITH]->(y:Community)", "Community"),
-    },
     computed={"satisfaction": SATISFACTION_CYPHER, "phone": MEMBER_PHONE_CYPHER},
     lockable=True,
     indexes=("name",),
     point=True,
+).linking(
+    unit=one("(x)-[:BELONGS_TO]->(y:Unit)", "Unit", attr="unitId"),
+    skills=many("(x)-[:HAS_SKILL]->(y:Skill)", "Skill"),
+    communities=many("(x)-[:REGISTERED_WITH]->(y:Community)", "Community"),
 )
 OFFERING = declare(
-    Offering,
-    "offering",
-    reader="public",
-    links={
-        "unit": one("(x)<-[:OFFERS]-(y:Unit)", "Unit", attr="unitId"),
-        "category": one("(x)-[:SERVES]->(y:Category)", "Category", attr="categoryCode", key="code"),
-        "area": listed("(x)-[:IN_AREA]->(y)", ("District", "Street", "Community", "Compound"), attr="areaIds"),
-    },
-    lockable=True,
-    indexes=("status",),
-    fulltext=("title", "description"),
+    Offering, "offering", reader="public", lockable=True, indexes=("status",), fulltext=("title", "description")
+).linking(
+    unit=one("(x)<-[:OFFERS]-(y:Unit)", "Unit", attr="unitId"),
+    category=one("(x)-[:SERVES]->(y:Category)", "Category", attr="categoryCode", key="code"),
+    area=listed("(x)-[:IN_AREA]->(y)", ("District", "Street", "Community", "Compound"), attr="areaIds"),
 )
 
 KINDS = (SKILL, UNIT, MEMBER, OFFERING)

@@ -44,53 +44,30 @@ class Compound(NodeRecord):
     location: GeoPoint | None = None
 
 
-DISTRICT = declare(
-    District,
-    "district",
-    reader="public",
-    links={"streets": many("(x)<-[:IN]-(y:Street)", "Street")},
-    lockable=True,  # its need counter (graph/needs/write.py) is taken under its lock
-    indexes=("code",),
-    point=True,
+# Its need counter (graph/needs/write.py) is taken under its lock.
+DISTRICT = declare(District, "district", reader="public", lockable=True, indexes=("code",), point=True).linking(
+    streets=many("(x)<-[:IN]-(y:Street)", "Street"),
 )
-STREET = declare(
-    Street,
-    "street",
-    reader="public",
-    links={
-        "district": one("(x)-[:IN]->(y:District)", "District", attr="districtId"),
-        "communities": many("(x)<-[:IN]-(y:Community)", "Community"),
-    },
-    indexes=("code",),
-    point=True,
+STREET = declare(Street, "street", reader="public", indexes=("code",), point=True).linking(
+    district=one("(x)-[:IN]->(y:District)", "District", attr="districtId"),
+    communities=many("(x)<-[:IN]-(y:Community)", "Community"),
 )
-COMMUNITY = declare(
-    Community,
-    "community",
-    reader="public",
-    links={
-        "street": one("(x)-[:IN]->(y:Street)", "Street", attr="streetId"),
-        "compounds": many("(x)<-[:IN]-(y:Compound)", "Compound"),
-        "units": many("(x)<-[:REGISTERED_WITH]-(y:Unit)", "Unit"),
-        "members": many("(x)<-[:REGISTERED_WITH]-(y:Member)", "Member"),
-        "venues": many("(x)<-[:AT]-(y:Venue)", "Venue"),
-        # Needs raised at the community itself or at one of its compounds.
-        "openNeeds": many(
-            "(x)<-[:IN*0..1]-(:Compound|Community)<-[:AT]-(y:Need)",
-            "Need",
-            newest_first=True,
-            where=f"y.status IN {cypher_strings(OPEN_STATES)}",
-        ),
-    },
-    indexes=("code",),
-    point=True,
+COMMUNITY = declare(Community, "community", reader="public", indexes=("code",), point=True).linking(
+    street=one("(x)-[:IN]->(y:Street)", "Street", attr="streetId"),
+    compounds=many("(x)<-[:IN]-(y:Compound)", "Compound"),
+    units=many("(x)<-[:REGISTERED_WITH]-(y:Unit)", "Unit"),
+    members=many("(x)<-[:REGISTERED_WITH]-(y:Member)", "Member"),
+    venues=many("(x)<-[:AT]-(y:Venue)", "Venue"),
+    # Needs raised at the community itself or at one of its compounds.
+    openNeeds=many(
+        "(x)<-[:IN*0..1]-(:Compound|Community)<-[:AT]-(y:Need)",
+        "Need",
+        newest_first=True,
+        where=f"y.status IN {cypher_strings(OPEN_STATES)}",
+    ),
 )
-COMPOUND = declare(
-    Compound,
-    "compound",
-    reader="public",
-    links={"community": one("(x)-[:IN]->(y:Community)", "Community", attr="communityId")},
-    point=True,
+COMPOUND = declare(Compound, "compound", reader="public", point=True).linking(
+    community=one("(x)-[:IN]->(y:Community)", "Community", attr="communityId"),
 )
 
 # From the top down; a place's depth is its index.

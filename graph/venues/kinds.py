@@ -62,28 +62,14 @@ class Booking(NodeRecord):
 
 
 FACILITY = declare(Facility, "facility", reader="public", catalog=True, indexes=("code",))
-VENUE = declare(
-    Venue,
-    "venue",
-    reader="public",
-    links={
-        "community": one("(x)-[:AT]->(y:Community)", "Community", attr="communityId"),
-        "owner": one("(x)-[:OWNED_BY]->(y:Unit)", "Unit", attr="ownerId"),
-        "facilities": listed("(x)-[:HAS]->(y:Facility)", "Facility", attr="facilityCodes", key="code"),
-    },
-    lockable=True,
-    indexes=("kind", "capacity"),
-    point=True,
+VENUE = declare(Venue, "venue", reader="public", lockable=True, indexes=("kind", "capacity"), point=True).linking(
+    community=one("(x)-[:AT]->(y:Community)", "Community", attr="communityId"),
+    owner=one("(x)-[:OWNED_BY]->(y:Unit)", "Unit", attr="ownerId"),
+    facilities=listed("(x)-[:HAS]->(y:Facility)", "Facility", attr="facilityCodes", key="code"),
 )
-BOOKING = declare(
-    Booking,
-    "booking",
-    reader="signed-in",
-    links={
-        "venue": one("(x)-[:OF]->(y:Venue)", "Venue", attr="venueId"),
-        "need": one("(x)-[:FOR]->(y:Need)", "Need", attr="needId"),
-    },
-    indexes=("start", "end", "status"),
+BOOKING = declare(Booking, "booking", reader="signed-in", indexes=("start", "end", "status")).linking(
+    venue=one("(x)-[:OF]->(y:Venue)", "Venue", attr="venueId"),
+    need=one("(x)-[:FOR]->(y:Need)", "Need", attr="needId"),
 )
 
 KINDS = (FACILITY, VENUE, BOOKING)
