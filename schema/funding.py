@@ -14,7 +14,7 @@ from resolvers.kernel import read
 from resolvers.needs import candidates as matching
 from resolvers.partners import assets
 from schema.mutations import MutationInput, mutation_field, record_payload
-from schema.relay import Fen, Node, connection, node_type
+from schema.relay import Fen, Node, connection, lookup, node_type
 
 if TYPE_CHECKING:
     from schema.matching import Candidate
@@ -45,13 +45,9 @@ class FundingProgram(Node):
     def remaining(self) -> Fen:
         return self.budget - self.spent
 
-    @strawberry.field
-    async def categories(self, info: Info) -> list[CategoryType]:
-        return await read.by_codes(info.context, "Category", self.category_codes)
+    categories = lookup(read.by_codes, "Category", "category_codes", list[CategoryType])
 
-    @strawberry.field
-    async def districts(self, info: Info) -> list[DistrictType]:
-        return await read.by_ids(info.context, "District", self.district_ids)
+    districts = lookup(read.by_ids, "District", "district_ids", list[DistrictType])
 
 
 @strawberry.type(description="A grant from a funding program; amounts in fen.")
@@ -66,13 +62,9 @@ class Grant(Node):
     program_id: strawberry.ID
     need_id: strawberry.ID | None
 
-    @strawberry.field
-    async def program(self, info: Info) -> FundingProgram | None:
-        return await read.by_id(info.context, "FundingProgram", self.program_id)
+    program = lookup(read.by_id, "FundingProgram", "program_id", FundingProgram | None)
 
-    @strawberry.field
-    async def need(self, info: Info) -> NeedType | None:
-        return await read.by_id(info.context, "Need", self.need_id)
+    need = lookup(read.by_id, "Need", "need_id", NeedType | None)
 
 
 @strawberry.input
@@ -112,9 +104,9 @@ class Project(Node):
     lead_id: strawberry.Private[str | None]
     grant_ids: strawberry.Private[list[str]]
 
-    @strawberry.field(description="The category of needs it addresses.")
-    async def category(self, info: Info) -> CategoryType | None:
-        return await read.by_code(info.context, "Category", self.category_code)
+    category = lookup(
+        read.by_code, "Category", "category_code", CategoryType | None, "The category of needs it addresses."
+    )
 
     @strawberry.field(description="The districts, streets and communities it works in.")
     async def places(self, info: Info) -> list[Node]:
@@ -239,45 +231,37 @@ class UpdateFundingProgramInput(MutationInput):
     source: str | None = None
 
 
-@strawberry.type
-class GrantPayload:
-    grant: Grant | None
-    replayed: bool = False
+GrantPayload = record_payload("GrantPayload", "grant", Grant, "grantId", optional=True)
 
 
-@strawberry.type
-class CreateFundingProgramPayload:
-    funding_program: FundingProgram
-    replayed: bool = False
+CreateFundingProgramPayload = record_payload(
+    "CreateFundingProgramPayload", "funding_program", FundingProgram, "programId"
+)
 
 
-@strawberry.type
-class UpdateFundingProgramPayload:
-    funding_program: FundingProgram
-    replayed: bool = False
-
-
-_grant_payload = record_payload(GrantPayload, "grant", "Grant", "grantId")
+UpdateFundingProgramPayload = record_payload(
+    "UpdateFundingProgramPayload", "funding_program", FundingProgram, "programId"
+)
 
 
 @strawberry.type
 class FundingMutation:
     request_grant = mutation_field(
-        _grant_payload,
+        GrantPayload.build,
         grants.request_grant,
         RequestGrantInput,
         "Ask a funding program for money for a need (coordinators).",
     )
 
     approve_grant = mutation_field(
-        _grant_payload,
+        GrantPayload.build,
         grants.approve_grant,
         GrantDecisionInput,
         "Approve a requested grant: never past the cap or the program's budget.",
     )
 
     reject_grant = mutation_field(
-        _grant_payload, grants.reject_grant, GrantDecisionInput, "Reject a requested grant, with a reason."
+        GrantPayload.build, grants.reject_grant, GrantDecisionInput, "Reject a requested grant, with a reason."
     )
 
     open_project = mutation_field(
@@ -299,13 +283,13 @@ class FundingMutation:
     )
 
     create_funding_program = mutation_field(
-        record_payload(CreateFundingProgramPayload, "funding_program", "FundingProgram", "programId"),
+        CreateFundingProgramPayload.build,
         assets.create_funding_program,
         CreateFundingProgramInput,
         "Create a funding program (CITY_ADMIN; DISTRICT_ADMIN for their district only).",
     )
     update_funding_program = mutation_field(
-        record_payload(UpdateFundingProgramPayload, "funding_program", "FundingProgram", "programId"),
+        UpdateFundingProgramPayload.build,
         assets.update_funding_program,
         UpdateFundingProgramInput,
         "Change a funding program; its budget may not drop below what is spent.",

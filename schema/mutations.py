@@ -34,12 +34,18 @@ def mutation_field(build: Builder, resolve: Callable[..., Awaitable[dict[str, An
     return strawberry.mutation(resolver=run, description=about)
 
 
-def record_payload(payload: type, field: str, label: str, key: str) -> Builder:
-    """Builds `payload` from the one record the mutation wrote (`result[key]`, a `label` id) and `replayed`."""
+def record_payload(name: str, field: str, record: Any, key: str, *, optional: bool = False) -> Any:
+    """The payload type of a mutation that writes one record: that record (read back by the `key` id of
+    the resolver's result), null when `optional` and it cannot be read, and `replayed`. Its `build` turns
+    the resolver's result into it."""
+    label = record.__strawberry_definition__.name
+    namespace = {"__annotations__": {field: record | None if optional else record, "replayed": bool}, "replayed": False}
+    payload = strawberry.type(type(name, (), {**namespace, "__module__": record.__module__}), name=name)
 
     async def build(info: Info, result: dict[str, Any]) -> Any:
-        record = await read.by_id(info.context, label, result[key])
-        return payload(**{field: record}, replayed=bool(result.get("replayed")))
+        found = await read.by_id(info.context, label, result[key])
+        return payload(**{field: found}, replayed=bool(result.get("replayed")))
 
     build.__annotations__["return"] = payload
-    return build
+    payload.build = staticmethod(build)
+    return payload

@@ -19,7 +19,7 @@ from resolvers.kernel.authz import member_phone_for
 from resolvers.partners import assets
 from resolvers.partners import registration as units
 from schema.mutations import MutationInput, mutation_field, record_payload
-from schema.relay import GeoPointType, Node, as_dict, connection, node_type
+from schema.relay import GeoPointType, Node, as_dict, connection, lookup, node_type
 
 if TYPE_CHECKING:
     from schema.needs import Category
@@ -44,9 +44,9 @@ class Skill(Node):
     code: str
     name: str
 
-    @strawberry.field(description="The categories of need this skill serves.")
-    async def categories(self, info: Info) -> list[CategoryType]:
-        return await read.by_codes(info.context, "Category", self.category_codes)
+    categories = lookup(
+        read.by_codes, "Category", "category_codes", list[CategoryType], "The categories of need this skill serves."
+    )
 
 
 @strawberry.type(description="驻区单位: an organisation located in the area.")
@@ -89,9 +89,7 @@ class Member(Node):
     def satisfaction(self) -> float | None:
         return kinds.satisfaction(self.rating_sum, self.rating_count)
 
-    @strawberry.field
-    async def unit(self, info: Info) -> Unit | None:
-        return await read.by_id(info.context, "Unit", self.unit_id)
+    unit = lookup(read.by_id, "Unit", "unit_id", Unit | None)
 
     skills = connection("Member.skills", "Skill", "What the member can do.")
 
@@ -111,13 +109,9 @@ class Offering(Node):
     status: OfferingStatus
     created_at: datetime | None
 
-    @strawberry.field
-    async def unit(self, info: Info) -> Unit | None:
-        return await read.by_id(info.context, "Unit", self.unit_id)
+    unit = lookup(read.by_id, "Unit", "unit_id", Unit | None)
 
-    @strawberry.field
-    async def category(self, info: Info) -> CategoryType | None:
-        return await read.by_code(info.context, "Category", self.category_code)
+    category = lookup(read.by_code, "Category", "category_code", CategoryType | None)
 
     @strawberry.field(description="Where it serves: communities, streets or districts.")
     async def area(self, info: Info) -> list[Node]:
@@ -243,22 +237,13 @@ class WithdrawOfferingInput(MutationInput):
     offering_id: strawberry.ID
 
 
-@strawberry.type
-class RegisterUnitPayload:
-    unit: Unit
-    replayed: bool = False
+RegisterUnitPayload = record_payload("RegisterUnitPayload", "unit", Unit, "unitId")
 
 
-@strawberry.type
-class UpdateUnitPayload:
-    unit: Unit
-    replayed: bool = False
+UpdateUnitPayload = record_payload("UpdateUnitPayload", "unit", Unit, "unitId")
 
 
-@strawberry.type
-class RegisterMemberPayload:
-    member: Member
-    replayed: bool = False
+RegisterMemberPayload = record_payload("RegisterMemberPayload", "member", Member, "memberId")
 
 
 @strawberry.type(description="`created` is false when the registration already existed (nothing changed).")
@@ -270,28 +255,16 @@ class RegisterWithCommunityPayload:
     replayed: bool = False
 
 
-@strawberry.type
-class SetAvailabilityPayload:
-    member: Member
-    replayed: bool = False
+SetAvailabilityPayload = record_payload("SetAvailabilityPayload", "member", Member, "memberId")
 
 
-@strawberry.type
-class AddOfferingPayload:
-    offering: Offering
-    replayed: bool = False
+AddOfferingPayload = record_payload("AddOfferingPayload", "offering", Offering, "offeringId")
 
 
-@strawberry.type
-class UpdateOfferingPayload:
-    offering: Offering
-    replayed: bool = False
+UpdateOfferingPayload = record_payload("UpdateOfferingPayload", "offering", Offering, "offeringId")
 
 
-@strawberry.type
-class WithdrawOfferingPayload:
-    offering: Offering
-    replayed: bool = False
+WithdrawOfferingPayload = record_payload("WithdrawOfferingPayload", "offering", Offering, "offeringId")
 
 
 async def load(info: Info, label: str, node_id: str) -> Any:
@@ -305,19 +278,19 @@ def replayed(result: dict[str, Any]) -> bool:
 @strawberry.type
 class PartnersMutation:
     register_unit = mutation_field(
-        record_payload(RegisterUnitPayload, "unit", "Unit", "unitId"),
+        RegisterUnitPayload.build,
         units.register_unit,
         RegisterUnitInput,
         "Register a 驻区单位 with one or more communities (staff of those, CITY_ADMIN).",
     )
     update_unit = mutation_field(
-        record_payload(UpdateUnitPayload, "unit", "Unit", "unitId"),
+        UpdateUnitPayload.build,
         units.update_unit,
         UpdateUnitInput,
         "Change a unit's name, kind, phone, address or location.",
     )
     register_member = mutation_field(
-        record_payload(RegisterMemberPayload, "member", "Member", "memberId"),
+        RegisterMemberPayload.build,
         units.register_member,
         RegisterMemberInput,
         "Register a party member of a unit, with skills and weekly time.",
@@ -339,25 +312,25 @@ class PartnersMutation:
         )
 
     set_availability = mutation_field(
-        record_payload(SetAvailabilityPayload, "member", "Member", "memberId"),
+        SetAvailabilityPayload.build,
         units.set_availability,
         SetAvailabilityInput,
         "Set a member's weekly windows and how many open assignments they take.",
     )
     add_offering = mutation_field(
-        record_payload(AddOfferingPayload, "offering", "Offering", "offeringId"),
+        AddOfferingPayload.build,
         assets.add_offering,
         AddOfferingInput,
         "List something a unit offers: a service, skill, goods or space.",
     )
     update_offering = mutation_field(
-        record_payload(UpdateOfferingPayload, "offering", "Offering", "offeringId"),
+        UpdateOfferingPayload.build,
         assets.update_offering,
         UpdateOfferingInput,
         "Change an active offering.",
     )
     withdraw_offering = mutation_field(
-        record_payload(WithdrawOfferingPayload, "offering", "Offering", "offeringId"),
+        WithdrawOfferingPayload.build,
         assets.withdraw_offering,
         WithdrawOfferingInput,
         "Stop offering it; open assignments run to their end.",

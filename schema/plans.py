@@ -12,7 +12,7 @@ from graph.plans import kinds
 from resolvers.kernel import read
 from resolvers.plans import plans
 from schema.mutations import MutationInput
-from schema.relay import Node, as_dict, node_type
+from schema.relay import Node, as_dict, lookup, node_type
 
 if TYPE_CHECKING:
     from schema.matching import CandidateKind, Resource
@@ -31,9 +31,7 @@ class PlanPair:
     need_id: strawberry.ID
     resource_id: strawberry.ID
 
-    @strawberry.field
-    async def need(self, info: Info) -> NeedType | None:
-        return await read.by_id(info.context, "Need", self.need_id)
+    need = lookup(read.by_id, "Need", "need_id", NeedType | None)
 
     @strawberry.field
     async def resource(self, info: Info) -> ResourceType | None:

@@ -13,7 +13,7 @@ from resolvers.kernel import read
 from resolvers.partners import assets
 from resolvers.venues import booking
 from schema.mutations import MutationInput, mutation_field, record_payload
-from schema.relay import Fen, GeoPointType, Node, as_dict, connection, node_type
+from schema.relay import Fen, GeoPointType, Node, as_dict, connection, lookup, node_type
 
 if TYPE_CHECKING:
     from schema.matching import ScorePart
@@ -51,17 +51,11 @@ class Venue(Node):
     address: str | None
     location: GeoPointType | None
 
-    @strawberry.field
-    async def community(self, info: Info) -> CommunityType | None:
-        return await read.by_id(info.context, "Community", self.community_id)
+    community = lookup(read.by_id, "Community", "community_id", CommunityType | None)
 
-    @strawberry.field
-    async def owner(self, info: Info) -> UnitType | None:
-        return await read.by_id(info.context, "Unit", self.owner_id)
+    owner = lookup(read.by_id, "Unit", "owner_id", UnitType | None)
 
-    @strawberry.field
-    async def facilities(self, info: Info) -> list[Facility]:
-        return await read.by_codes(info.context, "Facility", self.facility_codes)
+    facilities = lookup(read.by_codes, "Facility", "facility_codes", list[Facility])
 
 
 @strawberry.type(description="A confirmed or cancelled booking of a venue.")
@@ -76,13 +70,9 @@ class Booking(Node):
     venue_id: strawberry.ID
     need_id: strawberry.ID | None
 
-    @strawberry.field
-    async def venue(self, info: Info) -> Venue | None:
-        return await read.by_id(info.context, "Venue", self.venue_id)
+    venue = lookup(read.by_id, "Venue", "venue_id", Venue | None)
 
-    @strawberry.field
-    async def need(self, info: Info) -> NeedType | None:
-        return await read.by_id(info.context, "Need", self.need_id)
+    need = lookup(read.by_id, "Need", "need_id", NeedType | None)
 
 
 # --- search ------------------------------------------------------------------------------------
@@ -236,16 +226,10 @@ class BookingSeriesPayload:
     replayed: bool = False
 
 
-@strawberry.type
-class RegisterVenuePayload:
-    venue: Venue
-    replayed: bool = False
+RegisterVenuePayload = record_payload("RegisterVenuePayload", "venue", Venue, "venueId")
 
 
-@strawberry.type
-class UpdateVenuePayload:
-    venue: Venue
-    replayed: bool = False
+UpdateVenuePayload = record_payload("UpdateVenuePayload", "venue", Venue, "venueId")
 
 
 async def _booking_payload(info: Info, result: dict[str, Any]) -> BookingPayload:
@@ -288,13 +272,13 @@ class VenuesMutation:
     )
 
     register_venue = mutation_field(
-        record_payload(RegisterVenuePayload, "venue", "Venue", "venueId"),
+        RegisterVenuePayload.build,
         assets.register_venue,
         RegisterVenueInput,
         "Register a venue (阵地) in a community.",
     )
     update_venue = mutation_field(
-        record_payload(UpdateVenuePayload, "venue", "Venue", "venueId"),
+        UpdateVenuePayload.build,
         assets.update_venue,
         UpdateVenueInput,
         "Change a venue.",
