@@ -9,7 +9,11 @@ from tests.server.test_server_ops import _live
 
 
 async def test_graphql_over_http_audit(graph: Graph) -> None:
-    async with _live(graph) as address:
-        results = await audit(f"http://{address}/graphql")
+    server, task, port = await _live(graph)
+    try:
+        results = await audit(f"http://127.0.0.1:{port}/graphql")
+    finally:
+        server.should_exit = True
+        await task
     failed = [f"{r['status']} {r['name']}: {r['reason']}" for r in results if r["status"] != "ok"]
     assert len(results) >= 60 and not failed, failed

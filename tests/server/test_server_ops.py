@@ -124,13 +124,14 @@ async def test_cors_answers_allowed_origins_only(graph: Graph) -> None:
     assert "access-control-allow-origin" not in stranger.headers
 
 
-def _live(graph: Graph, **settings: object):
-    return w.live_server(graph, Settings(minhu_sweep_interval_seconds=0, **settings))
+async def _live(graph: Graph, **settings: object):
+    return await w.start_server(graph, Settings(minhu_sweep_interval_seconds=0, **settings))
 
 
 async def test_websocket_origins_and_keepalive_pings(graph: Graph) -> None:
-    async with _live(graph, minhu_allowed_origins=VITE, minhu_ws_keepalive_seconds=1.0) as address:
-        url = f"ws://{address}/graphql"
+    server, task, port = await _live(graph, minhu_allowed_origins=VITE, minhu_ws_keepalive_seconds=1.0)
+    url = f"ws://127.0.0.1:{port}/graphql"
+    try:
         with pytest.raises(InvalidStatus) as refused:
             await connect(url, subprotocols=["graphql-transport-ws"], origin="https://evil.example")  # type: ignore[list-item,arg-type]
         assert refused.value.response.status_code == 403
@@ -152,6 +153,9 @@ async def test_websocket_origins_and_keepalive_pings(graph: Graph) -> None:
             assert [m["type"] for m in messages] == ["ping", "ping"]
             await asyncio.wait_for(silent.wait_closed(), 30)
             assert silent.close_code == 4408
+    finally:
+        server.should_exit = True
+        await task
 
 
 class _Collector(BaseHTTPRequestHandler):
@@ -181,12 +185,14 @@ async def test_traces_reach_an_otlp_endpoint_with_a_span_per_transaction(graph: 
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
     await make_places(graph)
+    server, task, port = await _live(graph, otel_exporter_otlp_endpoint=collector)
     try:
-        async with _live(graph, otel_exporter_otlp_endpoint=collector) as address:  # its shutdown flushes the spans
-            async with httpx.AsyncClient(base_url=f"http://{address}") as http:
-                body = (await http.post("/graphql", json={"query": "query Places { districts { totalCount } }"})).json()
-            assert "errors" not in body
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            body = (await http.post("/graphql", json={"query": "query Places { districts { totalCount } }"})).json()
+        assert "errors" not in body
     finally:
+        server.should_exit = True
+        await task  # the app's shutdown flushes the batch of spans
         db.enable_tracing(None)
     names = set()
     for payload in _Collector.received:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from graph.kernel.db import Graph
 from server.auth import issue_token
@@ -121,10 +122,10 @@ async def submit(client, tok: str | None = None, **extra: object) -> dict:
     return body["data"]["submitNeed"]["need"]
 
 
-@asynccontextmanager
-async def live_server(graph: Graph, settings: Settings | None = None) -> AsyncIterator[str]:
+async def start_server(graph: Graph, settings: Settings | None = None) -> tuple[Any, asyncio.Task, int]:
     """The real app under uvicorn on a loopback port, in this event loop (it shares the test's driver);
-    `settings` as `create_app` takes them (else the environment's)."""
+    `settings` as `create_app` takes them (else the environment's). Returns the server, its task and
+    its port; stop it with `server.should_exit = True` and awaiting the task."""
     import uvicorn
 
     from server.app import create_app
@@ -136,7 +137,13 @@ async def live_server(graph: Graph, settings: Settings | None = None) -> AsyncIt
         if task.done():
             task.result()
         await asyncio.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
+    return server, task, server.servers[0].sockets[0].getsockname()[1]
+
+
+@asynccontextmanager
+async def live_server(graph: Graph, settings: Settings | None = None) -> AsyncIterator[str]:
+    """`start_server` as a context: yields the server's address and stops it after."""
+    server, task, port = await start_server(graph, settings)
     try:
         yield f"127.0.0.1:{port}"
     finally:
