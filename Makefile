@@ -5,8 +5,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The console's browser dependencies (server/console/page/package.json, pinned by its lock file).
+CONSOLE       := server/console/page
+CONSOLE_STAMP := $(CONSOLE)/node_modules/.installed
 
-.PHONY: setup run test bench lint schema clean
+.PHONY: setup browser run test bench lint schema clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11+ is required: install python3 (Debian: apt-get install python3 python3-venv)"; exit 1; }
@@ -15,8 +18,26 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+$(CONSOLE_STAMP): $(CONSOLE)/package.json $(CONSOLE)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is required for the console's JavaScript (Debian: apt-get install nodejs npm)"; exit 1; }
+	npm ci --prefix $(CONSOLE) --no-audit --no-fund
+	touch $(CONSOLE_STAMP)
+
+setup: $(STAMP) $(CONSOLE_STAMP)
 	$(BIN)/minhu neo4j fetch
+
+# The console's tests drive Debian's Chromium (never a downloaded browser) and need a CJK font so
+# the screenshots show the Chinese; installed here when missing and this runs as root on Debian.
+browser:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium and fonts-noto-cjk for the console's browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  else \
+	    echo "The console's browser tests need /usr/bin/chromium and a CJK font: as root, apt-get install chromium fonts-noto-cjk"; \
+	    exit 1; \
+	  fi; \
+	fi
 
 # `make run WORKERS=2`: two API processes behind one port, sharing a broker (docs/SCALING.md).
 WORKERS ?= 1
@@ -24,7 +45,7 @@ WORKERS ?= 1
 run: setup
 	$(BIN)/minhu serve --seed-if-empty demo --workers $(WORKERS)
 
-test: setup
+test: setup browser
 	$(BIN)/lint-imports
 	$(BIN)/pytest
 
@@ -43,4 +64,4 @@ schema: $(STAMP)
 	$(BIN)/minhu schema > schema/schema.graphql
 
 clean:
-	rm -rf $(VENV) .minhu
+	rm -rf $(VENV) .minhu $(CONSOLE)/node_modules

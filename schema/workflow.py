@@ -284,3 +284,11 @@ class WorkflowSubscription:
     async def my_assignments(self, info: Info) -> AsyncGenerator[NeedEvent, None]:
         async for event in subscriptions.my_assignments(info.context):
             yield event
+
+    @strawberry.subscription(
+        description="Events of needs you raised or follow (residents): a need of yours merged into another "
+        "brings you that one's events."
+    )
+    async def my_needs(self, info: Info) -> AsyncGenerator[NeedEvent, None]:
+        async for event in subscriptions.my_needs(info.context):
+            yield event

@@ -2,6 +2,7 @@
 
 Routes: POST/GET /graphql (GraphiQL in a browser), WebSocket /graphql (subscriptions),
 POST /import/{kind} (a roster upload, server/uploads.py), /open311/v2/… (Open311 GeoReport v2, server/open311.py),
+GET /console (the coordinators' console, server/console/),
 GET /health/live (the process answers), GET /health/ready (Neo4j answers and every migration is
 applied; /health is the same), GET /metrics (Prometheus).
 
@@ -31,6 +32,7 @@ from graph.kernel.migrations import MIGRATIONS, applied_versions, migrate
 from resolvers.needs.sweep import sweep_forever
 from server.bookmarks import BOOKMARK_HEADER
 from server.broker import BrokerMetrics, sweep_gate, with_broker
+from server.console import routes as console_routes
 from server.door import BodyLimit
 from server.http import MinhuGraphQL
 from server.middleware import RequestLog
@@ -127,6 +129,7 @@ def create_app(graph: Graph | None = None, settings: Settings | None = None, run
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/import/{kind}", roster_upload(graph_ref, settings), methods=["POST"]),
             *open311_routes(graph_ref),
+            *console_routes(),
             # Subscriptions (graphql-transport-ws) on the same path; the token travels in connection_init.
             WebSocketRoute("/graphql", graphql),
         ],

@@ -150,7 +150,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         app = create_app(settings=settings.model_copy(update={"neo4j_uri": uri}))
         print(
             f"minhu: serving http://{host}:{port}/graphql (GraphiQL in a browser); "
-            "/health/live, /health/ready, /metrics",
+            f"the coordinators' console at http://{host}:{port}/console; /health/live, /health/ready, /metrics",
             flush=True,
         )
         config = uvicorn.Config(

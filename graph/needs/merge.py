@@ -18,7 +18,8 @@ MATCH (n:Need {id: nid}) SET n._lock = true REMOVE n._lock
 WITH n
 RETURN n.id AS id, n.number AS number, n.status AS status, [(n)-[:OF]->(k:Category) | k.code][0] AS category,
   [(n)-[:AT]->(p) | [(p)-[:IN*0..3]->(q) | q.id]][0] AS placeIds,
-  [(n)-[:MERGED_INTO]->(m:Need) | m.id][0] AS mergedInto, [(n)-[:RAISED_BY]->(r:Resident) | r.id][0] AS requesterId
+  [(n)-[:MERGED_INTO]->(m:Need) | m.id][0] AS mergedInto, [(n)-[:RAISED_BY]->(r:Resident) | r.id][0] AS requesterId,
+  [(n)-[:RAISED_BY|ALSO_RAISED_BY]->(r:Resident) | r.id] AS residentIds
 ORDER BY id
 """
 

@@ -43,7 +43,7 @@ async def requesters(graph: Graph, need_ids: list[str]) -> dict[str, Resident]:
 
 
 _RESIDENT_NEEDS = """
-MATCH (x:Need)-[:RAISED_BY]->(:Resident {id: $id})
+MATCH (x:Need)-[:RAISED_BY|ALSO_RAISED_BY]->(:Resident {id: $id})
 RETURN x.id AS id ORDER BY x.createdAt DESC, x.id LIMIT $limit
 """
 

@@ -220,6 +220,7 @@ SET n._lock = true REMOVE n._lock
 RETURN n.id AS id, n.number AS number, n.status AS status, n.urgency AS urgency,
   [(n)-[:OF]->(k:Category) | k.code][0] AS categoryCode,
   [(n)-[:RAISED_BY]->(r:Resident) | r.id][0] AS requesterId,
+  [(n)-[:RAISED_BY|ALSO_RAISED_BY]->(r:Resident) | r.id] AS residentIds,
   [(n)-[:AT]->(:Compound|Community)-[:IN*0..3]->(p) | p.id] AS placeIds
 """
 

@@ -73,6 +73,12 @@ class Context:
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.graph)
 
+    def renew(self) -> None:
+        """A subscription's context lives as long as its connection: each event it delivers is read
+        like a new request, with its own clock and no answer cached from an earlier event."""
+        self.now = datetime.now(UTC)
+        self.loaders = Loaders(self.graph)
+
     @property
     def known_viewer(self) -> Viewer | None:
         """The viewer if a resolver already asked for it; never decodes (the request log reads this)."""

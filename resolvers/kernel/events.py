@@ -35,6 +35,7 @@ class Published:
     event: dict[str, Any]  # the Event row (camelCase, with needId)
     place_ids: frozenset[str]  # the need's place and every place above it
     audience: frozenset[str]  # handlers concerned: members, units, offerings (and the units offering them)
+    residents: frozenset[str] = frozenset()  # who raised the need and who follow it (merged duplicates)
 
 
 class EventBus:
@@ -80,6 +81,7 @@ def encode(item: Published) -> str:
             "event": {key: value(v) for key, v in item.event.items()},
             "placeIds": sorted(item.place_ids),
             "audience": sorted(item.audience),
+            "residents": sorted(item.residents),
         }
     ).decode()
 
@@ -90,7 +92,10 @@ def decode(text: str | bytes) -> Published:
         key: dt.datetime.fromisoformat(v["$at"]) if isinstance(v, dict) and "$at" in v else v
         for key, v in data["event"].items()
     }
-    return Published(event, frozenset(data["placeIds"]), frozenset(data["audience"]))
+    # Entries appended before residents travelled have none.
+    return Published(
+        event, frozenset(data["placeIds"]), frozenset(data["audience"]), frozenset(data.get("residents", ()))
+    )
 
 
 class Delivery(Protocol):

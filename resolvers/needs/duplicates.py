@@ -24,11 +24,10 @@ from graph.places.scopes import need_place
 from resolvers.kernel import read
 from resolvers.kernel.authz import require_role, require_scope
 from resolvers.kernel.context import Context
-from resolvers.kernel.events import Published
 from resolvers.kernel.mutations import Outbox, Result, mutation
 from resolvers.kernel.validation import Form, id_of, optional_text
 from resolvers.kernel.viewer import PLACE_ROLES, Viewer
-from resolvers.needs.guards import require_coordinator
+from resolvers.needs.guards import published, require_coordinator
 
 MAX_FIRST = 50
 
@@ -114,7 +113,8 @@ async def merge_needs(tx: Tx, viewer: Viewer, form: MergeNeeds, outbox: Outbox) 
                 field="fromIds",
             )
     events = await merge_into(tx, into, froms, viewer.subject, viewer.role.value, form.reason)
+    # The surviving need's residents now include those of the needs merged into it.
+    into["residentIds"] = sorted({*into["residentIds"], *(r for row in froms for r in row["residentIds"])})
     for event in events:
-        place_ids = found[event["needId"]]["placeIds"]
-        outbox.add(Published(event, frozenset(place_ids), frozenset()))
+        outbox.add(published(event, found[event["needId"]]))
     return {"needId": form.into_id}

@@ -67,6 +67,12 @@ def audience_of(rows: list[dict[str, Any]]) -> set[str]:
     return ids
 
 
+def published(event: dict[str, Any], state: dict[str, Any], audience: set[str] | None = None) -> Published:
+    """An event of the need in `state`, for whoever may hear it: its places' staff, the handlers in
+    `audience`, and the residents who raised or follow it."""
+    return Published(event, frozenset(state["placeIds"]), frozenset(audience or ()), frozenset(state["residentIds"]))
+
+
 def held(state: dict[str, Any], statuses: tuple[str, ...] = HELD) -> list[dict[str, Any]]:
     """The need's assignments in `statuses` (offered or being handled, by default), oldest first."""
     return [row for row in state["assignments"] if row["status"] in statuses]
@@ -102,7 +108,7 @@ class Decider:
             "note": note,
         }
         event = await workflow.apply(self.tx, self.state["id"], change)
-        self.outbox.add(Published(event, frozenset(self.state["placeIds"]), frozenset(audience or ())))
+        self.outbox.add(published(event, self.state, audience))
         return event
 
 
@@ -128,7 +134,7 @@ async def announce(
         type=type,
         note=note,
     )
-    outbox.add(Published(event, frozenset(state["placeIds"]), frozenset(audience or ())))
+    outbox.add(published(event, state, audience))
 
 
 async def begin(

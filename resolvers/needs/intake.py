@@ -72,7 +72,7 @@ async def submit_need(tx: Tx, viewer: Viewer, form: SubmitNeed, outbox: Outbox) 
     created = await needs_write.create_need(
         tx, place, fields, resident, (viewer.subject, viewer.role.value), to_local(_now()).year
     )
-    outbox.add(Published(created["event"], frozenset(place["placeIds"]), frozenset()))
+    outbox.add(Published(created["event"], frozenset(place["placeIds"]), frozenset(), frozenset({resident["id"]})))
     return {"needId": created["id"], "number": created["number"]}
 
 

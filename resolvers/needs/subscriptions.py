@@ -23,7 +23,7 @@ async def need_events(ctx: Context, scope_id: str) -> AsyncIterator[Any]:
         await require_scope(ctx.graph, ctx.viewer, scope_id)
     except DomainError as exc:
         raise _refusal(exc) from exc
-    async for item in _listen(lambda item: scope_id in item.place_ids):
+    async for item in _listen(ctx, lambda item: scope_id in item.place_ids):
         yield item
 
 
@@ -33,15 +33,26 @@ async def my_assignments(ctx: Context) -> AsyncIterator[Any]:
     except DomainError as exc:
         raise _refusal(exc) from exc
     mine = handler_ids(viewer)
-    async for item in _listen(lambda item: bool(mine & item.audience)):
+    async for item in _listen(ctx, lambda item: bool(mine & item.audience)):
         yield item
 
 
-async def _listen(wanted: Any) -> AsyncIterator[Event]:
+async def my_needs(ctx: Context) -> AsyncIterator[Any]:
+    """Events of needs the resident raised, or follows because their own was merged into it."""
+    try:
+        viewer = require_role(ctx.viewer, Role.RESIDENT)
+    except DomainError as exc:
+        raise _refusal(exc) from exc
+    async for item in _listen(ctx, lambda item: viewer.subject in item.residents):
+        yield item
+
+
+async def _listen(ctx: Context, wanted: Any) -> AsyncIterator[Event]:
     async with BUS.subscribe() as queue:
         while True:
             item: Published = await queue.get()
             if wanted(item):
+                ctx.renew()
                 yield from_row(Event, item.event)
 
 

@@ -109,3 +109,46 @@ async def test_subscriptions_check_role_and_scope(world) -> None:
         assert _code(await _next(anon_ws)) == "UNAUTHENTICATED"
         for ws in (member_ws, elsewhere, coordinator_ws, anon_ws):
             await ws.close()
+
+
+MY_NEEDS = "subscription { myNeeds { type toState need { id status } } }"
+MERGE = "mutation($input: MergeNeedsInput!) { mergeNeeds(input: $input) { need { id } } }"
+
+
+async def test_residents_hear_their_needs_and_those_theirs_were_merged_into(world) -> None:
+    """Two residents report the same sewer; once the coordinator merges the second into the first,
+    both hear the surviving need's events (and see it in `me.needs`), and a third resident hears nothing."""
+    twin = {**w.SEWER_INPUT, "description": "同一处下水道堵了，污水流到楼道"}
+    async with w.live_server(world) as address, httpx.AsyncClient(base_url=f"http://{address}") as http:
+        first = (await _post(http, w.SUBMIT, {"input": w.SEWER_INPUT}, w.resident()))["submitNeed"]["need"]["id"]
+        second = (await _post(http, w.SUBMIT, {"input": twin}, w.resident(w.OTHER_RESIDENT)))["submitNeed"]["need"][
+            "id"
+        ]
+        before = BUS.subscribers
+        raiser_ws = await _subscribe(address, w.resident(), MY_NEEDS)
+        follower_ws = await _subscribe(address, w.resident(w.OTHER_RESIDENT), MY_NEEDS)
+        stranger_ws = await _subscribe(address, w.resident("resident:w3"), MY_NEEDS)
+        await _until_listening(before + 3)
+
+        await _post(http, MERGE, {"input": {"intoId": first, "fromIds": [second]}}, w.coordinator())
+        # The follower hears its own need closed into the first, and the first's trail recording it.
+        heard = [(await _next(follower_ws))["payload"]["data"]["myNeeds"] for _ in range(2)]
+        assert {(e["need"]["id"], e["type"]) for e in heard} == {(first, "MERGE"), (second, "MERGE")}
+        assert (await _next(raiser_ws))["payload"]["data"]["myNeeds"]["need"]["id"] == first
+
+        await _post(http, w.DISPATCH, {"input": {"needId": first, "handlerId": w.member_id(1)}}, w.coordinator())
+        for ws in (raiser_ws, follower_ws):
+            assert (await _next(ws))["payload"]["data"]["myNeeds"] == {
+                "type": "DISPATCH",
+                "toState": "DISPATCHED",
+                "need": {"id": first, "status": "DISPATCHED"},
+            }
+        with pytest.raises(TimeoutError):
+            await _next(stranger_ws, timeout=0.5)
+
+        mine = await _post(http, "{ me { needs { id } } }", {}, w.resident(w.OTHER_RESIDENT))
+        assert {n["id"] for n in mine["me"]["needs"]} == {first, second}
+        coordinator_ws = await _subscribe(address, w.coordinator(), MY_NEEDS)
+        assert _code(await _next(coordinator_ws)) == "FORBIDDEN"
+        for ws in (raiser_ws, follower_ws, stranger_ws, coordinator_ws):
+            await ws.close()
