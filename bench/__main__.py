@@ -30,24 +30,13 @@ from typing import Any
 from bench import candidates, intake, races, reads
 from bench.setup import LOAD, SERVED, bench_graph
 from graph.kernel.db import Graph
+from graph.needs.kinds import NeedStatus
 from resolvers.kernel.context import Context
 from resolvers.kernel.viewer import Role, Viewer
 from resolvers.plans import plans
 
 SAMPLES = 200
-ALL_STATUSES = (
-    "SUBMITTED",
-    "DISPATCHED",
-    "ACCEPTED",
-    "IN_PROGRESS",
-    "COMPLETED",
-    "EVALUATED",
-    "DECLINED",
-    "ESCALATED",
-    "SUSPENDED",
-    "CANCELLED",
-    "REOPENED",
-)
+ALL_STATUSES = tuple(status.value for status in NeedStatus)
 
 
 def load_line() -> str:

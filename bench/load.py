@@ -19,7 +19,6 @@ import contextlib
 import csv
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from bench.serving import child_env
+from bench.serving import child_env, stop
 from graph.kernel.db import Graph
 from graph.local import server as local_neo4j
 from server.auth import issue_token
@@ -109,11 +108,7 @@ def _served(workers: int, port: int) -> Any:
             raise SystemExit("minhu serve never became ready:\n" + log.read_text()[-3000:])
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
 
 
 async def _listen(address: str, token: str, counts: list[int], stop: asyncio.Event) -> None:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.serving import child_env, wait_ready
+from bench.serving import child_env, stop, wait_ready
 from graph.local import server as local_neo4j
 from server.auth import issue_token
 from server.settings import Settings
@@ -98,11 +98,7 @@ async def served_minhu(data_dir: Path, deadline: float = 10) -> AsyncIterator[tu
             await wait_ready(http, proc, log_path)
         yield base, proc, log_path
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, timeout=120)
 
 
 def _token() -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import subprocess
 from pathlib import Path
 
@@ -36,3 +37,12 @@ async def wait_ready(http: httpx.AsyncClient, proc: subprocess.Popen, log_path: 
                 return
         await asyncio.sleep(0.25)
     raise RuntimeError("minhu serve never became ready:\n" + log_path.read_text()[-3000:])
+
+
+def stop(proc: subprocess.Popen, timeout: float = 60) -> None:
+    """Stops a served app as Ctrl-C would (SIGINT: it shuts down cleanly); kills it after `timeout` s."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()

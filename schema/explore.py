@@ -13,7 +13,7 @@ from resolvers.explore import venues as venue_use
 from resolvers.kernel import read
 from schema.needs import Category
 from schema.places import Community
-from schema.relay import Node
+from schema.relay import Node, lookup
 from schema.review import RecurringNeed
 from schema.venues import Venue
 
@@ -42,81 +42,48 @@ class GraphPath:
     length: int = strawberry.field(description="How many relationships the path has.")
 
 
+# The coverage and venue-use types below are views of resolvers/explore's records: a resolver returns the
+# record itself, its fields are read by name, and `self` in a field's method is that record.
+
+
 @strawberry.type(description="One community's demand and supply for the category.")
 class CommunityCoverage:
-    record: strawberry.Private[coverage.CommunityCoverage]
-
-    @strawberry.field(description="The community.")
-    async def community(self, info: Info) -> Community | None:
-        return await read.by_id(info.context, "Community", self.record.community_id)
-
-    @strawberry.field(description="Open needs of the category raised in the community (or a compound in it).")
-    def open_needs(self) -> int:
-        return self.record.open_needs
-
-    @strawberry.field(description="Needs of the category raised in the period.")
-    def recent_needs(self) -> int:
-        return self.record.recent_needs
-
-    @strawberry.field(
+    open_needs: int = strawberry.field(
+        description="Open needs of the category raised in the community (or a compound in it)."
+    )
+    recent_needs: int = strawberry.field(description="Needs of the category raised in the period.")
+    members: int = strawberry.field(
         description="Members with a skill serving the category and load to spare, registered with the community "
         "or living near it."
     )
-    def members(self) -> int:
-        return self.record.members
+    member_slots: int = strawberry.field(description="The assignments those members can still take.")
+    offerings: int = strawberry.field(
+        description="Active offerings with capacity left of units registered with the community."
+    )
+    venues: int = strawberry.field(description="Venues in the community.")
+    programs: int = strawberry.field(
+        description="Funding programs for the category with budget left, for its district."
+    )
+    gap: bool = strawberry.field(description="Demand and no member or offering within reach.")
+    shortfall: int = strawberry.field(description="Open needs beyond what the handlers within reach can take at once.")
 
-    @strawberry.field(description="The assignments those members can still take.")
-    def member_slots(self) -> int:
-        return self.record.member_slots
-
-    @strawberry.field(description="Active offerings with capacity left of units registered with the community.")
-    def offerings(self) -> int:
-        return self.record.offerings
-
-    @strawberry.field(description="Venues in the community.")
-    def venues(self) -> int:
-        return self.record.venues
-
-    @strawberry.field(description="Funding programs for the category with budget left, for its district.")
-    def programs(self) -> int:
-        return self.record.programs
-
-    @strawberry.field(description="Demand and no member or offering within reach.")
-    def gap(self) -> bool:
-        return self.record.gap
-
-    @strawberry.field(description="Open needs beyond what the handlers within reach can take at once.")
-    def shortfall(self) -> int:
-        return self.record.shortfall
+    community = lookup(read.by_id, "Community", "community_id", Community | None, "The community.")
 
 
 @strawberry.type(description="Demand beside supply for one category, community by community, gaps first.")
 class Coverage:
-    found: strawberry.Private[coverage.Coverage]
+    start: datetime = strawberry.field(name="from", description="Start of the period for recent needs (UTC).")
+    end: datetime = strawberry.field(name="to", description="End of the period (UTC).")
+    communities: list[CommunityCoverage] = strawberry.field(
+        description="Communities ranked: gaps first (most demand first), then by shortfall."
+    )
+    gaps: int = strawberry.field(description="How many communities at or below the place have a gap.")
 
-    @strawberry.field(description="The category.")
-    async def category(self, info: Info) -> Category | None:
-        return await read.by_id(info.context, "Category", self.found.category_id)
-
-    @strawberry.field(name="from", description="Start of the period for recent needs (UTC).")
-    def start(self) -> datetime:
-        return self.found.start
-
-    @strawberry.field(name="to", description="End of the period (UTC).")
-    def end(self) -> datetime:
-        return self.found.end
-
-    @strawberry.field(description="Communities ranked: gaps first (most demand first), then by shortfall.")
-    def communities(self) -> list[CommunityCoverage]:
-        return [CommunityCoverage(record=r) for r in self.found.communities]
-
-    @strawberry.field(description="How many communities at or below the place have a gap.")
-    def gaps(self) -> int:
-        return self.found.gaps
+    category = lookup(read.by_id, "Category", "category_id", Category | None, "The category.")
 
     @strawberry.field(description="How many communities lie at or below the place.")
     def total_count(self) -> int:
-        return self.found.total
+        return self.total
 
 
 @strawberry.type(description="How much of its opening hours a venue was booked in the period.")
@@ -150,52 +117,32 @@ class VenueUse:
 
 @strawberry.type(description="Venue use in one community.")
 class CommunityVenueUse:
-    use: strawberry.Private[Any]
+    venues: int = strawberry.field(description="Venues in the community.")
+    utilisation: float | None = strawberry.field(description="booked / open hours, 0…1; null when none was open.")
 
-    @strawberry.field(description="The community.")
-    async def community(self, info: Info) -> Community | None:
-        return await read.by_id(info.context, "Community", self.use.community_id)
-
-    @strawberry.field(description="Venues in the community.")
-    def venues(self) -> int:
-        return self.use.venues
+    community = lookup(read.by_id, "Community", "community_id", Community | None, "The community.")
 
     @strawberry.field(description="Their opening hours within the period, together.")
     def open_hours(self) -> float:
-        return round(self.use.open_hours, 2)
+        return round(self.open_hours, 2)
 
     @strawberry.field(description="Hours booked within the period, together.")
     def booked_hours(self) -> float:
-        return round(self.use.booked_hours, 2)
-
-    @strawberry.field(description="booked / open hours, 0…1; null when none was open.")
-    def utilisation(self) -> float | None:
-        return self.use.utilisation
+        return round(self.booked_hours, 2)
 
 
 @strawberry.type(description="Venue use at or below a place over a period: idle venues first.")
 class VenueReport:
-    report: strawberry.Private[Any]
-
-    @strawberry.field(name="from", description="Start of the period (UTC).")
-    def start(self) -> datetime:
-        return self.report.start
-
-    @strawberry.field(name="to", description="End of the period (UTC).")
-    def end(self) -> datetime:
-        return self.report.end
-
-    @strawberry.field(description="booked / open hours of every venue at or below the place.")
-    def utilisation(self) -> float | None:
-        return self.report.utilisation
+    start: datetime = strawberry.field(name="from", description="Start of the period (UTC).")
+    end: datetime = strawberry.field(name="to", description="End of the period (UTC).")
+    utilisation: float | None = strawberry.field(
+        description="booked / open hours of every venue at or below the place."
+    )
+    communities: list[CommunityVenueUse] = strawberry.field(description="Communities, the least used first.")
 
     @strawberry.field(description="Venues, the least used first.")
     def venues(self) -> list[VenueUse]:
-        return [VenueUse(use=u, nearby=self.report.recurring.get(u.community_id, [])) for u in self.report.venues]
-
-    @strawberry.field(description="Communities, the least used first.")
-    def communities(self) -> list[CommunityVenueUse]:
-        return [CommunityVenueUse(use=c) for c in self.report.communities]
+        return [VenueUse(use=u, nearby=self.recurring.get(u.community_id, [])) for u in self.venues]
 
 
 def _relationships(found: walks.Explored) -> list[Relationship]:
@@ -243,7 +190,7 @@ class ExploreQuery:
         first: Annotated[int, strawberry.argument(description="At most this many communities, 1…500.")] = 50,
     ) -> Coverage:
         args = {"place_id": str(place_id), "category_id": str(category_id), "start": start, "end": end, "first": first}
-        return Coverage(found=await coverage.coverage(info.context, args))
+        return await coverage.coverage(info.context, args)
 
     @strawberry.field(
         description="Venue use at or below a place over a period: hours open, hours booked, utilisation per venue "
@@ -258,7 +205,7 @@ class ExploreQuery:
         first: Annotated[int, strawberry.argument(description="At most this many venues, 1…500.")] = 50,
     ) -> VenueReport:
         args = {"place_id": str(place_id), "start": start, "end": end, "first": first}
-        return VenueReport(report=await venue_use.venue_report(info.context, args))
+        return await venue_use.venue_report(info.context, args)
 
     @strawberry.field(description="Shortest paths between two nodes through what you may see (who links them?).")
     async def paths(

@@ -13,7 +13,8 @@ from resolvers.funding import grants, projects
 from resolvers.kernel import read
 from resolvers.needs import candidates as matching
 from resolvers.partners import assets
-from schema.relay import KEY, Fen, Node, as_dict, connection, node_type
+from schema.mutations import MutationInput, mutation_field, record_payload
+from schema.relay import Fen, Node, connection, lookup, node_type
 
 if TYPE_CHECKING:
     from schema.matching import Candidate
@@ -44,13 +45,9 @@ class FundingProgram(Node):
     def remaining(self) -> Fen:
         return self.budget - self.spent
 
-    @strawberry.field
-    async def categories(self, info: Info) -> list[CategoryType]:
-        return await read.by_codes(info.context, "Category", self.category_codes)
+    categories = lookup(read.by_codes, "Category", "category_codes", list[CategoryType])
 
-    @strawberry.field
-    async def districts(self, info: Info) -> list[DistrictType]:
-        return await read.by_ids(info.context, "District", self.district_ids)
+    districts = lookup(read.by_ids, "District", "district_ids", list[DistrictType])
 
 
 @strawberry.type(description="A grant from a funding program; amounts in fen.")
@@ -65,13 +62,9 @@ class Grant(Node):
     program_id: strawberry.ID
     need_id: strawberry.ID | None
 
-    @strawberry.field
-    async def program(self, info: Info) -> FundingProgram | None:
-        return await read.by_id(info.context, "FundingProgram", self.program_id)
+    program = lookup(read.by_id, "FundingProgram", "program_id", FundingProgram | None)
 
-    @strawberry.field
-    async def need(self, info: Info) -> NeedType | None:
-        return await read.by_id(info.context, "Need", self.need_id)
+    need = lookup(read.by_id, "Need", "need_id", NeedType | None)
 
 
 @strawberry.input
@@ -111,9 +104,9 @@ class Project(Node):
     lead_id: strawberry.Private[str | None]
     grant_ids: strawberry.Private[list[str]]
 
-    @strawberry.field(description="The category of needs it addresses.")
-    async def category(self, info: Info) -> CategoryType | None:
-        return await read.by_code(info.context, "Category", self.category_code)
+    category = lookup(
+        read.by_code, "Category", "category_code", CategoryType | None, "The category of needs it addresses."
+    )
 
     @strawberry.field(description="The districts, streets and communities it works in.")
     async def places(self, info: Info) -> list[Node]:
@@ -148,28 +141,25 @@ class ProjectFilter:
 
 
 @strawberry.input
-class OpenProjectInput:
+class OpenProjectInput(MutationInput):
     title: str
     category_code: str
     place_ids: list[strawberry.ID] = strawberry.field(description="Districts, streets or communities, 1…20.")
     lead_id: strawberry.ID = strawberry.field(description="The unit or street that leads it.")
     start: datetime
     end: datetime
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input
-class FundProjectInput:
+class FundProjectInput(MutationInput):
     project_id: strawberry.ID
     grant_id: strawberry.ID = strawberry.field(description="A requested or approved grant; it funds one project.")
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input
-class CloseProjectInput:
+class CloseProjectInput(MutationInput):
     project_id: strawberry.ID
     note: str | None = strawberry.field(default=None, description="What it achieved, for the record.")
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.type(description="The project opened, funded or closed, and whether this answers a retry.")
@@ -201,23 +191,21 @@ class FundingQuery:
 
 
 @strawberry.input
-class RequestGrantInput:
+class RequestGrantInput(MutationInput):
     need_id: strawberry.ID
     program_id: strawberry.ID
     amount: Fen = strawberry.field(description="In fen (1/100 yuan), above 0 and within the cap per grant.")
     purpose: str | None = None
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input
-class GrantDecisionInput:
+class GrantDecisionInput(MutationInput):
     grant_id: strawberry.ID
     reason: str | None = strawberry.field(default=None, description="Required to reject.")
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input
-class CreateFundingProgramInput:
+class CreateFundingProgramInput(MutationInput):
     name: str
     level: ProgramLevel
     budget: Fen
@@ -227,11 +215,10 @@ class CreateFundingProgramInput:
     period_start: date
     period_end: date
     source: str = strawberry.field(default="", description="e.g. 社区为民服务专项资金")
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input(description="Fields left out (or null) stay as they are; the budget never goes below spent.")
-class UpdateFundingProgramInput:
+class UpdateFundingProgramInput(MutationInput):
     program_id: strawberry.ID
     name: str | None = None
     level: ProgramLevel | None = None
@@ -242,77 +229,71 @@ class UpdateFundingProgramInput:
     period_start: date | None = None
     period_end: date | None = None
     source: str | None = None
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
-@strawberry.type
-class GrantPayload:
-    grant: Grant | None
-    replayed: bool = False
+GrantPayload = record_payload("GrantPayload", "grant", Grant, "grantId", optional=True)
 
 
-@strawberry.type
-class CreateFundingProgramPayload:
-    funding_program: FundingProgram
-    replayed: bool = False
+CreateFundingProgramPayload = record_payload(
+    "CreateFundingProgramPayload", "funding_program", FundingProgram, "programId"
+)
 
 
-@strawberry.type
-class UpdateFundingProgramPayload:
-    funding_program: FundingProgram
-    replayed: bool = False
-
-
-async def _grant_payload(info: Info, result: dict[str, Any]) -> GrantPayload:
-    grant = await read.by_id(info.context, "Grant", result["grantId"])
-    return GrantPayload(grant=grant, replayed=bool(result.get("replayed")))
-
-
-async def _program(info: Info, result: dict[str, Any]) -> Any:
-    return await read.by_id(info.context, "FundingProgram", result["programId"])
+UpdateFundingProgramPayload = record_payload(
+    "UpdateFundingProgramPayload", "funding_program", FundingProgram, "programId"
+)
 
 
 @strawberry.type
 class FundingMutation:
-    @strawberry.mutation(description="Ask a funding program for money for a need (coordinators).")
-    async def request_grant(self, info: Info, input: RequestGrantInput) -> GrantPayload:
-        return await _grant_payload(info, await grants.request_grant(info.context, as_dict(input)))
-
-    @strawberry.mutation(description="Approve a requested grant: never past the cap or the program's budget.")
-    async def approve_grant(self, info: Info, input: GrantDecisionInput) -> GrantPayload:
-        return await _grant_payload(info, await grants.approve_grant(info.context, as_dict(input)))
-
-    @strawberry.mutation(description="Reject a requested grant, with a reason.")
-    async def reject_grant(self, info: Info, input: GrantDecisionInput) -> GrantPayload:
-        return await _grant_payload(info, await grants.reject_grant(info.context, as_dict(input)))
-
-    @strawberry.mutation(
-        description="Open a project to cut a class of needs (CITY_ADMIN; DISTRICT_ADMIN within their district)."
+    request_grant = mutation_field(
+        GrantPayload.build,
+        grants.request_grant,
+        RequestGrantInput,
+        "Ask a funding program for money for a need (coordinators).",
     )
-    async def open_project(self, info: Info, input: OpenProjectInput) -> ProjectPayload:
-        return await _project_payload(info, await projects.open_project(info.context, as_dict(input)))
 
-    @strawberry.mutation(description="Tie a grant to the project it funds (a grant funds one project).")
-    async def fund_project(self, info: Info, input: FundProjectInput) -> ProjectPayload:
-        return await _project_payload(info, await projects.fund_project(info.context, as_dict(input)))
+    approve_grant = mutation_field(
+        GrantPayload.build,
+        grants.approve_grant,
+        GrantDecisionInput,
+        "Approve a requested grant: never past the cap or the program's budget.",
+    )
 
-    @strawberry.mutation(description="Close an open project.")
-    async def close_project(self, info: Info, input: CloseProjectInput) -> ProjectPayload:
-        return await _project_payload(info, await projects.close_project(info.context, as_dict(input)))
+    reject_grant = mutation_field(
+        GrantPayload.build, grants.reject_grant, GrantDecisionInput, "Reject a requested grant, with a reason."
+    )
 
-    @strawberry.mutation(description="Create a funding program (CITY_ADMIN; DISTRICT_ADMIN for their district only).")
-    async def create_funding_program(self, info: Info, input: CreateFundingProgramInput) -> CreateFundingProgramPayload:
-        result = await assets.create_funding_program(info.context, as_dict(input))
-        return CreateFundingProgramPayload(
-            funding_program=await _program(info, result), replayed=bool(result.get("replayed"))
-        )
+    open_project = mutation_field(
+        _project_payload,
+        projects.open_project,
+        OpenProjectInput,
+        "Open a project to cut a class of needs (CITY_ADMIN; DISTRICT_ADMIN within their district).",
+    )
 
-    @strawberry.mutation(description="Change a funding program; its budget may not drop below what is spent.")
-    async def update_funding_program(self, info: Info, input: UpdateFundingProgramInput) -> UpdateFundingProgramPayload:
-        result = await assets.update_funding_program(info.context, as_dict(input))
-        return UpdateFundingProgramPayload(
-            funding_program=await _program(info, result), replayed=bool(result.get("replayed"))
-        )
+    fund_project = mutation_field(
+        _project_payload,
+        projects.fund_project,
+        FundProjectInput,
+        "Tie a grant to the project it funds (a grant funds one project).",
+    )
+
+    close_project = mutation_field(
+        _project_payload, projects.close_project, CloseProjectInput, "Close an open project."
+    )
+
+    create_funding_program = mutation_field(
+        CreateFundingProgramPayload.build,
+        assets.create_funding_program,
+        CreateFundingProgramInput,
+        "Create a funding program (CITY_ADMIN; DISTRICT_ADMIN for their district only).",
+    )
+    update_funding_program = mutation_field(
+        UpdateFundingProgramPayload.build,
+        assets.update_funding_program,
+        UpdateFundingProgramInput,
+        "Change a funding program; its budget may not drop below what is spent.",
+    )
 
 
 TYPES = (FundingProgram, Grant, Project)

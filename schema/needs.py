@@ -13,7 +13,7 @@ from graph.needs import kinds
 from resolvers.kernel import read
 from resolvers.needs import duplicates, open311, suggest
 from resolvers.needs import intake as needs
-from schema.relay import GeoPointType, Node, connection, node_type
+from schema.relay import GeoPointType, Node, connection, lookup, node_type
 
 if TYPE_CHECKING:
     from schema.places import Community, Compound
@@ -69,17 +69,11 @@ class Need(Node):
     def overdue(self, info: Info) -> bool:
         return needs.is_overdue_now(info.context, self)
 
-    @strawberry.field
-    async def category(self, info: Info) -> Category | None:
-        return await read.by_code(info.context, "Category", self.category_code)
+    category = lookup(read.by_code, "Category", "category_code", Category | None)
 
-    @strawberry.field
-    async def community(self, info: Info) -> CommunityType | None:
-        return await read.by_id(info.context, "Community", self.community_id)
+    community = lookup(read.by_id, "Community", "community_id", CommunityType | None)
 
-    @strawberry.field
-    async def compound(self, info: Info) -> CompoundType | None:
-        return await read.by_id(info.context, "Compound", self.compound_id)
+    compound = lookup(read.by_id, "Compound", "compound_id", CompoundType | None)
 
     @strawberry.field(description="The need this one was merged into as a duplicate (it is then CANCELLED).")
     async def merged_into(self, info: Info) -> Need | None:
@@ -114,9 +108,7 @@ class NeedEvent(Node):
     note: str | None
     need_id: strawberry.ID | None
 
-    @strawberry.field
-    async def need(self, info: Info) -> Need | None:
-        return await read.by_id(info.context, "Need", self.need_id)
+    need = lookup(read.by_id, "Need", "need_id", Need | None)
 
 
 @strawberry.type(description="The resident who raised a need; phone and address masked unless you may see them.")
@@ -141,9 +133,7 @@ class Assignment(Node):
     async def handler(self, info: Info) -> Node | None:
         return await read.node(info.context, self.target_id)
 
-    @strawberry.field
-    async def need(self, info: Info) -> Need | None:
-        return await read.by_id(info.context, "Need", self.need_id)
+    need = lookup(read.by_id, "Need", "need_id", Need | None)
 
 
 @strawberry.type(description="A rating of one completed assignment (谁呼谁评、谁应评谁).")
@@ -175,9 +165,7 @@ class CategorySuggestion:
     confidence: float = strawberry.field(description="The model's probability for it, 0–1 (they sum to 1).")
     words: list[str] = strawberry.field(description="The words of the text that weighed most for it.")
 
-    @strawberry.field(description="The category itself.")
-    async def category(self, info: Info) -> Category | None:
-        return await read.by_code(info.context, "Category", self.code)
+    category = lookup(read.by_code, "Category", "code", Category | None, "The category itself.")
 
 
 @strawberry.type(description="A place the intake found named in a call (a compound or a community).")
@@ -189,9 +177,7 @@ class PlaceSuggestion:
     matched: str = strawberry.field(description="The words of the text that named it.")
     community_id: strawberry.ID = strawberry.field(description="Its community (itself for a community).")
 
-    @strawberry.field(description="Its community.")
-    async def community(self, info: Info) -> CommunityType | None:
-        return await read.by_id(info.context, "Community", self.community_id)
+    community = lookup(read.by_id, "Community", "community_id", CommunityType | None, "Its community.")
 
 
 @strawberry.type(description="What the intake suggests for a call before it is submitted.")

@@ -18,7 +18,8 @@ from resolvers.kernel import read
 from resolvers.kernel.authz import member_phone_for
 from resolvers.partners import assets
 from resolvers.partners import registration as units
-from schema.relay import KEY, GeoPointType, Node, as_dict, connection, node_type
+from schema.mutations import MutationInput, mutation_field, record_payload
+from schema.relay import GeoPointType, Node, as_dict, connection, lookup, node_type
 
 if TYPE_CHECKING:
     from schema.needs import Category
@@ -43,9 +44,9 @@ class Skill(Node):
     code: str
     name: str
 
-    @strawberry.field(description="The categories of need this skill serves.")
-    async def categories(self, info: Info) -> list[CategoryType]:
-        return await read.by_codes(info.context, "Category", self.category_codes)
+    categories = lookup(
+        read.by_codes, "Category", "category_codes", list[CategoryType], "The categories of need this skill serves."
+    )
 
 
 @strawberry.type(description="驻区单位: an organisation located in the area.")
@@ -88,9 +89,7 @@ class Member(Node):
     def satisfaction(self) -> float | None:
         return kinds.satisfaction(self.rating_sum, self.rating_count)
 
-    @strawberry.field
-    async def unit(self, info: Info) -> Unit | None:
-        return await read.by_id(info.context, "Unit", self.unit_id)
+    unit = lookup(read.by_id, "Unit", "unit_id", Unit | None)
 
     skills = connection("Member.skills", "Skill", "What the member can do.")
 
@@ -110,13 +109,9 @@ class Offering(Node):
     status: OfferingStatus
     created_at: datetime | None
 
-    @strawberry.field
-    async def unit(self, info: Info) -> Unit | None:
-        return await read.by_id(info.context, "Unit", self.unit_id)
+    unit = lookup(read.by_id, "Unit", "unit_id", Unit | None)
 
-    @strawberry.field
-    async def category(self, info: Info) -> CategoryType | None:
-        return await read.by_code(info.context, "Category", self.category_code)
+    category = lookup(read.by_code, "Category", "category_code", CategoryType | None)
 
     @strawberry.field(description="Where it serves: communities, streets or districts.")
     async def area(self, info: Info) -> list[Node]:
@@ -163,7 +158,7 @@ class PartnersQuery:
 
 
 @strawberry.input
-class RegisterUnitInput:
+class RegisterUnitInput(MutationInput):
     name: str
     kind: UnitKind
     community_ids: list[strawberry.ID] = strawberry.field(description="Communities it registers with (双报到).")
@@ -174,11 +169,10 @@ class RegisterUnitInput:
     credit_code: str | None = strawberry.field(
         default=None, description="统一社会信用代码 (18 characters); unique: a unit is registered once."
     )
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input(description="Fields left out (or null) stay as they are.")
-class UpdateUnitInput:
+class UpdateUnitInput(MutationInput):
     unit_id: strawberry.ID
     name: str | None = None
     kind: UnitKind | None = None
@@ -186,11 +180,10 @@ class UpdateUnitInput:
     address: str | None = None
     latitude: float | None = None
     longitude: float | None = None
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input
-class RegisterMemberInput:
+class RegisterMemberInput(MutationInput):
     unit_id: strawberry.ID
     name: str
     phone: str = strawberry.field(description=PHONE)
@@ -202,26 +195,23 @@ class RegisterMemberInput:
     )
     latitude: float | None = strawberry.field(default=None, description="Home location; " + LAT)
     longitude: float | None = None
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input
-class RegisterWithCommunityInput:
+class RegisterWithCommunityInput(MutationInput):
     subject_id: strawberry.ID = strawberry.field(description="A unit or a member.")
     community_id: strawberry.ID
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input
-class SetAvailabilityInput:
+class SetAvailabilityInput(MutationInput):
     member_id: strawberry.ID
     availability: list[str] = strawberry.field(description=SLOTS + " Replaces the current windows.")
     max_load: int = strawberry.field(description="Open assignments allowed at once (0–50).")
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input
-class AddOfferingInput:
+class AddOfferingInput(MutationInput):
     unit_id: strawberry.ID
     category_code: str = strawberry.field(description="e.g. ELDERLY_CARE")
     title: str
@@ -229,11 +219,10 @@ class AddOfferingInput:
     area_ids: list[strawberry.ID] = strawberry.field(description="Where it serves: communities, streets, districts.")
     description: str = ""
     availability: list[str] = strawberry.field(default_factory=list, description=SLOTS)
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input(description="Fields left out (or null) stay as they are; lists given replace the old ones.")
-class UpdateOfferingInput:
+class UpdateOfferingInput(MutationInput):
     offering_id: strawberry.ID
     category_code: str | None = None
     title: str | None = None
@@ -241,31 +230,20 @@ class UpdateOfferingInput:
     capacity: int | None = None
     area_ids: list[strawberry.ID] | None = None
     availability: list[str] | None = strawberry.field(default=None, description=SLOTS)
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input
-class WithdrawOfferingInput:
+class WithdrawOfferingInput(MutationInput):
     offering_id: strawberry.ID
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
-@strawberry.type
-class RegisterUnitPayload:
-    unit: Unit
-    replayed: bool = False
+RegisterUnitPayload = record_payload("RegisterUnitPayload", "unit", Unit, "unitId")
 
 
-@strawberry.type
-class UpdateUnitPayload:
-    unit: Unit
-    replayed: bool = False
+UpdateUnitPayload = record_payload("UpdateUnitPayload", "unit", Unit, "unitId")
 
 
-@strawberry.type
-class RegisterMemberPayload:
-    member: Member
-    replayed: bool = False
+RegisterMemberPayload = record_payload("RegisterMemberPayload", "member", Member, "memberId")
 
 
 @strawberry.type(description="`created` is false when the registration already existed (nothing changed).")
@@ -277,28 +255,16 @@ class RegisterWithCommunityPayload:
     replayed: bool = False
 
 
-@strawberry.type
-class SetAvailabilityPayload:
-    member: Member
-    replayed: bool = False
+SetAvailabilityPayload = record_payload("SetAvailabilityPayload", "member", Member, "memberId")
 
 
-@strawberry.type
-class AddOfferingPayload:
-    offering: Offering
-    replayed: bool = False
+AddOfferingPayload = record_payload("AddOfferingPayload", "offering", Offering, "offeringId")
 
 
-@strawberry.type
-class UpdateOfferingPayload:
-    offering: Offering
-    replayed: bool = False
+UpdateOfferingPayload = record_payload("UpdateOfferingPayload", "offering", Offering, "offeringId")
 
 
-@strawberry.type
-class WithdrawOfferingPayload:
-    offering: Offering
-    replayed: bool = False
+WithdrawOfferingPayload = record_payload("WithdrawOfferingPayload", "offering", Offering, "offeringId")
 
 
 async def load(info: Info, label: str, node_id: str) -> Any:
@@ -311,21 +277,24 @@ def replayed(result: dict[str, Any]) -> bool:
 
 @strawberry.type
 class PartnersMutation:
-    @strawberry.mutation(description="Register a 驻区单位 with one or more communities (staff of those, CITY_ADMIN).")
-    async def register_unit(self, info: Info, input: RegisterUnitInput) -> RegisterUnitPayload:
-        result = await units.register_unit(info.context, as_dict(input))
-        return RegisterUnitPayload(unit=await load(info, "Unit", result["unitId"]), replayed=replayed(result))
-
-    @strawberry.mutation(description="Change a unit's name, kind, phone, address or location.")
-    async def update_unit(self, info: Info, input: UpdateUnitInput) -> UpdateUnitPayload:
-        result = await units.update_unit(info.context, as_dict(input))
-        return UpdateUnitPayload(unit=await load(info, "Unit", result["unitId"]), replayed=replayed(result))
-
-    @strawberry.mutation(description="Register a party member of a unit, with skills and weekly time.")
-    async def register_member(self, info: Info, input: RegisterMemberInput) -> RegisterMemberPayload:
-        result = await units.register_member(info.context, as_dict(input))
-        member = await load(info, "Member", result["memberId"])
-        return RegisterMemberPayload(member=member, replayed=replayed(result))
+    register_unit = mutation_field(
+        RegisterUnitPayload.build,
+        units.register_unit,
+        RegisterUnitInput,
+        "Register a 驻区单位 with one or more communities (staff of those, CITY_ADMIN).",
+    )
+    update_unit = mutation_field(
+        UpdateUnitPayload.build,
+        units.update_unit,
+        UpdateUnitInput,
+        "Change a unit's name, kind, phone, address or location.",
+    )
+    register_member = mutation_field(
+        RegisterMemberPayload.build,
+        units.register_member,
+        RegisterMemberInput,
+        "Register a party member of a unit, with skills and weekly time.",
+    )
 
     @strawberry.mutation(description="双报到: register a unit or member with a community; doing it again is harmless.")
     async def register_with_community(
@@ -342,29 +311,30 @@ class PartnersMutation:
             replayed=replayed(result),
         )
 
-    @strawberry.mutation(description="Set a member's weekly windows and how many open assignments they take.")
-    async def set_availability(self, info: Info, input: SetAvailabilityInput) -> SetAvailabilityPayload:
-        result = await units.set_availability(info.context, as_dict(input))
-        member = await load(info, "Member", result["memberId"])
-        return SetAvailabilityPayload(member=member, replayed=replayed(result))
-
-    @strawberry.mutation(description="List something a unit offers: a service, skill, goods or space.")
-    async def add_offering(self, info: Info, input: AddOfferingInput) -> AddOfferingPayload:
-        result = await assets.add_offering(info.context, as_dict(input))
-        offering = await load(info, "Offering", result["offeringId"])
-        return AddOfferingPayload(offering=offering, replayed=replayed(result))
-
-    @strawberry.mutation(description="Change an active offering.")
-    async def update_offering(self, info: Info, input: UpdateOfferingInput) -> UpdateOfferingPayload:
-        result = await assets.update_offering(info.context, as_dict(input))
-        offering = await load(info, "Offering", result["offeringId"])
-        return UpdateOfferingPayload(offering=offering, replayed=replayed(result))
-
-    @strawberry.mutation(description="Stop offering it; open assignments run to their end.")
-    async def withdraw_offering(self, info: Info, input: WithdrawOfferingInput) -> WithdrawOfferingPayload:
-        result = await assets.withdraw_offering(info.context, as_dict(input))
-        offering = await load(info, "Offering", result["offeringId"])
-        return WithdrawOfferingPayload(offering=offering, replayed=replayed(result))
+    set_availability = mutation_field(
+        SetAvailabilityPayload.build,
+        units.set_availability,
+        SetAvailabilityInput,
+        "Set a member's weekly windows and how many open assignments they take.",
+    )
+    add_offering = mutation_field(
+        AddOfferingPayload.build,
+        assets.add_offering,
+        AddOfferingInput,
+        "List something a unit offers: a service, skill, goods or space.",
+    )
+    update_offering = mutation_field(
+        UpdateOfferingPayload.build,
+        assets.update_offering,
+        UpdateOfferingInput,
+        "Change an active offering.",
+    )
+    withdraw_offering = mutation_field(
+        WithdrawOfferingPayload.build,
+        assets.withdraw_offering,
+        WithdrawOfferingInput,
+        "Stop offering it; open assignments run to their end.",
+    )
 
 
 TYPES = (Skill, Unit, Member, Offering)

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from strawberry.types import Info
 
 from graph.places import kinds
 from resolvers.kernel import read
-from schema.relay import GeoPointType, Node, connection, node_type
+from schema.relay import GeoPointType, Node, connection, lookup, node_type
 
 if TYPE_CHECKING:
     from schema.needs import Need
@@ -22,44 +21,36 @@ MemberType = Annotated["Member", strawberry.lazy("schema.partners")]
 VenueType = Annotated["Venue", strawberry.lazy("schema.venues")]
 
 
-@strawberry.type(description="区/县: one of Xi'an's 11 districts and 2 counties.")
-@node_type(kinds.District)
-class District(Node):
+@strawberry.type
+class _Area(Node):
+    """The fields of an official place (district, street, community); not a GraphQL type of its own."""
+
     code: str
     name: str
     kind: str
     location: GeoPointType | None
 
+
+@strawberry.type(description="区/县: one of Xi'an's 11 districts and 2 counties.")
+@node_type(kinds.District)
+class District(_Area):
     streets = connection("District.streets", "Street", "Its street offices and towns (街道/镇).")
 
 
 @strawberry.type(description="街道办事处 or 镇.")
 @node_type(kinds.Street)
-class Street(Node):
-    code: str
-    name: str
-    kind: str
-    location: GeoPointType | None
-
-    @strawberry.field
-    async def district(self, info: Info) -> District | None:
-        return await read.by_id(info.context, "District", self.district_id)
+class Street(_Area):
+    district = lookup(read.by_id, "District", "district_id", District | None)
 
     communities = connection("Street.communities", "Community", "Communities (社区) of this street.")
 
 
 @strawberry.type(description="社区 (or 村): where needs are raised and dispatched.")
 @node_type(kinds.Community)
-class Community(Node):
-    code: str
-    name: str
+class Community(_Area):
     official_name: str
-    kind: str
-    location: GeoPointType | None
 
-    @strawberry.field
-    async def street(self, info: Info) -> Street | None:
-        return await read.by_id(info.context, "Street", self.street_id)
+    street = lookup(read.by_id, "Street", "street_id", Street | None)
 
     compounds = connection("Community.compounds", "Compound", "Residential compounds (小区).")
 
@@ -80,9 +71,7 @@ class Compound(Node):
     has_service_station: bool = strawberry.field(description="Has a 小区党群服务站.")
     location: GeoPointType | None
 
-    @strawberry.field
-    async def community(self, info: Info) -> Community | None:
-        return await read.by_id(info.context, "Community", self.community_id)
+    community = lookup(read.by_id, "Community", "community_id", Community | None)
 
 
 @strawberry.input

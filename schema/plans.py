@@ -11,7 +11,8 @@ from strawberry.types import Info
 from graph.plans import kinds
 from resolvers.kernel import read
 from resolvers.plans import plans
-from schema.relay import KEY, Node, as_dict, node_type
+from schema.mutations import MutationInput
+from schema.relay import Node, as_dict, lookup, node_type
 
 if TYPE_CHECKING:
     from schema.matching import CandidateKind, Resource
@@ -30,9 +31,7 @@ class PlanPair:
     need_id: strawberry.ID
     resource_id: strawberry.ID
 
-    @strawberry.field
-    async def need(self, info: Info) -> NeedType | None:
-        return await read.by_id(info.context, "Need", self.need_id)
+    need = lookup(read.by_id, "Need", "need_id", NeedType | None)
 
     @strawberry.field
     async def resource(self, info: Info) -> ResourceType | None:
@@ -86,18 +85,16 @@ class DispatchPlan(Node):
 
 
 @strawberry.input
-class ProposeDispatchPlanInput:
+class ProposeDispatchPlanInput(MutationInput):
     scope_id: strawberry.ID = strawberry.field(description="A district, street or community id, or 'city'.")
     need_ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="Only these open needs (default: every SUBMITTED or DECLINED need of the scope)."
     )
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input
-class CommitDispatchPlanInput:
+class CommitDispatchPlanInput(MutationInput):
     plan_id: strawberry.ID
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.type

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any, Generic, NewType, Optional, TypeVar, get_type_hints
@@ -55,6 +56,19 @@ def record_type(record: type, name: str, description: str, **fields: Any) -> Any
         namespace[attr] = field
     cls = type(name, (), {"__annotations__": annotations, "__module__": record.__module__, **namespace})
     return strawberry.type(cls, name=name, description=description)
+
+
+def lookup(
+    find: Callable[..., Awaitable[Any]], label: str, attr: str, returns: Any, description: str | None = None
+) -> Any:
+    """A field that is the node(s) the record names by id or code in `attr`, read through the request's
+    loaders with `find` (`read.by_id`, `by_ids`, `by_code`, `by_codes`): one batch per level of the query."""
+
+    async def resolve(self: Any, info: Info) -> Any:
+        return await find(info.context, label, getattr(self, attr))
+
+    resolve.__annotations__ = {"info": Info, "return": returns}
+    return strawberry.field(resolver=resolve, description=description)
 
 
 @strawberry.type(description="Where a page lies in its list (Relay).")

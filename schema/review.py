@@ -12,7 +12,7 @@ from resolvers.kernel import read
 from resolvers.review import classes, stats
 from schema.needs import Category
 from schema.places import Community
-from schema.relay import record_type
+from schema.relay import lookup, record_type
 
 Stats = record_type(
     stats.Stats,
@@ -31,59 +31,38 @@ RecurringNeed = record_type(
 )
 
 
+# A view of resolvers/review/classes.NeedClass: the resolver returns the record itself, its fields and
+# properties are read by name, and `self` in a field's method is that record.
 @strawberry.type(
     description="A class of needs (一类事): one category in one community over a quarter, and how it went."
 )
 class NeedClass:
-    found: strawberry.Private[classes.NeedClass]
+    quarter: str = strawberry.field(description="The quarter, e.g. 2026-Q3 (Beijing time).")
+    count: int = strawberry.field(description="Needs of the class raised in the quarter.")
+    previous_count: int = strawberry.field(description="The same in the quarter before.")
+    year_ago_count: int = strawberry.field(description="The same in the same quarter a year before.")
+    change: float | None = strawberry.field(
+        description="count / previousCount (2.0: doubled); null when there were none before."
+    )
+    year_change: float | None = strawberry.field(
+        description="count / yearAgoCount; null when there were none a year before."
+    )
+    escalated_share: float | None = strawberry.field(
+        description="Share of the quarter's needs that were escalated (0…1)."
+    )
+    reopened_share: float | None = strawberry.field(
+        description="Share of the quarter's needs that were reopened after completion (0…1)."
+    )
+    median_hours_to_complete: float | None = strawberry.field(
+        description="Median hours from raising to completion, of those completed; null if none."
+    )
+    words: list[str] = strawberry.field(
+        description="Words (CJK bigrams) that recur in the class's texts, the most widespread first."
+    )
 
-    @strawberry.field(description="The community.")
-    async def community(self, info: Info) -> Community | None:
-        return await read.by_id(info.context, "Community", self.found.community_id)
+    community = lookup(read.by_id, "Community", "community_id", Community | None, "The community.")
 
-    @strawberry.field(description="The category.")
-    async def category(self, info: Info) -> Category | None:
-        return await read.by_code(info.context, "Category", self.found.category_code)
-
-    @strawberry.field(description="The quarter, e.g. 2026-Q3 (Beijing time).")
-    def quarter(self) -> str:
-        return self.found.quarter
-
-    @strawberry.field(description="Needs of the class raised in the quarter.")
-    def count(self) -> int:
-        return self.found.count
-
-    @strawberry.field(description="The same in the quarter before.")
-    def previous_count(self) -> int:
-        return self.found.previous_count
-
-    @strawberry.field(description="The same in the same quarter a year before.")
-    def year_ago_count(self) -> int:
-        return self.found.year_ago_count
-
-    @strawberry.field(description="count / previousCount (2.0: doubled); null when there were none before.")
-    def change(self) -> float | None:
-        return self.found.change
-
-    @strawberry.field(description="count / yearAgoCount; null when there were none a year before.")
-    def year_change(self) -> float | None:
-        return self.found.year_change
-
-    @strawberry.field(description="Share of the quarter's needs that were escalated (0…1).")
-    def escalated_share(self) -> float | None:
-        return self.found.escalated_share
-
-    @strawberry.field(description="Share of the quarter's needs that were reopened after completion (0…1).")
-    def reopened_share(self) -> float | None:
-        return self.found.reopened_share
-
-    @strawberry.field(description="Median hours from raising to completion, of those completed; null if none.")
-    def median_hours_to_complete(self) -> float | None:
-        return self.found.median_hours_to_complete
-
-    @strawberry.field(description="Words (CJK bigrams) that recur in the class's texts, the most widespread first.")
-    def words(self) -> list[str]:
-        return self.found.words
+    category = lookup(read.by_code, "Category", "category_code", Category | None, "The category.")
 
 
 @strawberry.type
@@ -104,8 +83,7 @@ class ReviewQuery:
         first: Annotated[int, strawberry.argument(description="At most this many classes, 1…100.")] = 20,
     ) -> list[NeedClass]:
         args = {"place_id": str(place_id), "quarter": quarter, "categories": categories}
-        found = await classes.need_classes(info.context, {**args, "min_count": min_count, "first": first})
-        return [NeedClass(found=c) for c in found]
+        return await classes.need_classes(info.context, {**args, "min_count": min_count, "first": first})
 
     @strawberry.field(
         description="Response, completion and satisfaction rates and more for a community, street, district, "

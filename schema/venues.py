@@ -12,7 +12,8 @@ from graph.venues import kinds
 from resolvers.kernel import read
 from resolvers.partners import assets
 from resolvers.venues import booking
-from schema.relay import KEY, Fen, GeoPointType, Node, as_dict, connection, node_type
+from schema.mutations import MutationInput, mutation_field, record_payload
+from schema.relay import Fen, GeoPointType, Node, as_dict, connection, lookup, node_type
 
 if TYPE_CHECKING:
     from schema.matching import ScorePart
@@ -50,17 +51,11 @@ class Venue(Node):
     address: str | None
     location: GeoPointType | None
 
-    @strawberry.field
-    async def community(self, info: Info) -> CommunityType | None:
-        return await read.by_id(info.context, "Community", self.community_id)
+    community = lookup(read.by_id, "Community", "community_id", CommunityType | None)
 
-    @strawberry.field
-    async def owner(self, info: Info) -> UnitType | None:
-        return await read.by_id(info.context, "Unit", self.owner_id)
+    owner = lookup(read.by_id, "Unit", "owner_id", UnitType | None)
 
-    @strawberry.field
-    async def facilities(self, info: Info) -> list[Facility]:
-        return await read.by_codes(info.context, "Facility", self.facility_codes)
+    facilities = lookup(read.by_codes, "Facility", "facility_codes", list[Facility])
 
 
 @strawberry.type(description="A confirmed or cancelled booking of a venue.")
@@ -75,13 +70,9 @@ class Booking(Node):
     venue_id: strawberry.ID
     need_id: strawberry.ID | None
 
-    @strawberry.field
-    async def venue(self, info: Info) -> Venue | None:
-        return await read.by_id(info.context, "Venue", self.venue_id)
+    venue = lookup(read.by_id, "Venue", "venue_id", Venue | None)
 
-    @strawberry.field
-    async def need(self, info: Info) -> NeedType | None:
-        return await read.by_id(info.context, "Need", self.need_id)
+    need = lookup(read.by_id, "Need", "need_id", NeedType | None)
 
 
 # --- search ------------------------------------------------------------------------------------
@@ -154,16 +145,15 @@ class VenuesQuery:
 
 
 @strawberry.input
-class BookVenueInput:
+class BookVenueInput(MutationInput):
     venue_id: strawberry.ID
     window: WindowInput
     need_id: strawberry.ID | None = None
     purpose: str | None = None
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input(description="The same window every week: `window` is the first occurrence.")
-class BookVenueSeriesInput:
+class BookVenueSeriesInput(MutationInput):
     venue_id: strawberry.ID
     window: WindowInput
     weeks: int = strawberry.field(description="How many weekly occurrences (1–52).")
@@ -172,18 +162,16 @@ class BookVenueSeriesInput:
     )
     need_id: strawberry.ID | None = None
     purpose: str | None = None
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input
-class CancelBookingInput:
+class CancelBookingInput(MutationInput):
     booking_id: strawberry.ID
     reason: str | None = None
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input
-class RegisterVenueInput:
+class RegisterVenueInput(MutationInput):
     name: str
     kind: VenueKind
     community_id: strawberry.ID
@@ -198,11 +186,10 @@ class RegisterVenueInput:
     address: str | None = None
     latitude: float | None = strawberry.field(default=None, description=LAT + " The community's when left out.")
     longitude: float | None = None
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input(description="Fields left out (or null) stay as they are; lists given replace the old ones.")
-class UpdateVenueInput:
+class UpdateVenueInput(MutationInput):
     venue_id: strawberry.ID
     name: str | None = None
     kind: VenueKind | None = None
@@ -216,7 +203,6 @@ class UpdateVenueInput:
     address: str | None = None
     latitude: float | None = None
     longitude: float | None = None
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.type
@@ -240,16 +226,10 @@ class BookingSeriesPayload:
     replayed: bool = False
 
 
-@strawberry.type
-class RegisterVenuePayload:
-    venue: Venue
-    replayed: bool = False
+RegisterVenuePayload = record_payload("RegisterVenuePayload", "venue", Venue, "venueId")
 
 
-@strawberry.type
-class UpdateVenuePayload:
-    venue: Venue
-    replayed: bool = False
+UpdateVenuePayload = record_payload("UpdateVenuePayload", "venue", Venue, "venueId")
 
 
 async def _booking_payload(info: Info, result: dict[str, Any]) -> BookingPayload:
@@ -259,9 +239,12 @@ async def _booking_payload(info: Info, result: dict[str, Any]) -> BookingPayload
 
 @strawberry.type
 class VenuesMutation:
-    @strawberry.mutation(description="Book a venue for one window; CONFLICT names the clashing booking.")
-    async def book_venue(self, info: Info, input: BookVenueInput) -> BookingPayload:
-        return await _booking_payload(info, await booking.book_venue(info.context, as_dict(input)))
+    book_venue = mutation_field(
+        _booking_payload,
+        booking.book_venue,
+        BookVenueInput,
+        "Book a venue for one window; CONFLICT names the clashing booking.",
+    )
 
     @strawberry.mutation(description="Book the same window weekly; all or nothing unless skipClashes.")
     async def book_venue_series(self, info: Info, input: BookVenueSeriesInput) -> BookingSeriesPayload:
@@ -281,21 +264,25 @@ class VenuesMutation:
             replayed=bool(result.get("replayed")),
         )
 
-    @strawberry.mutation(description="Cancel a confirmed booking: the time is free again.")
-    async def cancel_booking(self, info: Info, input: CancelBookingInput) -> BookingPayload:
-        return await _booking_payload(info, await booking.cancel_booking(info.context, as_dict(input)))
+    cancel_booking = mutation_field(
+        _booking_payload,
+        booking.cancel_booking,
+        CancelBookingInput,
+        "Cancel a confirmed booking: the time is free again.",
+    )
 
-    @strawberry.mutation(description="Register a venue (阵地) in a community.")
-    async def register_venue(self, info: Info, input: RegisterVenueInput) -> RegisterVenuePayload:
-        result = await assets.register_venue(info.context, as_dict(input))
-        venue = await read.by_id(info.context, "Venue", result["venueId"])
-        return RegisterVenuePayload(venue=venue, replayed=bool(result.get("replayed")))
-
-    @strawberry.mutation(description="Change a venue.")
-    async def update_venue(self, info: Info, input: UpdateVenueInput) -> UpdateVenuePayload:
-        result = await assets.update_venue(info.context, as_dict(input))
-        venue = await read.by_id(info.context, "Venue", result["venueId"])
-        return UpdateVenuePayload(venue=venue, replayed=bool(result.get("replayed")))
+    register_venue = mutation_field(
+        RegisterVenuePayload.build,
+        assets.register_venue,
+        RegisterVenueInput,
+        "Register a venue (阵地) in a community.",
+    )
+    update_venue = mutation_field(
+        UpdateVenuePayload.build,
+        assets.update_venue,
+        UpdateVenueInput,
+        "Change a venue.",
+    )
 
 
 TYPES = (Facility, Venue, Booking)

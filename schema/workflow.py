@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import strawberry
@@ -13,8 +14,13 @@ from strawberry.types import Info
 from resolvers.kernel import read
 from resolvers.needs import dispatch, duplicates, escalation, evaluation, open311, subscriptions
 from resolvers.needs import intake as needs
+from schema.mutations import MutationInput, mutation_field
 from schema.needs import Assignment, Channel, Evaluation, Need, NeedEvent, Urgency
-from schema.relay import KEY, as_dict
+
+
+@strawberry.input
+class NeedKeyInput(MutationInput):
+    need_id: strawberry.ID
 
 
 @strawberry.input(description="A resident's contact details; stored in full, shown masked to most viewers.")
@@ -25,7 +31,7 @@ class ResidentInput:
 
 
 @strawberry.input
-class SubmitNeedInput:
+class SubmitNeedInput(MutationInput):
     title: str
     category_code: str = strawberry.field(description="e.g. SEWER")
     place_id: strawberry.ID = strawberry.field(description="The compound (小区) or community it is at.")
@@ -42,12 +48,10 @@ class SubmitNeedInput:
     media_url: str | None = strawberry.field(
         default=None, description="A photo or file of the problem (http or https URL), as Open311's media_url."
     )
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input
-class UpdateNeedInput:
-    need_id: strawberry.ID
+class UpdateNeedInput(NeedKeyInput):
     title: str | None = None
     description: str | None = None
     category_code: str | None = None
@@ -55,99 +59,72 @@ class UpdateNeedInput:
     people_needed: int | None = None
     window_start: datetime | None = None
     window_end: datetime | None = None
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input
-class NeedReasonInput:
-    need_id: strawberry.ID
+class NeedReasonInput(NeedKeyInput):
     reason: str | None = None
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input(description="Duplicates to close into one need.")
-class MergeNeedsInput:
+class MergeNeedsInput(MutationInput):
     into_id: strawberry.ID = strawberry.field(description="The need that stays (still open).")
     from_ids: list[strawberry.ID] = strawberry.field(
         description="Its duplicates, 1…20, not yet taken by a handler (SUBMITTED or DECLINED), of its category."
     )
     reason: str | None = None
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input(description="Where an Open311 request the door could not place belongs.")
-class PlaceOpen311RequestInput:
+class PlaceOpen311RequestInput(MutationInput):
     token: str = strawberry.field(description="The token the door answered with (unplacedRequests lists them).")
     place_id: strawberry.ID = strawberry.field(description="The compound or community it concerns.")
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input
-class NeedNoteInput:
-    need_id: strawberry.ID
+class NeedNoteInput(NeedKeyInput):
     note: str | None = None
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input
-class NeedKeyInput:
-    need_id: strawberry.ID
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
-
-
-@strawberry.input
-class DispatchNeedInput:
-    need_id: strawberry.ID
+class DispatchNeedInput(NeedKeyInput):
     handler_id: strawberry.ID = strawberry.field(description="A member, unit or offering id.")
     note: str | None = None
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input
-class InviteCandidatesInput:
-    need_id: strawberry.ID
+class InviteCandidatesInput(NeedKeyInput):
     candidate_ids: list[strawberry.ID] = strawberry.field(
         description="Members, units or offerings; first to accept wins."
     )
     note: str | None = None
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input
-class TransferNeedInput:
-    need_id: strawberry.ID
+class TransferNeedInput(NeedKeyInput):
     handler_id: strawberry.ID
     reason: str
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input
-class SuspendNeedInput:
-    need_id: strawberry.ID
+class SuspendNeedInput(NeedKeyInput):
     reason: str = strawberry.field(description="Why the clock stops (waiting for parts, a permit, the resident…).")
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input
-class ResumeNeedInput:
-    need_id: strawberry.ID
+class ResumeNeedInput(NeedKeyInput):
     note: str | None = None
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input
-class EscalateNeedInput:
-    need_id: strawberry.ID
+class EscalateNeedInput(NeedKeyInput):
     reason: str = strawberry.field(description="Why this level cannot solve it; the level above reads it.")
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.input
-class EvaluateInput:
-    need_id: strawberry.ID
+class EvaluateInput(NeedKeyInput):
     rating: int = strawberry.field(description="1 (very dissatisfied) to 5 (very satisfied).")
     comment: str | None = None
-    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
 @strawberry.type(description="The need after the change; `replayed` is true when an idempotency key matched.")
@@ -190,93 +167,108 @@ async def _evaluation_payload(info: Info, result: dict[str, Any]) -> EvaluationP
     return EvaluationPayload(need=need, evaluation=found, replayed=bool(result.get("replayed")))
 
 
+_need_mutation = partial(mutation_field, _payload)
+
+
 @strawberry.type
 class WorkflowMutation:
-    @strawberry.mutation(
-        description="Raise a need (群众点单): a resident for themself, or staff on a resident's behalf."
+    submit_need = _need_mutation(
+        needs.submit_need,
+        SubmitNeedInput,
+        "Raise a need (群众点单): a resident for themself, or staff on a resident's behalf.",
     )
-    async def submit_need(self, info: Info, input: SubmitNeedInput) -> NeedPayload:
-        return await _payload(info, await needs.submit_need(info.context, as_dict(input)))
 
-    @strawberry.mutation(description="Edit a need before it is dispatched (SUBMITTED or DECLINED).")
-    async def update_need(self, info: Info, input: UpdateNeedInput) -> NeedPayload:
-        return await _payload(info, await needs.update_need(info.context, as_dict(input)))
-
-    @strawberry.mutation(description="Withdraw a need nobody has accepted yet.")
-    async def cancel_need(self, info: Info, input: NeedReasonInput) -> NeedPayload:
-        return await _payload(info, await needs.cancel_need(info.context, as_dict(input)))
-
-    @strawberry.mutation(
-        description="Close duplicates into one need (coordinators in scope): they become CANCELLED and merged into "
-        "it, their requesters follow it, both trails record it, and stats count it once."
+    update_need = _need_mutation(
+        needs.update_need, UpdateNeedInput, "Edit a need before it is dispatched (SUBMITTED or DECLINED)."
     )
-    async def merge_needs(self, info: Info, input: MergeNeedsInput) -> NeedPayload:
-        return await _payload(info, await duplicates.merge_needs(info.context, as_dict(input)))
 
-    @strawberry.mutation(
-        description="Place an Open311 request the door could not place (coordinators and admins of the place): "
-        "the need is filed as the door would have filed it, and GET tokens/{token} then answers its id."
+    cancel_need = _need_mutation(needs.cancel_need, NeedReasonInput, "Withdraw a need nobody has accepted yet.")
+
+    merge_needs = _need_mutation(
+        duplicates.merge_needs,
+        MergeNeedsInput,
+        "Close duplicates into one need (coordinators in scope): they become CANCELLED and merged into "
+        "it, their requesters follow it, both trails record it, and stats count it once.",
     )
-    async def place_open311_request(self, info: Info, input: PlaceOpen311RequestInput) -> NeedPayload:
-        return await _payload(info, await open311.place_request(info.context, as_dict(input)))
 
-    @strawberry.mutation(description="Not solved after all: back to the same handler with a new completion deadline.")
-    async def reopen_need(self, info: Info, input: NeedReasonInput) -> NeedPayload:
-        return await _payload(info, await needs.reopen_need(info.context, as_dict(input)))
-
-    @strawberry.mutation(description="派单: offer the need to one member, unit or offering; it accepts or declines.")
-    async def dispatch_need(self, info: Info, input: DispatchNeedInput) -> NeedPayload:
-        return await _payload(info, await dispatch.dispatch_need(info.context, as_dict(input)))
-
-    @strawberry.mutation(description="抢单: open the need to every member registered with its community; first wins.")
-    async def open_need_for_claim(self, info: Info, input: NeedNoteInput) -> NeedPayload:
-        return await _payload(info, await dispatch.open_need_for_claim(info.context, as_dict(input)))
-
-    @strawberry.mutation(description="Invite several candidates; the first to accept wins, the others lapse.")
-    async def invite_candidates(self, info: Info, input: InviteCandidatesInput) -> NeedPayload:
-        return await _payload(info, await dispatch.invite_candidates(info.context, as_dict(input)))
-
-    @strawberry.mutation(description="接单: take a need offered to you (within your maximum load).")
-    async def accept_need(self, info: Info, input: NeedKeyInput) -> NeedPayload:
-        return await _payload(info, await dispatch.accept_need(info.context, as_dict(input)))
-
-    @strawberry.mutation(description="Decline a need offered to you, with a reason.")
-    async def decline_need(self, info: Info, input: NeedReasonInput) -> NeedPayload:
-        return await _payload(info, await dispatch.decline_need(info.context, as_dict(input)))
-
-    @strawberry.mutation(description="Start work on a need you accepted.")
-    async def start_need(self, info: Info, input: NeedNoteInput) -> NeedPayload:
-        return await _payload(info, await dispatch.start_need(info.context, as_dict(input)))
-
-    @strawberry.mutation(description="Report a need done, with a note of what was done.")
-    async def complete_need(self, info: Info, input: NeedNoteInput) -> NeedPayload:
-        return await _payload(info, await dispatch.complete_need(info.context, as_dict(input)))
-
-    @strawberry.mutation(description="Move a need to another member, unit or offering, with a reason.")
-    async def transfer_need(self, info: Info, input: TransferNeedInput) -> NeedPayload:
-        return await _payload(info, await dispatch.transfer_need(info.context, as_dict(input)))
-
-    @strawberry.mutation(description="限时办结: pause the need's clock, with a reason (coordinators in scope).")
-    async def suspend_need(self, info: Info, input: SuspendNeedInput) -> NeedPayload:
-        return await _payload(info, await escalation.suspend_need(info.context, as_dict(input)))
-
-    @strawberry.mutation(description="Restart a suspended need's clock with the time it had left.")
-    async def resume_need(self, info: Info, input: ResumeNeedInput) -> NeedPayload:
-        return await _payload(info, await escalation.resume_need(info.context, as_dict(input)))
-
-    @strawberry.mutation(
-        description="吹哨: hand a need this level cannot solve to the level above (community → street → district)."
+    place_open311_request = _need_mutation(
+        open311.place_request,
+        PlaceOpen311RequestInput,
+        "Place an Open311 request the door could not place (coordinators and admins of the place): "
+        "the need is filed as the door would have filed it, and GET tokens/{token} then answers its id.",
     )
-    async def escalate_need(self, info: Info, input: EscalateNeedInput) -> NeedPayload:
-        return await _payload(info, await escalation.escalate_need(info.context, as_dict(input)))
 
-    @strawberry.mutation(description="谁呼谁评: the resident who raised a completed need rates it (1–5).")
-    async def evaluate_need(self, info: Info, input: EvaluateInput) -> EvaluationPayload:
-        return await _evaluation_payload(info, await evaluation.evaluate_need(info.context, as_dict(input)))
+    reopen_need = _need_mutation(
+        needs.reopen_need,
+        NeedReasonInput,
+        "Not solved after all: back to the same handler with a new completion deadline.",
+    )
 
-    @strawberry.mutation(description="谁应评谁: the coordinator who dispatched a need rates how it was handled.")
-    async def evaluate_handling(self, info: Info, input: EvaluateInput) -> EvaluationPayload:
-        return await _evaluation_payload(info, await evaluation.evaluate_handling(info.context, as_dict(input)))
+    dispatch_need = _need_mutation(
+        dispatch.dispatch_need,
+        DispatchNeedInput,
+        "派单: offer the need to one member, unit or offering; it accepts or declines.",
+    )
+
+    open_need_for_claim = _need_mutation(
+        dispatch.open_need_for_claim,
+        NeedNoteInput,
+        "抢单: open the need to every member registered with its community; first wins.",
+    )
+
+    invite_candidates = _need_mutation(
+        dispatch.invite_candidates,
+        InviteCandidatesInput,
+        "Invite several candidates; the first to accept wins, the others lapse.",
+    )
+
+    accept_need = _need_mutation(
+        dispatch.accept_need, NeedKeyInput, "接单: take a need offered to you (within your maximum load)."
+    )
+
+    decline_need = _need_mutation(
+        dispatch.decline_need, NeedReasonInput, "Decline a need offered to you, with a reason."
+    )
+
+    start_need = _need_mutation(dispatch.start_need, NeedNoteInput, "Start work on a need you accepted.")
+
+    complete_need = _need_mutation(
+        dispatch.complete_need, NeedNoteInput, "Report a need done, with a note of what was done."
+    )
+
+    transfer_need = _need_mutation(
+        dispatch.transfer_need, TransferNeedInput, "Move a need to another member, unit or offering, with a reason."
+    )
+
+    suspend_need = _need_mutation(
+        escalation.suspend_need,
+        SuspendNeedInput,
+        "限时办结: pause the need's clock, with a reason (coordinators in scope).",
+    )
+
+    resume_need = _need_mutation(
+        escalation.resume_need, ResumeNeedInput, "Restart a suspended need's clock with the time it had left."
+    )
+
+    escalate_need = _need_mutation(
+        escalation.escalate_need,
+        EscalateNeedInput,
+        "吹哨: hand a need this level cannot solve to the level above (community → street → district).",
+    )
+
+    evaluate_need = mutation_field(
+        _evaluation_payload,
+        evaluation.evaluate_need,
+        EvaluateInput,
+        "谁呼谁评: the resident who raised a completed need rates it (1–5).",
+    )
+
+    evaluate_handling = mutation_field(
+        _evaluation_payload,
+        evaluation.evaluate_handling,
+        EvaluateInput,
+        "谁应评谁: the coordinator who dispatched a need rates how it was handled.",
+    )
 
 
 @strawberry.type

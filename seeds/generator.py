@@ -368,43 +368,12 @@ class Generator:
         for f in ref.FACILITIES:
             yield Node("Facility", {"id": f"facility:{f.code}", "code": f.code, "name": f.name, "createdAt": t0})
         for d in self.districts:
-            yield Node(
-                "District",
-                {
-                    "id": d.id,
-                    "code": d.code,
-                    "name": d.name,
-                    "kind": d.kind,
-                    "location": LatLon(d.lat, d.lon),
-                    "createdAt": t0,
-                },
-            )
+            yield _area("District", d, t0)
         for s in self.streets:
-            yield Node(
-                "Street",
-                {
-                    "id": s.id,
-                    "code": s.code,
-                    "name": s.name,
-                    "kind": s.kind,
-                    "location": LatLon(s.lat, s.lon),
-                    "createdAt": t0,
-                },
-            )
+            yield _area("Street", s, t0)
             yield Rel("Street", "IN", "District", s.id, f"district:{s.district}")
         for c in self.communities:
-            yield Node(
-                "Community",
-                {
-                    "id": c.id,
-                    "code": c.code,
-                    "name": c.name,
-                    "officialName": c.official_name,
-                    "kind": c.kind,
-                    "location": LatLon(c.lat, c.lon),
-                    "createdAt": t0,
-                },
-            )
+            yield _area("Community", c, t0, officialName=c.official_name)
             yield Rel("Community", "IN", "Street", c.id, f"street:{c.street}")
 
     def _users(self) -> Iterator[Record]:
@@ -1371,6 +1340,12 @@ def _path(status: str) -> list[str]:
         "CANCELLED": ["SUBMITTED", "CANCELLED"],
         "REOPENED": [*main, "REOPENED"],
     }[status]
+
+
+def _area(label: str, area: ref.Area, at: datetime, **more: Any) -> Node:
+    """The node of an official place (district, street, community) of the reference data."""
+    props = {"id": area.id, "code": area.code, "name": area.name, **more, "kind": area.kind}
+    return Node(label, {**props, "location": LatLon(area.lat, area.lon), "createdAt": at})
 
 
 def _user(user_id: str, name: str, role: str, scope_id: str | None, created: datetime) -> Node:

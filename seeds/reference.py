@@ -9,10 +9,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
+from typing import ClassVar
 
 DATA = Path(__file__).parent / "data"
 
@@ -114,19 +115,6 @@ VENUE_KINDS: dict[str, str] = {
     "SERVICE_AREA": "便民服务功能区",
 }
 
-NEED_STATUSES = (
-    "SUBMITTED",
-    "DISPATCHED",
-    "ACCEPTED",
-    "IN_PROGRESS",
-    "COMPLETED",
-    "EVALUATED",
-    "DECLINED",
-    "ESCALATED",
-    "SUSPENDED",
-    "CANCELLED",
-    "REOPENED",
-)
 CHANNELS = ("APP", "HOTLINE_12345", "GRID_WORKER", "SENTINEL", "VISIT")
 URGENCIES = ("LOW", "NORMAL", "HIGH", "URGENT")
 ROLES = ("RESIDENT", "MEMBER", "UNIT_ADMIN", "COORDINATOR", "DISTRICT_ADMIN", "CITY_ADMIN")
@@ -247,45 +235,37 @@ def programs(year: int) -> tuple[Program, ...]:
 
 
 @dataclass(frozen=True)
-class District:
+class Area:
+    """An official place: its code, name and kind, and where it is; its id is `PREFIX:code`."""
+
+    PREFIX: ClassVar[str] = ""
     code: str
     name: str
     kind: str
-    lat: float
-    lon: float
+    lat: float = field(kw_only=True)
+    lon: float = field(kw_only=True)
 
     @property
     def id(self) -> str:
-        return f"district:{self.code}"
+        return f"{self.PREFIX}:{self.code}"
 
 
 @dataclass(frozen=True)
-class Street:
-    code: str
-    name: str
-    kind: str
+class District(Area):
+    PREFIX: ClassVar[str] = "district"
+
+
+@dataclass(frozen=True)
+class Street(Area):
+    PREFIX: ClassVar[str] = "street"
     district: str  # district code
-    lat: float
-    lon: float
-
-    @property
-    def id(self) -> str:
-        return f"street:{self.code}"
 
 
 @dataclass(frozen=True)
-class Community:
-    code: str
-    name: str
+class Community(Area):
+    PREFIX: ClassVar[str] = "community"
     official_name: str
-    kind: str
     street: str  # street code
-    lat: float
-    lon: float
-
-    @property
-    def id(self) -> str:
-        return f"community:{self.code}"
 
 
 _SUFFIXES = (
@@ -336,8 +316,8 @@ def districts() -> tuple[District, ...]:
                 r["district_code"],
                 r["district"],
                 "县" if r["district"].endswith("县") else "区",
-                float(r["lat"]),
-                float(r["lon"]),
+                lat=float(r["lat"]),
+                lon=float(r["lon"]),
             )
             for r in csv.DictReader(f)
         )
@@ -360,7 +340,7 @@ def streets() -> tuple[Street, ...]:
             else:
                 near, far = 3.0, 8.0
             lat, lon = jitter(d.lat, d.lon, "street:" + r["street_code"], near, far)
-            out.append(Street(r["street_code"], r["street"], r["kind"], d.code, lat, lon))
+            out.append(Street(r["street_code"], r["street"], r["kind"], d.code, lat=lat, lon=lon))
     return tuple(out)
 
 
@@ -372,7 +352,6 @@ def communities() -> tuple[Community, ...]:
         for r in csv.DictReader(f):
             s = by_code[r["street_code"]]
             lat, lon = jitter(s.lat, s.lon, "community:" + r["community_code"], 0.1, 1.5)
-            out.append(
-                Community(r["community_code"], short_name(r["community"]), r["community"], r["kind"], s.code, lat, lon)
-            )
+            name = short_name(r["community"])
+            out.append(Community(r["community_code"], name, r["kind"], r["community"], s.code, lat=lat, lon=lon))
     return tuple(out)

@@ -17,6 +17,8 @@ import pytest
 from graph.kernel.db import Graph
 from graph.kernel.migrations import migrate
 from graph.local import server as local_neo4j
+from tests.support.factories import make_places
+from tests.support.workflow_helpers import make_people
 
 # No test may depend on the machine's speed: the production request deadline (10 s) would fail a
 # 50-way race or a cold first query on a busy 2-core machine. Tests of the deadline set their own.
@@ -96,6 +98,15 @@ class GraphQLClient:
         if not expect_errors:
             assert "errors" not in body, body.get("errors")
         return body
+
+
+@pytest.fixture
+async def world(graph: Graph) -> Graph:
+    """The hand-made places and people (tests/support: a resident, members, a unit, coordinators); a module
+    that needs another world declares its own `world`."""
+    await make_places(graph)
+    await make_people(graph)
+    return graph
 
 
 @asynccontextmanager

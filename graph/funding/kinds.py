@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from graph.kernel.kinds import Kind, listed, one
+from graph.kernel.kinds import declare, listed, one
+from graph.kernel.records import NodeRecord
 
 
 class ProgramLevel(StrEnum):
@@ -27,8 +28,7 @@ class GrantStatus(StrEnum):
 
 
 @dataclass(slots=True)
-class FundingProgram:
-    id: str
+class FundingProgram(NodeRecord):
     name: str
     source: str = ""
     level: str = ProgramLevel.CITY
@@ -39,12 +39,10 @@ class FundingProgram:
     period_end: date | None = None
     category_codes: list[str] = field(default_factory=list)
     district_ids: list[str] = field(default_factory=list)
-    created_at: datetime | None = None
 
 
 @dataclass(slots=True)
-class Grant:
-    id: str
+class Grant(NodeRecord):
     amount: int
     status: str
     program_id: str
@@ -54,7 +52,6 @@ class Grant:
     decided_by: str | None = None
     decided_at: datetime | None = None
     need_id: str | None = None
-    created_at: datetime | None = None
 
 
 class ProjectStatus(StrEnum):
@@ -63,8 +60,7 @@ class ProjectStatus(StrEnum):
 
 
 @dataclass(slots=True)
-class Project:
-    id: str
+class Project(NodeRecord):
     title: str
     status: str
     start: datetime
@@ -76,52 +72,36 @@ class Project:
     opened_by: str | None = None
     closed_at: datetime | None = None
     note: str | None = None
-    created_at: datetime | None = None
 
 
-FUNDING_PROGRAM = Kind(
-    "FundingProgram",
-    "program",
+FUNDING_PROGRAM = declare(
     FundingProgram,
-    graphql="FundingProgram",
+    "program",
     reader="public",
-    links={
-        "categories": listed("(x)-[:COVERS]->(y:Category)", "Category", attr="categoryCodes", key="code"),
-        "districts": listed("(x)-[:AVAILABLE_IN]->(y:District)", "District", attr="districtIds"),
-    },
     computed={"remaining": "coalesce(x.budget, 0) - coalesce(x.spent, 0)"},
     lockable=True,
     indexes=("periodEnd",),
+).linking(
+    categories=listed("(x)-[:COVERS]->(y:Category)", "Category", attr="categoryCodes", key="code"),
+    districts=listed("(x)-[:AVAILABLE_IN]->(y:District)", "District", attr="districtIds"),
 )
-GRANT = Kind(
-    "Grant",
-    "grant",
-    Grant,
-    graphql="Grant",
-    reader="signed-in",
-    links={
-        "program": one("(x)-[:FROM]->(y:FundingProgram)", "FundingProgram", attr="programId"),
-        "need": one("(x)-[:FOR]->(y:Need)", "Need", attr="needId"),
-    },
-    lockable=True,
-    indexes=("status",),
+GRANT = declare(Grant, "grant", reader="signed-in", lockable=True, indexes=("status",)).linking(
+    program=one("(x)-[:FROM]->(y:FundingProgram)", "FundingProgram", attr="programId"),
+    need=one("(x)-[:FOR]->(y:Need)", "Need", attr="needId"),
 )
 
-PROJECT = Kind(
-    "Project",
-    "project",
+PROJECT = declare(
     Project,
-    graphql="Project",
+    "project",
     reader="public",
-    links={
-        "category": one("(x)-[:ADDRESSES]->(y:Category)", "Category", attr="categoryCode", key="code"),
-        "places": listed("(x)-[:IN]->(y)", ("District", "Street", "Community"), attr="placeIds"),
-        "lead": one("(x)-[:LED_BY]->(y)", ("Unit", "Street"), attr="leadId"),
-        "grants": listed("(x)<-[:FUNDS]-(y:Grant)", "Grant", attr="grantIds", gate="signed-in"),
-    },
     interpreted=frozenset({"places", "lead", "grants", "outcome"}),
     lockable=True,
     indexes=("createdAt",),
+).linking(
+    category=one("(x)-[:ADDRESSES]->(y:Category)", "Category", attr="categoryCode", key="code"),
+    places=listed("(x)-[:IN]->(y)", ("District", "Street", "Community"), attr="placeIds"),
+    lead=one("(x)-[:LED_BY]->(y)", ("Unit", "Street"), attr="leadId"),
+    grants=listed("(x)<-[:FUNDS]-(y:Grant)", "Grant", attr="grantIds", gate="signed-in"),
 )
 
 KINDS = (FUNDING_PROGRAM, GRANT, PROJECT)

@@ -156,11 +156,22 @@ class Kind:
         parts += [f"{name}: {expression}" for name, expression in self.extra.items()]
         return "x {" + ", ".join(parts) + "}"
 
+    def linking(self, **links: Link) -> Kind:
+        """This kind with these links (by field name), so a declaration names its scalar facts first and its
+        relationships below them: `declare(Street, "street", ...).linking(district=one(...), ...)`."""
+        return dataclasses.replace(self, links={**self.links, **links})
+
     def link(self, name: str) -> Link:
         try:
             return self.links[name]
         except KeyError:
             raise KeyError(f"{self.label} has no link {name!r}") from None
+
+
+def declare(record: type, prefix: str, *, graphql: str | None = None, **how: Any) -> Kind:
+    """The kind whose label is its record's name, shown as the GraphQL type of that name unless
+    `graphql` names another: `declare(Venue, "venue", reader="public", ...)`."""
+    return Kind(record.__name__, prefix, record, graphql=graphql or record.__name__, **how)
 
 
 def _bare(hint: Any) -> type:

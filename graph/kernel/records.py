@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 from neo4j.spatial import Point
@@ -43,3 +44,21 @@ def from_row(model: type[M], row: dict[str, Any]) -> M:
         if name in names:
             values[name] = native(value)
     return model(**values)
+
+
+@dataclass(slots=True)
+class NodeRecord:
+    """What every node's record has: its id, and when it was created (keyword-only, so a record's own
+    fields, with or without defaults, follow the id)."""
+
+    id: str
+    created_at: datetime | None = field(default=None, kw_only=True)
+
+
+@dataclass(slots=True)
+class CatalogEntry:
+    """A catalog node (categories, skills, facilities): its id, and the `code` it is also found by, and its name."""
+
+    id: str
+    code: str
+    name: str

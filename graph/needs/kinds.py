@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from graph.kernel.kinds import Kind, cypher_strings, listed, one
-from graph.kernel.records import GeoPoint
+from graph.kernel.kinds import Kind, cypher_strings, declare, listed, one
+from graph.kernel.records import CatalogEntry, GeoPoint, NodeRecord
 
 
 class NeedStatus(StrEnum):
@@ -130,16 +130,12 @@ class RaterRole(StrEnum):
 
 
 @dataclass(slots=True)
-class Category:
-    id: str
-    code: str
-    name: str
+class Category(CatalogEntry):
     description: str | None = None
 
 
 @dataclass(slots=True)
-class Need:
-    id: str
+class Need(NodeRecord):
     title: str
     description: str = ""
     number: str | None = None
@@ -162,22 +158,18 @@ class Need:
     compound_id: str | None = None
     resident_id: str | None = None
     merged_into_id: str | None = None
-    created_at: datetime | None = None
     updated_at: datetime | None = None
 
 
 @dataclass(slots=True)
-class Resident:
-    id: str
+class Resident(NodeRecord):
     name: str | None = None
     phone: str | None = None
     address: str | None = None
-    created_at: datetime | None = None
 
 
 @dataclass(slots=True)
-class Assignment:
-    id: str
+class Assignment(NodeRecord):
     status: str
     need_id: str
     target_id: str
@@ -186,24 +178,20 @@ class Assignment:
     note: str | None = None
     accepted_at: datetime | None = None
     completed_at: datetime | None = None
-    created_at: datetime | None = None
     updated_at: datetime | None = None
 
 
 @dataclass(slots=True)
-class Evaluation:
-    id: str
+class Evaluation(NodeRecord):
     rating: int
     by_role: str
     comment: str | None = None
     by_id: str | None = None
     assignment_id: str | None = None
-    created_at: datetime | None = None
 
 
 @dataclass(slots=True)
-class Event:
-    id: str
+class Event(NodeRecord):
     at: datetime
     type: str
     actor_id: str
@@ -212,86 +200,59 @@ class Event:
     from_state: str | None = None
     to_state: str | None = None
     note: str | None = None
-    created_at: datetime | None = None
 
 
-CATEGORY = Kind("Category", "category", Category, graphql="Category", reader="public", catalog=True, indexes=("code",))
-NEED = Kind(
-    "Need",
-    "need",
+CATEGORY = declare(Category, "category", reader="public", catalog=True, indexes=("code",))
+NEED = declare(
     Need,
-    graphql="Need",
+    "need",
     reader="public",
-    links={
-        "category": one("(x)-[:OF]->(y:Category)", "Category", attr="categoryCode", key="code"),
-        # At the community itself, or at one of its compounds (0 or 1 hop up).
-        "community": one("(x)-[:AT]->(:Compound|Community)-[:IN*0..1]->(y:Community)", "Community", attr="communityId"),
-        "compound": one("(x)-[:AT]->(y:Compound)", "Compound", attr="compoundId"),
-        "requester": one("(x)-[:RAISED_BY]->(y:Resident)", "Resident", attr="residentId"),
-        "mergedInto": one("(x)-[:MERGED_INTO]->(y:Need)", "Need", attr="mergedIntoId"),
-        # Signed-in viewers only: notes name people and reasons.
-        "history": listed("(x)<-[:ABOUT]-(y:Event)", "Event", order="y.at, y.createdAt, y.id", gate="signed-in"),
-        "assignments": listed("(x)<-[:OF]-(y:Assignment)", "Assignment", order="y.createdAt, y.id", gate="signed-in"),
-        # The one handling it now, else the newest still awaiting an answer.
-        "currentAssignment": one(
-            "(x)<-[:OF]-(y:Assignment)",
-            "Assignment",
-            where=f"y.status IN {cypher_strings(HELD)}",
-            order="CASE WHEN y.status = 'ACTIVE' THEN 0 ELSE 1 END, y.createdAt DESC, y.id DESC",
-            gate="signed-in",
-        ),
-    },
     computed={"overdue": OVERDUE_CYPHER},
     # Masked by who may see a resident's contact details (resolvers/kernel/authz.py), with a pattern
     # over addresses that Cypher cannot match: left to the interpreter.
     interpreted=frozenset({"requester"}),
     lockable=True,
-    indexes=(
-        "status",
-        "createdAt",
-        "channel",
-        "urgency",
-        "responseDeadline",
-        "completionDeadline",
-        "level",
-        "number",
-    ),
+    indexes=("status", "createdAt", "channel", "urgency", "responseDeadline", "completionDeadline", "level", "number"),
     point=True,
     fulltext=("title", "description"),
+).linking(
+    category=one("(x)-[:OF]->(y:Category)", "Category", attr="categoryCode", key="code"),
+    # At the community itself, or at one of its compounds (0 or 1 hop up).
+    community=one("(x)-[:AT]->(:Compound|Community)-[:IN*0..1]->(y:Community)", "Community", attr="communityId"),
+    compound=one("(x)-[:AT]->(y:Compound)", "Compound", attr="compoundId"),
+    requester=one("(x)-[:RAISED_BY]->(y:Resident)", "Resident", attr="residentId"),
+    mergedInto=one("(x)-[:MERGED_INTO]->(y:Need)", "Need", attr="mergedIntoId"),
+    # Signed-in viewers only: notes name people and reasons.
+    history=listed("(x)<-[:ABOUT]-(y:Event)", "Event", order="y.at, y.createdAt, y.id", gate="signed-in"),
+    assignments=listed("(x)<-[:OF]-(y:Assignment)", "Assignment", order="y.createdAt, y.id", gate="signed-in"),
+    # The one handling it now, else the newest still awaiting an answer.
+    currentAssignment=one(
+        "(x)<-[:OF]-(y:Assignment)",
+        "Assignment",
+        where=f"y.status IN {cypher_strings(HELD)}",
+        order="CASE WHEN y.status = 'ACTIVE' THEN 0 ELSE 1 END, y.createdAt DESC, y.id DESC",
+        gate="signed-in",
+    ),
 )
 # Residents are shown only through a need, masked for most viewers (resolvers/needs/intake.py).
-RESIDENT = Kind("Resident", "resident", Resident, graphql="Resident")
-ASSIGNMENT = Kind(
-    "Assignment",
-    "assignment",
+RESIDENT = declare(Resident, "resident")
+ASSIGNMENT = declare(
     Assignment,
-    graphql="Assignment",
+    "assignment",
     reader="signed-in",
-    links={
-        "need": one("(x)-[:OF]->(y:Need)", "Need", attr="needId"),
-        "handler": one("(x)-[:TO]->(y:Member|Unit|Offering)", ("Member", "Unit", "Offering"), attr="targetId"),
-        "by": one("(x)-[:BY]->(y:User)", "User", attr="byId"),
-    },
     extra={"targetLabel": "[(x)-[:TO]->(t) | labels(t)[0]][0]"},
     lockable=True,
     indexes=("status", "createdAt"),
+).linking(
+    need=one("(x)-[:OF]->(y:Need)", "Need", attr="needId"),
+    handler=one("(x)-[:TO]->(y:Member|Unit|Offering)", ("Member", "Unit", "Offering"), attr="targetId"),
+    by=one("(x)-[:BY]->(y:User)", "User", attr="byId"),
 )
-EVALUATION = Kind(
-    "Evaluation",
-    "evaluation",
-    Evaluation,
-    graphql="Evaluation",
-    reader="signed-in",
-    links={"assignment": one("(x)-[:OF]->(y:Assignment)", "Assignment", attr="assignmentId")},
+EVALUATION = declare(Evaluation, "evaluation", reader="signed-in").linking(
+    assignment=one("(x)-[:OF]->(y:Assignment)", "Assignment", attr="assignmentId"),
 )
-EVENT = Kind(
-    "Event",
-    "event",
-    Event,
-    graphql="NeedEvent",
-    reader="signed-in",
-    links={"need": one("(x)-[:ABOUT]->(y:Need)", "Need", attr="needId")},
-    indexes=("at",),
+EVENT = declare(Event, "event", graphql="NeedEvent", reader="signed-in", indexes=("at",)).linking(
+    need=one("(x)-[:ABOUT]->(y:Need)", "Need", attr="needId"),
 )
 
 # An Open311 request that could not be placed, kept for an operator to place (the spec's token flow):

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from graph.kernel.kinds import Kind, listed, many, one
-from graph.kernel.records import GeoPoint
+from graph.kernel.kinds import declare, listed, many, one
+from graph.kernel.records import CatalogEntry, GeoPoint, NodeRecord
 
 
 class UnitKind(StrEnum):
@@ -33,28 +33,22 @@ class OfferingStatus(StrEnum):
 
 
 @dataclass(slots=True)
-class Skill:
-    id: str
-    code: str
-    name: str
+class Skill(CatalogEntry):
     category_codes: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
-class Unit:
-    id: str
+class Unit(NodeRecord):
     name: str
     kind: str
     address: str | None = None
     phone: str | None = None
     credit_code: str | None = None
     location: GeoPoint | None = None
-    created_at: datetime | None = None
 
 
 @dataclass(slots=True)
-class Member:
-    id: str
+class Member(NodeRecord):
     name: str
     phone: str | None = None
     unit_id: str | None = None
@@ -67,12 +61,10 @@ class Member:
     assigned_count: int = 0
     last_served_at: datetime | None = None
     location: GeoPoint | None = None
-    created_at: datetime | None = None
 
 
 @dataclass(slots=True)
-class Offering:
-    id: str
+class Offering(NodeRecord):
     title: str
     description: str = ""
     unit_id: str = ""
@@ -82,7 +74,6 @@ class Offering:
     availability: list[str] = field(default_factory=list)
     status: str = OfferingStatus.ACTIVE
     area_ids: list[str] = field(default_factory=list)
-    created_at: datetime | None = None
 
 
 def satisfaction(rating_sum: int, rating_count: int) -> float | None:
@@ -109,62 +100,34 @@ MEMBER_PHONE_CYPHER = (
 )
 
 
-SKILL = Kind(
-    "Skill",
-    "skill",
-    Skill,
-    graphql="Skill",
-    reader="public",
-    links={"categories": listed("(x)-[:SERVES]->(y:Category)", "Category", attr="categoryCodes", key="code")},
-    catalog=True,
-    indexes=("code",),
+SKILL = declare(Skill, "skill", reader="public", catalog=True, indexes=("code",)).linking(
+    categories=listed("(x)-[:SERVES]->(y:Category)", "Category", attr="categoryCodes", key="code"),
 )
-UNIT = Kind(
-    "Unit",
-    "unit",
-    Unit,
-    graphql="Unit",
-    reader="public",
-    links={
-        "members": many("(x)<-[:BELONGS_TO]-(y:Member)", "Member"),
-        "offerings": many("(x)-[:OFFERS]->(y:Offering)", "Offering"),
-        "venues": many("(x)<-[:OWNED_BY]-(y:Venue)", "Venue"),
-        "communities": many("(x)-[:REGISTERED_WITH]->(y:Community)", "Community"),
-    },
-    lockable=True,
-    indexes=("kind", "name"),
-    point=True,
+UNIT = declare(Unit, "unit", reader="public", lockable=True, indexes=("kind", "name"), point=True).linking(
+    members=many("(x)<-[:BELONGS_TO]-(y:Member)", "Member"),
+    offerings=many("(x)-[:OFFERS]->(y:Offering)", "Offering"),
+    venues=many("(x)<-[:OWNED_BY]-(y:Venue)", "Venue"),
+    communities=many("(x)-[:REGISTERED_WITH]->(y:Community)", "Community"),
 )
-MEMBER = Kind(
-    "Member",
-    "member",
+MEMBER = declare(
     Member,
-    graphql="Member",
+    "member",
     reader="public",
-    links={
-        "unit": one("(x)-[:BELONGS_TO]->(y:Unit)", "Unit", attr="unitId"),
-        "skills": many("(x)-[:HAS_SKILL]->(y:Skill)", "Skill"),
-        "communities": many("(x)-[:REGISTERED_WITH]->(y:Community)", "Community"),
-    },
     computed={"satisfaction": SATISFACTION_CYPHER, "phone": MEMBER_PHONE_CYPHER},
     lockable=True,
     indexes=("name",),
     point=True,
+).linking(
+    unit=one("(x)-[:BELONGS_TO]->(y:Unit)", "Unit", attr="unitId"),
+    skills=many("(x)-[:HAS_SKILL]->(y:Skill)", "Skill"),
+    communities=many("(x)-[:REGISTERED_WITH]->(y:Community)", "Community"),
 )
-OFFERING = Kind(
-    "Offering",
-    "offering",
-    Offering,
-    graphql="Offering",
-    reader="public",
-    links={
-        "unit": one("(x)<-[:OFFERS]-(y:Unit)", "Unit", attr="unitId"),
-        "category": one("(x)-[:SERVES]->(y:Category)", "Category", attr="categoryCode", key="code"),
-        "area": listed("(x)-[:IN_AREA]->(y)", ("District", "Street", "Community", "Compound"), attr="areaIds"),
-    },
-    lockable=True,
-    indexes=("status",),
-    fulltext=("title", "description"),
+OFFERING = declare(
+    Offering, "offering", reader="public", lockable=True, indexes=("status",), fulltext=("title", "description")
+).linking(
+    unit=one("(x)<-[:OFFERS]-(y:Unit)", "Unit", attr="unitId"),
+    category=one("(x)-[:SERVES]->(y:Category)", "Category", attr="categoryCode", key="code"),
+    area=listed("(x)-[:IN_AREA]->(y)", ("District", "Street", "Community", "Compound"), attr="areaIds"),
 )
 
 KINDS = (SKILL, UNIT, MEMBER, OFFERING)

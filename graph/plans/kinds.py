@@ -9,7 +9,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from graph.kernel.kinds import Kind
+from graph.kernel.kinds import declare
+from graph.kernel.records import NodeRecord
 
 
 class PlanStatus(StrEnum):
@@ -18,8 +19,7 @@ class PlanStatus(StrEnum):
 
 
 @dataclass(slots=True)
-class DispatchPlan:
-    id: str
+class DispatchPlan(NodeRecord):
     scope_id: str
     status: str
     objective: float = 0.0
@@ -33,7 +33,6 @@ class DispatchPlan:
     report: dict[str, Any] | None = None
     stats: dict[str, Any] = field(default_factory=dict)
     created_by: str | None = None
-    created_at: datetime | None = None
     committed_by: str | None = None
     committed_at: datetime | None = None
 
@@ -47,11 +46,9 @@ class DispatchPlan:
             self.stats = json.loads(self.stats) if self.stats else {}
 
 
-DISPATCH_PLAN = Kind(
-    "DispatchPlan",
-    "plan",
+DISPATCH_PLAN = declare(
     DispatchPlan,
-    graphql="DispatchPlan",
+    "plan",
     reader="staff",
     scope_attr="scopeId",
     lockable=True,

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from graph.kernel.kinds import Kind, listed, one
-from graph.kernel.records import GeoPoint
+from graph.kernel.kinds import declare, listed, one
+from graph.kernel.records import CatalogEntry, GeoPoint, NodeRecord
 
 
 class VenueKind(StrEnum):
@@ -28,15 +28,12 @@ class BookingStatus(StrEnum):
 
 
 @dataclass(slots=True)
-class Facility:
-    id: str
-    code: str
-    name: str
+class Facility(CatalogEntry):
+    pass
 
 
 @dataclass(slots=True)
-class Venue:
-    id: str
+class Venue(NodeRecord):
     name: str
     kind: str
     capacity: int = 0
@@ -48,12 +45,10 @@ class Venue:
     owner_id: str | None = None
     facility_codes: list[str] = field(default_factory=list)
     location: GeoPoint | None = None
-    created_at: datetime | None = None
 
 
 @dataclass(slots=True)
-class Booking:
-    id: str
+class Booking(NodeRecord):
     start: datetime
     end: datetime
     status: str
@@ -63,37 +58,18 @@ class Booking:
     booked_by: str | None = None
     cancel_reason: str | None = None
     need_id: str | None = None
-    created_at: datetime | None = None
     updated_at: datetime | None = None
 
 
-FACILITY = Kind("Facility", "facility", Facility, graphql="Facility", reader="public", catalog=True, indexes=("code",))
-VENUE = Kind(
-    "Venue",
-    "venue",
-    Venue,
-    graphql="Venue",
-    reader="public",
-    links={
-        "community": one("(x)-[:AT]->(y:Community)", "Community", attr="communityId"),
-        "owner": one("(x)-[:OWNED_BY]->(y:Unit)", "Unit", attr="ownerId"),
-        "facilities": listed("(x)-[:HAS]->(y:Facility)", "Facility", attr="facilityCodes", key="code"),
-    },
-    lockable=True,
-    indexes=("kind", "capacity"),
-    point=True,
+FACILITY = declare(Facility, "facility", reader="public", catalog=True, indexes=("code",))
+VENUE = declare(Venue, "venue", reader="public", lockable=True, indexes=("kind", "capacity"), point=True).linking(
+    community=one("(x)-[:AT]->(y:Community)", "Community", attr="communityId"),
+    owner=one("(x)-[:OWNED_BY]->(y:Unit)", "Unit", attr="ownerId"),
+    facilities=listed("(x)-[:HAS]->(y:Facility)", "Facility", attr="facilityCodes", key="code"),
 )
-BOOKING = Kind(
-    "Booking",
-    "booking",
-    Booking,
-    graphql="Booking",
-    reader="signed-in",
-    links={
-        "venue": one("(x)-[:OF]->(y:Venue)", "Venue", attr="venueId"),
-        "need": one("(x)-[:FOR]->(y:Need)", "Need", attr="needId"),
-    },
-    indexes=("start", "end", "status"),
+BOOKING = declare(Booking, "booking", reader="signed-in", indexes=("start", "end", "status")).linking(
+    venue=one("(x)-[:OF]->(y:Venue)", "Venue", attr="venueId"),
+    need=one("(x)-[:FOR]->(y:Need)", "Need", attr="needId"),
 )
 
 KINDS = (FACILITY, VENUE, BOOKING)

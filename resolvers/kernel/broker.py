@@ -64,6 +64,12 @@ return 0
 """
 
 
+async def _back_off(backoff: float) -> float:
+    """Waits `backoff` seconds after a failure; the next wait is twice as long, at most 5 s."""
+    await asyncio.sleep(backoff)
+    return min(backoff * 2, 5.0)
+
+
 class RedisBroker:
     def __init__(
         self,
@@ -167,16 +173,13 @@ class RedisBroker:
             except (RedisError, OSError) as exc:
                 self.broker_errors += 1
                 log.warning("broker unreachable, events wait in the outbox: %s", exc)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
+                backoff = await _back_off(backoff)
             except DomainError as exc:
                 log.warning("outbox relay waits for the graph: %s", exc.message)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
+                backoff = await _back_off(backoff)
             except Exception:
                 log.exception("outbox relay failed; retrying")
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
+                backoff = await _back_off(backoff)
 
     def _first_time(self, entry_id: str) -> bool:
         if entry_id in self._seen:
@@ -198,8 +201,7 @@ class RedisBroker:
             except (RedisError, OSError) as exc:
                 self.broker_errors += 1
                 log.warning("broker unreachable, subscribers wait: %s", exc)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
+                backoff = await _back_off(backoff)
                 continue
             for _stream, entries in answer or ():
                 for stream_id, fields in entries:

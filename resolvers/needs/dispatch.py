@@ -29,9 +29,10 @@ from resolvers.needs.forms import (
     NeedRef,
     TransferNeed,
 )
-from resolvers.needs.guards import audience_of, decide, handler_ids, held, require_coordinator
+from resolvers.needs.guards import Decider, audience_of, begin, handler_ids, held, require_coordinator
 
 HANDLER_ROLES = (Role.MEMBER, Role.UNIT_ADMIN)
+_ACTIVE = (AssignmentStatus.ACTIVE,)
 _OFFER_EVENT = {
     "dispatchNeed": EventType.DISPATCH,
     "openNeedForClaim": EventType.OPEN_FOR_CLAIM,
@@ -60,6 +61,7 @@ async def _offer(
     note: str | None,
 ) -> Result:
     """Shared by dispatch, open-for-claim and invite: pending assignments plus deadlines from the policy."""
+    decide = Decider(tx, outbox, viewer, state)
     require_coordinator(viewer, state)
     to_state = lifecycle.check_transition(operation, state["status"], state["number"])
     change = Change(status=to_state)
@@ -75,10 +77,6 @@ async def _offer(
     change.props = {"responseDeadline": respond_by, "completionDeadline": complete_by}
     summary = f"{len(created)} candidate(s)" if len(created) > 1 else (target_ids[0] if target_ids else "")
     await decide(
-        tx,
-        outbox,
-        state,
-        viewer,
         change,
         type=_OFFER_EVENT[operation],
         to_state=to_state,
@@ -126,19 +124,29 @@ def _mine(rows: list[dict[str, Any]], viewer: Viewer, state: dict[str, Any], ope
     return found[0]
 
 
-async def _facts_for_handler(tx: Tx, viewer: Viewer, need_id: str) -> dict[str, Any]:
-    """The need's facts with the caller's handlers locked after it: their load is checked under lock."""
-    if viewer.role is Role.MEMBER:
-        return await workflow.facts(tx, need_id, lock=[viewer.subject])
-    return await workflow.facts(tx, need_id, lock_unit=viewer.scope_id)
+async def _as_handler(
+    tx: Tx, viewer: Viewer, outbox: Outbox, need_id: str, operation: str, statuses: tuple[str, ...], lock: bool = False
+) -> tuple[dict[str, Any], Decider, str, list[dict[str, Any]], dict[str, Any]]:
+    """How a handler's move starts: the need's facts under its lock (with `lock`, the caller's handlers locked
+    after it, so their load is checked under lock), the move checked against the lifecycle (CONFLICT), then
+    the caller's own assignment among those in `statuses` (FORBIDDEN without one). Returns the facts, their
+    `Decider`, the state the move leads to, the assignments in `statuses` and the caller's."""
+    if not lock:
+        state = await workflow.facts(tx, need_id)
+    elif viewer.role is Role.MEMBER:
+        state = await workflow.facts(tx, need_id, lock=[viewer.subject])
+    else:
+        state = await workflow.facts(tx, need_id, lock_unit=viewer.scope_id)
+    to_state = lifecycle.check_transition(operation, state["status"], state["number"])
+    rows = held(state, statuses)
+    return state, Decider(tx, outbox, viewer, state), to_state, rows, _mine(rows, viewer, state, operation)
 
 
 @mutation("acceptNeed", roles=HANDLER_ROLES, form=NeedRef)
 async def accept_need(tx: Tx, viewer: Viewer, form: NeedRef, outbox: Outbox) -> Result:
-    state = await _facts_for_handler(tx, viewer, form.need_id)
-    to_state = lifecycle.check_transition("acceptNeed", state["status"], state["number"])
-    pending = held(state, PENDING)
-    mine = _mine(pending, viewer, state, "acceptNeed")
+    _, decide, to_state, pending, mine = await _as_handler(
+        tx, viewer, outbox, form.need_id, "acceptNeed", PENDING, lock=True
+    )
     if mine["targetLabel"] != "Unit" and mine["openLoad"] >= mine["limit"]:
         # Units take as much as they choose; their offerings carry the capacity.
         who = "you already have" if mine["targetLabel"] == "Member" else "this offering already has"
@@ -151,93 +159,46 @@ async def accept_need(tx: Tx, viewer: Viewer, form: NeedRef, outbox: Outbox) -> 
     change.set_assignments([mine], AssignmentStatus.ACTIVE, accepted=True)
     # First to accept wins: every other invitation or claim lapses in the same transaction.
     change.set_assignments([row for row in pending if row["id"] != mine["id"]], AssignmentStatus.LAPSED)
-    await decide(
-        tx,
-        outbox,
-        state,
-        viewer,
-        change,
-        type=EventType.ACCEPT,
-        to_state=to_state,
-        note=mine["targetId"],
-        audience=audience_of(pending),
-    )
+    await decide(change, type=EventType.ACCEPT, to_state=to_state, note=mine["targetId"], audience=audience_of(pending))
     return {"needId": form.need_id, "assignmentId": mine["id"]}
 
 
 @mutation("declineNeed", roles=HANDLER_ROLES, form=DeclineNeed)
 async def decline_need(tx: Tx, viewer: Viewer, form: DeclineNeed, outbox: Outbox) -> Result:
     """The handler says no (with a reason); when nobody else is still asked, the need goes back to the queue."""
-    state = await workflow.facts(tx, form.need_id)
-    to_state = lifecycle.check_transition("declineNeed", state["status"], state["number"])
-    pending = held(state, PENDING)
-    mine = _mine(pending, viewer, state, "declineNeed")
+    state, decide, to_state, pending, mine = await _as_handler(tx, viewer, outbox, form.need_id, "declineNeed", PENDING)
     change = Change()
     change.set_assignments([mine], AssignmentStatus.DECLINED, note=form.reason)
     if any(row["id"] != mine["id"] for row in pending):
         to_state = state["status"]  # others are still asked
     else:
         change.status = to_state
-    await decide(
-        tx,
-        outbox,
-        state,
-        viewer,
-        change,
-        type=EventType.DECLINE,
-        to_state=to_state,
-        note=form.reason,
-        audience=audience_of([mine]),
-    )
+    await decide(change, type=EventType.DECLINE, to_state=to_state, note=form.reason, audience=audience_of([mine]))
     return {"needId": form.need_id, "assignmentId": mine["id"]}
 
 
 @mutation("startNeed", roles=HANDLER_ROLES, form=NeedNote)
 async def start_need(tx: Tx, viewer: Viewer, form: NeedNote, outbox: Outbox) -> Result:
-    state = await workflow.facts(tx, form.need_id)
-    to_state = lifecycle.check_transition("startNeed", state["status"], state["number"])
-    mine = _mine(held(state, (AssignmentStatus.ACTIVE,)), viewer, state, "startNeed")
+    _, decide, to_state, _, mine = await _as_handler(tx, viewer, outbox, form.need_id, "startNeed", _ACTIVE)
     await decide(
-        tx,
-        outbox,
-        state,
-        viewer,
-        Change(status=to_state),
-        type=EventType.START,
-        to_state=to_state,
-        note=form.note,
-        audience=audience_of([mine]),
+        Change(status=to_state), type=EventType.START, to_state=to_state, note=form.note, audience=audience_of([mine])
     )
     return {"needId": form.need_id, "assignmentId": mine["id"]}
 
 
 @mutation("completeNeed", roles=HANDLER_ROLES, form=CompleteNeed)
 async def complete_need(tx: Tx, viewer: Viewer, form: CompleteNeed, outbox: Outbox) -> Result:
-    state = await workflow.facts(tx, form.need_id)
-    to_state = lifecycle.check_transition("completeNeed", state["status"], state["number"])
-    mine = _mine(held(state, (AssignmentStatus.ACTIVE,)), viewer, state, "completeNeed")
+    _, decide, to_state, _, mine = await _as_handler(tx, viewer, outbox, form.need_id, "completeNeed", _ACTIVE)
     change = Change(status=to_state, loads=[load(mine, -1, completed=True)])
     change.set_assignments([mine], AssignmentStatus.COMPLETED, note=form.note, completed=True)
-    await decide(
-        tx,
-        outbox,
-        state,
-        viewer,
-        change,
-        type=EventType.COMPLETE,
-        to_state=to_state,
-        note=form.note,
-        audience=audience_of([mine]),
-    )
+    await decide(change, type=EventType.COMPLETE, to_state=to_state, note=form.note, audience=audience_of([mine]))
     return {"needId": form.need_id, "assignmentId": mine["id"]}
 
 
 @mutation("transferNeed", roles=PLACE_ROLES, form=TransferNeed)
 async def transfer_need(tx: Tx, viewer: Viewer, form: TransferNeed, outbox: Outbox) -> Result:
     """A coordinator moves the need to another handler, who then accepts or declines it."""
-    state = await workflow.facts(tx, form.need_id, targets=[form.handler_id])
-    require_coordinator(viewer, state)
-    to_state = lifecycle.check_transition("transferNeed", state["status"], state["number"])
+    state, decide, to_state = await begin(tx, viewer, outbox, form.need_id, "transferNeed", targets=[form.handler_id])
     current = held(state, HELD)
     if any(row["targetId"] == form.handler_id for row in current):
         raise Conflict(f"need {state['number']} is already with {form.handler_id}", field="handlerId")
@@ -248,10 +209,6 @@ async def transfer_need(tx: Tx, viewer: Viewer, form: TransferNeed, outbox: Outb
     respond_by, complete_by = deadlines_for(state["categoryCode"] or "", state["urgency"], _now())
     change.props = {"responseDeadline": respond_by, "completionDeadline": complete_by}
     await decide(
-        tx,
-        outbox,
-        state,
-        viewer,
         change,
         type=EventType.TRANSFER,
         to_state=to_state,

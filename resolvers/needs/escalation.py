@@ -17,14 +17,13 @@ from typing import Any
 
 from graph.kernel.db import Tx
 from graph.kernel.errors import Conflict, Forbidden
-from graph.needs import escalation, workflow
+from graph.needs import escalation
 from graph.needs.kinds import AssignmentStatus, EventType
 from graph.needs.workflow import Change, load
 from resolvers.kernel.mutations import Outbox, Result, mutation
 from resolvers.kernel.viewer import PLACE_ROLES, Role, Viewer
-from resolvers.needs import lifecycle
 from resolvers.needs.forms import HandUp, NeedNote
-from resolvers.needs.guards import audience_of, decide, held, require_coordinator
+from resolvers.needs.guards import audience_of, begin, held
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -96,9 +95,7 @@ def hand_up_note(step: dict[str, Any], reason: str) -> str:
 @mutation("escalateNeed", roles=PLACE_ROLES, form=HandUp)
 async def escalate_need(tx: Tx, viewer: Viewer, form: HandUp, outbox: Outbox) -> Result:
     """吹哨: a coordinator hands a need it cannot solve to the level above it."""
-    state = await workflow.facts(tx, form.need_id)
-    require_coordinator(viewer, state)
-    to_state = lifecycle.check_transition("escalateNeed", state["status"], state["number"])
+    state, decide, to_state = await begin(tx, viewer, outbox, form.need_id, "escalateNeed")
     level = state.get("level") or "COMMUNITY"
     if next_level(level) is not None and viewer_level(viewer) < escalation.LEVELS.index(level):
         raise Forbidden(
@@ -108,38 +105,24 @@ async def escalate_need(tx: Tx, viewer: Viewer, form: HandUp, outbox: Outbox) ->
     change = Change()
     step = hand_up(state, _now(), change)
     note = hand_up_note(step, form.reason)
-    await decide(
-        tx,
-        outbox,
-        state,
-        viewer,
-        change,
-        type=EventType.ESCALATE,
-        to_state=to_state,
-        note=note,
-        audience=step["audience"],
-    )
+    await decide(change, type=EventType.ESCALATE, to_state=to_state, note=note, audience=step["audience"])
     return {"needId": form.need_id, "level": step["to"]}
 
 
 @mutation("suspendNeed", roles=PLACE_ROLES, form=HandUp)
 async def suspend_need(tx: Tx, viewer: Viewer, form: HandUp, outbox: Outbox) -> Result:
     """Pauses the need's clock (e.g. waiting for the resident, for parts, for a permit)."""
-    state = await workflow.facts(tx, form.need_id)
-    require_coordinator(viewer, state)
-    to_state = lifecycle.check_transition("suspendNeed", state["status"], state["number"])
+    _, decide, to_state = await begin(tx, viewer, outbox, form.need_id, "suspendNeed")
     change = Change(suspend={"reason": form.reason, "now": _now().isoformat()})
-    await decide(tx, outbox, state, viewer, change, type=EventType.SUSPEND, to_state=to_state, note=form.reason)
+    await decide(change, type=EventType.SUSPEND, to_state=to_state, note=form.reason)
     return {"needId": form.need_id}
 
 
 @mutation("resumeNeed", roles=PLACE_ROLES, form=NeedNote)
 async def resume_need(tx: Tx, viewer: Viewer, form: NeedNote, outbox: Outbox) -> Result:
     """Restarts the clock with the time that was left, in the state the need had before."""
-    state = await workflow.facts(tx, form.need_id)
-    require_coordinator(viewer, state)
-    lifecycle.check_transition("resumeNeed", state["status"], state["number"])
+    state, decide, _ = await begin(tx, viewer, outbox, form.need_id, "resumeNeed")
     back = state["statusBeforeSuspension"] or "DISPATCHED"
     change = Change(resume=_now().isoformat())
-    await decide(tx, outbox, state, viewer, change, type=EventType.RESUME, to_state=back, note=form.note)
+    await decide(change, type=EventType.RESUME, to_state=back, note=form.note)
     return {"needId": form.need_id}

@@ -24,7 +24,7 @@ from resolvers.kernel.mutations import Outbox, Result, mutation
 from resolvers.kernel.viewer import PLACE_ROLES, Role, Viewer
 from resolvers.needs import lifecycle
 from resolvers.needs.forms import Evaluate
-from resolvers.needs.guards import decide, held, require_coordinator
+from resolvers.needs.guards import Decider, begin, held
 
 
 def _rated(state: dict[str, Any], by_role: str) -> dict[str, Any]:
@@ -57,6 +57,7 @@ def _evaluation(done: dict[str, Any], form: Evaluate, by_role: str, viewer: View
 @mutation("evaluateNeed", roles=(Role.RESIDENT,), form=Evaluate)
 async def evaluate_need(tx: Tx, viewer: Viewer, form: Evaluate, outbox: Outbox) -> Result:
     state = await workflow.facts(tx, form.need_id)
+    decide = Decider(tx, outbox, viewer, state)
     if viewer.subject != state["requesterId"]:
         raise Forbidden(f"only the resident who raised need {state['number']} rates it")
     to_state = lifecycle.check_transition("evaluateNeed", state["status"], state["number"])
@@ -67,10 +68,6 @@ async def evaluate_need(tx: Tx, viewer: Viewer, form: Evaluate, outbox: Outbox) 
         ratings.append({"id": done["unitId"], "rating": form.rating})  # an offering's rating is also its unit's
     change = Change(status=to_state, evaluation=evaluation, ratings=ratings)
     await decide(
-        tx,
-        outbox,
-        state,
-        viewer,
         change,
         type=EventType.EVALUATE,
         to_state=to_state,
@@ -82,9 +79,7 @@ async def evaluate_need(tx: Tx, viewer: Viewer, form: Evaluate, outbox: Outbox) 
 
 @mutation("evaluateHandling", roles=PLACE_ROLES, form=Evaluate)
 async def evaluate_handling(tx: Tx, viewer: Viewer, form: Evaluate, outbox: Outbox) -> Result:
-    state = await workflow.facts(tx, form.need_id)
-    require_coordinator(viewer, state)
-    status = lifecycle.check_transition("evaluateHandling", state["status"], state["number"])
+    state, decide, status = await begin(tx, viewer, outbox, form.need_id, "evaluateHandling")
     done = _rated(state, RaterRole.COORDINATOR)
     if done["byId"] != viewer.subject:
         raise Forbidden(
@@ -92,10 +87,6 @@ async def evaluate_handling(tx: Tx, viewer: Viewer, form: Evaluate, outbox: Outb
         )
     evaluation = _evaluation(done, form, RaterRole.COORDINATOR, viewer)
     await decide(
-        tx,
-        outbox,
-        state,
-        viewer,
         Change(evaluation=evaluation),
         type=EventType.EVALUATE_HANDLING,
         to_state=status,

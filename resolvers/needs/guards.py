@@ -1,10 +1,11 @@
 """What every need mutation does inside its transaction: read the facts under the need's lock
-(graph/needs/workflow.facts), check who may act, then `decide`: write the change with its audit Event
+(graph/needs/workflow.facts), check who may act, then decide (`Decider`): write the change with its audit Event
 and queue the Event in the mutation's outbox, which publishes it after the commit.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from graph.kernel.db import Tx
@@ -17,6 +18,7 @@ from resolvers.kernel.authz import in_scope
 from resolvers.kernel.events import Published
 from resolvers.kernel.mutations import Outbox
 from resolvers.kernel.viewer import Role, Viewer
+from resolvers.needs import lifecycle
 
 
 def handler_ids(viewer: Viewer) -> frozenset[str]:
@@ -76,31 +78,38 @@ def held(state: dict[str, Any], statuses: tuple[str, ...] = HELD) -> list[dict[s
     return [row for row in state["assignments"] if row["status"] in statuses]
 
 
-async def decide(
-    tx: Tx,
-    outbox: Outbox,
-    state: dict[str, Any],
-    viewer: Viewer,
-    change: Change,
-    *,
-    type: str,
-    to_state: str | None,
-    note: str | None = None,
-    audience: set[str] | None = None,
-) -> dict[str, Any]:
-    """Writes the decision and its audit Event in one statement (graph/needs/workflow.py) and queues the
-    Event in the mutation's outbox, published after the commit."""
-    change.event = {
-        "actorId": viewer.subject,
-        "role": viewer.role.value,
-        "fromState": state["status"],
-        "toState": to_state,
-        "type": type,
-        "note": note,
-    }
-    event = await workflow.apply(tx, state["id"], change)
-    outbox.add(published(event, state, audience))
-    return event
+@dataclass(frozen=True, slots=True)
+class Decider:
+    """How a mutation decides about the need at hand: in its transaction, in the viewer's name, about
+    the facts it read under the need's lock (`state`), queuing the Event in its outbox."""
+
+    tx: Tx
+    outbox: Outbox
+    viewer: Viewer
+    state: dict[str, Any]
+
+    async def __call__(
+        self,
+        change: Change,
+        *,
+        type: str,
+        to_state: str | None,
+        note: str | None = None,
+        audience: set[str] | None = None,
+    ) -> dict[str, Any]:
+        """Writes the decision and its audit Event in one statement (graph/needs/workflow.py) and queues the
+        Event in the mutation's outbox, published after the commit."""
+        change.event = {
+            "actorId": self.viewer.subject,
+            "role": self.viewer.role.value,
+            "fromState": self.state["status"],
+            "toState": to_state,
+            "type": type,
+            "note": note,
+        }
+        event = await workflow.apply(self.tx, self.state["id"], change)
+        self.outbox.add(published(event, self.state, audience))
+        return event
 
 
 async def announce(
@@ -126,3 +135,18 @@ async def announce(
         note=note,
     )
     outbox.add(published(event, state, audience))
+
+
+async def begin(
+    tx: Tx, viewer: Viewer, outbox: Outbox, need_id: str, operation: str, *, requester: bool = False, **facts: Any
+) -> tuple[dict[str, Any], Decider, str]:
+    """How a coordinator's move on a need starts (with `requester`, also the raising resident's): the need's
+    facts read under its lock, the caller authorised on them (FORBIDDEN), then the move checked against the
+    lifecycle table (CONFLICT). Returns the facts, their `Decider` and the state the move leads to."""
+    state = await workflow.facts(tx, need_id, **facts)
+    if requester:
+        require_requester_or_coordinator(viewer, state, operation)
+    else:
+        require_coordinator(viewer, state)
+    to_state = lifecycle.check_transition(operation, state["status"], state["number"])
+    return state, Decider(tx, outbox, viewer, state), to_state

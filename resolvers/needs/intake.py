@@ -9,7 +9,7 @@ from typing import Any
 from graph.kernel.db import Tx
 from graph.kernel.errors import BadUserInput, Forbidden
 from graph.kernel.ids import new_id
-from graph.needs import assignments, workflow
+from graph.needs import assignments
 from graph.needs import reads as need_details
 from graph.needs import write as needs_write
 from graph.needs.kinds import (
@@ -30,10 +30,9 @@ from resolvers.kernel.context import Context
 from resolvers.kernel.events import Published
 from resolvers.kernel.mutations import Outbox, Result, mutation
 from resolvers.kernel.viewer import PLACE_ROLES, Role, Viewer
-from resolvers.needs import lifecycle
 from resolvers.needs.deadlines import limits_for
 from resolvers.needs.forms import NeedReason, ReopenNeed, SubmitNeed, UpdateNeed
-from resolvers.needs.guards import audience_of, decide, held, require_requester_or_coordinator
+from resolvers.needs.guards import audience_of, begin, held
 
 RAISERS = (Role.RESIDENT, *PLACE_ROLES)
 
@@ -121,48 +120,32 @@ async def update_need(tx: Tx, viewer: Viewer, form: UpdateNeed, outbox: Outbox) 
         }.items()
         if value is not None
     }
-    state = await workflow.facts(tx, form.need_id, category=form.category_code)
-    require_requester_or_coordinator(viewer, state, "updateNeed")
-    status = lifecycle.check_transition("updateNeed", state["status"], state["number"])
+    state, decide, status = await begin(
+        tx, viewer, outbox, form.need_id, "updateNeed", requester=True, category=form.category_code
+    )
     if not state["categoryExists"]:
         raise BadUserInput(f"categoryCode {form.category_code!r} is not a known category", field="categoryCode")
     changed = sorted([*changes, *(["categoryCode"] if form.category_code else [])])
     change = Change(props=changes, category=form.category_code)
-    await decide(
-        tx, outbox, state, viewer, change, type=EventType.UPDATE, to_state=status, note="changed " + ", ".join(changed)
-    )
+    await decide(change, type=EventType.UPDATE, to_state=status, note="changed " + ", ".join(changed))
     return {"needId": form.need_id}
 
 
 @mutation("cancelNeed", roles=RAISERS, form=NeedReason)
 async def cancel_need(tx: Tx, viewer: Viewer, form: NeedReason, outbox: Outbox) -> Result:
-    state = await workflow.facts(tx, form.need_id)
-    require_requester_or_coordinator(viewer, state, "cancelNeed")
-    to_state = lifecycle.check_transition("cancelNeed", state["status"], state["number"])
+    state, decide, to_state = await begin(tx, viewer, outbox, form.need_id, "cancelNeed", requester=True)
     pending = held(state, PENDING)
     change = Change(status=to_state)
     # Whoever was still invited must not be able to accept a cancelled need.
     change.set_assignments(pending, AssignmentStatus.LAPSED)
-    await decide(
-        tx,
-        outbox,
-        state,
-        viewer,
-        change,
-        type=EventType.CANCEL,
-        to_state=to_state,
-        note=form.reason,
-        audience=audience_of(pending),
-    )
+    await decide(change, type=EventType.CANCEL, to_state=to_state, note=form.reason, audience=audience_of(pending))
     return {"needId": form.need_id}
 
 
 @mutation("reopenNeed", roles=RAISERS, form=ReopenNeed)
 async def reopen_need(tx: Tx, viewer: Viewer, form: ReopenNeed, outbox: Outbox) -> Result:
     """The requester says it was not solved: back to the same handler, with a new completion deadline."""
-    state = await workflow.facts(tx, form.need_id)
-    require_requester_or_coordinator(viewer, state, "reopenNeed")
-    to_state = lifecycle.check_transition("reopenNeed", state["status"], state["number"])
+    state, decide, to_state = await begin(tx, viewer, outbox, form.need_id, "reopenNeed", requester=True)
     done = held(state, (AssignmentStatus.COMPLETED,))
     handler = done[-1] if done else None
     limits = limits_for(state["categoryCode"], state["urgency"])
@@ -173,9 +156,7 @@ async def reopen_need(tx: Tx, viewer: Viewer, form: ReopenNeed, outbox: Outbox) 
         # The handler owes this task again; it is not a new one and is not refused for load.
         change.loads.append(load(handler, +1, new_task=False, reopened=True))
         audience = audience_of([handler])
-    await decide(
-        tx, outbox, state, viewer, change, type=EventType.REOPEN, to_state=to_state, note=form.reason, audience=audience
-    )
+    await decide(change, type=EventType.REOPEN, to_state=to_state, note=form.reason, audience=audience)
     return {"needId": form.need_id, "assignmentId": handler["id"] if handler else None}
 
 

@@ -15,12 +15,10 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, model_va
 from pydantic.alias_generators import to_camel
 
 from graph.funding.kinds import ProgramLevel
-from graph.kernel.errors import DomainError
-from graph.kernel.ids import label_of
 from graph.partners.kinds import UnitKind
 from graph.venues.kinds import VenueKind
 from matching.time_windows import parse_slot
-from resolvers.kernel.validation import Form
+from resolvers.kernel.validation import Form, id_of
 
 UNIT_KINDS = tuple(UnitKind)
 VENUE_KINDS = tuple(VenueKind)
@@ -84,15 +82,13 @@ def _code(value: str) -> str:
 def _id_of(*labels: str) -> Any:
     """A validator accepting ids of `labels` only; a bare 12-digit NBS code counts as a community id."""
 
+    plain = id_of(*labels).func
+
     def check(value: str) -> str:
         text = value.strip()
         if "Community" in labels and re.fullmatch(r"\d{12}", text):
             text = f"community:{text}"
-        try:
-            label_of(text, expected=labels)
-        except DomainError as exc:
-            raise ValueError(exc.message.removeprefix("id ")) from None
-        return text
+        return plain(text)
 
     return AfterValidator(check)
 

@@ -8,6 +8,7 @@ import pytest
 
 from graph.funding.grants import ledger
 from tests.support.factories_matching import CITY_PROGRAM, NEED, PROGRAM, TOKENS, error_code, make_need, make_world
+from tests.support.roles import SCOPE_STAFF, role_matrix
 
 REQUEST = """
 mutation($input: RequestGrantInput!) {
@@ -109,18 +110,7 @@ async def test_race_100_approvals_never_overspend(graph, graphql_client) -> None
 
 
 @pytest.mark.parametrize(
-    ("role", "code"),
-    [
-        ("COORDINATOR", None),
-        ("STREET_COORDINATOR", None),
-        ("DISTRICT_ADMIN", None),
-        ("CITY_ADMIN", None),
-        ("OTHER_COORDINATOR", "FORBIDDEN"),
-        ("UNIT_ADMIN", "FORBIDDEN"),
-        ("MEMBER", "FORBIDDEN"),
-        ("RESIDENT", "FORBIDDEN"),
-        (None, "UNAUTHENTICATED"),
-    ],
+    ("role", "code"), role_matrix(SCOPE_STAFF, ("OTHER_COORDINATOR", "UNIT_ADMIN", "MEMBER", "RESIDENT"))
 )
 async def test_request_roles(graph, graphql_client, role, code) -> None:
     await make_world(graph)

@@ -6,14 +6,6 @@ from __future__ import annotations
 import pytest
 
 from tests.support import workflow_helpers as w
-from tests.support.factories import make_places
-
-
-@pytest.fixture
-async def world(graph):
-    await make_places(graph)
-    await w.make_people(graph)
-    return graph
 
 
 async def _counts(graph) -> dict[str, int]:

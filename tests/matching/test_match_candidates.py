@@ -14,6 +14,7 @@ from tests.support.factories_matching import (
     make_need,
     make_world,
 )
+from tests.support.roles import SCOPE_STAFF, role_matrix
 
 MATCH = """
 query($needId: ID!, $kinds: [CandidateKind!], $first: Int) {
@@ -114,18 +115,7 @@ async def test_eligible_programs(graph, graphql_client) -> None:
 
 @pytest.mark.parametrize(
     ("role", "code"),
-    [
-        ("COORDINATOR", None),
-        ("STREET_COORDINATOR", None),
-        ("DISTRICT_ADMIN", None),
-        ("CITY_ADMIN", None),
-        ("OTHER_COORDINATOR", "FORBIDDEN"),
-        ("OTHER_DISTRICT_ADMIN", "FORBIDDEN"),
-        ("MEMBER", "FORBIDDEN"),
-        ("RESIDENT", "FORBIDDEN"),
-        ("UNIT_ADMIN", "FORBIDDEN"),
-        (None, "UNAUTHENTICATED"),
-    ],
+    role_matrix(SCOPE_STAFF, ("OTHER_COORDINATOR", "OTHER_DISTRICT_ADMIN", "MEMBER", "RESIDENT", "UNIT_ADMIN")),
 )
 async def test_roles(graph, graphql_client, role, code) -> None:
     await make_world(graph)

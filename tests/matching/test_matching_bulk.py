@@ -9,17 +9,15 @@ import numpy as np
 import pytest
 
 from matching import bulk
-from matching.models import CandidateKind, MemberCandidate, NeedProfile, OfferingCandidate, Place, SkillRef
+from matching.models import CandidateKind, MemberCandidate, NeedProfile, OfferingCandidate, Place
 from matching.place import TIER_VALUE, Tier, shared_tier
 from matching.scoring import score_value
 from matching.time_windows import availability_fit, has_overlap
+from tests.support.candidates import HANDYMAN, PLUMBING, TUTORING, member_candidate
 
 NOW = datetime(2026, 5, 8, 1, 0, tzinfo=UTC)  # Friday 09:00 in Xi'an
 HOME = Place("compound:1-1", "community:1", "street:1", "district:1", 34.2536, 108.9476)
 NO_POINT = Place(None, "community:1", "street:1", "district:1")
-PLUMBING = SkillRef("PLUMBING", "管道疏通", frozenset({"SEWER"}))
-HANDYMAN = SkillRef("HANDYMAN", "家电维修", frozenset({"REPAIR", "SEWER", "ELECTRIC", "NOISE"}))
-TUTORING = SkillRef("TUTORING", "课业辅导", frozenset({"CHILDCARE"}))
 SKILLS = {s.code: s.serves for s in (PLUMBING, HANDYMAN, TUTORING)}
 CATEGORIES = ["CHILDCARE", "REPAIR", "SEWER"]
 
@@ -36,22 +34,11 @@ NEEDS = [
 ]
 
 
-def member(mid: str, **kw: object) -> MemberCandidate:
-    base = MemberCandidate(
-        id=mid,
-        name="",
-        place=Place(None, "community:1", "street:1", "district:1", 34.2560, 108.9500),
-        skills=(PLUMBING,),
-        availability=("6 08:00-12:00",),
-        max_load=3,
-        open_load=1,
-        rating_sum=48,
-        rating_count=10,
-        completed_count=9,
-        assigned_count=11,
-        last_served_at=NOW - timedelta(days=20),
-    )
-    return replace(base, **kw)
+NEAR = Place(None, "community:1", "street:1", "district:1", 34.2560, 108.9500)
+
+
+def member(mid: str, place: Place = NEAR, **kw: object) -> MemberCandidate:
+    return member_candidate(mid, place, NOW, **kw)
 
 
 MEMBERS = [

@@ -18,11 +18,11 @@ from matching.models import (
     OfferingCandidate,
     Place,
     ProgramCandidate,
-    SkillRef,
     VenueCandidate,
 )
 from matching.scoring import arcs_for, rank, score_member, score_offering, score_program, score_value, score_venue
 from matching.weights import WEIGHTS
+from tests.support.candidates import HANDYMAN, PLUMBING, TUTORING, member_candidate
 
 NOW = datetime(2026, 5, 8, 9, 0)  # a Friday
 SAT_MORNING = (datetime(2026, 5, 9, 8, 0), datetime(2026, 5, 9, 12, 0))
@@ -35,9 +35,6 @@ SAME_COMMUNITY = Place(None, "community:610103001004", "street:610103001", "dist
 OTHER_STREET = Place(None, "community:610103002001", "street:610103002", "district:610103", 34.2700, 108.9700)
 OTHER_DISTRICT = Place(None, "community:610112001001", "street:610112001", "district:610112", 34.3400, 109.0300)
 
-PLUMBING = SkillRef("PLUMBING", "管道疏通", frozenset({"SEWER"}))
-HANDYMAN = SkillRef("HANDYMAN", "家电维修", frozenset({"REPAIR", "SEWER", "ELECTRIC", "NOISE"}))
-TUTORING = SkillRef("TUTORING", "课业辅导", frozenset({"CHILDCARE"}))
 
 SEWER_NEED = NeedProfile(
     "need:1",
@@ -51,21 +48,7 @@ SEWER_NEED = NeedProfile(
 
 
 def member(member_id: str = "member:1", place: Place = SAME_COMMUNITY, **kw: object) -> MemberCandidate:
-    base = MemberCandidate(
-        id=member_id,
-        name="王建国",
-        place=place,
-        skills=(PLUMBING,),
-        availability=("6 08:00-12:00",),
-        max_load=3,
-        open_load=1,
-        rating_sum=48,
-        rating_count=10,
-        completed_count=9,
-        assigned_count=11,
-        last_served_at=NOW - timedelta(days=20),
-    )
-    return replace(base, **kw)
+    return member_candidate(member_id, place, NOW, **{"name": "王建国", **kw})
 
 
 def test_weights_of_each_kind_sum_to_one() -> None:

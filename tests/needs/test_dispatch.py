@@ -9,15 +9,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.support import workflow_helpers as w
-from tests.support.factories import BEILIN, NANYUANMEN_COMMUNITY, make_places
-
-
-@pytest.fixture
-async def world(graph):
-    await make_places(graph)
-    await w.make_people(graph)
-    return graph
-
+from tests.support.factories import BEILIN, NANYUANMEN_COMMUNITY
 
 ROLES: dict[str, Callable[[], str | None]] = {
     "anonymous": lambda: None,
@@ -77,65 +69,31 @@ def _submit_input(_: str | None, role: str) -> dict:
     return dict(w.SEWER_INPUT)
 
 
+def _on_need(**extra: object) -> Callable[[str | None, str], dict]:
+    """The input of a mutation on the need its setup made: the need's id and `extra`."""
+    return lambda need_id, _role: {"needId": need_id, **extra}
+
+
+RAISERS = frozenset({"requester", *STAFF})
+HANDLERS = frozenset({"handler_member", "unit_admin"})
 CASES: dict[str, Case] = {
     "submitNeed": Case(w.SUBMIT, None, _submit_input, frozenset({"requester", "other_resident", *STAFF}), "SUBMITTED"),
-    "updateNeed": Case(
-        w.UPDATE,
-        _submitted,
-        lambda n, r: {"needId": n, "title": "下水道堵塞"},
-        frozenset({"requester", *STAFF}),
-        "SUBMITTED",
-    ),
-    "cancelNeed": Case(
-        w.CANCEL,
-        _submitted,
-        lambda n, r: {"needId": n, "reason": "不需要了"},
-        frozenset({"requester", *STAFF}),
-        "CANCELLED",
-    ),
-    "reopenNeed": Case(
-        w.REOPEN,
-        _completed,
-        lambda n, r: {"needId": n, "reason": "没修好"},
-        frozenset({"requester", *STAFF}),
-        "REOPENED",
-    ),
-    "dispatchNeed": Case(
-        w.DISPATCH, _submitted, lambda n, r: {"needId": n, "handlerId": w.member_id(1)}, frozenset(STAFF), "DISPATCHED"
-    ),
-    "openNeedForClaim": Case(w.OPEN_CLAIM, _submitted, lambda n, r: {"needId": n}, frozenset(STAFF), "DISPATCHED"),
+    "updateNeed": Case(w.UPDATE, _submitted, _on_need(title="下水道堵塞"), RAISERS, "SUBMITTED"),
+    "cancelNeed": Case(w.CANCEL, _submitted, _on_need(reason="不需要了"), RAISERS, "CANCELLED"),
+    "reopenNeed": Case(w.REOPEN, _completed, _on_need(reason="没修好"), RAISERS, "REOPENED"),
+    "dispatchNeed": Case(w.DISPATCH, _submitted, _on_need(handlerId=w.member_id(1)), frozenset(STAFF), "DISPATCHED"),
+    "openNeedForClaim": Case(w.OPEN_CLAIM, _submitted, _on_need(), frozenset(STAFF), "DISPATCHED"),
     "inviteCandidates": Case(
-        w.INVITE,
-        _submitted,
-        lambda n, r: {"needId": n, "candidateIds": [w.member_id(1), w.OFFERING]},
-        frozenset(STAFF),
-        "DISPATCHED",
+        w.INVITE, _submitted, _on_need(candidateIds=[w.member_id(1), w.OFFERING]), frozenset(STAFF), "DISPATCHED"
     ),
     "transferNeed": Case(
-        w.TRANSFER,
-        _accepted,
-        lambda n, r: {"needId": n, "handlerId": w.member_id(2), "reason": "生病"},
-        frozenset(STAFF),
-        "DISPATCHED",
+        w.TRANSFER, _accepted, _on_need(handlerId=w.member_id(2), reason="生病"), frozenset(STAFF), "DISPATCHED"
     ),
-    "acceptNeed": Case(
-        w.ACCEPT, _offered, lambda n, r: {"needId": n}, frozenset({"handler_member", "unit_admin"}), "ACCEPTED"
-    ),
-    "declineNeed": Case(
-        w.DECLINE,
-        _offered,
-        lambda n, r: {"needId": n, "reason": "生病了"},
-        frozenset({"handler_member", "unit_admin"}),
-        "DISPATCHED",  # the other invitation is still out
-    ),
-    "startNeed": Case(w.START, _accepted, lambda n, r: {"needId": n}, frozenset({"handler_member"}), "IN_PROGRESS"),
-    "completeNeed": Case(
-        w.COMPLETE,
-        _in_progress,
-        lambda n, r: {"needId": n, "note": "已疏通"},
-        frozenset({"handler_member"}),
-        "COMPLETED",
-    ),
+    "acceptNeed": Case(w.ACCEPT, _offered, _on_need(), HANDLERS, "ACCEPTED"),
+    # DISPATCHED: the other invitation is still out.
+    "declineNeed": Case(w.DECLINE, _offered, _on_need(reason="生病了"), HANDLERS, "DISPATCHED"),
+    "startNeed": Case(w.START, _accepted, _on_need(), frozenset({"handler_member"}), "IN_PROGRESS"),
+    "completeNeed": Case(w.COMPLETE, _in_progress, _on_need(note="已疏通"), frozenset({"handler_member"}), "COMPLETED"),
 }
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from resolvers.needs.escalation import ESCALATION_LIMITS
 from tests.support import workflow_helpers as w
-from tests.support.factories import BEILIN, NANYUANMEN, NANYUANMEN_COMMUNITY, make_places
+from tests.support.factories import BEILIN, NANYUANMEN, NANYUANMEN_COMMUNITY
 from tests.support.factories_workflow import NeedSpec, events_of, make_workflow_needs, need_props
 
 SUSPEND = w.mutation("suspendNeed", "SuspendNeedInput")
@@ -29,13 +29,6 @@ ROLES: dict[str, Callable[[], str | None]] = {
     "city_admin": lambda: w.token("CITY_ADMIN"),
 }
 STAFF = {"coordinator", "street_coordinator", "district_admin", "city_admin"}
-
-
-@pytest.fixture
-async def world(graph):
-    await make_places(graph)
-    await w.make_people(graph)
-    return graph
 
 
 def _now() -> datetime:

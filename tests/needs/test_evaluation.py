@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.support import workflow_helpers as w
-from tests.support.factories import BEILIN, NANYUANMEN, NANYUANMEN_COMMUNITY, make_places
+from tests.support.factories import BEILIN, NANYUANMEN, NANYUANMEN_COMMUNITY
 from tests.support.factories_workflow import NeedSpec, events_of, make_workflow_needs, need_props
 
 EVALUATE = """mutation($input: EvaluateInput!) {
@@ -30,13 +30,6 @@ ROLES: dict[str, Callable[[], str | None]] = {
 }
 ALLOWED = {"evaluateNeed": {"requester"}, "evaluateHandling": {"dispatcher"}}
 AFTER = {"evaluateNeed": "EVALUATED", "evaluateHandling": "COMPLETED"}
-
-
-@pytest.fixture
-async def world(graph):
-    await make_places(graph)
-    await w.make_people(graph)
-    return graph
 
 
 def completed(need_id: str = "need:v1", handler: str = w.OFFERING, status: str = "COMPLETED") -> NeedSpec:

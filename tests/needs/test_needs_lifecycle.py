@@ -8,14 +8,7 @@ import pytest
 from graph.kernel.errors import Conflict
 from resolvers.needs.lifecycle import TRANSITIONS, check_transition
 from tests.support import workflow_helpers as w
-from tests.support.factories import COMPOUND, NANYUANMEN_COMMUNITY, SHUYUANMEN, make_places
-
-
-@pytest.fixture
-async def world(graph):
-    await make_places(graph)
-    await w.make_people(graph)
-    return graph
+from tests.support.factories import COMPOUND, NANYUANMEN_COMMUNITY, SHUYUANMEN
 
 
 def test_every_operation_names_its_states() -> None:

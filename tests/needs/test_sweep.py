@@ -5,22 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from resolvers.needs.escalation import ESCALATION_LIMITS
 from resolvers.needs.sweep import ACTOR, sweep_overdue
 from tests.support import workflow_helpers as w
-from tests.support.factories import make_places
 from tests.support.factories_workflow import NeedSpec, events_of, make_workflow_needs, need_props, overdue_spec
 
 NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def world(graph):
-    await make_places(graph)
-    await w.make_people(graph)
-    return graph
 
 
 def native(value):

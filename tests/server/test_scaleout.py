@@ -30,7 +30,7 @@ from graph.kernel.db import Graph
 from server.bookmarks import BOOKMARK_HEADER
 from server.broker import LocalRedis, free_port
 from tests.support import workflow_helpers as w
-from tests.support.factories import NANYUANMEN, SHUYUANMEN, make_places
+from tests.support.factories import NANYUANMEN, SHUYUANMEN
 
 NEED_EVENTS = "subscription($s: ID!) { needEvents(scopeId: $s) { type toState need { id } } }"
 SUBJECT_LIMIT = 30
@@ -120,13 +120,6 @@ def apis(neo4j_uri: str, broker: LocalRedis, tmp_path_factory: pytest.TempPathFa
                 api.process.wait(20)
             except subprocess.TimeoutExpired:
                 api.process.kill()
-
-
-@pytest.fixture
-async def world(graph: Graph) -> Graph:
-    await make_places(graph)
-    await w.make_people(graph)
-    return graph
 
 
 async def _subscribe(api: Api, tok: str, query: str, variables: dict) -> ClientConnection:

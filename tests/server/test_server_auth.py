@@ -7,10 +7,9 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import ClassVar
 
@@ -22,6 +21,7 @@ from server.auth import issue_token, viewer_from_header
 from server.cli import refuse_unsafe
 from server.settings import DEV_JWT_SECRET, Settings
 from tests.server.test_auth import HOUR, bearer, jwk_of, rejected, write_key_pair
+from tests.support import workflow_helpers as w
 
 
 class _Provider(BaseHTTPRequestHandler):
@@ -46,13 +46,8 @@ class _Provider(BaseHTTPRequestHandler):
 @pytest.fixture
 def provider() -> Iterator[str]:
     _Provider.keys, _Provider.fetches = [], 0
-    http = ThreadingHTTPServer(("127.0.0.1", 0), _Provider)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{http.server_address[1]}/realms/xian/protocol/openid-connect/certs"
-    finally:
-        http.shutdown()
+    with w.http_server(_Provider) as base:
+        yield f"{base}/realms/xian/protocol/openid-connect/certs"
 
 
 def _signed(private: Path, kid: str, claims: dict) -> str:

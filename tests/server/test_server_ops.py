@@ -6,9 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import ClassVar
 
 import httpx
@@ -126,16 +125,7 @@ async def test_cors_answers_allowed_origins_only(graph: Graph) -> None:
 
 
 async def _live(graph: Graph, **settings: object):
-    import uvicorn
-
-    app = create_app(graph=graph, settings=Settings(minhu_sweep_interval_seconds=0, **settings), run_migrations=False)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    return server, task, server.servers[0].sockets[0].getsockname()[1]
+    return await w.start_server(graph, Settings(minhu_sweep_interval_seconds=0, **settings))
 
 
 async def test_websocket_origins_and_keepalive_pings(graph: Graph) -> None:
@@ -187,13 +177,8 @@ class _Collector(BaseHTTPRequestHandler):
 @pytest.fixture
 def collector() -> Iterator[str]:
     _Collector.received = []
-    http = ThreadingHTTPServer(("127.0.0.1", 0), _Collector)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{http.server_address[1]}"
-    finally:
-        http.shutdown()
+    with w.http_server(_Collector) as base:
+        yield base
 
 
 async def test_traces_reach_an_otlp_endpoint_with_a_span_per_transaction(graph: Graph, collector: str) -> None:

@@ -13,17 +13,10 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from resolvers.kernel.events import BUS
 from tests.support import workflow_helpers as w
-from tests.support.factories import NANYUANMEN, SHUYUANMEN, make_places
+from tests.support.factories import NANYUANMEN, SHUYUANMEN
 
 NEED_EVENTS = "subscription($s: ID!) { needEvents(scopeId: $s) { type fromState toState actorId need { id } } }"
 MY_ASSIGNMENTS = "subscription { myAssignments { type toState need { id status } } }"
-
-
-@pytest.fixture
-async def world(graph):
-    await make_places(graph)
-    await w.make_people(graph)
-    return graph
 
 
 async def _subscribe(address: str, tok: str, query: str, variables: dict | None = None) -> ClientConnection:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from graph.kernel.db import Graph
 from server.auth import issue_token
-from server.settings import get_settings
+from server.settings import Settings, get_settings
 from tests.support.factories import COMPOUND, SHUYUANMEN
 
 UNIT = "unit:w1"
@@ -119,23 +122,43 @@ async def submit(client, tok: str | None = None, **extra: object) -> dict:
     return body["data"]["submitNeed"]["need"]
 
 
-@asynccontextmanager
-async def live_server(graph: Graph) -> AsyncIterator[str]:
-    """The real app under uvicorn on a loopback port, in this event loop (it shares the test's driver)."""
+async def start_server(graph: Graph, settings: Settings | None = None) -> tuple[Any, asyncio.Task, int]:
+    """The real app under uvicorn on a loopback port, in this event loop (it shares the test's driver);
+    `settings` as `create_app` takes them (else the environment's). Returns the server, its task and
+    its port; stop it with `server.should_exit = True` and awaiting the task."""
     import uvicorn
 
     from server.app import create_app
 
-    app = create_app(graph=graph, run_migrations=False)
+    app = create_app(graph=graph, settings=settings, run_migrations=False)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():
             task.result()
         await asyncio.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
+    return server, task, server.servers[0].sockets[0].getsockname()[1]
+
+
+@asynccontextmanager
+async def live_server(graph: Graph, settings: Settings | None = None) -> AsyncIterator[str]:
+    """`start_server` as a context: yields the server's address and stops it after."""
+    server, task, port = await start_server(graph, settings)
     try:
         yield f"127.0.0.1:{port}"
     finally:
         server.should_exit = True
         await task
+
+
+@contextmanager
+def http_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A stand-in HTTP service (an identity provider, a trace collector) on a loopback port, served by
+    `handler` in a thread; yields its base URL."""
+    http = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{http.server_address[1]}"
+    finally:
+        http.shutdown()

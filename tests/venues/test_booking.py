@@ -18,6 +18,7 @@ from tests.support.factories_matching import (
     make_need,
     make_world,
 )
+from tests.support.roles import SCOPE_STAFF, role_matrix
 
 AVAILABLE = """
 query($window: WindowInput!, $capacity: Int, $facilities: [String!], $near: NearInput, $radiusKm: Float! = 5,
@@ -144,20 +145,10 @@ async def test_race_100_overlapping_bookings_exactly_one_wins(graph, graphql_cli
     assert await overlap_count(graph, VENUE) == 0
 
 
+# The unit admin's unit owns the centre.
 @pytest.mark.parametrize(
     ("role", "code"),
-    [
-        ("COORDINATOR", None),
-        ("STREET_COORDINATOR", None),
-        ("DISTRICT_ADMIN", None),
-        ("CITY_ADMIN", None),
-        ("UNIT_ADMIN", None),  # its unit owns the centre
-        ("OTHER_COORDINATOR", "FORBIDDEN"),
-        ("OTHER_DISTRICT_ADMIN", "FORBIDDEN"),
-        ("MEMBER", "FORBIDDEN"),
-        ("RESIDENT", "FORBIDDEN"),
-        (None, "UNAUTHENTICATED"),
-    ],
+    role_matrix((*SCOPE_STAFF, "UNIT_ADMIN"), ("OTHER_COORDINATOR", "OTHER_DISTRICT_ADMIN", "MEMBER", "RESIDENT")),
 )
 async def test_booking_roles(graph, graphql_client, role, code) -> None:
     await make_world(graph)
