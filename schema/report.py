@@ -15,7 +15,7 @@ from resolvers.review.classes import Quarter
 from schema.explore import VenueReport
 from schema.funding import Project
 from schema.relay import After, Before, Connection, First, Last, Node
-from schema.review import NeedClass, Stats
+from schema.review import MinCount, NeedClass, PlaceArgument, QuarterArgument, Stats
 
 
 @strawberry.type(
@@ -54,11 +54,11 @@ class QuarterReport:
     async def classes(
         self,
         info: Info,
-        min_count: Annotated[int, strawberry.argument(description="At least this many needs in the quarter.")] = 2,
+        min_count: MinCount = 2,
         first: Annotated[int, strawberry.argument(description="At most this many classes, 1…100.")] = 20,
     ) -> list[NeedClass]:
         args = {"place_id": str(self.place_id), "quarter": self.period.name, "min_count": min_count, "first": first}
-        return [NeedClass(found=c) for c in await classes.need_classes(info.context, args)]
+        return await classes.need_classes(info.context, args)
 
     @strawberry.field(description="Projects at or below the place, newest first, each with its outcome.")
     async def projects(
@@ -73,7 +73,7 @@ class QuarterReport:
     ) -> VenueReport | None:
         # Nullable: a viewer out of scope gets an error on this field and the rest of the report.
         args = {"place_id": str(self.place_id), "start": self.period.start, "end": self.period.end, "first": first}
-        return VenueReport(report=await venue_use.venue_report(info.context, args))
+        return await venue_use.venue_report(info.context, args)
 
 
 @strawberry.type
@@ -85,10 +85,8 @@ class ReportQuery:
     async def quarter_report(
         self,
         info: Info,
-        place_id: Annotated[strawberry.ID, strawberry.argument(description="A district, street or community.")],
-        quarter: Annotated[
-            str | None, strawberry.argument(description="e.g. 2026-Q3 (default: the last full quarter).")
-        ] = None,
+        place_id: PlaceArgument,
+        quarter: QuarterArgument = None,
     ) -> QuarterReport:
         place, period = await classes.place_quarter(info.context, {"place_id": str(place_id), "quarter": quarter})
         return QuarterReport(place_id=strawberry.ID(place), period=period)

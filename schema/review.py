@@ -65,6 +65,14 @@ class NeedClass:
     category = lookup(read.by_code, "Category", "category_code", Category | None, "The category.")
 
 
+# The arguments every quarter-review field takes.
+PlaceArgument = Annotated[strawberry.ID, strawberry.argument(description="A district, street or community.")]
+QuarterArgument = Annotated[
+    str | None, strawberry.argument(description="e.g. 2026-Q3 (default: the last full quarter).")
+]
+MinCount = Annotated[int, strawberry.argument(description="At least this many needs in the quarter.")]
+
+
 @strawberry.type
 class ReviewQuery:
     @strawberry.field(
@@ -74,12 +82,10 @@ class ReviewQuery:
     async def need_classes(
         self,
         info: Info,
-        place_id: Annotated[strawberry.ID, strawberry.argument(description="A district, street or community.")],
-        quarter: Annotated[
-            str | None, strawberry.argument(description="e.g. 2026-Q3 (default: the last full quarter).")
-        ] = None,
+        place_id: PlaceArgument,
+        quarter: QuarterArgument = None,
         categories: Annotated[list[str] | None, strawberry.argument(description="Only these category codes.")] = None,
-        min_count: Annotated[int, strawberry.argument(description="At least this many needs in the quarter.")] = 2,
+        min_count: MinCount = 2,
         first: Annotated[int, strawberry.argument(description="At most this many classes, 1…100.")] = 20,
     ) -> list[NeedClass]:
         args = {"place_id": str(place_id), "quarter": quarter, "categories": categories}
