@@ -79,13 +79,19 @@ RETURN n {.id, .status, .number, .description, .title, .urgency, .peopleNeeded, 
 )
 
 
-def _place(row: dict[str, Any], location: Any) -> Place:
+def _place(
+    location: Any,
+    community_id: str | None,
+    street_id: str | None,
+    district_id: str | None,
+    compound_id: str | None = None,
+) -> Place:
     loc = native(location)
     return Place(
-        compound_id=row.get("compoundId"),
-        community_id=row.get("communityId"),
-        street_id=row.get("streetId"),
-        district_id=row.get("districtId"),
+        compound_id=compound_id,
+        community_id=community_id,
+        street_id=street_id,
+        district_id=district_id,
         latitude=loc.latitude if loc is not None else None,
         longitude=loc.longitude if loc is not None else None,
     )
@@ -97,7 +103,7 @@ def need_facts_from_row(row: dict[str, Any]) -> NeedFacts:
         id=need["id"],
         category_code=row["categoryCode"] or "",
         category_name=row["categoryName"] or "",
-        place=_place(row, need.get("location")),
+        place=_place(need.get("location"), row["communityId"], row["streetId"], row["districtId"], row["compoundId"]),
         window_start=native(need.get("windowStart")),
         window_end=native(need.get("windowEnd")),
         people_needed=need.get("peopleNeeded") or 1,
@@ -187,14 +193,7 @@ def best_registration(need: Place, regs: list[dict[str, Any]]) -> dict[str, Any]
 def member_from_row(need: Place, row: dict[str, Any]) -> MemberCandidate:
     m = row["member"]
     reg = best_registration(need, row["regs"])
-    loc = native(m.get("location"))
-    place = Place(
-        community_id=reg.get("community"),
-        street_id=reg.get("street"),
-        district_id=reg.get("district"),
-        latitude=loc.latitude if loc is not None else None,
-        longitude=loc.longitude if loc is not None else None,
-    )
+    place = _place(m.get("location"), reg.get("community"), reg.get("street"), reg.get("district"))
     skills = tuple(SkillRef(s["code"], s["name"], frozenset(s["serves"])) for s in row["skills"])
     return MemberCandidate(
         id=m["id"],
@@ -265,14 +264,7 @@ def text_query(text: str) -> str:
 def offering_from_row(need: Place, row: dict[str, Any]) -> OfferingCandidate:
     o, u = row["offering"], row["unit"]
     reg = best_registration(need, row["regs"])
-    loc = native(u.get("location"))
-    place = Place(
-        community_id=reg.get("community"),
-        street_id=reg.get("street"),
-        district_id=reg.get("district"),
-        latitude=loc.latitude if loc is not None else None,
-        longitude=loc.longitude if loc is not None else None,
-    )
+    place = _place(u.get("location"), reg.get("community"), reg.get("street"), reg.get("district"))
     return OfferingCandidate(
         id=o["id"],
         title=o.get("title") or "",
@@ -341,14 +333,7 @@ RETURN v {.id, .name, .kind, .capacity, .openingHours, .feePerHour, .areaSqm, .l
 
 def venue_from_row(row: dict[str, Any]) -> VenueCandidate:
     v = row["venue"]
-    loc = native(v.get("location"))
-    place = Place(
-        community_id=row["communityId"],
-        street_id=row["streetId"],
-        district_id=row["districtId"],
-        latitude=loc.latitude if loc is not None else None,
-        longitude=loc.longitude if loc is not None else None,
-    )
+    place = _place(v.get("location"), row["communityId"], row["streetId"], row["districtId"])
     return VenueCandidate(
         id=v["id"],
         name=v.get("name") or "",

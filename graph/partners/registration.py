@@ -186,7 +186,21 @@ async def member_facts(tx: Tx, member_id: str) -> dict[str, Any]:
     return row
 
 
-# The basis says why a member serves there: where their unit is, or where they live (双报到).
+# Member `m` of unit `u` gets the skills and communities of `row`, adding to what it has. The basis
+# says why a member serves there: where their unit is, or where they live (双报到).
+_SKILLS_AND_REGISTRATIONS = """CALL (m, row) {
+  UNWIND row.skills AS code
+  MATCH (s:Skill {code: code})
+  MERGE (m)-[:HAS_SKILL]->(s)
+}
+CALL (m, u, row) {
+  UNWIND row.communityIds AS cid
+  MATCH (c:Community {id: cid})
+  WITH m, c, CASE WHEN EXISTS { (u)-[:REGISTERED_WITH]->(c) } THEN 'WORKPLACE' ELSE 'RESIDENCE' END AS basis
+  MERGE (m)-[r:REGISTERED_WITH]->(c)
+  ON CREATE SET r.since = datetime(), r.basis = basis
+}"""
+
 _CREATE_MEMBERS = """
 UNWIND $rows AS row
 MATCH (u:Unit {id: row.unitId})
@@ -197,22 +211,9 @@ CREATE (m:Member {id: row.id, rosterKey: row.rosterKey, name: row.name, phone: r
 SET m.location = CASE WHEN row.location IS NULL THEN null ELSE point(row.location) END
 CREATE (m)-[:BELONGS_TO]->(u)
 WITH m, u, row
-CALL (m, row) {
-  UNWIND row.skills AS code
-  MATCH (s:Skill {code: code})
-  MERGE (m)-[:HAS_SKILL]->(s)
-  RETURN count(*) AS skills
-}
-CALL (m, u, row) {
-  UNWIND row.communityIds AS cid
-  MATCH (c:Community {id: cid})
-  WITH m, c, CASE WHEN EXISTS { (u)-[:REGISTERED_WITH]->(c) } THEN 'WORKPLACE' ELSE 'RESIDENCE' END AS basis
-  MERGE (m)-[r:REGISTERED_WITH]->(c)
-  ON CREATE SET r.since = datetime(), r.basis = basis
-  RETURN count(*) AS links
-}
+{SKILLS_AND_REGISTRATIONS}
 RETURN m.id AS id
-"""
+""".replace("{SKILLS_AND_REGISTRATIONS}", _SKILLS_AND_REGISTRATIONS)
 
 
 async def create_members(tx: Tx, rows: list[dict[str, Any]]) -> list[str]:
@@ -360,21 +361,10 @@ CALL (m, u, row, created, changed) {
     MATCH (m)-[old:HAS_SKILL]->(s:Skill) WHERE NOT s.code IN row.skills
     DELETE old
   }
-  CALL (m, row) {
-    UNWIND row.skills AS code
-    MATCH (s:Skill {code: code})
-    MERGE (m)-[:HAS_SKILL]->(s)
-  }
-  CALL (m, u, row) {
-    UNWIND row.communityIds AS cid
-    MATCH (c:Community {id: cid})
-    WITH m, c, CASE WHEN EXISTS { (u)-[:REGISTERED_WITH]->(c) } THEN 'WORKPLACE' ELSE 'RESIDENCE' END AS basis
-    MERGE (m)-[r:REGISTERED_WITH]->(c)
-    ON CREATE SET r.since = datetime(), r.basis = basis
-  }
+  {SKILLS_AND_REGISTRATIONS}
 }
 RETURN m.id AS id, CASE WHEN created THEN 'CREATED' WHEN changed THEN 'UPDATED' ELSE 'UNCHANGED' END AS outcome
-"""
+""".replace("{SKILLS_AND_REGISTRATIONS}", _SKILLS_AND_REGISTRATIONS)
 
 
 async def upsert_members(tx: Tx, rows: list[dict[str, Any]]) -> list[dict[str, str]]:
