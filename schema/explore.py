@@ -14,7 +14,7 @@ from resolvers.kernel import read
 from schema.needs import Category
 from schema.places import Community
 from schema.relay import Node, lookup
-from schema.review import RecurringNeed
+from schema.review import PlaceArgument, RecurringNeed
 from schema.venues import Venue
 
 NodeKindType = strawberry.enum(walks.NodeKind, name="NodeKind", description="A kind of node that can be explored.")
@@ -181,7 +181,7 @@ class ExploreQuery:
     async def coverage(
         self,
         info: Info,
-        place_id: Annotated[strawberry.ID, strawberry.argument(description="A district, street or community.")],
+        place_id: PlaceArgument,
         category_id: Annotated[strawberry.ID, strawberry.argument(description="A category id.")],
         start: Annotated[
             datetime | None, strawberry.argument(name="from", description="Recent needs from (default: 90 days ago).")
@@ -199,7 +199,7 @@ class ExploreQuery:
     async def venue_use(
         self,
         info: Info,
-        place_id: Annotated[strawberry.ID, strawberry.argument(description="A district, street or community.")],
+        place_id: PlaceArgument,
         start: Annotated[datetime, strawberry.argument(name="from", description="Start of the period.")],
         end: Annotated[datetime, strawberry.argument(name="to", description="End of the period (at most a year on).")],
         first: Annotated[int, strawberry.argument(description="At most this many venues, 1…500.")] = 50,

@@ -171,15 +171,19 @@ class RedisBroker:
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError) as exc:
-                self.broker_errors += 1
-                log.warning("broker unreachable, events wait in the outbox: %s", exc)
-                backoff = await _back_off(backoff)
+                backoff = await self._unreachable(exc, "events wait in the outbox", backoff)
             except DomainError as exc:
                 log.warning("outbox relay waits for the graph: %s", exc.message)
                 backoff = await _back_off(backoff)
             except Exception:
                 log.exception("outbox relay failed; retrying")
                 backoff = await _back_off(backoff)
+
+    async def _unreachable(self, exc: Exception, who_waits: str, backoff: float) -> float:
+        """A failed call to the broker: counted (`minhu_broker_errors`), logged, and waited out."""
+        self.broker_errors += 1
+        log.warning("broker unreachable, %s: %s", who_waits, exc)
+        return await _back_off(backoff)
 
     def _first_time(self, entry_id: str) -> bool:
         if entry_id in self._seen:
@@ -199,9 +203,7 @@ class RedisBroker:
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError) as exc:
-                self.broker_errors += 1
-                log.warning("broker unreachable, subscribers wait: %s", exc)
-                backoff = await _back_off(backoff)
+                backoff = await self._unreachable(exc, "subscribers wait", backoff)
                 continue
             for _stream, entries in answer or ():
                 for stream_id, fields in entries:

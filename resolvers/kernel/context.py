@@ -26,16 +26,10 @@ class Loaders:
         self._loaders: dict[tuple, DataLoader] = {}
 
     def by_id(self, label: str) -> DataLoader[str, Any]:
-        key = ("id", label)
-        if key not in self._loaders:
-            self._loaders[key] = DataLoader(load_fn=lambda ids: nodes_by_ids(self._graph, label, ids))
-        return self._loaders[key]
+        return self.custom(("id", label), lambda ids: nodes_by_ids(self._graph, label, ids))
 
     def by_code(self, label: str) -> DataLoader[str, Any]:
-        key = ("code", label)
-        if key not in self._loaders:
-            self._loaders[key] = DataLoader(load_fn=lambda codes: nodes_by_codes(self._graph, label, codes))
-        return self._loaders[key]
+        return self.custom(("code", label), lambda codes: nodes_by_codes(self._graph, label, codes))
 
     def custom(self, key: tuple, load_fn: Callable[[list[Any]], Any]) -> DataLoader[Any, Any]:
         """A loader an area defines itself (history, requesters…), shared for the whole request."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from strawberry.dataloader import DataLoader
+
 from graph.catalog import BY_LABEL
 from graph.kernel.errors import BadUserInput
 from graph.kernel.ids import label_of
@@ -67,25 +69,29 @@ async def may_oversee(ctx: Context, place_id: str | None) -> bool:
 
 
 async def by_id(ctx: Context, label: str, node_id: str | None) -> Any:
-    if not node_id:
-        return None
-    return await ctx.loaders.by_id(label).load(node_id)
+    return await _one(ctx.loaders.by_id(label), node_id)
 
 
 async def by_ids(ctx: Context, label: str, node_ids: list[str]) -> list[Any]:
-    found = await ctx.loaders.by_id(label).load_many(node_ids)
-    return [item for item in found if item is not None]
+    return await _found(ctx.loaders.by_id(label), node_ids)
 
 
 async def by_code(ctx: Context, label: str, code: str | None) -> Any:
-    if not code:
-        return None
-    return await ctx.loaders.by_code(label).load(code)
+    return await _one(ctx.loaders.by_code(label), code)
 
 
 async def by_codes(ctx: Context, label: str, codes: list[str]) -> list[Any]:
-    found = await ctx.loaders.by_code(label).load_many(codes)
-    return [item for item in found if item is not None]
+    return await _found(ctx.loaders.by_code(label), codes)
+
+
+async def _one(loader: DataLoader[str, Any], key: str | None) -> Any:
+    """The node under `key`, or None for no key or a node that is gone."""
+    return await loader.load(key) if key else None
+
+
+async def _found(loader: DataLoader[str, Any], keys: list[str]) -> list[Any]:
+    """The nodes under `keys` that exist, in the keys' order."""
+    return [item for item in await loader.load_many(keys) if item is not None]
 
 
 async def related(ctx: Context, name: str, parent_id: str, slice_: dict[str, Any]) -> Page:

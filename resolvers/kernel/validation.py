@@ -26,6 +26,11 @@ class Form(BaseModel):
         use_enum_values=True,
     )
 
+    def row(self, node_id: str) -> dict[str, Any]:
+        """The new node's properties: every field under its graph (camelCase) name, and the id. A form
+        whose node is not a plain copy of its fields says how it is stored by overriding this."""
+        return {"id": node_id, **self.model_dump(by_alias=True)}
+
 
 def aware(moment: datetime) -> datetime:
     """A date-time without an offset is Xi'an (Beijing) wall-clock time."""

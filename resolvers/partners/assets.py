@@ -47,17 +47,7 @@ async def add_offering(tx: Tx, viewer: Viewer, form: AddOffering, outbox: Outbox
     reg.check_codes("Category", [form.category_code], set(unit["codes"]))
     reg.checked_places(unit["places"], form.area_ids, "areaIds")
     offering_id = new_id("offering")
-    row = {
-        "id": offering_id,
-        "unitId": form.unit_id,
-        "title": form.title,
-        "description": form.description,
-        "capacity": form.capacity,
-        "categoryCode": form.category_code,
-        "availability": form.availability,
-        "areaIds": form.area_ids,
-    }
-    await assets.create_offering(tx, row)
+    await assets.create_offering(tx, form.row(offering_id))
     return {"offeringId": offering_id}
 
 
@@ -157,19 +147,7 @@ async def create_funding_program(tx: Tx, viewer: Viewer, form: CreateProgram, ou
     reg.check_codes("Category", form.categories, set(refs["codes"]))
     reg.checked_places(refs["places"], form.district_ids, "districtIds")
     program_id = new_id("program")
-    row = {
-        "id": program_id,
-        "name": form.name,
-        "source": form.source,
-        "level": form.level,
-        "budget": form.budget,
-        "capPerGrant": form.cap_per_grant,
-        "periodStart": form.period_start,
-        "periodEnd": form.period_end,
-        "categories": form.categories,
-        "districtIds": form.district_ids,
-    }
-    await assets.create_program(tx, row)
+    await assets.create_program(tx, form.row(program_id))
     return {"programId": program_id}
 
 

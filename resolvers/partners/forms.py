@@ -143,6 +143,14 @@ class Located(Form):
             return None
         return {"latitude": self.latitude, "longitude": self.longitude}
 
+    def row(self, node_id: str) -> dict[str, Any]:
+        """The graph keeps the point, not its two halves."""
+        return {
+            **self.model_dump(by_alias=True, exclude={"latitude", "longitude"}),
+            "id": node_id,
+            "location": self.location,
+        }
+
     @model_validator(mode="after")
     def both_or_neither_and_in_xian(self) -> Located:
         lat, lon = self.latitude, self.longitude
@@ -175,18 +183,6 @@ class RegisterUnit(UnitFields):
     )
     credit_code: Annotated[CreditCode | None, BeforeValidator(_blank_to_none)] = None
 
-    def row(self, node_id: str) -> dict[str, Any]:
-        return {
-            "id": node_id,
-            "creditCode": self.credit_code,
-            "name": self.name,
-            "kind": self.kind,
-            "phone": self.phone,
-            "address": self.address,
-            "location": self.location,
-            "communityIds": self.community_ids,
-        }
-
 
 class UpdateUnit(Located):
     unit_id: UnitId
@@ -216,13 +212,7 @@ class RegisterMember(Located, AvailabilityFields):
 
     def row(self, node_id: str) -> dict[str, Any]:
         return {
-            "id": node_id,
-            "unitId": self.unit_id,
-            "name": self.name,
-            "phone": self.phone,
-            "availability": self.availability,
-            "maxLoad": self.max_load,
-            "location": self.location,
+            **super().row(node_id),
             "skills": sorted(set(self.skills)),
             "communityIds": sorted(set(self.community_ids)),
             "rosterKey": self.roster_key,
@@ -314,20 +304,7 @@ class RegisterVenue(VenueFields):
     fee_per_hour: Annotated[int, Field(ge=0, le=100_000_000)] = 0
 
     def row(self, node_id: str, owner_unit_id: str | None = None) -> dict[str, Any]:
-        return {
-            "id": node_id,
-            "name": self.name,
-            "kind": self.kind,
-            "communityId": self.community_id,
-            "ownerUnitId": owner_unit_id or self.owner_unit_id,
-            "capacity": self.capacity,
-            "areaSqm": self.area_sqm,
-            "facilities": self.facilities,
-            "openingHours": self.opening_hours,
-            "feePerHour": self.fee_per_hour,
-            "address": self.address,
-            "location": self.location,
-        }
+        return {**super().row(node_id), "ownerUnitId": owner_unit_id or self.owner_unit_id}
 
 
 class UpdateVenue(VenueFields):

@@ -7,6 +7,7 @@ funding programs are in resolvers/partners/assets.py.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from graph.kernel.db import Tx
@@ -41,14 +42,14 @@ async def register_unit(tx: Tx, viewer: Viewer, form: RegisterUnit, outbox: Outb
     communities = await reg.places(tx, form.community_ids, "communityIds")
     require_staff_at(viewer, communities, "registerUnit")
     if form.credit_code:
-        taken = await reg.taken_keys(tx, "Unit", "creditCode", [form.credit_code])
-        if taken:
-            raise Conflict(
-                f"creditCode {form.credit_code} is already registered as {taken[form.credit_code]}; "
-                "update that unit instead",
-                field="creditCode",
-                unitId=taken[form.credit_code],
-            )
+        await _refuse_taken(
+            tx,
+            "Unit",
+            "creditCode",
+            form.credit_code,
+            lambda unit: f"creditCode {form.credit_code} is already registered as {unit}; update that unit instead",
+            field="creditCode",
+        )
     unit_id = new_id("unit")
     await reg.create_units(tx, [form.row(unit_id)])
     return {"unitId": unit_id}
@@ -71,14 +72,16 @@ async def register_member(tx: Tx, viewer: Viewer, form: RegisterMember, outbox: 
     reg.check_codes("Skill", form.skills, set(unit["codes"]))
     # Members also register where they live, which may lie outside the unit's area: no scope check.
     reg.checked_places(unit["places"], form.community_ids, "communityIds")
-    taken = await reg.taken_keys(tx, "Member", "rosterKey", [form.roster_key])
-    if taken:
-        raise Conflict(
-            f"{form.unit_id} already has a member with phone {form.phone} ({taken[form.roster_key]}); "
-            "one phone is one person in a unit",
-            field="phone",
-            memberId=taken[form.roster_key],
-        )
+    await _refuse_taken(
+        tx,
+        "Member",
+        "rosterKey",
+        form.roster_key,
+        lambda member: (
+            f"{form.unit_id} already has a member with phone {form.phone} ({member}); one phone is one person in a unit"
+        ),
+        field="phone",
+    )
     member_id = new_id("member")
     await reg.create_members(tx, [form.row(member_id)])
     return {"memberId": member_id}
@@ -117,3 +120,11 @@ async def set_availability(tx: Tx, viewer: Viewer, form: SetAvailability, outbox
     require_member_manager(viewer, facts, "setAvailability")
     await reg.set_availability(tx, form.member_id, form.availability, form.max_load)
     return {"memberId": form.member_id}
+
+
+async def _refuse_taken(tx: Tx, label: str, key: str, value: str, message: Callable[[str], str], *, field: str) -> None:
+    """CONFLICT when a `label` node already holds `value` under its natural `key`: `message` says so
+    given its id, which the error also carries as `unitId` / `memberId`."""
+    taken = await reg.taken_keys(tx, label, key, [value])
+    if taken:
+        raise Conflict(message(taken[value]), field=field, **{f"{label.lower()}Id": taken[value]})
