@@ -174,7 +174,7 @@ async function loadQueue() {
     rows.append(row);
   }
   const shown = data.needs.edges.length;
-  $("queue-count").textContent = shown < data.needs.totalCount ? `共 ${data.needs.totalCount} 件，显示最早的 ${shown} 件` : `共 ${shown} 件`;
+  $("queue-count").textContent = shown < data.needs.totalCount ? `共 ${data.needs.totalCount} 件，显示最新的 ${shown} 件` : `共 ${shown} 件`;
 }
 
 function chooseQueue(name) {
