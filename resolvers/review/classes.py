@@ -10,15 +10,13 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field
 
-from graph.kernel.errors import NotFound
 from graph.kernel.ids import label_of
 from graph.review import classes as graph_classes
-from graph.review import stats as graph_stats
 from matching.review import recurring_words
 from matching.time_windows import XIAN_TZ
 from resolvers.kernel.context import Context
 from resolvers.kernel.validation import Form, id_of, validate
-from resolvers.review.stats import ratio
+from resolvers.review.stats import ratio, require_place
 
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 
@@ -97,9 +95,7 @@ class QuarterQuery(Form):
 async def place_quarter(ctx: Context, args: dict[str, Any]) -> tuple[str, Quarter]:
     """The place and quarter a quarter report is about, checked (the place must exist)."""
     form = validate(QuarterQuery, args)
-    label = label_of(form.place_id)
-    if not await graph_stats.place_exists(ctx.graph, label, form.place_id):
-        raise NotFound(f"no {label.lower()} with id {form.place_id!r}", field="placeId")
+    await require_place(ctx, label_of(form.place_id), form.place_id, "placeId")
     return form.place_id, quarter_named(form.quarter, ctx.now)
 
 

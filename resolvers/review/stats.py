@@ -108,16 +108,26 @@ def _hours(total: float, count: int) -> float | None:
     return round(total / count, 2) if count else None
 
 
+def no_place(label: str, place_id: str, field: str) -> NotFound:
+    return NotFound(f"no {label.lower()} with id {place_id!r}", field=field)
+
+
+async def require_place(ctx: Context, label: str, place_id: str, field: str) -> None:
+    """NOT_FOUND naming the place when no `label` has that id (one statement)."""
+    if not await stats.place_exists(ctx.graph, label, place_id):
+        raise no_place(label, place_id, field)
+
+
 async def scope_stats(
     ctx: Context, scope_id: str, start: datetime | None, end: datetime | None, now: datetime | None = None
 ) -> Stats:
     """The figures for one community, street, district, unit or member over [from, to)."""
     label = label_of(scope_id, expected=stats.SCOPE_LABELS, field="scopeId")
     start, end = _period(start, end)
-    clock = (now or datetime.now(UTC)).astimezone(UTC)
+    clock = (now or ctx.now).astimezone(UTC)
     row = await stats.scope_figures(ctx.graph, label, scope_id, _iso(start), _iso(end), clock.isoformat())
     if row is None:
-        raise NotFound(f"no {label.lower()} with id {scope_id!r}", field="scopeId")
+        raise no_place(label, scope_id, "scopeId")
     return figures_to_stats(scope_id, start, end, row)
 
 
@@ -144,8 +154,7 @@ async def recurring_needs(
     if end <= start:
         raise BadUserInput("`to` must be after `from`", field="to")
     previous = start - (end - start)
-    if not await stats.place_exists(ctx.graph, label, scope_id):
-        raise NotFound(f"no {label.lower()} with id {scope_id!r}", field="scopeId")
+    await require_place(ctx, label, scope_id, "scopeId")
     rows = await stats.recurring(
         ctx.graph, label, scope_id, start.isoformat(), end.isoformat(), previous.isoformat(), min_count, first
     )

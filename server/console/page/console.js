@@ -169,8 +169,8 @@ async function loadQueue() {
     const status = element("td", STATUS_NAMES[node.status] || node.status);
     if (node.overdue) status.append(element("span", "超时", { class: "badge" }));
     row.append(status, element("td", when(node.createdAt)));
-    row.addEventListener("click", () => guarded(() => selectNeed(node.id)));
-    row.addEventListener("keydown", (event) => event.key === "Enter" && guarded(() => selectNeed(node.id)));
+    row.addEventListener("click", () => guarded(() => chooseNeed(node.id)));
+    row.addEventListener("keydown", (event) => event.key === "Enter" && guarded(() => chooseNeed(node.id)));
     rows.append(row);
   }
   const shown = data.needs.edges.length;
@@ -184,6 +184,13 @@ function chooseQueue(name) {
 }
 
 // ---- one need: facts, candidates, dispatch --------------------------------------------------
+
+// A need picked from the queue: what an earlier dispatch said is about another need.
+function chooseNeed(id) {
+  $("dispatch-result").textContent = "";
+  delete $("dispatch-result").dataset.status;
+  return selectNeed(id);
+}
 
 async function selectNeed(id) {
   const data = await graphql(NEED_QUERY, { id });
@@ -205,7 +212,6 @@ async function selectNeed(id) {
     ["描述", state.need.description],
   ];
   for (const [term, value] of pairs) facts.append(element("dt", term), element("dd", value));
-  $("dispatch-result").textContent = "";
   await Promise.all([loadCandidates(), drawNeighbourhood(state.need.id)]);
 }
 
@@ -224,14 +230,14 @@ async function loadCandidates() {
     item.append(element("p", candidate.reason, { class: "reason" }));
     if (dispatchable && (resource.__typename === "Member" || resource.__typename === "Offering")) {
       const button = element("button", "派单", { type: "button", "data-dispatch": resource.id });
-      button.addEventListener("click", () => guarded(() => dispatch(resource.id, name, button)));
+      button.addEventListener("click", () => guarded(() => dispatch(resource.id, name)));
       item.append(button);
     }
     list.append(item);
   }
 }
 
-async function dispatch(handlerId, name, button) {
+async function dispatch(handlerId, name) {
   for (const other of document.querySelectorAll("[data-dispatch]")) other.disabled = true;
   try {
     const data = await graphql(DISPATCH_MUTATION, {
@@ -240,21 +246,12 @@ async function dispatch(handlerId, name, button) {
     const result = data.dispatchNeed;
     $("dispatch-result").textContent = `已派给 ${name}，诉求状态：${STATUS_NAMES[result.need.status] || result.need.status}`;
     $("dispatch-result").dataset.status = result.need.status;
-    state.need.status = result.need.status;
-    await Promise.all([loadQueue(), selectNeedKeepingResult(state.need.id)]);
   } catch (error) {
     for (const other of document.querySelectorAll("[data-dispatch]")) other.disabled = false;
     throw error;
   }
-  button.disabled = true;
-}
-
-async function selectNeedKeepingResult(id) {
-  const message = $("dispatch-result").textContent;
-  const status = $("dispatch-result").dataset.status;
-  await selectNeed(id);
-  $("dispatch-result").textContent = message;
-  $("dispatch-result").dataset.status = status;
+  // Re-read: the need is no longer dispatchable, and it leaves the waiting queue.
+  await Promise.all([loadQueue(), selectNeed(state.need.id)]);
 }
 
 // ---- the graph view ------------------------------------------------------------------------
