@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Iterator
+
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
+from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
@@ -60,6 +72,38 @@ NODE_TYPES: tuple[type, ...] = (
 )
 
 
+class CachedValidation(SchemaExtension):
+    """Validates each query text once per set of rules (an LRU of `size`).
+
+    strawberry's ValidationCache keys on the document (hashed node by node on every request) and on
+    the rule classes, which QueryDepthLimiter and MaxAliasesLimiter make anew for every request, so it
+    never hit: validation was half of what a compiled read cost in Python. The rules here are made
+    once per schema, and the key is the text the parser cache parsed.
+    """
+
+    def __init__(self, cache: OrderedDict[tuple, list[GraphQLError]], size: int) -> None:
+        self._cache = cache
+        self._size = size
+
+    def on_validate(self) -> Iterator[None]:
+        from strawberry.schema.schema import validate_document
+
+        context = self.execution_context
+        key = (context.query, context.validation_rules)
+        errors = self._cache.get(key) if context.query is not None else None
+        if errors is None:
+            assert context.graphql_document is not None
+            errors = validate_document(context.schema._schema, context.graphql_document, context.validation_rules)
+            if context.query is not None:
+                self._cache[key] = errors
+                if len(self._cache) > self._size:
+                    self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(key)
+        context.pre_execution_errors = errors
+        yield
+
+
 def build_schema(
     max_depth: int = 12,
     max_aliases: int = 30,
@@ -67,21 +111,23 @@ def build_schema(
     expose_statements: bool = False,
     compiled_reads: bool = True,
 ) -> strawberry.Schema:
+    # The limits' rule classes are made once, so that a query text is validated once (CachedValidation).
+    rules = (
+        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+        *(() if introspection else (NoSchemaIntrospectionCustomRule,)),
+    )
+    validated: OrderedDict[tuple, list[GraphQLError]] = OrderedDict()
     extensions: list = [
         ExposedStatementReport if expose_statements else StatementReport,
         ErrorCodes,
-        lambda: QueryDepthLimiter(max_depth=max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        lambda: AddValidationRules(list(rules)),
         lambda: MaxTokensLimiter(max_token_count=5000),
         lambda: ParserCache(maxsize=500),
-        lambda: ValidationCache(maxsize=500),
+        lambda: CachedValidation(validated, 500),
     ]
     if compiled_reads:
         extensions.append(CompiledReads)
-    if not introspection:
-        from strawberry.extensions import DisableIntrospection
-
-        extensions.append(DisableIntrospection)
     built = strawberry.Schema(
         query=merge_types("Query", QUERY_TYPES),
         mutation=merge_types("Mutation", MUTATION_TYPES),

@@ -22,9 +22,10 @@ import re
 from collections.abc import Iterator
 
 from graphql.error import GraphQLError, GraphQLSyntaxError
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from neo4j.exceptions import DriverError, ServiceUnavailable, SessionExpired
 from pydantic import ValidationError
-from strawberry.extensions import DisableIntrospection, SchemaExtension
+from strawberry.extensions import SchemaExtension
 
 from graph.kernel.errors import DomainError, Unavailable
 
@@ -125,7 +126,8 @@ class ErrorCodes(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         yield
-        hide = any(ext is DisableIntrospection for ext in self.execution_context.schema.extensions)
+        # Introspection is off when its rule is among the validation rules (schema/__init__.py).
+        hide = NoSchemaIntrospectionCustomRule in self.execution_context.validation_rules
         result = self.execution_context.result
         if result is not None and getattr(result, "errors", None):
             result.errors = [to_client(e, self._phase.get(id(e)), hide) for e in result.errors]

@@ -85,6 +85,33 @@ async def test_parse_and_validation_errors_have_their_codes(graph: Graph) -> Non
             assert modern.status_code == 400 and modern.headers["content-type"].startswith(GRAPHQL_RESPONSE)
 
 
+async def test_a_query_text_is_validated_once_and_its_limits_still_hold(
+    graph: Graph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from strawberry.schema import schema as strawberry_schema
+
+    validated: list[str] = []
+    validate = strawberry_schema.validate_document
+
+    def counting(schema: object, document: object, rules: object) -> object:
+        validated.append("once")
+        return validate(schema, document, rules)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(strawberry_schema, "validate_document", counting)
+    too_deep = "{ districts { edges { node { streets { edges { node { district { streets { edges { node { id }"
+    too_deep += " } } } } } } } } } }"
+    async with app_client(graph, minhu_max_query_depth=6) as http:
+        for _ in range(3):
+            refused = (await http.post("/graphql", json={"query": too_deep})).json()
+            assert refused["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED", refused
+            assert "exceeds maximum operation depth" in refused["errors"][0]["message"]
+        assert len(validated) == 1, "the depth limit's rule is made once, so its verdict is cached"
+        for _ in range(3):
+            answered = (await http.post("/graphql", json={"query": "{ districts { totalCount } }"})).json()
+            assert "errors" not in answered, answered
+        assert len(validated) == 2
+
+
 async def test_graphql_response_json_is_answered_when_accepted(graph: Graph) -> None:
     async with app_client(graph) as http:
         for accept, expected in [
