@@ -22,11 +22,12 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
-from graphql import GraphQLError
+from graphql import DocumentNode, GraphQLError, OperationDefinitionNode
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
+from strawberry import UNSET
 from strawberry.asgi import GraphQL
 from strawberry.extensions import AddValidationRules, SchemaExtension
 from strawberry.http import GraphQLHTTPResponse, process_result
@@ -34,16 +35,23 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.types import ExecutionResult
 
-from graph.kernel.db import Graph
+from graph.kernel.db import Graph, begin_bookmarks, current_statement_log
+from resolvers.kernel.compiled import STATS as COMPILED
+from resolvers.kernel.compiled import answer_query
 from resolvers.kernel.context import Context
 from resolvers.kernel.errors import PARSE_FAILED, REQUEST_ERROR_CODES, VALIDATION_FAILED, to_client
+from resolvers.kernel.statements import statement_report
 from schema import build_schema
+from server.auth import cached_authenticator
 from server.bookmarks import BOOKMARK_HEADER, Bookmarks
+from server.bookmarks import parse as parse_bookmarks
 from server.door import RATE_LIMITED, MutationLimits, list_cap_rule, oversized_list, rate_limit_extension
 from server.observability import Metrics, current_request
 from server.settings import Settings
 
 log = logging.getLogger("minhu.http")
+
+COMPILED_TEXTS = 500  # query texts kept for the compiled fast path (the oldest goes first)
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
@@ -55,15 +63,6 @@ _HTTP_CODES = {
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
 }
-
-
-def _authenticator(settings: Settings):
-    def authenticate(header: str | None) -> Any:
-        from server.auth import viewer_from_header
-
-        return viewer_from_header(header, settings)
-
-    return authenticate
 
 
 def _quiet(errors: list[GraphQLError], execution_context: Any = None) -> None:
@@ -199,12 +198,15 @@ class MinhuGraphQL(GraphQL):
         )
         self._graph_ref = graph_ref
         self._settings = settings
-        self._authenticate = _authenticator(settings)
+        self._authenticate = cached_authenticator(settings)
         self.metrics = metrics
         self.keepalive_seconds = settings.minhu_ws_keepalive_seconds
         self.deadline = settings.minhu_request_deadline_seconds
         self.max_list_items = settings.minhu_max_list_items
         self.hide_suggestions = not settings.minhu_introspection
+        # Query texts the compiled path answered, by (text, operation name): answered without strawberry.
+        self._compiled = settings.minhu_compiled_reads and tracer_provider is None
+        self._compiled_documents: dict[tuple[str, str | None], DocumentNode] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -212,10 +214,71 @@ class MinhuGraphQL(GraphQL):
             return
         request = Request(scope=scope, receive=receive)
         try:
-            response = await self.run(request)
+            response = await self._compiled_response(request) if self._compiled else None
+            if response is None:
+                response = await self.run(request, context=getattr(request.state, "minhu_context", UNSET))
+                await self._remember_compiled(request)
         except HTTPException as exc:
             response = self._http_error(request, exc.status_code, exc.reason)
         await response(scope, receive, send)
+
+    async def _compiled_response(self, request: Request) -> Response | None:
+        """A query text the compiled path answered before, answered again without strawberry.
+
+        Parsing, validation and the compilation are what that first answer did; what strawberry's
+        pipeline adds per request (its extensions' hooks, the result's processing) cost about as much
+        as a page of ten needs takes in Neo4j. The request gets what the full path gives it: its
+        statement log and bookmarks, its log line, the deadline. Anything else — not JSON, variables
+        that fail, an argument the resolvers would refuse — goes to the full path, which answers it.
+        """
+        if request.method != "POST" or not request.headers.get("content-type", "").startswith(JSON):
+            return None
+        try:
+            body = orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
+            return None
+        if not isinstance(body, dict) or set(body) - {"query", "variables", "operationName", "extensions"}:
+            return None
+        query, variables, name = body.get("query"), body.get("variables") or {}, body.get("operationName")
+        document = self._compiled_documents.get((query, name)) if isinstance(query, str) else None
+        if document is None or not isinstance(variables, dict) or not (name is None or isinstance(name, str)):
+            return None
+        if oversized_list(variables, self.max_list_items):
+            return None
+        context = await self.get_context(request)
+        request.state.minhu_context = context
+        begin_bookmarks(parse_bookmarks(request.headers.get(BOOKMARK_HEADER)))
+        info = current_request()
+        if info is not None:
+            info.operation = name or _operation_name(document)
+            info.operation_type = "query"
+        try:
+            async with asyncio.timeout(self.deadline):
+                data = await answer_query(self.schema._schema, document, query, name, variables, context)
+        except TimeoutError:
+            failed = await self.process_result(request, self._deadline_passed())
+            return self.create_response(failed, await self.get_sub_response(request))
+        if data is None:
+            context.compiled_declined = True  # counted once: the full path does not try again
+            return None
+        COMPILED.direct += 1
+        if info is not None and context.known_viewer is not None:
+            info.role, info.subject = context.known_viewer.role.value, context.known_viewer.subject
+        result: dict[str, Any] = {"data": data}
+        log = current_statement_log()
+        if self._settings.minhu_expose_statements and log is not None:
+            result["extensions"] = {"statements": statement_report(log)}
+        return Response(orjson.dumps(result), media_type=response_media_type(request.headers.get("accept")))
+
+    async def _remember_compiled(self, request: Request) -> None:
+        context = getattr(request.state, "minhu_context", None)
+        document = getattr(context, "compiled_document", None)
+        if document is None or request.method != "POST":
+            return
+        body = orjson.loads(await request.body())  # the full path read it (and starlette kept it)
+        self._compiled_documents[(body.get("query"), body.get("operationName"))] = document
+        if len(self._compiled_documents) > COMPILED_TEXTS:
+            self._compiled_documents.pop(next(iter(self._compiled_documents)))
 
     def _http_error(self, request: Request, status: int, reason: str) -> Response:
         code = _HTTP_CODES.get(status, "BAD_REQUEST")
@@ -238,7 +301,7 @@ class MinhuGraphQL(GraphQL):
         )
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
-        return Context(
+        context = Context(
             graph=self._graph_ref["graph"],
             settings=self._settings,
             request=request,
@@ -246,6 +309,9 @@ class MinhuGraphQL(GraphQL):
             authorization=request.headers.get("authorization"),
             authenticate=self._authenticate,
         )
+        if isinstance(request, Request):
+            request.state.minhu_context = context  # read by _remember_compiled
+        return context
 
     def encode_json(self, data: object) -> bytes:
         # orjson writes a page of 100 needs several times faster than json.dumps.
@@ -279,17 +345,20 @@ class MinhuGraphQL(GraphQL):
                     request_data=request_data,
                 )
         except TimeoutError:
-            log.error("request deadline passed", extra={"deadline_seconds": self.deadline})
-            return ExecutionResult(
-                data=None,
-                errors=[
-                    GraphQLError(
-                        f"the request took longer than {self.deadline:g} s (the graph database is slow or "
-                        "restarting); try again in a moment",
-                        extensions={"code": "UNAVAILABLE"},
-                    )
-                ],
-            )
+            return self._deadline_passed()
+
+    def _deadline_passed(self) -> ExecutionResult:
+        log.error("request deadline passed", extra={"deadline_seconds": self.deadline})
+        return ExecutionResult(
+            data=None,
+            errors=[
+                GraphQLError(
+                    f"the request took longer than {self.deadline:g} s (the graph database is slow or "
+                    "restarting); try again in a moment",
+                    extensions={"code": "UNAVAILABLE"},
+                )
+            ],
+        )
 
     async def get_sub_response(self, request: Any) -> Response:
         sub_response = await super().get_sub_response(request)
@@ -341,6 +410,13 @@ class MinhuGraphQL(GraphQL):
 
     async def get_root_value(self, request: Request | WebSocket) -> None:
         return None
+
+
+def _operation_name(document: DocumentNode) -> str | None:
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            return definition.name.value if definition.name else None
+    return None
 
 
 def _is_request_error(error: Any) -> bool:

@@ -21,6 +21,7 @@ from graphql import (
     DirectiveNode,
     DocumentNode,
     FragmentDefinitionNode,
+    GraphQLSchema,
     OperationDefinitionNode,
     VariableNode,
     visit,
@@ -46,6 +47,7 @@ class ReadStats:
     """How reads were answered since the process started (for tests and /metrics)."""
 
     compiled: int = 0
+    direct: int = 0  # of the compiled: answered by the HTTP view without strawberry (server/http.py)
     interpreted: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
 
@@ -124,18 +126,37 @@ async def answer(execution: Any) -> dict[str, Any] | None:
     document = execution.graphql_document
     if document is None or execution.query is None:
         return None
-    operation = _operation(document, execution.operation_name)
+    data = await answer_query(
+        execution.schema._schema,
+        document,
+        execution.query,
+        execution.operation_name,
+        execution.variables or {},
+        execution.context,
+    )
+    if data is not None and hasattr(execution.context, "compiled_document"):
+        # The HTTP view answers this text without strawberry from now on (server/http.py).
+        execution.context.compiled_document = document
+    return data
+
+
+async def answer_query(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    query: str,
+    operation_name: str | None,
+    raw: dict[str, Any],
+    ctx: Context,
+) -> dict[str, Any] | None:
+    """`answer` for a document already parsed and validated against `schema`."""
+    operation = _operation(document, operation_name)
     if operation is None:
         return None
-    schema = execution.schema._schema
-    raw = execution.variables or {}
     variables = get_variable_values(schema, operation.variable_definitions or (), raw)
     if isinstance(variables, list):
         return None  # the interpreter reports the variables' errors
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-    directive_values = tuple(
-        repr(raw.get(name)) for name in PLANS.directive_variables(execution.query, execution.operation_name, document)
-    )
+    directive_values = tuple(repr(raw.get(name)) for name in PLANS.directive_variables(query, operation_name, document))
 
     def build() -> Plan:
         try:
@@ -147,11 +168,10 @@ async def answer(execution: Any) -> dict[str, Any] | None:
             log.exception("compiling a query failed; answering with the interpreter")
             return Plan(None, "compiler failed")
 
-    plan = PLANS.get((execution.query, execution.operation_name, directive_values), build)
+    plan = PLANS.get((query, operation_name, directive_values), build)
     if plan.roots is None:
         STATS.fell_back(plan.reason or "not compilable")
         return None
-    ctx: Context = execution.context
     try:
         request = _request_params(ctx)
         statements = []
@@ -212,7 +232,8 @@ class CompiledReads(SchemaExtension):
 
     async def on_execute(self) -> AsyncIterator[None]:
         execution = self.execution_context
-        if execution.operation_type is OperationType.QUERY and execution.result is None:
+        declined = getattr(execution.context, "compiled_declined", False)
+        if execution.operation_type is OperationType.QUERY and execution.result is None and not declined:
             data = await answer(execution)
             if data is not None:
                 execution.result = ExecutionResult(data=data, errors=None)

@@ -29,7 +29,12 @@ class StatementReport(SchemaExtension):
         log = getattr(self, "_log", None)
         if not self.expose or log is None:
             return {}
-        return {"statements": {"count": log.count, "names": list(log.names), "written": list(log.written)}}
+        return {"statements": statement_report(log)}
+
+
+def statement_report(log: StatementLog) -> dict[str, Any]:
+    """What `extensions.statements` says of a request's statement log."""
+    return {"count": log.count, "names": list(log.names), "written": list(log.written)}
 
 
 class ExposedStatementReport(StatementReport):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -15,6 +16,7 @@ from server.auth import issue_token
 from server.settings import get_settings
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
+GRAPHQL_RESPONSE = "application/graphql-response+json"
 
 
 class Pair:
@@ -29,6 +31,9 @@ class Pair:
         payload = {"query": query, "variables": variables or {}}
         a = (await self.compiled.post("/graphql", json=payload, headers=headers)).json()
         b = (await self.interpreted.post("/graphql", json=payload, headers=headers)).json()
+        # Again: a text the compiled path answered once is answered by the view without strawberry.
+        again = (await self.compiled.post("/graphql", json=payload, headers=headers)).json()
+        assert again == a, ("the view's direct answer differs from the first one", query, variables)
         return a, b
 
 
@@ -65,7 +70,7 @@ query Page($first: Int, $after: String) {
 async def test_the_needs_page_is_one_statement_and_equal(graph: Graph, pair: Pair) -> None:
     await load_preset(graph, "demo", now=NOW)
     coordinator = token("COORDINATOR", "community:610103001009")
-    before = STATS.compiled
+    before, direct = STATS.compiled, STATS.direct
     for viewer in (None, coordinator):
         a, b = await pair.both(NEEDS_PAGE, {"first": 30}, viewer)
         statements = a.pop("extensions")["statements"]
@@ -76,7 +81,55 @@ async def test_the_needs_page_is_one_statement_and_equal(graph: Graph, pair: Pai
         a, b = await pair.both(NEEDS_PAGE, {"first": 30, "after": after}, viewer)
         a.pop("extensions"), b.pop("extensions")
         assert a == b
-    assert STATS.compiled == before + 4
+    # Each request twice (Pair.both): the first text by strawberry, everything after it directly.
+    assert STATS.compiled == before + 8
+    assert STATS.direct == direct + 7
+
+
+async def test_a_text_answered_once_is_answered_by_the_view_with_the_same_facts(
+    graph: Graph, caplog: pytest.LogCaptureFixture
+) -> None:
+    await load_preset(graph, "demo", now=NOW)
+    settings = get_settings().model_copy(update={"minhu_expose_statements": True})
+    app = create_app(graph=graph, settings=settings, run_migrations=False)
+    view = next(route.endpoint for route in app.routes if getattr(route, "path", None) == "/graphql")
+    coordinator = {"Authorization": f"Bearer {token('COORDINATOR', 'community:610103001009', 'user:c-1')}"}
+    payload = {"query": NEEDS_PAGE, "variables": {"first": 5}, "operationName": "Page"}
+    caplog.set_level(logging.INFO, logger="minhu")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://c") as http:
+        first = await http.post("/graphql", json=payload, headers={**coordinator, "X-Request-ID": "first"})
+        direct = STATS.direct
+        again = await http.post("/graphql", json=payload, headers={**coordinator, "X-Request-ID": "again"})
+        assert STATS.direct == direct + 1, "the second request skipped strawberry"
+        assert again.content == first.content and again.headers["content-type"] == first.headers["content-type"]
+        modern = await http.post("/graphql", json=payload, headers={**coordinator, "Accept": GRAPHQL_RESPONSE})
+        assert modern.headers["content-type"].startswith(GRAPHQL_RESPONSE) and modern.json() == first.json()
+
+        # Input the resolvers refuse goes to the full path, which says what is wrong, once.
+        declined = STATS.direct, STATS.compiled
+        bad = (await http.post("/graphql", json={**payload, "variables": {"first": "five"}})).json()
+        assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT" and "data" not in bad
+        forged = await http.post("/graphql", json=payload, headers={"Authorization": "Bearer forged"})
+        assert forged.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        assert (STATS.direct, STATS.compiled) == declined
+
+        view.deadline = 1e-9
+        late = (await http.post("/graphql", json=payload, headers=coordinator)).json()
+        assert (
+            late["errors"][0]["extensions"]["code"] == "UNAVAILABLE" and "longer than" in late["errors"][0]["message"]
+        )
+
+    lines = {r.request_id: r for r in caplog.records if r.name == "minhu.request"}
+    for request in ("first", "again"):
+        line = lines[request]
+        assert (line.operation, line.operation_type, line.role, line.subject) == (
+            "Page",
+            "query",
+            "COORDINATOR",
+            "user:c-1",
+        )
+        assert line.statements == 1 and line.status == 200 and line.error_codes == []
+    assert first.json()["extensions"]["statements"]["names"] == ["compiled.needs"]
 
 
 async def test_introspection_roots_are_left_to_graphql_core(graph: Graph, pair: Pair) -> None:
