@@ -240,8 +240,10 @@ class MinhuGraphQL(GraphQL):
         if not isinstance(body, dict) or set(body) - {"query", "variables", "operationName", "extensions"}:
             return None
         query, variables, name = body.get("query"), body.get("variables") or {}, body.get("operationName")
-        document = self._compiled_documents.get((query, name)) if isinstance(query, str) else None
-        if document is None or not isinstance(variables, dict) or not (name is None or isinstance(name, str)):
+        if not isinstance(query, str) or not isinstance(variables, dict) or not isinstance(name, str | None):
+            return None  # the full path says what is wrong
+        document = self._compiled_documents.get((query, name))
+        if document is None:
             return None
         if oversized_list(variables, self.max_list_items):
             return None

@@ -172,52 +172,54 @@ async def answer_query(
     if plan.roots is None:
         STATS.fell_back(plan.reason or "not compilable")
         return None
+    step = "compiling the request's parameters"
     try:
-        request = _request_params(ctx)
-        statements = []
-        for root in plan.roots:
-            if root.by_label is not None:
-                assert root.node_id is not None
-                node_id = root.node_id.make(_arguments(root.node_id, variables), request)["id"]
-                chosen = node_statement(root, node_id, request["signedIn"])
-                if chosen is None:
-                    statements.append((root.key, None, {}))
-                    continue
-                params = {**chosen.params(variables, request), "id": node_id}
-                statements.append((root.key, chosen.cypher, {**request, **params}))
-            else:
-                params = root.params(variables, request)
-                cypher = root.cypher(params) if callable(root.cypher) else root.cypher
-                statements.append((root.key, cypher, {**request, **params}))
+        statements = _statements(plan.roots, variables, _request_params(ctx))
+        step = "a compiled statement"
+        data = await ctx.graph.read_tx(lambda tx: _run(tx, statements))
     except (DomainError, NotCompilable, ValueError) as exc:
         STATS.fell_back(type(exc).__name__)
         return None
     except Exception:
-        log.exception("compiling a request's parameters failed; answering with the interpreter")
-        STATS.fell_back("parameters failed")
-        return None
-
-    async def run(tx: Tx) -> dict[str, Any]:
-        data: dict[str, Any] = {}
-        for key, cypher, params in statements:
-            if cypher is None:
-                data[key] = None
-                continue
-            rows = await tx.run(cypher, f"compiled.{key}", **params)
-            data[key] = rows[0]["v"] if rows else None
-        return data
-
-    try:
-        data = await ctx.graph.read_tx(run)
-    except DomainError as exc:
-        STATS.fell_back(type(exc).__name__)
-        return None
-    except Exception:
-        # A statement the compiler wrote wrong must never cost the client its answer.
-        log.exception("a compiled statement failed; answering with the interpreter")
-        STATS.fell_back("statement failed")
+        # What the compiler wrote wrong must never cost the client its answer.
+        log.exception("%s failed; answering with the interpreter", step)
+        STATS.fell_back(f"{step} failed")
         return None
     STATS.compiled += 1
+    return data
+
+
+Statement = tuple[str, str | None, dict[str, Any]]  # response key, Cypher (None: the answer is null), params
+
+
+def _statements(roots: list[Compiled], variables: dict[str, Any], request: dict[str, Any]) -> list[Statement]:
+    """Each root field's statement with this request's parameters."""
+    statements: list[Statement] = []
+    for root in roots:
+        if root.by_label is not None:
+            assert root.node_id is not None
+            node_id = root.node_id.make(_arguments(root.node_id, variables), request)["id"]
+            chosen = node_statement(root, node_id, request["signedIn"])
+            if chosen is None:
+                statements.append((root.key, None, {}))
+                continue
+            params = {**chosen.params(variables, request), "id": node_id}
+            statements.append((root.key, chosen.cypher, {**request, **params}))
+        else:
+            params = root.params(variables, request)
+            cypher = root.cypher(params) if callable(root.cypher) else root.cypher
+            statements.append((root.key, cypher, {**request, **params}))
+    return statements
+
+
+async def _run(tx: Tx, statements: list[Statement]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key, cypher, params in statements:
+        if cypher is None:
+            data[key] = None
+            continue
+        rows = await tx.run(cypher, f"compiled.{key}", **params)
+        data[key] = rows[0]["v"] if rows else None
     return data
 
 

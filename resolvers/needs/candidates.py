@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from graph.kernel.errors import BadUserInput, Forbidden
@@ -104,8 +103,7 @@ async def ranked(
     """The ranked candidates of each kind, in the order of `kinds` (scoring is pure, in `matching`)."""
     facts, pools = await _pools(ctx, need_id, kinds)
     require_need_scope(viewer, facts)
-    now = datetime.now(UTC)
-    return [(kind, rank(kind, facts.profile, pool, first, now)) for kind, pool in zip(kinds, pools, strict=True)]
+    return [(kind, rank(kind, facts.profile, pool, first, ctx.now)) for kind, pool in zip(kinds, pools, strict=True)]
 
 
 async def with_resources(
