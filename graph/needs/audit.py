@@ -4,31 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from graph.kernel.db import Tx
 from graph.kernel.ids import new_id
 from graph.needs.kinds import EventType
 
-_RECORD = """
-MATCH (n:Need {id: $needId})
-CREATE (e:Event {id: $id, at: datetime(), createdAt: datetime(), actorId: $actorId, role: $role,
-                 fromState: $fromState, toState: $toState, note: $note, type: $type})-[:ABOUT]->(n)
-RETURN e {.*, needId: n.id} AS event
-"""
+
+def event_create(source: str = "$event", var: str = "e", need: str = "n") -> str:
+    """The CREATE of one audit Event about the need bound to `need`, binding `var`; its properties are read
+    from the map `source` as `event_params` makes it: the parameter `$event`, or a variable such as `f.event`
+    for a batch. Every statement that records an Event writes it with this, so an Event has one shape."""
+    return (
+        f"CREATE ({var}:Event {{id: {source}.id, at: datetime(), createdAt: datetime(), actorId: {source}.actorId, "
+        f"role: {source}.role, fromState: {source}.fromState, toState: {source}.toState, note: {source}.note, "
+        f"type: {source}.type}})-[:ABOUT]->({need})"
+    )
 
 
-# The same Event as a fragment for statements that write something else too (a grant and its audit in one
-# round trip): `n` is the need, `$event` the map `event_params` makes; binds `e`.
-EVENT_CREATE = """
-CREATE (e:Event {id: $event.id, at: datetime(), createdAt: datetime(), actorId: $event.actorId, role: $event.role,
-                 fromState: $event.fromState, toState: $event.toState, note: $event.note, type: $event.type})
-       -[:ABOUT]->(n)
-"""
+# For statements that write something else too (a grant and its audit in one round trip): binds `e`.
+EVENT_CREATE = event_create()
 
 
 def event_params(
     *, actor_id: str, role: str, from_state: str | None, to_state: str | None, type: str, note: str | None = None
 ) -> dict[str, Any]:
-    """`$event` for EVENT_CREATE: the properties `record_event` writes."""
+    """`$event` (or a batch row's `event`) for `event_create`: the properties of one audit Event."""
     return {
         "id": new_id("event"),
         "actorId": actor_id,
@@ -38,29 +36,3 @@ def event_params(
         "note": note,
         "type": EventType(type).value,
     }
-
-
-async def record_event(
-    tx: Tx,
-    need_id: str,
-    *,
-    actor_id: str,
-    role: str,
-    from_state: str | None,
-    to_state: str | None,
-    type: str,
-    note: str | None = None,
-) -> dict[str, Any]:
-    row = await tx.single(
-        _RECORD,
-        needId=need_id,
-        id=new_id("event"),
-        actorId=actor_id,
-        role=role,
-        fromState=from_state,
-        toState=to_state,
-        note=note,
-        type=EventType(type).value,
-    )
-    assert row is not None, "record_event is called after the need was locked, so it exists"
-    return row["event"]

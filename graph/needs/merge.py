@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from graph.kernel.db import Tx
-from graph.needs.audit import event_params
+from graph.needs.audit import event_create, event_params
 from graph.needs.kinds import EventType, NeedStatus
 
 _FACTS = """
@@ -23,25 +23,27 @@ RETURN n.id AS id, n.number AS number, n.status AS status, [(n)-[:OF]->(k:Catego
 ORDER BY id
 """
 
-_MERGE = """
+_MERGE = (
+    """
 MATCH (into:Need {id: $into})
 UNWIND $froms AS f
 MATCH (n:Need {id: f.id})
 SET n.status = $cancelled, n.updatedAt = datetime()
 CREATE (n)-[:MERGED_INTO]->(into)
-CREATE (e:Event {id: f.event.id, at: datetime(), createdAt: datetime(), actorId: f.event.actorId,
-                 role: f.event.role, fromState: f.event.fromState, toState: f.event.toState, note: f.event.note,
-                 type: f.event.type})-[:ABOUT]->(n)
+"""
+    + event_create("f.event")
+    + """
 WITH into, n, e
 OPTIONAL MATCH (n)-[:RAISED_BY]->(r:Resident)
 FOREACH (_ IN CASE WHEN r IS NULL THEN [] ELSE [1] END | MERGE (into)-[:ALSO_RAISED_BY]->(r))
 WITH into, collect(e {.*, needId: n.id}) AS events
 SET into.updatedAt = datetime()
-CREATE (m:Event {id: $event.id, at: datetime(), createdAt: datetime(), actorId: $event.actorId,
-                 role: $event.role, fromState: $event.fromState, toState: $event.toState, note: $event.note,
-                 type: $event.type})-[:ABOUT]->(into)
+"""
+    + event_create("$event", var="m", need="into")
+    + """
 RETURN events + [m {.*, needId: into.id}] AS events
 """
+)
 
 
 async def merge_facts(tx: Tx, need_ids: list[str]) -> list[dict[str, Any]]:

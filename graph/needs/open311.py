@@ -144,9 +144,14 @@ MATCH (p:PendingRequest {id: $id}) SET p._lock = true REMOVE p._lock
 WITH p
 RETURN p.token AS token, p.data AS data, p.scopeId AS scopeId, [(p)-[:BECAME]->(n:Need) | n.id][0] AS needId
 """
-_PLACED = """
-MATCH (p:PendingRequest {id: $id}) MATCH (n:Need {id: $needId})
-CREATE (p)-[:BECAME]->(n) SET p.placedAt = datetime(), p.placedBy = $by
+# The request an operator placed becomes the need `n` that create_need writes (graph/needs/write.py), in
+# that same statement: `$placedFrom` is {id, by}, or null for every other need (nothing matches then).
+BECAME = """
+WITH *
+CALL (n) {
+  MATCH (q:PendingRequest {id: $placedFrom.id})
+  CREATE (q)-[:BECAME]->(n) SET q.placedAt = datetime(), q.placedBy = $placedFrom.by
+}
 """
 _UNPLACED = """
 MATCH (p:PendingRequest) WHERE NOT EXISTS { (p)-[:BECAME]->() } AND ($scopes IS NULL OR p.scopeId IN $scopes)
@@ -172,10 +177,6 @@ async def pending(graph: Graph, token: str) -> dict[str, Any] | None:
 async def locked_pending(tx: Tx, token: str) -> dict[str, Any] | None:
     rows = await tx.run(_LOCKED_PENDING, id=pending_id(token))
     return rows[0] if rows else None
-
-
-async def mark_placed(tx: Tx, token: str, need_id: str, by: str) -> None:
-    await tx.run(_PLACED, id=pending_id(token), needId=need_id, by=by)
 
 
 async def unplaced(graph: Graph, scopes: list[str] | None, first: int) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from typing import Any
 from graph.kernel.db import Tx
 from graph.kernel.errors import BadUserInput, NotFound
 from graph.kernel.ids import label_of, new_id
+from graph.needs.audit import EVENT_CREATE
 from graph.needs.kinds import ASSIGNMENT, EventType
 
 HANDLER_LABELS = ASSIGNMENT.link("handler").targets
@@ -151,7 +152,8 @@ def load(
     }
 
 
-_APPLY = """
+_APPLY = (
+    """
 MATCH (n:Need {id: $id})
 SET n += $props, n.status = coalesce($status, n.status), n.updatedAt = datetime()
 WITH n
@@ -247,11 +249,12 @@ CALL (n) {
   SET x._lock = true REMOVE x._lock
   SET x.ratingSum = coalesce(x.ratingSum, 0) + r.rating, x.ratingCount = coalesce(x.ratingCount, 0) + 1
 }
-CREATE (e:Event {id: $event.id, at: datetime(), createdAt: datetime(), actorId: $event.actorId, role: $event.role,
-                 fromState: $event.fromState, toState: $event.toState, note: $event.note, type: $event.type})
-  -[:ABOUT]->(n)
+"""
+    + EVENT_CREATE
+    + """
 RETURN e {.*, needId: n.id} AS event
 """
+)
 
 
 async def apply(tx: Tx, need_id: str, change: Change) -> dict[str, Any]:

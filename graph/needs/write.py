@@ -9,7 +9,9 @@ from typing import Any
 from graph.kernel.db import Graph, Tx
 from graph.kernel.errors import NotFound
 from graph.kernel.ids import label_of, new_id
+from graph.needs.audit import EVENT_CREATE, event_params
 from graph.needs.kinds import EventType, NeedStatus
+from graph.needs.open311 import BECAME
 
 _INTAKE = {
     label: f"""
@@ -59,8 +61,8 @@ CREATE (n:Need {{id: $id, title: $title, description: $description, status: $sta
   windowStart: $windowStart, windowEnd: $windowEnd, location: p.location, mediaUrl: $mediaUrl,
   createdAt: datetime(), updatedAt: datetime()}})
 CREATE (n)-[:AT]->(p), (n)-[:OF]->(k), (n)-[:RAISED_BY]->(r)
-CREATE (e:Event {{id: $eventId, at: datetime(), createdAt: datetime(), actorId: $actorId, role: $role,
-  fromState: null, toState: $status, note: $note, type: $type}})-[:ABOUT]->(n)
+{EVENT_CREATE}
+{BECAME}
 RETURN n.id AS id, n.number AS number, e {{.*, needId: n.id}} AS event
 """
     for label in ("Compound", "Community")
@@ -68,11 +70,17 @@ RETURN n.id AS id, n.number AS number, e {{.*, needId: n.id}} AS event
 
 
 async def create_need(
-    tx: Tx, place: dict[str, Any], fields: dict[str, Any], resident: dict[str, Any], actor: tuple[str, str], year: int
+    tx: Tx,
+    place: dict[str, Any],
+    fields: dict[str, Any],
+    resident: dict[str, Any],
+    actor: tuple[str, str],
+    year: int,
+    placed_from: str | None = None,
 ) -> dict[str, Any]:
     """The need (SUBMITTED), numbered in its district, raised by `resident` ({id, name?, phone?, address?,
     livesIn?}: created or completed when details are given), with its SUBMIT Event; returns
-    {id, number, event}."""
+    {id, number, event}. `placed_from`: the id of the unplaced Open311 request it becomes."""
     row = await tx.single(
         _CREATE[place["label"]],
         placeId=place["id"],
@@ -81,11 +89,15 @@ async def create_need(
         resident={key: resident.get(key) for key in ("id", "name", "phone", "address")},
         livesIn=resident.get("livesIn"),
         year=year,
-        eventId=new_id("event"),
-        actorId=actor[0],
-        role=actor[1],
-        type=EventType.SUBMIT.value,
-        note=f"channel {fields['channel']}",
+        placedFrom={"id": placed_from, "by": actor[0]} if placed_from else None,
+        event=event_params(
+            actor_id=actor[0],
+            role=actor[1],
+            from_state=None,
+            to_state=NeedStatus.SUBMITTED,
+            type=EventType.SUBMIT,
+            note=f"channel {fields['channel']}",
+        ),
         **fields,
     )
     assert row is not None, "the place, its district and the category were read in this transaction"

@@ -23,8 +23,8 @@ from typing import Any
 from graph.kernel.db import Graph, Tx
 from graph.kernel.errors import NotFound
 from graph.kernel.ids import label_of, new_id
-from graph.kernel.locks import lock
 from graph.kernel.records import native
+from graph.needs.audit import event_create
 from graph.needs.candidates import COMMUNITY_RATINGS, NeedFacts
 from graph.needs.kinds import NeedStatus
 from matching.factors import rating_prior
@@ -202,114 +202,135 @@ async def get(graph: Graph, plan_id: str) -> dict[str, Any]:
     return plan_from_row(rows[0]["plan"])
 
 
+_LOCKED_PLAN = "MATCH (p:DispatchPlan {id: $id}) SET p._lock = true REMOVE p._lock RETURN p {.*} AS plan"
+
+
 async def locked_plan(tx: Tx, plan_id: str) -> dict[str, Any]:
+    """The plan under its lock (one statement)."""
     label_of(plan_id, expected=("DispatchPlan",), field="planId")
-    await lock(tx, "DispatchPlan", plan_id, "dispatch plan")
-    row = await tx.single("MATCH (p:DispatchPlan {id: $id}) RETURN p {.*} AS plan", id=plan_id)
-    assert row is not None
+    row = await tx.single(_LOCKED_PLAN, id=plan_id)
+    if row is None:
+        raise NotFound(f"no dispatch plan with id {plan_id!r}", id=plan_id)
     return plan_from_row(row["plan"])
 
 
 # --- committing --------------------------------------------------------------------------------
 
-# Locks in id order (both statements sort), so two commits touching the same needs cannot deadlock.
-_LOCK_NEEDS = """
-UNWIND $ids AS nid
-MATCH (n:Need {id: nid})
-SET n._lock = true REMOVE n._lock
-RETURN n.id AS id, n.number AS number, n.status AS status, n.urgency AS urgency,
-  [(n)-[:OF]->(k:Category) | k.code][0] AS categoryCode,
-  [(n)-[:RAISED_BY]->(r:Resident) | r.id][0] AS requesterId,
-  [(n)-[:RAISED_BY|ALSO_RAISED_BY]->(r:Resident) | r.id] AS residentIds,
-  [(n)-[:AT]->(:Compound|Community)-[:IN*0..3]->(p) | p.id] AS placeIds
-"""
-
-# Label-specific branches, so each lookup is an index seek on the id constraint.
-_LOCK_HANDLERS = """
-UNWIND $members AS hid
-MATCH (x:Member {id: hid})
-SET x._lock = true REMOVE x._lock
-RETURN x.id AS id, 'Member' AS label, coalesce(x.openLoad, 0) AS openLoad, coalesce(x.maxLoad, 0) AS limit,
-  'ACTIVE' AS status
-UNION ALL
-UNWIND $offerings AS hid
-MATCH (x:Offering {id: hid})
-SET x._lock = true REMOVE x._lock
-RETURN x.id AS id, 'Offering' AS label, coalesce(x.openLoad, 0) AS openLoad, coalesce(x.capacity, 0) AS limit,
-  coalesce(x.status, 'ACTIVE') AS status
-"""
-
-
-async def lock_needs(tx: Tx, need_ids: list[str]) -> dict[str, dict[str, Any]]:
-    rows = await tx.run(_LOCK_NEEDS, ids=sorted(set(need_ids)))
-    return {row["id"]: row for row in rows}
-
-
-async def lock_handlers(tx: Tx, handler_ids: list[str]) -> dict[str, dict[str, Any]]:
-    ids = sorted(set(handler_ids))
-    members = [hid for hid in ids if hid.startswith("member:")]
-    offerings = [hid for hid in ids if hid.startswith("offering:")]
-    rows = await tx.run(_LOCK_HANDLERS, members=members, offerings=offerings)
-    return {row["id"]: row for row in rows}
-
-
-_LAPSE = """
-UNWIND $ids AS nid
-MATCH (:Need {id: nid})<-[:OF]-(a:Assignment) WHERE a.status IN ['INVITED', 'OPEN_CLAIM']
-SET a.status = 'LAPSED', a.updatedAt = datetime()
-"""
-
-# Same shape as graph/assignments.create (INVITED = dispatched, awaiting acceptance), for many needs at once.
-_ASSIGN = """
-MERGE (u:User {id: $by}) ON CREATE SET u.createdAt = datetime(), u.role = $role
-WITH u
-UNWIND $rows AS row
-MATCH (n:Need {id: row.need})
-CALL {
-  WITH row MATCH (t:Member {id: row.target}) RETURN t
-  UNION
-  WITH row MATCH (t:Offering {id: row.target}) RETURN t
+# The plan's needs, then its members and offerings, each under its lock and in id order (the lists
+# are sorted), so two commits touching the same needs cannot deadlock. Label-specific branches, so
+# each lookup is an index seek on the id constraint.
+_LOCK_PAIRS = """
+CALL () {
+  UNWIND $needs AS nid
+  MATCH (n:Need {id: nid})
+  SET n._lock = true REMOVE n._lock
+  RETURN collect({id: n.id, number: n.number, status: n.status, urgency: n.urgency,
+    categoryCode: [(n)-[:OF]->(k:Category) | k.code][0],
+    requesterId: [(n)-[:RAISED_BY]->(r:Resident) | r.id][0],
+    residentIds: [(n)-[:RAISED_BY|ALSO_RAISED_BY]->(r:Resident) | r.id],
+    placeIds: [(n)-[:AT]->(:Compound|Community)-[:IN*0..3]->(p) | p.id]}) AS needs
 }
-CREATE (a:Assignment {id: row.id, status: 'INVITED', note: row.note, createdAt: datetime(), planId: $plan})
-CREATE (a)-[:OF]->(n), (a)-[:TO]->(t), (a)-[:BY]->(u)
+CALL () {
+  UNWIND $members AS hid
+  MATCH (x:Member {id: hid})
+  SET x._lock = true REMOVE x._lock
+  RETURN collect({id: x.id, label: 'Member', openLoad: coalesce(x.openLoad, 0), limit: coalesce(x.maxLoad, 0),
+    status: 'ACTIVE'}) AS members
+}
+CALL () {
+  UNWIND $offerings AS hid
+  MATCH (x:Offering {id: hid})
+  SET x._lock = true REMOVE x._lock
+  RETURN collect({id: x.id, label: 'Offering', openLoad: coalesce(x.openLoad, 0), limit: coalesce(x.capacity, 0),
+    status: coalesce(x.status, 'ACTIVE')}) AS offerings
+}
+RETURN needs, members + offerings AS handlers
 """
 
-_DISPATCH = """
-UNWIND $rows AS row
-MATCH (n:Need {id: row.need})
-SET n.status = 'DISPATCHED', n.responseDeadline = datetime(row.respond), n.completionDeadline = datetime(row.complete),
-    n.updatedAt = datetime()
+
+async def lock_pairs(
+    tx: Tx, need_ids: list[str], handler_ids: list[str]
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """The needs and the handlers (members, offerings) of a plan's pairs under their locks, by id."""
+    ids = sorted(set(handler_ids))
+    row = await tx.single(
+        _LOCK_PAIRS,
+        needs=sorted(set(need_ids)),
+        members=[hid for hid in ids if hid.startswith("member:")],
+        offerings=[hid for hid in ids if hid.startswith("offering:")],
+    )
+    assert row is not None, "the collecting subqueries always give one row"
+    return {n["id"]: n for n in row["needs"]}, {h["id"]: h for h in row["handlers"]}
+
+
+# One statement: the needs' open invitations lapse; one INVITED assignment per pair (the shape of
+# graph/needs/assignments.create); each need DISPATCHED with its deadlines and its audit Event; the
+# plan COMMITTED with its report.
+_COMMIT = (
+    """
+CALL () {
+  UNWIND $needIds AS nid
+  MATCH (:Need {id: nid})<-[:OF]-(a:Assignment) WHERE a.status IN ['INVITED', 'OPEN_CLAIM']
+  SET a.status = 'LAPSED', a.updatedAt = datetime()
+}
+CALL () {
+  UNWIND $rows AS row
+  MERGE (u:User {id: $by}) ON CREATE SET u.createdAt = datetime(), u.role = $role
+  WITH u, row
+  MATCH (n:Need {id: row.need})
+  CALL (row) {
+    MATCH (t:Member {id: row.target}) RETURN t
+    UNION
+    MATCH (t:Offering {id: row.target}) RETURN t
+  }
+  CREATE (a:Assignment {id: row.id, status: 'INVITED', note: row.note, createdAt: datetime(), planId: $plan})
+  CREATE (a)-[:OF]->(n), (a)-[:TO]->(t), (a)-[:BY]->(u)
+}
+CALL () {
+  UNWIND $dispatched AS row
+  MATCH (n:Need {id: row.need})
+  SET n.status = 'DISPATCHED', n.responseDeadline = datetime(row.respond),
+      n.completionDeadline = datetime(row.complete), n.updatedAt = datetime()
+  WITH n, row
 """
+    + event_create("row.event")
+    + """
+  RETURN collect(e {.*, needId: n.id}) AS events
+}
+MATCH (p:DispatchPlan {id: $plan})
+SET p.status = 'COMMITTED', p.committedAt = datetime(), p.committedBy = $by, p.report = $report
+RETURN events
+"""
+)
 
 
-async def dispatch_pairs(
+async def commit(
     tx: Tx,
     plan_id: str,
     pairs: list[dict[str, Any]],
-    deadlines: dict[str, tuple[datetime, datetime]],
+    dispatched: dict[str, tuple[datetime, datetime, dict[str, Any]]],
+    report: dict[str, Any],
     by: str,
     role: str,
-) -> list[str]:
-    """Creates one INVITED assignment per pair and moves each need to DISPATCHED with its deadlines."""
-    need_ids = sorted(deadlines)
-    await tx.run(_LAPSE, ids=need_ids)
+) -> list[dict[str, Any]]:
+    """Writes a plan's commit (see _COMMIT): `pairs` to dispatch, and for each need dispatched its
+    (response deadline, completion deadline, `event_params` of its audit Event). Returns the Events."""
     rows = [
         {"id": new_id("assignment"), "need": p["needId"], "target": p["resourceId"], "note": p.get("reason")}
         for p in pairs
     ]
-    await tx.run(_ASSIGN, rows=rows, by=by, role=role, plan=plan_id)
-    await tx.run(
-        _DISPATCH,
-        rows=[{"need": nid, "respond": r.isoformat(), "complete": c.isoformat()} for nid, (r, c) in deadlines.items()],
-    )
-    return [row["id"] for row in rows]
-
-
-async def mark_committed(tx: Tx, plan_id: str, report: dict[str, Any], by: str) -> None:
-    await tx.run(
-        "MATCH (p:DispatchPlan {id: $id}) SET p.status = 'COMMITTED', p.committedAt = datetime(), "
-        "p.committedBy = $by, p.report = $report",
-        id=plan_id,
+    row = await tx.single(
+        _COMMIT,
+        needIds=sorted(dispatched),
+        rows=rows,
+        dispatched=[
+            {"need": nid, "respond": respond.isoformat(), "complete": complete.isoformat(), "event": event}
+            for nid, (respond, complete, event) in dispatched.items()
+        ],
+        plan=plan_id,
         by=by,
+        role=role,
         report=json.dumps(report, ensure_ascii=False),
     )
+    assert row is not None, "the plan was locked in this transaction"
+    return row["events"]

@@ -10,7 +10,7 @@ from typing import Any
 
 from graph.kernel.db import Tx
 from graph.kernel.errors import Forbidden
-from graph.needs import audit, workflow
+from graph.needs import workflow
 from graph.needs.kinds import HELD
 from graph.needs.workflow import Change
 from graph.places.scopes import NeedAccess
@@ -110,31 +110,6 @@ class Decider:
         event = await workflow.apply(self.tx, self.state["id"], change)
         self.outbox.add(published(event, self.state, audience))
         return event
-
-
-async def announce(
-    tx: Tx,
-    outbox: Outbox,
-    state: dict[str, Any],
-    viewer: Viewer,
-    *,
-    type: str,
-    to_state: str | None,
-    note: str | None = None,
-    audience: set[str] | None = None,
-) -> None:
-    """Records an audit Event about a need changed elsewhere (a grant, a plan's dispatch) and queues it."""
-    event = await audit.record_event(
-        tx,
-        state["id"],
-        actor_id=viewer.subject,
-        role=viewer.role.value,
-        from_state=state["status"],
-        to_state=to_state,
-        type=type,
-        note=note,
-    )
-    outbox.add(published(event, state, audience))
 
 
 async def begin(

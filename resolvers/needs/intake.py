@@ -47,6 +47,11 @@ def _now() -> datetime:
 @mutation("submitNeed", roles=RAISERS, form=SubmitNeed)
 async def submit_need(tx: Tx, viewer: Viewer, form: SubmitNeed, outbox: Outbox) -> Result:
     """A resident raises a need for themself, or a coordinator files one on a resident's behalf."""
+    return await file_need(tx, viewer, form, outbox)
+
+
+async def file_need(tx: Tx, viewer: Viewer, form: SubmitNeed, outbox: Outbox, placed_from: str | None = None) -> Result:
+    """submitNeed's work; `placed_from`: the unplaced Open311 request (its node's id) the need becomes."""
     place = await needs_write.intake_facts(tx, form.place_id, form.category_code, form.resident_id)
     if viewer.role is not Role.RESIDENT and not in_scope(
         viewer, NeedAccess("", None, frozenset(place["placeIds"]), frozenset())
@@ -70,7 +75,7 @@ async def submit_need(tx: Tx, viewer: Viewer, form: SubmitNeed, outbox: Outbox) 
         "mediaUrl": form.media_url,
     }
     created = await needs_write.create_need(
-        tx, place, fields, resident, (viewer.subject, viewer.role.value), to_local(_now()).year
+        tx, place, fields, resident, (viewer.subject, viewer.role.value), to_local(_now()).year, placed_from
     )
     outbox.add(Published(created["event"], frozenset(place["placeIds"]), frozenset(), frozenset({resident["id"]})))
     return {"needId": created["id"], "number": created["number"]}

@@ -35,7 +35,7 @@ from resolvers.kernel.viewer import PLACE_ROLES, Role, Viewer
 from resolvers.needs import suggest
 from resolvers.needs.deadlines import limits_for
 from resolvers.needs.forms import SubmitNeed
-from resolvers.needs.intake import requesters_for, submit_need
+from resolvers.needs.intake import file_need, requesters_for, submit_need
 
 JURISDICTION = "xian"
 MAX_RESULTS = 1000
@@ -298,9 +298,8 @@ async def place_request(tx: Tx, viewer: Viewer, form: PlaceRequest, outbox: Outb
     if found["needId"]:
         raise Conflict(f"request {form.token} was placed already, as {found['needId']}", needId=found["needId"])
     data = {**orjson.loads(found["data"]), "place_id": form.place_id}
-    result = await submit_need.work(tx, viewer, validate(SubmitNeed, data, prefix="input."), outbox)
-    await rows.mark_placed(tx, form.token, result["needId"], viewer.subject)
-    return result
+    form_data = validate(SubmitNeed, data, prefix="input.")
+    return await file_need(tx, viewer, form_data, outbox, placed_from=rows.pending_id(form.token))
 
 
 @dataclass(frozen=True)

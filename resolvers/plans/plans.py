@@ -24,6 +24,7 @@ from pydantic import Field, field_validator
 
 from graph.kernel.db import Tx
 from graph.kernel.errors import BadUserInput, Conflict, Forbidden
+from graph.needs.audit import event_params
 from graph.needs.kinds import AssignmentStatus, EventType, NeedStatus
 from graph.plans import pools as gp
 from graph.plans.kinds import PlanStatus
@@ -37,7 +38,7 @@ from resolvers.kernel.mutations import Outbox, Result, mutation
 from resolvers.kernel.validation import Form, id_of
 from resolvers.kernel.viewer import PLACE_ROLES, Role, Viewer
 from resolvers.needs.deadlines import deadlines_for
-from resolvers.needs.guards import announce
+from resolvers.needs.guards import published
 
 MAX_NEED_IDS = 20_000
 CITY = "city"
@@ -218,42 +219,42 @@ def _triage(
 
 @mutation("commitDispatchPlan", roles=PLACE_ROLES, form=PlanRef)
 async def commit_dispatch_plan(tx: Tx, viewer: Viewer, form: PlanRef, outbox: Outbox) -> Result:
+    """Three statements whatever the plan's size: the plan under its lock, its needs and handlers under
+    theirs, then every dispatch, audit Event and the plan's report in one write."""
     plan_id = form.plan_id
     plan = await gp.locked_plan(tx, plan_id)
     if plan["status"] != PlanStatus.PROPOSED:
         raise Conflict(f"plan {plan_id} is already {plan['status']}", status=plan["status"])
     pairs = plan["pairs"]
-    needs = await gp.lock_needs(tx, [p["needId"] for p in pairs])
+    needs, handlers = await gp.lock_pairs(tx, [p["needId"] for p in pairs], [p["resourceId"] for p in pairs])
     if viewer.role is not Role.CITY_ADMIN:
         outside = sorted(nid for nid, n in needs.items() if viewer.scope_id not in n["placeIds"])
         if outside:
             raise Forbidden(f"plan {plan_id} dispatches needs outside your scope {viewer.scope_id}")
-    handlers = await gp.lock_handlers(tx, [p["resourceId"] for p in pairs])
     ok, skipped = _triage(pairs, needs, handlers)
-    now = datetime.now(UTC)
-    deadlines = {
-        nid: deadlines_for(needs[nid]["categoryCode"] or "", needs[nid]["urgency"] or "NORMAL", now)
-        for nid in dict.fromkeys(p["needId"] for p in ok)
-    }
-    if ok:
-        await gp.dispatch_pairs(tx, plan_id, ok, deadlines, viewer.subject, viewer.role.value)
     by_need: dict[str, list[str]] = defaultdict(list)
     for p in ok:
         by_need[p["needId"]].append(p["resourceId"])
-    for nid, targets in by_need.items():
-        await announce(
-            tx,
-            outbox,
-            needs[nid],
-            viewer,
-            type=EventType.DISPATCH,
-            to_state=NeedStatus.DISPATCHED,
-            note=f"plan {plan_id}: {', '.join(targets)}",
-            audience=set(targets),
+    now = datetime.now(UTC)
+    dispatched = {
+        nid: (
+            *deadlines_for(needs[nid]["categoryCode"] or "", needs[nid]["urgency"] or "NORMAL", now),
+            event_params(
+                actor_id=viewer.subject,
+                role=viewer.role.value,
+                from_state=needs[nid]["status"],
+                to_state=NeedStatus.DISPATCHED,
+                type=EventType.DISPATCH,
+                note=f"plan {plan_id}: {', '.join(targets)}",
+            ),
         )
+        for nid, targets in by_need.items()
+    }
     report = {
         "dispatched": [{"needId": p["needId"], "resourceId": p["resourceId"]} for p in ok],
         "skipped": [{"needId": p["needId"], "resourceId": p["resourceId"], "why": p["why"]} for p in skipped],
     }
-    await gp.mark_committed(tx, plan_id, report, viewer.subject)
+    events = await gp.commit(tx, plan_id, ok, dispatched, report, viewer.subject, viewer.role.value)
+    for event in events:
+        outbox.add(published(event, needs[event["needId"]], set(by_need[event["needId"]])))
     return {"planId": plan_id}

@@ -58,6 +58,8 @@ async def test_propose_then_commit(graph, graphql_client) -> None:
     await graph.write("MATCH (m:Member {id: $id}) SET m.openLoad = m.maxLoad", id=member)
 
     committed = (await graphql_client(COMMIT, {"input": {"planId": plan["id"]}}, token=tok))["data"]
+    # Three statements whatever the plan's size: the plan, its needs and handlers, every write at once.
+    assert graphql_client.last_written == ["plans.pools.locked_plan", "plans.pools.lock_pairs", "plans.pools.commit"]
     result = committed["commitDispatchPlan"]["plan"]
     assert result["status"] == "COMMITTED"
     skipped = {(s["needId"], s["resourceId"]): s["why"] for s in result["skipped"]}
