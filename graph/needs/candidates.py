@@ -174,10 +174,10 @@ WITH m, regs, metres,
           WHEN any(r IN regs WHERE r.street = street) THEN 1 ELSE 0 END AS tier
 ORDER BY tier DESC, metres ASC
 LIMIT $pool
-RETURN m {.id, .name, .availability, .maxLoad, .openLoad, .ratingSum, .ratingCount, .completedCount,
-          .assignedCount, .lastServedAt, .location} AS member, regs,
-  [(m)-[:HAS_SKILL]->(s:Skill) | {code: s.code, name: s.name, serves: [(s)-[:SERVES]->(k:Category) | k.code]}]
-    AS skills
+RETURN collect({member: m {.id, .name, .availability, .maxLoad, .openLoad, .ratingSum, .ratingCount,
+                           .completedCount, .assignedCount, .lastServedAt, .location}, regs: regs,
+  skills: [(m)-[:HAS_SKILL]->(s:Skill) | {code: s.code, name: s.name, serves: [(s)-[:SERVES]->(k:Category) | k.code]}]
+  }) AS rows
 """
 
 
@@ -214,7 +214,7 @@ def member_from_row(need: Place, row: dict[str, Any]) -> MemberCandidate:
 async def member_rows(tx: Tx, need_id: str, pool: int = POOL_SIZE) -> Rows:
     """The members who could serve the need: its community's and its neighbours' with a fitting skill
     and headroom, `pool` at most (by tier, then distance); build them with `member_pool`."""
-    return await tx.run(_FROM_NEED + _MEMBERS, id=need_id, radius=POOL_RADIUS_M, pool=pool)
+    return await tx.collected(_FROM_NEED + _MEMBERS, id=need_id, radius=POOL_RADIUS_M, pool=pool)
 
 
 def member_pool(need: Place, rows: Rows) -> list[MemberCandidate]:
@@ -233,13 +233,13 @@ WITH o, u, hits,
           ELSE point.distance(u.location, point($point)) END AS metres
 ORDER BY metres ASC
 LIMIT $pool
-RETURN o {{.id, .title, .capacity, .openLoad, .availability, .status, .ratingSum, .ratingCount}} AS offering,
-  u {{.id, .name, .location}} AS unit,
-  [(u)-[:REGISTERED_WITH]->(c:Community)-[:IN]->(s:Street) | {{community: c.id, street: s.id,
-     district: [(s)-[:IN]->(d:District) | d.id][0]}}] AS regs,
-  [(o)-[:SERVES]->(k:Category) | k.code] AS serves,
-  [(o)-[:IN_AREA]->(a) | a.id] AS areaIds,
-  coalesce([h IN hits WHERE h.id = o.id | h.score][0], 0.0) AS textScore
+RETURN collect({{offering: o {{.id, .title, .capacity, .openLoad, .availability, .status, .ratingSum, .ratingCount}},
+  unit: u {{.id, .name, .location}},
+  regs: [(u)-[:REGISTERED_WITH]->(c:Community)-[:IN]->(s:Street) | {{community: c.id, street: s.id,
+     district: [(s)-[:IN]->(d:District) | d.id][0]}}],
+  serves: [(o)-[:SERVES]->(k:Category) | k.code],
+  areaIds: [(o)-[:IN_AREA]->(a) | a.id],
+  textScore: coalesce([h IN hits WHERE h.id = o.id | h.score][0], 0.0)}}) AS rows
 """
 _WITH_TEXT = _OFFERINGS.format(
     text_source="CALL { CALL db.index.fulltext.queryNodes('offering_text', $text, {limit: 500}) YIELD node, score "
@@ -287,7 +287,7 @@ async def offering_candidates(
     tx: Tx, need: NeedProfile, place_ids: frozenset[str], pool: int = POOL_SIZE
 ) -> list[OfferingCandidate]:
     text = text_query(need.description)
-    rows = await tx.run(
+    rows = await tx.collected(
         _WITH_TEXT if text else _WITHOUT_TEXT,
         text=text,
         category=need.category_code,
@@ -322,12 +322,12 @@ WITH v, start, end, CASE WHEN here IS NULL OR v.location IS NULL THEN 1.0e9
 ORDER BY metres ASC, v.id
 LIMIT $pool
 MATCH (v)-[:AT]->(c:Community)-[:IN]->(s:Street)-[:IN]->(d:District)
-RETURN v {.id, .name, .kind, .capacity, .openingHours, .feePerHour, .areaSqm, .location} AS venue,
-  c.id AS communityId, s.id AS streetId, d.id AS districtId,
-  [(v)-[:HAS]->(f:Facility) | f.code] AS facilities,
-  CASE WHEN start IS NULL THEN [] ELSE
+RETURN collect({venue: v {.id, .name, .kind, .capacity, .openingHours, .feePerHour, .areaSqm, .location},
+  communityId: c.id, streetId: s.id, districtId: d.id,
+  facilities: [(v)-[:HAS]->(f:Facility) | f.code],
+  bookings: CASE WHEN start IS NULL THEN [] ELSE
     [(b:Booking)-[:OF]->(v) WHERE b.status = 'CONFIRMED' AND b.start < end AND b.end > start
-     | [b.start, b.end]] END AS bookings
+     | [b.start, b.end]] END}) AS rows
 """
 
 
@@ -363,7 +363,7 @@ async def venue_candidates(
 ) -> list[VenueCandidate]:
     """Venues near `place`; with `only_free`, those with a clashing booking are left out in Cypher."""
     window = start is not None and end is not None
-    rows = await tx.run(
+    rows = await tx.collected(
         _GIVEN + _VENUES,
         street=place.street_id,
         point=_point(place),
@@ -381,7 +381,7 @@ async def venue_candidates(
 
 async def need_venues(tx: Tx, need_id: str, pool: int = VENUE_POOL) -> list[VenueCandidate]:
     """`venue_candidates` for the need's place and window, derived in Cypher."""
-    rows = await tx.run(
+    rows = await tx.collected(
         _FROM_NEED + _VENUES,
         id=need_id,
         radius=VENUE_RADIUS_M,
@@ -401,9 +401,9 @@ MATCH (p:FundingProgram)-[:COVERS]->(:Category {code: category})
 WHERE coalesce(p.budget, 0) > coalesce(p.spent, 0)
   AND (NOT EXISTS { (p)-[:AVAILABLE_IN]->(:District) }
        OR EXISTS { (p)-[:AVAILABLE_IN]->(:District {id: district}) })
-RETURN p {.id, .name, .source, .level, .budget, .spent, .capPerGrant, .periodStart, .periodEnd} AS program,
-  [(p)-[:COVERS]->(k:Category) | k.code] AS categories,
-  [(p)-[:AVAILABLE_IN]->(d:District) | d.id] AS districts
+RETURN collect({program: p {.id, .name, .source, .level, .budget, .spent, .capPerGrant, .periodStart, .periodEnd},
+  categories: [(p)-[:COVERS]->(k:Category) | k.code],
+  districts: [(p)-[:AVAILABLE_IN]->(d:District) | d.id]}) AS rows
 """
 
 
@@ -426,5 +426,5 @@ def program_from_row(row: dict[str, Any]) -> ProgramCandidate:
 
 async def program_candidates(tx: Tx, need_id: str) -> list[ProgramCandidate]:
     """Programs covering the need's category with budget left, city-wide or listing its district."""
-    rows = await tx.run(_FROM_NEED + _PROGRAMS, id=need_id)
+    rows = await tx.collected(_FROM_NEED + _PROGRAMS, id=need_id)
     return [program_from_row(row) for row in rows]

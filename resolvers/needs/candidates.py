@@ -4,10 +4,10 @@ One statement for the need and one per kind asked for, each in its own read tran
 once: the kinds' statements derive the need's category, place and window in Cypher from its id, so
 none waits for the need's own read (but offerings, whose full-text query is built from the need's
 text), and the request waits for the slowest instead of the sum (reads see committed data either
-way: one transaction gave no snapshot across its statements). The viewer's scope is checked on the
-need's facts before anything is ranked or returned. `matching/` scores and explains; the returned
-resources are loaded in one batch per kind (DataLoader), the kinds' batches at once too. (Reading the
-records with the candidates instead costs more than that batch: a kind's pool holds up to 200 rows.)
+way: one transaction gave no snapshot across its statements). `matching/` scores and explains; each
+kind's ranked resources are loaded in one batch (DataLoader) as soon as that kind is ranked. The
+viewer's scope is checked on the need's facts before anything is returned. (Reading the records with
+the candidates instead costs more than that batch: a kind's pool holds up to 200 rows.)
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 from graph.kernel.errors import BadUserInput, Forbidden
 from graph.kernel.ids import label_of
 from graph.needs import candidates as cand
-from matching.models import CandidateKind, ScoredCandidate, ScorePart
+from matching.models import CandidateKind, ScorePart
 from matching.scoring import rank
 from resolvers.kernel.authz import require_role
 from resolvers.kernel.context import Context
@@ -74,50 +74,48 @@ def require_need_scope(viewer: Viewer, facts: cand.NeedFacts) -> None:
     )
 
 
-async def _pools(ctx: Context, need_id: str, kinds: list[CandidateKind]) -> tuple[cand.NeedFacts, list[list[Any]]]:
-    """The need's facts and each kind's candidates, read at once."""
-    label_of(need_id, expected=("Need",), field="needId")
-    need = asyncio.ensure_future(ctx.graph.read_tx(lambda tx: cand.need_facts(tx, need_id)))
-
-    async def pool(kind: CandidateKind) -> list[Any]:
-        if kind is CandidateKind.UNIT:  # its full-text query is built from the need's text
-            facts = await need
-            return await ctx.graph.read_tx(lambda tx: cand.offering_candidates(tx, facts.profile, facts.place_ids))
-        if kind is CandidateKind.MEMBER:
-            rows = await ctx.graph.read_tx(lambda tx: cand.member_rows(tx, need_id))
-            return cand.member_pool((await need).profile.place, rows)
-        if kind is CandidateKind.VENUE:
-            return await ctx.graph.read_tx(lambda tx: cand.need_venues(tx, need_id))
-        return await ctx.graph.read_tx(lambda tx: cand.program_candidates(tx, need_id))
-
-    done = await asyncio.gather(need, *(pool(kind) for kind in kinds), return_exceptions=True)
-    for outcome in done:  # the need's own error (NOT_FOUND) first
-        if isinstance(outcome, BaseException):
-            raise outcome
-    return done[0], done[1:]  # type: ignore[return-value]
+async def _kind(
+    ctx: Context, need_id: str, need: asyncio.Future[cand.NeedFacts], kind: CandidateKind, first: int
+) -> list[CandidateResult]:
+    """One kind's pool, ranked, and its first `first` records: each kind goes on as soon as its own
+    pool is read, so the request waits for the slowest kind's three steps, not for the slowest of each."""
+    if kind is CandidateKind.UNIT:  # its full-text query is built from the need's text
+        facts = await need
+        pool: list[Any] = await ctx.graph.read_tx(
+            lambda tx: cand.offering_candidates(tx, facts.profile, facts.place_ids)
+        )
+    elif kind is CandidateKind.MEMBER:
+        rows = await ctx.graph.read_tx(lambda tx: cand.member_rows(tx, need_id))
+        pool = cand.member_pool((await need).profile.place, rows)
+    elif kind is CandidateKind.VENUE:
+        pool = await ctx.graph.read_tx(lambda tx: cand.need_venues(tx, need_id))
+    else:
+        pool = await ctx.graph.read_tx(lambda tx: cand.program_candidates(tx, need_id))
+    scored = rank(kind, (await need).profile, pool, first, ctx.now)
+    records = await ctx.loaders.by_id(RESOURCE_LABEL[kind]).load_many([s.id for s in scored])
+    return [
+        CandidateResult(kind.value, s.score, s.parts, s.reason, record)
+        for s, record in zip(scored, records, strict=True)
+        if record is not None  # deleted between the two reads: drop rather than fail
+    ]
 
 
 async def ranked(
     ctx: Context, need_id: str, kinds: list[CandidateKind], first: int, viewer: Viewer
-) -> list[tuple[CandidateKind, list[ScoredCandidate]]]:
-    """The ranked candidates of each kind, in the order of `kinds` (scoring is pure, in `matching`)."""
-    facts, pools = await _pools(ctx, need_id, kinds)
-    require_need_scope(viewer, facts)
-    return [(kind, rank(kind, facts.profile, pool, first, ctx.now)) for kind, pool in zip(kinds, pools, strict=True)]
-
-
-async def with_resources(
-    ctx: Context, groups: list[tuple[CandidateKind, list[ScoredCandidate]]]
 ) -> list[CandidateResult]:
-    out: list[CandidateResult] = []
-    loaded = await asyncio.gather(
-        *(ctx.loaders.by_id(RESOURCE_LABEL[kind]).load_many([s.id for s in scored]) for kind, scored in groups)
+    """The ranked candidates of each kind with their records, in the order of `kinds` (scoring is pure, in
+    `matching`). The need's facts and every kind are read at once; nothing is returned before the
+    viewer's scope is checked on the need's facts."""
+    label_of(need_id, expected=("Need",), field="needId")
+    need = asyncio.ensure_future(ctx.graph.read_tx(lambda tx: cand.need_facts(tx, need_id)))
+    done = await asyncio.gather(
+        need, *(_kind(ctx, need_id, need, kind, first) for kind in kinds), return_exceptions=True
     )
-    for (kind, scored), records in zip(groups, loaded, strict=True):
-        for s, record in zip(scored, records, strict=True):
-            if record is not None:  # deleted between the two reads: drop rather than fail
-                out.append(CandidateResult(kind.value, s.score, s.parts, s.reason, record))
-    return out
+    for outcome in done:  # the need's own error (NOT_FOUND) first
+        if isinstance(outcome, BaseException):
+            raise outcome
+    require_need_scope(viewer, done[0])  # type: ignore[arg-type]
+    return [result for results in done[1:] for result in results]  # type: ignore[union-attr]
 
 
 async def match_candidates(
@@ -126,11 +124,11 @@ async def match_candidates(
     viewer = require_role(ctx.viewer, *PLACE_ROLES)
     size = check_first(first)
     chosen = check_kinds(kinds)
-    return await with_resources(ctx, await ranked(ctx, need_id, chosen, size, viewer))
+    return await ranked(ctx, need_id, chosen, size, viewer)
 
 
 async def eligible_programs(ctx: Context, need_id: str, first: int | None) -> list[CandidateResult]:
     """Programs covering the need's category and district with budget left, best fit first."""
     viewer = require_role(ctx.viewer, *PLACE_ROLES)
     size = check_first(first, default=MAX_FIRST)
-    return await with_resources(ctx, await ranked(ctx, need_id, [CandidateKind.FUNDING], size, viewer))
+    return await ranked(ctx, need_id, [CandidateKind.FUNDING], size, viewer)
