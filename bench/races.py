@@ -1,5 +1,7 @@
 """The 100-way races over HTTP on the city seed: throughput and p95 while a lock is hot.
 
+First accept (抢单): 100 members accept one need opened for claim to all of them (`acceptNeed`); exactly
+one wins, the others get CONFLICT.
 Booking: 100 clients ask at once for overlapping windows of one venue (`bookVenue`, one keep-alive
 pool to `minhu serve` in a subprocess); exactly one may win, the others get CONFLICT. Grants: 100
 requested grants of one program are approved at once (`approveGrant`), each queueing on the
@@ -129,6 +131,83 @@ async def grant_race(graph: Graph, http: httpx.AsyncClient, token: str) -> tuple
     return all_ms, rates
 
 
+ACCEPT = "mutation($input: NeedKeyInput!) { acceptNeed(input: $input) { need { id status } } }"
+# A need opened for claim to RACERS members with headroom (what openNeedForClaim leaves), made here so
+# the race has that many claimants whatever the seed holds; undone by _UNDO_CLAIMS with the saved state.
+_CLAIMS = """
+MATCH (n:Need {id: $need})
+SET n.status = 'DISPATCHED', n.updatedAt = datetime()
+WITH n
+UNWIND range(0, size($members) - 1) AS i
+MATCH (m:Member {id: $members[i]})
+CREATE (a:Assignment {id: 'assignment:bench-race-' + $round + '-' + i, status: 'OPEN_CLAIM', createdAt: datetime()})
+CREATE (a)-[:OF]->(n), (a)-[:TO]->(m)
+"""
+_UNDO_CLAIMS = """
+MATCH (n:Need {id: $need})
+SET n = $needProps
+WITH n
+OPTIONAL MATCH (n)<-[:OF]-(a:Assignment) WHERE a.id STARTS WITH 'assignment:bench-race-'
+DETACH DELETE a
+WITH DISTINCT n
+OPTIONAL MATCH (n)<-[:ABOUT]-(e:Event) WHERE e.actorId IN $members
+DETACH DELETE e
+WITH DISTINCT n
+UNWIND $memberProps AS saved
+MATCH (m:Member {id: saved.id})
+SET m = saved
+"""
+
+
+async def accept_race(graph: Graph, http: httpx.AsyncClient) -> tuple[list[float], list[float]]:
+    """ROUNDS + 1 rounds (the first warms up): RACERS members accept one need opened for claim at once;
+    exactly one wins, the others are told it is taken (CONFLICT)."""
+    need = (await graph.read("MATCH (n:Need {status: 'SUBMITTED'}) RETURN n.id AS id, n {.*} AS props LIMIT 1"))[0]
+    members = await graph.read(
+        "MATCH (m:Member) WHERE coalesce(m.maxLoad, 0) > coalesce(m.openLoad, 0) + 1 "
+        "RETURN m.id AS id, m {.*} AS props ORDER BY m.id LIMIT $n",
+        n=RACERS,
+    )
+    ids = [m["id"] for m in members]
+    tokens = [issue_token("MEMBER", None, mid, timedelta(hours=1), get_settings()) for mid in ids]
+    all_ms: list[float] = []
+    rates: list[float] = []
+
+    async def one(token: str) -> tuple[float, str]:
+        sent = time.perf_counter()
+        response = await http.post(
+            "/graphql",
+            json={"query": ACCEPT, "variables": {"input": {"needId": need["id"]}}},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        body: dict[str, Any] = response.json()
+        code = "ok" if not body.get("errors") else str((body["errors"][0].get("extensions") or {}).get("code"))
+        return (time.perf_counter() - sent) * 1000, code
+
+    undo = {
+        "need": need["id"],
+        "needProps": need["props"],
+        "members": ids,
+        "memberProps": [m["props"] for m in members],
+    }
+    try:
+        for round_ in range(ROUNDS + 1):
+            await graph.write(_CLAIMS, need=need["id"], members=ids, round=str(round_))
+            started = time.perf_counter()
+            answers = await asyncio.gather(*(one(token) for token in tokens))
+            rate = len(tokens) / (time.perf_counter() - started)
+            codes = [code for _ms, code in answers]
+            if codes.count("ok") != 1 or set(codes) != {"ok", "CONFLICT"}:
+                raise RuntimeError(f"the accept race did not end with exactly one winner: {sorted(set(codes))}")
+            if round_ > 0:
+                all_ms += [ms for ms, _code in answers]
+                rates.append(rate)
+            await graph.write(_UNDO_CLAIMS, **undo)
+    finally:
+        await graph.write(_UNDO_CLAIMS, **undo)
+    return all_ms, rates
+
+
 async def run(graph: Graph, neo4j_uri: str, source: Path | None = None, label: str = "") -> None:
     """Prints the booking race's p50/p95 per answer and its throughput, over ROUNDS rounds."""
     token = issue_token("CITY_ADMIN", None, SUBJECT, timedelta(hours=1), get_settings())
@@ -149,6 +228,7 @@ async def run(graph: Graph, neo4j_uri: str, source: Path | None = None, label: s
     grant_rates: list[float] = []
     try:
         async with api(neo4j_uri, source=source) as http:
+            accept_ms, accept_rates = await accept_race(graph, http)
             grant_ms, grant_rates = await grant_race(graph, http, token)
             for attempt, venue in enumerate(venues):
                 if len(rates) == ROUNDS + 1:
@@ -162,6 +242,11 @@ async def run(graph: Graph, neo4j_uri: str, source: Path | None = None, label: s
                 rates.append(rate)
     finally:
         await graph.write("MATCH (b:Booking {bookedBy: $by}) DETACH DELETE b", by=SUBJECT)
+    print(
+        f"100-way acceptNeed race{label} ({len(accept_rates)} rounds, one winner each): per answer p50 "
+        f"{statistics.median(accept_ms):.0f} ms, p95 {pct(accept_ms, 0.95):.0f} ms; "
+        f"{statistics.median(accept_rates):.0f} answers/s"
+    )
     print(
         f"100-way approveGrant race{label} ({len(grant_rates)} rounds, {FUNDED} fit the budget): per answer p50 "
         f"{statistics.median(grant_ms):.0f} ms, p95 {pct(grant_ms, 0.95):.0f} ms; "
