@@ -130,15 +130,15 @@ async def test_request_roles(graph, graphql_client, role, code) -> None:
 @pytest.mark.parametrize(
     ("role", "program", "code"),
     [
-        ("DISTRICT_ADMIN", PROGRAM, None),
-        ("CITY_ADMIN", PROGRAM, None),
+        # the district program: its district's admin and the city decide; the city program: only the city
+        *(
+            (role, PROGRAM, code)
+            for role, code in role_matrix(
+                ("DISTRICT_ADMIN", "CITY_ADMIN"), ("OTHER_DISTRICT_ADMIN", "COORDINATOR", "UNIT_ADMIN", "MEMBER")
+            )
+        ),
         ("CITY_ADMIN", CITY_PROGRAM, None),
         ("DISTRICT_ADMIN", CITY_PROGRAM, "FORBIDDEN"),  # city money is decided by the city
-        ("OTHER_DISTRICT_ADMIN", PROGRAM, "FORBIDDEN"),
-        ("COORDINATOR", PROGRAM, "FORBIDDEN"),
-        ("UNIT_ADMIN", PROGRAM, "FORBIDDEN"),
-        ("MEMBER", PROGRAM, "FORBIDDEN"),
-        (None, PROGRAM, "UNAUTHENTICATED"),
     ],
 )
 async def test_decision_roles(graph, graphql_client, role, program, code) -> None:
