@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from graph.needs.kinds import EventType
+from graph.needs.kinds import OPEN_STATES, EventType
 from graph.needs.write import need_number
 from seeds import reference as ref
 from seeds import texts
@@ -140,7 +140,6 @@ STATE_WEIGHTS = {
     "CANCELLED": 4,
     "REOPENED": 3,
 }
-OPEN_STATES = {"SUBMITTED", "DISPATCHED", "ACCEPTED", "IN_PROGRESS", "DECLINED", "ESCALATED", "SUSPENDED", "REOPENED"}
 CHANNEL_WEIGHTS = {"APP": 40, "HOTLINE_12345": 30, "GRID_WORKER": 15, "SENTINEL": 8, "VISIT": 7}
 URGENCY_WEIGHTS = {"LOW": 15, "NORMAL": 60, "HIGH": 20, "URGENT": 5}
 CATEGORY_WEIGHTS = {

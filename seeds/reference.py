@@ -9,11 +9,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 DATA = Path(__file__).parent / "data"
 
@@ -308,50 +309,59 @@ def jitter(lat: float, lon: float, key: str, min_km: float, max_km: float) -> tu
 CORE_DISTRICTS = frozenset({"610102", "610103", "610104"})  # 新城区, 碑林区, 莲湖区
 
 
+def _rows(name: str) -> list[dict[str, str]]:
+    """The rows of one of seeds/data's CSV files, by the names in its header."""
+    with (DATA / name).open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+_Parent = TypeVar("_Parent", bound=Area)
+
+
+def _rows_within(name: str, parents: tuple[_Parent, ...], column: str) -> Iterator[tuple[dict[str, str], _Parent]]:
+    """Each row of `name` with the place it lies in, whose code stands in the row's `column`."""
+    by_code = {p.code: p for p in parents}
+    for r in _rows(name):
+        yield r, by_code[r[column]]
+
+
 @cache
 def districts() -> tuple[District, ...]:
-    with (DATA / "xian_districts.csv").open(encoding="utf-8") as f:
-        return tuple(
-            District(
-                r["district_code"],
-                r["district"],
-                "县" if r["district"].endswith("县") else "区",
-                lat=float(r["lat"]),
-                lon=float(r["lon"]),
-            )
-            for r in csv.DictReader(f)
+    return tuple(
+        District(
+            r["district_code"],
+            r["district"],
+            "县" if r["district"].endswith("县") else "区",
+            lat=float(r["lat"]),
+            lon=float(r["lon"]),
         )
+        for r in _rows("xian_districts.csv")
+    )
 
 
 @cache
 def streets() -> tuple[Street, ...]:
-    by_code = {d.code: d for d in districts()}
     out = []
-    with (DATA / "xian_divisions.csv").open(encoding="utf-8") as f:
-        for r in csv.DictReader(f):
-            d = by_code[r["district_code"]]
-            # Rural counties are wide: spread their towns further out.
-            # Streets 3–8 km from the district's centre; the three small core districts are tighter,
-            # and towns of the rural counties spread wider.
-            if d.code in CORE_DISTRICTS:
-                near, far = 0.8, 3.5
-            elif d.kind == "县" or r["kind"] == "镇":
-                near, far = 3.0, 12.0
-            else:
-                near, far = 3.0, 8.0
-            lat, lon = jitter(d.lat, d.lon, "street:" + r["street_code"], near, far)
-            out.append(Street(r["street_code"], r["street"], r["kind"], d.code, lat=lat, lon=lon))
+    for r, d in _rows_within("xian_divisions.csv", districts(), "district_code"):
+        # Rural counties are wide: spread their towns further out.
+        # Streets 3–8 km from the district's centre; the three small core districts are tighter,
+        # and towns of the rural counties spread wider.
+        if d.code in CORE_DISTRICTS:
+            near, far = 0.8, 3.5
+        elif d.kind == "县" or r["kind"] == "镇":
+            near, far = 3.0, 12.0
+        else:
+            near, far = 3.0, 8.0
+        lat, lon = jitter(d.lat, d.lon, "street:" + r["street_code"], near, far)
+        out.append(Street(r["street_code"], r["street"], r["kind"], d.code, lat=lat, lon=lon))
     return tuple(out)
 
 
 @cache
 def communities() -> tuple[Community, ...]:
-    by_code = {s.code: s for s in streets()}
     out = []
-    with (DATA / "xian_communities.csv").open(encoding="utf-8") as f:
-        for r in csv.DictReader(f):
-            s = by_code[r["street_code"]]
-            lat, lon = jitter(s.lat, s.lon, "community:" + r["community_code"], 0.1, 1.5)
-            name = short_name(r["community"])
-            out.append(Community(r["community_code"], name, r["kind"], r["community"], s.code, lat=lat, lon=lon))
+    for r, s in _rows_within("xian_communities.csv", streets(), "street_code"):
+        lat, lon = jitter(s.lat, s.lon, "community:" + r["community_code"], 0.1, 1.5)
+        name = short_name(r["community"])
+        out.append(Community(r["community_code"], name, r["kind"], r["community"], s.code, lat=lat, lon=lon))
     return tuple(out)

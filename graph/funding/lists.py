@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from graph.funding.kinds import ProgramLevel, ProjectStatus
-from graph.kernel.listing import ListFilter, RootList, Source
+from graph.kernel.listing import ListFilter, RootList, Source, label_scan
 from graph.places.lists import place_label
 
 
@@ -23,7 +23,7 @@ class FundingProgramFilter(ListFilter):
 def _programs(f: dict[str, Any]) -> Source:
     if f.get("districtId"):
         place_label(f["districtId"], ("District",), "filter.districtId")
-    return "MATCH (x:FundingProgram) ", {}, False
+    return label_scan("FundingProgram")
 
 
 PROGRAMS = RootList(
@@ -51,7 +51,7 @@ class ProjectFilter(ListFilter):
 def _projects(f: dict[str, Any]) -> Source:
     if f.get("placeId"):
         place_label(f["placeId"], ("District", "Street", "Community"), "filter.placeId")
-    return "MATCH (x:Project) ", {}, False
+    return label_scan("Project")
 
 
 PROJECTS = RootList(

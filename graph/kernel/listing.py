@@ -65,14 +65,23 @@ class ListFilter(BaseModel):
 Source = tuple[str, dict[str, Any], bool]
 
 
+def label_scan(label: str) -> Source:
+    """Every node of `label`: what a list starts from when no filter narrows where its nodes are."""
+    return f"MATCH (x:{label}) ", {}, False
+
+
 @dataclass(frozen=True, eq=False)  # one object per list, hashed by identity (its statements are cached)
 class RootList:
     field: str  # the GraphQL root field
     label: str  # what it lists
-    source: Callable[[dict[str, Any]], Source]  # from the checked filter (camelCase keys)
+    # Chooses the source from the checked filter (camelCase keys); None: always the label scan.
+    select: Callable[[dict[str, Any]], Source] | None = None
     filter: type[ListFilter] | None = None
     predicates: Mapping[str, str] = field(default_factory=dict)  # filter name → predicate over x and $name
     newest_first: bool = False
+
+    def source(self, params: dict[str, Any]) -> Source:
+        return label_scan(self.label) if self.select is None else self.select(params)
 
     def where(self, params: Mapping[str, Any]) -> tuple[str, ...]:
         """The predicates of the filters given (in declaration order)."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from graph.kernel.listing import ListFilter, RootList, Source
+from graph.kernel.listing import ListFilter, RootList, Source, label_scan
 from graph.needs.kinds import OVERDUE_CYPHER, Channel, NeedStatus, Urgency
 from graph.places.lists import TO_COMMUNITIES, place_label
 from matching.time_windows import XIAN_TZ
@@ -88,7 +88,7 @@ def _need_source(f: dict[str, Any]) -> Source:
             )
         return source, {"lucene": lucene_query(text)}, True
     if label is None:
-        return "MATCH (x:Need) ", {}, False
+        return label_scan("Need")
     if label == "Compound":
         return "MATCH (:Compound {id: $placeId})<-[:AT]-(x:Need) ", {}, False
     return TO_COMMUNITIES[label] + "MATCH (c)<-[:IN*0..1]-(:Compound|Community)<-[:AT]-(x:Need) ", {}, True
@@ -110,6 +110,6 @@ NEEDS = RootList(
     },
     newest_first=True,
 )
-CATEGORIES = RootList("categories", "Category", lambda f: ("MATCH (x:Category) ", {}, False))
+CATEGORIES = RootList("categories", "Category")
 
 LISTS = (NEEDS, CATEGORIES)

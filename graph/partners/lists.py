@@ -49,9 +49,8 @@ MEMBERS = RootList(
 SKILLS = RootList(
     "skills",
     "Skill",
-    lambda f: ("MATCH (x:Skill) ", {}, False),
-    SkillFilter,
-    {"category": "EXISTS { MATCH (x)-[:SERVES]->(k:Category) WHERE k.code IN $category }"},
+    filter=SkillFilter,
+    predicates={"category": "EXISTS { MATCH (x)-[:SERVES]->(k:Category) WHERE k.code IN $category }"},
 )
 
 LISTS = (UNITS, MEMBERS, SKILLS)

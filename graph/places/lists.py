@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Field
 
 from graph.kernel.ids import label_of
-from graph.kernel.listing import ListFilter, RootList, Source
+from graph.kernel.listing import ListFilter, RootList, Source, label_scan
 from graph.places.kinds import PLACE_LABELS
 
 # From a place down to the communities at or below it (`c`); a compound stands for its community.
@@ -27,7 +27,7 @@ def place_label(place_id: str, expected: tuple[str, ...] = PLACE_LABELS, field: 
 def registered_source(label: str, relation: str, f: dict[str, Any]) -> Source:
     """`label` nodes linked by `relation` to a community at or below `placeId`; all of them without one."""
     if not f.get("placeId"):
-        return f"MATCH (x:{label}) ", {}, False
+        return label_scan(label)
     return TO_COMMUNITIES[place_label(f["placeId"])] + f"MATCH (c)<-[:{relation}]-(x:{label}) ", {}, True
 
 
@@ -45,22 +45,16 @@ def _streets(f: dict[str, Any]) -> Source:
     if f.get("districtId"):
         place_label(f["districtId"], ("District",), "filter.districtId")
         return "MATCH (:District {id: $districtId})<-[:IN]-(x:Street) ", {}, False
-    return "MATCH (x:Street) ", {}, False
+    return label_scan("Street")
 
 
 def _communities(f: dict[str, Any]) -> Source:
     if f.get("placeId"):
         return TO_COMMUNITIES[place_label(f["placeId"], ("District", "Street"))] + "WITH c AS x ", {}, False
-    return "MATCH (x:Community) ", {}, False
+    return label_scan("Community")
 
 
-DISTRICTS = RootList(
-    "districts",
-    "District",
-    lambda f: ("MATCH (x:District) ", {}, False),
-    PlaceFilter,
-    {"name": "x.name CONTAINS $name"},
-)
+DISTRICTS = RootList("districts", "District", filter=PlaceFilter, predicates={"name": "x.name CONTAINS $name"})
 STREETS = RootList("streets", "Street", _streets, PlaceFilter, NAME_AND_KIND)
 COMMUNITIES = RootList("communities", "Community", _communities, PlaceFilter, NAME_AND_KIND)
 
