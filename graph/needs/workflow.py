@@ -62,6 +62,11 @@ RETURN n.id AS id, n.number AS number, n.status AS status, n.urgency AS urgency,
 """
 
 
+async def committed_state(tx: Tx, need_id: str) -> dict[str, Any] | None:
+    """The need's status and number as last committed, without its lock (None when there is no such need)."""
+    return await tx.single("MATCH (n:Need {id: $id}) RETURN n.status AS status, n.number AS number", id=need_id)
+
+
 async def facts(
     tx: Tx,
     need_id: str,

@@ -144,6 +144,12 @@ async def _as_handler(
 
 @mutation("acceptNeed", roles=HANDLER_ROLES, form=NeedRef)
 async def accept_need(tx: Tx, viewer: Viewer, form: NeedRef, outbox: Outbox) -> Result:
+    # 抢单: of a hundred claimants at once, all but the first find the need taken. Those who arrive after
+    # the winner's commit are told so from the committed state, without queueing for the need's lock
+    # (each loser holding it for its facts read is what made the race slow); the rest are told under it.
+    committed = await workflow.committed_state(tx, form.need_id)
+    if committed is not None:
+        lifecycle.check_transition("acceptNeed", committed["status"], committed["number"])
     _, decide, to_state, pending, mine = await _as_handler(
         tx, viewer, outbox, form.need_id, "acceptNeed", PENDING, lock=True
     )
