@@ -179,11 +179,18 @@ async def run(graph: Graph, neo4j_uri: str) -> None:
         async with api(neo4j_uri, {"MINHU_COMPILED_READS": compiled}) as http:
             wires = [await Wire.open(http.base_url) for _ in range(CLIENTS)]
             posts = (_wire_post(wires[0], token), _httpx_post(http, token))
+            pages: dict[int, tuple[float, float]] = {}
             for first in (100, 10):
                 h, r, x = await _interleaved(
                     posts, graph, NEEDS, RAW_NEEDS, [{"first": first}] * n, [{"first": first, "limit": first + 1}] * n
                 )
+                pages[first] = (statistics.median(h), statistics.median(r))
                 print(_line(f"{first} needs + category, places, handler ({label})", h, r, x))
+            # A page should cost what it returns: ten needs far less than a hundred, on both sides.
+            print(
+                f"{'':<4}page 10 against page 100 ({label}): GraphQL {pages[10][0] / pages[100][0]:.2f}×, "
+                f"driver {pages[10][1] / pages[100][1]:.2f}×"
+            )
             cycle = [communities[i % len(communities)] for i in range(n)]
             h, r, x = await _interleaved(
                 posts, graph, COMMUNITY, RAW_COMMUNITY, [{"id": c} for c in cycle], [{"id": c} for c in cycle]

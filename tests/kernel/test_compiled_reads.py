@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -12,8 +12,8 @@ from graph.kernel.db import Graph
 from resolvers.kernel.compiled import STATS
 from seeds.loader import load_preset
 from server.app import create_app
-from server.auth import issue_token
 from server.settings import get_settings
+from tests.support.workflow_helpers import token
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -48,10 +48,6 @@ async def pair(graph: Graph):
         httpx.AsyncClient(transport=httpx.ASGITransport(app=apps[1]), base_url="http://i") as b,
     ):
         yield Pair(a, b)
-
-
-def token(role: str, scope: str | None = None, subject: str | None = None) -> str:
-    return issue_token(role, scope, subject, timedelta(hours=1), get_settings())
 
 
 NEEDS_PAGE = """
@@ -167,7 +163,7 @@ VIEWERS = {
     "coordinator": lambda: token("COORDINATOR", "community:610103001009"),
     "city admin": lambda: token("CITY_ADMIN"),
 }
-EXAMPLES = 200  # per viewer: 1,200 generated reads in all
+EXAMPLES = 350  # per viewer: 2,100 generated reads in all, each answered twice by the compiled path
 
 
 def _scalars() -> dict:

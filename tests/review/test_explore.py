@@ -10,8 +10,7 @@ import pytest
 from graph.kernel.db import Graph
 from graph.needs.kinds import OPEN_STATES
 from seeds.loader import load_preset
-from server.auth import issue_token
-from server.settings import get_settings
+from tests.support.workflow_helpers import token
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
 AROUND = """
@@ -28,10 +27,6 @@ query($from: ID!, $to: ID!, $maxHops: Int = 4) {
   }
 }
 """
-
-
-def token(role: str, scope: str | None = None, subject: str | None = None) -> str:
-    return issue_token(role, scope, subject, timedelta(hours=1), get_settings())
 
 
 @pytest.fixture

@@ -9,14 +9,12 @@ At each step the history, the masking of her contact details and (at the end) th
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from graph.kernel.db import Graph
 from seeds.loader import load_preset
-from server.auth import issue_token
-from server.settings import get_settings
 from tests.conftest import GraphQLClient
-from tests.support.workflow_helpers import ACCEPT, COMPLETE, OPEN_CLAIM, REOPEN, START, SUBMIT, error_code
+from tests.support.workflow_helpers import ACCEPT, COMPLETE, OPEN_CLAIM, REOPEN, START, SUBMIT, error_code, token
 
 # The demo is generated against a fixed date (tests/seeds/test_demo_any_date.py proves the stories for every day).
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
@@ -24,10 +22,6 @@ SHUYUANMEN = "community:610103001009"
 NANYUANMEN = "street:610103001"
 WANG = "resident:demo-wang"
 WANG_COMPOUND = "compound:610103001009-1"
-
-
-def token(role: str, scope: str | None = None, subject: str | None = None) -> str:
-    return issue_token(role, scope, subject, timedelta(hours=1), get_settings())
 
 
 COORDINATOR = token("COORDINATOR", SHUYUANMEN, "user:coord-610103001009")

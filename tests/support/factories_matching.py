@@ -8,9 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from graph.kernel.db import Graph
-from server.auth import issue_token
-from server.settings import get_settings
 from tests.support.factories import BEILIN, COMPOUND, NANYUANMEN, NANYUANMEN_COMMUNITY, SHUYUANMEN, YANTA, make_places
+from tests.support.workflow_helpers import error_code, token
 
 UNIT = "unit:m1"
 OFFERING = "offering:m1"
@@ -23,10 +22,6 @@ NEED = "need:m1"
 SATURDAY_9 = datetime(2026, 11, 7, 1, 0, tzinfo=UTC)
 # A Tuesday evening: 2026-11-03 19:00–21:00 Xi'an time.
 TUESDAY_19 = datetime(2026, 11, 3, 11, 0, tzinfo=UTC)
-
-
-def token(role: str, scope: str | None = None, subject: str | None = None) -> str:
-    return issue_token(role, scope, subject, timedelta(hours=1), get_settings())
 
 
 TOKENS = {
@@ -167,8 +162,4 @@ async def make_need(
     return need_id
 
 
-def error_code(body: dict) -> str:
-    return body["errors"][0]["extensions"]["code"]
-
-
-__all__ = ["BEILIN", "COMPOUND", "NANYUANMEN", "NANYUANMEN_COMMUNITY", "SHUYUANMEN", "YANTA"]
+__all__ = ["BEILIN", "COMPOUND", "NANYUANMEN", "NANYUANMEN_COMMUNITY", "SHUYUANMEN", "YANTA", "error_code"]
