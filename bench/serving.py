@@ -53,7 +53,8 @@ class Wire:
 
     The read benchmark compares the server with the raw driver, so what the client spends counts
     against the server: httpx spends 0.6–1.2 ms of Python per request on the same two cores, as much
-    as Neo4j spends on a page of ten needs. This client spends about 0.05 ms. It speaks only what
+    as Neo4j spends on a page of ten needs (a GET /health/live takes 0.77 ms by httpx, 0.17 ms by this
+    client, the server's part included). It speaks only what
     uvicorn answers a POST with (a status line, headers, a body of Content-Length bytes).
     """
 

@@ -36,7 +36,7 @@ from server.console import routes as console_routes
 from server.door import BodyLimit
 from server.http import MinhuGraphQL
 from server.middleware import RequestLog
-from server.observability import Metrics, configure_tracing
+from server.observability import Metrics, ReadPathMetrics, configure_tracing
 from server.open311 import routes as open311_routes
 from server.settings import Settings, get_settings
 from server.uploads import roster_upload
@@ -150,5 +150,6 @@ def create_app(graph: Graph | None = None, settings: Settings | None = None, run
     app.state.graph_ref = graph_ref
     app.state.broker = None
     metrics.registry.register(BrokerMetrics(app.state))
+    metrics.registry.register(ReadPathMetrics())
     app.state.metrics = metrics
     return app

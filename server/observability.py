@@ -17,6 +17,7 @@ import logging
 import sys
 import time
 import traceback
+from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Proc
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from graph.kernel.db import Graph
+from resolvers.kernel.compiled import STATS
 
 # Attributes every LogRecord has; anything else on a record came in through `extra=`.
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "taskName"}
@@ -108,6 +110,33 @@ def current_request() -> RequestInfo | None:
 
 def set_current_request(info: RequestInfo | None) -> None:
     _current.set(info)
+
+
+class ReadPathMetrics:
+    """/metrics for the read path: queries answered by the compiled path (of them, directly by the view)
+    and by the interpreter, with why the compiler declined (resolvers/kernel/compiled.py STATS)."""
+
+    def describe(self) -> list:
+        return []
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        answered = CounterMetricFamily(
+            "minhu_reads",
+            "query operations by how they were answered (compiled, of those direct; interpreted)",
+            labels=["path"],
+        )
+        answered.add_metric(["compiled"], STATS.compiled)
+        answered.add_metric(["direct"], STATS.direct)
+        answered.add_metric(["interpreted"], STATS.interpreted)
+        yield answered
+        declined = CounterMetricFamily(
+            "minhu_reads_declined",
+            "query operations the compiler left to the interpreter, by reason",
+            labels=["reason"],
+        )
+        for reason, count in sorted(STATS.reasons.items()):
+            declined.add_metric([reason[:80]], count)
+        yield declined
 
 
 class Metrics:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from typing import ClassVar
@@ -85,6 +86,10 @@ async def test_metrics_count_requests_statements_and_the_pool(graph: Graph) -> N
     assert 'minhu_graphql_errors_total{code="GRAPHQL_VALIDATION_FAILED"} 1.0' in text
     assert "minhu_neo4j_pool_in_use 0.0" in text and "minhu_neo4j_up 1.0" in text
     assert "minhu_open_subscriptions 0.0" in text
+    # How reads were answered (process-wide counts: other tests' reads are in them too).
+    compiled = re.search(r'^minhu_reads_total\{path="compiled"\} (\d+)', text, re.M)
+    assert compiled and int(compiled.group(1)) >= 1, "the districts query went by the compiled path"
+    assert 'minhu_reads_total{path="direct"}' in text and 'minhu_reads_total{path="interpreted"}' in text
     assert "process_resident_memory_bytes" in text
 
 
