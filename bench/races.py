@@ -36,21 +36,24 @@ BOOK = "mutation($input: BookVenueInput!) { bookVenue(input: $input) { booking {
 SUBJECT = "user:bench-race"
 
 
-async def _round(http: httpx.AsyncClient, token: str, venue: str, start: datetime) -> tuple[list[float], float, int]:
-    headers = {"Authorization": f"Bearer {token}"}
+async def _timed(http: httpx.AsyncClient, token: str, mutation: str, input: dict[str, Any]) -> tuple[float, str]:
+    """One racer's request: milliseconds to its answer, and "ok" or the error's code."""
+    sent = time.perf_counter()
+    response = await http.post(
+        "/graphql",
+        json={"query": mutation, "variables": {"input": input}},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    body: dict[str, Any] = response.json()
+    code = "ok" if not body.get("errors") else str((body["errors"][0].get("extensions") or {}).get("code"))
+    return (time.perf_counter() - sent) * 1000, code
 
+
+async def _round(http: httpx.AsyncClient, token: str, venue: str, start: datetime) -> tuple[list[float], float, int]:
     async def one(i: int) -> tuple[float, str]:
         begin = start + timedelta(minutes=i % 30)
         window = {"start": begin.isoformat(), "end": (begin + timedelta(hours=1)).isoformat()}
-        sent = time.perf_counter()
-        response = await http.post(
-            "/graphql",
-            json={"query": BOOK, "variables": {"input": {"venueId": venue, "window": window}}},
-            headers=headers,
-        )
-        body: dict[str, Any] = response.json()
-        code = "ok" if not body.get("errors") else str((body["errors"][0].get("extensions") or {}).get("code"))
-        return (time.perf_counter() - sent) * 1000, code
+        return await _timed(http, token, BOOK, {"venueId": venue, "window": window})
 
     started = time.perf_counter()
     answers = await asyncio.gather(*(one(i) for i in range(RACERS)))
@@ -84,7 +87,6 @@ async def grant_race(graph: Graph, http: httpx.AsyncClient, token: str) -> tuple
     amount = (row["budget"] - row["spent"]) // FUNDED
     if row["cap"] is not None:
         amount = min(amount, row["cap"])
-    headers = {"Authorization": f"Bearer {token}"}
     all_ms: list[float] = []
     rates: list[float] = []
     try:
@@ -100,14 +102,7 @@ async def grant_race(graph: Graph, http: httpx.AsyncClient, token: str) -> tuple
             )
 
             async def one(i: int, round_: int = round_) -> tuple[float, str]:
-                grant = f"grant:bench-race-{round_}-{i}"
-                sent = time.perf_counter()
-                response = await http.post(
-                    "/graphql", json={"query": APPROVE, "variables": {"input": {"grantId": grant}}}, headers=headers
-                )
-                body: dict[str, Any] = response.json()
-                code = "ok" if not body.get("errors") else str((body["errors"][0].get("extensions") or {}).get("code"))
-                return (time.perf_counter() - sent) * 1000, code
+                return await _timed(http, token, APPROVE, {"grantId": f"grant:bench-race-{round_}-{i}"})
 
             started = time.perf_counter()
             answers = await asyncio.gather(*(one(i) for i in range(1, RACERS + 1)))
@@ -173,17 +168,6 @@ async def accept_race(graph: Graph, http: httpx.AsyncClient) -> tuple[list[float
     all_ms: list[float] = []
     rates: list[float] = []
 
-    async def one(token: str) -> tuple[float, str]:
-        sent = time.perf_counter()
-        response = await http.post(
-            "/graphql",
-            json={"query": ACCEPT, "variables": {"input": {"needId": need["id"]}}},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        body: dict[str, Any] = response.json()
-        code = "ok" if not body.get("errors") else str((body["errors"][0].get("extensions") or {}).get("code"))
-        return (time.perf_counter() - sent) * 1000, code
-
     undo = {
         "need": need["id"],
         "needProps": need["props"],
@@ -194,7 +178,7 @@ async def accept_race(graph: Graph, http: httpx.AsyncClient) -> tuple[list[float
         for round_ in range(ROUNDS + 1):
             await graph.write(_CLAIMS, need=need["id"], members=ids, round=str(round_))
             started = time.perf_counter()
-            answers = await asyncio.gather(*(one(token) for token in tokens))
+            answers = await asyncio.gather(*(_timed(http, t, ACCEPT, {"needId": need["id"]}) for t in tokens))
             rate = len(tokens) / (time.perf_counter() - started)
             codes = [code for _ms, code in answers]
             if codes.count("ok") != 1 or set(codes) != {"ok", "CONFLICT"}:

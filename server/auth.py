@@ -71,7 +71,7 @@ def cached_authenticator(settings: Settings) -> Callable[[str | None], Viewer | 
     trusted: OrderedDict[str, tuple[Viewer | None, float]] = OrderedDict()
 
     def authenticate(header: str | None) -> Viewer | None:
-        if header is None or not header.strip():
+        if header is None:
             return None
         now = time.time()
         known = trusted.get(header)

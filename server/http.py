@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
-from graphql import DocumentNode, GraphQLError, OperationDefinitionNode
+from graphql import DocumentNode, GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -37,7 +37,7 @@ from strawberry.types import ExecutionResult
 
 from graph.kernel.db import Graph, begin_bookmarks, current_statement_log
 from resolvers.kernel.compiled import STATS as COMPILED
-from resolvers.kernel.compiled import answer_query
+from resolvers.kernel.compiled import answer_query, operation_of
 from resolvers.kernel.context import Context
 from resolvers.kernel.errors import PARSE_FAILED, REQUEST_ERROR_CODES, VALIDATION_FAILED, to_client
 from resolvers.kernel.statements import statement_report
@@ -231,7 +231,9 @@ class MinhuGraphQL(GraphQL):
         statement log and bookmarks, its log line, the deadline. Anything else — not JSON, variables
         that fail, an argument the resolvers would refuse — goes to the full path, which answers it.
         """
-        if request.method != "POST" or not request.headers.get("content-type", "").startswith(JSON):
+        if not self._compiled_documents or request.method != "POST":
+            return None
+        if not request.headers.get("content-type", "").startswith(JSON):
             return None
         try:
             body = orjson.loads(await request.body())
@@ -248,11 +250,11 @@ class MinhuGraphQL(GraphQL):
         if oversized_list(variables, self.max_list_items):
             return None
         context = await self.get_context(request)
-        request.state.minhu_context = context
         begin_bookmarks(parse_bookmarks(request.headers.get(BOOKMARK_HEADER)))
         info = current_request()
         if info is not None:
-            info.operation = name or _operation_name(document)
+            operation = operation_of(document, name)
+            info.operation = operation.name.value if operation and operation.name else None
             info.operation_type = "query"
         try:
             async with asyncio.timeout(self.deadline):
@@ -412,13 +414,6 @@ class MinhuGraphQL(GraphQL):
 
     async def get_root_value(self, request: Request | WebSocket) -> None:
         return None
-
-
-def _operation_name(document: DocumentNode) -> str | None:
-    for definition in document.definitions:
-        if isinstance(definition, OperationDefinitionNode):
-            return definition.name.value if definition.name else None
-    return None
 
 
 def _is_request_error(error: Any) -> bool:

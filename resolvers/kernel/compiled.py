@@ -102,7 +102,8 @@ class _Plans:
 PLANS = _Plans()
 
 
-def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
+def operation_of(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
+    """The operation a request names, or its only one; None when the document does not say which."""
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if name is None:
         return operations[0] if len(operations) == 1 else None
@@ -149,7 +150,7 @@ async def answer_query(
     ctx: Context,
 ) -> dict[str, Any] | None:
     """`answer` for a document already parsed and validated against `schema`."""
-    operation = _operation(document, operation_name)
+    operation = operation_of(document, operation_name)
     if operation is None:
         return None
     variables = get_variable_values(schema, operation.variable_definitions or (), raw)
