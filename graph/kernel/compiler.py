@@ -126,6 +126,8 @@ class Compiler:
         self.fragments = {name: FragmentDetails(fragment) for name, fragment in fragments.items()}
         self.variables = variables
         self._counter = 0
+        # What fills the parameters of the statement being compiled (one statement at a time).
+        self._readers: list[ArgumentReader] = []
 
     # --- roots --------------------------------------------------------------------------------
 
@@ -158,21 +160,22 @@ class Compiler:
                 continue  # decided per request: the scope check needs the record's place
             runtime = self.schema.get_type(kind.graphql)
             assert isinstance(runtime, GraphQLObjectType)
-            readers: list[ArgumentReader] = []
+            self._readers = []
             try:
-                projection = self._project(kind, "x", runtime, details, readers)
+                projection = self._project(kind, "x", runtime, details)
             except NotCompilable:
                 continue  # asked for by id, this kind goes to the interpreter
-            by_label[label] = Compiled(key, "node", f"MATCH (x:{label} {{id: $id}}) RETURN {projection} AS v", readers)
+            statement = f"MATCH (x:{label} {{id: $id}}) RETURN {projection} AS v"
+            by_label[label] = Compiled(key, "node", statement, self._readers)
         node_id = ArgumentReader(field_def, details[0].node, lambda args, request: {"id": str(args["id"])})
         return Compiled(key, "node", "", by_label=by_label, node_id=node_id)
 
     def _list_root(self, key: str, root: RootList, field_def: GraphQLField, details: list[FieldDetails]) -> Compiled:
         connection = get_named_type(field_def.type)
         assert isinstance(connection, GraphQLObjectType)
-        readers: list[ArgumentReader] = []
+        self._readers = []
         kind = BY_LABEL[root.label]
-        shape = self._connection(kind, "x", "rows", "total", connection, details, readers, "", root.newest_first)
+        shape = self._connection(kind, "x", "rows", "total", connection, details, "", root.newest_first)
 
         def make(args: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
             chosen = _window(args)
@@ -189,14 +192,14 @@ class Compiler:
                 "_source": (source, distinct, root.where(checked)),
             }
 
-        readers.insert(0, ArgumentReader(field_def, details[0].node, make))
+        self._readers.insert(0, ArgumentReader(field_def, details[0].node, make))
 
         def statement(params: dict[str, Any]) -> str:
             source, distinct, where = params.pop("_source")
             count, page = page_calls(root, source, distinct, where, params["backward"], shape.row)
             return (count if shape.uses_total else "") + (page if shape.uses_rows else "") + f"RETURN {shape.map} AS v"
 
-        return Compiled(key, root.field, statement, readers)
+        return Compiled(key, root.field, statement, self._readers)
 
     # --- projections --------------------------------------------------------------------------
 
@@ -214,12 +217,11 @@ class Compiler:
         var: str,
         runtime: GraphQLObjectType,
         details: list[FieldDetails],
-        readers: list[ArgumentReader],
     ) -> str:
         """The map `{responseKey: expression}` of one node of `kind` bound to `var`."""
         entries = []
         for key, sub in self._subfields(runtime, details).items():
-            entries.append((key, self._field(kind, var, runtime, sub, readers)))
+            entries.append((key, self._field(kind, var, runtime, sub)))
         return _map(entries)
 
     def _field(
@@ -228,7 +230,6 @@ class Compiler:
         var: str,
         runtime: GraphQLObjectType,
         details: list[FieldDetails],
-        readers: list[ArgumentReader],
     ) -> str:
         name = details[0].node.name.value
         if name == "__typename":
@@ -239,7 +240,7 @@ class Compiler:
             return bind_expression(kind.computed[name], var)
         field_def = runtime.fields[name]
         if name in kind.links:
-            return self._link(kind.links[name], var, field_def, details, readers)
+            return self._link(kind.links[name], var, field_def, details)
         attrs = {link.attr: link for link in kind.links.values() if link.attr}
         if name in attrs:
             return attrs[name].comprehension(var, self.fresh("k"))
@@ -270,9 +271,7 @@ class Compiler:
         default = _default(kind, name)
         return value if default is None else f"coalesce({value}, {default})"
 
-    def _targets(
-        self, link: Link, var: str, field_def: GraphQLField, details: list[FieldDetails], readers: list[ArgumentReader]
-    ) -> str:
+    def _targets(self, link: Link, var: str, field_def: GraphQLField, details: list[FieldDetails]) -> str:
         """The projection of the linked node bound to `var`, by its label when there are several."""
         branches = []
         for label in link.targets:
@@ -284,20 +283,18 @@ class Compiler:
             named = get_named_type(field_def.type)
             if is_abstract_type(named) and not self.schema.is_sub_type(named, runtime):  # type: ignore[arg-type]
                 raise NotCompilable(f"{runtime.name} is not a {named.name}")
-            branches.append((label, self._project(kind, var, runtime, details, readers)))
+            branches.append((label, self._project(kind, var, runtime, details)))
         if len(branches) == 1:
             return branches[0][1]
         cases = " ".join(f"WHEN {var}:{label} THEN {projection}" for label, projection in branches)
         return f"CASE {cases} END"
 
-    def _link(
-        self, link: Link, var: str, field_def: GraphQLField, details: list[FieldDetails], readers: list[ArgumentReader]
-    ) -> str:
+    def _link(self, link: Link, var: str, field_def: GraphQLField, details: list[FieldDetails]) -> str:
         if link.many:
-            return self._nested_connection(link, var, field_def, details, readers)
+            return self._nested_connection(link, var, field_def, details)
         target = self.fresh("n")
         pattern, where = link.bind(var, target)
-        projection = self._targets(link, target, field_def, details, readers)
+        projection = self._targets(link, target, field_def, details)
         if link.single:
             if link.order:
                 order = Link(link.order, link.target).bind(var, target)[0]
@@ -331,7 +328,6 @@ class Compiler:
         total: str,
         connection: GraphQLObjectType,
         details: list[FieldDetails],
-        readers: list[ArgumentReader],
         prefix: str,
         newest_first: bool,
     ) -> Shape:
@@ -362,7 +358,7 @@ class Compiler:
                     else:
                         node_type = get_named_type(edge.fields["node"].type)
                         assert isinstance(node_type, GraphQLObjectType)
-                        projection = self._project(kind, var, node_type, edge_sub, readers)
+                        projection = self._project(kind, var, node_type, edge_sub)
                         if node_projection is not None and node_projection != projection:
                             raise NotCompilable("two different selections of one connection's nodes")
                         node_projection = projection
@@ -393,9 +389,7 @@ class Compiler:
         row = f"{{cursor: {cursor_of(var, newest_first)}, node: {node_projection or 'null'}}}"
         return Shape(_map(entries), row, uses_rows, uses_total)
 
-    def _nested_connection(
-        self, link: Link, var: str, field_def: GraphQLField, details: list[FieldDetails], readers: list[ArgumentReader]
-    ) -> str:
+    def _nested_connection(self, link: Link, var: str, field_def: GraphQLField, details: list[FieldDetails]) -> str:
         (label,) = link.targets
         kind = BY_LABEL[label]
         connection = get_named_type(field_def.type)
@@ -404,7 +398,7 @@ class Compiler:
         prefix = self.fresh("c") + "_"
         pattern, where = link.bind(var, target)
         total = f"COUNT {{ MATCH {pattern} WHERE {where} RETURN DISTINCT {target} }}"
-        shape = self._connection(kind, target, rows, total, connection, details, readers, prefix, link.newest_first)
+        shape = self._connection(kind, target, rows, total, connection, details, prefix, link.newest_first)
 
         def make(args: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
             chosen = _window(args)
@@ -413,7 +407,7 @@ class Compiler:
                 raise NotCompilable("a nested list read with last/before")
             return chosen.params(link.newest_first, prefix)
 
-        readers.append(ArgumentReader(field_def, details[0].node, make))
+        self._readers.append(ArgumentReader(field_def, details[0].node, make))
         if not shape.uses_rows:
             return shape.map
         keyset, order = keyset_and_order(link.newest_first, target, prefix)
