@@ -211,26 +211,14 @@ class Compiler:
         collected = collect_subfields(self.schema, self.fragments, self.variables, self.operation, runtime, details)
         return collected.grouped_field_set
 
-    def _project(
-        self,
-        kind: Kind,
-        var: str,
-        runtime: GraphQLObjectType,
-        details: list[FieldDetails],
-    ) -> str:
+    def _project(self, kind: Kind, var: str, runtime: GraphQLObjectType, details: list[FieldDetails]) -> str:
         """The map `{responseKey: expression}` of one node of `kind` bound to `var`."""
         entries = []
         for key, sub in self._subfields(runtime, details).items():
             entries.append((key, self._field(kind, var, runtime, sub)))
         return _map(entries)
 
-    def _field(
-        self,
-        kind: Kind,
-        var: str,
-        runtime: GraphQLObjectType,
-        details: list[FieldDetails],
-    ) -> str:
+    def _field(self, kind: Kind, var: str, runtime: GraphQLObjectType, details: list[FieldDetails]) -> str:
         name = details[0].node.name.value
         if name == "__typename":
             return _literal(runtime.name)
