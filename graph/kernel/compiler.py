@@ -52,6 +52,10 @@ class Shape:
     uses_total: bool
 
 
+# A GeoPoint's fields, as the coordinates of a Neo4j point.
+AXES = {"latitude": "y", "longitude": "x"}
+
+
 class NotCompilable(Exception):
     """The selection holds something only the interpreter answers; the message says what."""
 
@@ -207,21 +211,23 @@ class Compiler:
         self._counter += 1
         return f"{stem}{self._counter}"
 
-    def _subfields(self, runtime: GraphQLObjectType, details: list[FieldDetails]) -> dict[str, list[FieldDetails]]:
+    def _selection(
+        self, runtime: GraphQLObjectType, details: list[FieldDetails], answer: Callable[[str, list[FieldDetails]], str]
+    ) -> str:
+        """The map `{responseKey: expression}` of the fields selected on `runtime`, each answered by
+        `answer(field name, its details)`; `__typename` is the type's name wherever it is asked."""
         collected = collect_subfields(self.schema, self.fragments, self.variables, self.operation, runtime, details)
-        return collected.grouped_field_set
-
-    def _project(self, kind: Kind, var: str, runtime: GraphQLObjectType, details: list[FieldDetails]) -> str:
-        """The map `{responseKey: expression}` of one node of `kind` bound to `var`."""
         entries = []
-        for key, sub in self._subfields(runtime, details).items():
-            entries.append((key, self._field(kind, var, runtime, sub)))
+        for key, sub in collected.grouped_field_set.items():
+            name = sub[0].node.name.value
+            entries.append((key, _literal(runtime.name) if name == "__typename" else answer(name, sub)))
         return _map(entries)
 
-    def _field(self, kind: Kind, var: str, runtime: GraphQLObjectType, details: list[FieldDetails]) -> str:
-        name = details[0].node.name.value
-        if name == "__typename":
-            return _literal(runtime.name)
+    def _project(self, kind: Kind, var: str, runtime: GraphQLObjectType, details: list[FieldDetails]) -> str:
+        """The map of one node of `kind` bound to `var`."""
+        return self._selection(runtime, details, lambda name, sub: self._field(kind, var, runtime, name, sub))
+
+    def _field(self, kind: Kind, var: str, runtime: GraphQLObjectType, name: str, details: list[FieldDetails]) -> str:
         if name in kind.interpreted:
             raise NotCompilable(f"{runtime.name}.{name} is answered by its resolver")
         if name in kind.computed:
@@ -248,12 +254,8 @@ class Compiler:
         if python is GeoPoint:
             point = get_named_type(field_def.type)
             assert isinstance(point, GraphQLObjectType)
-            parts = []
-            for key, sub in self._subfields(point, details).items():
-                sub_name = sub[0].node.name.value
-                axis = {"latitude": "y", "longitude": "x", "__typename": None}[sub_name]
-                parts.append((key, f"{value}.{axis}" if axis else _literal(point.name)))
-            return f"CASE WHEN {value} IS NULL THEN null ELSE {_map(parts)} END"
+            axes = self._selection(point, details, lambda axis, sub: f"{value}.{AXES[axis]}")
+            return f"CASE WHEN {value} IS NULL THEN null ELSE {axes} END"
         if python is float:
             value = f"toFloat({value})"
         default = _default(kind, name)
@@ -322,60 +324,48 @@ class Compiler:
         """The connection's map over `rows` (the page's `{cursor, node}` rows in walking order, one more
         than the page) and `total`, and the row expression over `var` that fills `rows`."""
         page, has_next, has_previous = page_of(rows, prefix)
-        entries = []
-        uses_rows = uses_total = False
-        node_projection: str | None = None
-        for key, sub in self._subfields(connection, details).items():
-            name = sub[0].node.name.value
-            if name == "__typename":
-                entries.append((key, _literal(connection.name)))
-            elif name == "totalCount":
-                entries.append((key, total))
-                uses_total = True
-            elif name == "edges":
-                edge = get_named_type(connection.fields["edges"].type)
-                assert isinstance(edge, GraphQLObjectType)
-                row = self.fresh("r")
-                edge_entries = []
-                for edge_key, edge_sub in self._subfields(edge, sub).items():
-                    edge_name = edge_sub[0].node.name.value
-                    if edge_name == "__typename":
-                        edge_entries.append((edge_key, _literal(edge.name)))
-                    elif edge_name == "cursor":
-                        edge_entries.append((edge_key, f"{row}.cursor"))
-                    else:
-                        node_type = get_named_type(edge.fields["node"].type)
-                        assert isinstance(node_type, GraphQLObjectType)
-                        projection = self._project(kind, var, node_type, edge_sub)
-                        if node_projection is not None and node_projection != projection:
-                            raise NotCompilable("two different selections of one connection's nodes")
-                        node_projection = projection
-                        edge_entries.append((edge_key, f"{row}.node"))
-                entries.append((key, f"[{row} IN {page} | {_map(edge_entries)}]"))
-                uses_rows = True
-            elif name == "pageInfo":
+        row = self.fresh("r")
+        used: set[str] = set()  # which of the page's rows and its count the selection reads
+        projections: set[str] = set()
+
+        def edge_field(name: str, sub: list[FieldDetails]) -> str:
+            if name == "cursor":
+                return f"{row}.cursor"
+            node_type = get_named_type(edge.fields["node"].type)
+            assert isinstance(node_type, GraphQLObjectType)
+            projections.add(self._project(kind, var, node_type, sub))
+            if len(projections) > 1:
+                raise NotCompilable("two different selections of one connection's nodes")
+            return f"{row}.node"
+
+        def page_info_field(name: str, sub: list[FieldDetails]) -> str:
+            if name == "hasNextPage":
+                return has_next
+            if name == "hasPreviousPage":
+                return has_previous
+            if name in ("startCursor", "endCursor"):
+                return f"({page})[{0 if name == 'startCursor' else -1}].cursor"
+            raise NotCompilable(f"PageInfo.{name} is answered by its resolver")
+
+        def connection_field(name: str, sub: list[FieldDetails]) -> str:
+            if name == "totalCount":
+                used.add("total")
+                return total
+            used.add("rows")
+            if name == "edges":
+                return f"[{row} IN {page} | {self._selection(edge, sub, edge_field)}]"
+            if name == "pageInfo":
                 info = get_named_type(connection.fields["pageInfo"].type)
                 assert isinstance(info, GraphQLObjectType)
-                info_entries = []
-                for info_key, info_sub in self._subfields(info, sub).items():
-                    info_name = info_sub[0].node.name.value
-                    if info_name == "__typename":
-                        info_entries.append((info_key, _literal(info.name)))
-                    elif info_name == "hasNextPage":
-                        info_entries.append((info_key, has_next))
-                    elif info_name == "hasPreviousPage":
-                        info_entries.append((info_key, has_previous))
-                    elif info_name in ("startCursor", "endCursor"):
-                        end = 0 if info_name == "startCursor" else -1
-                        info_entries.append((info_key, f"({page})[{end}].cursor"))
-                    else:
-                        raise NotCompilable(f"PageInfo.{info_name} is answered by its resolver")
-                entries.append((key, _map(info_entries)))
-                uses_rows = True
-            else:
-                raise NotCompilable(f"{connection.name}.{name} has no declaration")
-        row = f"{{cursor: {cursor_of(var, newest_first)}, node: {node_projection or 'null'}}}"
-        return Shape(_map(entries), row, uses_rows, uses_total)
+                return self._selection(info, sub, page_info_field)
+            raise NotCompilable(f"{connection.name}.{name} has no declaration")
+
+        edge = get_named_type(connection.fields["edges"].type)
+        assert isinstance(edge, GraphQLObjectType)
+        shape = self._selection(connection, details, connection_field)
+        node_projection = next(iter(projections), "null")
+        cursor_row = f"{{cursor: {cursor_of(var, newest_first)}, node: {node_projection}}}"
+        return Shape(shape, cursor_row, "rows" in used, "total" in used)
 
     def _nested_connection(self, link: Link, var: str, field_def: GraphQLField, details: list[FieldDetails]) -> str:
         (label,) = link.targets
