@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from matching.factors import window_fee
-from matching.models import CandidateKind, NeedProfile, Place, ScorePart, VenueCandidate
+from matching.models import CandidateKind, NeedProfile, Place, ScoredCandidate, VenueCandidate
 from matching.place import distance_km
 from matching.scoring import rank
 from matching.time_windows import window_seconds
@@ -16,10 +16,7 @@ from matching.time_windows import window_seconds
 
 @dataclass(frozen=True, slots=True)
 class VenueChoice:
-    venue_id: str
-    score: float
-    parts: tuple[ScorePart, ...]
-    reason: str
+    scored: ScoredCandidate
     distance_km: float | None
     fee_for_window: int  # fen
 
@@ -53,13 +50,6 @@ def rank_venues(
         venue = by_id[scored.id]
         km = distance_km(near, venue.place)
         choices.append(
-            VenueChoice(
-                scored.id,
-                scored.score,
-                scored.parts,
-                scored.reason,
-                None if km is None else round(km, 3),
-                window_fee(venue.fee_per_hour, seconds),
-            )
+            VenueChoice(scored, None if km is None else round(km, 3), window_fee(venue.fee_per_hour, seconds))
         )
     return choices

@@ -27,7 +27,7 @@ from neo4j.exceptions import DriverError, ServiceUnavailable, SessionExpired
 from pydantic import ValidationError
 from strawberry.extensions import SchemaExtension
 
-from graph.kernel.errors import DomainError, Unavailable
+from graph.kernel.errors import BadUserInput, DomainError, Unavailable
 
 log = logging.getLogger("minhu.errors")
 
@@ -55,7 +55,7 @@ def classify(error: GraphQLError, phase_code: str | None = None) -> tuple[str, s
         if phase_code is not None:
             return phase_code, error.message, {}
         # Raised while executing without an exception behind it: variables a type refuses.
-        return "BAD_USER_INPUT", error.message, {}
+        return BadUserInput.code, error.message, {}
     if isinstance(original, DomainError):
         extra = {key: value for key, value in original.details.items() if isinstance(value, (str, int, float, list))}
         if isinstance(original, Unavailable):
@@ -65,9 +65,9 @@ def classify(error: GraphQLError, phase_code: str | None = None) -> tuple[str, s
         return classify(original, phase_code)
     if error.path is None and not isinstance(original, DriverError):
         # Raised while reading the request (a scalar such as Fen refusing a variable), not while resolving.
-        return "BAD_USER_INPUT", error.message, {}
+        return BadUserInput.code, error.message, {}
     if isinstance(original, ValidationError):
-        return "BAD_USER_INPUT", "; ".join(e["msg"] for e in original.errors()), {}
+        return BadUserInput.code, "; ".join(e["msg"] for e in original.errors()), {}
     if isinstance(original, (ServiceUnavailable, SessionExpired)):
         log.error("unavailable: %s", type(original).__name__, extra={"path": _path(error)})
         return Unavailable.code, "the graph database cannot be reached right now; try again in a moment", {}

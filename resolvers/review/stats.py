@@ -11,6 +11,7 @@ from typing import Any
 
 from graph.kernel.errors import BadUserInput, NotFound
 from graph.kernel.ids import label_of
+from graph.kernel.records import from_row
 from graph.review import stats
 from resolvers.kernel.context import Context
 from resolvers.kernel.validation import aware
@@ -158,14 +159,4 @@ async def recurring_needs(
     rows = await stats.recurring(
         ctx.graph, label, scope_id, start.isoformat(), end.isoformat(), previous.isoformat(), min_count, first
     )
-    return [
-        RecurringNeed(
-            place_id=row["placeId"],
-            place_name=row["placeName"],
-            category_code=row["categoryCode"],
-            category_name=row["categoryName"],
-            count=row["count"],
-            previous_count=row["previousCount"],
-        )
-        for row in rows
-    ]
+    return [from_row(RecurringNeed, row) for row in rows]

@@ -43,9 +43,9 @@ class VenueOption:
 
     def __init__(self, venue: Any, choice: VenueChoice) -> None:
         self.venue = venue
-        self.score = choice.score
-        self.parts = choice.parts
-        self.reason = choice.reason
+        self.score = choice.scored.score
+        self.parts = choice.scored.parts
+        self.reason = choice.scored.reason
         self.distance_km = choice.distance_km
         self.fee_for_window = choice.fee_for_window
 
@@ -87,7 +87,7 @@ async def available_venues(ctx: Context, args: dict[str, Any]) -> list[VenueOpti
 
     place, found = await ctx.graph.read_tx(work)
     choices = rank_venues(place, start, end, search.capacity or 0, wanted, found, search.first, datetime.now(UTC))
-    records = await ctx.loaders.by_id("Venue").load_many([c.venue_id for c in choices])
+    records = await ctx.loaders.by_id("Venue").load_many([c.scored.id for c in choices])
     return [VenueOption(record, c) for c, record in zip(choices, records, strict=True) if record is not None]
 
 
