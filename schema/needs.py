@@ -13,7 +13,7 @@ from graph.needs import kinds
 from resolvers.kernel import read
 from resolvers.needs import duplicates, open311, suggest
 from resolvers.needs import intake as needs
-from schema.relay import GeoPointType, Node, connection, lookup, node_type
+from schema.relay import GeoPointType, Node, about_node, connection, lookup, node_type
 
 if TYPE_CHECKING:
     from schema.places import Community, Compound
@@ -79,21 +79,25 @@ class Need(Node):
     async def merged_into(self, info: Info) -> Need | None:
         return await read.by_id(info.context, "Need", self.merged_into_id)
 
-    @strawberry.field(description="Every state change, oldest first (signed-in viewers).")
-    async def history(self, info: Info) -> list[NeedEvent]:
-        return await needs.history(info.context, self.id)
+    history = about_node(needs.history, "list[NeedEvent]", "Every state change, oldest first (signed-in viewers).")
 
-    @strawberry.field(description="Who raised it; contact details masked unless you may see them; null for guests.")
-    async def requester(self, info: Info) -> Resident | None:
-        return await needs.requester(info.context, self.id)
+    requester = about_node(
+        needs.requester,
+        "Resident | None",
+        "Who raised it; contact details masked unless you may see them; null for guests.",
+    )
 
-    @strawberry.field(description="Every offer of this need to a handler, oldest first (signed-in viewers).")
-    async def assignments(self, info: Info) -> list[Assignment]:
-        return await needs.need_assignments(info.context, self.id)
+    assignments = about_node(
+        needs.need_assignments,
+        "list[Assignment]",
+        "Every offer of this need to a handler, oldest first (signed-in viewers).",
+    )
 
-    @strawberry.field(description="The assignment handling it now, else the newest one awaiting an answer.")
-    async def current_assignment(self, info: Info) -> Assignment | None:
-        return await needs.current_assignment(info.context, self.id)
+    current_assignment = about_node(
+        needs.current_assignment,
+        "Assignment | None",
+        "The assignment handling it now, else the newest one awaiting an answer.",
+    )
 
 
 @strawberry.type(description="One entry of a need's audit trail: who moved it, from where, to where, why.")

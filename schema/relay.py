@@ -71,6 +71,18 @@ def lookup(
     return strawberry.field(resolver=resolve, description=description)
 
 
+def about_node(find: Callable[[Any, str], Awaitable[Any]], returns: Any, description: str) -> Any:
+    """A field that is what the resolver `find` answers for this node's id (`find(context, id)`).
+    `returns` may name types of the calling module, so a type may return one declared after it."""
+
+    async def resolve(self: Any, info: Info) -> Any:
+        return await find(info.context, self.id)
+
+    resolve.__module__ = sys._getframe(1).f_globals["__name__"]  # where the names in `returns` live
+    resolve.__annotations__ = {"info": Info, "return": returns}
+    return strawberry.field(resolver=resolve, description=description)
+
+
 @strawberry.type(description="Where a page lies in its list (Relay).")
 class PageInfo:
     has_next_page: bool = strawberry.field(description="Whether more items follow this page.")

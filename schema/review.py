@@ -71,6 +71,8 @@ QuarterArgument = Annotated[
     str | None, strawberry.argument(description="e.g. 2026-Q3 (default: the last full quarter).")
 ]
 MinCount = Annotated[int, strawberry.argument(description="At least this many needs in the quarter.")]
+# The start of a period [from, to): `from` is a Python keyword.
+From = Annotated[datetime | None, strawberry.argument(name="from")]
 
 
 @strawberry.type
@@ -99,7 +101,7 @@ class ReviewQuery:
         self,
         info: Info,
         scope_id: strawberry.ID,
-        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        from_: From = None,
         to: datetime | None = None,
     ) -> Stats:
         return await stats.scope_stats(info.context, str(scope_id), from_, to)
@@ -112,7 +114,7 @@ class ReviewQuery:
         self,
         info: Info,
         scope_id: strawberry.ID,
-        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        from_: From = None,
         to: datetime | None = None,
         min_count: int = 2,
         first: int = 20,
