@@ -142,20 +142,7 @@ STATE_WEIGHTS = {
 }
 CHANNEL_WEIGHTS = {"APP": 40, "HOTLINE_12345": 30, "GRID_WORKER": 15, "SENTINEL": 8, "VISIT": 7}
 URGENCY_WEIGHTS = {"LOW": 15, "NORMAL": 60, "HIGH": 20, "URGENT": 5}
-CATEGORY_WEIGHTS = {
-    "DISPUTE_MEDIATION": 10,
-    "NOISE": 12,
-    "SEWER": 14,
-    "SEWER_RENOVATION": 4,
-    "PARKING_CHARGING": 10,
-    "ELDERLY_CARE": 12,
-    "CHILDCARE": 5,
-    "HEALTH": 7,
-    "HOBBY": 6,
-    "JOB_TRAINING": 4,
-    "PROPERTY": 12,
-    "CONDOLENCE": 4,
-}
+CATEGORY_WEIGHTS = {c.code: c.need_weight for c in ref.CATEGORIES}
 RESPONSE_HOURS = {"URGENT": 2, "HIGH": 12, "NORMAL": 24, "LOW": 48}
 COMPLETION_DAYS = {"URGENT": 1, "HIGH": 3, "NORMAL": 7, "LOW": 14}
 UNIT_KIND_WEIGHTS = {
@@ -520,6 +507,7 @@ class Generator:
 
     def _offering_index(self) -> None:
         rng = self.rng("offering-index")
+        category_of = {c.code: c for c in ref.CATEGORIES}
         self.offering_meta: list[tuple[str, str, list[str], str, str, list[str]]] = []
         for ui, unit in enumerate(self.units):
             n_off = rng.choice((1, 1, 1, 2, 2, 3))
@@ -546,7 +534,8 @@ class Generator:
                         areas = [f"district:{self.street_of[comm.street].district}"]
                     plan.append((f"offering:{ui + 1}-{k + 1}", cat_sel, areas))
             for oid, cat_sel, areas in plan:
-                title, desc = texts.OFFERING_TEXTS[cat_sel[0]][0]
+                first = category_of[cat_sel[0]]
+                title, desc = first.offering_title, first.offering_description
                 oi = len(self.offerings)
                 capacity = 5 if oid == "offering:demo-sewer-service" else rng.choice((2, 3, 5, 10, 30))
                 self.offerings.append(Offering(oid, ui, tuple(cat_sel), capacity))

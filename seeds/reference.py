@@ -1,7 +1,8 @@
 """Reference data for Xi'an (simplified Chinese): places from the official lists, and the categories,
 skills, facilities, kinds and funding programs named or implied by the source document.
 
-Money is integer fen (1 yuan = 100 fen). Places come from `seeds/data/*.csv` (NBS names and codes).
+Money is integer fen (1 yuan = 100 fen). Places come from `seeds/data/*.csv` (NBS names and codes),
+the categories from `seeds/data/categories.csv`.
 """
 
 from __future__ import annotations
@@ -23,26 +24,33 @@ WAN = 10_000 * YUAN  # fen per 万元
 YI = 100_000_000 * YUAN  # fen per 亿元
 
 
+def _rows(name: str) -> list[dict[str, str]]:
+    """The rows of one of seeds/data's CSV files, by the names in its header."""
+    with (DATA / name).open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
 @dataclass(frozen=True)
 class Category:
     code: str
     name: str
     description: str
+    need_weight: int  # its share of the generated needs
+    # What a unit's offering in the category is called and says of itself.
+    offering_title: str
+    offering_description: str
 
 
-CATEGORIES: tuple[Category, ...] = (
-    Category("DISPUTE_MEDIATION", "纠纷调解", "邻里、家庭、物业等矛盾纠纷的调解化解"),
-    Category("NOISE", "噪音扰民", "装修、商铺、广场舞、夜间施工等噪音扰民问题"),
-    Category("SEWER", "下水疏通", "楼栋、小区下水道和化粪池堵塞、污水外溢的疏通"),
-    Category("SEWER_RENOVATION", "下水管网改造", "老旧小区雨污分流、下水管网更新改造"),
-    Category("PARKING_CHARGING", "停车充电", "停车难、电动车充电难、充电桩建设与管理"),
-    Category("ELDERLY_CARE", "养老服务", "助餐送餐、助浴助洁、独居老人探访与陪护"),
-    Category("CHILDCARE", "托幼服务", "托育看护、课后托管、假期儿童活动"),
-    Category("HEALTH", "健康养生", "义诊、健康讲座、慢病管理与康复指导"),
-    Category("HOBBY", "兴趣爱好", "书法、合唱、舞蹈、摄影等市民课堂和兴趣班"),
-    Category("JOB_TRAINING", "职业发展", "社区夜校、技能培训、就业指导与招聘对接"),
-    Category("PROPERTY", "物业问题", "物业服务差、无物业小区、公共设施维修等问题"),
-    Category("CONDOLENCE", "慰问援助", "困难群众、老党员、退役军人等慰问与帮扶"),
+CATEGORIES: tuple[Category, ...] = tuple(
+    Category(
+        r["code"],
+        r["name"],
+        r["description"],
+        int(r["need_weight"]),
+        r["offering_title"],
+        r["offering_description"],
+    )
+    for r in _rows("categories.csv")
 )
 CATEGORY_CODES = tuple(c.code for c in CATEGORIES)
 
@@ -307,12 +315,6 @@ def jitter(lat: float, lon: float, key: str, min_km: float, max_km: float) -> tu
 
 
 CORE_DISTRICTS = frozenset({"610102", "610103", "610104"})  # 新城区, 碑林区, 莲湖区
-
-
-def _rows(name: str) -> list[dict[str, str]]:
-    """The rows of one of seeds/data's CSV files, by the names in its header."""
-    with (DATA / name).open(encoding="utf-8") as f:
-        return list(csv.DictReader(f))
 
 
 _Parent = TypeVar("_Parent", bound=Area)
