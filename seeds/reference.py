@@ -1,8 +1,8 @@
 """Reference data for Xi'an (simplified Chinese): places from the official lists, and the categories,
 skills, facilities, kinds and funding programs named or implied by the source document.
 
-Money is integer fen (1 yuan = 100 fen). Places come from `seeds/data/*.csv` (NBS names and codes),
-the categories from `seeds/data/categories.csv`.
+Money is integer fen (1 yuan = 100 fen). Places, categories, skills, facilities and kinds are read
+from `seeds/data/*.csv` (its README says what each column means and where it comes from).
 """
 
 from __future__ import annotations
@@ -55,6 +55,14 @@ CATEGORIES: tuple[Category, ...] = tuple(
 CATEGORY_CODES = tuple(c.code for c in CATEGORIES)
 
 
+def _categories(cell: str) -> tuple[str, ...]:
+    """The category codes a cell lists, separated by spaces; an unknown one is a typo in the file."""
+    codes = tuple(cell.split())
+    if unknown := sorted(set(codes) - set(CATEGORY_CODES)):
+        raise ValueError(f"unknown categories {unknown} in seeds/data (categories.csv has {CATEGORY_CODES})")
+    return codes
+
+
 @dataclass(frozen=True)
 class Skill:
     code: str
@@ -62,23 +70,7 @@ class Skill:
     serves: tuple[str, ...]
 
 
-SKILLS: tuple[Skill, ...] = (
-    Skill("PLUMBING", "管道疏通", ("SEWER", "SEWER_RENOVATION")),
-    Skill("ELECTRICAL", "电工维修", ("PARKING_CHARGING", "PROPERTY")),
-    Skill("LEGAL", "法律咨询", ("DISPUTE_MEDIATION", "PROPERTY", "NOISE")),
-    Skill("MEDIATION", "矛盾调解", ("DISPUTE_MEDIATION", "NOISE", "PROPERTY", "PARKING_CHARGING")),
-    Skill("COUNSELLING", "心理疏导", ("CONDOLENCE", "DISPUTE_MEDIATION", "HEALTH")),
-    Skill("NURSING", "医疗护理", ("HEALTH", "ELDERLY_CARE")),
-    Skill("ELDER_COMPANION", "助老陪护", ("ELDERLY_CARE", "CONDOLENCE")),
-    Skill("CHILD_MINDING", "儿童看护", ("CHILDCARE",)),
-    Skill("ARTS_TUTORING", "文艺辅导", ("HOBBY", "CHILDCARE")),
-    Skill("CAREER_COACHING", "职业指导", ("JOB_TRAINING",)),
-    Skill("PROPERTY_COORDINATION", "物业协调", ("PROPERTY", "PARKING_CHARGING", "NOISE")),
-    Skill("MEAL_DELIVERY", "助餐送餐", ("ELDERLY_CARE", "CONDOLENCE")),
-    Skill("CONSTRUCTION", "土建施工", ("SEWER_RENOVATION", "PROPERTY")),
-    Skill("SPORTS_COACHING", "体育健身指导", ("HEALTH", "HOBBY")),
-    Skill("IT_HELP", "智能手机教学", ("ELDERLY_CARE", "JOB_TRAINING", "HOBBY")),
-)
+SKILLS: tuple[Skill, ...] = tuple(Skill(r["code"], r["name"], _categories(r["serves"])) for r in _rows("skills.csv"))
 
 
 @dataclass(frozen=True)
@@ -87,42 +79,32 @@ class Facility:
     name: str
 
 
-FACILITIES: tuple[Facility, ...] = (
-    Facility("PROJECTOR", "投影仪"),
-    Facility("SOUND_SYSTEM", "音响"),
-    Facility("BARRIER_FREE", "无障碍通道"),
-    Facility("KITCHEN", "厨房"),
-    Facility("AIR_CONDITIONING", "空调"),
-    Facility("WIFI", "WiFi"),
-    Facility("LED_SCREEN", "电子屏"),
-    Facility("PARKING", "停车位"),
-    Facility("EV_CHARGER", "充电桩"),
-    Facility("TABLES_CHAIRS", "桌椅"),
-    Facility("WHITEBOARD", "白板"),
-    Facility("PIANO", "钢琴"),
-    Facility("FITNESS", "健身器材"),
-    Facility("READING_ROOM", "阅览室"),
-    Facility("MEDICAL_ROOM", "医务室"),
+FACILITIES: tuple[Facility, ...] = tuple(Facility(r["code"], r["name"]) for r in _rows("facilities.csv"))
+
+
+@dataclass(frozen=True)
+class UnitKind:
+    code: str
+    name: str
+    weight: int  # its share of the generated units
+    serves: tuple[str, ...]  # the categories a unit of the kind offers services in
+
+
+UNIT_KINDS: tuple[UnitKind, ...] = tuple(
+    UnitKind(r["code"], r["name"], int(r["weight"]), _categories(r["serves"])) for r in _rows("unit_kinds.csv")
 )
 
-UNIT_KINDS: dict[str, str] = {
-    "STATE_ENTERPRISE": "国有企业",
-    "SCHOOL": "学校",
-    "HOSPITAL": "医院",
-    "AGENCY": "机关事业单位",
-    "COMPANY": "企业",
-    "SOCIAL_ORG": "社会组织",
-    "PROPERTY_FIRM": "物业企业",
-}
 
-VENUE_KINDS: dict[str, str] = {
-    "STATE_IDLE_SITE": "国有闲置场地",
-    "CENTRAL_COMMUNITY": "中心社区",
-    "RED_STATION": "红色驿站",
-    "COMPOUND_STATION": "小区党群服务站",
-    "COMMUNITY_CENTER": "社区党群服务中心",
-    "SERVICE_AREA": "便民服务功能区",
-}
+@dataclass(frozen=True)
+class VenueKind:
+    code: str
+    name: str
+    weight: int  # its share of the generated venues; 0 for the stations, which come with their compounds
+
+
+VENUE_KINDS: tuple[VenueKind, ...] = tuple(
+    VenueKind(r["code"], r["name"], int(r["weight"])) for r in _rows("venue_kinds.csv")
+)
 
 CHANNELS = ("APP", "HOTLINE_12345", "GRID_WORKER", "SENTINEL", "VISIT")
 URGENCIES = ("LOW", "NORMAL", "HIGH", "URGENT")
