@@ -1,8 +1,9 @@
 """Reference data for Xi'an (simplified Chinese): places from the official lists, and the categories,
 skills, facilities, kinds and funding programs named or implied by the source document.
 
-Money is integer fen (1 yuan = 100 fen). Places, categories, skills, facilities and kinds are read
-from `seeds/data/*.csv` (its README says what each column means and where it comes from).
+Money is integer fen (1 yuan = 100 fen). Everything but the two city-wide programs is read from
+`seeds/data/*.csv` (its README says what each column means and where it comes from); this module
+gives it its types.
 """
 
 from __future__ import annotations
@@ -132,44 +133,6 @@ SERVICE_FUND = "社区为民服务专项资金"
 RENOVATION_FUND = "党费及体彩福彩公益金"
 GOVERNANCE_FUND = "社区发展治理专项经费"
 
-# The 33 projects of the 社区发展治理专项经费: three named in the document, thirty invented.
-# (id suffix, district code, name, budget in 万元, cap in 万元, categories)
-_PROJECTS: tuple[tuple[str, str, str, int, int, tuple[str, ...]], ...] = (
-    ("beilin-neighbour-station", "610103", "碑林区小区邻里服务站", 600, 30, ("ELDERLY_CARE", "PROPERTY", "HOBBY")),
-    ("lintong-grid", "610115", "临潼区网格化治理", 500, 20, ("DISPUTE_MEDIATION", "NOISE", "PROPERTY")),
-    ("gaoxing-canteen", "610117", "高陵区“高幸食堂”", 450, 15, ("ELDERLY_CARE", "CONDOLENCE")),
-    ("xincheng-night-school", "610102", "新城区社区夜校", 300, 10, ("JOB_TRAINING", "HOBBY")),
-    ("xincheng-old-compound", "610102", "新城区老旧小区管网更新", 800, 50, ("SEWER_RENOVATION", "SEWER")),
-    ("xincheng-mediation", "610102", "新城区“和事佬”调解室", 200, 5, ("DISPUTE_MEDIATION", "NOISE")),
-    ("beilin-charging", "610103", "碑林区小区充电桩共建", 400, 25, ("PARKING_CHARGING",)),
-    ("beilin-elderly-meals", "610103", "碑林区长者助餐点", 350, 10, ("ELDERLY_CARE",)),
-    ("lianhu-childcare", "610104", "莲湖区社区托育驿站", 380, 15, ("CHILDCARE",)),
-    ("lianhu-property", "610104", "莲湖区红色物业联建", 420, 20, ("PROPERTY", "PARKING_CHARGING")),
-    ("lianhu-health", "610104", "莲湖区家门口健康小屋", 260, 8, ("HEALTH", "ELDERLY_CARE")),
-    ("baqiao-sewer", "610111", "灞桥区雨污分流改造", 900, 60, ("SEWER_RENOVATION", "SEWER")),
-    ("baqiao-volunteer", "610111", "灞桥区党员志愿服务站", 220, 5, ("CONDOLENCE", "ELDERLY_CARE", "HOBBY")),
-    ("weiyang-parking", "610112", "未央区停车难综合治理", 700, 40, ("PARKING_CHARGING", "PROPERTY")),
-    ("weiyang-embedded", "610112", "未央区社区嵌入式服务设施", 650, 30, ("ELDERLY_CARE", "CHILDCARE", "HEALTH")),
-    ("weiyang-sentinel", "610112", "未央区“民情前哨”骑手驿站", 180, 5, ("NOISE", "PROPERTY", "DISPUTE_MEDIATION")),
-    ("yanta-citizen-class", "610113", "雁塔区市民课堂", 320, 10, ("HOBBY", "JOB_TRAINING", "HEALTH")),
-    ("yanta-quiet", "610113", "雁塔区宁静小区创建", 280, 10, ("NOISE", "DISPUTE_MEDIATION")),
-    ("yanta-employment", "610113", "雁塔区家门口就业服务站", 300, 10, ("JOB_TRAINING",)),
-    ("yanliang-elderly", "610114", "阎良区互助幸福院", 260, 10, ("ELDERLY_CARE", "CONDOLENCE")),
-    ("yanliang-pipes", "610114", "阎良区老旧管网改造", 500, 40, ("SEWER_RENOVATION",)),
-    ("lintong-tourism-jobs", "610115", "临潼区文旅技能培训", 240, 8, ("JOB_TRAINING",)),
-    ("changan-grid", "610116", "长安区网格员赋能", 350, 10, ("DISPUTE_MEDIATION", "PROPERTY", "NOISE")),
-    ("changan-villages", "610116", "长安区村组下水疏通", 420, 20, ("SEWER", "SEWER_RENOVATION")),
-    ("changan-children", "610116", "长安区“四点半课堂”", 260, 8, ("CHILDCARE", "HOBBY")),
-    ("gaoling-health", "610117", "高陵区村医巡诊", 200, 6, ("HEALTH", "ELDERLY_CARE")),
-    ("huyi-farmer-painting", "610118", "鄠邑区农民画兴趣课堂", 150, 5, ("HOBBY",)),
-    ("huyi-property", "610118", "鄠邑区无物业小区兜底服务", 300, 15, ("PROPERTY", "SEWER")),
-    ("lantian-condolence", "610122", "蓝田县困难群众关爱行动", 200, 5, ("CONDOLENCE", "ELDERLY_CARE")),
-    ("lantian-skills", "610122", "蓝田县厨师技能培训", 180, 6, ("JOB_TRAINING",)),
-    ("zhouzhi-elderly", "610124", "周至县农村老年餐桌", 220, 8, ("ELDERLY_CARE",)),
-    ("zhouzhi-mediation", "610124", "周至县“枫桥式”调解", 160, 5, ("DISPUTE_MEDIATION",)),
-    ("xincheng-sports", "610102", "新城区社区运动会", 120, 5, ("HOBBY", "HEALTH")),
-)
-
 
 def programs(year: int) -> tuple[Program, ...]:
     """The 35 programs, their periods laid out around `year` (the year the data is generated for).
@@ -204,20 +167,21 @@ def programs(year: int) -> tuple[Program, ...]:
             None,
         ),
     )
+    # The 33 projects of the 社区发展治理专项经费: three named in the document, thirty invented.
     district = tuple(
         Program(
-            f"program:{key}",
-            name,
+            r["id"],
+            r["name"],
             GOVERNANCE_FUND,
             "DISTRICT",
-            budget * WAN,
-            cap * WAN,
+            int(r["budget_wan"]) * WAN,
+            int(r["cap_wan"]) * WAN,
             date(year, 1, 1),
             date(year + 1, 6, 30),
-            cats,
-            code,
+            _categories(r["categories"]),
+            r["district_code"],
         )
-        for key, code, name, budget, cap, cats in _PROJECTS
+        for r in _rows("district_projects.csv")
     )
     return city + district
 
