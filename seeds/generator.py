@@ -142,47 +142,12 @@ STATE_WEIGHTS = {
 }
 CHANNEL_WEIGHTS = {"APP": 40, "HOTLINE_12345": 30, "GRID_WORKER": 15, "SENTINEL": 8, "VISIT": 7}
 URGENCY_WEIGHTS = {"LOW": 15, "NORMAL": 60, "HIGH": 20, "URGENT": 5}
-CATEGORY_WEIGHTS = {
-    "DISPUTE_MEDIATION": 10,
-    "NOISE": 12,
-    "SEWER": 14,
-    "SEWER_RENOVATION": 4,
-    "PARKING_CHARGING": 10,
-    "ELDERLY_CARE": 12,
-    "CHILDCARE": 5,
-    "HEALTH": 7,
-    "HOBBY": 6,
-    "JOB_TRAINING": 4,
-    "PROPERTY": 12,
-    "CONDOLENCE": 4,
-}
+CATEGORY_WEIGHTS = {c.code: c.need_weight for c in ref.CATEGORIES}
 RESPONSE_HOURS = {"URGENT": 2, "HIGH": 12, "NORMAL": 24, "LOW": 48}
 COMPLETION_DAYS = {"URGENT": 1, "HIGH": 3, "NORMAL": 7, "LOW": 14}
-UNIT_KIND_WEIGHTS = {
-    "STATE_ENTERPRISE": 18,
-    "SCHOOL": 15,
-    "HOSPITAL": 8,
-    "AGENCY": 25,
-    "COMPANY": 17,
-    "SOCIAL_ORG": 10,
-    "PROPERTY_FIRM": 7,
-}
-UNIT_KIND_CATEGORIES = {
-    "STATE_ENTERPRISE": ("SEWER", "SEWER_RENOVATION", "PARKING_CHARGING", "PROPERTY", "JOB_TRAINING"),
-    "SCHOOL": ("CHILDCARE", "HOBBY", "JOB_TRAINING"),
-    "HOSPITAL": ("HEALTH", "ELDERLY_CARE"),
-    "AGENCY": ("DISPUTE_MEDIATION", "NOISE", "CONDOLENCE", "JOB_TRAINING"),
-    "COMPANY": ("JOB_TRAINING", "PARKING_CHARGING", "HOBBY", "ELDERLY_CARE"),
-    "SOCIAL_ORG": ("ELDERLY_CARE", "CHILDCARE", "CONDOLENCE", "DISPUTE_MEDIATION", "HOBBY"),
-    "PROPERTY_FIRM": ("PROPERTY", "SEWER", "PARKING_CHARGING", "NOISE"),
-}
-VENUE_KIND_WEIGHTS = {
-    "STATE_IDLE_SITE": 170,
-    "CENTRAL_COMMUNITY": 900,
-    "RED_STATION": 1200,
-    "COMMUNITY_CENTER": 100,
-    "SERVICE_AREA": 500,
-}
+UNIT_KIND_WEIGHTS = {k.code: k.weight for k in ref.UNIT_KINDS}
+UNIT_KIND_CATEGORIES = {k.code: k.serves for k in ref.UNIT_KINDS}
+VENUE_KIND_WEIGHTS = {k.code: k.weight for k in ref.VENUE_KINDS if k.weight}
 SLOTS = ((1, 0, 3, 0), (6, 0, 8, 0), (11, 0, 13, 0))  # UTC (09–11, 14–16, 19–21 Beijing)
 
 
@@ -520,6 +485,7 @@ class Generator:
 
     def _offering_index(self) -> None:
         rng = self.rng("offering-index")
+        category_of = {c.code: c for c in ref.CATEGORIES}
         self.offering_meta: list[tuple[str, str, list[str], str, str, list[str]]] = []
         for ui, unit in enumerate(self.units):
             n_off = rng.choice((1, 1, 1, 2, 2, 3))
@@ -546,7 +512,8 @@ class Generator:
                         areas = [f"district:{self.street_of[comm.street].district}"]
                     plan.append((f"offering:{ui + 1}-{k + 1}", cat_sel, areas))
             for oid, cat_sel, areas in plan:
-                title, desc = texts.OFFERING_TEXTS[cat_sel[0]][0]
+                first = category_of[cat_sel[0]]
+                title, desc = first.offering_title, first.offering_description
                 oi = len(self.offerings)
                 capacity = 5 if oid == "offering:demo-sewer-service" else rng.choice((2, 3, 5, 10, 30))
                 self.offerings.append(Offering(oid, ui, tuple(cat_sel), capacity))

@@ -1,7 +1,9 @@
 """Reference data for Xi'an (simplified Chinese): places from the official lists, and the categories,
 skills, facilities, kinds and funding programs named or implied by the source document.
 
-Money is integer fen (1 yuan = 100 fen). Places come from `seeds/data/*.csv` (NBS names and codes).
+Money is integer fen (1 yuan = 100 fen). Everything but the two city-wide programs is read from
+`seeds/data/*.csv` (its README says what each column means and where it comes from); this module
+gives it its types.
 """
 
 from __future__ import annotations
@@ -23,28 +25,43 @@ WAN = 10_000 * YUAN  # fen per 万元
 YI = 100_000_000 * YUAN  # fen per 亿元
 
 
+def _rows(name: str) -> list[dict[str, str]]:
+    """The rows of one of seeds/data's CSV files, by the names in its header."""
+    with (DATA / name).open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
 @dataclass(frozen=True)
 class Category:
     code: str
     name: str
     description: str
+    need_weight: int  # its share of the generated needs
+    # What a unit's offering in the category is called and says of itself.
+    offering_title: str
+    offering_description: str
 
 
-CATEGORIES: tuple[Category, ...] = (
-    Category("DISPUTE_MEDIATION", "纠纷调解", "邻里、家庭、物业等矛盾纠纷的调解化解"),
-    Category("NOISE", "噪音扰民", "装修、商铺、广场舞、夜间施工等噪音扰民问题"),
-    Category("SEWER", "下水疏通", "楼栋、小区下水道和化粪池堵塞、污水外溢的疏通"),
-    Category("SEWER_RENOVATION", "下水管网改造", "老旧小区雨污分流、下水管网更新改造"),
-    Category("PARKING_CHARGING", "停车充电", "停车难、电动车充电难、充电桩建设与管理"),
-    Category("ELDERLY_CARE", "养老服务", "助餐送餐、助浴助洁、独居老人探访与陪护"),
-    Category("CHILDCARE", "托幼服务", "托育看护、课后托管、假期儿童活动"),
-    Category("HEALTH", "健康养生", "义诊、健康讲座、慢病管理与康复指导"),
-    Category("HOBBY", "兴趣爱好", "书法、合唱、舞蹈、摄影等市民课堂和兴趣班"),
-    Category("JOB_TRAINING", "职业发展", "社区夜校、技能培训、就业指导与招聘对接"),
-    Category("PROPERTY", "物业问题", "物业服务差、无物业小区、公共设施维修等问题"),
-    Category("CONDOLENCE", "慰问援助", "困难群众、老党员、退役军人等慰问与帮扶"),
+CATEGORIES: tuple[Category, ...] = tuple(
+    Category(
+        r["code"],
+        r["name"],
+        r["description"],
+        int(r["need_weight"]),
+        r["offering_title"],
+        r["offering_description"],
+    )
+    for r in _rows("categories.csv")
 )
 CATEGORY_CODES = tuple(c.code for c in CATEGORIES)
+
+
+def _categories(cell: str) -> tuple[str, ...]:
+    """The category codes a cell lists, separated by spaces; an unknown one is a typo in the file."""
+    codes = tuple(cell.split())
+    if unknown := sorted(set(codes) - set(CATEGORY_CODES)):
+        raise ValueError(f"unknown categories {unknown} in seeds/data (categories.csv has {CATEGORY_CODES})")
+    return codes
 
 
 @dataclass(frozen=True)
@@ -54,23 +71,7 @@ class Skill:
     serves: tuple[str, ...]
 
 
-SKILLS: tuple[Skill, ...] = (
-    Skill("PLUMBING", "管道疏通", ("SEWER", "SEWER_RENOVATION")),
-    Skill("ELECTRICAL", "电工维修", ("PARKING_CHARGING", "PROPERTY")),
-    Skill("LEGAL", "法律咨询", ("DISPUTE_MEDIATION", "PROPERTY", "NOISE")),
-    Skill("MEDIATION", "矛盾调解", ("DISPUTE_MEDIATION", "NOISE", "PROPERTY", "PARKING_CHARGING")),
-    Skill("COUNSELLING", "心理疏导", ("CONDOLENCE", "DISPUTE_MEDIATION", "HEALTH")),
-    Skill("NURSING", "医疗护理", ("HEALTH", "ELDERLY_CARE")),
-    Skill("ELDER_COMPANION", "助老陪护", ("ELDERLY_CARE", "CONDOLENCE")),
-    Skill("CHILD_MINDING", "儿童看护", ("CHILDCARE",)),
-    Skill("ARTS_TUTORING", "文艺辅导", ("HOBBY", "CHILDCARE")),
-    Skill("CAREER_COACHING", "职业指导", ("JOB_TRAINING",)),
-    Skill("PROPERTY_COORDINATION", "物业协调", ("PROPERTY", "PARKING_CHARGING", "NOISE")),
-    Skill("MEAL_DELIVERY", "助餐送餐", ("ELDERLY_CARE", "CONDOLENCE")),
-    Skill("CONSTRUCTION", "土建施工", ("SEWER_RENOVATION", "PROPERTY")),
-    Skill("SPORTS_COACHING", "体育健身指导", ("HEALTH", "HOBBY")),
-    Skill("IT_HELP", "智能手机教学", ("ELDERLY_CARE", "JOB_TRAINING", "HOBBY")),
-)
+SKILLS: tuple[Skill, ...] = tuple(Skill(r["code"], r["name"], _categories(r["serves"])) for r in _rows("skills.csv"))
 
 
 @dataclass(frozen=True)
@@ -79,42 +80,32 @@ class Facility:
     name: str
 
 
-FACILITIES: tuple[Facility, ...] = (
-    Facility("PROJECTOR", "投影仪"),
-    Facility("SOUND_SYSTEM", "音响"),
-    Facility("BARRIER_FREE", "无障碍通道"),
-    Facility("KITCHEN", "厨房"),
-    Facility("AIR_CONDITIONING", "空调"),
-    Facility("WIFI", "WiFi"),
-    Facility("LED_SCREEN", "电子屏"),
-    Facility("PARKING", "停车位"),
-    Facility("EV_CHARGER", "充电桩"),
-    Facility("TABLES_CHAIRS", "桌椅"),
-    Facility("WHITEBOARD", "白板"),
-    Facility("PIANO", "钢琴"),
-    Facility("FITNESS", "健身器材"),
-    Facility("READING_ROOM", "阅览室"),
-    Facility("MEDICAL_ROOM", "医务室"),
+FACILITIES: tuple[Facility, ...] = tuple(Facility(r["code"], r["name"]) for r in _rows("facilities.csv"))
+
+
+@dataclass(frozen=True)
+class UnitKind:
+    code: str
+    name: str
+    weight: int  # its share of the generated units
+    serves: tuple[str, ...]  # the categories a unit of the kind offers services in
+
+
+UNIT_KINDS: tuple[UnitKind, ...] = tuple(
+    UnitKind(r["code"], r["name"], int(r["weight"]), _categories(r["serves"])) for r in _rows("unit_kinds.csv")
 )
 
-UNIT_KINDS: dict[str, str] = {
-    "STATE_ENTERPRISE": "国有企业",
-    "SCHOOL": "学校",
-    "HOSPITAL": "医院",
-    "AGENCY": "机关事业单位",
-    "COMPANY": "企业",
-    "SOCIAL_ORG": "社会组织",
-    "PROPERTY_FIRM": "物业企业",
-}
 
-VENUE_KINDS: dict[str, str] = {
-    "STATE_IDLE_SITE": "国有闲置场地",
-    "CENTRAL_COMMUNITY": "中心社区",
-    "RED_STATION": "红色驿站",
-    "COMPOUND_STATION": "小区党群服务站",
-    "COMMUNITY_CENTER": "社区党群服务中心",
-    "SERVICE_AREA": "便民服务功能区",
-}
+@dataclass(frozen=True)
+class VenueKind:
+    code: str
+    name: str
+    weight: int  # its share of the generated venues; 0 for the stations, which come with their compounds
+
+
+VENUE_KINDS: tuple[VenueKind, ...] = tuple(
+    VenueKind(r["code"], r["name"], int(r["weight"])) for r in _rows("venue_kinds.csv")
+)
 
 CHANNELS = ("APP", "HOTLINE_12345", "GRID_WORKER", "SENTINEL", "VISIT")
 URGENCIES = ("LOW", "NORMAL", "HIGH", "URGENT")
@@ -141,44 +132,6 @@ class Program:
 SERVICE_FUND = "社区为民服务专项资金"
 RENOVATION_FUND = "党费及体彩福彩公益金"
 GOVERNANCE_FUND = "社区发展治理专项经费"
-
-# The 33 projects of the 社区发展治理专项经费: three named in the document, thirty invented.
-# (id suffix, district code, name, budget in 万元, cap in 万元, categories)
-_PROJECTS: tuple[tuple[str, str, str, int, int, tuple[str, ...]], ...] = (
-    ("beilin-neighbour-station", "610103", "碑林区小区邻里服务站", 600, 30, ("ELDERLY_CARE", "PROPERTY", "HOBBY")),
-    ("lintong-grid", "610115", "临潼区网格化治理", 500, 20, ("DISPUTE_MEDIATION", "NOISE", "PROPERTY")),
-    ("gaoxing-canteen", "610117", "高陵区“高幸食堂”", 450, 15, ("ELDERLY_CARE", "CONDOLENCE")),
-    ("xincheng-night-school", "610102", "新城区社区夜校", 300, 10, ("JOB_TRAINING", "HOBBY")),
-    ("xincheng-old-compound", "610102", "新城区老旧小区管网更新", 800, 50, ("SEWER_RENOVATION", "SEWER")),
-    ("xincheng-mediation", "610102", "新城区“和事佬”调解室", 200, 5, ("DISPUTE_MEDIATION", "NOISE")),
-    ("beilin-charging", "610103", "碑林区小区充电桩共建", 400, 25, ("PARKING_CHARGING",)),
-    ("beilin-elderly-meals", "610103", "碑林区长者助餐点", 350, 10, ("ELDERLY_CARE",)),
-    ("lianhu-childcare", "610104", "莲湖区社区托育驿站", 380, 15, ("CHILDCARE",)),
-    ("lianhu-property", "610104", "莲湖区红色物业联建", 420, 20, ("PROPERTY", "PARKING_CHARGING")),
-    ("lianhu-health", "610104", "莲湖区家门口健康小屋", 260, 8, ("HEALTH", "ELDERLY_CARE")),
-    ("baqiao-sewer", "610111", "灞桥区雨污分流改造", 900, 60, ("SEWER_RENOVATION", "SEWER")),
-    ("baqiao-volunteer", "610111", "灞桥区党员志愿服务站", 220, 5, ("CONDOLENCE", "ELDERLY_CARE", "HOBBY")),
-    ("weiyang-parking", "610112", "未央区停车难综合治理", 700, 40, ("PARKING_CHARGING", "PROPERTY")),
-    ("weiyang-embedded", "610112", "未央区社区嵌入式服务设施", 650, 30, ("ELDERLY_CARE", "CHILDCARE", "HEALTH")),
-    ("weiyang-sentinel", "610112", "未央区“民情前哨”骑手驿站", 180, 5, ("NOISE", "PROPERTY", "DISPUTE_MEDIATION")),
-    ("yanta-citizen-class", "610113", "雁塔区市民课堂", 320, 10, ("HOBBY", "JOB_TRAINING", "HEALTH")),
-    ("yanta-quiet", "610113", "雁塔区宁静小区创建", 280, 10, ("NOISE", "DISPUTE_MEDIATION")),
-    ("yanta-employment", "610113", "雁塔区家门口就业服务站", 300, 10, ("JOB_TRAINING",)),
-    ("yanliang-elderly", "610114", "阎良区互助幸福院", 260, 10, ("ELDERLY_CARE", "CONDOLENCE")),
-    ("yanliang-pipes", "610114", "阎良区老旧管网改造", 500, 40, ("SEWER_RENOVATION",)),
-    ("lintong-tourism-jobs", "610115", "临潼区文旅技能培训", 240, 8, ("JOB_TRAINING",)),
-    ("changan-grid", "610116", "长安区网格员赋能", 350, 10, ("DISPUTE_MEDIATION", "PROPERTY", "NOISE")),
-    ("changan-villages", "610116", "长安区村组下水疏通", 420, 20, ("SEWER", "SEWER_RENOVATION")),
-    ("changan-children", "610116", "长安区“四点半课堂”", 260, 8, ("CHILDCARE", "HOBBY")),
-    ("gaoling-health", "610117", "高陵区村医巡诊", 200, 6, ("HEALTH", "ELDERLY_CARE")),
-    ("huyi-farmer-painting", "610118", "鄠邑区农民画兴趣课堂", 150, 5, ("HOBBY",)),
-    ("huyi-property", "610118", "鄠邑区无物业小区兜底服务", 300, 15, ("PROPERTY", "SEWER")),
-    ("lantian-condolence", "610122", "蓝田县困难群众关爱行动", 200, 5, ("CONDOLENCE", "ELDERLY_CARE")),
-    ("lantian-skills", "610122", "蓝田县厨师技能培训", 180, 6, ("JOB_TRAINING",)),
-    ("zhouzhi-elderly", "610124", "周至县农村老年餐桌", 220, 8, ("ELDERLY_CARE",)),
-    ("zhouzhi-mediation", "610124", "周至县“枫桥式”调解", 160, 5, ("DISPUTE_MEDIATION",)),
-    ("xincheng-sports", "610102", "新城区社区运动会", 120, 5, ("HOBBY", "HEALTH")),
-)
 
 
 def programs(year: int) -> tuple[Program, ...]:
@@ -214,20 +167,21 @@ def programs(year: int) -> tuple[Program, ...]:
             None,
         ),
     )
+    # The 33 projects of the 社区发展治理专项经费: three named in the document, thirty invented.
     district = tuple(
         Program(
-            f"program:{key}",
-            name,
+            r["id"],
+            r["name"],
             GOVERNANCE_FUND,
             "DISTRICT",
-            budget * WAN,
-            cap * WAN,
+            int(r["budget_wan"]) * WAN,
+            int(r["cap_wan"]) * WAN,
             date(year, 1, 1),
             date(year + 1, 6, 30),
-            cats,
-            code,
+            _categories(r["categories"]),
+            r["district_code"],
         )
-        for key, code, name, budget, cap, cats in _PROJECTS
+        for r in _rows("district_projects.csv")
     )
     return city + district
 
@@ -307,12 +261,6 @@ def jitter(lat: float, lon: float, key: str, min_km: float, max_km: float) -> tu
 
 
 CORE_DISTRICTS = frozenset({"610102", "610103", "610104"})  # 新城区, 碑林区, 莲湖区
-
-
-def _rows(name: str) -> list[dict[str, str]]:
-    """The rows of one of seeds/data's CSV files, by the names in its header."""
-    with (DATA / name).open(encoding="utf-8") as f:
-        return list(csv.DictReader(f))
 
 
 _Parent = TypeVar("_Parent", bound=Area)
