@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, model_validator
 from pydantic.alias_generators import to_camel
@@ -183,6 +183,13 @@ class RegisterUnit(UnitFields):
     )
     credit_code: Annotated[CreditCode | None, BeforeValidator(_blank_to_none)] = None
 
+    # A roster's natural key (resolvers/partners/roster_import.py): a re-imported row updates its unit.
+    ROSTER_KEY: ClassVar[str] = "creditCode"
+
+    @property
+    def roster_key(self) -> str | None:
+        return self.credit_code
+
 
 class UpdateUnit(Located):
     unit_id: UnitId
@@ -209,6 +216,8 @@ class RegisterMember(Located, AvailabilityFields):
     phone: Phone
     skills: CodeList = Field(default_factory=list)
     community_ids: CommunityIds = Field(default_factory=list)
+
+    ROSTER_KEY: ClassVar[str] = "unitId and phone"
 
     def row(self, node_id: str) -> dict[str, Any]:
         return {

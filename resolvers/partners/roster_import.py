@@ -72,9 +72,11 @@ class Kind:
     # Writes the rows; one {id, outcome} (CREATED, UPDATED, UNCHANGED) per row.
     write: Callable[[Tx, list[dict[str, Any]]], Awaitable[list[dict[str, str]]]]
     id_kind: str
-    # The natural key of a row's form (None: the kind has none, every row is new) and what it is called.
-    key: Callable[[Any], str | None] | None = None
-    key_name: str = ""
+
+    @property
+    def key_name(self) -> str | None:
+        """What the form's natural key (its `roster_key`) is called; None: rows have none and are all new."""
+        return getattr(self.form, "ROSTER_KEY", None)
 
 
 KINDS: dict[str, Kind] = {
@@ -83,16 +85,12 @@ KINDS: dict[str, Kind] = {
         ("name", "kind", "phone", "address", "communityIds", "latitude", "longitude", "creditCode"),
         reg.upsert_units,
         "unit",
-        key=lambda form: form.credit_code,
-        key_name="creditCode",
     ),
     "members": Kind(
         RegisterMember,
         ("unitId", "name", "phone", "skills", "availability", "maxLoad", "communityIds", "latitude", "longitude"),
         reg.upsert_members,
         "member",
-        key=lambda form: form.roster_key,
-        key_name="unitId and phone",
     ),
     "venues": Kind(
         RegisterVenue,
@@ -173,8 +171,8 @@ async def import_text(
         except ValidationError as exc:
             _reject(report, out, line, _explain(exc))
             continue
-        key = spec.key(form) if spec.key else None
-        if spec.key and key is None:
+        key = form.roster_key if spec.key_name else None
+        if spec.key_name and key is None:
             _reject(report, out, line, f"{spec.key_name} is required: it tells this row's record on a re-import")
             continue
         if key is not None:
