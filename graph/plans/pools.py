@@ -16,6 +16,7 @@ then COMMITTED with a JSON report of what was dispatched and what was skipped.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -78,6 +79,7 @@ async def open_needs(
     return out
 
 
+# One list per member, its values in PlanMembers' field order (the columns the pool is made of).
 _MEMBERS = """
 UNWIND $communities AS cid
 MATCH (:Community {id: cid})<-[:REGISTERED_WITH]-(m:Member)
@@ -106,22 +108,12 @@ async def plan_members(graph: Graph, communities: list[str]) -> PlanMembers:
     category is left to scoring: filtering it here costs the server more than shipping the few
     members without one (on the city seed 171k members, 141k fit some need of their community)."""
     [[rows]] = await graph.read_values(_MEMBERS, communities=communities)
-    cols = list(zip(*rows, strict=True)) if rows else [()] * 13
-    return PlanMembers(
-        ids=list(cols[0]),
-        communities=list(cols[1]),
-        lat=list(cols[2]),
-        lon=list(cols[3]),
-        availability=[tuple(a) for a in cols[4]],
-        max_load=list(cols[5]),
-        open_load=list(cols[6]),
-        rating_sum=list(cols[7]),
-        rating_count=list(cols[8]),
-        completed=list(cols[9]),
-        assigned=list(cols[10]),
-        last_served=[_instant(t) for t in cols[11]],
-        skills=list(cols[12]),
-    )
+    names = [f.name for f in dataclasses.fields(PlanMembers)]
+    values = [list(col) for col in zip(*rows, strict=True)] if rows else [[] for _ in names]
+    columns = dict(zip(names, values, strict=True))
+    columns["availability"] = [tuple(a) for a in columns["availability"]]
+    columns["last_served"] = [_instant(t) for t in columns["last_served"]]
+    return PlanMembers(**columns)
 
 
 _SKILLS = "MATCH (s:Skill) RETURN collect([s.code, s.name, [(s)-[:SERVES]->(k:Category) | k.code]]) AS rows"
