@@ -97,13 +97,7 @@ class ReviewQuery:
         description="Response, completion and satisfaction rates and more for a community, street, district, "
         "unit or member over [from, to) (both optional); see docs/STATS.md."
     )
-    async def stats(
-        self,
-        info: Info,
-        scope_id: strawberry.ID,
-        from_: From = None,
-        to: datetime | None = None,
-    ) -> Stats:
+    async def stats(self, info: Info, scope_id: strawberry.ID, from_: From = None, to: datetime | None = None) -> Stats:
         return await stats.scope_stats(info.context, str(scope_id), from_, to)
 
     @strawberry.field(

@@ -46,9 +46,7 @@ async def add_offering(tx: Tx, viewer: Viewer, form: AddOffering, outbox: Outbox
     require_unit_manager(viewer, form.unit_id, unit["placeIds"], "addOffering")
     reg.check_codes("Category", [form.category_code], set(unit["codes"]))
     reg.checked_places(unit["places"], form.area_ids, "areaIds")
-    offering_id = new_id("offering")
-    await assets.create_offering(tx, form.row(offering_id))
-    return {"offeringId": offering_id}
+    return {"offeringId": await assets.create_offering(tx, form.row(new_id("offering")))}
 
 
 @mutation("updateOffering", roles=UNIT_ROLES, form=UpdateOffering)
@@ -94,8 +92,7 @@ async def register_venue(tx: Tx, viewer: Viewer, form: RegisterVenue, outbox: Ou
     if owner and facts["ownerId"] is None:
         raise NotFound(f"no unit with id {owner!r}", id=owner)
     reg.check_codes("Facility", form.facilities, set(facts["codes"]))
-    venue_id = new_id("venue")
-    await assets.create_venues(tx, [form.row(venue_id, owner)])
+    [venue_id] = await assets.create_venues(tx, [form.row(new_id("venue"), owner)])
     return {"venueId": venue_id}
 
 
@@ -146,9 +143,7 @@ async def create_funding_program(tx: Tx, viewer: Viewer, form: CreateProgram, ou
     refs = await assets.program_registration_facts(tx, form.categories, form.district_ids)
     reg.check_codes("Category", form.categories, set(refs["codes"]))
     reg.checked_places(refs["places"], form.district_ids, "districtIds")
-    program_id = new_id("program")
-    await assets.create_program(tx, form.row(program_id))
-    return {"programId": program_id}
+    return {"programId": await assets.create_program(tx, form.row(new_id("program")))}
 
 
 @mutation("updateFundingProgram", roles=PROGRAM_ROLES, form=UpdateProgram)
