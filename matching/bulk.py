@@ -384,12 +384,12 @@ def offering_arrays(offerings: Sequence[OfferingCandidate]) -> OfferingArrays:
         category=specialisation(np.array([len(o.serves) for o in offerings], dtype=np.int64)),
         load=headroom_ratio(cap, load),
         satisfaction=satisfaction(
-            np.array([o.rating_sum for o in offerings], dtype=np.int64),
-            np.array([o.rating_count for o in offerings], dtype=np.int64),
+            np.array([o.record.rating_sum for o in offerings], dtype=np.int64),
+            np.array([o.record.rating_count for o in offerings], dtype=np.int64),
         ),
         completion=completion_rate(
-            np.array([o.completed_count for o in offerings], dtype=np.int64),
-            np.array([o.assigned_count for o in offerings], dtype=np.int64) - load,
+            np.array([o.record.completed_count for o in offerings], dtype=np.int64),
+            np.array([o.record.assigned_count for o in offerings], dtype=np.int64) - load,
         ),
     )
 

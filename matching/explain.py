@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from matching.factors import mean_rating
-from matching.models import Blocker, SkillRef
+from matching.models import Blocker, SkillRef, TrackRecord
 from matching.place import PlaceFit, Tier
 from matching.weights import RATING_PRIOR_COUNT
 
@@ -78,18 +78,18 @@ def distance_phrase(fit: PlaceFit) -> str | None:
     return None if fit.km is None else f"相距 {fit.km:.1f} 公里"
 
 
-def rating_phrase(rating_sum: int, rating_count: int) -> str:
-    avg = mean_rating(rating_sum, rating_count)
+def rating_phrase(record: TrackRecord) -> str:
+    avg = mean_rating(record.rating_sum, record.rating_count)
     return "暂无评价" if avg is None else f"满意度 {avg:.1f}"
 
 
-def rating_note(rating_sum: int, rating_count: int, prior: float, weighted: float) -> str:
+def rating_note(record: TrackRecord, prior: float, weighted: float) -> str:
     """How a satisfaction value came about: E.g. "1 次评价均分 2.0，加 5 次社区均分 4.3 的先验，计 3.9 分"."""
-    if rating_count <= 0:
+    if record.rating_count <= 0:
         return f"暂无评价，按社区均分 {prior:.1f} 计"
-    avg = rating_sum / rating_count
+    avg = record.rating_sum / record.rating_count
     prior_text = f"加 {RATING_PRIOR_COUNT} 次社区均分 {prior:.1f} 的先验"
-    return f"{rating_count} 次评价均分 {avg:.1f}，{prior_text}，计 {weighted:.1f} 分"
+    return f"{record.rating_count} 次评价均分 {avg:.1f}，{prior_text}，计 {weighted:.1f} 分"
 
 
 def relevance_phrase(value: float) -> str | None:
@@ -117,8 +117,7 @@ def member_reason(
     first: tuple[int, int] | None,
     open_load: int,
     max_load: int,
-    rating_sum: int,
-    rating_count: int,
+    record: TrackRecord,
 ) -> str:
     """E.g. "同社区党员，相距 0.8 公里，技能：管道疏通，周六上午有空，当前任务 1/3，满意度 4.8"."""
     return join(
@@ -128,7 +127,7 @@ def member_reason(
             f"技能：{'、'.join(s.name for s in skills)}" if skills else "无对口技能",
             free_phrase(first),
             f"当前任务 {open_load}/{max_load}",
-            rating_phrase(rating_sum, rating_count),
+            rating_phrase(record),
         ]
     )
 
@@ -143,8 +142,7 @@ def offering_reason(
     left: int,
     capacity: int,
     relevance: float,
-    rating_sum: int,
-    rating_count: int,
+    record: TrackRecord,
 ) -> str:
     """E.g. "某物业公司「管道维修」，服务下水疏通，同街道，相距 1.2 公里，随时可约，容量余 3/5，满意度 4.5"."""
     return join(
@@ -156,7 +154,7 @@ def offering_reason(
             free_phrase(first) if has_hours else "随时可约",
             f"容量余 {left}/{capacity}",
             relevance_phrase(relevance),
-            rating_phrase(rating_sum, rating_count),
+            rating_phrase(record),
         ]
     )
 

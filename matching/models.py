@@ -107,6 +107,19 @@ class SkillRef:
 
 
 @dataclass(frozen=True, slots=True)
+class TrackRecord:
+    """What a handler's past says: assignments accepted and completed, the requesters' ratings, the
+    last completion (the counters the workflow keeps on its node). What it holds now, its open load,
+    is the candidate's own, beside its limit."""
+
+    assigned_count: int = 0
+    completed_count: int = 0
+    rating_sum: int = 0
+    rating_count: int = 0
+    last_served_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class MemberCandidate:
     """A party member (``Member``) with the place of the community they REGISTERED_WITH and home point."""
 
@@ -117,11 +130,7 @@ class MemberCandidate:
     availability: tuple[str, ...] = ()
     max_load: int = 0
     open_load: int = 0
-    rating_sum: int = 0
-    rating_count: int = 0
-    completed_count: int = 0
-    assigned_count: int = 0
-    last_served_at: datetime | None = None
+    record: TrackRecord = TrackRecord()
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +138,7 @@ class OfferingCandidate:
     """An ``Offering`` of a ``Unit``; ``place`` is the unit's, ``area_ids`` the IN_AREA ids (empty = anywhere).
 
     ``text_score`` is the raw full-text score of the offering against the need's description (0 if none).
-    Ratings and counts are the unit's (or the offering's, whichever the graph layer keeps).
+    Its record's ratings are the offering's own (a requester's rating counts for the offering and its unit).
     """
 
     id: str
@@ -144,10 +153,7 @@ class OfferingCandidate:
     status: str = "ACTIVE"
     area_ids: frozenset[str] = frozenset()
     text_score: float = 0.0
-    rating_sum: int = 0
-    rating_count: int = 0
-    completed_count: int = 0
-    assigned_count: int = 0
+    record: TrackRecord = TrackRecord()
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ from matching.models import (
     PlanArc,
     PlanNeed,
     SkillRef,
+    TrackRecord,
 )
 from matching.place import TIER_VALUE, Tier
 from matching.scoring import score
@@ -76,11 +77,13 @@ def member_candidate(members: PlanMembers, i: int, place: Place, skill_refs: dic
         availability=members.availability[i],
         max_load=members.max_load[i],
         open_load=members.open_load[i],
-        rating_sum=members.rating_sum[i],
-        rating_count=members.rating_count[i],
-        completed_count=members.completed[i],
-        assigned_count=members.assigned[i],
-        last_served_at=members.last_served[i],
+        record=TrackRecord(
+            assigned_count=members.assigned[i],
+            completed_count=members.completed[i],
+            rating_sum=members.rating_sum[i],
+            rating_count=members.rating_count[i],
+            last_served_at=members.last_served[i],
+        ),
     )
 
 

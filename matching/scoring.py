@@ -70,22 +70,23 @@ def scored(
 
 def member_values(need: NeedProfile, cand: MemberCandidate, now: datetime) -> dict[Factor, float]:
     """Skill fit, place, free time in the window, load headroom, ratings, completion, fairness."""
-    skills = factors.serving_skills(cand.skills, need.category_code)
+    skills, record = factors.serving_skills(cand.skills, need.category_code), cand.record
     return {
         Factor.SKILL: factors.specialisation(len(s.serves) for s in skills),
         Factor.PLACE: place_fit(need.place, cand.place).value,
         Factor.AVAILABILITY: availability_fit(cand.availability, need.window_start, need.window_end),
         Factor.LOAD: factors.headroom_ratio(cand.max_load, cand.open_load),
-        Factor.SATISFACTION: factors.satisfaction(cand.rating_sum, cand.rating_count, need.rating_prior),
-        Factor.COMPLETION: factors.completion_rate(cand.completed_count, cand.assigned_count - cand.open_load),
-        Factor.FAIRNESS: factors.fairness(cand.last_served_at, cand.assigned_count, now),
+        Factor.SATISFACTION: factors.satisfaction(record.rating_sum, record.rating_count, need.rating_prior),
+        Factor.COMPLETION: factors.completion_rate(record.completed_count, record.assigned_count - cand.open_load),
+        Factor.FAIRNESS: factors.fairness(record.last_served_at, record.assigned_count, now),
     }
 
 
 def member_notes(need: NeedProfile, cand: MemberCandidate) -> dict[Factor, str]:
     prior = weights.RATING_PRIOR_MEAN if need.rating_prior is None else need.rating_prior
-    weighted = factors.bayesian_rating(cand.rating_sum, cand.rating_count, prior)
-    return {Factor.SATISFACTION: explain.rating_note(cand.rating_sum, cand.rating_count, prior, weighted)}
+    record = cand.record
+    weighted = factors.bayesian_rating(record.rating_sum, record.rating_count, prior)
+    return {Factor.SATISFACTION: explain.rating_note(record, prior, weighted)}
 
 
 def member_reason(need: NeedProfile, cand: MemberCandidate) -> str:
@@ -95,8 +96,7 @@ def member_reason(need: NeedProfile, cand: MemberCandidate) -> str:
         first_free(cand.availability, need.window_start, need.window_end),
         cand.open_load,
         cand.max_load,
-        cand.rating_sum,
-        cand.rating_count,
+        cand.record,
     )
 
 
@@ -131,8 +131,10 @@ def offering_values(need: NeedProfile, cand: OfferingCandidate, now: datetime) -
         Factor.PLACE: _offering_fit(need, cand).value,
         Factor.AVAILABILITY: avail,
         Factor.CAPACITY: factors.headroom_ratio(cand.capacity, cand.open_load),
-        Factor.SATISFACTION: factors.satisfaction(cand.rating_sum, cand.rating_count),
-        Factor.COMPLETION: factors.completion_rate(cand.completed_count, cand.assigned_count - cand.open_load),
+        Factor.SATISFACTION: factors.satisfaction(cand.record.rating_sum, cand.record.rating_count),
+        Factor.COMPLETION: factors.completion_rate(
+            cand.record.completed_count, cand.record.assigned_count - cand.open_load
+        ),
     }
 
 
@@ -147,8 +149,7 @@ def offering_reason(need: NeedProfile, cand: OfferingCandidate) -> str:
         factors.headroom(cand.capacity, cand.open_load),
         cand.capacity,
         factors.text_relevance(cand.text_score),
-        cand.rating_sum,
-        cand.rating_count,
+        cand.record,
     )
 
 

@@ -29,6 +29,7 @@ from matching.models import (
     Place,
     ProgramCandidate,
     SkillRef,
+    TrackRecord,
     VenueCandidate,
 )
 
@@ -190,6 +191,17 @@ def best_registration(need: Place, regs: list[dict[str, Any]]) -> dict[str, Any]
     return regs[0] if regs else {}
 
 
+def track_record(props: dict[str, Any]) -> TrackRecord:
+    """A handler's record from its node's properties; a counter the node does not have yet counts as 0."""
+    return TrackRecord(
+        assigned_count=props.get("assignedCount") or 0,
+        completed_count=props.get("completedCount") or 0,
+        rating_sum=props.get("ratingSum") or 0,
+        rating_count=props.get("ratingCount") or 0,
+        last_served_at=native(props.get("lastServedAt")),
+    )
+
+
 def member_from_row(need: Place, row: dict[str, Any]) -> MemberCandidate:
     m = row["member"]
     reg = best_registration(need, row["regs"])
@@ -203,11 +215,7 @@ def member_from_row(need: Place, row: dict[str, Any]) -> MemberCandidate:
         availability=tuple(m.get("availability") or ()),
         max_load=m.get("maxLoad") or 0,
         open_load=m.get("openLoad") or 0,
-        rating_sum=m.get("ratingSum") or 0,
-        rating_count=m.get("ratingCount") or 0,
-        completed_count=m.get("completedCount") or 0,
-        assigned_count=m.get("assignedCount") or 0,
-        last_served_at=native(m.get("lastServedAt")),
+        record=track_record(m),
     )
 
 
@@ -278,8 +286,7 @@ def offering_from_row(need: Place, row: dict[str, Any]) -> OfferingCandidate:
         status=o.get("status") or "ACTIVE",
         area_ids=frozenset(row["areaIds"]),
         text_score=float(row.get("textScore") or 0.0),
-        rating_sum=o.get("ratingSum") or 0,
-        rating_count=o.get("ratingCount") or 0,
+        record=track_record(o),
     )
 
 

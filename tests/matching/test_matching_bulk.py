@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -13,7 +12,7 @@ from matching.models import CandidateKind, MemberCandidate, NeedProfile, Offerin
 from matching.place import TIER_VALUE, Tier, shared_tier
 from matching.scoring import score_value
 from matching.time_windows import availability_fit, has_overlap
-from tests.support.candidates import HANDYMAN, PLUMBING, TUTORING, member_candidate
+from tests.support.candidates import HANDYMAN, PLUMBING, TUTORING, changed, member_candidate
 
 NOW = datetime(2026, 5, 8, 1, 0, tzinfo=UTC)  # Friday 09:00 in Xi'an
 HOME = Place("compound:1-1", "community:1", "street:1", "district:1", 34.2536, 108.9476)
@@ -59,11 +58,11 @@ def arrays(members: list[MemberCandidate]) -> bulk.MemberArrays:
         availability=[m.availability for m in members],
         max_load=[m.max_load for m in members],
         open_load=[m.open_load for m in members],
-        rating_sum=[m.rating_sum for m in members],
-        rating_count=[m.rating_count for m in members],
-        completed=[m.completed_count for m in members],
-        assigned=[m.assigned_count for m in members],
-        last_served=[m.last_served_at for m in members],
+        rating_sum=[m.record.rating_sum for m in members],
+        rating_count=[m.record.rating_count for m in members],
+        completed=[m.record.completed_count for m in members],
+        assigned=[m.record.assigned_count for m in members],
+        last_served=[m.record.last_served_at for m in members],
         skills=[[s.code for s in m.skills] for m in members],
         skill_serves=SKILLS,
         categories=CATEGORIES,
@@ -114,7 +113,7 @@ def offering(oid: str, **kw: object) -> OfferingCandidate:
         availability=("6 08:00-18:00",),
         area_ids=frozenset({"street:1"}),
     )
-    return replace(base, **kw)
+    return changed(base, **kw)
 
 
 def test_offering_scores_equal_the_exact_scorer() -> None:

@@ -18,11 +18,12 @@ from matching.models import (
     OfferingCandidate,
     Place,
     ProgramCandidate,
+    TrackRecord,
     VenueCandidate,
 )
 from matching.scoring import arcs_for, rank, score_member, score_offering, score_program, score_value, score_venue
 from matching.weights import WEIGHTS
-from tests.support.candidates import HANDYMAN, PLUMBING, TUTORING, member_candidate
+from tests.support.candidates import HANDYMAN, PLUMBING, TUTORING, changed, member_candidate
 
 NOW = datetime(2026, 5, 8, 9, 0)  # a Friday
 SAT_MORNING = (datetime(2026, 5, 9, 8, 0), datetime(2026, 5, 9, 12, 0))
@@ -190,10 +191,9 @@ def offering(offering_id: str = "offering:1", **kw: object) -> OfferingCandidate
         open_load=2,
         area_ids=frozenset({"district:610103"}),
         text_score=2.0,
-        rating_sum=45,
-        rating_count=10,
+        record=TrackRecord(rating_sum=45, rating_count=10),
     )
-    return replace(base, **kw)
+    return changed(base, **kw)
 
 
 def test_offering_reason_and_relevance() -> None:

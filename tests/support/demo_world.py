@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from graph.needs.candidates import POOL_RADIUS_M, POOL_SIZE
+from graph.needs.candidates import POOL_RADIUS_M, POOL_SIZE, track_record
 from matching.factors import rating_prior
 from matching.models import CandidateKind, MemberCandidate, NeedProfile, OfferingCandidate, Place, SkillRef
 from matching.place import distance_km
@@ -139,11 +139,7 @@ class World:
                 availability=tuple(props["availability"]),
                 max_load=props["maxLoad"],
                 open_load=props["openLoad"],
-                rating_sum=props["ratingSum"],
-                rating_count=props["ratingCount"],
-                completed_count=props["completedCount"],
-                assigned_count=props["assignedCount"],
-                last_served_at=props.get("lastServedAt"),
+                record=track_record(props),
             )
             pool.append((-tier, km if km is not None else 1e9, candidate))
         pool.sort(key=lambda t: t[:2])
@@ -178,8 +174,7 @@ class World:
                     availability=tuple(props["availability"]),
                     status=props["status"],
                     area_ids=areas,
-                    rating_sum=props["ratingSum"],
-                    rating_count=props["ratingCount"],
+                    record=track_record(props),
                 )
             )
         return pool
