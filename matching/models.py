@@ -108,15 +108,15 @@ class SkillRef:
 
 @dataclass(frozen=True, slots=True)
 class TrackRecord:
-    """What a handler's past says: assignments accepted and completed, the requesters' ratings, the
-    last completion (the counters the workflow keeps on its node). What it holds now, its open load,
-    is the candidate's own, beside its limit."""
+    """What a handler's past says: when it last completed a task, how many it accepted and completed,
+    the requesters' ratings (the counters the workflow keeps on its node). What it holds now, its open
+    load, is the candidate's own, beside its limit."""
 
+    last_served_at: datetime | None = None
     assigned_count: int = 0
     completed_count: int = 0
     rating_sum: int = 0
     rating_count: int = 0
-    last_served_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
