@@ -9,7 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from matching.factors import mean_rating
-from matching.models import Blocker, SkillRef, TrackRecord
+from matching.models import (
+    Blocker,
+    MemberCandidate,
+    OfferingCandidate,
+    ProgramCandidate,
+    SkillRef,
+    TrackRecord,
+    VenueCandidate,
+)
 from matching.place import PlaceFit, Tier
 from matching.weights import RATING_PRIOR_COUNT
 
@@ -112,12 +120,7 @@ def with_blockers(sentence: str, blockers: tuple[Blocker, ...]) -> str:
 
 
 def member_reason(
-    fit: PlaceFit,
-    skills: tuple[SkillRef, ...],
-    first: tuple[int, int] | None,
-    open_load: int,
-    max_load: int,
-    record: TrackRecord,
+    cand: MemberCandidate, fit: PlaceFit, skills: tuple[SkillRef, ...], first: tuple[int, int] | None
 ) -> str:
     """E.g. "同社区党员，相距 0.8 公里，技能：管道疏通，周六上午有空，当前任务 1/3，满意度 4.8"."""
     return join(
@@ -126,57 +129,46 @@ def member_reason(
             distance_phrase(fit),
             f"技能：{'、'.join(s.name for s in skills)}" if skills else "无对口技能",
             free_phrase(first),
-            f"当前任务 {open_load}/{max_load}",
-            rating_phrase(record),
+            f"当前任务 {cand.open_load}/{cand.max_load}",
+            rating_phrase(cand.record),
         ]
     )
 
 
 def offering_reason(
-    unit_name: str,
-    title: str,
+    cand: OfferingCandidate,
     category_name: str,
     fit: PlaceFit,
     first: tuple[int, int] | None,
-    has_hours: bool,
     left: int,
-    capacity: int,
     relevance: float,
-    record: TrackRecord,
 ) -> str:
     """E.g. "某物业公司「管道维修」，服务下水疏通，同街道，相距 1.2 公里，随时可约，容量余 3/5，满意度 4.5"."""
     return join(
         [
-            f"{unit_name}「{title}」",
+            f"{cand.unit_name}「{cand.title}」",
             f"服务{category_name}",
             place_phrase(fit),
             distance_phrase(fit),
-            free_phrase(first) if has_hours else "随时可约",
-            f"容量余 {left}/{capacity}",
+            free_phrase(first) if cand.availability else "随时可约",
+            f"容量余 {left}/{cand.capacity}",
             relevance_phrase(relevance),
-            rating_phrase(record),
+            rating_phrase(cand.record),
         ]
     )
 
 
 def venue_reason(
-    name: str,
-    fit: PlaceFit,
-    capacity: int,
-    attendees: int,
-    facility_count: int,
-    required_count: int,
-    fee_fen: int,
-    has_window: bool,
+    cand: VenueCandidate, fit: PlaceFit, attendees: int, required_count: int, fee_fen: int, has_window: bool
 ) -> str:
     """E.g. "书院门红色驿站，同社区，相距 0.3 公里，可容纳 50 人（需 40 人），所需设施齐全，免费，该时段开放且空闲"."""
-    facilities = f"有 {facility_count} 项设施" if facility_count else "无登记设施"
+    facilities = f"有 {len(cand.facilities)} 项设施" if cand.facilities else "无登记设施"
     if required_count:
         facilities = "所需设施齐全"
-    seats = f"可容纳 {capacity} 人" + (f"（需 {attendees} 人）" if attendees else "")
+    seats = f"可容纳 {cand.capacity} 人" + (f"（需 {attendees} 人）" if attendees else "")
     return join(
         [
-            name,
+            cand.name,
             place_phrase(fit),
             distance_phrase(fit),
             seats,
@@ -188,12 +180,10 @@ def venue_reason(
 
 
 def program_reason(
-    name: str,
-    source: str,
+    cand: ProgramCandidate,
     category_name: str,
     district_listed: bool,
     left: int,
-    cap_per_grant: int | None,
     fundable_fen: int,
     requested: int | None,
 ) -> str:
@@ -203,11 +193,11 @@ def program_reason(
         grant += f"（申请 {money(requested)}）"
     return join(
         [
-            f"{name}（{source}）" if source else name,
+            f"{cand.name}（{cand.source}）" if cand.source else cand.name,
             f"覆盖{category_name}",
             "面向本区" if district_listed else "全市适用",
             f"余额 {money(left)}",
-            "单笔不设上限" if cap_per_grant is None else f"单笔上限 {money(cap_per_grant)}",
+            "单笔不设上限" if cand.cap_per_grant is None else f"单笔上限 {money(cand.cap_per_grant)}",
             grant,
         ]
     )

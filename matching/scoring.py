@@ -91,12 +91,10 @@ def member_notes(need: NeedProfile, cand: MemberCandidate) -> dict[Factor, str]:
 
 def member_reason(need: NeedProfile, cand: MemberCandidate) -> str:
     return explain.member_reason(
+        cand,
         place_fit(need.place, cand.place),
         factors.serving_skills(cand.skills, need.category_code),
         first_free(cand.availability, need.window_start, need.window_end),
-        cand.open_load,
-        cand.max_load,
-        cand.record,
     )
 
 
@@ -140,16 +138,12 @@ def offering_values(need: NeedProfile, cand: OfferingCandidate, now: datetime) -
 
 def offering_reason(need: NeedProfile, cand: OfferingCandidate) -> str:
     return explain.offering_reason(
-        cand.unit_name,
-        cand.title,
+        cand,
         need.category_name,
         _offering_fit(need, cand),
         first_free(cand.availability, need.window_start, need.window_end),
-        bool(cand.availability),
         factors.headroom(cand.capacity, cand.open_load),
-        cand.capacity,
         factors.text_relevance(cand.text_score),
-        cand.record,
     )
 
 
@@ -177,11 +171,9 @@ def venue_values(need: NeedProfile, cand: VenueCandidate, now: datetime) -> dict
 
 def venue_reason(need: NeedProfile, cand: VenueCandidate) -> str:
     return explain.venue_reason(
-        cand.name,
+        cand,
         place_fit(need.place, cand.place),
-        cand.capacity,
         need.attendees,
-        len(cand.facilities),
         len(need.required_facilities),
         _venue_fee(need, cand),
         need.window_start is not None and need.window_end is not None,
@@ -214,12 +206,10 @@ def program_values(need: NeedProfile, cand: ProgramCandidate, now: datetime) -> 
 
 def program_reason(need: NeedProfile, cand: ProgramCandidate) -> str:
     return explain.program_reason(
-        cand.name,
-        cand.source,
+        cand,
         need.category_name,
         _listed(need, cand),
         factors.budget_left(cand.budget, cand.spent),
-        cand.cap_per_grant,
         factors.fundable(cand.budget, cand.spent, cand.cap_per_grant, need.requested_amount),
         need.requested_amount,
     )
