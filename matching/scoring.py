@@ -70,7 +70,8 @@ def scored(
 
 def member_values(need: NeedProfile, cand: MemberCandidate, now: datetime) -> dict[Factor, float]:
     """Skill fit, place, free time in the window, load headroom, ratings, completion, fairness."""
-    skills, record = factors.serving_skills(cand.skills, need.category_code), cand.record
+    skills = factors.serving_skills(cand.skills, need.category_code)
+    record = cand.record
     return {
         Factor.SKILL: factors.specialisation(len(s.serves) for s in skills),
         Factor.PLACE: place_fit(need.place, cand.place).value,

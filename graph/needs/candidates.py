@@ -192,7 +192,9 @@ def best_registration(need: Place, regs: list[dict[str, Any]]) -> dict[str, Any]
 
 
 def track_record(props: dict[str, Any]) -> TrackRecord:
-    """A handler's record from its node's properties; a counter the node does not have yet counts as 0."""
+    """A handler's record from its node's properties; a counter the node does not have yet counts as 0.
+    Not `records.from_row`: a map projection answers a missing property as null, which must read as 0,
+    and this runs for every candidate of every matchCandidates request."""
     return TrackRecord(
         assigned_count=props.get("assignedCount") or 0,
         completed_count=props.get("completedCount") or 0,

@@ -217,8 +217,6 @@ class RegisterMember(Located, AvailabilityFields):
     skills: CodeList = Field(default_factory=list)
     community_ids: CommunityIds = Field(default_factory=list)
 
-    ROSTER_KEY: ClassVar[str] = "unitId and phone"
-
     def row(self, node_id: str) -> dict[str, Any]:
         return {
             **super().row(node_id),
@@ -226,6 +224,9 @@ class RegisterMember(Located, AvailabilityFields):
             "communityIds": sorted(set(self.community_ids)),
             "rosterKey": self.roster_key,
         }
+
+    # A roster's natural key (resolvers/partners/roster_import.py), as RegisterUnit's.
+    ROSTER_KEY: ClassVar[str] = "unitId and phone"
 
     @property
     def roster_key(self) -> str:
