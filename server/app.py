@@ -143,7 +143,9 @@ def create_app(graph: Graph | None = None, settings: Settings | None = None, run
                 expose_headers=["X-Request-ID", "Retry-After", BOOKMARK_HEADER],
                 max_age=600,
             ),
-            Middleware(BodyLimit, max_bytes=settings.minhu_max_body_bytes),
+            Middleware(
+                BodyLimit, max_bytes=settings.minhu_max_body_bytes, discard_bytes=settings.minhu_max_discard_bytes
+            ),
         ],
         lifespan=lifespan,
     )

@@ -1,7 +1,8 @@
 """Refused at the door: bodies over the size limit, over-long lists, too many mutations.
 
 - `BodyLimit` (ASGI middleware): a body over `MINHU_MAX_BODY_BYTES` gets HTTP 413 before any of
-  it is parsed, whether it announces its length or streams it.
+  it is parsed, whether it announces its length or streams it; up to `MINHU_MAX_DISCARD_BYTES` of it
+  is read and dropped first, so a client that sends it whole can read the answer.
 - `list_cap_rule` (a validation rule) and `oversized_list` (for variables): no list input of any
   argument, filters included, may hold more than `MINHU_MAX_LIST_ITEMS` items; BAD_USER_INPUT,
   naming where.
@@ -36,11 +37,19 @@ log = logging.getLogger("minhu.door")
 
 
 class BodyLimit:
-    """HTTP 413 for a request body over `max_bytes` (read whole here, then handed on)."""
+    """HTTP 413 for a request body over `max_bytes` (read whole here, then handed on).
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    A client that sends its whole body before reading the answer (most do) sees a connection reset
+    instead of the 413 when the server answers early and closes with the body still arriving. So an
+    over-long body is read and thrown away up to `discard_bytes` and then answered, on a connection
+    that stays open. Past that bound, or when the client waits to be told to send it (`Expect:
+    100-continue`), the 413 goes at once with `Connection: close`, and the rest is never read.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, discard_bytes: int = 0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.discard_bytes = max(discard_bytes, max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
@@ -48,7 +57,9 @@ class BodyLimit:
             return
         declared = _content_length(scope)
         if declared is not None and declared > self.max_bytes:
-            await self._refuse(send)
+            waits = _header(scope, b"expect") == b"100-continue"  # it sends nothing unless told to
+            read = not waits and declared <= self.discard_bytes and await self._discard(receive, 0)
+            await self._refuse(send, close=not read)
             return
         chunks: list[bytes] = []
         size = 0
@@ -59,7 +70,8 @@ class BodyLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await self._refuse(send)
+                read = not message.get("more_body", False) or await self._discard(receive, size)
+                await self._refuse(send, close=not read)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -76,30 +88,44 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _discard(self, receive: Receive, size: int) -> bool:
+        """Reads the rest of the body and drops it: True once it ended within `discard_bytes`, False
+        when it ran past them (the caller then closes) or the client went away."""
+        while size <= self.discard_bytes:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return False
+            size += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                return size <= self.discard_bytes
+        return False
+
+    async def _refuse(self, send: Send, *, close: bool) -> None:
         text = (
             f'{{"errors":[{{"message":"the request body is larger than {self.max_bytes} bytes; '
             'send a shorter document (use variables and fragments) or split the request",'
             '"extensions":{"code":"PAYLOAD_TOO_LARGE"}}]}'
         ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(text)).encode())],
-            }
-        )
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(text)).encode())]
+        if close:
+            headers.append((b"connection", b"close"))
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": text})
 
 
-def _content_length(scope: Scope) -> int | None:
-    for name, value in scope.get("headers", ()):
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return value.strip().lower()
     return None
+
+
+def _content_length(scope: Scope) -> int | None:
+    value = _header(scope, b"content-length")
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
 
 
 def _too_long(where: str, count: int, cap: int) -> str:
