@@ -1,17 +1,22 @@
 """抢单 under a real race: 50 members with 50 tokens accept the same need at once; exactly one wins.
 
-Once through the ASGI app (50 concurrent httpx requests on one event loop) and once through a real
-uvicorn server on a loopback port (50 TCP connections), both against the real Neo4j.
+Once through the ASGI app (50 concurrent httpx requests on one event loop), once through a real
+uvicorn server on a loopback port (50 TCP connections), and once split between two API processes'
+worth of app, driver and line of turns (graph/kernel/db.py `Turns`), where only Neo4j's locks stand
+between them; all against the real Neo4j.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import Counter
 
 import httpx
 import pytest
 
+from graph.kernel.db import Graph
+from tests.server.test_server_door import app_client
 from tests.support import workflow_helpers as w
 from tests.support.factories import make_places
 
@@ -32,8 +37,8 @@ async def _open_need(graphql_client) -> str:
     return nid
 
 
-async def _race(http: httpx.AsyncClient, nid: str) -> list[dict]:
-    tokens = [w.member(i) for i in range(1, RACERS + 1)]
+async def _race(http: httpx.AsyncClient, nid: str, members: range = range(1, RACERS + 1)) -> list[dict]:
+    tokens = [w.member(i) for i in members]
 
     async def accept(tok: str) -> dict:
         response = await http.post(
@@ -85,3 +90,18 @@ async def test_fifty_concurrent_accepts_through_uvicorn(world, graphql_client) -
         async with httpx.AsyncClient(base_url=f"http://{address}", limits=limits, timeout=60) as http:
             bodies = await _race(http, nid)
     await _check_one_winner(world, nid, bodies)
+
+
+async def test_fifty_accepts_split_between_two_api_processes(world, graphql_client, neo4j_uri) -> None:
+    """Each process lets its own claimants take turns; the two lines race each other in Neo4j."""
+    nid = await _open_need(graphql_client)
+    other = Graph.connect(neo4j_uri, os.environ.get("NEO4J_USER"), os.environ.get("NEO4J_PASSWORD"), world.database)
+    try:
+        async with app_client(other) as second:
+            half = RACERS // 2
+            here, there = await asyncio.gather(
+                _race(graphql_client.http, nid, range(1, half + 1)), _race(second, nid, range(half + 1, RACERS + 1))
+            )
+    finally:
+        await other.close()
+    await _check_one_winner(world, nid, here + there)
