@@ -150,6 +150,6 @@ def create_app(graph: Graph | None = None, settings: Settings | None = None, run
     app.state.graph_ref = graph_ref
     app.state.broker = None
     metrics.registry.register(BrokerMetrics(app.state))
-    metrics.registry.register(ReadPathMetrics())
+    metrics.registry.register(ReadPathMetrics(graphql.schema.documents))
     app.state.metrics = metrics
     return app

@@ -6,7 +6,8 @@
 - Metrics: `Metrics` owns a registry per app (so two apps in one process, as in tests, do not
   collide); `/metrics` renders it in the Prometheus text format.
 - Traces: `configure_tracing` is a no-op unless `OTEL_EXPORTER_OTLP_ENDPOINT` or
-  `MINHU_TRACING=console` is set; then strawberry's OpenTelemetryExtension and one span per Neo4j
+  `MINHU_TRACING=console` is set; then one span per GraphQL operation (server/pipeline.py;
+  strawberry's OpenTelemetryExtension over WebSocket) and one span per Neo4j
   transaction (`graph.kernel.db.enable_tracing`) feed a tracer provider of this app's own.
 """
 
@@ -28,6 +29,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from graph.kernel.db import Graph
 from resolvers.kernel.compiled import STATS
+from resolvers.kernel.documents import Documents
 
 # Attributes every LogRecord has; anything else on a record came in through `extra=`.
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "taskName"}
@@ -113,20 +115,21 @@ def set_current_request(info: RequestInfo | None) -> None:
 
 
 class ReadPathMetrics:
-    """/metrics for the read path: queries answered by the compiled path (of them, directly by the view)
-    and by the interpreter, with why the compiler declined (resolvers/kernel/compiled.py STATS)."""
+    """/metrics for the read path: queries answered by the compiled path and by the interpreter, with
+    why the compiler declined (resolvers/kernel/compiled.py STATS), and the cache of query texts
+    (resolvers/kernel/documents.py): how many it holds, the memory they hold, against their bounds."""
+
+    def __init__(self, documents: Documents | None = None) -> None:
+        self.documents = documents
 
     def describe(self) -> list:
         return []
 
-    def collect(self) -> Iterator[CounterMetricFamily]:
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
         answered = CounterMetricFamily(
-            "minhu_reads",
-            "query operations by how they were answered (compiled, of those direct; interpreted)",
-            labels=["path"],
+            "minhu_reads", "query operations by how they were answered (compiled, interpreted)", labels=["path"]
         )
         answered.add_metric(["compiled"], STATS.compiled)
-        answered.add_metric(["direct"], STATS.direct)
         answered.add_metric(["interpreted"], STATS.interpreted)
         yield answered
         declined = CounterMetricFamily(
@@ -137,6 +140,30 @@ class ReadPathMetrics:
         for reason, count in sorted(STATS.reasons.items()):
             declined.add_metric([reason[:80]], count)
         yield declined
+        if self.documents is None:
+            return
+        cache = self.documents
+        texts = GaugeMetricFamily(
+            "minhu_query_texts_cached", "query texts kept parsed, validated and compiled, and the bound", labels=["of"]
+        )
+        texts.add_metric(["held"], len(cache))
+        texts.add_metric(["limit"], cache.max_entries)
+        yield texts
+        held = GaugeMetricFamily(
+            "minhu_query_texts_cached_bytes",
+            "memory the cached query texts hold (estimated: text and parsed tokens), and the bound",
+            labels=["of"],
+        )
+        held.add_metric(["held"], cache.bytes)
+        held.add_metric(["limit"], cache.max_bytes)
+        yield held
+        lookups = CounterMetricFamily(
+            "minhu_query_text_lookups", "query texts asked for, found in the cache or not", labels=["outcome"]
+        )
+        lookups.add_metric(["hit"], cache.hits)
+        lookups.add_metric(["miss"], cache.misses)
+        lookups.add_metric(["evicted"], cache.evicted)
+        yield lookups
 
 
 class Metrics:
