@@ -19,6 +19,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -160,7 +161,8 @@ def _line(name: str, http: list[float], raw: list[float], by_httpx: list[float])
     return f"{name:<50}{h50:>9.1f}{pct(http, 0.95):>9.1f}{raw_text}{ratio}{statistics.median(by_httpx):>9.1f}"
 
 
-async def run(graph: Graph, neo4j_uri: str) -> None:
+async def run(graph: Graph, neo4j_uri: str, source: Path | None = None) -> None:
+    """The reads' table; `source`: serve that folder's code instead (a `git archive` of another commit)."""
     token = issue_token("CITY_ADMIN", None, "user:bench", timedelta(hours=1), get_settings())
     communities = [
         row["id"]
@@ -176,7 +178,7 @@ async def run(graph: Graph, neo4j_uri: str) -> None:
     print("GraphQL by a lean keep-alive client (bench/serving.py Wire), httpx's figure beside it for comparison")
     print(f"{'read':<50}{'GraphQL':>9}{'p95':>9}{'driver':>9}{'ratio':>8}{'httpx':>9}")
     for label, compiled in (("compiled", "true"), ("interpreted", "false")):
-        async with api(neo4j_uri, {"MINHU_COMPILED_READS": compiled}) as http:
+        async with api(neo4j_uri, {"MINHU_COMPILED_READS": compiled}, source) as http:
             wires = [await Wire.open(http.base_url) for _ in range(CLIENTS)]
             posts = (_wire_post(wires[0], token), _httpx_post(http, token))
             pages: dict[int, tuple[float, float]] = {}
@@ -211,3 +213,19 @@ async def run(graph: Graph, neo4j_uri: str) -> None:
                 print(f"throughput, 100-needs page, {CLIENTS} clients, interpreter: {graphql_rate:.1f}/s")
             for wire in wires:
                 await wire.close()
+
+
+async def _main(source: Path | None) -> None:
+    from bench.setup import SERVED, bench_graph
+
+    async with bench_graph() as graph:
+        print(f"code served: {source or 'this checkout'}")
+        await run(graph, SERVED["uri"], source)
+
+
+if __name__ == "__main__":
+    # `python -m bench.reads [folder]`: the reads alone, served from this checkout or from `folder`
+    # (e.g. a `git archive` of main), for before/after figures on the same store.
+    import sys
+
+    asyncio.run(_main(Path(sys.argv[1]) if len(sys.argv) > 1 else None))

@@ -12,10 +12,12 @@ cached `Formula`); each request only reads its own slice arguments.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from graphql import (
+    FieldNode,
     FragmentDefinitionNode,
     GraphQLError,
     GraphQLField,
@@ -24,13 +26,15 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     OperationDefinitionNode,
+    VariableNode,
     get_named_type,
     is_abstract_type,
     is_list_type,
     is_object_type,
 )
 from graphql.execution.collect_fields import FieldDetails, FragmentDetails, collect_fields, collect_subfields
-from graphql.execution.values import VariableValues, get_argument_values
+from graphql.execution.values import VariableValues
+from graphql.utilities import value_from_ast
 
 from graph.kernel.kinds import LISTED_LIMIT
 from graph.kernel.listing import DEFAULT_PAGE
@@ -46,9 +50,8 @@ class Cost:
     path_rows: int  # what that list alone counts
 
 
-# A formula: this request's variables → (rows, costliest path, its rows).
-Formula = Callable[[VariableValues], Cost]
-_FREE = Cost(0, "", 0)
+# A formula: this request's variables → (rows, costliest path, its rows); None: no rows whatever they are.
+Formula = Callable[[VariableValues], tuple[int, str, int]]
 
 
 def estimate(
@@ -61,25 +64,25 @@ def estimate(
     """The rows this request may answer with; `directive_key` says which @skip/@include values it has."""
     name = operation.name.value if operation.name else None
     formula = document.derive(("cost", name, directive_key), lambda: _formula(schema, document, operation, variables))
-    return formula(variables)
+    return Cost(0, "", 0) if formula is None else Cost(*formula(variables))
 
 
 def _formula(
     schema: GraphQLSchema, document: Document, operation: OperationDefinitionNode, variables: VariableValues
-) -> Formula:
+) -> Formula | None:
     assert document.node is not None
     fragments = {
         d.name.value: FragmentDetails(d) for d in document.node.definitions if isinstance(d, FragmentDefinitionNode)
     }
     root = schema.get_root_type(operation.operation)
     if root is None:
-        return lambda _: _FREE
+        return None
     walker = _Walker(schema, fragments, variables, operation)
     try:
         grouped = collect_fields(schema, fragments, variables, root, operation).grouped_field_set
         return walker.selection(root, grouped, pending=None, path="")
     except GraphQLError:
-        return lambda _: _FREE  # a directive refuses these values: the answer is that error, at no cost
+        return None  # a directive refuses these values: the answer is that error, at no cost
 
 
 class _Walker:
@@ -94,34 +97,32 @@ class _Walker:
 
     def selection(
         self, parent: GraphQLObjectType, grouped: dict[str, list[FieldDetails]], pending: _Slice | None, path: str
-    ) -> Formula:
+    ) -> Formula | None:
         """The fields `grouped` of an object of type `parent`; `pending` is the slice of the connection
         (or page object) they belong to, which its lists (edges, nodes) take as theirs."""
-        parts: list[Formula] = []
+        parts: list[Formula | None] = []
         for key, details in grouped.items():
             name = details[0].node.name.value
             if name.startswith("__"):
                 continue  # __typename and introspection: no rows
-            field_def = parent.fields[name]
-            parts.append(self.field(field_def, details, pending, f"{path}.{key}" if path else key))
+            parts.append(self.field(parent.fields[name], details, pending, f"{path}.{key}" if path else key))
         return _sum(parts)
 
-    def field(self, field_def: GraphQLField, details: list[FieldDetails], pending: _Slice | None, path: str) -> Formula:
+    def field(
+        self, field_def: GraphQLField, details: list[FieldDetails], pending: _Slice | None, path: str
+    ) -> Formula | None:
         output = field_def.type.of_type if isinstance(field_def.type, GraphQLNonNull) else field_def.type
         named = get_named_type(output)
         if not (is_object_type(named) or is_abstract_type(named)):
-            return lambda _: _FREE  # a scalar or enum (lists of them are values, not rows)
-        sliced = any(arg in field_def.args for arg in SLICES)
-        listed = is_list_type(output) or isinstance(output, GraphQLList)
-        own = _Slice(field_def, details[0], listed) if sliced else None
-        if listed:
-            size = own or pending or _Slice(None, None, True)
-            below = self.children(named, details, None, path)
-            return _times(size, below, path)
+            return None  # a scalar or enum (lists of them are values, not rows)
+        own = _Slice.of(field_def, details[0].node) if any(arg in field_def.args for arg in SLICES) else None
+        if is_list_type(output) or isinstance(output, GraphQLList):
+            size = own.listed() if own else pending or _Slice.constant(LISTED_LIMIT)
+            return _times(size, self.children(named, details, None, path), path)
         # An object: a connection or page passes its slice on to its lists.
         return self.children(named, details, own, path)
 
-    def children(self, named: object, details: list[FieldDetails], pending: _Slice | None, path: str) -> Formula:
+    def children(self, named: object, details: list[FieldDetails], pending: _Slice | None, path: str) -> Formula | None:
         types = self.schema.get_possible_types(named) if is_abstract_type(named) else [named]  # type: ignore[arg-type]
         branches = []
         for runtime in types:
@@ -135,56 +136,102 @@ class _Walker:
 
 @dataclass(frozen=True)
 class _Slice:
-    """How many items one list answers at most: its `first`/`last` as this request gives them."""
+    """How many items one list answers at most: a constant, or a field's `first`/`last` as each
+    request gives them (a literal, a variable, the argument's default)."""
 
-    field_def: GraphQLField | None
-    details: FieldDetails | None
-    listed: bool  # a list itself (its slice unset: LISTED_LIMIT), else a connection (DEFAULT_PAGE)
+    fixed: int | None = None
+    reads: tuple[tuple[str | None, int | None], ...] = ()  # per slice argument: (its variable, else its value)
+    unset: int = DEFAULT_PAGE  # neither given: a connection's page (a list's: LISTED_LIMIT)
+
+    @classmethod
+    def constant(cls, rows: int) -> _Slice:
+        return cls(fixed=rows)
+
+    @classmethod
+    def of(cls, field_def: GraphQLField, node: FieldNode) -> _Slice:
+        given = {argument.name.value: argument.value for argument in node.arguments or ()}
+        reads = []
+        for name in SLICES:
+            if name not in field_def.args:
+                continue
+            value = given.get(name)
+            if isinstance(value, VariableNode):
+                reads.append((value.name.value, _int(field_def.args[name].default_value)))
+            elif value is not None:
+                reads.append((None, _int(value_from_ast(value, field_def.args[name].type))))
+            else:
+                reads.append((None, _int(field_def.args[name].default_value)))
+        if all(variable is None for variable, _ in reads):
+            chosen = next((value for _, value in reads if value is not None), None)
+            return cls(reads=tuple(reads)) if chosen is None else cls(fixed=max(0, chosen))
+        return cls(reads=tuple(reads))
+
+    def listed(self) -> _Slice:
+        """This slice on a list itself: unset, it counts LISTED_LIMIT."""
+        return self if self.fixed is not None else dataclasses.replace(self, unset=LISTED_LIMIT)
 
     def size(self, variables: VariableValues) -> int:
-        if self.field_def is None or self.details is None:
-            return LISTED_LIMIT
-        try:
-            args = get_argument_values(self.field_def, self.details.node, variables)
-        except GraphQLError:
-            return 0  # a value the arguments refuse: answered as an error, at no cost
-        for name in SLICES:
-            value = args.get(name)
-            if isinstance(value, int):
+        if self.fixed is not None:
+            return self.fixed
+        coerced = variables.coerced
+        for variable, value in self.reads:
+            if variable is not None:
+                value = _int(coerced.get(variable, value))
+            if value is not None:
                 return max(0, value)
-        return LISTED_LIMIT if self.listed else DEFAULT_PAGE
+        return self.unset
 
 
-def _sum(parts: list[Formula]) -> Formula:
-    if not parts:
-        return lambda _: _FREE
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
-    def total(variables: VariableValues) -> Cost:
-        costs = [part(variables) for part in parts]
-        top = max(costs, key=lambda c: c.path_rows)
-        return Cost(sum(c.rows for c in costs), top.path, top.path_rows)
+
+def _sum(parts: list[Formula | None]) -> Formula | None:
+    present = [part for part in parts if part is not None]
+    if len(present) <= 1:
+        return present[0] if present else None
+
+    def total(variables: VariableValues) -> tuple[int, str, int]:
+        rows, path, path_rows = 0, "", -1
+        for part in present:
+            part_rows, part_path, part_path_rows = part(variables)
+            rows += part_rows
+            if part_path_rows > path_rows:
+                path, path_rows = part_path, part_path_rows
+        return rows, path, path_rows
 
     return total
 
 
-def _max(branches: list[Formula]) -> Formula:
-    if len(branches) == 1:
-        return branches[0]
+def _max(branches: list[Formula | None]) -> Formula | None:
+    present = [branch for branch in branches if branch is not None]
+    if len(present) <= 1:
+        return present[0] if present else None
 
-    def costliest(variables: VariableValues) -> Cost:
-        return max((branch(variables) for branch in branches), key=lambda c: c.rows, default=_FREE)
+    def costliest(variables: VariableValues) -> tuple[int, str, int]:
+        return max((branch(variables) for branch in present), key=lambda cost: cost[0])
 
     return costliest
 
 
-def _times(size: _Slice, below: Formula, path: str) -> Formula:
-    def rows(variables: VariableValues) -> Cost:
+def _times(size: _Slice, below: Formula | None, path: str) -> Formula:
+    if below is None:
+        if size.fixed is not None:
+            fixed = (size.fixed, path, size.fixed)
+            return lambda _: fixed
+
+        def alone(variables: VariableValues) -> tuple[int, str, int]:
+            count = size.size(variables)
+            return count, path, count
+
+        return alone
+
+    def rows(variables: VariableValues) -> tuple[int, str, int]:
         count = size.size(variables)
-        inner = below(variables)
-        mine = Cost(count + count * inner.rows, path, count)
-        if inner.path_rows * count > count:
-            return Cost(mine.rows, inner.path, inner.path_rows * count)
-        return mine
+        inner_rows, inner_path, inner_path_rows = below(variables)
+        if inner_path_rows * count > count:
+            return count + count * inner_rows, inner_path, inner_path_rows * count
+        return count + count * inner_rows, path, count
 
     return rows
 
