@@ -114,6 +114,10 @@ def set_current_request(info: RequestInfo | None) -> None:
     _current.set(info)
 
 
+# The two kinds of family /metrics shows, in the read path's table.
+Counted, Gauged = CounterMetricFamily, GaugeMetricFamily
+
+
 class ReadPathMetrics:
     """/metrics for the read path: queries answered by the compiled path and by the interpreter, with
     why the compiler declined (resolvers/kernel/compiled.py STATS), and the cache of query texts
@@ -126,44 +130,30 @@ class ReadPathMetrics:
         return []
 
     def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
-        answered = CounterMetricFamily(
-            "minhu_reads", "query operations by how they were answered (compiled, interpreted)", labels=["path"]
-        )
-        answered.add_metric(["compiled"], STATS.compiled)
-        answered.add_metric(["interpreted"], STATS.interpreted)
-        yield answered
-        declined = CounterMetricFamily(
-            "minhu_reads_declined",
-            "query operations the compiler left to the interpreter, by reason",
-            labels=["reason"],
-        )
-        for reason, count in sorted(STATS.reasons.items()):
-            declined.add_metric([reason[:80]], count)
-        yield declined
-        if self.documents is None:
-            return
+        reasons = {reason[:80]: count for reason, count in sorted(STATS.reasons.items())}
+        # (kind, name, what it counts, label, values by label)
+        families: list[tuple[type, str, str, str, dict[str, float]]] = [
+            (Counted, "minhu_reads", "query operations by how they were answered", "path",
+             {"compiled": STATS.compiled, "interpreted": STATS.interpreted}),
+            (Counted, "minhu_reads_declined", "query operations the compiler left to the interpreter, by reason",
+             "reason", reasons),
+        ]  # fmt: skip
         cache = self.documents
-        texts = GaugeMetricFamily(
-            "minhu_query_texts_cached", "query texts kept parsed, validated and compiled, and the bound", labels=["of"]
-        )
-        texts.add_metric(["held"], len(cache))
-        texts.add_metric(["limit"], cache.max_entries)
-        yield texts
-        held = GaugeMetricFamily(
-            "minhu_query_texts_cached_bytes",
-            "memory the cached query texts hold (estimated: text and parsed tokens), and the bound",
-            labels=["of"],
-        )
-        held.add_metric(["held"], cache.bytes)
-        held.add_metric(["limit"], cache.max_bytes)
-        yield held
-        lookups = CounterMetricFamily(
-            "minhu_query_text_lookups", "query texts asked for, found in the cache or not", labels=["outcome"]
-        )
-        lookups.add_metric(["hit"], cache.hits)
-        lookups.add_metric(["miss"], cache.misses)
-        lookups.add_metric(["evicted"], cache.evicted)
-        yield lookups
+        if cache is not None:
+            families += [
+                (Gauged, "minhu_query_texts_cached", "query texts kept parsed, validated and compiled, and the bound",
+                 "of", {"held": len(cache), "limit": cache.max_entries}),
+                (Gauged, "minhu_query_texts_cached_bytes",
+                 "memory the cached query texts hold (estimated: text and parsed tokens), and the bound",
+                 "of", {"held": cache.bytes, "limit": cache.max_bytes}),
+                (Counted, "minhu_query_text_lookups", "query texts asked for: found, not found, evicted", "outcome",
+                 {"hit": cache.hits, "miss": cache.misses, "evicted": cache.evicted}),
+            ]  # fmt: skip
+        for kind, name, documentation, label, values in families:
+            family = kind(name, documentation, labels=[label])
+            for value_label, value in values.items():
+                family.add_metric([value_label], value)
+            yield family
 
 
 class Metrics:
