@@ -498,4 +498,4 @@ def test_compiled_answers_equal_interpreted_ones(demo: Demo) -> None:
         assert by_compiler > 2 * shapes, (viewer, by_compiler, declined.most_common(8))
     missing = [case for case in MUST_SEE if not seen[case]]
     assert not missing, (missing, seen)
-    assert seen["answered with data"] > len(VIEWERS) * EXAMPLES // 2, seen
+    assert seen["answered with data"] > len(VIEWERS) * EXAMPLES * 2 // 5, ("too few cases reached data", seen)
