@@ -284,7 +284,7 @@ class Pipeline:
         return GraphQLError(
             f"this query may answer with about {cost.rows:,} rows, over the limit of {self.max_rows:,} per "
             f"request; the most from {cost.path} ({cost.path_rows:,}). Ask for fewer items per list (a smaller "
-            "`first`; a list without one counts 100), or split the query: fetch the outer page first, then "
+            "`first`; a listed link without one counts 100), or split the query: fetch the outer page first, then "
             "each item's nested list in requests of their own (`node(id:)`)",
             extensions={"code": QUERY_TOO_COSTLY, "rows": cost.rows, "limit": self.max_rows},
         )

@@ -2,8 +2,9 @@
 
 The estimate is the number of objects the answer may hold in its lists: each list counts its
 slice — `first` or `last` (the argument's default, or a page of `DEFAULT_PAGE` when a connection is
-given neither), or `LISTED_LIMIT` for a list without a slice, which is what the graph answers at
-most (graph/kernel/kinds.py) — times the slices of every list above it. `needs(first: 100)` with
+given neither); a kind's listed link without a slice, `LISTED_LIMIT`, what the graph answers at most
+(graph/kernel/kinds.py); a list a resolver makes of its row (a score's parts), one — times the slices
+of every list above it. `needs(first: 100)` with
 each need's `history` is 100 + 100 × 100 rows. Fragments and `@skip`/`@include` count as they
 apply; on an interface or union, the costliest of its types counts. Introspection is free: its
 size is the schema's. The walk is made once per text, operation and `@skip`/`@include` values (the
@@ -36,6 +37,7 @@ from graphql.execution.collect_fields import FieldDetails, FragmentDetails, coll
 from graphql.execution.values import VariableValues
 from graphql.utilities import value_from_ast
 
+from graph.catalog import BY_GRAPHQL
 from graph.kernel.kinds import LISTED_LIMIT
 from graph.kernel.listing import DEFAULT_PAGE
 from resolvers.kernel.documents import Document
@@ -105,19 +107,20 @@ class _Walker:
             name = details[0].node.name.value
             if name.startswith("__"):
                 continue  # __typename and introspection: no rows
-            parts.append(self.field(parent.fields[name], details, pending, f"{path}.{key}" if path else key))
+            parts.append(self.field(parent, name, details, pending, f"{path}.{key}" if path else key))
         return _sum(parts)
 
     def field(
-        self, field_def: GraphQLField, details: list[FieldDetails], pending: _Slice | None, path: str
+        self, parent: GraphQLObjectType, name: str, details: list[FieldDetails], pending: _Slice | None, path: str
     ) -> Formula | None:
+        field_def = parent.fields[name]
         output = field_def.type.of_type if isinstance(field_def.type, GraphQLNonNull) else field_def.type
         named = get_named_type(output)
         if not (is_object_type(named) or is_abstract_type(named)):
             return None  # a scalar or enum (lists of them are values, not rows)
         own = _Slice.of(field_def, details[0].node) if any(arg in field_def.args for arg in SLICES) else None
         if is_list_type(output) or isinstance(output, GraphQLList):
-            size = own.listed() if own else pending or _Slice.constant(LISTED_LIMIT)
+            size = own.listed() if own else pending or _Slice.constant(_unsliced(parent, name))
             return _times(size, self.children(named, details, None, path), path)
         # An object: a connection or page passes its slice on to its lists.
         return self.children(named, details, own, path)
@@ -180,6 +183,14 @@ class _Slice:
             if value is not None:
                 return max(0, value)
         return self.unset
+
+
+def _unsliced(parent: GraphQLObjectType, name: str) -> int:
+    """What a list without a slice counts: a kind's listed link, what the graph answers at most; a list
+    a resolver makes of its row (a score's parts, a report's rows near a venue), one."""
+    kind = BY_GRAPHQL.get(parent.name)
+    link = kind.links.get(name) if kind is not None else None
+    return LISTED_LIMIT if link is not None and not link.single else 1
 
 
 def _int(value: object) -> int | None:

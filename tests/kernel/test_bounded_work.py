@@ -73,6 +73,9 @@ def test_the_estimate_is_the_product_of_the_slices_along_each_list() -> None:
     # A page object passes its slice to its lists (the console's neighbourhood: 80 nodes, 80 links).
     walk = '{ neighbourhood(id: "community:x", hops: 2, first: 80) { nodes { __typename } relationships { type } } }'
     assert rows(walk)[0] == 160
+    # A list a resolver makes of its row (a candidate's score parts) counts once, not as a graph link.
+    scored = '{ matchCandidates(needId: "need:x", first: 10) { score parts { factor } resource { __typename } } }'
+    assert rows(scored)[0] == 10 + 10
 
 
 # --- the door ----------------------------------------------------------------------------------
