@@ -46,6 +46,7 @@ from server.auth import cached_authenticator
 from server.bookmarks import BOOKMARK_HEADER, Bookmarks
 from server.bookmarks import parse as parse_bookmarks
 from server.door import RATE_LIMITED, MutationLimits, list_cap_rule, oversized_list, rate_limit_extension
+from server.frames import TextFrames
 from server.observability import Metrics, current_request
 from server.settings import Settings
 
@@ -166,6 +167,7 @@ class KeepAliveTransportWS(BaseGraphQLTransportWSHandler):
 
 class MinhuGraphQL(GraphQL):
     graphql_transport_ws_handler_class = KeepAliveTransportWS
+    websocket_adapter_class = TextFrames  # browsers' graphql-ws reads text frames only
 
     def __init__(
         self, graph_ref: dict[str, Graph], settings: Settings, metrics: Metrics, tracer_provider: Any = None
