@@ -47,6 +47,7 @@ from server.bookmarks import BOOKMARK_HEADER, Bookmarks
 from server.bookmarks import parse as parse_bookmarks
 from server.door import RATE_LIMITED, MutationLimits, list_cap_rule, oversized_list, rate_limit_extension
 from server.frames import TextFrames
+from server.ide import page as ide_page
 from server.observability import Metrics, current_request
 from server.settings import Settings
 
@@ -416,6 +417,10 @@ class MinhuGraphQL(GraphQL):
 
     async def get_root_value(self, request: Request | WebSocket) -> None:
         return None
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Minhu's own GraphiQL page (server/ide/): strawberry's loads its scripts from unpkg.com.
+        return ide_page()
 
 
 def _is_request_error(error: Any) -> bool:
