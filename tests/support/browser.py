@@ -129,11 +129,19 @@ class Watched:
         return bool(self.requested) and all(url.startswith(self.origin + "/") for url in self.requested)
 
 
-async def open_page(browser: Browser, origin: str, path: str) -> tuple[BrowserContext, Watched]:
+async def open_page(
+    browser: Browser, origin: str, path: str, network: dict[str, Any] | None = None
+) -> tuple[BrowserContext, Watched]:
+    """A fresh context on `origin + path`, cut off from other hosts; `network` emulates a slow link
+    (Chromium's Network.emulateNetworkConditions: latency in ms, throughputs in bytes a second)."""
     context = await browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
     await context.add_init_script(VIOLATIONS)
     watched = Watched(await context.new_page(), origin)
     await watched.cut_off(context)
+    if network is not None:
+        cdp = await context.new_cdp_session(watched.page)
+        await cdp.send("Network.enable")
+        await cdp.send("Network.emulateNetworkConditions", {"offline": False, **network})
     await watched.page.goto(origin + path)
     return context, watched
 
