@@ -92,6 +92,13 @@ async def test_ide_works_on_a_closed_network(served: str, browser: Browser) -> N
     await page.wait_for_selector(".graphiql-doc-explorer .graphiql-doc-explorer-field-name:has-text('matchCandidates')")
     await shot(page, "ide", "3-docs")
 
+    # GraphiQL's other tools are there: the history (with the run), the explorer, variables, headers.
+    await page.click('.graphiql-sidebar button[aria-label="Show History"]')
+    await page.wait_for_selector(".graphiql-history-item")
+    assert await page.locator('.graphiql-sidebar button[aria-label="Show GraphiQL Explorer"]').count() == 1
+    tools = await page.locator(".graphiql-editor-tools button").all_inner_texts()
+    assert {"Variables", "Headers"} <= {tool.strip() for tool in tools}, tools
+
     # A subscription: the token travels in connection_init; a dispatch over HTTP arrives as an event.
     before = BUS.subscribers
     await page.evaluate(f"(text) => {QUERY_EDITOR}.setValue(text)", WATCH)
