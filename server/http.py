@@ -46,6 +46,8 @@ from server.auth import cached_authenticator
 from server.bookmarks import BOOKMARK_HEADER, Bookmarks
 from server.bookmarks import parse as parse_bookmarks
 from server.door import RATE_LIMITED, MutationLimits, list_cap_rule, oversized_list, rate_limit_extension
+from server.frames import TextFrames
+from server.ide import page as ide_page
 from server.observability import Metrics, current_request
 from server.settings import Settings
 
@@ -166,6 +168,7 @@ class KeepAliveTransportWS(BaseGraphQLTransportWSHandler):
 
 class MinhuGraphQL(GraphQL):
     graphql_transport_ws_handler_class = KeepAliveTransportWS
+    websocket_adapter_class = TextFrames  # browsers' graphql-ws reads text frames only
 
     def __init__(
         self, graph_ref: dict[str, Graph], settings: Settings, metrics: Metrics, tracer_provider: Any = None
@@ -414,6 +417,10 @@ class MinhuGraphQL(GraphQL):
 
     async def get_root_value(self, request: Request | WebSocket) -> None:
         return None
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Minhu's own GraphiQL page (server/ide/): strawberry's loads its scripts from unpkg.com.
+        return ide_page()
 
 
 def _is_request_error(error: Any) -> bool:

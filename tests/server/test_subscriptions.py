@@ -152,3 +152,26 @@ async def test_residents_hear_their_needs_and_those_theirs_were_merged_into(worl
         assert _code(await _next(coordinator_ws)) == "FORBIDDEN"
         for ws in (raiser_ws, follower_ws, stranger_ws, coordinator_ws):
             await ws.close()
+
+
+async def test_messages_are_text_frames_as_browsers_read_them(world) -> None:
+    """graphql-transport-ws messages are stringified JSON: a binary frame reaches a browser's graphql-ws
+    as a Blob it cannot parse (GraphiQL's subscriptions broke so), though Python clients read both."""
+    async with w.live_server(world) as address, httpx.AsyncClient(base_url=f"http://{address}", timeout=60) as http:
+        before = BUS.subscribers
+        ws = await connect(f"ws://{address}/graphql", subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {w.coordinator()}"}})
+        )
+        ack = await asyncio.wait_for(ws.recv(), 10)
+        await ws.send(
+            json.dumps(
+                {"id": "1", "type": "subscribe", "payload": {"query": NEED_EVENTS, "variables": {"s": SHUYUANMEN}}}
+            )
+        )
+        await _until_listening(before + 1)
+        await _post(http, w.SUBMIT, {"input": w.SEWER_INPUT}, w.resident())
+        event = await asyncio.wait_for(ws.recv(), 10)
+        await ws.close()
+    assert isinstance(ack, str) and json.loads(ack) == {"type": "connection_ack"}
+    assert isinstance(event, str) and json.loads(event)["payload"]["data"]["needEvents"]["type"] == "SUBMIT"
