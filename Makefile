@@ -8,6 +8,10 @@ STAMP  := $(VENV)/.installed
 # The console's browser dependencies (server/console/page/package.json, pinned by its lock file).
 CONSOLE       := server/console/page
 CONSOLE_STAMP := $(CONSOLE)/node_modules/.installed
+# The reference graphql-transport-ws client the tests subscribe with (tests/clients/package.json:
+# graphql-ws and ws, pinned by its lock file).
+TEST_CLIENTS       := tests/clients
+TEST_CLIENTS_STAMP := $(TEST_CLIENTS)/node_modules/.installed
 
 .PHONY: setup browser run test bench lint schema clean
 
@@ -22,6 +26,11 @@ $(CONSOLE_STAMP): $(CONSOLE)/package.json $(CONSOLE)/package-lock.json
 	@command -v npm >/dev/null || { echo "npm is required for the console's JavaScript (Debian: apt-get install nodejs npm)"; exit 1; }
 	npm ci --prefix $(CONSOLE) --no-audit --no-fund
 	touch $(CONSOLE_STAMP)
+
+$(TEST_CLIENTS_STAMP): $(TEST_CLIENTS)/package.json $(TEST_CLIENTS)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is required for the tests' graphql-ws client (Debian: apt-get install nodejs npm)"; exit 1; }
+	npm ci --prefix $(TEST_CLIENTS) --no-audit --no-fund
+	touch $(TEST_CLIENTS_STAMP)
 
 setup: $(STAMP) $(CONSOLE_STAMP)
 	$(BIN)/minhu neo4j fetch
@@ -45,7 +54,7 @@ WORKERS ?= 1
 run: setup
 	$(BIN)/minhu serve --seed-if-empty demo --workers $(WORKERS)
 
-test: setup browser
+test: setup browser $(TEST_CLIENTS_STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/pytest
 
@@ -64,4 +73,4 @@ schema: $(STAMP)
 	$(BIN)/minhu schema > schema/schema.graphql
 
 clean:
-	rm -rf $(VENV) .minhu $(CONSOLE)/node_modules
+	rm -rf $(VENV) .minhu $(CONSOLE)/node_modules $(TEST_CLIENTS)/node_modules

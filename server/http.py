@@ -26,11 +26,12 @@ from graphql import DocumentNode, GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry import UNSET
-from strawberry.asgi import GraphQL
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.extensions import AddValidationRules, SchemaExtension
 from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.types import ExecutionResult
@@ -164,8 +165,24 @@ class KeepAliveTransportWS(BaseGraphQLTransportWSHandler):
         await super().shutdown()
 
 
+class TextFrames(ASGIWebSocketAdapter):
+    """Every graphql-transport-ws message as a TEXT frame, as the protocol requires.
+
+    strawberry's adapter sends what `encode_json` returns as it is: bytes (orjson, kept for the HTTP
+    answers' speed) would go out as BINARY frames, which graphql-ws (under Apollo Client, urql and
+    Relay) refuses with "Message is missing the 'type' property".
+    """
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(self.view.encode_json_string(message))
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
 class MinhuGraphQL(GraphQL):
     graphql_transport_ws_handler_class = KeepAliveTransportWS
+    websocket_adapter_class = TextFrames  # type: ignore[assignment]
 
     def __init__(
         self, graph_ref: dict[str, Graph], settings: Settings, metrics: Metrics, tracer_provider: Any = None
