@@ -62,6 +62,8 @@ async def test_a_real_client_receives_exactly_the_events_of_each_subscription(wo
             assert refused["data"] is None
             assert [e["extensions"]["code"] for e in refused["errors"]] == ["FORBIDDEN"]
             await _until_listening(before + 3)
+            # What the scale-out test waits on in other processes: the same count, through /metrics.
+            assert f"minhu_event_listeners {float(BUS.subscribers)}\n" in (await http.get("/metrics")).text
 
             nid = (await _post(http, w.SUBMIT, {"input": w.SEWER_INPUT}, w.resident()))["submitNeed"]["need"]["id"]
             await _post(http, w.DISPATCH, {"input": {"needId": nid, "handlerId": w.member_id(1)}}, w.coordinator())
