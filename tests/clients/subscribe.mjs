@@ -7,6 +7,7 @@
 // Each subscription gets a client (a connection) of its own, its token in `connection_init` as
 // `Authorization: Bearer …`. One JSON object per line on stdout:
 //   {"name": …, "kind": "connected"}                 the server acknowledged the connection
+//   {"name": …, "kind": "ping"}                      the server pinged (graphql-ws answers with a pong)
 //   {"name": …, "kind": "next", "payload": {…}}      a result (data and/or errors)
 //   {"name": …, "kind": "error", "error": "…"}       the client gave up on the subscription
 //   {"name": …, "kind": "complete"}                  the server completed it
@@ -33,6 +34,7 @@ const clients = spec.subscriptions.map(({ name, token, query, variables }) => {
     retryAttempts: 0, // a failure is reported, never hidden behind a reconnect
     on: {
       connected: () => say({ name, kind: "connected" }),
+      ping: (received) => received && say({ name, kind: "ping" }), // the client answers it with a pong
       closed: (event) => say({ name, kind: "closed", code: event?.code, reason: event?.reason }),
     },
   });

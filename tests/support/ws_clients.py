@@ -5,8 +5,9 @@
   installed by `make test`);
 - `Gql`: Python `gql` with its websockets transport, speaking graphql-transport-ws.
 
-Both open one connection per `Subscription` (the token travels in `connection_init`) and hand what
-each one receives to `next(name)`, in the order it arrived. Neither says when the server listens:
+Both open one connection per `Subscription` (the token travels in `connection_init`), answer the
+server's pings (`pinged(name)` waits for the first), and hand what each one receives to
+`next(name)`, in the order it arrived. Neither says when the server listens:
 callers wait for that on the server's side (the bus's subscribers, or `minhu_event_listeners`).
 """
 
@@ -40,9 +41,17 @@ class _Received:
     def __init__(self, subscriptions: list[Subscription]) -> None:
         self.subscriptions = subscriptions
         self._queues: dict[str, asyncio.Queue[dict[str, Any]]] = {s.name: asyncio.Queue() for s in subscriptions}
+        self._pinged: dict[str, asyncio.Event] = {s.name: asyncio.Event() for s in subscriptions}
 
     def _put(self, name: str, message: dict[str, Any]) -> None:
+        if message["kind"] == "ping":
+            self._pinged[name].set()  # the client answers it itself
+            return
         self._queues[name].put_nowait(message)
+
+    async def pinged(self, name: str, timeout: float = 60) -> None:
+        """Until the server's first ping reached `name`'s client."""
+        await asyncio.wait_for(self._pinged[name].wait(), timeout)
 
     async def next(self, name: str, timeout: float = 60) -> dict[str, Any]:
         """The next result (`{"data": …}`, with `errors` when refused); anything else fails the test."""
@@ -136,19 +145,22 @@ class Gql(_Received):
         self._tasks: list[asyncio.Task] = []
 
     async def __aenter__(self) -> Self:
-        self._tasks = [asyncio.create_task(self._run(s)) for s in self.subscriptions]
-        return self
-
-    async def _run(self, subscription: Subscription) -> None:
-        from gql import Client, GraphQLRequest
-        from gql.transport.exceptions import TransportQueryError
         from gql.transport.websockets import WebsocketsTransport
 
-        transport = WebsocketsTransport(
-            url=self.url,
-            init_payload={"Authorization": f"Bearer {subscription.token}"},
-            subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],  # graphql-transport-ws
-        )
+        for subscription in self.subscriptions:
+            transport = WebsocketsTransport(
+                url=self.url,
+                init_payload={"Authorization": f"Bearer {subscription.token}"},
+                subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],  # graphql-transport-ws
+            )
+            self._pinged[subscription.name] = transport.ping_received  # set on each ping gql answers
+            self._tasks.append(asyncio.create_task(self._run(subscription, transport)))
+        return self
+
+    async def _run(self, subscription: Subscription, transport: Any) -> None:
+        from gql import Client, GraphQLRequest
+        from gql.transport.exceptions import TransportQueryError
+
         request = GraphQLRequest(subscription.query, variable_values=subscription.variables)
         name = subscription.name
         try:
