@@ -14,6 +14,10 @@ IDE_STAMP     := $(IDE)/node_modules/.installed
 # What the browser tests inject into the pages (axe-core), never served (tests/browser/).
 BROWSER_TESTS := tests/browser
 BROWSER_STAMP := $(BROWSER_TESTS)/node_modules/.installed
+# The reference graphql-transport-ws client the tests subscribe with (tests/clients/package.json:
+# graphql-ws and ws, pinned by its lock file).
+TEST_CLIENTS       := tests/clients
+TEST_CLIENTS_STAMP := $(TEST_CLIENTS)/node_modules/.installed
 
 .PHONY: setup browser run test bench lint schema clean
 
@@ -39,6 +43,11 @@ $(BROWSER_STAMP): $(BROWSER_TESTS)/package.json $(BROWSER_TESTS)/package-lock.js
 	npm ci --prefix $(BROWSER_TESTS) --no-audit --no-fund
 	touch $(BROWSER_STAMP)
 
+$(TEST_CLIENTS_STAMP): $(TEST_CLIENTS)/package.json $(TEST_CLIENTS)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is required for the tests' graphql-ws client (Debian: apt-get install nodejs npm)"; exit 1; }
+	npm ci --prefix $(TEST_CLIENTS) --no-audit --no-fund
+	touch $(TEST_CLIENTS_STAMP)
+
 setup: $(STAMP) $(CONSOLE_STAMP) $(IDE_STAMP) $(BROWSER_STAMP)
 	$(BIN)/minhu neo4j fetch
 
@@ -62,7 +71,7 @@ WORKERS ?= 1
 run: setup
 	$(BIN)/minhu serve --seed-if-empty demo --workers $(WORKERS)
 
-test: setup browser
+test: setup browser $(TEST_CLIENTS_STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/pytest
 
@@ -81,4 +90,4 @@ schema: $(STAMP)
 	$(BIN)/minhu schema > schema/schema.graphql
 
 clean:
-	rm -rf $(VENV) .minhu $(CONSOLE)/node_modules $(IDE)/node_modules $(BROWSER_TESTS)/node_modules
+	rm -rf $(VENV) .minhu $(CONSOLE)/node_modules $(IDE)/node_modules $(BROWSER_TESTS)/node_modules $(TEST_CLIENTS)/node_modules
