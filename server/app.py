@@ -2,7 +2,7 @@
 
 Routes: POST/GET /graphql (GraphiQL in a browser), WebSocket /graphql (subscriptions),
 POST /import/{kind} (a roster upload, server/uploads.py), /open311/v2/… (Open311 GeoReport v2, server/open311.py),
-GET /console (the coordinators' console, server/console/),
+GET /console (the coordinators' console, server/console/), GET /ide/… (the GraphQL IDE's files, server/ide/),
 GET /health/live (the process answers), GET /health/ready (Neo4j answers and every migration is
 applied; /health is the same), GET /metrics (Prometheus).
 
@@ -35,6 +35,7 @@ from server.broker import BrokerMetrics, sweep_gate, with_broker
 from server.console import routes as console_routes
 from server.door import BodyLimit
 from server.http import MinhuGraphQL
+from server.ide import routes as ide_routes
 from server.middleware import RequestLog
 from server.observability import Metrics, ReadPathMetrics, configure_tracing
 from server.open311 import routes as open311_routes
@@ -130,6 +131,7 @@ def create_app(graph: Graph | None = None, settings: Settings | None = None, run
             Route("/import/{kind}", roster_upload(graph_ref, settings), methods=["POST"]),
             *open311_routes(graph_ref),
             *console_routes(),
+            *ide_routes(),
             # Subscriptions (graphql-transport-ws) on the same path; the token travels in connection_init.
             WebSocketRoute("/graphql", graphql),
         ],

@@ -37,6 +37,8 @@ from schema import MinhuSchema, build_schema
 from server.auth import cached_authenticator
 from server.bookmarks import BOOKMARK_HEADER, Bookmarks
 from server.door import RATE_LIMITED, MutationLimits, list_cap_rule, rate_limit_extension
+from server.frames import TextFrames
+from server.ide import page as ide_page
 from server.observability import Metrics, current_request
 from server.pipeline import Answer, Pipeline, Refusal, read_envelope
 from server.settings import Settings
@@ -124,6 +126,7 @@ class KeepAliveTransportWS(BaseGraphQLTransportWSHandler):
 
 class MinhuGraphQL(GraphQL):
     graphql_transport_ws_handler_class = KeepAliveTransportWS
+    websocket_adapter_class = TextFrames  # browsers' graphql-ws reads text frames only
 
     def __init__(
         self, graph_ref: dict[str, Graph], settings: Settings, metrics: Metrics, tracer_provider: Any = None
@@ -255,6 +258,10 @@ class MinhuGraphQL(GraphQL):
 
     async def get_root_value(self, request: Request | WebSocket) -> None:
         return None
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Minhu's own GraphiQL page (server/ide/): strawberry's loads its scripts from unpkg.com.
+        return ide_page()
 
 
 def _wants_html(request: Request) -> bool:

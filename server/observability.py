@@ -30,6 +30,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from graph.kernel.db import Graph
 from resolvers.kernel.compiled import STATS
 from resolvers.kernel.documents import Documents
+from resolvers.kernel.events import BUS
 
 # Attributes every LogRecord has; anything else on a record came in through `extra=`.
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "taskName"}
@@ -184,6 +185,13 @@ class Metrics:
         self.subscriptions = Gauge(
             "minhu_open_subscriptions", "Subscriptions open over WebSocket now", registry=self.registry
         )
+        # Not the same as the above: a subscription is open before it listens (its scope is checked
+        # first) and a refused one never listens. Read at scrape time from this process's bus.
+        Gauge(
+            "minhu_event_listeners",
+            "Subscriptions listening on this process's event bus now (each hears every event published from then)",
+            registry=self.registry,
+        ).set_function(lambda: BUS.subscribers)
         self.sweeps = Counter(
             "minhu_sweep_runs_total",
             "Background sweep runs (overdue escalation and idempotency expiry) by outcome",
