@@ -37,12 +37,15 @@ async def test_the_order_workflow_writes_in_two_statements(graph, graphql_client
         # acceptNeed first reads the committed state without the lock (losers of a race leave at once).
         expected = ["needs.workflow.committed_state", *FACTS_THEN_APPLY] if document == w.ACCEPT else FACTS_THEN_APPLY
         assert client.last_written == expected, (document, client.last_written)
-    await client(
-        w.DISPATCH, {"input": {"needId": need["id"], "handlerId": w.OFFERING, "idempotencyKey": "k1"}},
-        token=w.coordinator(), expect_errors=True,
-    )  # fmt: skip
-    assert client.last_written[0] == "kernel.idempotency.claim"
-    assert len(client.last_written) <= 4
+    # A key adds its claim before the work and its store after it; a replay is the claim alone.
+    keyed = await w.submit(client)
+    variables = {"input": {"needId": keyed["id"], "handlerId": w.OFFERING, "idempotencyKey": "k1"}}
+    first = (await client(w.DISPATCH, variables, token=w.coordinator()))["data"]["dispatchNeed"]
+    assert first["replayed"] is False and first["need"]["status"] == "DISPATCHED"
+    assert client.last_written == ["kernel.idempotency.claim", *FACTS_THEN_APPLY, "kernel.idempotency.store"]
+    again = (await client(w.DISPATCH, variables, token=w.coordinator()))["data"]["dispatchNeed"]
+    assert again["replayed"] is True and again["assignment"]["id"] == first["assignment"]["id"]
+    assert client.last_written == ["kernel.idempotency.claim"]
 
 
 async def test_booking_and_cancelling_write_in_two_statements(graph, graphql_client, now) -> None:
