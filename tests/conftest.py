@@ -22,7 +22,7 @@ from tests.support.factories import make_places
 from tests.support.workflow_helpers import make_people
 
 # No test may depend on the machine's speed: the production request deadline (10 s) would fail a
-# 50-way race or a cold first query on a busy 2-core machine. Tests of the deadline set their own.
+# 100-way race or a cold first query on a busy 2-core machine. Tests of the deadline set their own.
 os.environ.setdefault("MINHU_REQUEST_DEADLINE_SECONDS", "600")
 
 
