@@ -149,6 +149,53 @@ async def test_race_100_overlapping_bookings_exactly_one_wins(graph, graphql_cli
     assert await overlap_count(graph, VENUE) == 0
 
 
+async def _confirmed(graph) -> list[dict]:
+    return await graph.read(
+        "MATCH (b:Booking {status: 'CONFIRMED'})-[:OF]->(:Venue {id: $v}) "
+        "RETURN b.id AS id, b.start AS start, b.seriesId AS series ORDER BY b.start, b.id",
+        v=VENUE,
+    )
+
+
+@pytest.mark.parametrize("skip_clashes", [False, True], ids=["all-or-nothing", "skipClashes"])
+async def test_a_weekly_series_races_single_bookings_on_one_of_its_dates(
+    graph, graphql_client, now, skip_clashes
+) -> None:
+    """Ten Tuesdays as a series and twenty single bookings of the fifth one, all at once: the fifth
+    Tuesday ends up booked exactly once. All-or-nothing, either the series holds all ten (every single
+    refused) or one single holds the date and the series nothing; with skipClashes, the series holds
+    the other nine in any case and the fifth only if no single got it first."""
+    await make_world(graph, now)
+    tok = TOKENS["STREET_COORDINATOR"]()
+    contested = TUESDAY_19 + timedelta(weeks=4)
+    series = {"venueId": VENUE, "window": window(), "weeks": 10, "skipClashes": skip_clashes}
+    singles = [book(graphql_client, tok, start=contested + timedelta(minutes=i), hours=1) for i in range(20)]
+    series_body, *single_bodies = await asyncio.gather(
+        graphql_client(SERIES, {"input": series}, token=tok, expect_errors=True), *singles
+    )
+    won = [b["data"]["bookVenue"]["booking"]["id"] for b in single_bodies if "errors" not in b]
+    assert {error_code(b) for b in single_bodies if "errors" in b} <= {"CONFLICT"}
+    confirmed = await _confirmed(graph)
+    on_contested = [b for b in confirmed if b["start"].date() == contested.date()]
+    assert len(on_contested) == 1, confirmed
+    assert await overlap_count(graph, VENUE) == 0
+    in_series = [b for b in confirmed if b["series"] is not None]
+    if won:  # a single got the fifth Tuesday first
+        assert len(won) == 1 and on_contested[0]["id"] == won[0]
+        if skip_clashes:
+            result = series_body["data"]["bookVenueSeries"]
+            assert [s["clashingBookingId"] for s in result["skipped"]] == won and len(in_series) == 9
+            assert {b["id"] for b in result["bookings"]} == {b["id"] for b in in_series}
+        else:
+            assert error_code(series_body) == "CONFLICT" and in_series == []
+            assert series_body["errors"][0]["extensions"]["clashingBookingIds"] == won
+    else:  # the series got there first, with all ten
+        result = series_body["data"]["bookVenueSeries"]
+        assert result["skipped"] == [] and len(result["bookings"]) == len(in_series) == 10
+        assert on_contested[0]["series"] == result["seriesId"]
+    assert len(confirmed) == len(in_series) + len(won)
+
+
 # The unit admin's unit owns the centre.
 @pytest.mark.parametrize(
     ("role", "code"),
