@@ -146,6 +146,42 @@ async def test_the_period_is_the_programs_on_the_requests_day(graph, graphql_cli
             assert "outside its funding period" in body["errors"][0]["message"]
 
 
+async def test_twenty_decisions_on_one_grant_at_once_one_holds(graph, graphql_client, now) -> None:
+    """One REQUESTED grant, twenty approvals and rejections from both deciders at once: exactly one
+    decision holds; the others are told the grant is already decided; the program is charged once if
+    it was approved, not at all if rejected; one decision Event."""
+    await make_world(graph, now)
+    await make_need(graph)
+    gid = (await request(graphql_client, 120_000))["data"]["requestGrant"]["grant"]["id"]
+    deciders = [TOKENS["DISTRICT_ADMIN"](), TOKENS["CITY_ADMIN"]()]
+    calls = [
+        graphql_client(APPROVE, {"input": {"grantId": gid}}, token=deciders[i % 2], expect_errors=True)
+        if i % 4
+        else graphql_client(REJECT, {"input": {"grantId": gid, "reason": "重复申请"}}, token=deciders[i % 2],
+                            expect_errors=True)
+        for i in range(20)
+    ]  # fmt: skip
+    bodies = await asyncio.gather(*calls)
+    held = [b["data"] for b in bodies if "errors" not in b]
+    assert len(held) == 1, [b.get("errors") for b in bodies][:3]
+    [(mutation, payload)] = held[0].items()
+    status = {"approveGrant": "APPROVED", "rejectGrant": "REJECTED"}[mutation]
+    assert payload["grant"]["status"] == status
+    refused = [b for b in bodies if "errors" in b]
+    assert {error_code(b) for b in refused} == {"CONFLICT"}
+    assert all(f"is already {status}" in b["errors"][0]["message"] for b in refused)
+    spent = 120_000 if status == "APPROVED" else 0
+    assert await ledger(graph, PROGRAM) == {"spent": spent, "budget": 10_000_000, "approved": spent}
+    rows = await graph.read(
+        "MATCH (g:Grant {id: $id}) RETURN g.status AS status, "
+        "COUNT { (:Need {id: $need})<-[:ABOUT]-(e:Event) WHERE e.type IN ['GRANT_APPROVED', 'GRANT_REJECTED'] }"
+        " AS decisions",
+        id=gid,
+        need=NEED,
+    )
+    assert rows == [{"status": status, "decisions": 1}]
+
+
 @pytest.mark.parametrize(
     ("role", "code"), role_matrix(SCOPE_STAFF, ("OTHER_COORDINATOR", "UNIT_ADMIN", "MEMBER", "RESIDENT"))
 )
