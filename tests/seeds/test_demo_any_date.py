@@ -196,19 +196,12 @@ def test_the_dated_stories_hold_on_every_day_of_a_year() -> None:
 # the dated stories must hold through the API. Month, quarter and year ends, a leap day and three
 # Chinese New Years (2027-02-06, 2028-01-26, 2031-01-23), at midnight UTC as `make run` generates.
 SERVED = [
-    datetime(2026, 12, 31, tzinfo=UTC),
-    datetime(2027, 1, 1, tzinfo=UTC),
-    datetime(2027, 2, 6, tzinfo=UTC),
-    datetime(2027, 2, 28, tzinfo=UTC),
-    datetime(2027, 3, 31, tzinfo=UTC),
-    datetime(2027, 6, 30, tzinfo=UTC),
-    datetime(2027, 9, 30, tzinfo=UTC),
-    datetime(2027, 12, 31, tzinfo=UTC),
-    datetime(2028, 1, 26, tzinfo=UTC),
-    datetime(2028, 2, 29, tzinfo=UTC),
-    datetime(2028, 12, 31, tzinfo=UTC),
-    datetime(2031, 1, 23, tzinfo=UTC),
-]
+    datetime(year, month, day, tzinfo=UTC)
+    for year, month, day in (
+        (2026, 12, 31), (2027, 1, 1), (2027, 2, 6), (2027, 2, 28), (2027, 3, 31), (2027, 6, 30),
+        (2027, 9, 30), (2027, 12, 31), (2028, 1, 26), (2028, 2, 29), (2028, 12, 31), (2031, 1, 23),
+    )
+]  # fmt: skip
 SHUYUANMEN = "community:610103001009"
 CANDIDATES = """query($need: ID!, $kinds: [CandidateKind!]) { matchCandidates(needId: $need, kinds: $kinds, first: 3) {
   score reason resource { ... on Member { id } ... on Offering { id } } } }"""
