@@ -38,7 +38,7 @@ from strawberry.types import ExecutionResult
 from graph.kernel.db import Graph, begin_bookmarks, current_statement_log
 from resolvers.kernel.compiled import STATS as COMPILED
 from resolvers.kernel.compiled import answer_query, operation_of
-from resolvers.kernel.context import Context
+from resolvers.kernel.context import Clock, Context, real_clock
 from resolvers.kernel.errors import PARSE_FAILED, REQUEST_ERROR_CODES, VALIDATION_FAILED, to_client
 from resolvers.kernel.statements import statement_report
 from schema import build_schema
@@ -171,7 +171,12 @@ class MinhuGraphQL(GraphQL):
     websocket_adapter_class = TextFrames  # browsers' graphql-ws reads text frames only
 
     def __init__(
-        self, graph_ref: dict[str, Graph], settings: Settings, metrics: Metrics, tracer_provider: Any = None
+        self,
+        graph_ref: dict[str, Graph],
+        settings: Settings,
+        metrics: Metrics,
+        tracer_provider: Any = None,
+        clock: Clock = real_clock,
     ) -> None:
         schema = build_schema(
             max_depth=settings.minhu_max_query_depth,
@@ -201,6 +206,7 @@ class MinhuGraphQL(GraphQL):
         )
         self._graph_ref = graph_ref
         self._settings = settings
+        self._clock = clock
         self._authenticate = cached_authenticator(settings)
         self.metrics = metrics
         self.keepalive_seconds = settings.minhu_ws_keepalive_seconds
@@ -315,6 +321,7 @@ class MinhuGraphQL(GraphQL):
             response=response,
             authorization=request.headers.get("authorization"),
             authenticate=self._authenticate,
+            clock=self._clock,
         )
         if isinstance(request, Request):
             request.state.minhu_context = context  # read by _remember_compiled
