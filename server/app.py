@@ -29,6 +29,7 @@ from graph.kernel import db
 from graph.kernel.db import Graph
 from graph.kernel.errors import DomainError
 from graph.kernel.migrations import MIGRATIONS, applied_versions, migrate
+from resolvers.kernel.context import Clock, real_clock
 from resolvers.needs.sweep import sweep_forever
 from server.bookmarks import BOOKMARK_HEADER
 from server.broker import BrokerMetrics, sweep_gate, with_broker
@@ -45,8 +46,15 @@ from server.uploads import roster_upload
 log = logging.getLogger("minhu")
 
 
-def create_app(graph: Graph | None = None, settings: Settings | None = None, run_migrations: bool = True) -> Starlette:
-    """The app; with `graph` given (tests), it uses that graph and leaves closing it to the caller."""
+def create_app(
+    graph: Graph | None = None,
+    settings: Settings | None = None,
+    run_migrations: bool = True,
+    clock: Clock = real_clock,
+) -> Starlette:
+    """The app; with `graph` given (tests), it uses that graph and leaves closing it to the caller.
+    `clock` is where each GraphQL request reads its "now" (tests pin it to the instant their data is
+    dated from)."""
     settings = settings or get_settings()
     graph_ref: dict[str, Graph] = {}
     if graph is not None:
@@ -120,7 +128,7 @@ def create_app(graph: Graph | None = None, settings: Settings | None = None, run
     async def metrics_page(request: Request) -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    graphql = MinhuGraphQL(graph_ref, settings, metrics, tracer_provider)
+    graphql = MinhuGraphQL(graph_ref, settings, metrics, tracer_provider, clock)
     app = Starlette(
         routes=[
             Route("/health/live", live),

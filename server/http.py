@@ -31,7 +31,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 
 from graph.kernel.db import Graph, begin_deadline
-from resolvers.kernel.context import Context
+from resolvers.kernel.context import Clock, Context, real_clock
 from resolvers.kernel.errors import PARSE_FAILED, VALIDATION_FAILED
 from schema import MinhuSchema, build_schema
 from server.auth import cached_authenticator
@@ -129,7 +129,12 @@ class MinhuGraphQL(GraphQL):
     websocket_adapter_class = TextFrames  # browsers' graphql-ws reads text frames only
 
     def __init__(
-        self, graph_ref: dict[str, Graph], settings: Settings, metrics: Metrics, tracer_provider: Any = None
+        self,
+        graph_ref: dict[str, Graph],
+        settings: Settings,
+        metrics: Metrics,
+        tracer_provider: Any = None,
+        clock: Clock = real_clock,
     ) -> None:
         schema = build_schema(
             max_depth=settings.minhu_max_query_depth,
@@ -164,6 +169,7 @@ class MinhuGraphQL(GraphQL):
         self.schema: MinhuSchema = schema
         self._graph_ref = graph_ref
         self._settings = settings
+        self._clock = clock
         self._authenticate = cached_authenticator(settings)
         self.metrics = metrics
         self.keepalive_seconds = settings.minhu_ws_keepalive_seconds
@@ -250,6 +256,7 @@ class MinhuGraphQL(GraphQL):
             response=response,
             authorization=request.headers.get("authorization"),
             authenticate=self._authenticate,
+            clock=self._clock,
         )
 
     def encode_json(self, data: object) -> bytes:
