@@ -153,7 +153,9 @@ def create_app(
                 expose_headers=["X-Request-ID", "Retry-After", BOOKMARK_HEADER],
                 max_age=600,
             ),
-            Middleware(BodyLimit, max_bytes=settings.minhu_max_body_bytes),
+            Middleware(
+                BodyLimit, max_bytes=settings.minhu_max_body_bytes, discard_bytes=settings.minhu_max_discard_bytes
+            ),
         ],
         lifespan=lifespan,
     )
