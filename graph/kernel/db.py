@@ -402,6 +402,10 @@ class Turns:
         line = self._lines.get(key)
         return sum(not f.done() for f in line.waiting) if line is not None else 0
 
+    def waiting_now(self) -> int:
+        """How many requests wait for a turn now, all keys together."""
+        return sum(self.waiting(key) for key in self._lines)
+
     @contextlib.asynccontextmanager
     async def __call__(self, key: str | None) -> AsyncIterator[Turn]:
         if key is None:

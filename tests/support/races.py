@@ -41,7 +41,8 @@ async def holding(graph: Graph, label: str, node_id: str) -> AsyncIterator[None]
 async def released_together(graph: Graph, gate: tuple[str, str], calls: Sequence[Awaitable[T]]) -> list[T]:
     """Runs `calls` (requests that write) so that they are all in Neo4j together: `gate` (label, id of
     a node each of them locks) is held while they start, and let go once every one waits for a lock
-    (`Blocked by: …` in SHOW TRANSACTIONS) or, where nothing stopped it, has finished."""
+    (`Blocked by: …` in SHOW TRANSACTIONS, or for its turn in front of it in this process) or, where
+    nothing stopped it, has finished."""
     async with holding(graph, *gate):
         tasks = [asyncio.create_task(call) for call in calls]  # type: ignore[arg-type]
         try:
@@ -64,7 +65,9 @@ async def _all_in(graph: Graph, tasks: list[asyncio.Task], patience: float = 120
         rows = await graph.read(
             "SHOW TRANSACTIONS YIELD status WHERE status STARTS WITH 'Blocked' RETURN count(*) AS blocked"
         )
-        arrived = rows[0]["blocked"] + sum(task.done() for task in tasks)
+        # A request of this process may instead wait for its turn at the lock (graph/kernel/db.py Turns):
+        # it has reached the line in front of Neo4j's lock, and goes to Neo4j when the one ahead ends.
+        arrived = rows[0]["blocked"] + graph.turns.waiting_now() + sum(task.done() for task in tasks)
 
 
 async def same_request_at_once(client, document: str, variables: dict, tok: str, gate: tuple[str, str]) -> list[dict]:
