@@ -8,6 +8,16 @@ STAMP  := $(VENV)/.installed
 # The console's browser dependencies (server/console/page/package.json, pinned by its lock file).
 CONSOLE       := server/console/page
 CONSOLE_STAMP := $(CONSOLE)/node_modules/.installed
+# The GraphQL IDE's (GET /graphql in a browser): GraphiQL, React, the explorer plugin (server/ide/page/).
+IDE           := server/ide/page
+IDE_STAMP     := $(IDE)/node_modules/.installed
+# What the browser tests inject into the pages (axe-core), never served (tests/browser/).
+BROWSER_TESTS := tests/browser
+BROWSER_STAMP := $(BROWSER_TESTS)/node_modules/.installed
+# The reference graphql-transport-ws client the tests subscribe with (tests/clients/package.json:
+# graphql-ws and ws, pinned by its lock file).
+TEST_CLIENTS       := tests/clients
+TEST_CLIENTS_STAMP := $(TEST_CLIENTS)/node_modules/.installed
 
 .PHONY: setup browser run test bench lint schema clean
 
@@ -23,18 +33,34 @@ $(CONSOLE_STAMP): $(CONSOLE)/package.json $(CONSOLE)/package-lock.json
 	npm ci --prefix $(CONSOLE) --no-audit --no-fund
 	touch $(CONSOLE_STAMP)
 
-setup: $(STAMP) $(CONSOLE_STAMP)
+$(IDE_STAMP): $(IDE)/package.json $(IDE)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is required for the GraphQL IDE's JavaScript (Debian: apt-get install nodejs npm)"; exit 1; }
+	npm ci --prefix $(IDE) --no-audit --no-fund
+	touch $(IDE_STAMP)
+
+$(BROWSER_STAMP): $(BROWSER_TESTS)/package.json $(BROWSER_TESTS)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is required for the browser tests' axe-core (Debian: apt-get install nodejs npm)"; exit 1; }
+	npm ci --prefix $(BROWSER_TESTS) --no-audit --no-fund
+	touch $(BROWSER_STAMP)
+
+$(TEST_CLIENTS_STAMP): $(TEST_CLIENTS)/package.json $(TEST_CLIENTS)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is required for the tests' graphql-ws client (Debian: apt-get install nodejs npm)"; exit 1; }
+	npm ci --prefix $(TEST_CLIENTS) --no-audit --no-fund
+	touch $(TEST_CLIENTS_STAMP)
+
+setup: $(STAMP) $(CONSOLE_STAMP) $(IDE_STAMP) $(BROWSER_STAMP)
 	$(BIN)/minhu neo4j fetch
 
-# The console's tests drive Debian's Chromium (never a downloaded browser) and need a CJK font so
-# the screenshots show the Chinese; installed here when missing and this runs as root on Debian.
+# The browser tests (the console, the GraphQL IDE) drive Debian's Chromium (never a downloaded
+# browser) and need a CJK font so the screenshots show the Chinese; installed here when missing and
+# this runs as root on Debian.
 browser:
 	@if [ ! -x /usr/bin/chromium ] || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing Debian's chromium and fonts-noto-cjk for the console's browser tests"; \
+	    echo "Installing Debian's chromium and fonts-noto-cjk for the browser tests"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	  else \
-	    echo "The console's browser tests need /usr/bin/chromium and a CJK font: as root, apt-get install chromium fonts-noto-cjk"; \
+	    echo "The browser tests need /usr/bin/chromium and a CJK font: as root, apt-get install chromium fonts-noto-cjk"; \
 	    exit 1; \
 	  fi; \
 	fi
@@ -45,7 +71,7 @@ WORKERS ?= 1
 run: setup
 	$(BIN)/minhu serve --seed-if-empty demo --workers $(WORKERS)
 
-test: setup browser
+test: setup browser $(TEST_CLIENTS_STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/pytest
 
@@ -64,4 +90,4 @@ schema: $(STAMP)
 	$(BIN)/minhu schema > schema/schema.graphql
 
 clean:
-	rm -rf $(VENV) .minhu $(CONSOLE)/node_modules
+	rm -rf $(VENV) .minhu $(CONSOLE)/node_modules $(IDE)/node_modules $(BROWSER_TESTS)/node_modules $(TEST_CLIENTS)/node_modules

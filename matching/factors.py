@@ -19,8 +19,9 @@ def clamp(x: float) -> float:
 
 
 def serving_skills(skills: Iterable[SkillRef], category_code: str) -> tuple[SkillRef, ...]:
-    """The skills that SERVE the category (empty: no skill fit)."""
-    return tuple(s for s in skills if category_code in s.serves)
+    """The skills that SERVE the category (empty: no skill fit), by code: the graph returns a member's
+    skills in its store's order, and a reason must name them the same way on every store."""
+    return tuple(sorted((s for s in skills if category_code in s.serves), key=lambda s: s.code))
 
 
 def specialisation(category_counts: Iterable[int]) -> float:

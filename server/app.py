@@ -2,7 +2,7 @@
 
 Routes: POST/GET /graphql (GraphiQL in a browser), WebSocket /graphql (subscriptions),
 POST /import/{kind} (a roster upload, server/uploads.py), /open311/v2/… (Open311 GeoReport v2, server/open311.py),
-GET /console (the coordinators' console, server/console/),
+GET /console (the coordinators' console, server/console/), GET /ide/… (the GraphQL IDE's files, server/ide/),
 GET /health/live (the process answers), GET /health/ready (Neo4j answers and every migration is
 applied; /health is the same), GET /metrics (Prometheus).
 
@@ -29,12 +29,14 @@ from graph.kernel import db
 from graph.kernel.db import Graph
 from graph.kernel.errors import DomainError
 from graph.kernel.migrations import MIGRATIONS, applied_versions, migrate
+from resolvers.kernel.context import Clock, real_clock
 from resolvers.needs.sweep import sweep_forever
 from server.bookmarks import BOOKMARK_HEADER
 from server.broker import BrokerMetrics, sweep_gate, with_broker
 from server.console import routes as console_routes
 from server.door import BodyLimit
 from server.http import MinhuGraphQL
+from server.ide import routes as ide_routes
 from server.middleware import RequestLog
 from server.observability import Metrics, ReadPathMetrics, configure_tracing
 from server.open311 import routes as open311_routes
@@ -44,8 +46,15 @@ from server.uploads import roster_upload
 log = logging.getLogger("minhu")
 
 
-def create_app(graph: Graph | None = None, settings: Settings | None = None, run_migrations: bool = True) -> Starlette:
-    """The app; with `graph` given (tests), it uses that graph and leaves closing it to the caller."""
+def create_app(
+    graph: Graph | None = None,
+    settings: Settings | None = None,
+    run_migrations: bool = True,
+    clock: Clock = real_clock,
+) -> Starlette:
+    """The app; with `graph` given (tests), it uses that graph and leaves closing it to the caller.
+    `clock` is where each GraphQL request reads its "now" (tests pin it to the instant their data is
+    dated from)."""
     settings = settings or get_settings()
     graph_ref: dict[str, Graph] = {}
     if graph is not None:
@@ -119,7 +128,7 @@ def create_app(graph: Graph | None = None, settings: Settings | None = None, run
     async def metrics_page(request: Request) -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    graphql = MinhuGraphQL(graph_ref, settings, metrics, tracer_provider)
+    graphql = MinhuGraphQL(graph_ref, settings, metrics, tracer_provider, clock)
     app = Starlette(
         routes=[
             Route("/health/live", live),
@@ -130,6 +139,7 @@ def create_app(graph: Graph | None = None, settings: Settings | None = None, run
             Route("/import/{kind}", roster_upload(graph_ref, settings), methods=["POST"]),
             *open311_routes(graph_ref),
             *console_routes(),
+            *ide_routes(),
             # Subscriptions (graphql-transport-ws) on the same path; the token travels in connection_init.
             WebSocketRoute("/graphql", graphql),
         ],
@@ -152,6 +162,6 @@ def create_app(graph: Graph | None = None, settings: Settings | None = None, run
     app.state.graph_ref = graph_ref
     app.state.broker = None
     metrics.registry.register(BrokerMetrics(app.state))
-    metrics.registry.register(ReadPathMetrics())
+    metrics.registry.register(ReadPathMetrics(graphql.schema.documents))
     app.state.metrics = metrics
     return app

@@ -218,26 +218,32 @@ class MutationLimits:
         return None
 
 
+async def refused_mutation(
+    limits: MutationLimits, context: Any, root_fields: int, on_refused: Callable[[str], None]
+) -> GraphQLError | None:
+    """RATE_LIMITED, with `retryAfter`, when a mutation operation of `root_fields` fields is over its
+    caller's limits; None (and counted) when it may run."""
+    refused = await limits.refuse(_subject(context), _address(context), max(1, root_fields))
+    if refused is None:
+        return None
+    retry_after, which = refused
+    on_refused(which.split(" ")[0])
+    return GraphQLError(
+        f"too many changes in a short time ({which}); try again in {retry_after} s",
+        extensions={"code": RATE_LIMITED, "retryAfter": retry_after},
+    )
+
+
 def rate_limit_extension(limits: MutationLimits, on_refused: Callable[[str], None]) -> Callable[[], SchemaExtension]:
     class RateLimitMutations(SchemaExtension):
-        """Counts a mutation operation's root fields against its caller's limits before running it."""
+        """The mutation limits for operations sent over WebSocket (HTTP: server/pipeline.py)."""
 
         async def on_execute(self) -> AsyncIterator[None]:
             ctx = self.execution_context
             if ctx.operation_type is OperationType.MUTATION and ctx.graphql_document is not None:
-                refused = await limits.refuse(_subject(ctx.context), _address(ctx.context), _root_fields(ctx))
+                refused = await refused_mutation(limits, ctx.context, _root_fields(ctx), on_refused)
                 if refused is not None:
-                    retry_after, which = refused
-                    on_refused(which.split(" ")[0])
-                    ctx.result = GraphQLExecutionResult(
-                        data=None,
-                        errors=[
-                            GraphQLError(
-                                f"too many changes in a short time ({which}); try again in {retry_after} s",
-                                extensions={"code": RATE_LIMITED, "retryAfter": retry_after},
-                            )
-                        ],
-                    )
+                    ctx.result = GraphQLExecutionResult(data=None, errors=[refused])
             yield
 
     return RateLimitMutations

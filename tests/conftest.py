@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from tests.support.factories import make_places
 from tests.support.workflow_helpers import make_people
 
 # No test may depend on the machine's speed: the production request deadline (10 s) would fail a
-# 50-way race or a cold first query on a busy 2-core machine. Tests of the deadline set their own.
+# 100-way race or a cold first query on a busy 2-core machine. Tests of the deadline set their own.
 os.environ.setdefault("MINHU_REQUEST_DEADLINE_SECONDS", "600")
 
 
@@ -109,30 +110,50 @@ async def world(graph: Graph) -> Graph:
     return graph
 
 
+@pytest.fixture
+def now() -> datetime | None:
+    """The instant the API's requests answer as (`Context.now`: overdue, funding periods, rankings).
+    None here: the real clock. A module whose data is dated pins it (`now = pinned(NOW)`) and builds
+    its data relative to it; the clients below then answer as of that instant."""
+    return None
+
+
+def pinned(instant: datetime) -> Callable[[], datetime]:
+    """A module's `now` fixture, pinned to `instant` (assign it to the name `now`)."""
+
+    @pytest.fixture
+    def now() -> datetime:
+        return instant
+
+    return now
+
+
 @asynccontextmanager
-async def _client(graph: Graph, compiled_reads: bool) -> AsyncIterator[GraphQLClient]:
+async def _client(graph: Graph, compiled_reads: bool, now: datetime | None) -> AsyncIterator[GraphQLClient]:
     import httpx
 
+    from resolvers.kernel.context import real_clock
     from server.app import create_app
     from server.settings import get_settings
 
     settings = get_settings().model_copy(
         update={"minhu_expose_statements": True, "minhu_compiled_reads": compiled_reads}
     )
-    app = create_app(graph=graph, settings=settings, run_migrations=False)
+    clock = real_clock if now is None else lambda: now
+    app = create_app(graph=graph, settings=settings, run_migrations=False, clock=clock)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://minhu.test") as http:
         yield GraphQLClient(http, graph)
 
 
 @pytest.fixture
-async def graphql_client(graph: Graph) -> AsyncIterator[GraphQLClient]:
-    async with _client(graph, compiled_reads=True) as client:
+async def graphql_client(graph: Graph, now: datetime | None) -> AsyncIterator[GraphQLClient]:
+    async with _client(graph, compiled_reads=True, now=now) as client:
         yield client
 
 
 @pytest.fixture
-async def interpreted_client(graph: Graph) -> AsyncIterator[GraphQLClient]:
+async def interpreted_client(graph: Graph, now: datetime | None) -> AsyncIterator[GraphQLClient]:
     """The same API with the compiled read path off: strawberry's execution with DataLoaders."""
-    async with _client(graph, compiled_reads=False) as client:
+    async with _client(graph, compiled_reads=False, now=now) as client:
         yield client

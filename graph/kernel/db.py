@@ -68,6 +68,17 @@ _BOOKMARK_REFUSED = frozenset(
 )
 
 
+# The server ended a transaction that outlived its timeout (the request's deadline).
+_TIMED_OUT = frozenset(
+    {
+        "Neo.ClientError.Transaction.TransactionTimedOut",
+        "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration",
+    }
+)
+# Less than this left of a request's deadline: no transaction is begun (Neo4j counts milliseconds,
+# and a timeout of 0 would mean none).
+MIN_TIMEOUT = 0.001
+
 # What `graph.kernel.locks.still(...)` fails a statement with: a division by zero, on purpose (Cypher has no
 # way to raise an error of one's own), in a statement that carries the marker below.
 MOVED_CODE = "Neo.ClientError.Statement.ArithmeticError"
@@ -155,6 +166,34 @@ def begin_bookmarks(sent: tuple[str, ...] = ()) -> RequestBookmarks:
     held = RequestBookmarks(sent=sent)
     _REQUEST_BOOKMARKS.set(held)
     return held
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """When the request this code runs for must be answered (monotonic clock), and its length."""
+
+    at: float
+    seconds: float
+
+    def left(self) -> float:
+        return self.at - time.monotonic()
+
+    def passed(self) -> Unavailable:
+        return Unavailable(
+            f"the request took longer than {self.seconds:g} s (the graph database is slow or restarting); "
+            "try again in a moment"
+        )
+
+
+_DEADLINE: ContextVar[Deadline | None] = ContextVar("minhu_deadline", default=None)
+
+
+def begin_deadline(seconds: float) -> Deadline:
+    """Every transaction of the current request gets what is left of `seconds` as its timeout, so
+    Neo4j stops working on it when the client has been answered."""
+    deadline = Deadline(time.monotonic() + seconds, seconds)
+    _DEADLINE.set(deadline)
+    return deadline
 
 
 def statements_in_this_request() -> int:
@@ -363,6 +402,10 @@ class Turns:
         line = self._lines.get(key)
         return sum(not f.done() for f in line.waiting) if line is not None else 0
 
+    def waiting_now(self) -> int:
+        """How many requests wait for a turn now, all keys together."""
+        return sum(self.waiting(key) for key in self._lines)
+
     @contextlib.asynccontextmanager
     async def __call__(self, key: str | None) -> AsyncIterator[Turn]:
         if key is None:
@@ -488,6 +531,12 @@ class Graph:
             yield span
 
     async def _attempt(self, mode: str, work: Callable[[Tx], Awaitable[T]]) -> T:
+        deadline = _DEADLINE.get()
+        timeout = None
+        if deadline is not None:
+            timeout = deadline.left()
+            if timeout < MIN_TIMEOUT:
+                raise deadline.passed()
         self.sessions_opened += 1
         self.in_flight += 1
         try:
@@ -497,7 +546,8 @@ class Graph:
                 database=self.database, default_access_mode=mode, bookmark_manager=self.bookmarks, bookmarks=sent
             ) as session:
                 # Leaving the transaction block without an exception commits; with one, rolls back.
-                async with await session.begin_transaction() as tx:
+                # The server ends the transaction itself once the request's deadline has passed.
+                async with await session.begin_transaction(timeout=timeout) as tx:
                     result = await work(Tx(tx, self.counter, mode == neo4j.WRITE_ACCESS))
                 if held is not None and mode == neo4j.WRITE_ACCESS:
                     held.latest = tuple(sorted((await session.last_bookmarks()).raw_values))
@@ -557,6 +607,9 @@ class Graph:
                         continue
                     raise Conflict("the data changed while we were writing; please retry") from exc
                 except ClientError as exc:
+                    if exc.code in _TIMED_OUT:
+                        deadline = _DEADLINE.get()
+                        raise (deadline.passed() if deadline else Unavailable(UNREACHABLE)) from exc
                     if exc.code in _BOOKMARK_REFUSED:
                         raise BadUserInput(
                             "the X-Minhu-Bookmark header is not a bookmark this database issued; send the one "

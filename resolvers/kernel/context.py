@@ -17,6 +17,12 @@ from graph.kernel.relations import related_pages
 if TYPE_CHECKING:
     from resolvers.kernel.viewer import Viewer
 
+Clock = Callable[[], datetime]
+
+
+def real_clock() -> datetime:
+    return datetime.now(UTC)
+
 
 class Loaders:
     """DataLoaders are per request: they batch one level of a query into one Cypher statement."""
@@ -58,22 +64,23 @@ class Context:
     # strawberry sets this attribute when the payload arrives.
     connection_params: dict[str, Any] | None = None
     statements: StatementLog | None = None  # this operation's Cypher, set by StatementReport
-    # The parsed document the compiled read path answered (the HTTP view then skips strawberry for its text).
-    compiled_document: Any = None
-    compiled_declined: bool = False  # the fast path tried and declined: the full path does not try again
-    # One clock per request: every "now" a request answers with (overdue, deadlines) is the same instant.
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # Where "now" comes from: the real clock, or an instant a test pins (`create_app(clock=...)`).
+    clock: Clock = real_clock
+    # One clock reading per request: every "now" a request answers with (overdue, deadlines, funding
+    # periods) is the same instant.
+    now: datetime = field(init=False)
     loaders: Loaders = field(init=False)
     _viewer: Viewer | None = field(init=False, default=None)
     _decoded: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
+        self.now = self.clock()
         self.loaders = Loaders(self.graph)
 
     def renew(self) -> None:
         """A subscription's context lives as long as its connection: each event it delivers is read
         like a new request, with its own clock and no answer cached from an earlier event."""
-        self.now = datetime.now(UTC)
+        self.now = self.clock()
         self.loaders = Loaders(self.graph)
 
     @property

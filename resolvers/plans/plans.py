@@ -148,7 +148,7 @@ async def build_plan(
             members or EMPTY_MEMBERS,
             skill_refs or {},
             offerings or [],
-            datetime.now(UTC),
+            ctx.now,
             capacity_cap=capacity_cap,
             preselect_members=preselect_members,
         )

@@ -7,7 +7,7 @@ serialise on the venue and exactly one wins.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from graph.kernel.db import Tx
@@ -86,7 +86,7 @@ async def available_venues(ctx: Context, args: dict[str, Any]) -> list[VenueOpti
         return place, found
 
     place, found = await ctx.graph.read_tx(work)
-    choices = rank_venues(place, start, end, search.capacity or 0, wanted, found, search.first, datetime.now(UTC))
+    choices = rank_venues(place, start, end, search.capacity or 0, wanted, found, search.first, ctx.now)
     records = await ctx.loaders.by_id("Venue").load_many([c.scored.id for c in choices])
     return [VenueOption(record, c) for c, record in zip(choices, records, strict=True) if record is not None]
 

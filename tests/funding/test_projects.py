@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from tests.conftest import pinned
 from tests.funding.test_grants import APPROVE, REJECT, request
 from tests.support.factories import NANYUANMEN, SHUYUANMEN
-from tests.support.factories_matching import TOKENS, error_code, make_need, make_world
+from tests.support.factories_matching import NOW, TOKENS, error_code, make_need, make_world
 
 OPEN = """mutation($input: OpenProjectInput!) { openProject(input: $input) { replayed project {
   id title status start end category { code } places { id } lead { id } grants { id amount }
@@ -15,6 +16,8 @@ OPEN = """mutation($input: OpenProjectInput!) { openProject(input: $input) { rep
 FUND = "mutation($input: FundProjectInput!) { fundProject(input: $input) { project { id grants { id } } } }"
 CLOSE = "mutation($input: CloseProjectInput!) { closeProject(input: $input) { project { id status closedAt } } }"
 LIST = """query($f: ProjectFilter) { projects(filter: $f) { totalCount edges { node { id title } } } }"""
+
+now = pinned(NOW)
 
 
 def project_input(now: datetime, **extra: object) -> dict:
@@ -30,9 +33,8 @@ async def open_project(client, now: datetime, tok: str | None = None, **extra: o
     return body["data"]["openProject"]["project"]
 
 
-async def test_a_project_funded_and_what_it_changed(graph, graphql_client) -> None:
-    await make_world(graph)
-    now = datetime.now(UTC)
+async def test_a_project_funded_and_what_it_changed(graph, graphql_client, now) -> None:
+    await make_world(graph, now)
     # The class's needs: three in the ten days before the start, two after (one completed).
     for i, (days, status) in enumerate([(15, "COMPLETED"), (14, "SUBMITTED"), (12, "SUBMITTED"),
                                         (5, "COMPLETED"), (2, "SUBMITTED")]):  # fmt: skip
@@ -71,9 +73,8 @@ async def test_a_project_funded_and_what_it_changed(graph, graphql_client) -> No
     assert error_code(late) == "CONFLICT"
 
 
-async def test_who_may_open_a_project_and_what_it_needs(graph, graphql_client) -> None:
-    await make_world(graph)
-    now = datetime.now(UTC)
+async def test_who_may_open_a_project_and_what_it_needs(graph, graphql_client, now) -> None:
+    await make_world(graph, now)
     cases = [
         (None, {}, "UNAUTHENTICATED"),
         (TOKENS["COORDINATOR"](), {}, "FORBIDDEN"),
@@ -90,10 +91,9 @@ async def test_who_may_open_a_project_and_what_it_needs(graph, graphql_client) -
     assert await graph.read("MATCH (p:Project) RETURN p.id AS id") == []
 
 
-async def test_a_grant_funds_one_project_however_many_ask_at_once(graph, graphql_client) -> None:
-    await make_world(graph)
+async def test_a_grant_funds_one_project_however_many_ask_at_once(graph, graphql_client, now) -> None:
+    await make_world(graph, now)
     await make_need(graph)
-    now = datetime.now(UTC)
     projects = [(await open_project(graphql_client, now, title=f"项目{i}"))["id"] for i in range(20)]
     grant = (await request(graphql_client, 50_000))["data"]["requestGrant"]["grant"]["id"]
     answers = await asyncio.gather(*(
@@ -112,9 +112,9 @@ async def test_a_grant_funds_one_project_however_many_ask_at_once(graph, graphql
     assert error_code(body) == "BAD_USER_INPUT"
 
 
-async def test_a_project_closes_once_however_many_close_it(graph, graphql_client) -> None:
-    await make_world(graph)
-    project = (await open_project(graphql_client, datetime.now(UTC)))["id"]
+async def test_a_project_closes_once_however_many_close_it(graph, graphql_client, now) -> None:
+    await make_world(graph, now)
+    project = (await open_project(graphql_client, now))["id"]
     answers = await asyncio.gather(*(
         graphql_client(CLOSE, {"input": {"projectId": project}}, token=TOKENS["DISTRICT_ADMIN"](), expect_errors=True)
         for _ in range(20)

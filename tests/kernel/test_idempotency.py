@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.support import workflow_helpers as w
+from tests.support.graph_state import changes, graph_state
+from tests.support.races import one_answer, same_request_at_once
 
 
 async def _counts(graph) -> dict[str, int]:
@@ -97,3 +99,74 @@ async def test_a_key_belongs_to_one_operation(world, graphql_client) -> None:
         w.CANCEL, {"input": {"needId": nid, "idempotencyKey": "dup"}}, token=w.resident(), expect_errors=True
     )
     assert w.error_code(body) == "CONFLICT" and "already used for submitNeed" in body["errors"][0]["message"]
+
+
+# --- the same key, twenty times at once ------------------------------------------------------------
+
+
+async def _submitted(client) -> str:
+    return (await w.submit(client))["id"]
+
+
+async def _dispatched(client) -> str:
+    nid = await _submitted(client)
+    await client(w.DISPATCH, {"input": {"needId": nid, "handlerId": w.member_id(1)}}, token=w.coordinator())
+    return nid
+
+
+async def _nothing(client) -> None:
+    return None
+
+
+async def _district_of(graph, place_id: str) -> str:
+    rows = await graph.read(
+        "MATCH (:Compound|Community {id: $id})-[:IN*0..3]->(d:District) RETURN d.id AS id", id=place_id
+    )
+    return rows[0]["id"]
+
+
+# Per mutation: what comes before, its input, who sends it, and what one run of it writes (the labels
+# of the nodes it adds, the kinds of the nodes it changes, the links it adds).
+AT_ONCE = {
+    "submitNeed": (
+        _nothing, w.SUBMIT, lambda n: dict(w.SEWER_INPUT), w.resident,
+        {"added": ["Event", "IdempotencyRecord", "Need"], "changed": ["district"],
+         "linked": ["ABOUT", "AT", "OF", "RAISED_BY"]},
+    ),
+    "dispatchNeed": (
+        _submitted, w.DISPATCH, lambda n: {"needId": n, "handlerId": w.member_id(1)}, w.coordinator,
+        {"added": ["Assignment", "Event", "IdempotencyRecord", "User"], "changed": ["need"],
+         "linked": ["ABOUT", "BY", "OF", "TO"]},
+    ),
+    "inviteCandidates": (
+        _submitted, w.INVITE, lambda n: {"needId": n, "candidateIds": [w.member_id(1), w.UNIT]}, w.coordinator,
+        {"added": ["Assignment", "Assignment", "Event", "IdempotencyRecord", "User"], "changed": ["need"],
+         "linked": ["ABOUT", "BY", "BY", "OF", "OF", "TO", "TO"]},
+    ),
+    "acceptNeed": (
+        _dispatched, w.ACCEPT, lambda n: {"needId": n}, lambda: w.member(1),
+        {"added": ["Event", "IdempotencyRecord"], "changed": ["assignment", "member", "need"], "linked": ["ABOUT"]},
+    ),
+    "cancelNeed": (
+        _submitted, w.CANCEL, lambda n: {"needId": n, "reason": "已解决"}, w.resident,
+        {"added": ["Event", "IdempotencyRecord"], "changed": ["need"], "linked": ["ABOUT"]},
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(AT_ONCE))
+async def test_the_same_key_twenty_times_at_once_has_one_effect(world, graphql_client, name) -> None:
+    """A retried request arriving while the first is still running: the copies wait for the first and
+    answer its result; the graph holds one run's writes (and one idempotency record)."""
+    prepare, document, make_input, tok, expected = AT_ONCE[name]
+    nid = await prepare(graphql_client)
+    variables = {"input": {**make_input(nid), "idempotencyKey": "tap-tap"}}
+    # Held while the copies come in: the need, or for a new one the district that numbers it.
+    gate = ("Need", nid) if nid is not None else ("District", await _district_of(world, variables["input"]["placeId"]))
+    before = await graph_state(world)
+    answer = one_answer(await same_request_at_once(graphql_client, document, variables, tok(), gate), name)
+    written = changes(before, await graph_state(world))
+    written["changed"] = sorted(node_id.split(":")[0] for node_id in written.get("changed", []))
+    assert written == expected
+    if nid is not None:
+        assert answer["need"]["id"] == nid

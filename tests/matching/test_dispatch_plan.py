@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.support.factories_matching import SHUYUANMEN, TOKENS, error_code, make_need, make_world
+from tests.conftest import pinned
+from tests.support.factories_matching import NOW, SHUYUANMEN, TOKENS, error_code, make_need, make_world
 
 PLAN_FIELDS = """
   id scopeId status objective greedyObjective improvement needsConsidered needsServed greedyNeedsServed
@@ -24,6 +25,8 @@ mutation($input: CommitDispatchPlanInput!) {{ commitDispatchPlan(input: $input) 
 """
 READ = f"query($id: ID!) {{ dispatchPlan(id: $id) {{ {PLAN_FIELDS} }} }}"
 
+now = pinned(NOW)
+
 
 async def make_needs(graph, count: int) -> list[str]:
     start = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
@@ -32,9 +35,9 @@ async def make_needs(graph, count: int) -> list[str]:
     ]
 
 
-async def test_propose_then_commit(graph, graphql_client) -> None:
+async def test_propose_then_commit(graph, graphql_client, now) -> None:
     # 3 plumbers (2 in the community, 1 next door) with room for 1 task each, an offering for 2, 6 needs
-    await make_world(graph, members=3, max_load=1)
+    await make_world(graph, now, members=3, max_load=1)
     needs = await make_needs(graph, 6)
     tok = TOKENS["COORDINATOR"]()
     body = await graphql_client(PROPOSE, {"input": {"scopeId": SHUYUANMEN}}, token=tok)
@@ -86,10 +89,10 @@ async def test_propose_then_commit(graph, graphql_client) -> None:
     assert error_code(again) == "CONFLICT"
 
 
-async def test_optimal_beats_greedy_where_supply_is_scarce(graph, graphql_client) -> None:
+async def test_optimal_beats_greedy_where_supply_is_scarce(graph, graphql_client, now) -> None:
     """Two needs, two members: greedy gives the first need its favourite, who was the only fit for the
     second; the flow serves both."""
-    await make_world(graph, members=3, max_load=1)  # m1, m2 in the community, m3 next door
+    await make_world(graph, now, members=3, max_load=1)  # m1, m2 in the community, m3 next door
     await graph.write("MATCH (o:Offering) SET o.status = 'WITHDRAWN'")
     saturday = datetime(2026, 11, 7, 1, 0, tzinfo=UTC)
     tuesday = datetime(2026, 11, 3, 11, 0, tzinfo=UTC)
@@ -124,8 +127,8 @@ async def test_optimal_beats_greedy_where_supply_is_scarce(graph, graphql_client
         (None, SHUYUANMEN, "UNAUTHENTICATED"),
     ],
 )
-async def test_roles(graph, graphql_client, role, scope, code) -> None:
-    await make_world(graph)
+async def test_roles(graph, graphql_client, role, scope, code, now) -> None:
+    await make_world(graph, now)
     await make_needs(graph, 2)
     tok = TOKENS[role]() if role else None
     body = await graphql_client(PROPOSE, {"input": {"scopeId": scope}}, token=tok, expect_errors=True)
@@ -138,8 +141,8 @@ async def test_roles(graph, graphql_client, role, scope, code) -> None:
         assert error_code(body) == code
 
 
-async def test_idempotent_propose_and_commit(graph, graphql_client) -> None:
-    await make_world(graph)
+async def test_idempotent_propose_and_commit(graph, graphql_client, now) -> None:
+    await make_world(graph, now)
     await make_needs(graph, 2)
     tok = TOKENS["COORDINATOR"]()
     variables = {"input": {"scopeId": SHUYUANMEN, "idempotencyKey": "plan-1"}}
@@ -164,8 +167,8 @@ async def test_idempotent_propose_and_commit(graph, graphql_client) -> None:
         ({"scopeId": SHUYUANMEN, "idempotencyKey": ""}, "BAD_USER_INPUT"),
     ],
 )
-async def test_bad_input(graph, graphql_client, variables, code) -> None:
-    await make_world(graph)
+async def test_bad_input(graph, graphql_client, variables, code, now) -> None:
+    await make_world(graph, now)
     await make_needs(graph, 1)
     body = await graphql_client(PROPOSE, {"input": variables}, token=TOKENS["CITY_ADMIN"](), expect_errors=True)
     assert error_code(body) == code

@@ -82,6 +82,14 @@ def test_member_reason_names_skill_place_time_load_and_rating() -> None:
         assert fragment in reason
 
 
+def test_a_reason_names_the_skills_in_one_order_however_the_graph_returned_them() -> None:
+    """The graph hands a member's skills back in whatever order its store holds them; the reason lists
+    them by code, so the same member is explained the same way on every store."""
+    reasons = {score_member(SEWER_NEED, member(skills=skills), NOW).reason for skills in
+               ((PLUMBING, HANDYMAN, TUTORING), (TUTORING, HANDYMAN, PLUMBING))}  # fmt: skip
+    assert len(reasons) == 1 and "技能：家电维修、管道疏通，" in reasons.pop()
+
+
 def test_specialist_skill_beats_generalist_other_things_equal() -> None:
     plumber = member("member:p", skills=(PLUMBING,))
     handy = member("member:h", skills=(HANDYMAN,))

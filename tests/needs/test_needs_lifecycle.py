@@ -10,6 +10,10 @@ from resolvers.needs.lifecycle import TRANSITIONS, check_transition
 from tests.support import workflow_helpers as w
 from tests.support.factories import COMPOUND, NANYUANMEN_COMMUNITY, SHUYUANMEN
 
+REQUESTER = "query($id: ID!) { node(id: $id) { ... on Need { requester { name phone address } } } }"
+# The requester (tests/support/workflow_helpers: 王秀兰, w.PHONE) as those who may not see her contact see it.
+MASKED = {"name": "王**", "phone": "138****5678", "address": "碑林区书院门社区 书院小区 ****"}
+
 
 def test_every_operation_names_its_states() -> None:
     for operation, (sources, target) in TRANSITIONS.items():
@@ -30,16 +34,8 @@ async def test_resident_submits_and_gets_a_number_at_once(world, graphql_client)
     # The coordinator's queue shows it, with the contact details; another resident sees them masked.
     body = await graphql_client(w.HISTORY, {"id": need["id"]}, token=w.coordinator())
     assert [e["type"] for e in body["data"]["node"]["history"]] == ["SUBMIT"]
-    masked = await graphql_client(
-        "query($id: ID!) { node(id: $id) { ... on Need { requester { name phone address } } } }",
-        {"id": need["id"]},
-        token=w.resident(w.OTHER_RESIDENT),
-    )
-    assert masked["data"]["node"]["requester"] == {
-        "name": "王**",
-        "phone": "138****5678",
-        "address": "碑林区书院门社区 书院小区 ****",
-    }
+    masked = await graphql_client(REQUESTER, {"id": need["id"]}, token=w.resident(w.OTHER_RESIDENT))
+    assert masked["data"]["node"]["requester"] == MASKED
     anonymous = await graphql_client(
         "{ needs(first: 5) { edges { node { title requester { phone } history { type } } } } }"
     )
@@ -107,7 +103,9 @@ async def test_full_walk_with_history(world, graphql_client) -> None:
         and "is DISPATCHED; updateNeed needs DECLINED or SUBMITTED" in body["errors"][0]["message"]
     )
 
-    # The member sees the contact details only once the need is theirs.
+    # The member sees the contact details only once the need is theirs: invited, masked; accepted, in full.
+    invited = await graphql_client(REQUESTER, {"id": nid}, token=w.member(1))
+    assert invited["data"]["node"]["requester"] == MASKED
     accepted = await graphql_client(w.ACCEPT, {"input": {"needId": nid}}, token=w.member(1))
     assert accepted["data"]["acceptNeed"]["need"]["status"] == "ACCEPTED"
     assert accepted["data"]["acceptNeed"]["need"]["requester"]["phone"] == w.PHONE
@@ -120,11 +118,9 @@ async def test_full_walk_with_history(world, graphql_client) -> None:
     )
     assert load[0]["o"] == 0 and load[0]["c"] == 1 and load[0]["t"] is not None
 
-    # After completion the handler no longer sees the phone.
-    after = await graphql_client(
-        "query($id: ID!) { node(id: $id) { ... on Need { requester { phone } } } }", {"id": nid}, token=w.member(1)
-    )
-    assert after["data"]["node"]["requester"]["phone"] == "138****5678"
+    # After completion the handler no longer sees them.
+    after = await graphql_client(REQUESTER, {"id": nid}, token=w.member(1))
+    assert after["data"]["node"]["requester"] == MASKED
 
     reopened = await graphql_client(w.REOPEN, {"input": {"needId": nid, "reason": "只疏通了一半"}}, token=w.resident())
     r = reopened["data"]["reopenNeed"]
@@ -187,11 +183,19 @@ async def test_me(world, graphql_client) -> None:
 async def test_submit_at_a_community_without_compound(world, graphql_client) -> None:
     need = await w.submit(graphql_client, placeId=SHUYUANMEN)
     assert need["status"] == "SUBMITTED"
+    placed = await graphql_client(
+        "query($id: ID!) { node(id: $id) { ... on Need { community { id } compound { id } } } }", {"id": need["id"]}
+    )
+    assert placed["data"]["node"] == {"community": {"id": SHUYUANMEN}, "compound": None}
+    assert await world.read("MATCH (:Need {id: $id})-[:AT]->(p) RETURN p.id AS id", id=need["id"]) == [
+        {"id": SHUYUANMEN}
+    ]
     bad = await graphql_client(
         w.SUBMIT, {"input": {**w.SEWER_INPUT, "placeId": "district:610103"}}, token=w.resident(), expect_errors=True
     )
     assert w.error_code(bad) == "BAD_USER_INPUT"
-    assert COMPOUND
+    assert bad["errors"][0]["extensions"].get("field") == "placeId", bad["errors"]
+    assert await world.read("MATCH (n:Need) RETURN count(n) AS n") == [{"n": 1}]
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,9 @@
-"""抢单 under a real race: 50 members with 50 tokens accept the same need at once; exactly one wins.
+"""抢单 under a real race: 100 members with 100 tokens accept the same need at once; exactly one wins.
 
-Once through the ASGI app (50 concurrent httpx requests on one event loop), once through a real
-uvicorn server on a loopback port (50 TCP connections), and once split between two API processes'
-worth of app, driver and line of turns (graph/kernel/db.py `Turns`), where only Neo4j's locks stand
-between them; all against the real Neo4j.
+The promise (and `make bench`) is a hundred claimants. Once through the ASGI app (100 concurrent httpx
+requests on one event loop), once through a real uvicorn server on a loopback port (100 TCP
+connections), and once split between two API processes' worth of app, driver and line of turns
+(graph/kernel/db.py `Turns`), where only Neo4j's locks stand between them; all against the real Neo4j.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from tests.server.test_server_door import app_client
 from tests.support import workflow_helpers as w
 from tests.support.factories import make_places
 
-RACERS = 50
+RACERS = 100
 
 
 @pytest.fixture
@@ -77,13 +77,13 @@ async def _check_one_winner(graph, nid: str, bodies: list[dict]) -> None:
     assert row["loaded"] == [winner]
 
 
-async def test_fifty_concurrent_accepts_through_asgi(world, graphql_client) -> None:
+async def test_a_hundred_concurrent_accepts_through_asgi(world, graphql_client) -> None:
     nid = await _open_need(graphql_client)
     bodies = await _race(graphql_client.http, nid)
     await _check_one_winner(world, nid, bodies)
 
 
-async def test_fifty_concurrent_accepts_through_uvicorn(world, graphql_client) -> None:
+async def test_a_hundred_concurrent_accepts_through_uvicorn(world, graphql_client) -> None:
     nid = await _open_need(graphql_client)
     async with w.live_server(world) as address:
         limits = httpx.Limits(max_connections=RACERS)
@@ -92,7 +92,7 @@ async def test_fifty_concurrent_accepts_through_uvicorn(world, graphql_client) -
     await _check_one_winner(world, nid, bodies)
 
 
-async def test_fifty_accepts_split_between_two_api_processes(world, graphql_client, neo4j_uri) -> None:
+async def test_a_hundred_accepts_split_between_two_api_processes(world, graphql_client, neo4j_uri) -> None:
     """Each process lets its own claimants take turns; the two lines race each other in Neo4j."""
     nid = await _open_need(graphql_client)
     other = Graph.connect(neo4j_uri, os.environ.get("NEO4J_USER"), os.environ.get("NEO4J_PASSWORD"), world.database)

@@ -114,26 +114,38 @@ async def test_two_concurrent_sweeps_escalate_each_need_exactly_once(world, monk
     print(f"\nconcurrent sweeps over {count} overdue needs: {len(first)} + {len(second)} escalations, no overlap")
 
 
+def _sweep_loops() -> list[asyncio.Task]:
+    return [t for t in asyncio.all_tasks() if getattr(t.get_coro(), "__name__", "") == "sweep_forever"]
+
+
 async def test_the_server_runs_the_sweep_in_the_background(graph, monkeypatch):
-    """The lifespan starts the loop at the configured interval and stops it at shutdown; 0 disables it."""
+    """The lifespan starts the loop at the configured interval and stops it at shutdown; 0 disables it.
+    No fixed sleeps: the test waits (generously) for the runs it expects and looks at the loop's task."""
     from resolvers.needs import sweep
     from server.app import create_app
     from server.settings import get_settings
 
     calls: list[datetime] = []
+    twice = asyncio.Event()
 
     async def fake_sweep(g, now):
         calls.append(now)
+        if len(calls) >= 2:
+            twice.set()
         return []
 
     monkeypatch.setattr(sweep, "sweep_overdue", fake_sweep)
-    for interval, expect_calls in ((0.05, True), (0, False)):
-        calls.clear()
-        settings = get_settings().model_copy(update={"minhu_sweep_interval_seconds": interval})
-        app = create_app(graph=graph, settings=settings, run_migrations=False)
-        async with app.router.lifespan_context(app):
-            await asyncio.sleep(0.3)
-        assert bool(calls) is expect_calls
-        count = len(calls)
-        await asyncio.sleep(0.15)
-        assert len(calls) == count, "the loop kept running after shutdown"
+    assert _sweep_loops() == []
+    settings = get_settings().model_copy(update={"minhu_sweep_interval_seconds": 0.05})
+    app = create_app(graph=graph, settings=settings, run_migrations=False)
+    async with app.router.lifespan_context(app):
+        [loop] = _sweep_loops()
+        await asyncio.wait_for(twice.wait(), timeout=60)  # a loop, not one call
+    assert loop.cancelled() and _sweep_loops() == [], "the loop kept running after shutdown"
+
+    calls.clear()
+    off = get_settings().model_copy(update={"minhu_sweep_interval_seconds": 0})
+    app = create_app(graph=graph, settings=off, run_migrations=False)
+    async with app.router.lifespan_context(app):
+        assert _sweep_loops() == [], "an interval of 0 starts no loop"
+    assert calls == []

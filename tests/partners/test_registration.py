@@ -20,6 +20,7 @@ from tests.support.factories_partners import (
     make_partners,
     token,
 )
+from tests.support.graph_state import changes, graph_state
 
 DOCS = {
     "registerUnit": (
@@ -121,6 +122,22 @@ INPUTS = {
     "updateFundingProgram": {"programId": PROGRAM, "budget": 2_000_000},
 }
 
+# What each input above writes into the partner world when allowed (tests/support/graph_state.changes).
+WRITES = {
+    "registerUnit": {"added": ["Unit"], "linked": ["REGISTERED_WITH"]},
+    "updateUnit": {"changed": [UNIT]},
+    "registerMember": {"added": ["Member"], "linked": ["BELONGS_TO", "HAS_SKILL", "REGISTERED_WITH"]},
+    "registerWithCommunity": {"linked": ["REGISTERED_WITH"]},
+    "setAvailability": {"changed": [MEMBER]},
+    "addOffering": {"added": ["Offering"], "linked": ["IN_AREA", "IN_AREA", "OFFERS", "SERVES"]},
+    "updateOffering": {"changed": [OFFERING]},
+    "withdrawOffering": {"changed": [OFFERING]},
+    "registerVenue": {"added": ["Venue"], "linked": ["AT", "HAS", "OWNED_BY"]},
+    "updateVenue": {"changed": [VENUE]},
+    "createFundingProgram": {"added": ["FundingProgram"], "linked": ["AVAILABLE_IN", "COVERS"]},
+    "updateFundingProgram": {"changed": [PROGRAM]},
+}
+
 STAFF_IN = {"city", "district_in", "street_in", "coord_in"}
 UNIT_MANAGERS = STAFF_IN | {"unit_admin"}
 ALLOWED = {
@@ -155,15 +172,20 @@ async def test_every_mutation_against_every_role(
     graph: Graph, graphql_client: GraphQLClient, name: str, who: str | None
 ) -> None:
     await make_partners(graph)
+    before = await graph_state(graph)
     body = await call(graphql_client, name, INPUTS[name], who)
+    written = changes(before, await graph_state(graph))
     if who is None:
         assert code_of(body) == "UNAUTHENTICATED", body
+        assert written == {}, "a refusal writes nothing"
     elif who in ALLOWED[name]:
         assert code_of(body) is None, body
         assert body["data"][name] is not None
+        assert written == WRITES[name], "the same write whoever is allowed to make it"
     else:
         assert code_of(body) == "FORBIDDEN", body
         assert body["errors"][0]["message"], "a refusal says who may do it"
+        assert written == {}, "a refusal writes nothing"
 
 
 # --- happy paths, checked in the graph ---------------------------------------------------------

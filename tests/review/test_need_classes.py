@@ -3,6 +3,7 @@ any date, and the words that recur."""
 
 from __future__ import annotations
 
+import statistics
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
@@ -12,6 +13,7 @@ from graph.kernel.db import Graph
 from matching.review import recurring_words
 from resolvers.review.classes import last_full_quarter, quarter_of, quarter_start
 from seeds.loader import load_preset
+from tests.support.workflow_helpers import token
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
 CLASSES = """
@@ -23,6 +25,15 @@ query($place: ID!, $quarter: String, $minCount: Int = 1) {
 }
 """
 COUNT = "query($f: NeedFilter) { needs(filter: $f, first: 0) { totalCount } }"
+# A quarter's needs as the needs list gives them, with what the classes' figures are made of.
+NEEDS = """
+query($f: NeedFilter, $after: String) {
+  needs(filter: $f, first: 100, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    edges { node { createdAt community { id } category { code } history { type } assignments { completedAt } } }
+  }
+}
+"""
 
 
 @given(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 1, 1), timezones=st.just(UTC)))
@@ -63,8 +74,54 @@ async def test_classes_count_as_the_needs_list_does(graph: Graph, graphql_client
             }
             listed = (await graphql_client(COUNT, {"f": f}))["data"]["needs"]["totalCount"]
             assert cls[field] == listed, (cls, field)
-        for share in ("escalatedShare", "reopenedShare"):
-            assert cls[share] is None or 0 <= cls[share] <= 1
+
+
+async def _needs(client, place: str, after: str, before: str) -> list[dict]:
+    found, cursor = [], None
+    while True:
+        f = {"placeId": place, "createdAfter": after, "createdBefore": before}
+        page = (await client(NEEDS, {"f": f, "after": cursor}, token=token("DISTRICT_ADMIN", place)))["data"]["needs"]
+        found += [edge["node"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            return found
+        cursor = page["pageInfo"]["endCursor"]
+
+
+def _hours_to_complete(need: dict) -> float | None:
+    done = [a["completedAt"] for a in need["assignments"] if a["completedAt"]]
+    if not done:
+        return None
+    return (datetime.fromisoformat(min(done)) - datetime.fromisoformat(need["createdAt"])).total_seconds() / 3600
+
+
+async def test_how_each_class_went_is_worked_out_from_its_needs(graph: Graph, graphql_client) -> None:
+    """escalatedShare, reopenedShare and medianHoursToComplete of every class, against its needs' trails,
+    in the last full quarter and in the current one (where the demo's escalated and reopened needs are)."""
+    await load_preset(graph, "demo", now=NOW)
+    place = "district:610103"
+    quarters = {
+        "2026-Q3": ("2026-06-30T16:00:00Z", "2026-09-30T16:00:00Z"),
+        "2026-Q4": ("2026-09-30T16:00:00Z", "2026-12-31T16:00:00Z"),
+    }
+    seen = []
+    for quarter, (after, before) in quarters.items():
+        found = (await graphql_client(CLASSES, {"place": place, "quarter": quarter}))["data"]["needClasses"]
+        by_class: dict[tuple[str, str], list[dict]] = {}
+        for need in await _needs(graphql_client, place, after, before):
+            by_class.setdefault((need["community"]["id"], need["category"]["code"]), []).append(need)
+        assert len(found) == len(by_class), quarter
+        for cls in found:
+            mine = by_class[(cls["community"]["id"], cls["category"]["code"])]
+            trails = [{event["type"] for event in need["history"]} for need in mine]
+            hours = [h for h in map(_hours_to_complete, mine) if h is not None]
+            assert cls["count"] == len(mine), cls
+            assert cls["escalatedShare"] == round(sum("ESCALATE" in t for t in trails) / len(mine), 4), cls
+            assert cls["reopenedShare"] == round(sum("REOPEN" in t for t in trails) / len(mine), 4), cls
+            assert cls["medianHoursToComplete"] == (round(statistics.median(hours), 2) if hours else None), cls
+        seen += found
+    # Not a check of zeros: the classes hold escalated, reopened and completed needs.
+    assert any(c["escalatedShare"] for c in seen) and any(c["reopenedShare"] for c in seen)
+    assert any(c["medianHoursToComplete"] for c in seen)
 
 
 async def test_bad_quarters_are_refused(graph: Graph, graphql_client) -> None:

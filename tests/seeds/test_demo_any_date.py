@@ -1,9 +1,12 @@
-"""The demo tells the README's stories on any date: the generator alone, for every day of a year.
+"""The demo tells the README's stories on any date: the generator alone for every day of a year, and
+the real server for a dozen dates spread over five years.
 
 The demo is generated against "now" (today, for `make run`), so whatever a story needs — who is free
 this morning, which Tuesdays are booked, what is overdue, which program is in its period — must hold
-whatever the date. These checks need no Neo4j: they read the generated records (tests/support/demo_world.py)
-and rank candidates with `matching/` exactly as the API does.
+whatever the date. The first checks need no Neo4j: they read the generated records
+(tests/support/demo_world.py) and rank candidates with `matching/` as the API does. The last loads the
+demo into Neo4j for each of a dozen dates and asks the API, its clock pinned to the date: its candidates
+must be the model's, so the model's 366 days speak for the Cypher too.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from seeds.generator import (
     PROJECT_COMMUNITY,
     night_school_tuesday,
 )
+from seeds.loader import load_preset
 from tests.support.demo_world import World, quarter_counts
+from tests.support.workflow_helpers import token
 
 # Every day of a year that spans a year end and a leap day, at midnight UTC as `make run` uses.
 START = datetime(2027, 12, 1, tzinfo=UTC)
@@ -82,10 +87,9 @@ def check_story_10(world: World) -> None:
         assert previous > 0 and recent >= 2 * previous, (code, recent, previous)
 
 
-def check_story_11(world: World) -> None:
-    """The funded charging project: its class fell in the window after its start against the one before."""
+def chargers_outcome(world: World) -> tuple[int, int]:
+    """The charging project's class in the window before its start and in the one since (as long)."""
     project = world.props("project:demo-chargers")
-    assert project["start"] < world.now < project["end"] and project["status"] == "OPEN"
     window = world.now - project["start"]
     before = after = 0
     for need in world.of_label("Need"):
@@ -95,6 +99,14 @@ def check_story_11(world: World) -> None:
             continue
         before += project["start"] - window <= need["createdAt"] < project["start"]
         after += project["start"] <= need["createdAt"] < world.now
+    return before, after
+
+
+def check_story_11(world: World) -> None:
+    """The funded charging project: its class fell in the window after its start against the one before."""
+    project = world.props("project:demo-chargers")
+    assert project["start"] < world.now < project["end"] and project["status"] == "OPEN"
+    before, after = chargers_outcome(world)
     assert after < before / 2, (before, after)
     grant = world.props(DEMO_GRANT)
     assert grant["status"] == "APPROVED" and world.one(DEMO_GRANT, "FUNDS") == "project:demo-chargers"
@@ -175,3 +187,107 @@ def test_the_dated_stories_hold_on_every_day_of_a_year() -> None:
             except AssertionError as exc:
                 failures.append(f"{now.date()} {check.__name__}: {exc}")
     assert not failures, "\n".join(failures[:20])
+
+
+# --- the real API on a spread of dates ------------------------------------------------------------
+# The checks above read the generated records and rank with a Python model of the candidate Cypher
+# (tests/support/demo_world.py). Here the demo is loaded into Neo4j as of each date and the real server,
+# its clock pinned to that date, answers: the candidates must be the model's (ids, scores, reasons) and
+# the dated stories must hold through the API. Month, quarter and year ends, a leap day and three
+# Chinese New Years (2027-02-06, 2028-01-26, 2031-01-23), at midnight UTC as `make run` generates.
+SERVED = [
+    datetime(year, month, day, tzinfo=UTC)
+    for year, month, day in (
+        (2026, 12, 31), (2027, 1, 1), (2027, 2, 6), (2027, 2, 28), (2027, 3, 31), (2027, 6, 30),
+        (2027, 9, 30), (2027, 12, 31), (2028, 1, 26), (2028, 2, 29), (2028, 12, 31), (2031, 1, 23),
+    )
+]  # fmt: skip
+SHUYUANMEN = "community:610103001009"
+CANDIDATES = """query($need: ID!, $kinds: [CandidateKind!]) { matchCandidates(needId: $need, kinds: $kinds, first: 3) {
+  score reason resource { ... on Member { id } ... on Offering { id } } } }"""
+NEED = "query($id: ID!) { node(id: $id) { ... on Need { status overdue windowStart } } }"
+PROGRAMS = "query($need: ID!) { eligiblePrograms(needId: $need) { resource { ... on FundingProgram { id } } } }"
+SERIES = """mutation($input: BookVenueSeriesInput!) { bookVenueSeries(input: $input) {
+  bookings { id } skipped { start } } }"""
+RECURRING = """{ recurringNeeds(scopeId: "street:610103001", first: 50) {
+  placeId categoryCode count previousCount change } }"""
+PROJECT = """{ node(id: "project:demo-chargers") { ... on Project { status outcome { before after } } } }"""
+
+
+async def _answered(client, need_id: str, kind: CandidateKind, tok: str) -> list[tuple[str, float, str]]:
+    body = await client(CANDIDATES, {"need": need_id, "kinds": [kind.value]}, token=tok)
+    return [(c["resource"]["id"], c["score"], c["reason"]) for c in body["data"]["matchCandidates"]]
+
+
+def _modelled(world: World, need_id: str, kind: CandidateKind) -> list[tuple[str, float, str]]:
+    return [(c.id, c.score, c.reason) for c in world.ranked(need_id, kind)]
+
+
+def _same(answered: list[tuple[str, float, str]], modelled: list[tuple[str, float, str]]) -> bool:
+    return [(i, r) for i, _, r in answered] == [(i, r) for i, _, r in modelled] and all(
+        abs(a[1] - m[1]) < 1e-9 for a, m in zip(answered, modelled, strict=True)
+    )
+
+
+@pytest.mark.parametrize("now", SERVED, ids=lambda d: d.date().isoformat())
+async def test_the_real_api_tells_the_stories_on_a_spread_of_dates(graph, graphql_client, now: datetime) -> None:
+    await load_preset(graph, "demo", now=now)
+    world = World.generate(now)
+    coordinator = token("COORDINATOR", SHUYUANMEN, "user:coord-610103001009")
+
+    # Story 3 and 4: the candidates are the model's, and the plumber comes first for the sewer.
+    for need_id, kind in (
+        ("need:demo-sewer", CandidateKind.MEMBER),
+        ("need:demo-sewer", CandidateKind.UNIT),
+        ("need:demo-meals", CandidateKind.MEMBER),
+    ):
+        answered, modelled = (
+            await _answered(graphql_client, need_id, kind, coordinator),
+            _modelled(world, need_id, kind),
+        )
+        assert answered and _same(answered, modelled), (need_id, kind, answered, modelled)
+    check_story_3(world)
+
+    # Story 8: the parking dispute is past its deadline on this date.
+    parking = (await graphql_client(NEED, {"id": "need:demo-parking"}, token=coordinator))["data"]["node"]
+    assert parking == {"status": "DISPATCHED", "overdue": True, "windowStart": None}
+
+    # Story 7: the canteen program is offered for elderly care in 高陵区 (in its period on this date).
+    care = next(
+        n["id"]
+        for n in world.of_label("Need")
+        if n["status"] == "SUBMITTED"
+        and world.props(world.one(n["id"], "OF") or "")["code"] == "ELDERLY_CARE"
+        and world.chain(world.one(n["id"], "AT") or "")["District"] == "district:610117"
+    )
+    offered = (await graphql_client(PROGRAMS, {"need": care}, token=token("CITY_ADMIN")))["data"]["eligiblePrograms"]
+    assert "program:gaoxing-canteen" in [p["resource"]["id"] for p in offered], (care, offered)
+
+    # Story 6: ten Tuesdays from next Tuesday; the 3rd and the 6th clash and are skipped.
+    start = night_school_tuesday(now, 1)
+    series = {
+        "venueId": "venue:demo-classroom",
+        "window": {"start": start.isoformat(), "end": (start + timedelta(hours=2)).isoformat()},
+        "weeks": 10,
+        "skipClashes": True,
+        "purpose": "社区夜校",
+    }
+    booked = await graphql_client(SERIES, {"input": series}, token=token("COORDINATOR", "street:610103001"))
+    result = booked["data"]["bookVenueSeries"]
+    assert len(result["bookings"]) == 10 - len(NIGHT_SCHOOL_CLASHES)
+    skipped = [datetime.fromisoformat(s["start"]) for s in result["skipped"]]
+    assert skipped == [night_school_tuesday(now, n) for n in NIGHT_SCHOOL_CLASHES]
+
+    # Story 10: noise doubled in three communities of the street, over the 91 days before now.
+    rows = (await graphql_client(RECURRING))["data"]["recurringNeeds"]
+    noise = {r["placeId"]: (r["count"], r["previousCount"]) for r in rows if r["categoryCode"] == "NOISE"}
+    for code in NOISE_COMMUNITIES:
+        recent, previous = noise[f"community:{code}"]
+        assert (recent, previous) == quarter_counts(world, f"community:{code}", "NOISE")
+        assert previous > 0 and recent >= 2 * previous
+
+    # Story 11: the project's class fell since it started, as the model counts it.
+    project = (await graphql_client(PROJECT))["data"]["node"]
+    before, after = chargers_outcome(world)
+    assert project == {"status": "OPEN", "outcome": {"before": before, "after": after}}
+    assert after < before / 2

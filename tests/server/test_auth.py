@@ -183,7 +183,9 @@ def test_rs256_with_pem_public_key(tmp_path: Path) -> None:
         "user:cli-district_admin", Role.DISTRICT_ADMIN, "district:610103"
     )
     # The private key alone is enough to verify, too (development setups).
-    assert viewer_from_header(bearer(token), signer) is not None
+    assert viewer_from_header(bearer(token), signer) == Viewer(
+        "user:cli-district_admin", Role.DISTRICT_ADMIN, "district:610103"
+    )
 
 
 def test_rs256_rejects_a_token_from_another_key(tmp_path: Path) -> None:
@@ -232,7 +234,8 @@ def test_jwks_with_one_key_accepts_tokens_without_kid(tmp_path: Path) -> None:
     jwks = tmp_path / "jwks.json"
     jwks.write_text(json.dumps({"keys": [jwk_of(public, "only")]}))
     token = issue_token("CITY_ADMIN", None, None, HOUR, Settings(jwt_algorithm="RS256", jwt_private_key_file=private))
-    assert viewer_from_header(bearer(token), Settings(jwt_algorithm="RS256", jwt_jwks_file=jwks)) is not None
+    verifier = Settings(jwt_algorithm="RS256", jwt_jwks_file=jwks)
+    assert viewer_from_header(bearer(token), verifier) == Viewer("user:cli-city_admin", Role.CITY_ADMIN, None)
 
 
 def test_rs256_issuing_without_a_private_key_says_what_to_set(tmp_path: Path) -> None:

@@ -1,10 +1,13 @@
-"""The events outbox in one process, against a real Neo4j and a real redis-server: a mutation's events
-are written in its own transaction, relayed after commit exactly once, and a crash between the
-broker's append and the outbox delete appends nothing twice."""
+"""The events outbox against a real Neo4j and a real redis-server: a mutation's events are written in
+its own transaction, relayed after commit exactly once (also when a second process relays at the
+same time, tests/support/relay_process.py), and a crash between the broker's append and the outbox
+delete appends nothing twice."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +22,8 @@ from resolvers.kernel.events import Published, decode, encode, use_delivery
 from server.broker import LocalRedis
 from tests.support import workflow_helpers as w
 from tests.support.factories import make_places
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -108,23 +113,41 @@ async def test_a_reader_delivers_an_entry_appended_twice_once(broker: RedisBroke
         await client.aclose()
 
 
-async def test_relays_racing_on_a_backlog_append_each_entry_once_in_commit_order(
-    graph: Graph, broker: RedisBroker, redis_server: LocalRedis
+async def test_relays_of_two_processes_racing_on_a_backlog_append_each_entry_once_in_commit_order(
+    graph: Graph, broker: RedisBroker, redis_server: LocalRedis, neo4j_uri: str
 ) -> None:
-    """Six relay rounds from two processes' brokers at once, over 30 committed entries."""
+    """Three relay rounds from this process and three from another process at once, over 30
+    committed entries: each appended once, in commit order, whichever process holds the lock."""
     for i in range(30):
         item = Published({"id": f"event:{i}", "type": "SUBMIT"}, frozenset({"p"}), frozenset())
         await graph.write_tx(lambda tx, item=item: cluster.record(tx, [encode(item)]))
-    other = RedisBroker(redis_server.url, lambda: graph, stream=broker.stream)
+    other = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "tests.support.relay_process"),
+        *(neo4j_uri, graph.database, redis_server.url, broker.stream, "3"),
+        cwd=ROOT,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert other.stdin is not None and other.stdout is not None and other.stderr is not None
     try:
-        rounds = await asyncio.gather(*(b.relay_once() for _ in range(3) for b in (broker, other)))
-        assert sum(n for n in rounds if n) == 30
-        assert await cluster.waiting(graph) == 0
-        client = aioredis.from_url(redis_server.url, decode_responses=True)
-        try:
-            stream = await client.xrange(broker.stream)
-        finally:
-            await client.aclose()
-        assert [decode(fields["payload"]).event["id"] for _, fields in stream] == [f"event:{i}" for i in range(30)]
+        ready = await asyncio.wait_for(other.stdout.readline(), 120)
+        assert ready == b"ready\n", (ready, await other.stderr.read())
+        other.stdin.write(b"go\n")
+        await other.stdin.drain()
+        ours = await asyncio.gather(*(broker.relay_once() for _ in range(3)))
+        theirs = json.loads(await asyncio.wait_for(other.stdout.readline(), 120) or b"null")
+        assert theirs is not None, await other.stderr.read()
+        assert await asyncio.wait_for(other.wait(), 60) == 0, await other.stderr.read()
     finally:
-        await other.stop()
+        if other.returncode is None:
+            other.kill()
+            await other.wait()
+    assert sum(n for n in [*ours, *theirs] if n) == 30, (ours, theirs)
+    assert await cluster.waiting(graph) == 0
+    client = aioredis.from_url(redis_server.url, decode_responses=True)
+    try:
+        stream = await client.xrange(broker.stream)
+    finally:
+        await client.aclose()
+    assert [decode(fields["payload"]).event["id"] for _, fields in stream] == [f"event:{i}" for i in range(30)]

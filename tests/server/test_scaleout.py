@@ -1,7 +1,12 @@
-"""Several API processes for real: two uvicorn processes (A and B) over the session's Neo4j, reached
-by `neo4j://` routing, and a real redis-server as the broker between them (docs/SCALING.md).
+"""Several API processes for real: two uvicorn processes (A and B) running what each worker of
+`minhu serve --workers N` runs, over the session's Neo4j reached by `neo4j://` routing, and a real
+redis-server as the broker between them (docs/SCALING.md). Each has a port of its own, so a test
+knows which process a client is on.
 
-- a subscriber on A receives, in order and once, the events of mutations sent to B (and to A);
+- the clients people use (npm graphql-ws on A, Python gql on B), subscribed to needEvents,
+  myAssignments and myNeeds while both processes take writes at once, hear every event exactly
+  once, in the broker's order, and nothing after the last; each entry is relayed once and read once
+  by each process (exact counts);
 - the broker killed (SIGKILL) and restarted loses no committed event, and blocks no mutation;
 - a write on A is read at once on B with the bookmark the write's response carried;
 - rate limits are counted once across both processes;
@@ -11,29 +16,35 @@ by `neo4j://` routing, and a real redis-server as the broker between them (docs/
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
+import redis.asyncio as aioredis
 
 from graph.kernel import cluster
 from graph.kernel.db import Graph
+from resolvers.kernel.broker import STREAM
+from resolvers.kernel.events import Published, decode
 from server.bookmarks import BOOKMARK_HEADER
 from server.broker import LocalRedis, free_port
 from tests.support import workflow_helpers as w
 from tests.support.factories import NANYUANMEN, SHUYUANMEN
+from tests.support.ws_clients import Gql, GraphqlWs, Subscription
 
 NEED_EVENTS = "subscription($s: ID!) { needEvents(scopeId: $s) { type toState need { id } } }"
+MY_ASSIGNMENTS = "subscription { myAssignments { type toState need { id } } }"
+MY_NEEDS = "subscription { myNeeds { type toState need { id } } }"
 SUBJECT_LIMIT = 30
+# How long a subscription must stay silent after its last event. Not a speed assumption: a slow
+# machine can only make a late duplicate arrive after the window (missed), never fail a right build.
+QUIET_SECONDS = 5.0
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -122,26 +133,8 @@ def apis(neo4j_uri: str, broker: LocalRedis, tmp_path_factory: pytest.TempPathFa
                 api.process.kill()
 
 
-async def _subscribe(api: Api, tok: str, query: str, variables: dict) -> ClientConnection:
-    ws = await connect(f"ws://{api.address}/graphql", subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
-    await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {tok}"}}))
-    assert json.loads(await ws.recv())["type"] == "connection_ack"
-    await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables}}))
-    return ws
-
-
-async def _event(ws: ClientConnection, timeout: float = 60) -> dict[str, Any]:
-    while True:
-        message = json.loads(await asyncio.wait_for(ws.recv(), timeout))
-        if message["type"] == "ping":
-            await ws.send(json.dumps({"type": "pong"}))
-            continue
-        assert message["type"] == "next", message
-        return message["payload"]["data"]["needEvents"]
-
-
 async def _post(api: Api, document: str, variables: dict, tok: str, headers: dict | None = None) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=api.url, timeout=60) as http:
+    async with httpx.AsyncClient(base_url=api.url, timeout=120) as http:
         return await http.post(
             "/graphql",
             json={"query": document, "variables": variables},
@@ -155,92 +148,203 @@ async def _submit(api: Api, resident: str, title: str) -> str:
     return body["data"]["submitNeed"]["need"]["id"]
 
 
-async def _listening(ws: ClientConnection, api: Api, resident: str) -> set[str]:
-    """Submits warm-up needs until the subscriber hears one: from then on it is surely listening.
-    Returns the warm-up needs' ids (their events may still arrive and are not part of the test)."""
-    warm: set[str] = set()
-    for attempt in range(20):
-        warm.add(await _submit(api, resident, f"试听 {attempt}"))
-        try:
-            event = await _event(ws, timeout=3)
-        except TimeoutError:
-            continue
-        assert event["need"]["id"] in warm
-        return warm
-    raise AssertionError("the subscription never heard an event")
+async def _dispatch(api: Api, need_id: str) -> None:
+    variables = {"input": {"needId": need_id, "handlerId": w.member_id(1)}}
+    body = (await _post(api, w.DISPATCH, variables, w.coordinator())).json()
+    assert "errors" not in body, body["errors"]
 
 
-async def _received(ws: ClientConnection, ignore: set[str], until: str) -> list[str]:
-    """Need ids of the SUBMIT events received, in order, up to and including `until`."""
-    got: list[str] = []
-    while True:
-        event = await _event(ws)
-        if event["need"]["id"] in ignore:
-            continue
-        assert event["type"] == "SUBMIT" and event["toState"] == "SUBMITTED"
-        got.append(event["need"]["id"])
-        if event["need"]["id"] == until:
-            return got
+def _subscriptions() -> list[Subscription]:
+    return [
+        Subscription("street", w.token("COORDINATOR", NANYUANMEN), NEED_EVENTS, {"s": SHUYUANMEN}),
+        Subscription("member", w.member(1), MY_ASSIGNMENTS),
+        Subscription("resident", w.resident(), MY_NEEDS),
+    ]
 
 
-async def _drained(world, patience: float = 60.0) -> bool:
-    """Whether the outbox empties (a generous wait: the machine's speed must not fail the test)."""
-    deadline = asyncio.get_running_loop().time() + patience
-    while await cluster.waiting(world):
-        if asyncio.get_running_loop().time() > deadline:
-            return False
+# Which events of the stream each subscription hears (the filters of resolvers/needs/subscriptions.py).
+HEARS: dict[str, Callable[[Published], bool]] = {
+    "street": lambda item: SHUYUANMEN in item.place_ids,
+    "member": lambda item: w.member_id(1) in item.audience,
+    "resident": lambda item: w.RESIDENT in item.residents,
+}
+
+
+async def _until(condition: Callable[[], Awaitable[bool]], what: Callable[[], str], patience: float = 120.0) -> None:
+    """Waits for `condition` (a generous wait: the machine's speed must not fail the test)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + patience
+    while not await condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"not within {patience:g} s: {what()}")
         await asyncio.sleep(0.1)
-    return True
-
-
-async def test_a_subscriber_on_a_receives_in_order_and_once_the_events_sent_to_b(apis, world) -> None:
-    a, b = apis
-    ws = await _subscribe(a, w.token("COORDINATOR", NANYUANMEN), NEED_EVENTS, {"s": SHUYUANMEN})
-    try:
-        warm = await _listening(ws, b, w.RESIDENT)
-        sent = [await _submit(b, w.RESIDENT, f"B 的第{i}件") for i in range(5)]
-        # Interleaved with writes on A itself: the order is the order of the commits.
-        for i in range(3):
-            sent.append(await _submit(a, w.OTHER_RESIDENT, f"A 的第{i}件"))
-            sent.append(await _submit(b, w.OTHER_RESIDENT, f"B 又一件{i}"))
-        # Nothing duplicated or reordered: everything up to the last one, each exactly once.
-        assert await _received(ws, warm, until=sent[-1]) == sent
-    finally:
-        await ws.close()
-    # The relay deletes an entry after appending it, so the subscriber may hear it a moment before.
-    assert await _drained(world), "every outbox entry was relayed and deleted"
-    relayed = delivered = 0.0
-    for api in (a, b):
-        metrics = _metrics(httpx.get(f"{api.url}/metrics", timeout=10).text)
-        relayed += metrics["minhu_events_relayed_total"]
-        delivered = metrics["minhu_events_delivered_total"]
-        assert delivered >= len(sent), f"process {api.name} read every event from the stream"
-    assert relayed >= len(sent), "whichever process held the relay lock appended them"
 
 
 def _metrics(text: str) -> dict[str, float]:
     return {line.split(" ")[0]: float(line.split(" ")[1]) for line in text.splitlines() if line.startswith("minhu_")}
 
 
+async def _scrape(api: Api) -> dict[str, float]:
+    async with httpx.AsyncClient(timeout=60) as http:
+        return _metrics((await http.get(f"{api.url}/metrics")).text)
+
+
+async def _listening(api: Api, count: int) -> None:
+    """Until exactly `count` subscriptions listen on `api`'s bus: from then on they hear every event."""
+
+    async def listening() -> bool:
+        return (await _scrape(api))["minhu_event_listeners"] == count
+
+    await _until(listening, lambda: f"{count} subscriptions listening on {api.name}")
+
+
+async def _settled(apis: tuple[Api, Api], world) -> dict[str, float]:
+    """Once the outbox is empty and each process has read every entry relayed (by either): the
+    entries relayed in all and those each process delivered, for exact counts of what a test adds."""
+    counts: dict[str, float] = {}
+
+    async def settled() -> bool:
+        if await cluster.waiting(world):
+            return False
+        scraped = {api.name: await _scrape(api) for api in apis}
+        counts["relayed"] = sum(m["minhu_events_relayed_total"] for m in scraped.values())
+        counts.update({f"delivered by {name}": m["minhu_events_delivered_total"] for name, m in scraped.items()})
+        return all(counts[f"delivered by {api.name}"] == counts["relayed"] for api in apis)
+
+    await _until(settled, lambda: f"the outbox relayed and every entry delivered by both processes: {counts}")
+    return counts
+
+
+async def _heard_until(client: GraphqlWs | Gql, name: str, last: tuple[str, str]) -> list[tuple[str, str]]:
+    """(type, need id) of the events `name` receives, in order, up to and including `last`."""
+    heard: list[tuple[str, str]] = []
+    while not heard or heard[-1] != last:
+        event = await client.data(name, timeout=120)
+        heard.append((event["type"], event["need"]["id"]))
+    return heard
+
+
+async def _quiet(client: GraphqlWs | Gql, name: str) -> None:
+    """Nothing more arrives within QUIET_SECONDS: a late duplicate (a redelivery) would."""
+    try:
+        message = await client.next(name, timeout=QUIET_SECONDS)
+    except TimeoutError:
+        return
+    raise AssertionError(f"{client.client} {name} received after the last event: {message}")
+
+
+async def _stream(broker: LocalRedis, needs: set[str]) -> list[Published]:
+    """The broker's stream as readers deliver it (each outbox entry once), the events of `needs`."""
+    client = aioredis.from_url(broker.url, decode_responses=True)
+    try:
+        entries = await client.xrange(STREAM)
+    finally:
+        await client.aclose()
+    seen: set[str] = set()
+    events = []
+    for _stream_id, fields in entries:
+        if fields["id"] in seen:
+            continue
+        seen.add(fields["id"])
+        item = decode(fields["payload"])
+        if item.event["needId"] in needs:
+            events.append(item)
+    return events
+
+
+async def test_real_clients_on_both_processes_hear_concurrent_writes_in_order_and_once(apis, broker, world) -> None:
+    """graphql-ws on A and gql on B, each subscribed to needEvents, myAssignments and myNeeds, while
+    both processes take writes at once: every subscription hears exactly what it may, once, in the
+    stream's order (the same on both), and nothing after the last event."""
+    a, b = apis
+    async with (
+        GraphqlWs(f"ws://{a.address}/graphql", _subscriptions()) as on_a,
+        Gql(f"ws://{b.address}/graphql", _subscriptions()) as on_b,
+    ):
+        await asyncio.gather(_listening(a, 3), _listening(b, 3))
+        before = await _settled(apis, world)
+
+        # Twelve submissions at once from two residents, half through each process...
+        def author(i: int) -> str:
+            return w.OTHER_RESIDENT if i % 3 == 0 else w.RESIDENT
+
+        first = await asyncio.gather(*(_submit(a if i % 2 else b, author(i), f"并发{i}") for i in range(12)))
+        dispatched = [first[1], first[2]]  # the resident's
+        # ...then two of them dispatched to member 1, one through each process, while four more come in.
+        more = await asyncio.gather(
+            *(_submit(a if i % 2 else b, author(i), f"并发{i}") for i in range(12, 16)),
+            _dispatch(a, dispatched[0]),
+            _dispatch(b, dispatched[1]),
+        )
+        submitted = [*first, *more[:4]]
+        by_resident = [nid for i, nid in enumerate(submitted) if author(i) == w.RESIDENT]
+
+        # The last word: written once everything above is in the broker's stream, so a duplicate of
+        # any of it is appended, and delivered, before it.
+        await _settled(apis, world)
+        last = await _submit(b, w.RESIDENT, "最后一件")
+        await _dispatch(a, last)
+        dispatched.append(last)
+
+        heard = {
+            (client.client, name): await _heard_until(client, name, ("DISPATCH", last))
+            for client in (on_a, on_b)
+            for name in HEARS
+        }
+        await asyncio.gather(*(_quiet(client, name) for client in (on_a, on_b) for name in HEARS))
+
+    # Exactly what was caused, each once...
+    submits = {("SUBMIT", nid) for nid in [*submitted, last]}
+    dispatches = {("DISPATCH", nid) for nid in dispatched}
+    caused = {
+        "street": submits | dispatches,
+        "member": dispatches,
+        "resident": {("SUBMIT", nid) for nid in [*by_resident, last]} | dispatches,
+    }
+    stream = await _stream(broker, {*submitted, last})
+    for (client, name), events in heard.items():
+        assert len(events) == len(set(events)) and set(events) == caused[name], (client, name, events)
+        # ...in the stream's order (the same on both processes), a need's dispatch after its submission.
+        assert events == [(i.event["type"], i.event["needId"]) for i in stream if HEARS[name](i)], (client, name)
+        for _, nid in dispatches:
+            if ("SUBMIT", nid) in events:  # the member hears only dispatches
+                assert events.index(("SUBMIT", nid)) < events.index(("DISPATCH", nid)), (client, name, nid)
+
+    # Every event relayed by one process and read by each, exactly once.
+    after = await _settled(apis, world)
+    written = len(submitted) + 1 + len(dispatched)
+    assert {key: after[key] - before[key] for key in after} == {key: written for key in after}
+
+
 async def test_the_broker_killed_and_restarted_loses_no_committed_event(apis, broker, world) -> None:
     a, b = apis
-    ws = await _subscribe(a, w.token("COORDINATOR", NANYUANMEN), NEED_EVENTS, {"s": SHUYUANMEN})
-    try:
-        warm = await _listening(ws, b, w.RESIDENT)
+    street = [_subscriptions()[0]]
+    async with (
+        GraphqlWs(f"ws://{a.address}/graphql", street) as on_a,
+        Gql(f"ws://{b.address}/graphql", street) as on_b,
+    ):
+        await asyncio.gather(_listening(a, 1), _listening(b, 1))
+        before_counts = await _settled(apis, world)
         before = await _submit(b, w.RESIDENT, "停机前")
-        assert await _received(ws, warm, until=before) == [before]
+        for client in (on_a, on_b):
+            assert await _heard_until(client, "street", ("SUBMIT", before)) == [("SUBMIT", before)]
+        await _settled(apis, world)  # the relay is idle: the broker dies between two relays
 
         broker.kill()
         # The broker is gone: mutations still commit at once; their events wait in the outbox.
-        during = [await _submit(b if i % 2 else a, w.OTHER_RESIDENT, f"停机中{i}") for i in range(4)]
-        assert await cluster.waiting(world) >= 4
+        during = await asyncio.gather(*(_submit(b if i % 2 else a, w.OTHER_RESIDENT, f"停机中{i}") for i in range(4)))
+        assert await cluster.waiting(world) == 4
         broker.start()
 
         after = await _submit(b, w.RESIDENT, "恢复后")
-        assert await _received(ws, warm, until=after) == [*during, after]
-    finally:
-        await ws.close()
-    assert await _drained(world)
+        for client in (on_a, on_b):
+            heard = await _heard_until(client, "street", ("SUBMIT", after))
+            assert sorted(heard) == sorted(("SUBMIT", nid) for nid in [*during, after]), client.client
+            stream = await _stream(broker, {*during, after})
+            assert heard == [(i.event["type"], i.event["needId"]) for i in stream], client.client
+        await asyncio.gather(_quiet(on_a, "street"), _quiet(on_b, "street"))
+    after_counts = await _settled(apis, world)
+    assert {key: after_counts[key] - before_counts[key] for key in after_counts} == {key: 6 for key in after_counts}
 
 
 async def test_a_write_on_a_is_read_at_once_on_b_with_the_bookmark(apis, world) -> None:

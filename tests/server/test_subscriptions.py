@@ -1,5 +1,7 @@
 """Live events over a real WebSocket (graphql-transport-ws) against uvicorn on a loopback port:
-subscribe with the token in connection_init, trigger a mutation over HTTP, receive the event."""
+subscribe with the token in connection_init, trigger a mutation over HTTP, receive the event.
+Frames written by hand, to reach every case; every message the server sends must be a TEXT frame.
+tests/server/test_subscription_clients.py subscribes with the real clients (graphql-ws, gql)."""
 
 from __future__ import annotations
 
@@ -22,15 +24,24 @@ MY_ASSIGNMENTS = "subscription { myAssignments { type toState need { id status }
 async def _subscribe(address: str, tok: str, query: str, variables: dict | None = None) -> ClientConnection:
     ws = await connect(f"ws://{address}/graphql", subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
     await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {tok}"}}))
-    assert json.loads(await ws.recv())["type"] == "connection_ack"
+    assert (await _next(ws))["type"] == "connection_ack"
     await ws.send(
         json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables or {}}})
     )
     return ws
 
 
-async def _next(ws: ClientConnection, timeout: float = 10) -> dict[str, Any]:
-    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+async def _next(ws: ClientConnection, timeout: float = 60) -> dict[str, Any]:
+    """The next message but the server's pings (answered: a test slower than the ping interval is not
+    a client gone)."""
+    while True:
+        message = await asyncio.wait_for(ws.recv(), timeout)
+        # The protocol's messages are TEXT frames; `websockets` hands a BINARY frame over as bytes.
+        assert isinstance(message, str), f"a BINARY frame: {message!r}"
+        parsed = json.loads(message)
+        if parsed["type"] != "ping":
+            return parsed
+        await ws.send(json.dumps({"type": "pong"}))
 
 
 async def _until_listening(count: int) -> None:
@@ -52,7 +63,7 @@ async def _post(http: httpx.AsyncClient, document: str, variables: dict, tok: st
 
 
 async def test_coordinator_and_member_receive_events(world) -> None:
-    async with w.live_server(world) as address, httpx.AsyncClient(base_url=f"http://{address}") as http:
+    async with w.live_server(world) as address, httpx.AsyncClient(base_url=f"http://{address}", timeout=120) as http:
         before = BUS.subscribers
         street_ws = await _subscribe(address, w.token("COORDINATOR", NANYUANMEN), NEED_EVENTS, {"s": SHUYUANMEN})
         member_ws = await _subscribe(address, w.member(1), MY_ASSIGNMENTS)
@@ -104,7 +115,7 @@ async def test_subscriptions_check_role_and_scope(world) -> None:
         assert _code(await _next(coordinator_ws)) == "FORBIDDEN"
         anon_ws = await connect(f"ws://{address}/graphql", subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
         await anon_ws.send(json.dumps({"type": "connection_init", "payload": {}}))
-        assert json.loads(await anon_ws.recv())["type"] == "connection_ack"
+        assert (await _next(anon_ws))["type"] == "connection_ack"
         await anon_ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": MY_ASSIGNMENTS}}))
         assert _code(await _next(anon_ws)) == "UNAUTHENTICATED"
         for ws in (member_ws, elsewhere, coordinator_ws, anon_ws):
@@ -119,7 +130,7 @@ async def test_residents_hear_their_needs_and_those_theirs_were_merged_into(worl
     """Two residents report the same sewer; once the coordinator merges the second into the first,
     both hear the surviving need's events (and see it in `me.needs`), and a third resident hears nothing."""
     twin = {**w.SEWER_INPUT, "description": "同一处下水道堵了，污水流到楼道"}
-    async with w.live_server(world) as address, httpx.AsyncClient(base_url=f"http://{address}") as http:
+    async with w.live_server(world) as address, httpx.AsyncClient(base_url=f"http://{address}", timeout=120) as http:
         first = (await _post(http, w.SUBMIT, {"input": w.SEWER_INPUT}, w.resident()))["submitNeed"]["need"]["id"]
         second = (await _post(http, w.SUBMIT, {"input": twin}, w.resident(w.OTHER_RESIDENT)))["submitNeed"]["need"][
             "id"
@@ -152,3 +163,26 @@ async def test_residents_hear_their_needs_and_those_theirs_were_merged_into(worl
         assert _code(await _next(coordinator_ws)) == "FORBIDDEN"
         for ws in (raiser_ws, follower_ws, stranger_ws, coordinator_ws):
             await ws.close()
+
+
+async def test_messages_are_text_frames_as_browsers_read_them(world) -> None:
+    """graphql-transport-ws messages are stringified JSON: a binary frame reaches a browser's graphql-ws
+    as a Blob it cannot parse (GraphiQL's subscriptions broke so), though Python clients read both."""
+    async with w.live_server(world) as address, httpx.AsyncClient(base_url=f"http://{address}", timeout=60) as http:
+        before = BUS.subscribers
+        ws = await connect(f"ws://{address}/graphql", subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {w.coordinator()}"}})
+        )
+        ack = await asyncio.wait_for(ws.recv(), 10)
+        await ws.send(
+            json.dumps(
+                {"id": "1", "type": "subscribe", "payload": {"query": NEED_EVENTS, "variables": {"s": SHUYUANMEN}}}
+            )
+        )
+        await _until_listening(before + 1)
+        await _post(http, w.SUBMIT, {"input": w.SEWER_INPUT}, w.resident())
+        event = await asyncio.wait_for(ws.recv(), 10)
+        await ws.close()
+    assert isinstance(ack, str) and json.loads(ack) == {"type": "connection_ack"}
+    assert isinstance(event, str) and json.loads(event)["payload"]["data"]["needEvents"]["type"] == "SUBMIT"

@@ -5,7 +5,7 @@ Built on `tests.support.factories.make_places` (碑林区 › 南院门街道 �
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from graph.kernel.db import Graph
 from tests.support.factories import BEILIN, COMPOUND, NANYUANMEN, NANYUANMEN_COMMUNITY, SHUYUANMEN, YANTA, make_places
@@ -18,6 +18,10 @@ SMALL_VENUE = "venue:m2"
 PROGRAM = "program:m1"
 CITY_PROGRAM = "program:m2"
 NEED = "need:m1"
+# The instant these worlds are dated from (modules pin the request clock to it: `now = pinned(NOW)`):
+# Monday 2026-11-02 09:00 in Xi'an, the day after the needs are created, the week of their windows.
+# Funding periods are laid out around whatever `now` a world is made with, so any year will do.
+NOW = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 # A Saturday morning in Xi'an (UTC+8): 2026-11-07 09:00–11:00.
 SATURDAY_9 = datetime(2026, 11, 7, 1, 0, tzinfo=UTC)
 # A Tuesday evening: 2026-11-03 19:00–21:00 Xi'an time.
@@ -37,9 +41,10 @@ TOKENS = {
 }
 
 
-async def make_world(graph: Graph, members: int = 4, max_load: int = 3) -> None:
+async def make_world(graph: Graph, now: datetime, members: int = 4, max_load: int = 3) -> None:
     """Places, skills, `members` plumbers (member:m1 … in 书院门社区, the last one in 南院门社区), one
-    elderly-care member, a unit with a plumbing offering, two venues, a district and a city program."""
+    elderly-care member, a unit with a plumbing offering, two venues, a district and a city program
+    in their funding period at `now`."""
     await make_places(graph)
     await graph.write(
         """
@@ -75,7 +80,7 @@ async def make_world(graph: Graph, members: int = 4, max_load: int = 3) -> None:
         maxLoad=max_load,
     )
     await make_venues(graph)
-    await make_programs(graph)
+    await make_programs(graph, now)
 
 
 async def make_venues(graph: Graph) -> None:
@@ -105,18 +110,26 @@ async def make_venues(graph: Graph) -> None:
     )
 
 
-async def make_programs(graph: Graph, budget: int = 10_000_000, cap: int = 500_000) -> None:
-    """A district program for 碑林区 (SEWER, ELDERLY_CARE) and a city program (ELDERLY_CARE only)."""
+def funding_period(now: datetime) -> tuple[date, date]:
+    """From 1 January of `now`'s year (in Xi'an) to the end of the next year."""
+    year = (now + timedelta(hours=8)).year
+    return date(year, 1, 1), date(year + 1, 12, 31)
+
+
+async def make_programs(graph: Graph, now: datetime, budget: int = 10_000_000, cap: int = 500_000) -> None:
+    """A district program for 碑林区 (SEWER, ELDERLY_CARE) and a city program (ELDERLY_CARE only), both
+    in their period at `now`."""
+    start, end = funding_period(now)
     await graph.write(
         """
         MATCH (d:District {id: $district}), (sewer:Category {code: 'SEWER'}), (care:Category {code: 'ELDERLY_CARE'})
         CREATE (p:FundingProgram {id: $program, name: '碑林区社区服务基金', source: '社区为民服务专项资金',
                 level: 'DISTRICT', budget: $budget, spent: 0, capPerGrant: $cap,
-                periodStart: date('2026-01-01'), periodEnd: date('2027-12-31'), createdAt: datetime()})
+                periodStart: $start, periodEnd: $end, createdAt: datetime()})
         CREATE (p)-[:AVAILABLE_IN]->(d), (p)-[:COVERS]->(sewer), (p)-[:COVERS]->(care)
         CREATE (q:FundingProgram {id: $city, name: '市级养老专项', source: '福彩公益金', level: 'CITY',
                 budget: $budget, spent: 0, capPerGrant: $cap,
-                periodStart: date('2026-01-01'), periodEnd: date('2027-12-31'), createdAt: datetime()})
+                periodStart: $start, periodEnd: $end, createdAt: datetime()})
         CREATE (q)-[:COVERS]->(care)
         """,
         district=BEILIN,
@@ -124,6 +137,8 @@ async def make_programs(graph: Graph, budget: int = 10_000_000, cap: int = 500_0
         city=CITY_PROGRAM,
         budget=budget,
         cap=cap,
+        start=start,
+        end=end,
     )
 
 

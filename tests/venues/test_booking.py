@@ -8,8 +8,10 @@ from datetime import timedelta
 import pytest
 
 from graph.venues.booking import overlap_count
+from tests.conftest import pinned
 from tests.support.factories_matching import (
     NEED,
+    NOW,
     SMALL_VENUE,
     TOKENS,
     TUESDAY_19,
@@ -18,6 +20,7 @@ from tests.support.factories_matching import (
     make_need,
     make_world,
 )
+from tests.support.races import released_together
 from tests.support.roles import SCOPE_STAFF, role_matrix
 
 AVAILABLE = """
@@ -43,6 +46,8 @@ mutation($input: BookVenueSeriesInput!) {
 """
 CANCEL = "mutation($input: CancelBookingInput!) { cancelBooking(input: $input) { booking { id status } } }"
 
+now = pinned(NOW)
+
 
 def window(start=TUESDAY_19, hours: float = 2) -> dict:
     return {"start": start.isoformat(), "end": (start + timedelta(hours=hours)).isoformat()}
@@ -54,8 +59,8 @@ async def book(client, tok, start=TUESDAY_19, hours: float = 2, venue=VENUE, **e
     )
 
 
-async def test_search_then_book_then_clash_then_cancel(graph, graphql_client) -> None:
-    await make_world(graph)
+async def test_search_then_book_then_clash_then_cancel(graph, graphql_client, now) -> None:
+    await make_world(graph, now)
     await make_need(graph)
     tok = TOKENS["COORDINATOR"]()
     near = {"placeId": "community:610103001009"}
@@ -87,8 +92,8 @@ async def test_search_then_book_then_clash_then_cancel(graph, graphql_client) ->
     assert await overlap_count(graph, VENUE) == 0
 
 
-async def test_closed_venue_and_fee_filter(graph, graphql_client) -> None:
-    await make_world(graph)
+async def test_closed_venue_and_fee_filter(graph, graphql_client, now) -> None:
+    await make_world(graph, now)
     tok = TOKENS["COORDINATOR"]()
     sunday_night = TUESDAY_19 + timedelta(days=5)  # Sunday 19:00: the centre closes at 17:00 on Sundays
     body = await book(graphql_client, tok, start=sunday_night)
@@ -101,9 +106,9 @@ async def test_closed_venue_and_fee_filter(graph, graphql_client) -> None:
     assert station["feeForWindow"] == 2000  # 2 hours × 10 yuan
 
 
-async def test_series_all_or_nothing_and_skip_clashes(graph, graphql_client) -> None:
+async def test_series_all_or_nothing_and_skip_clashes(graph, graphql_client, now) -> None:
     """Story 6: ten Tuesdays 19:00–21:00; two are taken; all-or-nothing refuses, skipClashes books eight."""
-    await make_world(graph)
+    await make_world(graph, now)
     tok = TOKENS["STREET_COORDINATOR"]()
     taken = [
         (await book(graphql_client, tok, start=TUESDAY_19 + timedelta(weeks=w, minutes=30), hours=1))["data"][
@@ -128,9 +133,9 @@ async def test_series_all_or_nothing_and_skip_clashes(graph, graphql_client) -> 
     assert await overlap_count(graph, VENUE) == 0
 
 
-async def test_race_100_overlapping_bookings_exactly_one_wins(graph, graphql_client) -> None:
+async def test_race_100_overlapping_bookings_exactly_one_wins(graph, graphql_client, now) -> None:
     """100 concurrent requests for overlapping windows of one venue: one CONFIRMED, 99 CONFLICT, no overlap."""
-    await make_world(graph)
+    await make_world(graph, now)
     tok = TOKENS["COORDINATOR"]()
     starts = [TUESDAY_19 + timedelta(seconds=30 * i) for i in range(100)]  # 1 h long: all overlap each other
     bodies = await asyncio.gather(*(book(graphql_client, tok, start=s, hours=1) for s in starts))
@@ -145,13 +150,61 @@ async def test_race_100_overlapping_bookings_exactly_one_wins(graph, graphql_cli
     assert await overlap_count(graph, VENUE) == 0
 
 
+async def _confirmed(graph) -> list[dict]:
+    return await graph.read(
+        "MATCH (b:Booking {status: 'CONFIRMED'})-[:OF]->(:Venue {id: $v}) "
+        "RETURN b.id AS id, b.start AS start, b.seriesId AS series ORDER BY b.start, b.id",
+        v=VENUE,
+    )
+
+
+@pytest.mark.parametrize("skip_clashes", [False, True], ids=["all-or-nothing", "skipClashes"])
+async def test_a_weekly_series_races_single_bookings_on_one_of_its_dates(
+    graph, graphql_client, now, skip_clashes
+) -> None:
+    """Ten Tuesdays as a series and twenty single bookings of the fifth one, all at once: the fifth
+    Tuesday ends up booked exactly once. All-or-nothing, either the series holds all ten (every single
+    refused) or one single holds the date and the series nothing; with skipClashes, the series holds
+    the other nine in any case and the fifth only if no single got it first."""
+    await make_world(graph, now)
+    tok = TOKENS["STREET_COORDINATOR"]()
+    contested = TUESDAY_19 + timedelta(weeks=4)
+    series = {"venueId": VENUE, "window": window(), "weeks": 10, "skipClashes": skip_clashes}
+    singles = [book(graphql_client, tok, start=contested + timedelta(minutes=i), hours=1) for i in range(20)]
+    # All 21 meet at the venue (held until each waits there), so the race is run every time.
+    series_body, *single_bodies = await released_together(
+        graph, ("Venue", VENUE), [graphql_client(SERIES, {"input": series}, token=tok, expect_errors=True), *singles]
+    )
+    won = [b["data"]["bookVenue"]["booking"]["id"] for b in single_bodies if "errors" not in b]
+    assert {error_code(b) for b in single_bodies if "errors" in b} <= {"CONFLICT"}
+    confirmed = await _confirmed(graph)
+    on_contested = [b for b in confirmed if b["start"].date() == contested.date()]
+    assert len(on_contested) == 1, confirmed
+    assert await overlap_count(graph, VENUE) == 0
+    in_series = [b for b in confirmed if b["series"] is not None]
+    if won:  # a single got the fifth Tuesday first
+        assert len(won) == 1 and on_contested[0]["id"] == won[0]
+        if skip_clashes:
+            result = series_body["data"]["bookVenueSeries"]
+            assert [s["clashingBookingId"] for s in result["skipped"]] == won and len(in_series) == 9
+            assert {b["id"] for b in result["bookings"]} == {b["id"] for b in in_series}
+        else:
+            assert error_code(series_body) == "CONFLICT" and in_series == []
+            assert series_body["errors"][0]["extensions"]["clashingBookingIds"] == won
+    else:  # the series got there first, with all ten
+        result = series_body["data"]["bookVenueSeries"]
+        assert result["skipped"] == [] and len(result["bookings"]) == len(in_series) == 10
+        assert on_contested[0]["series"] == result["seriesId"]
+    assert len(confirmed) == len(in_series) + len(won)
+
+
 # The unit admin's unit owns the centre.
 @pytest.mark.parametrize(
     ("role", "code"),
     role_matrix((*SCOPE_STAFF, "UNIT_ADMIN"), ("OTHER_COORDINATOR", "OTHER_DISTRICT_ADMIN", "MEMBER", "RESIDENT")),
 )
-async def test_booking_roles(graph, graphql_client, role, code) -> None:
-    await make_world(graph)
+async def test_booking_roles(graph, graphql_client, role, code, now) -> None:
+    await make_world(graph, now)
     body = await book(graphql_client, TOKENS[role]() if role else None)
     if code is None:
         assert body["data"]["bookVenue"]["booking"]["status"] == "CONFIRMED"
@@ -163,8 +216,8 @@ async def test_booking_roles(graph, graphql_client, role, code) -> None:
         assert error_code(body) == code
 
 
-async def test_cancel_by_someone_else_outside_scope_is_refused(graph, graphql_client) -> None:
-    await make_world(graph)
+async def test_cancel_by_someone_else_outside_scope_is_refused(graph, graphql_client, now) -> None:
+    await make_world(graph, now)
     body = await book(graphql_client, TOKENS["COORDINATOR"]())
     bid = body["data"]["bookVenue"]["booking"]["id"]
     refused = await graphql_client(
@@ -178,8 +231,8 @@ async def test_cancel_by_someone_else_outside_scope_is_refused(graph, graphql_cl
     assert error_code(twice) == "CONFLICT"
 
 
-async def test_idempotent_booking(graph, graphql_client) -> None:
-    await make_world(graph)
+async def test_idempotent_booking(graph, graphql_client, now) -> None:
+    await make_world(graph, now)
     tok = TOKENS["COORDINATOR"]()
     first = await book(graphql_client, tok, idempotencyKey="k-1")
     second = await book(graphql_client, tok, idempotencyKey="k-1")
@@ -204,8 +257,8 @@ async def test_idempotent_booking(graph, graphql_client) -> None:
         (AVAILABLE, {"window": window(), "near": {"placeId": "community:610103001009"}, "radiusKm": 0}, "radiusKm"),
     ],
 )
-async def test_bad_input(graph, graphql_client, query, variables, field) -> None:
-    await make_world(graph)
+async def test_bad_input(graph, graphql_client, query, variables, field, now) -> None:
+    await make_world(graph, now)
     body = await graphql_client(query, variables, token=TOKENS["CITY_ADMIN"](), expect_errors=True)
     assert error_code(body) == "BAD_USER_INPUT"
     assert body["errors"][0]["extensions"].get("field") == field
