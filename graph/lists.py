@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from graph.funding import lists as funding
-from graph.kernel.listing import RootList
+from graph.kernel.lists import RootList
 from graph.needs import lists as needs
 from graph.partners import lists as partners
 from graph.places import lists as places

@@ -39,7 +39,8 @@ from pydantic.alias_generators import to_camel
 from graph.catalog import BY_GRAPHQL, BY_LABEL
 from graph.kernel.ids import label_of
 from graph.kernel.kinds import Kind, Link, bind_expression
-from graph.kernel.listing import RootList, Window, cursor_of, keyset_and_order, order_hint, page_calls, page_of, window
+from graph.kernel.listing import Window, cursor_of, keyset_and_order, order_hint, page_calls, page_of, window
+from graph.kernel.lists import RootList
 from graph.kernel.records import GeoPoint
 from graph.lists import ROOT_LISTS
 
