@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from graph.catalog import BY_LABEL
+from graph.kernel import registry
 from graph.kernel.db import Graph
 from graph.kernel.errors import BadUserInput
 from graph.kernel.lists import RootList
@@ -140,7 +140,7 @@ def order_hint(newest_first: bool, var: str = "x") -> str:
 
 def to_record(label: str, row: dict[str, Any]) -> Any:
     """The record of `label` filled from its projection."""
-    record = BY_LABEL[label].record
+    record = registry.by_label(label).record
     assert record is not None, f"{label} is never read as a record"
     return from_row(record, row)
 
@@ -184,7 +184,7 @@ def page_calls(
 
 @cache
 def _statement(root: RootList, source: str, distinct: bool, where: tuple[str, ...], backward: bool) -> str:
-    row = f"{{cursor: {cursor_of('x', root.newest_first)}, node: {BY_LABEL[root.label].projection}}}"
+    row = f"{{cursor: {cursor_of('x', root.newest_first)}, node: {registry.by_label(root.label).projection}}}"
     count, page = page_calls(root, source, distinct, where, backward, row)
     return f"{count}{page}RETURN total, rows"
 
