@@ -20,6 +20,10 @@ from dataclasses import dataclass, field
 from types import MappingProxyType, NoneType, UnionType
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
+# The most items a listed link (`listed(...)`, a plain list, not a paged connection) answers with,
+# on either read path; the cost limit counts this much for each (resolvers/kernel/cost.py).
+LISTED_LIMIT = 100
+
 _CAMEL = re.compile(r"_([a-z0-9])")
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
 # The two variables of a link's fixed Cypher: `x` (this kind's node) and `y` (the linked one).
