@@ -5,7 +5,8 @@ the record it is read into (a dataclass whose fields are the node's properties, 
 nodes it links to), its relationships as fields (`Link`), whether it is locked before checks, which
 properties are indexed, and which GraphQL type shows it. Ids, projections, locks, `node(id:)`, the
 nested lists, the migrations' expectations and the compiled read path all read these declarations
-(graph/catalog.py collects them), so adding a kind is one declaration plus its domain's files.
+(each domain registers its own with graph/kernel/registry.py), so adding a kind is one declaration plus
+its domain's files.
 
 Cypher fragments here are fixed text written by us, never user input.
 """
