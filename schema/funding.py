@@ -13,7 +13,7 @@ from resolvers.funding import grants, projects
 from resolvers.kernel import read
 from resolvers.needs import candidates as matching
 from resolvers.partners import assets
-from schema.mutations import MutationInput, mutation_field, record_payload
+from schema.derive import mutation_field, mutation_input, record_payload
 from schema.relay import Fen, Node, connection, lookup, node_type
 
 if TYPE_CHECKING:
@@ -140,28 +140,6 @@ class ProjectFilter:
     )
 
 
-@strawberry.input
-class OpenProjectInput(MutationInput):
-    title: str
-    category_code: str
-    place_ids: list[strawberry.ID] = strawberry.field(description="Districts, streets or communities, 1…20.")
-    lead_id: strawberry.ID = strawberry.field(description="The unit or street that leads it.")
-    start: datetime
-    end: datetime
-
-
-@strawberry.input
-class FundProjectInput(MutationInput):
-    project_id: strawberry.ID
-    grant_id: strawberry.ID = strawberry.field(description="A requested or approved grant; it funds one project.")
-
-
-@strawberry.input
-class CloseProjectInput(MutationInput):
-    project_id: strawberry.ID
-    note: str | None = strawberry.field(default=None, description="What it achieved, for the record.")
-
-
 @strawberry.type(description="The project opened, funded or closed, and whether this answers a retry.")
 class ProjectPayload:
     project: Project | None
@@ -190,45 +168,7 @@ class FundingQuery:
 # --- grants and programs -----------------------------------------------------------------------
 
 
-@strawberry.input
-class RequestGrantInput(MutationInput):
-    need_id: strawberry.ID
-    program_id: strawberry.ID
-    amount: Fen = strawberry.field(description="In fen (1/100 yuan), above 0 and within the cap per grant.")
-    purpose: str | None = None
-
-
-@strawberry.input
-class GrantDecisionInput(MutationInput):
-    grant_id: strawberry.ID
-    reason: str | None = strawberry.field(default=None, description="Required to reject.")
-
-
-@strawberry.input
-class CreateFundingProgramInput(MutationInput):
-    name: str
-    level: ProgramLevel
-    budget: Fen
-    cap_per_grant: Fen = strawberry.field(description="The most one grant may take, in fen.")
-    categories: list[str] = strawberry.field(description="Category codes it pays for.")
-    district_ids: list[strawberry.ID] = strawberry.field(description="Districts it is available in.")
-    period_start: date
-    period_end: date
-    source: str = strawberry.field(default="", description="e.g. 社区为民服务专项资金")
-
-
-@strawberry.input(description="Fields left out (or null) stay as they are; the budget never goes below spent.")
-class UpdateFundingProgramInput(MutationInput):
-    program_id: strawberry.ID
-    name: str | None = None
-    level: ProgramLevel | None = None
-    budget: Fen | None = None
-    cap_per_grant: Fen | None = None
-    categories: list[str] | None = None
-    district_ids: list[strawberry.ID] | None = None
-    period_start: date | None = None
-    period_end: date | None = None
-    source: str | None = None
+GrantDecisionInput = mutation_input(grants.DecideGrant, "GrantDecisionInput")
 
 
 GrantPayload = record_payload("GrantPayload", "grant", Grant, "grantId", optional=True)
@@ -247,51 +187,40 @@ UpdateFundingProgramPayload = record_payload(
 @strawberry.type
 class FundingMutation:
     request_grant = mutation_field(
-        GrantPayload.build,
-        grants.request_grant,
-        RequestGrantInput,
-        "Ask a funding program for money for a need (coordinators).",
+        GrantPayload.build, grants.request_grant, "Ask a funding program for money for a need (coordinators)."
     )
 
     approve_grant = mutation_field(
         GrantPayload.build,
         grants.approve_grant,
-        GrantDecisionInput,
         "Approve a requested grant: never past the cap or the program's budget.",
+        input=GrantDecisionInput,
     )
 
     reject_grant = mutation_field(
-        GrantPayload.build, grants.reject_grant, GrantDecisionInput, "Reject a requested grant, with a reason."
+        GrantPayload.build, grants.reject_grant, "Reject a requested grant, with a reason.", input=GrantDecisionInput
     )
 
     open_project = mutation_field(
         _project_payload,
         projects.open_project,
-        OpenProjectInput,
         "Open a project to cut a class of needs (CITY_ADMIN; DISTRICT_ADMIN within their district).",
     )
 
     fund_project = mutation_field(
-        _project_payload,
-        projects.fund_project,
-        FundProjectInput,
-        "Tie a grant to the project it funds (a grant funds one project).",
+        _project_payload, projects.fund_project, "Tie a grant to the project it funds (a grant funds one project)."
     )
 
-    close_project = mutation_field(
-        _project_payload, projects.close_project, CloseProjectInput, "Close an open project."
-    )
+    close_project = mutation_field(_project_payload, projects.close_project, "Close an open project.")
 
     create_funding_program = mutation_field(
         CreateFundingProgramPayload.build,
         assets.create_funding_program,
-        CreateFundingProgramInput,
         "Create a funding program (CITY_ADMIN; DISTRICT_ADMIN for their district only).",
     )
     update_funding_program = mutation_field(
         UpdateFundingProgramPayload.build,
         assets.update_funding_program,
-        UpdateFundingProgramInput,
         "Change a funding program; its budget may not drop below what is spent.",
     )
 

@@ -18,7 +18,7 @@ from resolvers.kernel import read
 from resolvers.kernel.authz import member_phone_for
 from resolvers.partners import assets
 from resolvers.partners import registration as units
-from schema.mutations import MutationInput, mutation_field, record_payload
+from schema.derive import input_for, mutation_field, record_payload
 from schema.relay import GeoPointType, Node, as_dict, connection, lookup, node_type
 
 if TYPE_CHECKING:
@@ -157,84 +157,7 @@ class PartnersQuery:
 # --- registration ------------------------------------------------------------------------------
 
 
-@strawberry.input
-class RegisterUnitInput(MutationInput):
-    name: str
-    kind: UnitKind
-    community_ids: list[strawberry.ID] = strawberry.field(description="Communities it registers with (双报到).")
-    phone: str | None = strawberry.field(default=None, description=PHONE)
-    address: str | None = None
-    latitude: float | None = strawberry.field(default=None, description=LAT)
-    longitude: float | None = None
-    credit_code: str | None = strawberry.field(
-        default=None, description="统一社会信用代码 (18 characters); unique: a unit is registered once."
-    )
-
-
-@strawberry.input(description="Fields left out (or null) stay as they are.")
-class UpdateUnitInput(MutationInput):
-    unit_id: strawberry.ID
-    name: str | None = None
-    kind: UnitKind | None = None
-    phone: str | None = strawberry.field(default=None, description=PHONE)
-    address: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
-
-
-@strawberry.input
-class RegisterMemberInput(MutationInput):
-    unit_id: strawberry.ID
-    name: str
-    phone: str = strawberry.field(description=PHONE)
-    skills: list[str] = strawberry.field(default_factory=list, description="Skill codes, e.g. PLUMBING.")
-    availability: list[str] = strawberry.field(default_factory=list, description=SLOTS)
-    max_load: int = strawberry.field(default=2, description="Open assignments allowed at once (0–50).")
-    community_ids: list[strawberry.ID] = strawberry.field(
-        default_factory=list, description="Communities they serve: their unit's, and where they live (双报到)."
-    )
-    latitude: float | None = strawberry.field(default=None, description="Home location; " + LAT)
-    longitude: float | None = None
-
-
-@strawberry.input
-class RegisterWithCommunityInput(MutationInput):
-    subject_id: strawberry.ID = strawberry.field(description="A unit or a member.")
-    community_id: strawberry.ID
-
-
-@strawberry.input
-class SetAvailabilityInput(MutationInput):
-    member_id: strawberry.ID
-    availability: list[str] = strawberry.field(description=SLOTS + " Replaces the current windows.")
-    max_load: int = strawberry.field(description="Open assignments allowed at once (0–50).")
-
-
-@strawberry.input
-class AddOfferingInput(MutationInput):
-    unit_id: strawberry.ID
-    category_code: str = strawberry.field(description="e.g. ELDERLY_CARE")
-    title: str
-    capacity: int = strawberry.field(description="How many needs it takes at once (> 0).")
-    area_ids: list[strawberry.ID] = strawberry.field(description="Where it serves: communities, streets, districts.")
-    description: str = ""
-    availability: list[str] = strawberry.field(default_factory=list, description=SLOTS)
-
-
-@strawberry.input(description="Fields left out (or null) stay as they are; lists given replace the old ones.")
-class UpdateOfferingInput(MutationInput):
-    offering_id: strawberry.ID
-    category_code: str | None = None
-    title: str | None = None
-    description: str | None = None
-    capacity: int | None = None
-    area_ids: list[strawberry.ID] | None = None
-    availability: list[str] | None = strawberry.field(default=None, description=SLOTS)
-
-
-@strawberry.input
-class WithdrawOfferingInput(MutationInput):
-    offering_id: strawberry.ID
+RegisterWithCommunityInput = input_for(units.register_with_community)
 
 
 RegisterUnitPayload = record_payload("RegisterUnitPayload", "unit", Unit, "unitId")
@@ -280,19 +203,14 @@ class PartnersMutation:
     register_unit = mutation_field(
         RegisterUnitPayload.build,
         units.register_unit,
-        RegisterUnitInput,
         "Register a 驻区单位 with one or more communities (staff of those, CITY_ADMIN).",
     )
     update_unit = mutation_field(
-        UpdateUnitPayload.build,
-        units.update_unit,
-        UpdateUnitInput,
-        "Change a unit's name, kind, phone, address or location.",
+        UpdateUnitPayload.build, units.update_unit, "Change a unit's name, kind, phone, address or location."
     )
     register_member = mutation_field(
         RegisterMemberPayload.build,
         units.register_member,
-        RegisterMemberInput,
         "Register a party member of a unit, with skills and weekly time.",
     )
 
@@ -314,26 +232,14 @@ class PartnersMutation:
     set_availability = mutation_field(
         SetAvailabilityPayload.build,
         units.set_availability,
-        SetAvailabilityInput,
         "Set a member's weekly windows and how many open assignments they take.",
     )
     add_offering = mutation_field(
-        AddOfferingPayload.build,
-        assets.add_offering,
-        AddOfferingInput,
-        "List something a unit offers: a service, skill, goods or space.",
+        AddOfferingPayload.build, assets.add_offering, "List something a unit offers: a service, skill, goods or space."
     )
-    update_offering = mutation_field(
-        UpdateOfferingPayload.build,
-        assets.update_offering,
-        UpdateOfferingInput,
-        "Change an active offering.",
-    )
+    update_offering = mutation_field(UpdateOfferingPayload.build, assets.update_offering, "Change an active offering.")
     withdraw_offering = mutation_field(
-        WithdrawOfferingPayload.build,
-        assets.withdraw_offering,
-        WithdrawOfferingInput,
-        "Stop offering it; open assignments run to their end.",
+        WithdrawOfferingPayload.build, assets.withdraw_offering, "Stop offering it; open assignments run to their end."
     )
 
 

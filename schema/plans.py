@@ -11,7 +11,7 @@ from strawberry.types import Info
 from graph.plans import kinds
 from resolvers.kernel import read
 from resolvers.plans import plans
-from schema.mutations import MutationInput
+from schema.derive import input_for
 from schema.relay import Node, as_dict, lookup, node_type
 
 if TYPE_CHECKING:
@@ -84,17 +84,8 @@ class DispatchPlan(Node):
         return [SkippedPair(need_id=r["needId"], resource_id=r["resourceId"], why=r["why"]) for r in rows]
 
 
-@strawberry.input
-class ProposeDispatchPlanInput(MutationInput):
-    scope_id: strawberry.ID = strawberry.field(description="A district, street or community id, or 'city'.")
-    need_ids: list[strawberry.ID] | None = strawberry.field(
-        default=None, description="Only these open needs (default: every SUBMITTED or DECLINED need of the scope)."
-    )
-
-
-@strawberry.input
-class CommitDispatchPlanInput(MutationInput):
-    plan_id: strawberry.ID
+ProposeDispatchPlanInput = input_for(plans.propose_dispatch_plan)
+CommitDispatchPlanInput = input_for(plans.commit_dispatch_plan)
 
 
 @strawberry.type

@@ -11,11 +11,12 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import Enum
-from typing import Annotated, Any, Generic, NewType, Optional, TypeVar, get_type_hints
+from typing import Annotated, Any, Generic, Optional, TypeVar, get_type_hints
 
 import strawberry
 from strawberry.types import Info
 
+from graph.kernel.kinds import Fen
 from resolvers.kernel import read
 from resolvers.kernel.validation import utc_instant, utc_text
 
@@ -184,8 +185,6 @@ def _parse_fen(value: object) -> int:
         raise ValueError("amounts are whole fen (1/100 yuan), e.g. 150000 for 1,500.00 yuan")
     return value
 
-
-Fen = NewType("Fen", int)
 
 DATETIME_SCALAR = strawberry.scalar(
     name="DateTime",

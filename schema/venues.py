@@ -11,8 +11,8 @@ from strawberry.types import Info
 from graph.venues import kinds
 from resolvers.kernel import read
 from resolvers.partners import assets
-from resolvers.venues import booking
-from schema.mutations import MutationInput, mutation_field, record_payload
+from resolvers.venues import booking, forms
+from schema.derive import input_for, input_of, mutation_field, record_payload
 from schema.relay import Fen, GeoPointType, Node, as_dict, connection, lookup, node_type
 
 if TYPE_CHECKING:
@@ -87,10 +87,7 @@ class VenueFilter:
     facilities: list[str] | None = strawberry.field(default=None, description="Facility codes; all must be present.")
 
 
-@strawberry.input(description="A time window [start, end); a time without offset is Xi'an time (UTC+8).")
-class WindowInput:
-    start: datetime
-    end: datetime
+WindowInput = input_of(forms.Window)
 
 
 @strawberry.input(description="A WGS84 point.")
@@ -144,65 +141,7 @@ class VenuesQuery:
 # --- booking and registration ------------------------------------------------------------------
 
 
-@strawberry.input
-class BookVenueInput(MutationInput):
-    venue_id: strawberry.ID
-    window: WindowInput
-    need_id: strawberry.ID | None = None
-    purpose: str | None = None
-
-
-@strawberry.input(description="The same window every week: `window` is the first occurrence.")
-class BookVenueSeriesInput(MutationInput):
-    venue_id: strawberry.ID
-    window: WindowInput
-    weeks: int = strawberry.field(description="How many weekly occurrences (1–52).")
-    skip_clashes: bool = strawberry.field(
-        default=False, description="false: all or nothing; true: book the free dates and report the others."
-    )
-    need_id: strawberry.ID | None = None
-    purpose: str | None = None
-
-
-@strawberry.input
-class CancelBookingInput(MutationInput):
-    booking_id: strawberry.ID
-    reason: str | None = None
-
-
-@strawberry.input
-class RegisterVenueInput(MutationInput):
-    name: str
-    kind: VenueKind
-    community_id: strawberry.ID
-    capacity: int = strawberry.field(description="People (> 0).")
-    owner_unit_id: strawberry.ID | None = strawberry.field(
-        default=None, description="The unit that owns it; a UNIT_ADMIN's own unit when left out."
-    )
-    area_sqm: float | None = None
-    facilities: list[str] = strawberry.field(default_factory=list, description="Facility codes, e.g. PROJECTOR.")
-    opening_hours: list[str] = strawberry.field(default_factory=list, description=SLOTS)
-    fee_per_hour: Fen = strawberry.field(default=Fen(0), description="Fen (1/100 yuan) per hour; 0 is free.")
-    address: str | None = None
-    latitude: float | None = strawberry.field(default=None, description=LAT + " The community's when left out.")
-    longitude: float | None = None
-
-
-@strawberry.input(description="Fields left out (or null) stay as they are; lists given replace the old ones.")
-class UpdateVenueInput(MutationInput):
-    venue_id: strawberry.ID
-    name: str | None = None
-    kind: VenueKind | None = None
-    community_id: strawberry.ID | None = None
-    owner_unit_id: strawberry.ID | None = None
-    capacity: int | None = None
-    area_sqm: float | None = None
-    facilities: list[str] | None = None
-    opening_hours: list[str] | None = strawberry.field(default=None, description=SLOTS)
-    fee_per_hour: Fen | None = None
-    address: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
+BookVenueSeriesInput = input_for(booking.book_venue_series)
 
 
 @strawberry.type
@@ -240,10 +179,7 @@ async def _booking_payload(info: Info, result: dict[str, Any]) -> BookingPayload
 @strawberry.type
 class VenuesMutation:
     book_venue = mutation_field(
-        _booking_payload,
-        booking.book_venue,
-        BookVenueInput,
-        "Book a venue for one window; CONFLICT names the clashing booking.",
+        _booking_payload, booking.book_venue, "Book a venue for one window; CONFLICT names the clashing booking."
     )
 
     @strawberry.mutation(description="Book the same window weekly; all or nothing unless skipClashes.")
@@ -265,24 +201,13 @@ class VenuesMutation:
         )
 
     cancel_booking = mutation_field(
-        _booking_payload,
-        booking.cancel_booking,
-        CancelBookingInput,
-        "Cancel a confirmed booking: the time is free again.",
+        _booking_payload, booking.cancel_booking, "Cancel a confirmed booking: the time is free again."
     )
 
     register_venue = mutation_field(
-        RegisterVenuePayload.build,
-        assets.register_venue,
-        RegisterVenueInput,
-        "Register a venue (阵地) in a community.",
+        RegisterVenuePayload.build, assets.register_venue, "Register a venue (阵地) in a community."
     )
-    update_venue = mutation_field(
-        UpdateVenuePayload.build,
-        assets.update_venue,
-        UpdateVenueInput,
-        "Change a venue.",
-    )
+    update_venue = mutation_field(UpdateVenuePayload.build, assets.update_venue, "Change a venue.")
 
 
 TYPES = (Facility, Venue, Booking)

@@ -19,6 +19,10 @@ from dataclasses import dataclass, field
 from types import MappingProxyType, NoneType, UnionType
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
+# The value types a record's field may have besides Python's own (schema/ shows them as GeoPoint, Fen).
+from graph.kernel.records import Fen as Fen
+from graph.kernel.records import GeoPoint as GeoPoint
+
 _CAMEL = re.compile(r"_([a-z0-9])")
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
 # The two variables of a link's fixed Cypher: `x` (this kind's node) and `y` (the linked one).

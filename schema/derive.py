@@ -1,0 +1,187 @@
+"""GraphQL types derived from the declarations they show, so that each fact is written once.
+
+- A mutation's input is its pydantic form (`resolvers/<domain>/`): `input_of(Form)` shows the form's
+  fields camelCase, with the form's nullability and defaults. A field is an `ID` when its name says
+  so (`…_id`, `…_ids`), an enum when the form holds one, `Fen`, `DateTime`, `Date` as the form's
+  type says; a nested form is its own input; a field the form fills itself (`Field(exclude=True)`)
+  is not shown, and a field the form insists on even when left out (`validate_default`, as
+  `required_text`) is required. Validation stays the form's: the input only carries the data.
+- A mutation field hands its input as plain data to its resolver (`resolvers/`), whose result becomes
+  the payload; its input is its form's, named after it (`mutation_field`).
+- Enums are the declarations' `StrEnum`s, described by their docstrings.
+
+Descriptions come from the declarations (docstrings, `Field(description=…)`) or, for the words used
+everywhere, from the glossary (`schema/glossary.py`), which fills what is still undescribed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from enum import Enum
+from types import NoneType, UnionType
+from typing import Annotated, Any, Optional, Union, get_args, get_origin, get_type_hints
+
+import strawberry
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+from strawberry.types import Info
+from strawberry.types.enum import has_enum_definition
+
+from graph.kernel.kinds import Fen, GeoPoint
+from resolvers.kernel import read
+from resolvers.kernel.mutations import Mutation
+from schema.relay import KEY, GeoPointType, as_dict
+
+_SCALARS = (str, int, float, bool, datetime, date, Fen)
+
+
+def enum_type(values: type[Enum]) -> Any:
+    """The GraphQL enum of a declaration's value set, described by its docstring."""
+    if not has_enum_definition(values):
+        strawberry.enum(values, description=values.__dict__.get("__doc__"))
+    return values
+
+
+def is_id(name: str) -> bool:
+    """Ids are named so: `id`, `…_id`, `…_ids` (snake or camel)."""
+    return name in ("id", "ids") or name.endswith(("_id", "_ids", "Id", "Ids"))
+
+
+def shown(hint: Any, name: str, nested: Any = None) -> Any:
+    """The strawberry annotation of a declared Python type (`name` decides whether a str is an ID;
+    `nested` turns a nested pydantic model into its input type)."""
+    origin = get_origin(hint)
+    if origin is Annotated:
+        return shown(get_args(hint)[0], name, nested)
+    if origin in (Union, UnionType):
+        args = [arg for arg in get_args(hint) if arg is not NoneType]
+        if len(args) != 1:
+            raise TypeError(f"{name}: a union of {args} has no GraphQL type")
+        inner = shown(args[0], name, nested)
+        return Optional[inner] if len(args) < len(get_args(hint)) else inner  # noqa: UP045
+    if origin is list:
+        (item,) = get_args(hint)
+        return list[shown(item, name, nested)]  # type: ignore[misc]
+    if hint is str and is_id(name):
+        return strawberry.ID
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return enum_type(hint)
+    if hint is GeoPoint:
+        return GeoPointType
+    if isinstance(hint, type) and issubclass(hint, BaseModel) and nested is not None:
+        return nested(hint)
+    if hint in _SCALARS:
+        return hint
+    raise TypeError(f"{name}: {hint!r} has no GraphQL type; declare it as a plain type, an enum or a form")
+
+
+# --- inputs from forms -------------------------------------------------------------------------
+
+_INPUTS: dict[tuple[type, str], type] = {}
+
+
+def _input_field(name: str, info: FieldInfo) -> tuple[Any, Any]:
+    """(annotation, strawberry field) of one form field as an input field."""
+    annotation = shown(info.annotation, name, nested=_nested)
+    # A field checked even when left out (`required_text`) must be sent: its check says why.
+    insisted = info.validate_default and info.default is None
+    if insisted and get_origin(annotation) is Union:
+        (annotation,) = [arg for arg in get_args(annotation) if arg is not NoneType]
+    description = info.description
+    if info.is_required() or insisted:
+        return annotation, strawberry.field(description=description)
+    if get_origin(annotation) is Union:  # nullable: left out is null, and the form says what null means
+        return annotation, strawberry.field(default=None, description=description)
+    if info.default_factory is not None:
+        return annotation, strawberry.field(default_factory=info.default_factory, description=description)  # type: ignore[arg-type]
+    default = None if info.default is PydanticUndefined else info.default
+    return annotation, strawberry.field(default=default, description=description)
+
+
+def _nested(form: type[BaseModel]) -> Any:
+    """The input of a form nested in another: the one it was named as, else `<Form>Input`."""
+    named = [made for (of, _), made in _INPUTS.items() if of is form]
+    return named[0] if named else input_of(form)
+
+
+def input_of(form: type[BaseModel], name: str | None = None, *, base: type = object) -> Any:
+    """The GraphQL input of `form`, named `name` (`<Form>Input` by default), with the fields of `base`
+    (a strawberry input, e.g. the idempotency key of mutations) first. One type per form and name;
+    a nested form is named before the forms holding it are shown."""
+    name = name or f"{form.__name__}Input"
+    key = (form, name)
+    if key in _INPUTS:
+        return _INPUTS[key]
+    if base is object and any(of is form for of, _ in _INPUTS):
+        raise TypeError(f"{form.__name__} is shown already under another name: name {name} before it is used")
+    annotations: dict[str, Any] = {}
+    namespace: dict[str, Any] = {}
+    for attr, info in form.model_fields.items():
+        if info.exclude:  # filled by the server (e.g. the request's day), never sent by a client
+            continue
+        annotations[attr], namespace[attr] = _input_field(attr, info)
+    cls = type(name, (base,), {"__annotations__": annotations, "__module__": __name__, **namespace})
+    made = strawberry.input(cls, name=name)
+    _INPUTS[key] = made
+    return made
+
+
+# --- mutations: the one shape of a mutation field --------------------------------------------
+
+
+@strawberry.input
+class MutationInput:
+    """What every mutation's input has: its idempotency key."""
+
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+def mutation_input(form: type, name: str | None = None) -> Any:
+    """The input of a mutation whose form is `form`: the form's fields and the idempotency key."""
+    return input_of(form, name, base=MutationInput)
+
+
+def input_name(mutation: str) -> str:
+    """`dispatchNeed` → `DispatchNeedInput`: a mutation's own input is named after it."""
+    return f"{mutation[0].upper()}{mutation[1:]}Input"
+
+
+def input_for(mutation: Mutation[Any]) -> Any:
+    """A mutation's own input: its form's, named after it."""
+    return mutation_input(mutation.form, input_name(mutation.name))
+
+
+Builder = Callable[[Info, dict[str, Any]], Awaitable[Any]]
+
+
+def mutation_field(build: Builder, resolve: Mutation[Any], about: str, *, input: type | None = None) -> Any:
+    """The one shape of a mutation field: its input as plain data to its resolver (`resolvers/`), whose
+    result `build` turns into the payload (the type `build` returns); `about` describes it. The input
+    is the resolver's form, named after the mutation, unless `input` names one several share."""
+    if input is None:
+        input = input_for(resolve)
+
+    async def run(self: Any, info: Info, input: Any) -> Any:
+        return await build(info, await resolve(info.context, as_dict(input)))
+
+    run.__annotations__ = {"info": Info, "input": input, "return": get_type_hints(build)["return"]}
+    return strawberry.mutation(resolver=run, description=about)
+
+
+def record_payload(name: str, field: str, record: Any, key: str, *, optional: bool = False) -> Any:
+    """The payload type of a mutation that writes one record: that record (read back by the `key` id of
+    the resolver's result), null when `optional` and it cannot be read, and `replayed`. Its `build` turns
+    the resolver's result into it."""
+    label = record.__strawberry_definition__.name
+    namespace = {"__annotations__": {field: record | None if optional else record, "replayed": bool}, "replayed": False}
+    payload = strawberry.type(type(name, (), {**namespace, "__module__": record.__module__}), name=name)
+
+    async def build(info: Info, result: dict[str, Any]) -> Any:
+        found = await read.by_id(info.context, label, result[key])
+        return payload(**{field: found}, replayed=bool(result.get("replayed")))
+
+    build.__annotations__["return"] = payload
+    payload.build = staticmethod(build)
+    return payload
