@@ -16,10 +16,13 @@ everywhere, from the glossary (`schema/glossary.py`), which fills what is still 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import dataclasses
+import inspect
+import sys
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import date, datetime
 from enum import Enum
-from types import NoneType, UnionType
+from types import ModuleType, NoneType, UnionType
 from typing import Annotated, Any, Optional, Union, get_args, get_origin, get_type_hints
 
 import strawberry
@@ -29,10 +32,10 @@ from pydantic_core import PydanticUndefined
 from strawberry.types import Info
 from strawberry.types.enum import has_enum_definition
 
-from graph.kernel.kinds import Fen, GeoPoint
+from graph.kernel.kinds import Fen, GeoPoint, Kind, Link, camel, snake
 from resolvers.kernel import read
 from resolvers.kernel.mutations import Mutation
-from schema.relay import KEY, GeoPointType, as_dict
+from schema.relay import KEY, Connection, GeoPointType, Node, as_dict, connection
 
 _SCALARS = (str, int, float, bool, datetime, date, Fen)
 
@@ -49,22 +52,22 @@ def is_id(name: str) -> bool:
     return name in ("id", "ids") or name.endswith(("_id", "_ids", "Id", "Ids"))
 
 
-def shown(hint: Any, name: str, nested: Any = None) -> Any:
-    """The strawberry annotation of a declared Python type (`name` decides whether a str is an ID;
-    `nested` turns a nested pydantic model into its input type)."""
+def shown(hint: Any, name: str, nested: Any = None, *, ids: bool | None = None) -> Any:
+    """The strawberry annotation of a declared Python type. A str is an ID when `ids` says so, else
+    when `name` is an id's name; `nested` turns a nested pydantic model into its input type."""
     origin = get_origin(hint)
     if origin is Annotated:
-        return shown(get_args(hint)[0], name, nested)
+        return shown(get_args(hint)[0], name, nested, ids=ids)
     if origin in (Union, UnionType):
         args = [arg for arg in get_args(hint) if arg is not NoneType]
         if len(args) != 1:
             raise TypeError(f"{name}: a union of {args} has no GraphQL type")
-        inner = shown(args[0], name, nested)
+        inner = shown(args[0], name, nested, ids=ids)
         return Optional[inner] if len(args) < len(get_args(hint)) else inner  # noqa: UP045
     if origin is list:
         (item,) = get_args(hint)
-        return list[shown(item, name, nested)]  # type: ignore[misc]
-    if hint is str and is_id(name):
+        return list[shown(item, name, nested, ids=ids)]  # type: ignore[misc]
+    if hint is str and (is_id(name) if ids is None else ids):
         return strawberry.ID
     if isinstance(hint, type) and issubclass(hint, Enum):
         return enum_type(hint)
@@ -75,6 +78,97 @@ def shown(hint: Any, name: str, nested: Any = None) -> Any:
     if hint in _SCALARS:
         return hint
     raise TypeError(f"{name}: {hint!r} has no GraphQL type; declare it as a plain type, an enum or a form")
+
+
+# --- node types from kinds' declarations -------------------------------------------------------
+
+# Every node type by its GraphQL name: the namespace the derived fields' return types are read in, so a
+# type may link to one declared later or in another module (resolved when the schema is built).
+NODES = ModuleType(f"{__name__}.nodes", "The node types, by GraphQL name, for derived fields to name.")
+sys.modules[NODES.__name__] = NODES
+NODES.Connection = Connection  # type: ignore[attr-defined]
+
+
+def _doc(cls: type | None) -> str | None:
+    """A class's own docstring (not a dataclass's generated signature)."""
+    doc = cls.__dict__.get("__doc__") if cls is not None else None
+    return None if doc is None or doc.startswith(f"{cls.__name__}(") else inspect.cleandoc(doc)  # type: ignore[union-attr]
+
+
+def _in_nodes(resolve: Any, returns: str) -> Any:
+    """`resolve` with its return type named in NODES."""
+    resolve.__module__ = NODES.__name__
+    resolve.__annotations__ = {"info": Info, "return": returns}
+    return resolve
+
+
+def _link_field(kind: Kind, name: str, link: Link) -> Any:
+    """The field showing a link: a Relay connection for `many`, else the linked node(s) read by the
+    keys the record carries (one batch per level of the query)."""
+    if link.many:
+        return connection(f"{kind.label}.{name}", read.declared(link.target).graphql, module=NODES.__name__)
+    if link.attr is None or len(link.targets) != 1 or link.key not in ("id", "code"):
+        raise TypeError(
+            f"{kind.graphql}.{name}: a link without one target and the keys on the record cannot be derived; "
+            "write its field in schema/ or hide it"
+        )
+    (label,) = link.targets
+    target, attr = read.declared(label).graphql, snake(link.attr)
+    if link.single:
+        find = read.by_id if link.key == "id" else read.by_code
+        returns = f"{target} | None"
+    else:
+        find = read.by_ids if link.key == "id" else read.by_codes
+        returns = f"list[{target}]"
+
+    async def resolve(self: Any, info: Info) -> Any:
+        return await find(info.context, label, getattr(self, attr))
+
+    return strawberry.field(resolver=_in_nodes(resolve, returns))
+
+
+def node_type(
+    kind: Kind, *, hide: Iterable[str] = (), ids: Iterable[str] = (), description: str | None = None
+) -> Callable[[type], Any]:
+    """`@node_type(KIND)` over a class: the GraphQL type of `kind`, named as the kind says, derived from
+    its declaration, with what the class adds. Derived: the record's fields (camelCase; an `ID` for
+    `id` and for the linked keys named in `ids`, the others as their Python type says) and its links
+    (`one`/`listed` with keys on the record: the linked nodes; `many`: a connection), less the fields
+    named in `hide`. The class adds what is not data (computed fields, masking, resolvers) and replaces
+    any derived field it declares itself. A kind served by id (`reader`) must be a `Node`. Described
+    by `description`, else by the record's docstring, else by the glossary."""
+    if kind.record is None or kind.graphql is None:
+        raise TypeError(f"{kind.label} is not shown in GraphQL")
+    record, hidden, shown_ids = kind.record, set(hide), set(ids)
+
+    def make(cls: type) -> Any:
+        if kind.reader is not None and not issubclass(cls, Node):
+            raise TypeError(f"{kind.graphql} is served by id (reader={kind.reader!r}): make it a Node")
+        written = inspect.get_annotations(cls)
+        own = {**vars(cls), **written}
+        keys = {link.attr for link in kind.links.values() if link.attr} - shown_ids
+        hints = get_type_hints(record)
+        annotations: dict[str, Any] = {}
+        for f in dataclasses.fields(record):
+            name = camel(f.name)
+            if name in hidden or name in keys or name in kind.extra or f.name in own:
+                continue
+            annotations[f.name] = shown(hints[f.name], name, ids=name == "id" or name in shown_ids)
+        for name, link in kind.links.items():
+            if name not in hidden and snake(name) not in own:
+                setattr(cls, snake(name), _link_field(kind, name, link))
+        cls.__annotations__ = {**annotations, **written}
+        cls.is_type_of = classmethod(lambda _, obj, info: isinstance(obj, record))  # type: ignore[attr-defined]
+        made = strawberry.type(cls, name=kind.graphql, description=description or _doc(record))
+        setattr(NODES, kind.graphql, made)
+        return made
+
+    return make
+
+
+def derived_type(kind: Kind, **how: Any) -> Any:
+    """The GraphQL type of a kind that shows nothing but its declaration (see `node_type`)."""
+    return node_type(kind, **how)(type(kind.graphql or kind.label, (Node,) if kind.reader else (), {}))
 
 
 # --- inputs from forms -------------------------------------------------------------------------

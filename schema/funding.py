@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -13,69 +12,38 @@ from resolvers.funding import grants, projects
 from resolvers.kernel import read
 from resolvers.needs import candidates as matching
 from resolvers.partners import assets
-from schema.derive import mutation_field, mutation_input, record_payload
-from schema.relay import Fen, Node, connection, lookup, node_type
+from schema.derive import derived_type, mutation_field, mutation_input, node_type, record_payload
+from schema.relay import Fen, Node, connection
 
 if TYPE_CHECKING:
     from schema.matching import Candidate
-    from schema.needs import Category, Need
-    from schema.places import District
 
 CandidateType = Annotated["Candidate", strawberry.lazy("schema.matching")]
-CategoryType = Annotated["Category", strawberry.lazy("schema.needs")]
-NeedType = Annotated["Need", strawberry.lazy("schema.needs")]
-DistrictType = Annotated["District", strawberry.lazy("schema.places")]
-
-ProgramLevel = strawberry.enum(kinds.ProgramLevel)
 
 
-@strawberry.type(description="A funding program; amounts are integer fen (1/100 yuan).")
-@node_type(kinds.FundingProgram)
+@node_type(
+    kinds.FUNDING_PROGRAM, hide=("createdAt",), description="A funding program; amounts are integer fen (1/100 yuan)."
+)
 class FundingProgram(Node):
-    name: str
-    source: str
-    level: ProgramLevel
-    budget: Fen
-    spent: Fen
-    cap_per_grant: Fen
-    period_start: date | None
-    period_end: date | None
-
     @strawberry.field
     def remaining(self) -> Fen:
         return self.budget - self.spent
 
-    categories = lookup(read.by_codes, "Category", "category_codes", list[CategoryType])
 
-    districts = lookup(read.by_ids, "District", "district_ids", list[DistrictType])
-
-
-@strawberry.type(description="A grant from a funding program; amounts in fen.")
-@node_type(kinds.Grant)
-class Grant(Node):
-    amount: Fen
-    status: str
-    purpose: str | None
-    reason: str | None
-    decided_at: datetime | None
-    created_at: datetime | None
-    program_id: strawberry.ID
-    need_id: strawberry.ID | None
-
-    program = lookup(read.by_id, "FundingProgram", "program_id", FundingProgram | None)
-
-    need = lookup(read.by_id, "Need", "need_id", NeedType | None)
+Grant = derived_type(
+    kinds.GRANT,
+    hide=("requestedBy", "decidedBy"),
+    ids=("programId", "needId"),
+    description="A grant from a funding program; amounts in fen.",
+)
 
 
 @strawberry.input
 class FundingProgramFilter:
-    level: list[ProgramLevel] | None = None
+    level: list[kinds.ProgramLevel] | None = None
     district_id: strawberry.ID | None = None
     category: list[str] | None = None
     with_budget_left: bool | None = None
-
-
-ProjectStatus = strawberry.enum(kinds.ProjectStatus, description="OPEN while it runs; CLOSED when done.")
 
 
 @strawberry.type(description="What a project changed: its class's needs in equal windows before and after its start.")
@@ -89,25 +57,12 @@ class ProjectOutcome:
     pending: Fen = strawberry.field(description="Grants requested and not decided yet, in fen.")
 
 
-@strawberry.type(description="A project (项目) opened to cut a class of needs: its category in its places.")
-@node_type(kinds.Project)
+@node_type(
+    kinds.PROJECT,
+    hide=("openedBy",),
+    description="A project (项目) opened to cut a class of needs: its category in its places.",
+)
 class Project(Node):
-    title: str
-    status: ProjectStatus
-    start: datetime = strawberry.field(description="When it starts (UTC).")
-    end: datetime = strawberry.field(description="When it is planned to end (UTC).")
-    closed_at: datetime | None
-    note: str | None = strawberry.field(description="What was said when it closed.")
-    created_at: datetime | None
-    category_code: strawberry.Private[str | None]
-    place_ids: strawberry.Private[list[str]]
-    lead_id: strawberry.Private[str | None]
-    grant_ids: strawberry.Private[list[str]]
-
-    category = lookup(
-        read.by_code, "Category", "category_code", CategoryType | None, "The category of needs it addresses."
-    )
-
     @strawberry.field(description="The districts, streets and communities it works in.")
     async def places(self, info: Info) -> list[Node]:
         return await read.present(info.context, self.place_ids)
@@ -133,7 +88,7 @@ class Project(Node):
 
 @strawberry.input
 class ProjectFilter:
-    status: list[ProjectStatus] | None = None
+    status: list[kinds.ProjectStatus] | None = None
     category: list[str] | None = strawberry.field(default=None, description="Category codes.")
     place_id: strawberry.ID | None = strawberry.field(
         default=None, description="Projects in this place or in places within it."

@@ -7,7 +7,6 @@ read back after the commit, and `replayed` (true when an idempotency key matched
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -18,8 +17,8 @@ from resolvers.kernel import read
 from resolvers.kernel.authz import member_phone_for
 from resolvers.partners import assets
 from resolvers.partners import registration as units
-from schema.derive import input_for, mutation_field, record_payload
-from schema.relay import GeoPointType, Node, as_dict, connection, lookup, node_type
+from schema.derive import derived_type, input_for, mutation_field, node_type, record_payload
+from schema.relay import Node, as_dict, connection
 
 if TYPE_CHECKING:
     from schema.needs import Category
@@ -30,57 +29,16 @@ CategoryType = Annotated["Category", strawberry.lazy("schema.needs")]
 CommunityType = Annotated["Community", strawberry.lazy("schema.places")]
 VenueType = Annotated["Venue", strawberry.lazy("schema.venues")]
 
-SLOTS = 'Weekly windows, "D HH:MM-HH:MM", D = 1 (Mon)…7 (Sun), Xi\'an time.'
-PHONE = "A mobile (1xxxxxxxxxx) or a Xi'an landline (029-xxxxxxxx)."
-LAT = "WGS84 latitude; give both latitude and longitude, or neither."
-
-UnitKind = strawberry.enum(kinds.UnitKind, description="Kinds of resident units (驻区单位).")
-OfferingStatus = strawberry.enum(kinds.OfferingStatus)
+Skill = derived_type(kinds.SKILL)
+Unit = derived_type(kinds.UNIT, description="驻区单位: an organisation located in the area.")
 
 
-@strawberry.type
-@node_type(kinds.Skill)
-class Skill(Node):
-    code: str
-    name: str
-
-    categories = lookup(
-        read.by_codes, "Category", "category_codes", list[CategoryType], "The categories of need this skill serves."
-    )
-
-
-@strawberry.type(description="驻区单位: an organisation located in the area.")
-@node_type(kinds.Unit)
-class Unit(Node):
-    name: str
-    kind: UnitKind
-    address: str | None
-    phone: str | None
-    credit_code: str | None = strawberry.field(
-        description="统一社会信用代码: the unit's unified social credit code, its key when rosters are re-imported."
-    )
-    location: GeoPointType | None
-    created_at: datetime | None
-
-    members = connection("Unit.members", "Member", "Party-member volunteers of this unit.")
-
-    offerings = connection("Unit.offerings", "Offering", "What this unit offers (services, goods, expertise).")
-
-    venues = connection("Unit.venues", "VenueType", "Venues this unit owns.")
-
-    communities = connection("Unit.communities", "CommunityType", "Communities it is registered with (双报到).")
-
-
-@strawberry.type(description="党员: a party-member volunteer with skills and limited weekly time.")
-@node_type(kinds.Member)
+@node_type(
+    kinds.MEMBER,
+    hide=("createdAt", "ratingSum", "ratingCount", "assignedCount", "location"),
+    description="党员: a party-member volunteer with skills and limited weekly time.",
+)
 class Member(Node):
-    name: str
-    availability: list[str] = strawberry.field(description='Weekly windows, "D HH:MM-HH:MM", D = 1 (Mon)…7 (Sun).')
-    max_load: int = strawberry.field(description="Open assignments allowed at once.")
-    open_load: int = strawberry.field(description="Open assignments now.")
-    completed_count: int
-    last_served_at: datetime | None
-
     @strawberry.field(description="Masked (138****5678) except for the member, their unit's admin and city admins.")
     def phone(self, info: Info) -> str | None:
         return member_phone_for(info.context.viewer, self.id, self.unit_id, self.phone)
@@ -89,30 +47,9 @@ class Member(Node):
     def satisfaction(self) -> float | None:
         return kinds.satisfaction(self.rating_sum, self.rating_count)
 
-    unit = lookup(read.by_id, "Unit", "unit_id", Unit | None)
 
-    skills = connection("Member.skills", "Skill", "What the member can do.")
-
-    communities = connection(
-        "Member.communities", "CommunityType", "Communities the member is registered with (双报到)."
-    )
-
-
-@strawberry.type(description="What a unit offers: a service, skill, goods or space.")
-@node_type(kinds.Offering)
+@node_type(kinds.OFFERING, description="What a unit offers: a service, skill, goods or space.")
 class Offering(Node):
-    title: str
-    description: str
-    capacity: int
-    open_load: int
-    availability: list[str]
-    status: OfferingStatus
-    created_at: datetime | None
-
-    unit = lookup(read.by_id, "Unit", "unit_id", Unit | None)
-
-    category = lookup(read.by_code, "Category", "category_code", CategoryType | None)
-
     @strawberry.field(description="Where it serves: communities, streets or districts.")
     async def area(self, info: Info) -> list[Node]:
         return await read.present(info.context, self.area_ids)
@@ -123,7 +60,7 @@ class Offering(Node):
 
 @strawberry.input
 class UnitFilter:
-    kind: list[UnitKind] | None = None
+    kind: list[kinds.UnitKind] | None = None
     place_id: strawberry.ID | None = strawberry.field(
         default=None, description="Units registered with a community at or below this place."
     )

@@ -1,7 +1,8 @@
 """Shared GraphQL building blocks: the Node interface and `node(id:)`, Relay connections, scalars, points.
 
-Each node type is bound to its graph record with `@node_type(Record)`: the record a resolver returns
-is recognised as that type in interfaces and unions, so records reach GraphQL one way.
+Node types are derived from their kinds' declarations (`schema/derive.py`), each bound to its record:
+the record a resolver returns is recognised as that type in interfaces and unions, so records reach
+GraphQL one way (`stands_for` binds a type of resolvers' records so).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class Node:
     id: strawberry.ID
 
 
-def node_type(record: type) -> Any:
+def stands_for(record: type) -> Any:
     """Lets a strawberry type stand for a graph record in interfaces and unions."""
 
     def is_type_of(cls: type, obj: Any, info: Info) -> bool:
@@ -126,11 +127,13 @@ Last = Annotated[int | None, strawberry.argument(description="How many from the 
 Before = Annotated[str | None, strawberry.argument(description="Page backward from this cursor (`startCursor`).")]
 
 
-def connection(list_name: str, node: str, description: str, filter_type: str | None = None) -> Any:
+def connection(
+    list_name: str, node: str, description: str | None = None, filter_type: str | None = None, *, module: str = ""
+) -> Any:
     """A Relay connection field over `list_name`: a root list of graph/lists.py, or a kind's `many`
     link named `Label.field` (then the field sits on that kind's type). `node` and `filter_type` are
-    type names of the calling module, so a type may list one declared after it."""
-    module = sys._getframe(1).f_globals["__name__"]  # where the node and filter types live
+    type names of `module` (the calling one unless given), so a type may list one declared after it."""
+    module = module or sys._getframe(1).f_globals["__name__"]  # where the node and filter types live
     annotations: dict[str, Any] = {"info": Info, "first": First, "after": After, "last": Last, "before": Before}
     if filter_type is None:
 

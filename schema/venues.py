@@ -12,67 +12,22 @@ from graph.venues import kinds
 from resolvers.kernel import read
 from resolvers.partners import assets
 from resolvers.venues import booking, forms
-from schema.derive import input_for, input_of, mutation_field, record_payload
-from schema.relay import Fen, GeoPointType, Node, as_dict, connection, lookup, node_type
+from schema.derive import derived_type, input_for, input_of, mutation_field, record_payload
+from schema.relay import Fen, as_dict, connection
 
 if TYPE_CHECKING:
     from schema.matching import ScorePart
-    from schema.needs import Need
-    from schema.partners import Unit
-    from schema.places import Community
 
-NeedType = Annotated["Need", strawberry.lazy("schema.needs")]
-UnitType = Annotated["Unit", strawberry.lazy("schema.partners")]
-CommunityType = Annotated["Community", strawberry.lazy("schema.places")]
 ScorePartType = Annotated["ScorePart", strawberry.lazy("schema.matching")]
 
-SLOTS = 'Weekly windows, "D HH:MM-HH:MM", D = 1 (Mon)…7 (Sun), Xi\'an time.'
-LAT = "WGS84 latitude; give both latitude and longitude, or neither."
-
-VenueKind = strawberry.enum(kinds.VenueKind, description="Kinds of venues (阵地).")
-
-
-@strawberry.type
-@node_type(kinds.Facility)
-class Facility(Node):
-    code: str
-    name: str
-
-
-@strawberry.type(description="阵地: a space for services, classes and meetings.")
-@node_type(kinds.Venue)
-class Venue(Node):
-    name: str
-    kind: VenueKind
-    capacity: int
-    area_sqm: float | None
-    opening_hours: list[str] = strawberry.field(description='Weekly opening windows, "D HH:MM-HH:MM".')
-    fee_per_hour: Fen = strawberry.field(description="Fee per hour in fen (1/100 yuan); 0 is free.")
-    address: str | None
-    location: GeoPointType | None
-
-    community = lookup(read.by_id, "Community", "community_id", CommunityType | None)
-
-    owner = lookup(read.by_id, "Unit", "owner_id", UnitType | None)
-
-    facilities = lookup(read.by_codes, "Facility", "facility_codes", list[Facility])
-
-
-@strawberry.type(description="A confirmed or cancelled booking of a venue.")
-@node_type(kinds.Booking)
-class Booking(Node):
-    start: datetime
-    end: datetime
-    status: str
-    purpose: str | None
-    series_id: str | None
-    booked_by: str | None
-    venue_id: strawberry.ID
-    need_id: strawberry.ID | None
-
-    venue = lookup(read.by_id, "Venue", "venue_id", Venue | None)
-
-    need = lookup(read.by_id, "Need", "need_id", NeedType | None)
+Facility = derived_type(kinds.FACILITY)
+Venue = derived_type(kinds.VENUE, hide=("createdAt",), description="阵地: a space for services, classes and meetings.")
+Booking = derived_type(
+    kinds.BOOKING,
+    hide=("createdAt", "updatedAt", "cancelReason"),
+    ids=("venueId", "needId"),
+    description="A confirmed or cancelled booking of a venue.",
+)
 
 
 # --- search ------------------------------------------------------------------------------------
@@ -80,7 +35,7 @@ class Booking(Node):
 
 @strawberry.input
 class VenueFilter:
-    kind: list[VenueKind] | None = None
+    kind: list[kinds.VenueKind] | None = None
     place_id: strawberry.ID | None = None
     min_capacity: int | None = None
     max_fee: int | None = strawberry.field(default=None, description="Fee per hour in fen.")

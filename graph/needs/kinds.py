@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -139,11 +139,11 @@ class Need(NodeRecord):
     title: str
     description: str = ""
     number: str | None = None
-    status: str = NeedStatus.SUBMITTED
-    channel: str = Channel.APP
-    urgency: str = Urgency.NORMAL
+    status: NeedStatus = NeedStatus.SUBMITTED
+    channel: Channel = Channel.APP
+    urgency: Urgency = Urgency.NORMAL
     people_needed: int = 1
-    level: str = Level.COMMUNITY
+    level: Level = Level.COMMUNITY
     window_start: datetime | None = None
     window_end: datetime | None = None
     response_deadline: datetime | None = None
@@ -159,6 +159,7 @@ class Need(NodeRecord):
     resident_id: str | None = None
     merged_into_id: str | None = None
     updated_at: datetime | None = None
+    created_at: datetime = field(kw_only=True)  # a need always has one: it is the need's place in lists
 
 
 @dataclass(slots=True)
@@ -170,7 +171,7 @@ class Resident(NodeRecord):
 
 @dataclass(slots=True)
 class Assignment(NodeRecord):
-    status: str
+    status: AssignmentStatus
     need_id: str
     target_id: str
     target_label: str
