@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import sys
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import date, datetime
 from enum import Enum
-from types import ModuleType, NoneType, UnionType
+from types import NoneType, UnionType
 from typing import Annotated, Any, Optional, Union, get_args, get_origin, get_type_hints
 
 import strawberry
@@ -35,7 +34,7 @@ from strawberry.types.enum import has_enum_definition
 from graph.kernel.kinds import Fen, GeoPoint, Kind, Link, camel, snake
 from resolvers.kernel import read
 from resolvers.kernel.mutations import Mutation
-from schema.relay import KEY, Connection, GeoPointType, Node, as_dict, connection
+from schema.relay import KEY, NODES, GeoPointType, Node, as_dict, connection, in_nodes
 
 _SCALARS = (str, int, float, bool, datetime, date, Fen)
 
@@ -82,12 +81,6 @@ def shown(hint: Any, name: str, nested: Any = None, *, ids: bool | None = None) 
 
 # --- node types from kinds' declarations -------------------------------------------------------
 
-# Every node type by its GraphQL name: the namespace the derived fields' return types are read in, so a
-# type may link to one declared later or in another module (resolved when the schema is built).
-NODES = ModuleType(f"{__name__}.nodes", "The node types, by GraphQL name, for derived fields to name.")
-sys.modules[NODES.__name__] = NODES
-NODES.Connection = Connection  # type: ignore[attr-defined]
-
 
 def _doc(cls: type | None) -> str | None:
     """A class's own docstring (not a dataclass's generated signature)."""
@@ -95,25 +88,25 @@ def _doc(cls: type | None) -> str | None:
     return None if doc is None or doc.startswith(f"{cls.__name__}(") else inspect.cleandoc(doc)  # type: ignore[union-attr]
 
 
-def _in_nodes(resolve: Any, returns: str) -> Any:
-    """`resolve` with its return type named in NODES."""
-    resolve.__module__ = NODES.__name__
-    resolve.__annotations__ = {"info": Info, "return": returns}
-    return resolve
+def _graphql(label: str) -> str:
+    name = read.declared(label).graphql
+    if name is None:
+        raise TypeError(f"{label} is not shown in GraphQL: hide the links to it")
+    return name
 
 
 def _link_field(kind: Kind, name: str, link: Link) -> Any:
     """The field showing a link: a Relay connection for `many`, else the linked node(s) read by the
     keys the record carries (one batch per level of the query)."""
     if link.many:
-        return connection(f"{kind.label}.{name}", read.declared(link.target).graphql, module=NODES.__name__)
+        return connection(f"{kind.label}.{name}", _graphql(link.target))
     if link.attr is None or len(link.targets) != 1 or link.key not in ("id", "code"):
         raise TypeError(
             f"{kind.graphql}.{name}: a link without one target and the keys on the record cannot be derived; "
             "write its field in schema/ or hide it"
         )
     (label,) = link.targets
-    target, attr = read.declared(label).graphql, snake(link.attr)
+    target, attr = _graphql(label), snake(link.attr)
     if link.single:
         find = read.by_id if link.key == "id" else read.by_code
         returns = f"{target} | None"
@@ -124,7 +117,7 @@ def _link_field(kind: Kind, name: str, link: Link) -> Any:
     async def resolve(self: Any, info: Info) -> Any:
         return await find(info.context, label, getattr(self, attr))
 
-    return strawberry.field(resolver=_in_nodes(resolve, returns))
+    return strawberry.field(resolver=in_nodes(resolve, returns))
 
 
 def node_type(
@@ -169,6 +162,21 @@ def node_type(
 def derived_type(kind: Kind, **how: Any) -> Any:
     """The GraphQL type of a kind that shows nothing but its declaration (see `node_type`)."""
     return node_type(kind, **how)(type(kind.graphql or kind.label, (Node,) if kind.reader else (), {}))
+
+
+# --- root lists and their filters --------------------------------------------------------------
+
+
+def filter_input(filter_: type[BaseModel]) -> Any:
+    """The GraphQL input of a root list's filter (graph/<domain>/lists.py), named as the filter."""
+    return input_of(filter_, filter_.__name__)
+
+
+def root_list(name: str, description: str | None = None) -> Any:
+    """The connection field of the root list `name` (graph/lists.py): its kind's nodes, filtered by
+    the list's filter (its input derived from it)."""
+    root = read.root_list(name)
+    return connection(name, _graphql(root.label), description, root.filter and filter_input(root.filter))
 
 
 # --- inputs from forms -------------------------------------------------------------------------

@@ -12,8 +12,8 @@ from resolvers.funding import grants, projects
 from resolvers.kernel import read
 from resolvers.needs import candidates as matching
 from resolvers.partners import assets
-from schema.derive import derived_type, mutation_field, mutation_input, node_type, record_payload
-from schema.relay import Fen, Node, connection
+from schema.derive import derived_type, mutation_field, mutation_input, node_type, record_payload, root_list
+from schema.relay import Fen, Node
 
 if TYPE_CHECKING:
     from schema.matching import Candidate
@@ -38,7 +38,6 @@ Grant = derived_type(
 )
 
 
-@strawberry.input
 class FundingProgramFilter:
     level: list[kinds.ProgramLevel] | None = None
     district_id: strawberry.ID | None = None
@@ -86,7 +85,6 @@ class Project(Node):
         )  # fmt: skip
 
 
-@strawberry.input
 class ProjectFilter:
     status: list[kinds.ProjectStatus] | None = None
     category: list[str] | None = strawberry.field(default=None, description="Category codes.")
@@ -108,12 +106,8 @@ async def _project_payload(info: Info, result: dict[str, Any]) -> ProjectPayload
 
 @strawberry.type
 class FundingQuery:
-    projects = connection(
-        "projects", "Project", "Projects opened from classes of needs, newest first.", "ProjectFilter"
-    )
-    funding_programs = connection(
-        "fundingPrograms", "FundingProgram", "Funding programs (资金项目), newest first.", "FundingProgramFilter"
-    )
+    projects = root_list("projects", "Projects opened from classes of needs, newest first.")
+    funding_programs = root_list("fundingPrograms", "Funding programs (资金项目), newest first.")
 
     @strawberry.field(description="Programs covering the need's category and district with budget left, best first.")
     async def eligible_programs(self, info: Info, need_id: strawberry.ID, first: int = 100) -> list[CandidateType]:

@@ -301,6 +301,20 @@ FIELDS = {
     "Unit.venues": "Venues this unit owns.",
     "Venue.feePerHour": "Fee per hour in fen (1/100 yuan); 0 is free.",
     "Venue.openingHours": 'Weekly opening windows, "D HH:MM-HH:MM".',
+    # root lists' filters: what a field means there (`Filter.field`)
+    "CommunityFilter.kind": "社区 or 村.",
+    "CommunityFilter.placeId": "A district or street.",
+    "MemberFilter.placeId": "Members registered with a community at or below this place.",
+    "MemberFilter.skill": "Skill codes, e.g. PLUMBING.",
+    "NeedFilter.category": "Category codes, e.g. SEWER.",
+    "NeedFilter.placeId": "A district, street, community or compound: needs at it or anywhere below it.",
+    "NeedFilter.text": "Full-text search of title and description.",
+    "ProjectFilter.category": "Category codes.",
+    "ProjectFilter.placeId": "Projects in this place or in places within it.",
+    "StreetFilter.kind": "街道 or 镇.",
+    "UnitFilter.placeId": "Units registered with a community at or below this place.",
+    "VenueFilter.facilities": "Facility codes; all must be present.",
+    "VenueFilter.maxFee": "Fee per hour in fen.",
     # mutations' answers
     "replayed": "True when this answers a retry with the same idempotencyKey: nothing changed again.",
 }

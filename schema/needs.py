@@ -13,8 +13,8 @@ from graph.needs import kinds
 from resolvers.kernel import read
 from resolvers.needs import duplicates, open311, suggest
 from resolvers.needs import intake as needs
-from schema.derive import derived_type, node_type
-from schema.relay import Node, about_node, connection, lookup
+from schema.derive import derived_type, node_type, root_list
+from schema.relay import Node, about_node, lookup
 
 if TYPE_CHECKING:
     from schema.places import Community, Compound
@@ -83,7 +83,6 @@ Evaluation = derived_type(
 )
 
 
-@strawberry.input
 class NeedFilter:
     status: list[kinds.NeedStatus] | None = None
     category: list[str] | None = strawberry.field(default=None, description="Category codes, e.g. SEWER.")
@@ -162,7 +161,7 @@ class NeedsQuery:
             for r in found
         ]  # fmt: skip
 
-    needs = connection("needs", "Need", "Needs, newest first.", "NeedFilter")
+    needs = root_list("needs", "Needs, newest first.")
 
     @strawberry.field(
         description="For a call's free text: the likely categories (with the words that decided it) and the "
@@ -207,7 +206,7 @@ class NeedsQuery:
         found = await duplicates.duplicates_of(info.context, str(need_id), first)
         return [DuplicateNeed(need=d.need, score=d.score) for d in found]
 
-    categories = connection("categories", "Category", "Need categories (需求类别) of the catalogue, by code.")
+    categories = root_list("categories", "Need categories (需求类别) of the catalogue, by code.")
 
 
 TYPES = (Category, Need, NeedEvent, Assignment, Evaluation)

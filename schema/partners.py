@@ -17,8 +17,8 @@ from resolvers.kernel import read
 from resolvers.kernel.authz import member_phone_for
 from resolvers.partners import assets
 from resolvers.partners import registration as units
-from schema.derive import derived_type, input_for, mutation_field, node_type, record_payload
-from schema.relay import Node, as_dict, connection
+from schema.derive import derived_type, input_for, mutation_field, node_type, record_payload, root_list
+from schema.relay import Node, as_dict
 
 if TYPE_CHECKING:
     from schema.needs import Category
@@ -58,7 +58,6 @@ class Offering(Node):
 # --- lists -------------------------------------------------------------------------------------
 
 
-@strawberry.input
 class UnitFilter:
     kind: list[kinds.UnitKind] | None = None
     place_id: strawberry.ID | None = strawberry.field(
@@ -67,7 +66,6 @@ class UnitFilter:
     name: str | None = None
 
 
-@strawberry.input
 class MemberFilter:
     place_id: strawberry.ID | None = strawberry.field(
         default=None, description="Members registered with a community at or below this place."
@@ -77,18 +75,17 @@ class MemberFilter:
     name: str | None = None
 
 
-@strawberry.input
 class SkillFilter:
     category: list[str] | None = None
 
 
 @strawberry.type
 class PartnersQuery:
-    units = connection("units", "Unit", "Resident units (驻区单位) located in the area, by id.", "UnitFilter")
+    units = root_list("units", "Resident units (驻区单位) located in the area, by id.")
 
-    members = connection("members", "Member", "Party-member volunteers (党员), by id.", "MemberFilter")
+    members = root_list("members", "Party-member volunteers (党员), by id.")
 
-    skills = connection("skills", "Skill", "Skills volunteers declare, by code.", "SkillFilter")
+    skills = root_list("skills", "Skills volunteers declare, by code.")
 
 
 # --- registration ------------------------------------------------------------------------------

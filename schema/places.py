@@ -5,8 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from graph.places import kinds
-from schema.derive import derived_type
-from schema.relay import connection
+from schema.derive import derived_type, root_list
 
 # Their fields and links are their declarations' (graph/places/kinds.py); when a place was loaded is not shown.
 District = derived_type(
@@ -19,19 +18,16 @@ Community = derived_type(
 Compound = derived_type(kinds.COMPOUND, hide=("createdAt",), description="小区: a residential compound.")
 
 
-@strawberry.input
 class DistrictFilter:
     name: str | None = None
 
 
-@strawberry.input
 class StreetFilter:
     district_id: strawberry.ID | None = None
     name: str | None = None
     kind: str | None = strawberry.field(default=None, description="街道 or 镇.")
 
 
-@strawberry.input
 class CommunityFilter:
     place_id: strawberry.ID | None = strawberry.field(default=None, description="A district or street.")
     name: str | None = None
@@ -40,11 +36,11 @@ class CommunityFilter:
 
 @strawberry.type
 class PlacesQuery:
-    districts = connection("districts", "District", "Districts (区县) of the city, by id.", "DistrictFilter")
+    districts = root_list("districts", "Districts (区县) of the city, by id.")
 
-    streets = connection("streets", "Street", "Streets (街道), by id.", "StreetFilter")
+    streets = root_list("streets", "Streets (街道), by id.")
 
-    communities = connection("communities", "Community", "Communities (社区), by id.", "CommunityFilter")
+    communities = root_list("communities", "Communities (社区), by id.")
 
 
 TYPES = (District, Street, Community, Compound)

@@ -12,8 +12,8 @@ from graph.venues import kinds
 from resolvers.kernel import read
 from resolvers.partners import assets
 from resolvers.venues import booking, forms
-from schema.derive import derived_type, input_for, input_of, mutation_field, record_payload
-from schema.relay import Fen, as_dict, connection
+from schema.derive import derived_type, input_for, input_of, mutation_field, record_payload, root_list
+from schema.relay import Fen, as_dict
 
 if TYPE_CHECKING:
     from schema.matching import ScorePart
@@ -33,7 +33,6 @@ Booking = derived_type(
 # --- search ------------------------------------------------------------------------------------
 
 
-@strawberry.input
 class VenueFilter:
     kind: list[kinds.VenueKind] | None = None
     place_id: strawberry.ID | None = None
@@ -71,7 +70,7 @@ class VenueOption:
 
 @strawberry.type
 class VenuesQuery:
-    venues = connection("venues", "Venue", "Venues (阵地): rooms and spaces that can be booked, by id.", "VenueFilter")
+    venues = root_list("venues", "Venues (阵地): rooms and spaces that can be booked, by id.")
 
     @strawberry.field(description="Venues open for the whole window, big enough, equipped, within the fee, not booked.")
     async def available_venues(

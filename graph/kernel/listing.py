@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from functools import cache
+from dataclasses import dataclass
+from functools import cache, cached_property
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
 
 from graph.catalog import BY_LABEL
 from graph.kernel.db import Graph
@@ -55,10 +56,30 @@ class Window:
         return {prefix + k: v for k, v in params.items()}
 
 
-class ListFilter(BaseModel):
-    """The base of a root list's filter: camelCase names, unknown ones refused."""
+@dataclass(frozen=True)
+class Where:
+    """A filter field's predicate, fixed Cypher over `x` and the field's `$parameter` (camelCase), used
+    when the field is given: `status: Annotated[list[NeedStatus] | None, Where("x.status IN $status")]`.
+    A field without one narrows the list through the list's `select` instead."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    cypher: str
+
+
+class ListFilter(BaseModel):
+    """The base of a root list's filter, the one declaration of it (the GraphQL filter input is derived
+    from it): camelCase names, unknown ones refused, value sets as their plain strings."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, alias_generator=to_camel, use_enum_values=True)
+
+    @classmethod
+    def predicates(cls) -> dict[str, str]:
+        """Filter name (camelCase) → its predicate, in declaration order."""
+        return {
+            info.alias or name: mark.cypher
+            for name, info in cls.model_fields.items()
+            for mark in info.metadata
+            if isinstance(mark, Where)
+        }
 
 
 # (source Cypher binding `x`, its parameters, whether one node can come out of it twice)
@@ -77,8 +98,12 @@ class RootList:
     # Chooses the source from the checked filter (camelCase keys); None: always the label scan.
     select: Callable[[dict[str, Any]], Source] | None = None
     filter: type[ListFilter] | None = None
-    predicates: Mapping[str, str] = field(default_factory=dict)  # filter name → predicate over x and $name
     newest_first: bool = False
+
+    @cached_property
+    def predicates(self) -> Mapping[str, str]:
+        """Filter name → predicate over x and $name: the filter's `Where`s."""
+        return self.filter.predicates() if self.filter is not None else {}
 
     def source(self, params: dict[str, Any]) -> Source:
         return label_scan(self.label) if self.select is None else self.select(params)

@@ -11,7 +11,7 @@ from graph.catalog import BY_LABEL
 from graph.kernel.errors import BadUserInput
 from graph.kernel.ids import label_of
 from graph.kernel.kinds import Kind, snake
-from graph.kernel.listing import MAX_PAGE_SIZE, Page, fetch_page, window
+from graph.kernel.listing import MAX_PAGE_SIZE, Page, RootList, fetch_page, window
 from graph.lists import ROOT_LISTS
 from graph.places.scopes import place_within
 from resolvers.kernel.context import Context
@@ -22,6 +22,11 @@ from resolvers.kernel.viewer import PLACE_ROLES, Role
 def declared(label: str) -> Kind:
     """The declaration of the kind `label` (graph/catalog.py), for the schema to show it."""
     return BY_LABEL[label]
+
+
+def root_list(name: str) -> RootList:
+    """The root list `name` (graph/lists.py), for the schema to show it."""
+    return ROOT_LISTS[name]
 
 
 async def list_page(ctx: Context, name: str, slice_: dict[str, Any], filter_: dict | None) -> Page:
