@@ -82,10 +82,10 @@ def shown(hint: Any, name: str, nested: Any = None, *, ids: bool | None = None) 
 # --- node types from kinds' declarations -------------------------------------------------------
 
 
-def _doc(cls: type | None) -> str | None:
-    """A class's own docstring (not a dataclass's generated signature)."""
-    doc = cls.__dict__.get("__doc__") if cls is not None else None
-    return None if doc is None or doc.startswith(f"{cls.__name__}(") else inspect.cleandoc(doc)  # type: ignore[union-attr]
+def _doc(declared: Any) -> str | None:
+    """A class's or function's own docstring (not the signature a dataclass is given without one)."""
+    doc = declared.__doc__ if declared is not None else None
+    return None if doc is None or doc.startswith(f"{declared.__name__}(") else inspect.cleandoc(doc)
 
 
 def _graphql(label: str) -> str:
@@ -272,12 +272,18 @@ def mutation_field(build: Builder, resolve: Mutation[Any], about: str, *, input:
     return strawberry.mutation(resolver=run, description=about)
 
 
-def record_payload(name: str, field: str, record: Any, key: str, *, optional: bool = False) -> Any:
+def record_payload(
+    name: str, field: str, record: Any, key: str, *, optional: bool = False, about: str | None = None
+) -> Any:
     """The payload type of a mutation that writes one record: that record (read back by the `key` id of
     the resolver's result), null when `optional` and it cannot be read, and `replayed`. Its `build` turns
-    the resolver's result into it."""
+    the resolver's result into it; `about` describes the record's field."""
     label = record.__strawberry_definition__.name
-    namespace = {"__annotations__": {field: record | None if optional else record, "replayed": bool}, "replayed": False}
+    namespace = {
+        "__annotations__": {field: record | None if optional else record, "replayed": bool},
+        field: strawberry.field(description=about),
+        "replayed": False,
+    }
     payload = strawberry.type(type(name, (), {**namespace, "__module__": record.__module__}), name=name)
 
     async def build(info: Info, result: dict[str, Any]) -> Any:
@@ -287,3 +293,65 @@ def record_payload(name: str, field: str, record: Any, key: str, *, optional: bo
     build.__annotations__["return"] = payload
     payload.build = staticmethod(build)
     return payload
+
+
+# --- what no schema module writes: derived whole --------------------------------------------------
+
+
+def _lower(name: str) -> str:
+    return name[0].lower() + name[1:]
+
+
+def derived_types() -> tuple[Any, ...]:
+    """The GraphQL types of the kinds no schema module shows: each its declaration, nothing hidden."""
+    return tuple(
+        derived_type(kind)
+        for kind in read.kinds()
+        if kind.graphql is not None and kind.record is not None and not hasattr(NODES, kind.graphql)
+    )
+
+
+def _fields(types: Iterable[type]) -> set[str]:
+    """The GraphQL names of the fields of these strawberry types."""
+    return {
+        field.graphql_name or camel(field.python_name)
+        for cls in types
+        for field in cls.__strawberry_definition__.fields  # type: ignore[attr-defined]
+    }
+
+
+def derived_query(written: Iterable[type]) -> tuple[type, ...]:
+    """The root lists no schema module shows, as one query type (none when there are none)."""
+    taken = _fields(written)
+    missing = [root for name, root in read.root_lists().items() if name not in taken]
+    if not missing:
+        return ()
+    fields = {
+        snake(root.field): root_list(
+            root.field, f"Every {_graphql(root.label)}, {'newest first' if root.newest_first else 'by id'}."
+        )
+        for root in missing
+    }
+    return (strawberry.type(type("DerivedQuery", (), fields)),)
+
+
+def derived_mutation(written: Iterable[type]) -> tuple[type, ...]:
+    """The mutations no schema module shows, as one mutation type: each takes its form's input and
+    answers the node it `returns` (read back after the commit), described by its work's docstring."""
+    taken = _fields(written)
+    fields = {}
+    for name, declared in read.mutations().items():
+        if name in taken:
+            continue
+        if declared.returns is None:
+            raise TypeError(f"{name}: declare what it returns (`returns=`) or write its field in schema/")
+        node = getattr(NODES, _graphql(declared.returns))
+        payload = record_payload(
+            f"{name[0].upper()}{name[1:]}Payload",
+            _lower(node.__strawberry_definition__.name),
+            node,
+            f"{_lower(declared.returns)}Id",
+            about=f"The {node.__strawberry_definition__.name} as the change left it.",
+        )
+        fields[snake(name)] = mutation_field(payload.build, declared, _doc(declared.work) or "")
+    return (strawberry.type(type("DerivedMutation", (), fields)),) if fields else ()

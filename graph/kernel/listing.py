@@ -18,12 +18,11 @@ from dataclasses import dataclass
 from functools import cache, cached_property
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
-
 from graph.catalog import BY_LABEL
 from graph.kernel.db import Graph
 from graph.kernel.errors import BadUserInput
+from graph.kernel.kinds import ListFilter as ListFilter  # where the domains' lists find it
+from graph.kernel.kinds import Where as Where
 from graph.kernel.records import from_row
 
 MAX_PAGE_SIZE = 100
@@ -54,32 +53,6 @@ class Window:
         keys = decode_cursor(self.cursor, newest_first, "before" if self.backward else "after")
         params = {**keys, "first": self.size, "limit": self.size + 1, "backward": self.backward}
         return {prefix + k: v for k, v in params.items()}
-
-
-@dataclass(frozen=True)
-class Where:
-    """A filter field's predicate, fixed Cypher over `x` and the field's `$parameter` (camelCase), used
-    when the field is given: `status: Annotated[list[NeedStatus] | None, Where("x.status IN $status")]`.
-    A field without one narrows the list through the list's `select` instead."""
-
-    cypher: str
-
-
-class ListFilter(BaseModel):
-    """The base of a root list's filter, the one declaration of it (the GraphQL filter input is derived
-    from it): camelCase names, unknown ones refused, value sets as their plain strings."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, alias_generator=to_camel, use_enum_values=True)
-
-    @classmethod
-    def predicates(cls) -> dict[str, str]:
-        """Filter name (camelCase) → its predicate, in declaration order."""
-        return {
-            info.alias or name: mark.cypher
-            for name, info in cls.model_fields.items()
-            for mark in info.metadata
-            if isinstance(mark, Where)
-        }
 
 
 # (source Cypher binding `x`, its parameters, whether one node can come out of it twice)

@@ -7,7 +7,7 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
-from graph.catalog import BY_LABEL
+from graph.catalog import BY_LABEL, KINDS
 from graph.kernel.errors import BadUserInput
 from graph.kernel.ids import label_of
 from graph.kernel.kinds import Kind, snake
@@ -15,6 +15,8 @@ from graph.kernel.listing import MAX_PAGE_SIZE, Page, RootList, fetch_page, wind
 from graph.lists import ROOT_LISTS
 from graph.places.scopes import place_within
 from resolvers.kernel.context import Context
+from resolvers.kernel.mutations import Mutation
+from resolvers.kernel.mutations import declared as declared_mutations
 from resolvers.kernel.validation import validate
 from resolvers.kernel.viewer import PLACE_ROLES, Role
 
@@ -22,6 +24,21 @@ from resolvers.kernel.viewer import PLACE_ROLES, Role
 def declared(label: str) -> Kind:
     """The declaration of the kind `label` (graph/catalog.py), for the schema to show it."""
     return BY_LABEL[label]
+
+
+def kinds() -> tuple[Kind, ...]:
+    """Every kind's declaration (graph/catalog.py), for the schema to show them."""
+    return KINDS
+
+
+def root_lists() -> dict[str, RootList]:
+    """Every root list (graph/lists.py), by GraphQL field."""
+    return dict(ROOT_LISTS)
+
+
+def mutations() -> dict[str, Mutation[Any]]:
+    """Every mutation declared in resolvers/, by name."""
+    return declared_mutations()
 
 
 def root_list(name: str) -> RootList:
