@@ -5,6 +5,7 @@ derived from them. Adding a kind: declare it in its domain and list its module h
 from __future__ import annotations
 
 from graph.accounts import kinds as accounts
+from graph.departments import kinds as departments
 from graph.funding import kinds as funding
 from graph.kernel.kinds import Kind
 from graph.needs import kinds as needs
@@ -30,6 +31,7 @@ KINDS: tuple[Kind, ...] = (
     *funding.KINDS,
     *plans.KINDS,
     *accounts.KINDS,
+    *departments.KINDS,
     IDEMPOTENCY_RECORD,
     MIGRATION,
     OUTBOX_ENTRY,
