@@ -34,6 +34,7 @@ from strawberry.types.enum import has_enum_definition
 from graph.kernel.kinds import Fen, GeoPoint, Kind, Link, camel, snake
 from resolvers.kernel import read
 from resolvers.kernel.mutations import Mutation
+from resolvers.kernel.mutations import declared as declared_mutations
 from schema.relay import KEY, NODES, GeoPointType, Node, as_dict, connection, in_nodes
 
 _SCALARS = (str, int, float, bool, datetime, date, Fen)
@@ -340,7 +341,7 @@ def derived_mutation(written: Iterable[type]) -> tuple[type, ...]:
     answers the node it `returns` (read back after the commit), described by its work's docstring."""
     taken = _fields(written)
     fields = {}
-    for name, declared in read.mutations().items():
+    for name, declared in declared_mutations().items():
         if name in taken:
             continue
         if declared.returns is None:

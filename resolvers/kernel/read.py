@@ -15,8 +15,6 @@ from graph.kernel.listing import MAX_PAGE_SIZE, Page, RootList, fetch_page, wind
 from graph.lists import ROOT_LISTS
 from graph.places.scopes import place_within
 from resolvers.kernel.context import Context
-from resolvers.kernel.mutations import Mutation
-from resolvers.kernel.mutations import declared as declared_mutations
 from resolvers.kernel.validation import validate
 from resolvers.kernel.viewer import PLACE_ROLES, Role
 
@@ -34,11 +32,6 @@ def kinds() -> tuple[Kind, ...]:
 def root_lists() -> dict[str, RootList]:
     """Every root list (graph/lists.py), by GraphQL field."""
     return dict(ROOT_LISTS)
-
-
-def mutations() -> dict[str, Mutation[Any]]:
-    """Every mutation declared in resolvers/, by name."""
-    return declared_mutations()
 
 
 def root_list(name: str) -> RootList:
