@@ -35,7 +35,7 @@ from graph.kernel.kinds import Fen, GeoPoint, Kind, Link, camel, snake
 from resolvers.kernel import read
 from resolvers.kernel.mutations import Mutation
 from resolvers.kernel.mutations import declared as declared_mutations
-from schema.relay import KEY, NODES, GeoPointType, Node, as_dict, connection, in_nodes
+from schema.relay import KEY, NODES, GeoPointType, Node, as_dict, connection, in_nodes, listed_at_most
 
 _SCALARS = (str, int, float, bool, datetime, date, Fen)
 
@@ -116,7 +116,7 @@ def _link_field(kind: Kind, name: str, link: Link) -> Any:
         returns = f"list[{target}]"
 
     async def resolve(self: Any, info: Info) -> Any:
-        return await find(info.context, label, getattr(self, attr))
+        return await find(info.context, label, listed_at_most(getattr(self, attr)))
 
     return strawberry.field(resolver=in_nodes(resolve, returns))
 
@@ -145,7 +145,9 @@ def node_type(
         annotations: dict[str, Any] = {}
         for f in dataclasses.fields(record):
             name = camel(f.name)
-            if name in hidden or name in keys or name in kind.extra or f.name in own:
+            # An `extra` is read with the node for the resolvers; it is a field when it is `computed` too.
+            extra = name in kind.extra and name not in kind.computed
+            if name in hidden or name in keys or extra or f.name in own:
                 continue
             annotations[f.name] = shown(hints[f.name], name, ids=name == "id" or name in shown_ids)
         for name, link in kind.links.items():

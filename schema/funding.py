@@ -13,7 +13,7 @@ from resolvers.kernel import read
 from resolvers.needs import candidates as matching
 from resolvers.partners import assets
 from schema.derive import derived_type, mutation_field, mutation_input, node_type, record_payload, root_list
-from schema.relay import Fen, Node
+from schema.relay import Fen, Node, listed_at_most
 
 if TYPE_CHECKING:
     from schema.matching import Candidate
@@ -64,7 +64,7 @@ class ProjectOutcome:
 class Project(Node):
     @strawberry.field(description="The districts, streets and communities it works in.")
     async def places(self, info: Info) -> list[Node]:
-        return await read.present(info.context, self.place_ids)
+        return await read.present(info.context, listed_at_most(self.place_ids))
 
     @strawberry.field(description="The unit or street that leads it.")
     async def lead(self, info: Info) -> Node | None:
@@ -72,7 +72,7 @@ class Project(Node):
 
     @strawberry.field(description="The grants that fund it (signed-in viewers).")
     async def grants(self, info: Info) -> list[Grant]:
-        return await read.by_ids(info.context, "Grant", self.grant_ids) if info.context.viewer else []
+        return await read.by_ids(info.context, "Grant", listed_at_most(self.grant_ids)) if info.context.viewer else []
 
     @strawberry.field(description="Its class's needs before and after its start, and the money.")
     async def outcome(self, info: Info) -> ProjectOutcome | None:

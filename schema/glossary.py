@@ -253,6 +253,8 @@ FIELDS = {
     "RegisterVenueInput.ownerUnitId": "The unit that owns it; a UNIT_ADMIN's own unit when left out.",
     "RegisterWithCommunityInput.subjectId": "A unit or a member.",
     "ResidentInput.address": "Exact address: compound, building, unit, room.",
+    "ResidentInput.email": "To write back when there is no phone.",
+    "ResidentInput.phone": "To call back; a phone or an email, or neither.",
     "SetAvailabilityInput.availability": (
         'Weekly windows, "D HH:MM-HH:MM", D = 1 (Mon)…7 (Sun), Xi\'an time. Replaces the current windows.'
     ),
@@ -269,6 +271,11 @@ FIELDS = {
     "UpdateUnitInput.phone": "A mobile (1xxxxxxxxxx) or a Xi'an landline (029-xxxxxxxx).",
     "UpdateVenueInput.openingHours": 'Weekly windows, "D HH:MM-HH:MM", D = 1 (Mon)…7 (Sun), Xi\'an time.',
     # node types: what a field means there (`Type.field`)
+    "Need.canCallBack": (
+        "Whether the community can call the resident back: a phone or an email is on file. "
+        "False for a request filed without either (Open311 allows it): answer through whoever filed it."
+    ),
+    "Resident.email": "Masked like the phone unless you may see it.",
     "Community.compounds": "Residential compounds (小区).",
     "Community.members": "Party members registered here (双报到).",
     "Community.openNeeds": "Needs not yet closed, newest first.",

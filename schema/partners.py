@@ -18,7 +18,7 @@ from resolvers.kernel.authz import member_phone_for
 from resolvers.partners import assets
 from resolvers.partners import registration as units
 from schema.derive import derived_type, input_for, mutation_field, node_type, record_payload, root_list
-from schema.relay import Node, as_dict
+from schema.relay import Node, as_dict, listed_at_most
 
 if TYPE_CHECKING:
     from schema.needs import Category
@@ -52,7 +52,7 @@ class Member(Node):
 class Offering(Node):
     @strawberry.field(description="Where it serves: communities, streets or districts.")
     async def area(self, info: Info) -> list[Node]:
-        return await read.present(info.context, self.area_ids)
+        return await read.present(info.context, listed_at_most(self.area_ids))
 
 
 # --- lists -------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from pydantic.alias_generators import to_camel
 
 from graph.catalog import BY_GRAPHQL, BY_LABEL
 from graph.kernel.ids import label_of
-from graph.kernel.kinds import Kind, Link, bind_expression
+from graph.kernel.kinds import LISTED_LIMIT, Kind, Link, bind_expression
 from graph.kernel.listing import RootList, Window, cursor_of, keyset_and_order, order_hint, page_calls, page_of, window
 from graph.kernel.records import GeoPoint
 from graph.lists import ROOT_LISTS
@@ -101,11 +101,13 @@ class Compiled:
 
     key: str
     field: str
-    cypher: str | Callable[[dict[str, Any]], str]  # a callable: the statement depends on the request
+    # A callable: the statement depends on the request; None: the answer is `constant`, no statement.
+    cypher: str | Callable[[dict[str, Any]], str] | None
     readers: list[ArgumentReader] = field(default_factory=list)
     # node(id:): the statement is the label's; chosen per request from the id.
     by_label: dict[str, Compiled] | None = None
     node_id: ArgumentReader | None = None
+    constant: Any = None
 
     def params(self, variables: VariableValues, request: dict[str, Any]) -> dict[str, Any]:
         params: dict[str, Any] = {}
@@ -144,7 +146,7 @@ class Compiler:
     def _root(self, key: str, details: list[FieldDetails], query: GraphQLObjectType) -> Compiled:
         name = details[0].node.name.value
         if name == "__typename":
-            return Compiled(key, name, f"RETURN {_literal(query.name)} AS v")
+            return Compiled(key, name, None, constant=query.name)
         if name.startswith("__"):
             raise NotCompilable(f"the introspection field {name} is answered by graphql-core")
         field_def = query.fields[name]
@@ -228,19 +230,19 @@ class Compiler:
         return self._selection(runtime, details, lambda name, sub: self._field(kind, var, runtime, name, sub))
 
     def _field(self, kind: Kind, var: str, runtime: GraphQLObjectType, name: str, details: list[FieldDetails]) -> str:
-        if name in kind.interpreted:
+        how = reading(kind, name)
+        if how == "interpreted":
             raise NotCompilable(f"{runtime.name}.{name} is answered by its resolver")
-        if name in kind.computed:
+        if how == "computed":
             return bind_expression(kind.computed[name], var)
         field_def = runtime.fields[name]
-        if name in kind.links:
+        if how == "link":
             return self._link(kind.links[name], var, field_def, details)
-        attrs = {link.attr: link for link in kind.links.values() if link.attr}
-        if name in attrs:
-            return attrs[name].comprehension(var, self.fresh("k"))
-        props = kind.properties
-        if name in props:
-            return self._property(kind, var, name, props[name], field_def, details)
+        if how == "linked keys":
+            link = next(link for link in kind.links.values() if link.attr == name)
+            return link.comprehension(var, self.fresh("k"))
+        if how == "property":
+            return self._property(kind, var, name, kind.properties[name], field_def, details)
         raise NotCompilable(f"{runtime.name}.{name} has no declaration")
 
     def _property(
@@ -296,13 +298,15 @@ class Compiler:
                 expression = f"[{pattern} WHERE {where} | {projection}][0]"
             empty = "null"
         else:
+            # A listed link answers LISTED_LIMIT items at most, as the interpreter does (schema/relay.py).
             if link.order:
                 order = Link(link.order, link.target).bind(var, target)[0]
                 expression = (
-                    f"COLLECT {{ MATCH {pattern} WHERE {where} WITH {target} ORDER BY {order} RETURN {projection} }}"
+                    f"COLLECT {{ MATCH {pattern} WHERE {where} WITH {target} ORDER BY {order} "
+                    f"LIMIT {LISTED_LIMIT} RETURN {projection} }}"
                 )
             else:
-                expression = f"[{pattern} WHERE {where} | {projection}]"
+                expression = f"[{pattern} WHERE {where} | {projection}][0..{LISTED_LIMIT}]"
             empty = "[]"
         if link.gate == "signed-in":
             return f"CASE WHEN $signedIn THEN {expression} ELSE {empty} END"
@@ -397,6 +401,35 @@ class Compiler:
         return f"[{rows} IN [{page}] | {shape.map}][0]"
 
 
+def reading(kind: Kind, name: str) -> str | None:
+    """How the compiler answers the field `name` of `kind`: "interpreted" (it declines), "computed"
+    (the declared Cypher), "link", "linked keys" (a link's `attr`), "property" (the node's property,
+    read raw), or None (no declaration: it declines)."""
+    if name in kind.interpreted:
+        return "interpreted"
+    if name in kind.computed:
+        return "computed"
+    if name in kind.links:
+        return "link"
+    if any(link.attr == name for link in kind.links.values()):
+        return "linked keys"
+    if name in kind.properties:
+        return "property"
+    return None
+
+
+def raw_reads_of_resolved_fields(resolved: dict[str, set[str]]) -> list[str]:
+    """`Type.field` for each field with its own resolver (`resolved`: GraphQL type name → those fields)
+    that the compiler would answer with the node's raw property: a masked or derived value leaking."""
+    found = []
+    for type_name, fields in sorted(resolved.items()):
+        kind = BY_GRAPHQL.get(type_name)
+        if kind is None:
+            continue
+        found += [f"{type_name}.{name}" for name in sorted(fields) if reading(kind, name) == "property"]
+    return found
+
+
 def _window(args: dict[str, Any]) -> Window:
     return window(args.get("first"), args.get("after"), args.get("last"), args.get("before"))
 
@@ -456,4 +489,13 @@ def node_statement(compiled: Compiled, node_id: str, signed_in: bool) -> Compile
     return compiled.by_label[label]
 
 
-__all__ = ["BY_GRAPHQL", "Compiled", "Compiler", "NotCompilable", "node_statement", "utc_text"]
+__all__ = [
+    "BY_GRAPHQL",
+    "Compiled",
+    "Compiler",
+    "NotCompilable",
+    "node_statement",
+    "raw_reads_of_resolved_fields",
+    "reading",
+    "utc_text",
+]

@@ -26,6 +26,10 @@ from pydantic.alias_generators import to_camel
 from graph.kernel.records import Fen as Fen
 from graph.kernel.records import GeoPoint as GeoPoint
 
+# The most items a listed link (`listed(...)`, a plain list, not a paged connection) answers with,
+# on either read path; the cost limit counts this much for each (resolvers/kernel/cost.py).
+LISTED_LIMIT = 100
+
 _CAMEL = re.compile(r"_([a-z0-9])")
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
 # The two variables of a link's fixed Cypher: `x` (this kind's node) and `y` (the linked one).

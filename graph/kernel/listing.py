@@ -26,6 +26,7 @@ from graph.kernel.kinds import Where as Where
 from graph.kernel.records import from_row
 
 MAX_PAGE_SIZE = 100
+DEFAULT_PAGE = 20  # a page's size when the request gives neither first nor last
 # A newest-first cursor: the createdAt Neo4j wrote (exact to the nanosecond, with its zone), then the id.
 _NEWEST = re.compile(r"^(\d{4}-\d{2}-\d{2}T[0-9:.]+(?:Z|[+-]\d{2}:\d{2})(?:\[[A-Za-z/_+-]+\])?)~([a-z]+:[\w\-]{1,64})$")
 _ID = re.compile(r"^[a-z]+:[\w\-]{1,64}$")
@@ -102,7 +103,7 @@ def window(
     after: str | None = None,
     last: int | None = None,
     before: str | None = None,
-    default: int = 20,
+    default: int = DEFAULT_PAGE,
 ) -> Window:
     """The checked slice: forward (`first`/`after`) or backward (`last`/`before`), never both at once."""
     backward = last is not None or before is not None

@@ -45,6 +45,11 @@ OVERDUE_CYPHER = (
 )
 
 
+# Whether the community can call the requester back: a phone or an email on file. A GeoReport v2 request
+# (Open311) may come with neither; the need is filed all the same and shows it.
+CALLBACK_CYPHER = "EXISTS { MATCH (x)-[:RAISED_BY]->(r:Resident) WHERE r.phone IS NOT NULL OR r.email IS NOT NULL }"
+
+
 def is_overdue(
     status: str, response_deadline: datetime | None, completion_deadline: datetime | None, now: datetime
 ) -> bool:
@@ -159,6 +164,7 @@ class Need(NodeRecord):
     resident_id: str | None = None
     merged_into_id: str | None = None
     updated_at: datetime | None = None
+    can_call_back: bool = False  # CALLBACK_CYPHER, read with the node
     created_at: datetime = field(kw_only=True)  # a need always has one: it is the need's place in lists
 
 
@@ -167,6 +173,7 @@ class Resident(NodeRecord):
     name: str | None = None
     phone: str | None = None
     address: str | None = None
+    email: str | None = None
 
 
 @dataclass(slots=True)
@@ -208,7 +215,8 @@ NEED = declare(
     Need,
     "need",
     reader="public",
-    computed={"overdue": OVERDUE_CYPHER},
+    computed={"overdue": OVERDUE_CYPHER, "canCallBack": CALLBACK_CYPHER},
+    extra={"canCallBack": CALLBACK_CYPHER},
     # Masked by who may see a resident's contact details (resolvers/kernel/authz.py), with a pattern
     # over addresses that Cypher cannot match: left to the interpreter.
     interpreted=frozenset({"requester"}),

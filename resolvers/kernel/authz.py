@@ -118,6 +118,14 @@ def mask_phone(phone: str | None) -> str | None:
     return MASK
 
 
+def mask_email(email: str | None) -> str | None:
+    """`wang.xl@example.com` → `w****@example.com`: whose and where, not enough to write to."""
+    if not email:
+        return email
+    local, _, domain = email.strip().partition("@")
+    return f"{local[:1]}{MASK}@{domain}" if domain else MASK
+
+
 # Where the private part of an address begins: a building, entrance, floor or room number.
 _PRIVATE_PART = re.compile(
     r"[0-9０-９A-Za-z一二三四五六七八九十百]+\s*(?:号楼|栋|幢|座|单元|层|楼|室|号(?!院|小区|街|路|巷|大院))"

@@ -53,6 +53,9 @@ class Outbox:
 
 Work = Callable[[Tx, Viewer, F, Outbox], Awaitable[Result]]
 Prepare = Callable[[Context, Viewer, F], Awaitable[F]]
+# The lock a raced mutation contends for ("Need:need:1a2b…"): this process's requests for it wait their
+# turn before their transaction (graph/kernel/db.py `Turns`).
+Contended = Callable[[F], str]
 
 
 def check_key(key: str | None) -> str | None:
@@ -69,6 +72,8 @@ class Mutation(Generic[F]):
     work: Work[F]
     # Reads before the transaction (a dispatch plan is built from many reads, then stored).
     prepare: Prepare[F] | None = None
+    # Raced mutations: what they contend for (None: nothing, no turn to wait for).
+    race: Contended[F] | None = None
     # The label of the node it writes, named in its result as `<label>Id` (`departmentId`): the schema
     # then derives its field and payload (the node as it is after the change) with nothing written there.
     returns: str | None = None
@@ -94,7 +99,8 @@ class Mutation(Generic[F]):
             await outbox.record(tx)
             return result
 
-        result = await ctx.graph.write_tx(unit)
+        async with ctx.graph.turns(self.race(form) if self.race is not None else None):
+            result = await ctx.graph.write_tx(unit)
         if not result.get("replayed"):
             outbox.publish()
         return result
@@ -110,12 +116,13 @@ def mutation(
     roles: tuple[Role, ...],
     form: type[F],
     prepare: Prepare[F] | None = None,
+    race: Contended[F] | None = None,
     returns: str | None = None,
 ) -> Callable[[Work[F]], Mutation[F]]:
     def declare(work: Work[F]) -> Mutation[F]:
         if name in DECLARED and DECLARED[name].work.__qualname__ != work.__qualname__:
             raise RuntimeError(f"two mutations are named {name}")
-        DECLARED[name] = Mutation(name, tuple(roles), form, work, prepare, returns)
+        DECLARED[name] = Mutation(name, tuple(roles), form, work, prepare, race, returns)
         return DECLARED[name]
 
     return declare

@@ -118,7 +118,7 @@ async def begin(
     """How a coordinator's move on a need starts (with `requester`, also the raising resident's): the need's
     facts read under its lock, the caller authorised on them (FORBIDDEN), then the move checked against the
     lifecycle table (CONFLICT). Returns the facts, their `Decider` and the state the move leads to."""
-    state = await workflow.facts(tx, need_id, **facts)
+    state = await workflow.facts(tx, need_id, movable=lifecycle.allowed_from(operation), **facts)
     if requester:
         require_requester_or_coordinator(viewer, state, operation)
     else:

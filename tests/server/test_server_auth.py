@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
@@ -16,8 +17,9 @@ from typing import ClassVar
 import jwt
 import pytest
 
+from graph.kernel.errors import Unauthenticated
 from resolvers.kernel.viewer import Role, Viewer
-from server.auth import issue_token, viewer_from_header
+from server.auth import cached_authenticator, issue_token, viewer_from_header
 from server.cli import refuse_unsafe
 from server.settings import DEV_JWT_SECRET, Settings
 from tests.server.test_auth import HOUR, bearer, jwk_of, rejected, write_key_pair
@@ -80,6 +82,61 @@ def test_keys_come_from_a_jwks_url_cached_and_rotated(tmp_path: Path, provider: 
     # A kid nobody publishes is refused, naming it.
     forged = _signed(new_private, "k9", claims)
     assert "'k9' is not among the published keys" in rejected(bearer(forged), settings)
+
+
+def test_a_key_taken_out_of_the_jwks_is_refused_from_the_next_fetch_on(tmp_path: Path, provider: str) -> None:
+    """The server remembers tokens it verified (server/auth.py `cached_authenticator`), but only while the
+    key set they were verified with is the one in hand."""
+    (old_private, old_public), (new_private, new_public) = (
+        write_key_pair(tmp_path, "old"),
+        write_key_pair(tmp_path, "new"),
+    )
+    third_private, third_public = write_key_pair(tmp_path, "third")
+    settings = Settings(
+        jwt_algorithm="RS256",
+        jwt_jwks_url=provider,
+        jwt_issuer="https://sso.xian.example/realms/xian",
+        jwt_jwks_min_refresh_seconds=0,
+    )
+    authenticate = cached_authenticator(settings)
+    claims = {"sub": "user:ops-1", "role": "CITY_ADMIN"}
+    ops = Viewer("user:ops-1", Role.CITY_ADMIN, None)
+    _Provider.keys = [jwk_of(old_public, "k1"), jwk_of(new_public, "k2")]
+    old = bearer(_signed(old_private, "k1", claims))
+    assert authenticate(old) == ops and authenticate(old) == ops
+    assert _Provider.fetches == 1
+
+    # The provider takes k1 out. Until the set is fetched again, the keys in hand are the fetched ones.
+    _Provider.keys = [jwk_of(new_public, "k2"), jwk_of(third_public, "k3")]
+    assert authenticate(old) == ops and _Provider.fetches == 1
+    # A token naming a key not in hand makes the server fetch the set: from then on k1 is refused,
+    # however recently a token signed with it was verified.
+    assert authenticate(bearer(_signed(third_private, "k3", claims))) == ops
+    assert _Provider.fetches == 2
+    for _ in range(2):  # a refusal is not remembered, and not turned into a trust either
+        with pytest.raises(Unauthenticated, match="'k1' is not among the published keys"):
+            authenticate(old)
+    assert authenticate(bearer(_signed(new_private, "k2", claims))) == ops
+
+
+def test_trusted_tokens_are_verified_again_once_the_key_set_is_due(tmp_path: Path, provider: str) -> None:
+    (private, public), (_, other_public) = write_key_pair(tmp_path), write_key_pair(tmp_path, "other")
+    settings = Settings(
+        jwt_algorithm="RS256",
+        jwt_jwks_url=provider,
+        jwt_issuer="https://sso.xian.example/realms/xian",
+        jwt_jwks_cache_seconds=1,
+        jwt_jwks_min_refresh_seconds=0,
+    )
+    authenticate = cached_authenticator(settings)
+    _Provider.keys = [jwk_of(public, "k1")]
+    token = bearer(_signed(private, "k1", {"sub": "user:ops-1", "role": "CITY_ADMIN"}))
+    assert authenticate(token) is not None and _Provider.fetches == 1
+    _Provider.keys = [jwk_of(other_public, "k2")]
+    time.sleep(1.2)  # the fetched set's lifetime (JWT_JWKS_CACHE_SECONDS) has passed: the next token fetches it
+    with pytest.raises(Unauthenticated, match="'k1' is not among the published keys"):
+        authenticate(token)
+    assert _Provider.fetches >= 2
 
 
 def test_audience_is_checked_when_set() -> None:
