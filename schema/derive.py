@@ -131,6 +131,8 @@ def node_type(
     named in `hide`. The class adds what is not data (computed fields, masking, resolvers) and replaces
     any derived field it declares itself. A kind served by id (`reader`) must be a `Node`. Described
     by `description`, else by the record's docstring, else by the glossary."""
+    # As registered: with the links other domains lend it (a community's open needs).
+    kind = read.declared(kind.label)
     if kind.record is None or kind.graphql is None:
         raise TypeError(f"{kind.label} is not shown in GraphQL")
     record, hidden, shown_ids = kind.record, set(hide), set(ids)
@@ -176,7 +178,7 @@ def filter_input(filter_: type[BaseModel]) -> Any:
 
 
 def root_list(name: str, description: str | None = None) -> Any:
-    """The connection field of the root list `name` (graph/lists.py): its kind's nodes, filtered by
+    """The connection field of the root list `name` (as registered): its kind's nodes, filtered by
     the list's filter (its input derived from it)."""
     root = read.root_list(name)
     return connection(name, _graphql(root.label), description, root.filter and filter_input(root.filter))

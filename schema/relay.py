@@ -149,7 +149,7 @@ Before = Annotated[str | None, strawberry.argument(description="Page backward fr
 
 
 def connection(list_name: str, node: str, description: str | None = None, filter_type: Any = None) -> Any:
-    """A Relay connection field over `list_name`: a root list of graph/lists.py, or a kind's `many`
+    """A Relay connection field over `list_name`: a registered root list, or a kind's `many`
     link named `Label.field` (then the field sits on that kind's type), of the node type named `node`
     (in NODES, so a type may list one declared after it), filtered by the input `filter_type`."""
     annotations: dict[str, Any] = {"info": Info, "first": First, "after": After, "last": Last, "before": Before}

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from graph.funding.kinds import ProgramLevel, ProjectStatus
-from graph.kernel.listing import ListFilter, RootList, Source, Where, label_scan
+from graph.kernel.kinds import ListFilter, RootList, Source, Where, label_scan
 from graph.places.lists import place_label
 
 

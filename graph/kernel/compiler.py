@@ -36,12 +36,11 @@ from graphql.execution.collect_fields import FieldDetails, FragmentDetails, coll
 from graphql.execution.values import VariableValues, get_argument_values
 from pydantic.alias_generators import to_camel
 
-from graph.catalog import BY_GRAPHQL, BY_LABEL
+from graph.kernel import registry
 from graph.kernel.ids import label_of
-from graph.kernel.kinds import LISTED_LIMIT, Kind, Link, bind_expression
-from graph.kernel.listing import RootList, Window, cursor_of, keyset_and_order, order_hint, page_calls, page_of, window
+from graph.kernel.kinds import LISTED_LIMIT, Kind, Link, RootList, bind_expression
+from graph.kernel.listing import Window, cursor_of, keyset_and_order, order_hint, page_calls, page_of, window
 from graph.kernel.records import GeoPoint
-from graph.lists import ROOT_LISTS
 
 
 @dataclass(frozen=True)
@@ -152,14 +151,14 @@ class Compiler:
         field_def = query.fields[name]
         if name == "node":
             return self._node_root(key, field_def, details)
-        root = ROOT_LISTS.get(name)
+        root = registry.root_list(name)
         if root is None:
             raise NotCompilable(f"the root field {name} is answered by its resolver")
         return self._list_root(key, root, field_def, details)
 
     def _node_root(self, key: str, field_def: GraphQLField, details: list[FieldDetails]) -> Compiled:
         by_label: dict[str, Compiled] = {}
-        for label, kind in BY_LABEL.items():
+        for kind in registry.kinds():
             if kind.reader is None or kind.graphql is None:
                 continue
             if kind.reader == "staff":
@@ -171,8 +170,8 @@ class Compiler:
                 projection = self._project(kind, "x", runtime, details)
             except NotCompilable:
                 continue  # asked for by id, this kind goes to the interpreter
-            statement = f"MATCH (x:{label} {{id: $id}}) RETURN {projection} AS v"
-            by_label[label] = Compiled(key, "node", statement, self._readers)
+            statement = f"MATCH (x:{kind.label} {{id: $id}}) RETURN {projection} AS v"
+            by_label[kind.label] = Compiled(key, "node", statement, self._readers)
         node_id = ArgumentReader(field_def, details[0].node, lambda args, request: {"id": str(args["id"])})
         return Compiled(key, "node", "", by_label=by_label, node_id=node_id)
 
@@ -180,7 +179,7 @@ class Compiler:
         connection = get_named_type(field_def.type)
         assert isinstance(connection, GraphQLObjectType)
         self._readers = []
-        kind = BY_LABEL[root.label]
+        kind = registry.by_label(root.label)
         shape = self._connection(kind, "x", "rows", "total", connection, details, "", root.newest_first)
 
         def make(args: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
@@ -267,7 +266,7 @@ class Compiler:
         """The projection of the linked node bound to `var`, by its label when there are several."""
         branches = []
         for label in link.targets:
-            kind = BY_LABEL[label]
+            kind = registry.by_label(label)
             if kind.graphql is None:
                 raise NotCompilable(f"{label} has no GraphQL type")
             runtime = self.schema.get_type(kind.graphql)
@@ -373,7 +372,7 @@ class Compiler:
 
     def _nested_connection(self, link: Link, var: str, field_def: GraphQLField, details: list[FieldDetails]) -> str:
         (label,) = link.targets
-        kind = BY_LABEL[label]
+        kind = registry.by_label(label)
         connection = get_named_type(field_def.type)
         assert isinstance(connection, GraphQLObjectType)
         target, rows = self.fresh("n"), self.fresh("page")
@@ -423,7 +422,7 @@ def raw_reads_of_resolved_fields(resolved: dict[str, set[str]]) -> list[str]:
     that the compiler would answer with the node's raw property: a masked or derived value leaking."""
     found = []
     for type_name, fields in sorted(resolved.items()):
-        kind = BY_GRAPHQL.get(type_name)
+        kind = registry.by_graphql(type_name)
         if kind is None:
             continue
         found += [f"{type_name}.{name}" for name in sorted(fields) if reading(kind, name) == "property"]
@@ -481,7 +480,7 @@ def node_statement(compiled: Compiled, node_id: str, signed_in: bool) -> Compile
     """The label's statement for `node(id:)`; None when that kind is not served to this viewer (null)."""
     assert compiled.by_label is not None
     label = label_of(node_id)
-    kind = BY_LABEL[label]
+    kind = registry.by_label(label)
     if kind.reader is None or (kind.reader != "public" and not signed_in):
         return None
     if kind.reader == "staff" or label not in compiled.by_label:
@@ -490,7 +489,6 @@ def node_statement(compiled: Compiled, node_id: str, signed_in: bool) -> Compile
 
 
 __all__ = [
-    "BY_GRAPHQL",
     "Compiled",
     "Compiler",
     "NotCompilable",

@@ -5,7 +5,8 @@ the record it is read into (a dataclass whose fields are the node's properties, 
 nodes it links to), its relationships as fields (`Link`), whether it is locked before checks, which
 properties are indexed, and which GraphQL type shows it. Ids, projections, locks, `node(id:)`, the
 nested lists, the migrations' expectations and the compiled read path all read these declarations
-(graph/catalog.py collects them), so adding a kind is one declaration plus its domain's files.
+(each domain registers its own with graph/kernel/registry.py), so adding a kind is one declaration plus
+its domain's files.
 
 Cypher fragments here are fixed text written by us, never user input.
 """
@@ -14,8 +15,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType, NoneType, UnionType
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
@@ -135,12 +137,43 @@ class ListFilter(BaseModel):
 
 @dataclass(frozen=True)
 class Listed:
-    """A kind's root list declared with the kind (graph/lists.py makes it a `RootList`): every node of
+    """A kind's root list declared with the kind (the registry makes it a `RootList`): every node of
     the kind, narrowed by the predicates of `filter`, by id or newest first."""
 
     field: str  # the GraphQL root field
     filter: type[ListFilter] | None = None
     newest_first: bool = False
+
+
+# (source Cypher binding `x`, its parameters, whether one node can come out of it twice)
+Source = tuple[str, dict[str, Any], bool]
+
+
+def label_scan(label: str) -> Source:
+    """Every node of `label`: what a list starts from when no filter narrows where its nodes are."""
+    return f"MATCH (x:{label}) ", {}, False
+
+
+@dataclass(frozen=True, eq=False)  # one object per list, hashed by identity (its statements are cached)
+class RootList:
+    field: str  # the GraphQL root field
+    label: str  # what it lists
+    # Chooses the source from the checked filter (camelCase keys); None: always the label scan.
+    select: Callable[[dict[str, Any]], Source] | None = None
+    filter: type[ListFilter] | None = None
+    newest_first: bool = False
+
+    @cached_property
+    def predicates(self) -> Mapping[str, str]:
+        """Filter name → predicate over x and $name: the filter's `Where`s."""
+        return self.filter.predicates() if self.filter is not None else {}
+
+    def source(self, params: dict[str, Any]) -> Source:
+        return label_scan(self.label) if self.select is None else self.select(params)
+
+    def where(self, params: Mapping[str, Any]) -> tuple[str, ...]:
+        """The predicates of the filters given (in declaration order)."""
+        return tuple(predicate for name, predicate in self.predicates.items() if params.get(name) is not None)
 
 
 READERS = ("public", "signed-in", "staff", None)

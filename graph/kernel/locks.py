@@ -17,20 +17,23 @@ Within one process the queue is kept out of Neo4j altogether: raced requests wai
 everyone behind it go on together.
 """
 
-from graph.catalog import BY_LABEL
+from functools import cache
+
+from graph.kernel import registry
 from graph.kernel.db import MOVED_MARK, Tx, current_turn
 from graph.kernel.errors import NotFound
 
-_LOCK = {
-    kind.label: f"MATCH (x:{kind.label} {{id: $id}}) SET x._lock = true REMOVE x._lock RETURN x.id AS id"
-    for kind in BY_LABEL.values()
-    if kind.lockable
-}
+
+@cache
+def _lock(label: str) -> str:
+    if not registry.by_label(label).lockable:
+        raise KeyError(f"{label} is not declared lockable")
+    return f"MATCH (x:{label} {{id: $id}}) SET x._lock = true REMOVE x._lock RETURN x.id AS id"
 
 
 async def lock(tx: Tx, label: str, node_id: str, what: str | None = None) -> None:
     """Takes the write lock on one node; NotFound when there is no such node."""
-    if not await tx.run(_LOCK[label], f"lock.{label}", id=node_id):
+    if not await tx.run(_lock(label), f"lock.{label}", id=node_id):
         raise NotFound(f"no {what or label.lower()} with id {node_id!r}", id=node_id)
 
 

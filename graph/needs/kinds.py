@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from graph.kernel.kinds import Kind, cypher_strings, declare, listed, one
+from graph.kernel.kinds import Kind, cypher_strings, declare, listed, many, one
 from graph.kernel.records import CatalogEntry, GeoPoint, NodeRecord
 
 
@@ -269,3 +269,17 @@ EVENT = declare(Event, "event", graphql="NeedEvent", reader="signed-in", indexes
 PENDING_REQUEST = Kind("PendingRequest", "pending", lockable=True, indexes=("createdAt",))
 
 KINDS = (CATEGORY, NEED, RESIDENT, ASSIGNMENT, EVALUATION, EVENT, PENDING_REQUEST)
+
+# Links of the needs shown on other domains' kinds (graph/kernel/registry.py adds them): what counts as
+# open is the needs' to say, so the places need not know it.
+LENT = {
+    "Community": {
+        # Needs raised at the community itself or at one of its compounds.
+        "openNeeds": many(
+            "(x)<-[:IN*0..1]-(:Compound|Community)<-[:AT]-(y:Need)",
+            "Need",
+            newest_first=True,
+            where=f"y.status IN {cypher_strings(OPEN_STATES)}",
+        ),
+    },
+}

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from graph.kernel.listing import ListFilter, RootList, Where
+from graph.kernel.kinds import ListFilter, RootList, Where
 from graph.partners.kinds import UnitKind
 from graph.places.lists import Name, registered_source
 

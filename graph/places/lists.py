@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from graph.kernel.ids import label_of
-from graph.kernel.listing import ListFilter, RootList, Source, Where, label_scan
+from graph.kernel.kinds import ListFilter, RootList, Source, Where, label_scan
 from graph.places.kinds import PLACE_LABELS
 
 # From a place down to the communities at or below it (`c`); a compound stands for its community.

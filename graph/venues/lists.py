@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from graph.kernel.listing import ListFilter, RootList, Where
+from graph.kernel.kinds import ListFilter, RootList, Where
 from graph.places.lists import registered_source
 from graph.venues.kinds import VenueKind
 

@@ -26,12 +26,12 @@ from graph.needs.kinds import EventType
 from matching.explain import money
 from matching.factors import in_period
 from matching.time_windows import to_local
+from resolvers.kernel.authz import require_need_scope
 from resolvers.kernel.context import Context
 from resolvers.kernel.events import Published
 from resolvers.kernel.mutations import Outbox, Result, mutation
 from resolvers.kernel.validation import Form, id_of, optional_text, required_text
 from resolvers.kernel.viewer import PLACE_ROLES, Role, Viewer
-from resolvers.needs.candidates import require_need_scope
 
 DECIDE_ROLES = (Role.DISTRICT_ADMIN, Role.CITY_ADMIN)
 MAX_AMOUNT = 10**14  # fen; far above any real program, below 64-bit overflow in sums
@@ -82,7 +82,7 @@ def _fits(program: dict[str, Any], facts: cand.NeedFacts, amount: int, day: date
 async def request_grant(tx: Tx, viewer: Viewer, form: RequestGrant, outbox: Outbox) -> Result:
     assert form.day is not None
     facts = await cand.need_facts(tx, form.need_id)
-    require_need_scope(viewer, facts)
+    require_need_scope(viewer, facts.number or facts.profile.id, facts.place_ids)
     program = await gr.program_facts(tx, form.program_id)
     _fits(program, facts, form.amount, form.day)
     if program["budget"] - program["spent"] < form.amount:

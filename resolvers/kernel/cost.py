@@ -37,7 +37,7 @@ from graphql.execution.collect_fields import FieldDetails, FragmentDetails, coll
 from graphql.execution.values import VariableValues
 from graphql.utilities import value_from_ast
 
-from graph.catalog import BY_GRAPHQL
+from graph.kernel import registry
 from graph.kernel.kinds import LISTED_LIMIT
 from graph.kernel.listing import DEFAULT_PAGE
 from resolvers.kernel.documents import Document
@@ -188,7 +188,7 @@ class _Slice:
 def _unsliced(parent: GraphQLObjectType, name: str) -> int:
     """What a list without a slice counts: a kind's listed link, what the graph answers at most; a list
     a resolver makes of its row (a score's parts, a report's rows near a venue), one."""
-    kind = BY_GRAPHQL.get(parent.name)
+    kind = registry.by_graphql(parent.name)
     link = kind.links.get(name) if kind is not None else None
     return LISTED_LIMIT if link is not None and not link.single else 1
 

@@ -17,7 +17,7 @@ from graph.needs import workflow
 from graph.needs.kinds import HELD, PENDING, AssignmentStatus, EventType
 from graph.needs.workflow import Change, load
 from resolvers.kernel.mutations import Outbox, Result, mutation
-from resolvers.kernel.viewer import PLACE_ROLES, Role, Viewer
+from resolvers.kernel.viewer import PLACE_ROLES, Role, Viewer, handler_ids
 from resolvers.needs import lifecycle
 from resolvers.needs.deadlines import deadlines_for
 from resolvers.needs.forms import (
@@ -29,7 +29,7 @@ from resolvers.needs.forms import (
     NeedRef,
     TransferNeed,
 )
-from resolvers.needs.guards import Decider, audience_of, begin, handler_ids, held, require_coordinator
+from resolvers.needs.guards import Decider, audience_of, begin, held, require_coordinator
 
 HANDLER_ROLES = (Role.MEMBER, Role.UNIT_ADMIN)
 _ACTIVE = (AssignmentStatus.ACTIVE,)

@@ -34,11 +34,11 @@ from matching.planning import build_plan as plan_from_pools
 from resolvers.kernel import read
 from resolvers.kernel.authz import require_role
 from resolvers.kernel.context import Context
+from resolvers.kernel.events import Published
 from resolvers.kernel.mutations import Outbox, Result, mutation
 from resolvers.kernel.validation import Form, form_id, id_of, node_id
 from resolvers.kernel.viewer import PLACE_ROLES, Role, Viewer
 from resolvers.needs.deadlines import deadlines_for
-from resolvers.needs.guards import published
 
 MAX_NEED_IDS = 20_000
 CITY = "city"
@@ -256,5 +256,5 @@ async def commit_dispatch_plan(tx: Tx, viewer: Viewer, form: PlanRef, outbox: Ou
     }
     events = await gp.commit(tx, plan_id, ok, dispatched, report, viewer.subject, viewer.role.value)
     for event in events:
-        outbox.add(published(event, needs[event["needId"]], set(by_need[event["needId"]])))
+        outbox.add(Published.of_need(event, needs[event["needId"]], set(by_need[event["needId"]])))
     return {"planId": plan_id}
