@@ -67,7 +67,7 @@ Resident = derived_type(
 
 @node_type(
     kinds.ASSIGNMENT,
-    hide=("updatedAt", "by"),
+    hide=("updatedAt", "by", "targetLabel"),
     description="An offer of a need to one handler (member, unit or offering), and its outcome.",
 )
 class Assignment(Node):
