@@ -40,10 +40,14 @@ class Pair:
 
 
 def _unordered(answer: dict) -> dict:
-    """An answer with its statements in sorted order: the interpreter's DataLoaders run concurrently."""
+    """An answer with its statements in sorted order: the interpreter's DataLoaders run concurrently.
+    An answer whose data is null for an error has no statements to compare: root fields run at once, and
+    which of them reached Neo4j before the error ended the request is a matter of scheduling."""
     statements = (answer.get("extensions") or {}).get("statements")
     if statements is None:
         return answer
+    if answer.get("data") is None and answer.get("errors"):
+        return {**answer, "extensions": {k: v for k, v in answer["extensions"].items() if k != "statements"}}
     return {**answer, "extensions": {**answer["extensions"], "statements": sorted(statements["names"])}}
 
 
