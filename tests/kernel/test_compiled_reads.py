@@ -10,7 +10,6 @@ import pytest
 
 from graph.kernel.db import Graph
 from resolvers.kernel.compiled import STATS
-from seeds.loader import load_preset
 from server.app import create_app
 from server.settings import get_settings
 from tests.support.workflow_helpers import token
@@ -63,8 +62,8 @@ query Page($first: Int, $after: String) {
 """
 
 
+@pytest.mark.demo(NOW)
 async def test_the_needs_page_is_one_statement_and_equal(graph: Graph, pair: Pair) -> None:
-    await load_preset(graph, "demo", now=NOW)
     coordinator = token("COORDINATOR", "community:610103001009")
     before, direct = STATS.compiled, STATS.direct
     for viewer in (None, coordinator):
@@ -82,10 +81,10 @@ async def test_the_needs_page_is_one_statement_and_equal(graph: Graph, pair: Pai
     assert STATS.direct == direct + 7
 
 
+@pytest.mark.demo(NOW)
 async def test_a_text_answered_once_is_answered_by_the_view_with_the_same_facts(
     graph: Graph, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await load_preset(graph, "demo", now=NOW)
     settings = get_settings().model_copy(update={"minhu_expose_statements": True})
     app = create_app(graph=graph, settings=settings, run_migrations=False)
     view = next(route.endpoint for route in app.routes if getattr(route, "path", None) == "/graphql")
@@ -217,7 +216,6 @@ async def sample_ids(graph: Graph) -> list[str]:
 
 @pytest.fixture
 async def demo(graph: Graph, pair: Pair) -> tuple[Pair, list[str], asyncio.AbstractEventLoop]:
-    await load_preset(graph, "demo", now=NOW)
     return pair, await sample_ids(graph), asyncio.get_running_loop()
 
 
@@ -244,6 +242,7 @@ def _checker(pair: Pair, ids: list[str], loop: asyncio.AbstractEventLoop, viewer
 
 
 @pytest.mark.slow
+@pytest.mark.demo(NOW)
 def test_compiled_answers_equal_interpreted_ones(demo) -> None:
     """Generated reads of every compiled root field, answered by both paths for each viewer: equal data
     and errors. Most of them must be compiled, or the comparison would say little."""
