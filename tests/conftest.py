@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -217,10 +218,10 @@ async def interpreted_client(graph: Graph, now: datetime | None) -> AsyncIterato
 
 
 # --- order, and what runs in parallel -------------------------------------------------------------
-# `make test` runs the suite in two xdist workers (`-n 2 --dist loadgroup --no-loadscope-reorder`),
-# each a session with its own Neo4j. A module is one unit of work (its module fixtures and its shared
-# demo stay in one process); units go to the workers in collection order, so the longest come first
-# and the two workers end together. Measured in docs/NOTES.md ("A fast inner loop").
+# `make test` runs the suite in two xdist workers (`-n 2`), each a session with its own Neo4j. A unit
+# of work is a module (its module fixtures and its shared demo stay in one process) or a test listed
+# alone below; units go to the workers in collection order, the longest first, so the two end
+# together. Measured in docs/NOTES.md ("A fast inner loop").
 LONGEST = (
     "tests/seeds/test_demo_any_date.py::test_the_dated_stories_hold_on_every_day_of_a_year",
     "tests/server/test_outage.py",
@@ -233,26 +234,43 @@ LONGEST = (
 )
 
 
-def _unit(item: pytest.Item) -> str:
-    """The work unit of a test: its module, or the test itself when it is listed alone in LONGEST."""
-    return item.nodeid if item.nodeid in LONGEST else item.nodeid.split("::")[0]
+def work_unit(nodeid: str) -> str:
+    """The module of a test, or the test itself when it is listed alone in LONGEST."""
+    return nodeid if nodeid in LONGEST else nodeid.split("::")[0]
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     rank = {unit: i for i, unit in enumerate(LONGEST)}
     first_seen: dict[str, int] = {}
     for index, item in enumerate(items):
-        first_seen.setdefault(_unit(item), index)
+        first_seen.setdefault(work_unit(item.nodeid), index)
     position = {id(item): index for index, item in enumerate(items)}
 
     def order(item: pytest.Item) -> tuple:
+        unit = work_unit(item.nodeid)
         demo = item.get_closest_marker("demo")
         # In a module, the tests on the demo first, by date: the demo is loaded once for them.
         shared = (0, str(demo.args[0])) if demo else (1, "")
-        return (rank.get(_unit(item), len(rank)), first_seen[_unit(item)], shared, position[id(item)])
+        return (rank.get(unit, len(rank)), first_seen[unit], shared, position[id(item)])
 
     items.sort(key=order)
-    if config.pluginmanager.hasplugin("xdist"):
-        for item in items:
-            item.add_marker(pytest.mark.xdist_group(_unit(item)))
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """xdist's scope scheduling with our units, handed out in collection order, one at a time."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByUnit(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+        def _reschedule(self, node: Any) -> None:
+            # A worker runs a test once it knows the next one: a unit more only when one is left.
+            if node.shutting_down or not self.workqueue:
+                super()._reschedule(node)
+            elif self._pending_of(self.assigned_work[node]) <= 1:
+                self._assign_work_unit(node)
+
+    config.option.loadscopereorder = False
+    return ByUnit(config, log)
