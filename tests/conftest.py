@@ -255,22 +255,34 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return (rank.get(unit, len(rank)), first_seen[unit], shared, position[id(item)])
 
     items.sort(key=order)
+    for item in items:
+        if "neo4j_uri" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.neo4j)
 
 
-def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
-    """xdist's scope scheduling with our units, handed out in collection order, one at a time."""
-    from xdist.scheduler import LoadScopeScheduling
+class ByUnitScheduling:
+    """xdist's scope scheduling with our units, handed out in collection order, one at a time
+    (registered only where xdist is: `-p no:xdist` knows no such hook)."""
 
-    class ByUnit(LoadScopeScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            return work_unit(nodeid)
+    @staticmethod
+    def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+        from xdist.scheduler import LoadScopeScheduling
 
-        def _reschedule(self, node: Any) -> None:
-            # A worker runs a test once it knows the next one: a unit more only when one is left.
-            if node.shutting_down or not self.workqueue:
-                super()._reschedule(node)
-            elif self._pending_of(self.assigned_work[node]) <= 1:
-                self._assign_work_unit(node)
+        class ByUnit(LoadScopeScheduling):
+            def _split_scope(self, nodeid: str) -> str:
+                return work_unit(nodeid)
 
-    config.option.loadscopereorder = False
-    return ByUnit(config, log)
+            def _reschedule(self, node: Any) -> None:
+                # A worker runs a test once it knows the next one: a unit more only when one is left.
+                if node.shutting_down or not self.workqueue:
+                    super()._reschedule(node)
+                elif self._pending_of(self.assigned_work[node]) <= 1:
+                    self._assign_work_unit(node)
+
+        config.option.loadscopereorder = False
+        return ByUnit(config, log)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(ByUnitScheduling(), "minhu-by-unit-scheduling")

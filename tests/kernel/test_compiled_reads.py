@@ -140,6 +140,7 @@ async def test_introspection_roots_are_left_to_graphql_core(graph: Graph, pair: 
 # --- the differential test: generated queries, several viewers ---------------------------------
 
 import asyncio  # noqa: E402
+import functools  # noqa: E402
 import random  # noqa: E402
 import zlib  # noqa: E402
 
@@ -219,7 +220,10 @@ async def demo(graph: Graph, pair: Pair) -> tuple[Pair, list[str], asyncio.Abstr
     return pair, await sample_ids(graph), asyncio.get_running_loop()
 
 
-STRATEGY = queries(build_schema()._schema, fields=COMPILED_ROOTS, custom_scalars=_scalars(), allow_x00=False)
+@functools.cache
+def strategy() -> st.SearchStrategy[str]:
+    """The generated reads; built when the test runs, not when the suite is collected (seconds)."""
+    return queries(build_schema()._schema, fields=COMPILED_ROOTS, custom_scalars=_scalars(), allow_x00=False)
 
 
 def _checker(pair: Pair, ids: list[str], loop: asyncio.AbstractEventLoop, viewer: str, bearer: str | None):
@@ -230,7 +234,7 @@ def _checker(pair: Pair, ids: list[str], loop: asyncio.AbstractEventLoop, viewer
         database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
-    @given(query=STRATEGY)
+    @given(query=strategy())
     def same_answer(query: str) -> None:
         rng = random.Random(zlib.crc32(query.encode()))
         text = graphql.print_ast(graphql.visit(graphql.parse(query), Realistic(ids, rng)))

@@ -29,6 +29,7 @@ query($from: ID!, $to: ID!, $maxHops: Int = 4) {
 """
 
 
+@pytest.mark.smoke
 async def test_a_need_and_what_lies_around_it(graphql_client) -> None:
     body = await graphql_client(AROUND, {"id": "need:demo-sewer"})
     found = body["data"]["neighbourhood"]

@@ -30,6 +30,7 @@ def non_empty(value: object) -> bool:
 
 
 @pytest.mark.demo(NOW)
+@pytest.mark.smoke
 async def test_every_readme_example_answers(graph: Graph, graphql_client: GraphQLClient) -> None:
     found = readme_examples()
     assert len(found) >= 4
