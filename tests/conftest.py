@@ -87,18 +87,40 @@ async def last_commit(graph: Graph) -> frozenset[str]:
         return frozenset((await session.last_bookmarks()).raw_values)
 
 
+async def checksum(graph: Graph) -> str:
+    """A digest of every data node (labels, properties) and relationship (type, ends, properties)."""
+    import hashlib
+
+    nodes = await graph.read_values(
+        "MATCH (n) WHERE NOT n:Migration RETURN elementId(n), labels(n), properties(n)", _name="test.checksum"
+    )
+    ids = {element: props.get("id") for element, _, props in nodes}
+    rels = await graph.read_values(
+        "MATCH (a)-[r]->(b) RETURN elementId(a), type(r), elementId(b), properties(r)", _name="test.checksum"
+    )
+    digest = hashlib.sha256()
+    for row in sorted(repr((sorted(labels), sorted(props.items()))) for _, labels, props in nodes):
+        digest.update(row.encode())
+    for row in sorted(repr((ids.get(a), kind, ids.get(b), sorted(props.items()))) for a, kind, b, props in rels):
+        digest.update(row.encode())
+    return digest.hexdigest()
+
+
 @dataclass
 class Held:
     """The world the session's graph holds (None: whatever the last test left) and the bookmark it was
     built at. It is reused only while the bookmark is unchanged, so a test that writes to a shared world
-    costs the next one a rebuild, never a wrong answer."""
+    costs the next one a rebuild, never a wrong answer. With MINHU_TEST_AUDIT_WORLDS=1 every reuse is
+    also checked against the checksum taken when it was built."""
 
     world: tuple | None = None
     bookmark: frozenset[str] = frozenset()
+    digest: str | None = None
     builds: int = 0
 
 
 HELD = Held()
+AUDIT_WORLDS = bool(os.environ.get("MINHU_TEST_AUDIT_WORLDS"))
 
 
 async def hold_demo(graph: Graph, now: datetime) -> bool:
@@ -106,11 +128,14 @@ async def hold_demo(graph: Graph, now: datetime) -> bool:
     else wiped and loaded again. Returns whether it was (re)loaded."""
     wanted = ("demo", now)
     if HELD.world == wanted and await last_commit(graph) == HELD.bookmark:
+        if AUDIT_WORLDS:
+            assert await checksum(graph) == HELD.digest, "the shared demo changed without a commit"
         return False
     HELD.world = None
     await wipe(graph)
     await load_preset(graph, "demo", now=now)
     HELD.world, HELD.bookmark = wanted, await last_commit(graph)
+    HELD.digest = await checksum(graph) if AUDIT_WORLDS else None
     HELD.builds += 1
     return True
 
