@@ -14,11 +14,13 @@ throughput ≥ 0.5× the driver's.
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -160,7 +162,8 @@ def _line(name: str, http: list[float], raw: list[float], by_httpx: list[float])
     return f"{name:<50}{h50:>9.1f}{pct(http, 0.95):>9.1f}{raw_text}{ratio}{statistics.median(by_httpx):>9.1f}"
 
 
-async def run(graph: Graph, neo4j_uri: str) -> None:
+async def run(graph: Graph, neo4j_uri: str, source: Path | None = None) -> None:
+    """The reads' table; `source`: serve that folder's code instead (a `git archive` of another commit)."""
     token = issue_token("CITY_ADMIN", None, "user:bench", timedelta(hours=1), get_settings())
     communities = [
         row["id"]
@@ -176,7 +179,7 @@ async def run(graph: Graph, neo4j_uri: str) -> None:
     print("GraphQL by a lean keep-alive client (bench/serving.py Wire), httpx's figure beside it for comparison")
     print(f"{'read':<50}{'GraphQL':>9}{'p95':>9}{'driver':>9}{'ratio':>8}{'httpx':>9}")
     for label, compiled in (("compiled", "true"), ("interpreted", "false")):
-        async with api(neo4j_uri, {"MINHU_COMPILED_READS": compiled}) as http:
+        async with api(neo4j_uri, {"MINHU_COMPILED_READS": compiled}, source) as http:
             wires = [await Wire.open(http.base_url) for _ in range(CLIENTS)]
             posts = (_wire_post(wires[0], token), _httpx_post(http, token))
             pages: dict[int, tuple[float, float]] = {}
@@ -211,3 +214,65 @@ async def run(graph: Graph, neo4j_uri: str) -> None:
                 print(f"throughput, 100-needs page, {CLIENTS} clients, interpreter: {graphql_rate:.1f}/s")
             for wire in wires:
                 await wire.close()
+
+
+async def against(graph: Graph, neo4j_uri: str, source: Path, samples: int = SAMPLES) -> None:
+    """This checkout and the code in `source`, both served at once, sample by sample in turn with the
+    raw driver (alternating which goes first), so the machine's load falls on both alike: the fair
+    before/after on a busy machine. p50 ms, and each side's ratio to the driver."""
+    token = issue_token("CITY_ADMIN", None, "user:bench", timedelta(hours=1), get_settings())
+    communities = [
+        row["id"]
+        for row in await graph.read(
+            "MATCH (c:Community)<-[:REGISTERED_WITH]-(m:Member) WITH c, count(m) AS n WHERE n >= 50 "
+            "RETURN c.id AS id ORDER BY c.id LIMIT 200"
+        )
+    ]
+    reads = [
+        ("100 needs", NEEDS, RAW_NEEDS, lambda i: ({"first": 100}, {"first": 100, "limit": 101})),
+        ("10 needs", NEEDS, RAW_NEEDS, lambda i: ({"first": 10}, {"first": 10, "limit": 11})),
+        ("a community, 50 members + skills", COMMUNITY, RAW_COMMUNITY, lambda i: ({"id": communities[i % 200]},) * 2),
+    ]
+    async with api(neo4j_uri, {}, source) as before_http, api(neo4j_uri, {}) as after_http:
+        before = _wire_post(await Wire.open(before_http.base_url), token)
+        after = _wire_post(await Wire.open(after_http.base_url), token)
+        print(f"\nBefore ({source}) and after (this checkout) in turn, {samples} samples each, p50 ms")
+        print(f"{'read':<36}{'before':>8}{'after':>8}{'driver':>8}{'before/driver':>15}{'after/driver':>14}")
+        for name, query, raw, params in reads:
+            times: dict[str, list[float]] = {"before": [], "after": [], "driver": []}
+            for i in range(samples + WARMUP):
+                variables, raw_params = params(i)
+                sides = [("before", before), ("after", after)][:: 1 if i % 2 else -1]
+                for side, post in sides:
+                    started = time.perf_counter()
+                    await post(query, variables)
+                    if i >= WARMUP:
+                        times[side].append((time.perf_counter() - started) * 1000)
+                started = time.perf_counter()
+                await _raw(graph, raw, raw_params)
+                if i >= WARMUP:
+                    times["driver"].append((time.perf_counter() - started) * 1000)
+            b, a, d = (statistics.median(times[side]) for side in ("before", "after", "driver"))
+            print(f"{name:<36}{b:>8.2f}{a:>8.2f}{d:>8.2f}{b / d:>14.2f}×{a / d:>13.2f}×")
+
+
+async def _main(source: Path | None, interleaved: bool) -> None:
+    from bench.setup import SERVED, bench_graph
+
+    async with bench_graph() as graph:
+        print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        if interleaved and source is not None:
+            await against(graph, SERVED["uri"], source)
+        else:
+            print(f"code served: {source or 'this checkout'}")
+            await run(graph, SERVED["uri"], source)
+
+
+if __name__ == "__main__":
+    # `python -m bench.reads [folder]`: the reads alone, served from this checkout or from `folder`
+    # (e.g. a `git archive` of main), for before/after figures on the same store;
+    # `python -m bench.reads --against folder`: both at once, in turn (`against`).
+    import sys
+
+    args = [arg for arg in sys.argv[1:] if arg != "--against"]
+    asyncio.run(_main(Path(args[0]) if args else None, "--against" in sys.argv))

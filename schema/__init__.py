@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterator
 
 import strawberry
-from graphql import GraphQLError
-from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-)
+from graphql import specified_rules
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types.base import StrawberryObjectDefinition
 
-from resolvers.kernel.compiled import CompiledReads
+from resolvers.kernel.compiled import raw_reads_of_resolved_fields
+from resolvers.kernel.documents import MAX_TOKENS, Documents
 from resolvers.kernel.errors import ErrorCodes
 from resolvers.kernel.statements import ExposedStatementReport, StatementReport
 from schema import (
@@ -72,35 +66,32 @@ NODE_TYPES: tuple[type, ...] = (
 )
 
 
-class CachedValidation(SchemaExtension):
-    """Validates each query text once per set of rules (an LRU of `size`).
+class MinhuSchema(strawberry.Schema):
+    """The schema, with the cache of query texts every request of this server parses and validates
+    through (`documents`: the HTTP pipeline reads it directly, WebSocket operations through the
+    `CachedDocuments` extension)."""
 
-    strawberry's ValidationCache keys on the document (hashed node by node on every request) and on
-    the rule classes, which QueryDepthLimiter and MaxAliasesLimiter make anew for every request, so it
-    never hit: validation was half of what a compiled read cost in Python. The rules here are made
-    once per schema, and the key is the text the parser cache parsed.
-    """
+    documents: Documents
 
-    def __init__(self, cache: OrderedDict[tuple, list[GraphQLError]], size: int) -> None:
-        self._cache = cache
-        self._size = size
+
+class CachedDocuments(SchemaExtension):
+    """Parsing and validation of an operation sent over WebSocket, from the shared `Documents`."""
+
+    def __init__(self, documents: Documents) -> None:
+        self._documents = documents
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        context.parse_options["max_tokens"] = MAX_TOKENS
+        if context.query is not None and context.graphql_document is None:
+            # A text that is not GraphQL is left to strawberry's parser, which says so the same way.
+            context.graphql_document = self._documents.get(context.query).node
+        yield
 
     def on_validate(self) -> Iterator[None]:
-        from strawberry.schema.schema import validate_document
-
         context = self.execution_context
-        key = (context.query, context.validation_rules)
-        errors = self._cache.get(key) if context.query is not None else None
-        if errors is None:
-            assert context.graphql_document is not None
-            errors = validate_document(context.schema._schema, context.graphql_document, context.validation_rules)
-            if context.query is not None:
-                self._cache[key] = errors
-                if len(self._cache) > self._size:
-                    self._cache.popitem(last=False)
-        else:
-            self._cache.move_to_end(key)
-        context.pre_execution_errors = errors
+        if context.query is not None:
+            context.pre_execution_errors = list(self._documents.get(context.query).errors)
         yield
 
 
@@ -109,35 +100,63 @@ def build_schema(
     max_aliases: int = 30,
     introspection: bool = True,
     expose_statements: bool = False,
-    compiled_reads: bool = True,
-) -> strawberry.Schema:
-    # The limits' rule classes are made once, so that a query text is validated once (CachedValidation).
-    rules = (
-        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
-        *(() if introspection else (NoSchemaIntrospectionCustomRule,)),
-    )
-    validated: OrderedDict[tuple, list[GraphQLError]] = OrderedDict()
-    extensions: list = [
-        ExposedStatementReport if expose_statements else StatementReport,
-        ErrorCodes,
-        lambda: AddValidationRules(list(rules)),
-        lambda: MaxTokensLimiter(max_token_count=5000),
-        lambda: ParserCache(maxsize=500),
-        lambda: CachedValidation(validated, 500),
-    ]
-    if compiled_reads:
-        extensions.append(CompiledReads)
-    built = strawberry.Schema(
+    rules: tuple[type[ASTValidationRule], ...] = (),
+    cached_texts: int = 500,
+    cached_bytes: int = 32 * 1024 * 1024,
+) -> MinhuSchema:
+    """The schema; `rules` are validation rules beside the depth, alias and introspection limits (the
+    door's list cap), and `cached_texts`/`cached_bytes` bound the cache of query texts."""
+    built = MinhuSchema(
         query=merge_types("Query", QUERY_TYPES),
         mutation=merge_types("Mutation", MUTATION_TYPES),
         subscription=merge_types("Subscription", SUBSCRIPTION_TYPES),
         types=list(NODE_TYPES),
-        extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True, sort_schema=True, scalar_map=SCALARS),
     )
     describe(built._schema)
+    _check_compiled_reads(built)
+    # The rules (the spec's and the limits', made once) are the same for every text, validated once.
+    limits = (
+        *specified_rules,
+        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+        *(() if introspection else (NoSchemaIntrospectionCustomRule,)),
+        *rules,
+    )
+    documents = Documents(
+        built._schema,
+        limits,
+        hide_suggestions=not introspection,
+        max_entries=cached_texts,
+        max_bytes=cached_bytes,
+    )
+    built.documents = documents
+    built.extensions = [
+        ExposedStatementReport if expose_statements else StatementReport,
+        ErrorCodes,
+        lambda: CachedDocuments(documents),
+    ]
     return built
+
+
+def _check_compiled_reads(built: strawberry.Schema) -> None:
+    """Refuses a schema in which a field with its own resolver (a masked phone, a derived figure)
+    would be answered by the compiled read path as the node's raw property: such a field must be
+    declared `computed` (Cypher equal to the resolver) or `interpreted` in its kind."""
+    resolved: dict[str, set[str]] = {}
+    for name, converted in built.schema_converter.type_map.items():
+        definition = converted.definition
+        if isinstance(definition, StrawberryObjectDefinition) and not definition.is_input:
+            fields = {built.config.name_converter.get_graphql_name(f) for f in definition.fields if f.base_resolver}
+            if fields:
+                resolved[name] = fields
+    leaking = raw_reads_of_resolved_fields(resolved)
+    if leaking:
+        raise TypeError(
+            f"{', '.join(leaking)}: each has its own resolver, but the compiled read path would answer it "
+            "with the node's raw property; declare it in its kind's `computed` (Cypher equal to the "
+            "resolver) or `interpreted` (graph/<domain>/kinds.py)"
+        )
 
 
 def sdl() -> str:

@@ -14,7 +14,7 @@ from resolvers.kernel import read
 from resolvers.needs import candidates as matching
 from resolvers.partners import assets
 from schema.mutations import MutationInput, mutation_field, record_payload
-from schema.relay import Fen, Node, connection, lookup, node_type
+from schema.relay import Fen, Node, connection, listed_at_most, lookup, node_type
 
 if TYPE_CHECKING:
     from schema.matching import Candidate
@@ -110,7 +110,7 @@ class Project(Node):
 
     @strawberry.field(description="The districts, streets and communities it works in.")
     async def places(self, info: Info) -> list[Node]:
-        return await read.present(info.context, self.place_ids)
+        return await read.present(info.context, listed_at_most(self.place_ids))
 
     @strawberry.field(description="The unit or street that leads it.")
     async def lead(self, info: Info) -> Node | None:
@@ -118,7 +118,7 @@ class Project(Node):
 
     @strawberry.field(description="The grants that fund it (signed-in viewers).")
     async def grants(self, info: Info) -> list[Grant]:
-        return await read.by_ids(info.context, "Grant", self.grant_ids) if info.context.viewer else []
+        return await read.by_ids(info.context, "Grant", listed_at_most(self.grant_ids)) if info.context.viewer else []
 
     @strawberry.field(description="Its class's needs before and after its start, and the money.")
     async def outcome(self, info: Info) -> ProjectOutcome | None:

@@ -69,6 +69,11 @@ class Need(Node):
     def overdue(self, info: Info) -> bool:
         return needs.is_overdue_now(info.context, self)
 
+    can_call_back: bool = strawberry.field(
+        description="Whether the community can call the resident back: a phone or an email is on file. "
+        "False for a request filed without either (Open311 allows it): answer through whoever filed it."
+    )
+
     category = lookup(read.by_code, "Category", "category_code", Category | None)
 
     community = lookup(read.by_id, "Community", "community_id", CommunityType | None)
@@ -121,6 +126,7 @@ class Resident:
     id: strawberry.ID
     name: str | None
     phone: str | None
+    email: str | None = strawberry.field(description="Masked like the phone unless you may see it.")
     address: str | None
 
 

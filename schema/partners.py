@@ -19,7 +19,7 @@ from resolvers.kernel.authz import member_phone_for
 from resolvers.partners import assets
 from resolvers.partners import registration as units
 from schema.mutations import MutationInput, mutation_field, record_payload
-from schema.relay import GeoPointType, Node, as_dict, connection, lookup, node_type
+from schema.relay import GeoPointType, Node, as_dict, connection, listed_at_most, lookup, node_type
 
 if TYPE_CHECKING:
     from schema.needs import Category
@@ -115,7 +115,7 @@ class Offering(Node):
 
     @strawberry.field(description="Where it serves: communities, streets or districts.")
     async def area(self, info: Info) -> list[Node]:
-        return await read.present(info.context, self.area_ids)
+        return await read.present(info.context, listed_at_most(self.area_ids))
 
 
 # --- lists -------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Generic, NewType, Optional, TypeVar, get_type
 import strawberry
 from strawberry.types import Info
 
+from graph.kernel.kinds import LISTED_LIMIT
 from resolvers.kernel import read
 from resolvers.kernel.validation import utc_instant, utc_text
 
@@ -65,10 +66,16 @@ def lookup(
     loaders with `find` (`read.by_id`, `by_ids`, `by_code`, `by_codes`): one batch per level of the query."""
 
     async def resolve(self: Any, info: Info) -> Any:
-        return await find(info.context, label, getattr(self, attr))
+        return await find(info.context, label, listed_at_most(getattr(self, attr)))
 
     resolve.__annotations__ = {"info": Info, "return": returns}
     return strawberry.field(resolver=resolve, description=description)
+
+
+def listed_at_most(items: Any) -> Any:
+    """A listed link's items, LISTED_LIMIT at most, as the compiled read path answers them
+    (graph/kernel/kinds.py); anything else unchanged."""
+    return items[:LISTED_LIMIT] if isinstance(items, list) else items
 
 
 def about_node(find: Callable[[Any, str], Awaitable[Any]], returns: Any, description: str) -> Any:
@@ -76,7 +83,7 @@ def about_node(find: Callable[[Any, str], Awaitable[Any]], returns: Any, descrip
     `returns` may name types of the calling module, so a type may return one declared after it."""
 
     async def resolve(self: Any, info: Info) -> Any:
-        return await find(info.context, self.id)
+        return listed_at_most(await find(info.context, self.id))
 
     resolve.__module__ = sys._getframe(1).f_globals["__name__"]  # where the names in `returns` live
     resolve.__annotations__ = {"info": Info, "return": returns}

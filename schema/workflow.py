@@ -26,7 +26,8 @@ class NeedKeyInput(MutationInput):
 @strawberry.input(description="A resident's contact details; stored in full, shown masked to most viewers.")
 class ResidentInput:
     name: str
-    phone: str
+    phone: str | None = strawberry.field(default=None, description="To call back; a phone or an email, or neither.")
+    email: str | None = strawberry.field(default=None, description="To write back when there is no phone.")
     address: str = strawberry.field(description="Exact address: compound, building, unit, room.")
 
 

@@ -153,13 +153,15 @@ def create_app(
                 expose_headers=["X-Request-ID", "Retry-After", BOOKMARK_HEADER],
                 max_age=600,
             ),
-            Middleware(BodyLimit, max_bytes=settings.minhu_max_body_bytes),
+            Middleware(
+                BodyLimit, max_bytes=settings.minhu_max_body_bytes, discard_bytes=settings.minhu_max_discard_bytes
+            ),
         ],
         lifespan=lifespan,
     )
     app.state.graph_ref = graph_ref
     app.state.broker = None
     metrics.registry.register(BrokerMetrics(app.state))
-    metrics.registry.register(ReadPathMetrics())
+    metrics.registry.register(ReadPathMetrics(graphql.schema.documents))
     app.state.metrics = metrics
     return app

@@ -55,8 +55,7 @@ def viewer_from_header(header: str | None, settings: Settings) -> Viewer | None:
     return _viewer_until(header, settings)[0]
 
 
-# How long a verified token is taken on trust without checking its signature again: a key taken
-# out of the provider's JWKS (or a changed secret) stops being honoured this much later at most.
+# How long a verified token is taken on trust without checking its signature again, at most.
 TRUSTED_SECONDS = 60.0
 TRUSTED_TOKENS = 1024
 
@@ -65,25 +64,49 @@ def cached_authenticator(settings: Settings) -> Callable[[str | None], Viewer | 
     """`viewer_from_header` for one server's settings, remembering tokens it verified.
 
     Verifying costs about a tenth of a millisecond, a tenth of a small compiled read. A token is
-    remembered until it expires (with the leeway) or TRUSTED_SECONDS pass, whichever is first;
-    refused tokens are never remembered, so each refusal says what is wrong now.
+    remembered until it expires (with the leeway) or TRUSTED_SECONDS pass, whichever is first, and
+    only while the keys it was verified with are the ones in hand (`key_generation`): once the JWKS
+    is fetched again, or is due to be, every token is verified again, so a key the provider took out
+    stops being honoured with that fetch. Refused tokens are never remembered, so each refusal says
+    what is wrong now.
     """
-    trusted: OrderedDict[str, tuple[Viewer | None, float]] = OrderedDict()
+    trusted: OrderedDict[str, tuple[Viewer | None, float, object]] = OrderedDict()
 
     def authenticate(header: str | None) -> Viewer | None:
         if header is None:
             return None
-        now = time.time()
+        now, generation = time.time(), key_generation(settings)
         known = trusted.get(header)
-        if known is not None and now < known[1]:
+        if known is not None and now < known[1] and known[2] == generation:
             return known[0]
         viewer, expires = _viewer_until(header, settings)
-        trusted[header] = (viewer, min(expires + settings.jwt_leeway_seconds, now + TRUSTED_SECONDS))
+        until = min(expires + settings.jwt_leeway_seconds, now + TRUSTED_SECONDS)
+        # Remembered under the keys in hand before verifying: had verifying fetched new ones, the next
+        # request verifies once more, which is the safe side.
+        trusted[header] = (viewer, until, generation)
         if len(trusted) > TRUSTED_TOKENS:
             trusted.popitem(last=False)
         return viewer
 
     return authenticate
+
+
+def key_generation(settings: Settings) -> object:
+    """Which keys verify tokens now: the JWKS as last fetched (stale once its cache expired), the key
+    file's version, or nothing for a fixed secret. A token verified under another generation is
+    verified again."""
+    if _algorithm(settings) == "HS256":
+        return None
+    # A new object() equals nothing but itself: keys due to be read again trust no token.
+    if settings.jwt_jwks_url:
+        cache = _remote_keys(settings).jwk_set_cache
+        held = cache.jwk_set_with_timestamp if cache is not None else None
+        return held if held is not None and cache is not None and not cache.is_expired() else object()
+    path = settings.jwt_jwks_file or settings.jwt_public_key_file or settings.jwt_private_key_file
+    try:
+        return path.stat().st_mtime_ns if path is not None else None
+    except OSError:
+        return object()
 
 
 def _viewer_until(header: str | None, settings: Settings) -> tuple[Viewer | None, float]:
@@ -230,10 +253,14 @@ def _jwks_client(url: str, lifespan: float, cooldown: float) -> jwt.PyJWKClient:
     return jwt.PyJWKClient(url, cache_jwk_set=True, lifespan=lifespan, timeout=5, cooldown_duration=cooldown)
 
 
-def _remote_key(settings: Settings, kid: object) -> Any:
-    client = _jwks_client(
+def _remote_keys(settings: Settings) -> jwt.PyJWKClient:
+    return _jwks_client(
         str(settings.jwt_jwks_url), float(settings.jwt_jwks_cache_seconds), float(settings.jwt_jwks_min_refresh_seconds)
     )
+
+
+def _remote_key(settings: Settings, kid: object) -> Any:
+    client = _remote_keys(settings)
     try:
         if kid is None:
             keys = client.get_signing_keys()

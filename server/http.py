@@ -5,7 +5,9 @@
   validation, variables); `application/json` clients get 200 as before. A wholly rate-limited
   request gets 429 with `Retry-After`. HTTP-level refusals (a body that is not a JSON object, a
   mutation over GET…) carry a JSON body with `extensions.code` too.
-- Every request runs under `MINHU_REQUEST_DEADLINE_SECONDS`: past it, UNAVAILABLE.
+- Every request goes through one pipeline (server/pipeline.py) under one deadline,
+  `MINHU_REQUEST_DEADLINE_SECONDS`: past it, UNAVAILABLE, and every transaction it began has what
+  was left of it as its timeout, so Neo4j stops too.
 - Subscriptions (graphql-transport-ws) get a `ping` every `MINHU_WS_KEEPALIVE_SECONDS`, so proxies
   keep idle sockets open and a client that stopped answering is let go; handshakes from origins
   other than the page's own and `MINHU_ALLOWED_ORIGINS` are refused (HTTP 403).
@@ -15,56 +17,36 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 import orjson
-from cross_web import HTTPException
-from graphql import DocumentNode, GraphQLError
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry import UNSET
 from strawberry.asgi import GraphQL
-from strawberry.extensions import AddValidationRules, SchemaExtension
-from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
-from strawberry.types import ExecutionResult
 
-from graph.kernel.db import Graph, begin_bookmarks, current_statement_log
-from resolvers.kernel.compiled import STATS as COMPILED
-from resolvers.kernel.compiled import answer_query, operation_of
+from graph.kernel.db import Graph, begin_deadline
 from resolvers.kernel.context import Clock, Context, real_clock
-from resolvers.kernel.errors import PARSE_FAILED, REQUEST_ERROR_CODES, VALIDATION_FAILED, to_client
-from resolvers.kernel.statements import statement_report
-from schema import build_schema
+from resolvers.kernel.errors import PARSE_FAILED, VALIDATION_FAILED
+from schema import MinhuSchema, build_schema
 from server.auth import cached_authenticator
 from server.bookmarks import BOOKMARK_HEADER, Bookmarks
-from server.bookmarks import parse as parse_bookmarks
-from server.door import RATE_LIMITED, MutationLimits, list_cap_rule, oversized_list, rate_limit_extension
+from server.door import RATE_LIMITED, MutationLimits, list_cap_rule, rate_limit_extension
 from server.frames import TextFrames
 from server.ide import page as ide_page
 from server.observability import Metrics, current_request
+from server.pipeline import Answer, Pipeline, Refusal, read_envelope
 from server.settings import Settings
 
 log = logging.getLogger("minhu.http")
 
-COMPILED_TEXTS = 500  # query texts kept for the compiled fast path (the oldest goes first)
-
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
-_HTTP_CODES = {
-    400: "BAD_REQUEST",
-    404: "NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED",
-    406: "NOT_ACCEPTABLE",
-    413: "PAYLOAD_TOO_LARGE",
-    415: "UNSUPPORTED_MEDIA_TYPE",
-}
 
 
 def _quiet(errors: list[GraphQLError], execution_context: Any = None) -> None:
@@ -90,30 +72,6 @@ def response_media_type(accept: str | None) -> str:
     ours = best.get(GRAPHQL_RESPONSE_JSON, 0.0)
     legacy = max(best.get(JSON, 0.0), best.get("application/*", 0.0) * 0.99, best.get("*/*", 0.0) * 0.98)
     return GRAPHQL_RESPONSE_JSON if ours > 0 and ours >= legacy else JSON
-
-
-def _codes(errors: list[Any] | None) -> list[str]:
-    return [str((e.get("extensions") or {}).get("code")) for e in errors or () if isinstance(e, dict)]
-
-
-class RequestFacts(SchemaExtension):
-    """Tells the request log line which operation ran and who ran it."""
-
-    def on_operation(self):
-        yield
-        info = current_request()
-        if info is None:
-            return
-        ec = self.execution_context
-        info.operation = ec.operation_name
-        try:
-            info.operation_type = ec.operation_type.value
-        except Exception:
-            info.operation_type = "unknown"  # the document did not parse, or names no operation
-        viewer = getattr(ec.context, "known_viewer", None)
-        if viewer is not None:
-            info.role = viewer.role.value
-            info.subject = viewer.subject
 
 
 class KeepAliveTransportWS(BaseGraphQLTransportWSHandler):
@@ -183,16 +141,20 @@ class MinhuGraphQL(GraphQL):
             max_aliases=settings.minhu_max_aliases,
             introspection=settings.minhu_introspection,
             expose_statements=settings.minhu_expose_statements,
-            compiled_reads=settings.minhu_compiled_reads,
+            rules=(list_cap_rule(settings.minhu_max_list_items),),
+            cached_texts=settings.minhu_cached_texts,
+            cached_bytes=settings.minhu_cached_text_megabytes * 1024 * 1024,
         )
         schema.process_errors = _quiet  # type: ignore[method-assign]
-        list_cap = list_cap_rule(settings.minhu_max_list_items)
-        extra: list[Any] = [RequestFacts, Bookmarks, lambda: AddValidationRules([list_cap])]
         limits = MutationLimits(
             settings.minhu_rate_limit_subject, settings.minhu_rate_limit_address, settings.rate_limit_storage
         )
+        on_rate_limited = lambda which: metrics.rate_limited.labels(which).inc()  # noqa: E731
+        # Operations over WebSocket run in strawberry's handler: these extensions give them what
+        # the HTTP pipeline gives its requests.
+        extra: list[Any] = [Bookmarks]
         if limits.enabled:
-            extra.append(rate_limit_extension(limits, lambda which: metrics.rate_limited.labels(which).inc()))
+            extra.append(rate_limit_extension(limits, on_rate_limited))
         if tracer_provider is not None:
             from strawberry.extensions.tracing import OpenTelemetryExtension
 
@@ -204,6 +166,7 @@ class MinhuGraphQL(GraphQL):
             subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
             allowed_origins=settings.allowed_origins,
         )
+        self.schema: MinhuSchema = schema
         self._graph_ref = graph_ref
         self._settings = settings
         self._clock = clock
@@ -211,110 +174,82 @@ class MinhuGraphQL(GraphQL):
         self.metrics = metrics
         self.keepalive_seconds = settings.minhu_ws_keepalive_seconds
         self.deadline = settings.minhu_request_deadline_seconds
-        self.max_list_items = settings.minhu_max_list_items
-        self.hide_suggestions = not settings.minhu_introspection
-        # Query texts the compiled path answered, by (text, operation name): answered without strawberry.
-        self._compiled = settings.minhu_compiled_reads and tracer_provider is None
-        self._compiled_documents: dict[tuple[str, str | None], DocumentNode] = {}
+        self.pipeline = Pipeline(
+            schema,
+            compiled_reads=settings.minhu_compiled_reads,
+            max_list_items=settings.minhu_max_list_items,
+            max_rows=settings.minhu_max_query_rows,
+            expose_statements=settings.minhu_expose_statements,
+            hide_suggestions=not settings.minhu_introspection,
+            limits=limits if limits.enabled else None,
+            on_rate_limited=on_rate_limited,
+            tracer=tracer_provider.get_tracer("minhu.graphql") if tracer_provider is not None else None,
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
         request = Request(scope=scope, receive=receive)
-        try:
-            response = await self._compiled_response(request) if self._compiled else None
-            if response is None:
-                response = await self.run(request, context=getattr(request.state, "minhu_context", UNSET))
-                await self._remember_compiled(request)
-        except HTTPException as exc:
-            response = self._http_error(request, exc.status_code, exc.reason)
+        response = await self._respond(request)
         await response(scope, receive, send)
 
-    async def _compiled_response(self, request: Request) -> Response | None:
-        """A query text the compiled path answered before, answered again without strawberry.
-
-        Parsing, validation and the compilation are what that first answer did; what strawberry's
-        pipeline adds per request (its extensions' hooks, the result's processing) cost about 0.3 ms,
-        a fifth of what a page of ten needs takes in Neo4j. The request gets what the full path gives it: its
-        statement log and bookmarks, its log line, the deadline. Anything else — not JSON, variables
-        that fail, an argument the resolvers would refuse — goes to the full path, which answers it.
-        """
-        if not self._compiled_documents or request.method != "POST":
-            return None
-        if not request.headers.get("content-type", "").startswith(JSON):
-            return None
-        try:
-            body = orjson.loads(await request.body())
-        except orjson.JSONDecodeError:
-            return None
-        if not isinstance(body, dict) or set(body) - {"query", "variables", "operationName", "extensions"}:
-            return None
-        query, variables, name = body.get("query"), body.get("variables") or {}, body.get("operationName")
-        if not isinstance(query, str) or not isinstance(variables, dict) or not isinstance(name, str | None):
-            return None  # the full path says what is wrong
-        document = self._compiled_documents.get((query, name))
-        if document is None:
-            return None
-        if oversized_list(variables, self.max_list_items):
-            return None
-        context = await self.get_context(request)
-        begin_bookmarks(parse_bookmarks(request.headers.get(BOOKMARK_HEADER)))
-        info = current_request()
-        if info is not None:
-            operation = operation_of(document, name)
-            info.operation = operation.name.value if operation and operation.name else None
-            info.operation_type = "query"
+    async def _respond(self, request: Request) -> Response:
+        """The one way an HTTP request is answered: GraphiQL for a browser, else the pipeline."""
+        if request.method == "GET" and "query" not in request.query_params and _wants_html(request):
+            return await self.render_graphql_ide(request)
+        deadline = begin_deadline(self.deadline)
         try:
             async with asyncio.timeout(self.deadline):
-                data = await answer_query(self.schema._schema, document, query, name, variables, context)
+                body = await request.body() if request.method == "POST" else b""
+                envelope = read_envelope(
+                    request.method, request.headers.get("content-type"), body, request.query_params
+                )
+                context = await self.get_context(request)
+                answer = await self.pipeline.run(envelope, context, request.method)
+        except Refusal as refusal:
+            return self._refusal(request, refusal)
         except TimeoutError:
-            failed = await self.process_result(request, self._deadline_passed())
-            return self.create_response(failed, await self.get_sub_response(request))
-        if data is None:
-            context.compiled_declined = True  # counted once: the full path does not try again
-            return None
-        COMPILED.direct += 1
-        if info is not None and context.known_viewer is not None:
-            info.role, info.subject = context.known_viewer.role.value, context.known_viewer.subject
-        result: dict[str, Any] = {"data": data}
-        log = current_statement_log()
-        if self._settings.minhu_expose_statements and log is not None:
-            result["extensions"] = {"statements": statement_report(log)}
-        return Response(orjson.dumps(result), media_type=response_media_type(request.headers.get("accept")))
+            log.error("request deadline passed", extra={"deadline_seconds": self.deadline})
+            passed = deadline.passed()
+            answer = Answer(data=None, errors=[GraphQLError(passed.message, extensions={"code": passed.code})])
+        return self._response(request, answer)
 
-    async def _remember_compiled(self, request: Request) -> None:
-        context = getattr(request.state, "minhu_context", None)
-        document = getattr(context, "compiled_document", None)
-        if document is None or request.method != "POST":
-            return
-        body = orjson.loads(await request.body())  # the full path read it (and starlette kept it)
-        self._compiled_documents[(body.get("query"), body.get("operationName"))] = document
-        if len(self._compiled_documents) > COMPILED_TEXTS:
-            self._compiled_documents.pop(next(iter(self._compiled_documents)))
-
-    def _http_error(self, request: Request, status: int, reason: str) -> Response:
-        code = _HTTP_CODES.get(status, "BAD_REQUEST")
-        if reason.startswith("Unsupported content type"):
-            status, code = 415, "UNSUPPORTED_MEDIA_TYPE"
-            reason = "send the request as application/json (a JSON object with query, variables, operationName)"
-        if "mutation" in reason.lower() and request.method == "GET":
-            status, code = 405, "METHOD_NOT_ALLOWED"
-            reason = "mutations are sent with POST, not GET"
+    def _response(self, request: Request, answer: Answer) -> Response:
+        media_type = response_media_type(request.headers.get("accept"))
+        codes = answer.codes
         info = current_request()
         if info is not None:
-            info.note_errors([code])
-        body = {"errors": [{"message": reason, "extensions": {"code": code}}]}
-        headers = {"Allow": "POST"} if status == 405 else None
+            info.note_errors(codes)
+        status = 200
+        headers: dict[str, str] = {}
+        if answer.request_error and codes:
+            if set(codes) == {RATE_LIMITED}:
+                status = 429
+                headers["Retry-After"] = str(
+                    max((e.extensions or {}).get("retryAfter", 1) for e in answer.errors)  # type: ignore[type-var]
+                )
+            elif media_type == GRAPHQL_RESPONSE_JSON:
+                status = 400
+        bookmark = answer.extensions.get("bookmark")
+        if bookmark:
+            headers[BOOKMARK_HEADER] = bookmark  # read-your-writes on another process (server/bookmarks.py)
+        return Response(orjson.dumps(answer.body()), status_code=status, media_type=media_type, headers=headers)
+
+    def _refusal(self, request: Request, refusal: Refusal) -> Response:
+        info = current_request()
+        if info is not None:
+            info.note_errors([refusal.code])
+        body = {"errors": [{"message": refusal.message, "extensions": {"code": refusal.code}}]}
         return Response(
-            json.dumps(body),
-            status_code=status,
+            orjson.dumps(body),
+            status_code=refusal.status,
             media_type=response_media_type(request.headers.get("accept")),
-            headers=headers,
+            headers=refusal.headers,
         )
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
-        context = Context(
+        return Context(
             graph=self._graph_ref["graph"],
             settings=self._settings,
             request=request,
@@ -323,104 +258,10 @@ class MinhuGraphQL(GraphQL):
             authenticate=self._authenticate,
             clock=self._clock,
         )
-        if isinstance(request, Request):
-            request.state.minhu_context = context  # read by _remember_compiled
-        return context
 
     def encode_json(self, data: object) -> bytes:
         # orjson writes a page of 100 needs several times faster than json.dumps.
         return orjson.dumps(data)
-
-    def parse_json(self, data: str | bytes) -> Any:
-        parsed = super().parse_json(data)
-        if not isinstance(parsed, dict):
-            raise HTTPException(
-                400,
-                "the request body must be a JSON object such as "
-                '{"query": "{ __typename }", "variables": {}}, not a JSON '
-                + type(parsed).__name__.replace("str", "string").replace("NoneType", "null"),
-            )
-        return parsed
-
-    async def execute_single(
-        self, request: Any, request_adapter: Any, sub_response: Any, context: Any, root_value: Any, request_data: Any
-    ) -> ExecutionResult:
-        too_long = oversized_list(request_data.variables, self.max_list_items)
-        if too_long:
-            return ExecutionResult(data=None, errors=[GraphQLError(too_long, extensions={"code": "BAD_USER_INPUT"})])
-        try:
-            async with asyncio.timeout(self.deadline):
-                return await super().execute_single(
-                    request=request,
-                    request_adapter=request_adapter,
-                    sub_response=sub_response,
-                    context=context,
-                    root_value=root_value,
-                    request_data=request_data,
-                )
-        except TimeoutError:
-            return self._deadline_passed()
-
-    def _deadline_passed(self) -> ExecutionResult:
-        log.error("request deadline passed", extra={"deadline_seconds": self.deadline})
-        return ExecutionResult(
-            data=None,
-            errors=[
-                GraphQLError(
-                    f"the request took longer than {self.deadline:g} s (the graph database is slow or "
-                    "restarting); try again in a moment",
-                    extensions={"code": "UNAVAILABLE"},
-                )
-            ],
-        )
-
-    async def get_sub_response(self, request: Any) -> Response:
-        sub_response = await super().get_sub_response(request)
-        sub_response.media_type = response_media_type(request.headers.get("accept"))
-        return sub_response
-
-    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
-        if result.errors:
-            # ParserCache parses outside the operation's hooks, so a syntax error (or the token
-            # limit) reaches here without the code ErrorCodes gives every other error.
-            result.errors = [
-                e if (e.extensions or {}).get("code") else to_client(e, hide_suggestions=self.hide_suggestions)
-                for e in result.errors
-            ]
-        response = process_result(result)
-        codes = _codes(response.get("errors"))
-        info = current_request()
-        if info is not None:
-            info.note_errors(codes)
-        if response.get("data") is None and codes and all(_is_request_error(e) for e in response["errors"]):
-            # An error before execution began: the spec's response has no `data` at all.
-            response.pop("data", None)
-        return response
-
-    def create_response(self, response_data: Any, sub_response: Response) -> Response:
-        status = sub_response.status_code or 200
-        headers: dict[str, str] = {}
-        if isinstance(response_data, Mapping) and "data" not in response_data:
-            errors = response_data.get("errors") or []
-            codes = set(_codes(errors))
-            if codes == {RATE_LIMITED}:
-                status = 429
-                retry = max((e.get("extensions") or {}).get("retryAfter", 1) for e in errors)
-                headers["Retry-After"] = str(retry)
-            elif sub_response.media_type == GRAPHQL_RESPONSE_JSON and codes:
-                status = 400
-        if isinstance(response_data, Mapping):
-            bookmark = (response_data.get("extensions") or {}).get("bookmark")
-            if bookmark:
-                headers[BOOKMARK_HEADER] = bookmark  # read-your-writes on another process (server/bookmarks.py)
-        response = Response(self.encode_json(response_data), status_code=status, media_type=sub_response.media_type)
-        for name, value in sub_response.headers.items():
-            if name.lower() != "content-type":
-                response.headers[name] = value
-        response.headers.update(headers)
-        if sub_response.background:
-            response.background = sub_response.background
-        return response
 
     async def get_root_value(self, request: Request | WebSocket) -> None:
         return None
@@ -430,12 +271,9 @@ class MinhuGraphQL(GraphQL):
         return ide_page()
 
 
-def _is_request_error(error: Any) -> bool:
-    """Parse and validation errors, a refused variable (no path), a refused request (rate limit)."""
-    code = (error.get("extensions") or {}).get("code")
-    if code in REQUEST_ERROR_CODES or code == RATE_LIMITED:
-        return True
-    return code == "BAD_USER_INPUT" and not error.get("path")
+def _wants_html(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept or "*/*" in accept
 
 
 __all__ = ["PARSE_FAILED", "VALIDATION_FAILED", "MinhuGraphQL", "response_media_type"]

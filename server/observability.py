@@ -6,7 +6,8 @@
 - Metrics: `Metrics` owns a registry per app (so two apps in one process, as in tests, do not
   collide); `/metrics` renders it in the Prometheus text format.
 - Traces: `configure_tracing` is a no-op unless `OTEL_EXPORTER_OTLP_ENDPOINT` or
-  `MINHU_TRACING=console` is set; then strawberry's OpenTelemetryExtension and one span per Neo4j
+  `MINHU_TRACING=console` is set; then one span per GraphQL operation (server/pipeline.py;
+  strawberry's OpenTelemetryExtension over WebSocket) and one span per Neo4j
   transaction (`graph.kernel.db.enable_tracing`) feed a tracer provider of this app's own.
 """
 
@@ -28,6 +29,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from graph.kernel.db import Graph
 from resolvers.kernel.compiled import STATS
+from resolvers.kernel.documents import Documents
 from resolvers.kernel.events import BUS
 
 # Attributes every LogRecord has; anything else on a record came in through `extra=`.
@@ -113,31 +115,46 @@ def set_current_request(info: RequestInfo | None) -> None:
     _current.set(info)
 
 
+# The two kinds of family /metrics shows, in the read path's table.
+Counted, Gauged = CounterMetricFamily, GaugeMetricFamily
+
+
 class ReadPathMetrics:
-    """/metrics for the read path: queries answered by the compiled path (of them, directly by the view)
-    and by the interpreter, with why the compiler declined (resolvers/kernel/compiled.py STATS)."""
+    """/metrics for the read path: queries answered by the compiled path and by the interpreter, with
+    why the compiler declined (resolvers/kernel/compiled.py STATS), and the cache of query texts
+    (resolvers/kernel/documents.py): how many it holds, the memory they hold, against their bounds."""
+
+    def __init__(self, documents: Documents | None = None) -> None:
+        self.documents = documents
 
     def describe(self) -> list:
         return []
 
-    def collect(self) -> Iterator[CounterMetricFamily]:
-        answered = CounterMetricFamily(
-            "minhu_reads",
-            "query operations by how they were answered (compiled, of those direct; interpreted)",
-            labels=["path"],
-        )
-        answered.add_metric(["compiled"], STATS.compiled)
-        answered.add_metric(["direct"], STATS.direct)
-        answered.add_metric(["interpreted"], STATS.interpreted)
-        yield answered
-        declined = CounterMetricFamily(
-            "minhu_reads_declined",
-            "query operations the compiler left to the interpreter, by reason",
-            labels=["reason"],
-        )
-        for reason, count in sorted(STATS.reasons.items()):
-            declined.add_metric([reason[:80]], count)
-        yield declined
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        reasons = {reason[:80]: count for reason, count in sorted(STATS.reasons.items())}
+        # (kind, name, what it counts, label, values by label)
+        families: list[tuple[type, str, str, str, dict[str, float]]] = [
+            (Counted, "minhu_reads", "query operations by how they were answered", "path",
+             {"compiled": STATS.compiled, "interpreted": STATS.interpreted}),
+            (Counted, "minhu_reads_declined", "query operations the compiler left to the interpreter, by reason",
+             "reason", reasons),
+        ]  # fmt: skip
+        cache = self.documents
+        if cache is not None:
+            families += [
+                (Gauged, "minhu_query_texts_cached", "query texts kept parsed, validated and compiled, and the bound",
+                 "of", {"held": len(cache), "limit": cache.max_entries}),
+                (Gauged, "minhu_query_texts_cached_bytes",
+                 "memory the cached query texts hold (estimated: text and parsed tokens), and the bound",
+                 "of", {"held": cache.bytes, "limit": cache.max_bytes}),
+                (Counted, "minhu_query_text_lookups", "query texts asked for: found, not found, evicted", "outcome",
+                 {"hit": cache.hits, "miss": cache.misses, "evicted": cache.evicted}),
+            ]  # fmt: skip
+        for kind, name, documentation, label, values in families:
+            family = kind(name, documentation, labels=[label])
+            for value_label, value in values.items():
+                family.add_metric([value_label], value)
+            yield family
 
 
 class Metrics:

@@ -66,9 +66,17 @@ class Settings(BaseSettings):
 
     # The door: request body size, items in any list input, time a request may take.
     minhu_max_body_bytes: int = 256 * 1024
+    # A body over the limit is read and dropped up to this, so a client sending it whole can read the
+    # 413; past it the connection is closed.
+    minhu_max_discard_bytes: int = 4 * 1024 * 1024
     minhu_max_list_items: int = 100
     minhu_duplicate_days: int = 7  # needs raised this many days apart may be duplicates
     minhu_request_deadline_seconds: float = 10.0
+    # Rows one query may answer with, estimated before it runs (resolvers/kernel/cost.py): QUERY_TOO_COSTLY past it.
+    minhu_max_query_rows: int = 10_000
+    # Query texts kept parsed, validated and compiled: at most this many, holding at most this much memory.
+    minhu_cached_texts: int = 500
+    minhu_cached_text_megabytes: int = 32
 
     # Mutation rate limits (the `limits` library's notation, `;` between several); empty = none.
     minhu_rate_limit_subject: str = "120/minute;2000/hour"

@@ -13,6 +13,7 @@ from typing import Any
 from graph.kernel.db import Graph, Tx
 from graph.kernel.errors import NotFound
 from graph.kernel.ids import label_of, new_id
+from graph.kernel.locks import answered_unlocked, lock_if, still
 from graph.kernel.records import native
 from graph.needs.audit import EVENT_CREATE
 
@@ -59,14 +60,23 @@ async def create(
 
 # A decision's facts under the locks, in one statement: the program's lock first (every decision on the
 # program queues there), then the grant's; every property below is read after both, so it is the last
-# committed state.
-_LOCKED = """
-MATCH (g:Grant {id: $id})-[:FROM]->(p:FundingProgram)
-SET p._lock = true REMOVE p._lock
-WITH g, p
-SET g._lock = true REMOVE g._lock
-WITH g, p
-RETURN {id: g.id, status: g.status, amount: g.amount, programId: p.id,
+# committed state. The locks are taken only while the committed state lets the decision through (the
+# grant still REQUESTED; to approve, within the cap and what is left): a race's late losers are told
+# without queueing, and one that queued leaves as soon as it finds, under the lock, that it lost
+# (graph/kernel/locks.py).
+_DECIDABLE = """(g.status = 'REQUESTED' AND (NOT $approve OR (
+  (p.capPerGrant IS NULL OR g.amount <= p.capPerGrant)
+  AND g.amount <= coalesce(p.budget, 0) - coalesce(p.spent, 0))))"""
+_LOCKED = (
+    f"""
+MATCH (g:Grant {{id: $id}})-[:FROM]->(p:FundingProgram)
+WITH g, p, {_DECIDABLE} AS open
+{lock_if("p", "open")}
+{lock_if("g", "open")}
+{still("NOT open OR " + _DECIDABLE)}
+"""
+    + """
+RETURN open AS locked, {id: g.id, status: g.status, amount: g.amount, programId: p.id,
         needId: [(g)-[:FOR]->(n:Need) | n.id][0],
         placeIds: [(g)-[:FOR]->(:Need)-[:AT]->(:Compound|Community)-[:IN*0..3]->(x) | x.id]} AS grant,
   {id: p.id, name: p.name, level: p.level, budget: coalesce(p.budget, 0), spent: coalesce(p.spent, 0),
@@ -74,14 +84,17 @@ RETURN {id: g.id, status: g.status, amount: g.amount, programId: p.id,
    categories: [(p)-[:COVERS]->(k:Category) | k.code], districts: [(p)-[:AVAILABLE_IN]->(d:District) | d.id]}
     AS program
 """
+)
 
 
-async def locked_decision(tx: Tx, grant_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The grant (status, amount, need, places) and its program (as `program_facts`), both locked."""
+async def locked_decision(tx: Tx, grant_id: str, *, approve: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The grant (status, amount, need, places) and its program (as `program_facts`), both locked; not
+    locked when the committed state already refuses the decision (`approve`: an approval, else a rejection)."""
     label_of(grant_id, expected=("Grant",), field="grantId")
-    row = await tx.single(_LOCKED, id=grant_id)
+    row = await tx.single(_LOCKED, id=grant_id, approve=approve)
     if row is None:
         raise NotFound(f"no grant with id {grant_id!r}", field="grantId")
+    answered_unlocked(row["locked"])
     return row["grant"], {k: native(v) for k, v in row["program"].items()}
 
 

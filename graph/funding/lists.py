@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from graph.funding.kinds import ProgramLevel, ProjectStatus
-from graph.kernel.listing import ListFilter, RootList, Source, label_scan
+from graph.kernel.lists import ListFilter, RootList, Source, label_scan
 from graph.places.lists import place_label
 
 

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from graph.catalog import BY_LABEL
+from graph.kernel import registry
 from graph.kernel.db import Graph
 
 
 def _label(label: str) -> str:
-    if label not in BY_LABEL:
-        raise ValueError(f"{label!r} is not a declared kind")
-    return label
+    try:
+        return registry.by_label(label).label
+    except KeyError:
+        raise ValueError(f"{label!r} is not a declared kind") from None
 
 
 async def is_empty(graph: Graph) -> bool:

@@ -36,12 +36,12 @@ from graphql.execution.collect_fields import FieldDetails, FragmentDetails, coll
 from graphql.execution.values import VariableValues, get_argument_values
 from pydantic.alias_generators import to_camel
 
-from graph.catalog import BY_GRAPHQL, BY_LABEL
+from graph.kernel import registry
 from graph.kernel.ids import label_of
-from graph.kernel.kinds import Kind, Link, bind_expression
-from graph.kernel.listing import RootList, Window, cursor_of, keyset_and_order, order_hint, page_calls, page_of, window
+from graph.kernel.kinds import LISTED_LIMIT, Kind, Link, bind_expression
+from graph.kernel.listing import Window, cursor_of, keyset_and_order, order_hint, page_calls, page_of, window
+from graph.kernel.lists import RootList
 from graph.kernel.records import GeoPoint
-from graph.lists import ROOT_LISTS
 
 
 @dataclass(frozen=True)
@@ -101,11 +101,13 @@ class Compiled:
 
     key: str
     field: str
-    cypher: str | Callable[[dict[str, Any]], str]  # a callable: the statement depends on the request
+    # A callable: the statement depends on the request; None: the answer is `constant`, no statement.
+    cypher: str | Callable[[dict[str, Any]], str] | None
     readers: list[ArgumentReader] = field(default_factory=list)
     # node(id:): the statement is the label's; chosen per request from the id.
     by_label: dict[str, Compiled] | None = None
     node_id: ArgumentReader | None = None
+    constant: Any = None
 
     def params(self, variables: VariableValues, request: dict[str, Any]) -> dict[str, Any]:
         params: dict[str, Any] = {}
@@ -144,20 +146,20 @@ class Compiler:
     def _root(self, key: str, details: list[FieldDetails], query: GraphQLObjectType) -> Compiled:
         name = details[0].node.name.value
         if name == "__typename":
-            return Compiled(key, name, f"RETURN {_literal(query.name)} AS v")
+            return Compiled(key, name, None, constant=query.name)
         if name.startswith("__"):
             raise NotCompilable(f"the introspection field {name} is answered by graphql-core")
         field_def = query.fields[name]
         if name == "node":
             return self._node_root(key, field_def, details)
-        root = ROOT_LISTS.get(name)
+        root = registry.root_list(name)
         if root is None:
             raise NotCompilable(f"the root field {name} is answered by its resolver")
         return self._list_root(key, root, field_def, details)
 
     def _node_root(self, key: str, field_def: GraphQLField, details: list[FieldDetails]) -> Compiled:
         by_label: dict[str, Compiled] = {}
-        for label, kind in BY_LABEL.items():
+        for kind in registry.kinds():
             if kind.reader is None or kind.graphql is None:
                 continue
             if kind.reader == "staff":
@@ -169,8 +171,8 @@ class Compiler:
                 projection = self._project(kind, "x", runtime, details)
             except NotCompilable:
                 continue  # asked for by id, this kind goes to the interpreter
-            statement = f"MATCH (x:{label} {{id: $id}}) RETURN {projection} AS v"
-            by_label[label] = Compiled(key, "node", statement, self._readers)
+            statement = f"MATCH (x:{kind.label} {{id: $id}}) RETURN {projection} AS v"
+            by_label[kind.label] = Compiled(key, "node", statement, self._readers)
         node_id = ArgumentReader(field_def, details[0].node, lambda args, request: {"id": str(args["id"])})
         return Compiled(key, "node", "", by_label=by_label, node_id=node_id)
 
@@ -178,7 +180,7 @@ class Compiler:
         connection = get_named_type(field_def.type)
         assert isinstance(connection, GraphQLObjectType)
         self._readers = []
-        kind = BY_LABEL[root.label]
+        kind = registry.by_label(root.label)
         shape = self._connection(kind, "x", "rows", "total", connection, details, "", root.newest_first)
 
         def make(args: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
@@ -228,19 +230,19 @@ class Compiler:
         return self._selection(runtime, details, lambda name, sub: self._field(kind, var, runtime, name, sub))
 
     def _field(self, kind: Kind, var: str, runtime: GraphQLObjectType, name: str, details: list[FieldDetails]) -> str:
-        if name in kind.interpreted:
+        how = reading(kind, name)
+        if how == "interpreted":
             raise NotCompilable(f"{runtime.name}.{name} is answered by its resolver")
-        if name in kind.computed:
+        if how == "computed":
             return bind_expression(kind.computed[name], var)
         field_def = runtime.fields[name]
-        if name in kind.links:
+        if how == "link":
             return self._link(kind.links[name], var, field_def, details)
-        attrs = {link.attr: link for link in kind.links.values() if link.attr}
-        if name in attrs:
-            return attrs[name].comprehension(var, self.fresh("k"))
-        props = kind.properties
-        if name in props:
-            return self._property(kind, var, name, props[name], field_def, details)
+        if how == "linked keys":
+            link = next(link for link in kind.links.values() if link.attr == name)
+            return link.comprehension(var, self.fresh("k"))
+        if how == "property":
+            return self._property(kind, var, name, kind.properties[name], field_def, details)
         raise NotCompilable(f"{runtime.name}.{name} has no declaration")
 
     def _property(
@@ -265,7 +267,7 @@ class Compiler:
         """The projection of the linked node bound to `var`, by its label when there are several."""
         branches = []
         for label in link.targets:
-            kind = BY_LABEL[label]
+            kind = registry.by_label(label)
             if kind.graphql is None:
                 raise NotCompilable(f"{label} has no GraphQL type")
             runtime = self.schema.get_type(kind.graphql)
@@ -296,13 +298,15 @@ class Compiler:
                 expression = f"[{pattern} WHERE {where} | {projection}][0]"
             empty = "null"
         else:
+            # A listed link answers LISTED_LIMIT items at most, as the interpreter does (schema/relay.py).
             if link.order:
                 order = Link(link.order, link.target).bind(var, target)[0]
                 expression = (
-                    f"COLLECT {{ MATCH {pattern} WHERE {where} WITH {target} ORDER BY {order} RETURN {projection} }}"
+                    f"COLLECT {{ MATCH {pattern} WHERE {where} WITH {target} ORDER BY {order} "
+                    f"LIMIT {LISTED_LIMIT} RETURN {projection} }}"
                 )
             else:
-                expression = f"[{pattern} WHERE {where} | {projection}]"
+                expression = f"[{pattern} WHERE {where} | {projection}][0..{LISTED_LIMIT}]"
             empty = "[]"
         if link.gate == "signed-in":
             return f"CASE WHEN $signedIn THEN {expression} ELSE {empty} END"
@@ -369,7 +373,7 @@ class Compiler:
 
     def _nested_connection(self, link: Link, var: str, field_def: GraphQLField, details: list[FieldDetails]) -> str:
         (label,) = link.targets
-        kind = BY_LABEL[label]
+        kind = registry.by_label(label)
         connection = get_named_type(field_def.type)
         assert isinstance(connection, GraphQLObjectType)
         target, rows = self.fresh("n"), self.fresh("page")
@@ -395,6 +399,35 @@ class Compiler:
             f"WITH {target} ORDER BY {order} LIMIT ${prefix}limit RETURN {shape.row} }}"
         )
         return f"[{rows} IN [{page}] | {shape.map}][0]"
+
+
+def reading(kind: Kind, name: str) -> str | None:
+    """How the compiler answers the field `name` of `kind`: "interpreted" (it declines), "computed"
+    (the declared Cypher), "link", "linked keys" (a link's `attr`), "property" (the node's property,
+    read raw), or None (no declaration: it declines)."""
+    if name in kind.interpreted:
+        return "interpreted"
+    if name in kind.computed:
+        return "computed"
+    if name in kind.links:
+        return "link"
+    if any(link.attr == name for link in kind.links.values()):
+        return "linked keys"
+    if name in kind.properties:
+        return "property"
+    return None
+
+
+def raw_reads_of_resolved_fields(resolved: dict[str, set[str]]) -> list[str]:
+    """`Type.field` for each field with its own resolver (`resolved`: GraphQL type name → those fields)
+    that the compiler would answer with the node's raw property: a masked or derived value leaking."""
+    found = []
+    for type_name, fields in sorted(resolved.items()):
+        kind = registry.by_graphql(type_name)
+        if kind is None:
+            continue
+        found += [f"{type_name}.{name}" for name in sorted(fields) if reading(kind, name) == "property"]
+    return found
 
 
 def _window(args: dict[str, Any]) -> Window:
@@ -448,7 +481,7 @@ def node_statement(compiled: Compiled, node_id: str, signed_in: bool) -> Compile
     """The label's statement for `node(id:)`; None when that kind is not served to this viewer (null)."""
     assert compiled.by_label is not None
     label = label_of(node_id)
-    kind = BY_LABEL[label]
+    kind = registry.by_label(label)
     if kind.reader is None or (kind.reader != "public" and not signed_in):
         return None
     if kind.reader == "staff" or label not in compiled.by_label:
@@ -456,4 +489,12 @@ def node_statement(compiled: Compiled, node_id: str, signed_in: bool) -> Compile
     return compiled.by_label[label]
 
 
-__all__ = ["BY_GRAPHQL", "Compiled", "Compiler", "NotCompilable", "node_statement", "utc_text"]
+__all__ = [
+    "Compiled",
+    "Compiler",
+    "NotCompilable",
+    "node_statement",
+    "raw_reads_of_resolved_fields",
+    "reading",
+    "utc_text",
+]

@@ -18,6 +18,7 @@ a pooled connection can outlive a restarted server.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import random
@@ -65,6 +66,35 @@ _UNAVAILABLE_CODES = frozenset(
 _BOOKMARK_REFUSED = frozenset(
     {"Neo.ClientError.Transaction.InvalidBookmark", "Neo.ClientError.Transaction.InvalidBookmarkMixture"}
 )
+
+
+# The server ended a transaction that outlived its timeout (the request's deadline).
+_TIMED_OUT = frozenset(
+    {
+        "Neo.ClientError.Transaction.TransactionTimedOut",
+        "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration",
+    }
+)
+# Less than this left of a request's deadline: no transaction is begun (Neo4j counts milliseconds,
+# and a timeout of 0 would mean none).
+MIN_TIMEOUT = 0.001
+
+# What `graph.kernel.locks.still(...)` fails a statement with: a division by zero, on purpose (Cypher has no
+# way to raise an error of one's own), in a statement that carries the marker below.
+MOVED_CODE = "Neo.ClientError.Statement.ArithmeticError"
+MOVED_MARK = "/* minhu: moved while waiting for the lock */"
+# How many times a transaction whose state moved under its lock is run again (each time refused or
+# let through on the state it then finds; more than once only when that state keeps moving).
+MOVED_RETRIES = 5
+
+
+class MovedWhileWaiting(Exception):
+    """A statement took a lock and found, under it, that what it came for was gone (locks.still). Neo4j
+    has already ended the transaction and released its locks; the transaction is run again."""
+
+
+def _moved(exc: ClientError, cypher: str) -> bool:
+    return exc.code == MOVED_CODE and MOVED_MARK in cypher
 
 
 @dataclass
@@ -138,6 +168,34 @@ def begin_bookmarks(sent: tuple[str, ...] = ()) -> RequestBookmarks:
     return held
 
 
+@dataclass(frozen=True)
+class Deadline:
+    """When the request this code runs for must be answered (monotonic clock), and its length."""
+
+    at: float
+    seconds: float
+
+    def left(self) -> float:
+        return self.at - time.monotonic()
+
+    def passed(self) -> Unavailable:
+        return Unavailable(
+            f"the request took longer than {self.seconds:g} s (the graph database is slow or restarting); "
+            "try again in a moment"
+        )
+
+
+_DEADLINE: ContextVar[Deadline | None] = ContextVar("minhu_deadline", default=None)
+
+
+def begin_deadline(seconds: float) -> Deadline:
+    """Every transaction of the current request gets what is left of `seconds` as its timeout, so
+    Neo4j stops working on it when the client has been answered."""
+    deadline = Deadline(time.monotonic() + seconds, seconds)
+    _DEADLINE.set(deadline)
+    return deadline
+
+
 def statements_in_this_request() -> int:
     """The statements sent so far by the request this code runs for (0 outside a request)."""
     log = _REQUEST_LOG.get()
@@ -193,8 +251,13 @@ class Tx:
         """`_name` names a statement sent by a shared helper (`list.Need`); others are named after
         the function that sends them."""
         _count(self._counter, _name, self._write)
-        result = await self._tx.run(cypher, params)
-        return [record_data(record) for record in await result.fetch(1_000_000)]
+        try:
+            result = await self._tx.run(cypher, params)
+            return [record_data(record) for record in await result.fetch(1_000_000)]
+        except ClientError as exc:
+            if _moved(exc, cypher):
+                raise MovedWhileWaiting from exc
+            raise
 
     async def single(self, cypher: str, /, _name: str | None = None, **params: Any) -> dict[str, Any] | None:
         rows = await self.run(cypher, _name, **params)
@@ -275,6 +338,115 @@ class Breaker:
                 await self._probe
 
 
+_HOLD, _FREE = "hold", "free"
+
+
+@dataclass
+class _Line:
+    """The requests for one contended lock: whether one of them holds the turn, and who waits for it."""
+
+    held: bool = False
+    waiting: collections.deque[asyncio.Future[str]] = field(default_factory=collections.deque)
+
+
+class Turn:
+    """One request's place in a line (`Turns`): holding the turn, or let go with everyone (`free`)."""
+
+    def __init__(self, turns: Turns | None, key: str, holding: bool) -> None:
+        self._turns = turns
+        self._key = key
+        self.holding = holding
+
+    def free(self) -> None:
+        """The committed state answered this request without the lock: it takes none, and those
+        waiting behind it go on together, each to be answered the same way (or, if the state lets it
+        through, to queue on the lock in Neo4j as any caller from another process would)."""
+        if self.holding and self._turns is not None:
+            self.holding = False
+            self._turns._release(self._key, everyone=True)
+
+    def done(self) -> None:
+        """Gives the turn to the next request in line, if this one still holds it."""
+        if self.holding and self._turns is not None:
+            self.holding = False
+            self._turns._release(self._key, everyone=False)
+
+
+# The turn of the request being answered (graph.kernel.locks.answered_without_lock frees it).
+_TURN: ContextVar[Turn | None] = ContextVar("minhu_turn", default=None)
+
+
+def current_turn() -> Turn | None:
+    return _TURN.get()
+
+
+class Turns:
+    """Requests of this process that would queue on the same Neo4j lock wait their turn here instead.
+
+    Neo4j's lock manager spins while it waits: a hundred transactions queued on one need's lock
+    burnt about 70 % of a core on the two-core development machine (issue 20), starving the
+    winner they were waiting for; waiting on an asyncio future costs nothing. One request at a time
+    holds the turn for a key, until its transaction ends; then the next in line gets it. A request
+    whose locking statement finds, from the committed state, that it cannot win takes no lock
+    (graph/kernel/locks.py `lock_if`) and frees the line (`Turn.free`): everyone waiting goes on at
+    once, to be refused on that state in parallel. So a race costs its winners' transactions one
+    after another, one refusal, then the other refusals together: a first accept one winner, a grant
+    budget the grants it admits. Only a way to keep the queue out of Neo4j: its locks stay what
+    makes a race safe, between processes too."""
+
+    def __init__(self) -> None:
+        self._lines: dict[str, _Line] = {}
+        self.waited = 0  # how many requests waited for a turn (tests read it)
+
+    def waiting(self, key: str) -> int:
+        line = self._lines.get(key)
+        return sum(not f.done() for f in line.waiting) if line is not None else 0
+
+    def waiting_now(self) -> int:
+        """How many requests wait for a turn now, all keys together."""
+        return sum(self.waiting(key) for key in self._lines)
+
+    @contextlib.asynccontextmanager
+    async def __call__(self, key: str | None) -> AsyncIterator[Turn]:
+        if key is None:
+            yield Turn(None, "", holding=False)
+            return
+        line = self._lines.setdefault(key, _Line())
+        if not line.held:
+            line.held = True
+            turn = Turn(self, key, holding=True)
+        else:
+            self.waited += 1
+            ticket: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+            line.waiting.append(ticket)
+            try:
+                given = await ticket
+            except asyncio.CancelledError:
+                # Cancelled (its deadline) while waiting: out of the line; a turn given to it passes on.
+                if ticket.done() and not ticket.cancelled() and ticket.result() == _HOLD:
+                    self._release(key, everyone=False)
+                raise
+            turn = Turn(self, key, holding=given == _HOLD)
+        reset = _TURN.set(turn)
+        try:
+            yield turn
+        finally:
+            _TURN.reset(reset)
+            turn.done()
+
+    def _release(self, key: str, *, everyone: bool) -> None:
+        line = self._lines[key]
+        while line.waiting:
+            ticket = line.waiting.popleft()
+            if ticket.done():  # cancelled while waiting
+                continue
+            ticket.set_result(_FREE if everyone else _HOLD)
+            if not everyone:
+                return  # the turn is passed on: the line stays held
+        line.held = False
+        del self._lines[key]
+
+
 class Graph:
     # Deadlocks and lock timeouts are retried for this long at most (a request deadline bounds it too).
     max_retry_time = 10.0
@@ -284,6 +456,7 @@ class Graph:
         self.database = database
         self.counter = StatementCounter()
         self.breaker = Breaker()
+        self.turns = Turns()
         # Transactions holding a pooled connection right now (the pool's "in use"), and the pool's size.
         self.in_flight = 0
         self.pool_size = 100
@@ -358,6 +531,12 @@ class Graph:
             yield span
 
     async def _attempt(self, mode: str, work: Callable[[Tx], Awaitable[T]]) -> T:
+        deadline = _DEADLINE.get()
+        timeout = None
+        if deadline is not None:
+            timeout = deadline.left()
+            if timeout < MIN_TIMEOUT:
+                raise deadline.passed()
         self.sessions_opened += 1
         self.in_flight += 1
         try:
@@ -367,7 +546,8 @@ class Graph:
                 database=self.database, default_access_mode=mode, bookmark_manager=self.bookmarks, bookmarks=sent
             ) as session:
                 # Leaving the transaction block without an exception commits; with one, rolls back.
-                async with await session.begin_transaction() as tx:
+                # The server ends the transaction itself once the request's deadline has passed.
+                async with await session.begin_transaction(timeout=timeout) as tx:
                     result = await work(Tx(tx, self.counter, mode == neo4j.WRITE_ACCESS))
                 if held is not None and mode == neo4j.WRITE_ACCESS:
                     held.latest = tuple(sorted((await session.last_bookmarks()).raw_values))
@@ -380,10 +560,19 @@ class Graph:
         started = time.monotonic()
         delay = 0.05
         reconnected = False
+        moved = 0
         async with self._span(mode) as span:
             while True:
                 try:
                     result = await self._attempt(mode, work)
+                except MovedWhileWaiting as exc:
+                    # Lost a race while queued on a lock: run again at once, no backoff. The state that
+                    # moved is committed now, so the next attempt is refused (or let through) on it
+                    # without taking the lock.
+                    moved += 1
+                    if moved > MOVED_RETRIES:
+                        raise Conflict("the data kept changing while we were writing; please retry") from exc
+                    continue
                 except IncompleteCommit as exc:
                     # The connection broke during COMMIT: the write may or may not have landed.
                     self._trip(UNREACHABLE)
@@ -418,6 +607,9 @@ class Graph:
                         continue
                     raise Conflict("the data changed while we were writing; please retry") from exc
                 except ClientError as exc:
+                    if exc.code in _TIMED_OUT:
+                        deadline = _DEADLINE.get()
+                        raise (deadline.passed() if deadline else Unavailable(UNREACHABLE)) from exc
                     if exc.code in _BOOKMARK_REFUSED:
                         raise BadUserInput(
                             "the X-Minhu-Bookmark header is not a bookmark this database issued; send the one "

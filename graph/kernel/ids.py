@@ -3,7 +3,7 @@
 import re
 import uuid
 
-from graph.catalog import BY_PREFIX
+from graph.kernel import registry
 from graph.kernel.errors import BadUserInput
 
 _ID = re.compile(r"^([a-z]+):([A-Za-z0-9_\-]{1,64})$")
@@ -16,14 +16,15 @@ def new_id(prefix: str) -> str:
 def label_of(node_id: str, *, expected: tuple[str, ...] | None = None, field: str = "id") -> str:
     """The label an id names; `BadUserInput` when the id is malformed or of the wrong kind."""
     match = _ID.match(node_id or "")
-    if not match or match.group(1) not in BY_PREFIX:
-        prefixes = ", ".join(sorted(BY_PREFIX))
+    kind = registry.by_prefix(match.group(1)) if match else None
+    if kind is None:
+        prefixes = ", ".join(sorted(k.prefix for k in registry.kinds()))
         raise BadUserInput(
             f"{field} {node_id!r} is not a Minhu id: ids look like 'need:1a2b…' or 'community:610103001004' "
             f"(kind one of {prefixes})",
             field=field,
         )
-    label = BY_PREFIX[match.group(1)].label
+    label = kind.label
     if expected and label not in expected:
         raise BadUserInput(f"{field} {node_id!r} is a {label} id; expected a {' or '.join(expected)} id", field=field)
     return label

@@ -5,7 +5,8 @@ the record it is read into (a dataclass whose fields are the node's properties, 
 nodes it links to), its relationships as fields (`Link`), whether it is locked before checks, which
 properties are indexed, and which GraphQL type shows it. Ids, projections, locks, `node(id:)`, the
 nested lists, the migrations' expectations and the compiled read path all read these declarations
-(graph/catalog.py collects them), so adding a kind is one declaration plus its domain's files.
+(each domain registers its own with graph/kernel/registry.py), so adding a kind is one declaration plus
+its domain's files.
 
 Cypher fragments here are fixed text written by us, never user input.
 """
@@ -18,6 +19,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType, NoneType, UnionType
 from typing import Any, Union, get_args, get_origin, get_type_hints
+
+# The most items a listed link (`listed(...)`, a plain list, not a paged connection) answers with,
+# on either read path; the cost limit counts this much for each (resolvers/kernel/cost.py).
+LISTED_LIMIT = 100
 
 _CAMEL = re.compile(r"_([a-z0-9])")
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")

@@ -1,9 +1,9 @@
 """Keyset-paginated lists: one Cypher statement returns a page and the total count.
 
-A root list (`RootList`, declared in its domain's `lists.py`) is fixed Cypher (never user text): a
-`source` that binds `x` to candidate nodes (a label scan, the nodes of a place, the full-text
-index), chosen from the validated filter, and one predicate per filter, used only when that filter
-is given — so an unfiltered list is a plain label scan the planner answers from the count store and
+A root list (`RootList`, graph/kernel/lists.py; each declared in its domain's `lists.py`) is fixed
+Cypher (never user text): a `source` that binds `x` to candidate nodes (a label scan, the nodes of a
+place, the full-text index), chosen from the validated filter, and one predicate per filter, used only
+when that filter is given — so an unfiltered list is a plain label scan the planner answers from the count store and
 the `createdAt` index order. Ordering is stable: newest first then `id`, or by `id`.
 
 Cursors are written by Cypher (`cursor_of`) and read back by `decode_cursor`, so the interpreted and
@@ -13,19 +13,18 @@ the compiled read paths hand out the same cursors.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
-from graph.catalog import BY_LABEL
+from graph.kernel import registry
 from graph.kernel.db import Graph
 from graph.kernel.errors import BadUserInput
+from graph.kernel.lists import RootList
 from graph.kernel.records import from_row
 
 MAX_PAGE_SIZE = 100
+DEFAULT_PAGE = 20  # a page's size when the request gives neither first nor last
 # A newest-first cursor: the createdAt Neo4j wrote (exact to the nanosecond, with its zone), then the id.
 _NEWEST = re.compile(r"^(\d{4}-\d{2}-\d{2}T[0-9:.]+(?:Z|[+-]\d{2}:\d{2})(?:\[[A-Za-z/_+-]+\])?)~([a-z]+:[\w\-]{1,64})$")
 _ID = re.compile(r"^[a-z]+:[\w\-]{1,64}$")
@@ -55,39 +54,6 @@ class Window:
         return {prefix + k: v for k, v in params.items()}
 
 
-class ListFilter(BaseModel):
-    """The base of a root list's filter: camelCase names, unknown ones refused."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-# (source Cypher binding `x`, its parameters, whether one node can come out of it twice)
-Source = tuple[str, dict[str, Any], bool]
-
-
-def label_scan(label: str) -> Source:
-    """Every node of `label`: what a list starts from when no filter narrows where its nodes are."""
-    return f"MATCH (x:{label}) ", {}, False
-
-
-@dataclass(frozen=True, eq=False)  # one object per list, hashed by identity (its statements are cached)
-class RootList:
-    field: str  # the GraphQL root field
-    label: str  # what it lists
-    # Chooses the source from the checked filter (camelCase keys); None: always the label scan.
-    select: Callable[[dict[str, Any]], Source] | None = None
-    filter: type[ListFilter] | None = None
-    predicates: Mapping[str, str] = field(default_factory=dict)  # filter name → predicate over x and $name
-    newest_first: bool = False
-
-    def source(self, params: dict[str, Any]) -> Source:
-        return label_scan(self.label) if self.select is None else self.select(params)
-
-    def where(self, params: Mapping[str, Any]) -> tuple[str, ...]:
-        """The predicates of the filters given (in declaration order)."""
-        return tuple(predicate for name, predicate in self.predicates.items() if params.get(name) is not None)
-
-
 def _size(value: int, name: str) -> int:
     if value < 0:
         raise BadUserInput(f"{name} must be 0 or more (got {value})", field=name)
@@ -104,7 +70,7 @@ def window(
     after: str | None = None,
     last: int | None = None,
     before: str | None = None,
-    default: int = 20,
+    default: int = DEFAULT_PAGE,
 ) -> Window:
     """The checked slice: forward (`first`/`after`) or backward (`last`/`before`), never both at once."""
     backward = last is not None or before is not None
@@ -175,7 +141,7 @@ def order_hint(newest_first: bool, var: str = "x") -> str:
 
 def to_record(label: str, row: dict[str, Any]) -> Any:
     """The record of `label` filled from its projection."""
-    record = BY_LABEL[label].record
+    record = registry.by_label(label).record
     assert record is not None, f"{label} is never read as a record"
     return from_row(record, row)
 
@@ -219,7 +185,7 @@ def page_calls(
 
 @cache
 def _statement(root: RootList, source: str, distinct: bool, where: tuple[str, ...], backward: bool) -> str:
-    row = f"{{cursor: {cursor_of('x', root.newest_first)}, node: {BY_LABEL[root.label].projection}}}"
+    row = f"{{cursor: {cursor_of('x', root.newest_first)}, node: {registry.by_label(root.label).projection}}}"
     count, page = page_calls(root, source, distinct, where, backward, row)
     return f"{count}{page}RETURN total, rows"
 

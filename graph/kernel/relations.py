@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cache
 
-from graph.catalog import BY_LABEL
+from graph.kernel import registry
 from graph.kernel.db import Graph
 from graph.kernel.listing import Page, Window, cursor_of, keyset_and_order, order_hint, page_from_rows
 
@@ -18,13 +18,13 @@ from graph.kernel.listing import Page, Window, cursor_of, keyset_and_order, orde
 @cache
 def _statement(parent: str, field: str, backward: bool) -> tuple[str, str, bool]:
     """(Cypher, label of the listed nodes, newest first) for the connection `parent.field`."""
-    link = BY_LABEL[parent].link(field)
+    link = registry.by_label(parent).link(field)
     if not link.many:
         raise KeyError(f"{parent}.{field} is not a list")
     (label,) = link.targets
     pattern, where = link.bind("p", "x")
     keyset, order = keyset_and_order(link.newest_first, backward=backward)
-    row = f"{{cursor: {cursor_of('x', link.newest_first)}, node: {BY_LABEL[label].projection}}}"
+    row = f"{{cursor: {cursor_of('x', link.newest_first)}, node: {registry.by_label(label).projection}}}"
     cypher = (
         "UNWIND $ids AS pid "
         f"MATCH (p:{parent} {{id: pid}}) "

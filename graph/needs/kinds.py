@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from graph.kernel.kinds import Kind, cypher_strings, declare, listed, one
+from graph.kernel.kinds import Kind, cypher_strings, declare, listed, many, one
 from graph.kernel.records import CatalogEntry, GeoPoint, NodeRecord
 
 
@@ -43,6 +43,11 @@ OVERDUE_CYPHER = (
     "coalesce((x.status = 'DISPATCHED' AND x.responseDeadline < datetime($now)) "
     f"OR (x.status IN {cypher_strings(RUNNING_STATES)} AND x.completionDeadline < datetime($now)), false)"
 )
+
+
+# Whether the community can call the requester back: a phone or an email on file. A GeoReport v2 request
+# (Open311) may come with neither; the need is filed all the same and shows it.
+CALLBACK_CYPHER = "EXISTS { MATCH (x)-[:RAISED_BY]->(r:Resident) WHERE r.phone IS NOT NULL OR r.email IS NOT NULL }"
 
 
 def is_overdue(
@@ -159,6 +164,7 @@ class Need(NodeRecord):
     resident_id: str | None = None
     merged_into_id: str | None = None
     updated_at: datetime | None = None
+    can_call_back: bool = False  # CALLBACK_CYPHER, read with the node
 
 
 @dataclass(slots=True)
@@ -166,6 +172,7 @@ class Resident(NodeRecord):
     name: str | None = None
     phone: str | None = None
     address: str | None = None
+    email: str | None = None
 
 
 @dataclass(slots=True)
@@ -207,7 +214,8 @@ NEED = declare(
     Need,
     "need",
     reader="public",
-    computed={"overdue": OVERDUE_CYPHER},
+    computed={"overdue": OVERDUE_CYPHER, "canCallBack": CALLBACK_CYPHER},
+    extra={"canCallBack": CALLBACK_CYPHER},
     # Masked by who may see a resident's contact details (resolvers/kernel/authz.py), with a pattern
     # over addresses that Cypher cannot match: left to the interpreter.
     interpreted=frozenset({"requester"}),
@@ -260,3 +268,17 @@ EVENT = declare(Event, "event", graphql="NeedEvent", reader="signed-in", indexes
 PENDING_REQUEST = Kind("PendingRequest", "pending", lockable=True, indexes=("createdAt",))
 
 KINDS = (CATEGORY, NEED, RESIDENT, ASSIGNMENT, EVALUATION, EVENT, PENDING_REQUEST)
+
+# Links of the needs shown on other domains' kinds (graph/kernel/registry.py adds them): what counts as
+# open is the needs' to say, so the places need not know it.
+LENT = {
+    "Community": {
+        # Needs raised at the community itself or at one of its compounds.
+        "openNeeds": many(
+            "(x)<-[:IN*0..1]-(:Compound|Community)<-[:AT]-(y:Need)",
+            "Need",
+            newest_first=True,
+            where=f"y.status IN {cypher_strings(OPEN_STATES)}",
+        ),
+    },
+}

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from graph.kernel.listing import ListFilter, RootList, Source, label_scan
+from graph.kernel.lists import ListFilter, RootList, Source, label_scan
 from graph.needs.kinds import OVERDUE_CYPHER, Channel, NeedStatus, Urgency
 from graph.places.lists import TO_COMMUNITIES, place_label
 from matching.time_windows import XIAN_TZ

@@ -9,6 +9,7 @@ committed state: under any number of concurrent accepts exactly one sees the nee
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,24 +17,38 @@ from typing import Any
 from graph.kernel.db import Tx
 from graph.kernel.errors import BadUserInput, NotFound
 from graph.kernel.ids import label_of, new_id
+from graph.kernel.locks import answered_unlocked, lock_if, still
 from graph.needs.audit import EVENT_CREATE
 from graph.needs.kinds import ASSIGNMENT, EventType
 
 HANDLER_LABELS = ASSIGNMENT.link("handler").targets
 
-_FACTS = """
-MATCH (n:Need {id: $id})
-SET n._lock = true REMOVE n._lock
-WITH n
-CALL (n) { UNWIND $lock AS hid MATCH (h:Member {id: hid}) SET h._lock = true REMOVE h._lock }
-CALL (n) { UNWIND $lock AS hid MATCH (h:Offering {id: hid}) SET h._lock = true REMOVE h._lock }
+# Whether the need can still make the move asked for (its committed status among `$movable`; any status
+# when the caller names none): read before the lock and again under it (graph/kernel/locks.py).
+_MOVABLE = "($movable IS NULL OR n.status IN $movable)"
+_FACTS = (
+    f"""
+MATCH (n:Need {{id: $id}})
+WITH n, {_MOVABLE} AS open
+{lock_if("n", "open")}
+{still("NOT open OR " + _MOVABLE)}
+CALL (n, open) {{
+  WITH * WHERE open UNWIND $lock AS hid MATCH (h:Member {{id: hid}}) SET h._lock = true REMOVE h._lock
+}}
+CALL (n, open) {{
+  WITH * WHERE open UNWIND $lock AS hid MATCH (h:Offering {{id: hid}}) SET h._lock = true REMOVE h._lock
+}}
 // A unit admin answers for the unit's offerings this need is offered to.
-CALL (n) {
-  MATCH (n)<-[:OF]-(a:Assignment)-[:TO]->(o:Offering)<-[:OFFERS]-(:Unit {id: $lockUnit})
+CALL (n, open) {{
+  WITH * WHERE open
+  MATCH (n)<-[:OF]-(a:Assignment)-[:TO]->(o:Offering)<-[:OFFERS]-(:Unit {{id: $lockUnit}})
   WHERE a.status IN ['INVITED', 'OPEN_CLAIM']
   SET o._lock = true REMOVE o._lock
-}
-RETURN n.id AS id, n.number AS number, n.status AS status, n.urgency AS urgency, n.level AS level,
+}}
+"""
+    + """
+RETURN open AS locked,
+  n.id AS id, n.number AS number, n.status AS status, n.urgency AS urgency, n.level AS level,
   n.statusBeforeSuspension AS statusBeforeSuspension,
   n.responseDeadline AS responseDeadline, n.completionDeadline AS completionDeadline,
   $category IS NULL OR EXISTS { MATCH (k:Category {code: $category}) } AS categoryExists,
@@ -41,7 +56,8 @@ RETURN n.id AS id, n.number AS number, n.status AS status, n.urgency AS urgency,
   [(n)-[:RAISED_BY]->(r:Resident) | r.id][0] AS requesterId,
   [(n)-[:RAISED_BY|ALSO_RAISED_BY]->(r:Resident) | r.id] AS residentIds,
   [(n)-[:AT]->(:Compound|Community)-[:IN*0..3]->(p) | p.id] AS placeIds,
-  COLLECT {
+  // A move refused on the committed state needs none of what follows (a hundred claims, each a map).
+  CASE WHEN NOT open THEN [] ELSE COLLECT {
     MATCH (n)<-[:OF]-(a:Assignment)-[:TO]->(t)
     WITH a, t ORDER BY a.createdAt, a.id
     RETURN {id: a.id, status: a.status, targetId: t.id, targetLabel: labels(t)[0],
@@ -49,22 +65,18 @@ RETURN n.id AS id, n.number AS number, n.status AS status, n.urgency AS urgency,
             completedAt: a.completedAt,
             ratedBy: [(e:Evaluation)-[:OF]->(a) WHERE e.forCompletionAt = a.completedAt | e.byRole],
             openLoad: coalesce(t.openLoad, 0), limit: coalesce(t.maxLoad, t.capacity, 0)}
-  } AS assignments,
+  } END AS assignments,
   COLLECT { MATCH (t:Member) WHERE t.id IN $members RETURN {id: t.id, label: 'Member', status: null, unitId: null} }
     + COLLECT { MATCH (t:Unit) WHERE t.id IN $units RETURN {id: t.id, label: 'Unit', status: null, unitId: null} }
     + COLLECT { MATCH (t:Offering) WHERE t.id IN $offerings
        RETURN {id: t.id, label: 'Offering', status: t.status, unitId: [(t)<-[:OFFERS]-(u:Unit) | u.id][0]} }
     AS targets,
-  CASE WHEN $eligible THEN COLLECT {
+  CASE WHEN $eligible AND open THEN COLLECT {
     MATCH (n)-[:AT]->(:Compound|Community)-[:IN*0..1]->(c:Community)<-[:REGISTERED_WITH]-(m:Member)
     RETURN DISTINCT m.id ORDER BY m.id
   } ELSE [] END AS eligible
 """
-
-
-async def committed_state(tx: Tx, need_id: str) -> dict[str, Any] | None:
-    """The need's status and number as last committed, without its lock (None when there is no such need)."""
-    return await tx.single("MATCH (n:Need {id: $id}) RETURN n.status AS status, n.number AS number", id=need_id)
+)
 
 
 async def facts(
@@ -77,11 +89,16 @@ async def facts(
     eligible: bool = False,
     category: str | None = None,
     field: str = "handlerId",
+    movable: Collection[str] | None = None,
 ) -> dict[str, Any]:
     """The need under its lock: state, places, every assignment with its handler's load; the handlers
     named by `targets` (checked: they exist, offerings not withdrawn); the members of its community
     (`eligible`); `lock`: the members and offerings whose load will be checked, locked after the need, and
-    with `lock_unit` the unit's offerings this need is offered to; whether `category` exists."""
+    with `lock_unit` the unit's offerings this need is offered to; whether `category` exists.
+
+    `movable`: the statuses the caller's move starts from. A need in none of them (as last committed) is
+    read without any lock, for the caller to refuse; one that leaves them while this waits for its lock
+    ends the transaction (MovedWhileWaiting), which is run again."""
     by_label: dict[str, list[str]] = {"Member": [], "Unit": [], "Offering": []}
     for tid in targets:
         by_label[label_of(tid, expected=HANDLER_LABELS, field=field)].append(tid)
@@ -95,9 +112,11 @@ async def facts(
         units=by_label["Unit"],
         offerings=by_label["Offering"],
         eligible=eligible,
+        movable=sorted(movable) if movable is not None else None,
     )
     if row is None:
         raise NotFound(f"no need with id {need_id!r}", id=need_id)
+    answered_unlocked(row.pop("locked"))
     found = {t["id"]: t for t in row["targets"]}
     missing = [tid for tid in targets if tid not in found]
     if missing:

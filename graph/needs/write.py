@@ -52,7 +52,7 @@ WITH p, d, k, d.needSeq AS seq
 MERGE (r:Resident {{id: $resident.id}})
 ON CREATE SET r.createdAt = datetime()
 SET r.name = coalesce($resident.name, r.name), r.phone = coalesce($resident.phone, r.phone),
-    r.address = coalesce($resident.address, r.address)
+    r.email = coalesce($resident.email, r.email), r.address = coalesce($resident.address, r.address)
 FOREACH (_ IN CASE WHEN $livesIn IS NULL OR p.id <> $livesIn THEN [] ELSE [1] END | MERGE (r)-[:LIVES_IN]->(p))
 CREATE (n:Need {{id: $id, title: $title, description: $description, status: $status,
   number: 'XA-' + toString($year) + '-' + d.code + '-'
@@ -78,7 +78,7 @@ async def create_need(
     year: int,
     placed_from: str | None = None,
 ) -> dict[str, Any]:
-    """The need (SUBMITTED), numbered in its district, raised by `resident` ({id, name?, phone?, address?,
+    """The need (SUBMITTED), numbered in its district, raised by `resident` ({id, name?, phone?, email?, address?,
     livesIn?}: created or completed when details are given), with its SUBMIT Event; returns
     {id, number, event}. `placed_from`: the id of the unplaced Open311 request it becomes."""
     row = await tx.single(
@@ -86,7 +86,7 @@ async def create_need(
         placeId=place["id"],
         id=new_id("need"),
         status=NeedStatus.SUBMITTED.value,
-        resident={key: resident.get(key) for key in ("id", "name", "phone", "address")},
+        resident={key: resident.get(key) for key in ("id", "name", "phone", "email", "address")},
         livesIn=resident.get("livesIn"),
         year=year,
         placedFrom={"id": placed_from, "by": actor[0]} if placed_from else None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from graph.kernel.listing import ListFilter, RootList
+from graph.kernel.lists import ListFilter, RootList
 from graph.partners.kinds import UnitKind
 from graph.places.lists import registered_source
 

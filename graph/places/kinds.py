@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from graph.kernel.kinds import cypher_strings, declare, many, one
+from graph.kernel.kinds import declare, many, one
 from graph.kernel.records import GeoPoint, NodeRecord
-from graph.needs.kinds import OPEN_STATES
 
 
 @dataclass(slots=True)
@@ -58,13 +57,7 @@ COMMUNITY = declare(Community, "community", reader="public", indexes=("code",), 
     units=many("(x)<-[:REGISTERED_WITH]-(y:Unit)", "Unit"),
     members=many("(x)<-[:REGISTERED_WITH]-(y:Member)", "Member"),
     venues=many("(x)<-[:AT]-(y:Venue)", "Venue"),
-    # Needs raised at the community itself or at one of its compounds.
-    openNeeds=many(
-        "(x)<-[:IN*0..1]-(:Compound|Community)<-[:AT]-(y:Need)",
-        "Need",
-        newest_first=True,
-        where=f"y.status IN {cypher_strings(OPEN_STATES)}",
-    ),
+    # openNeeds: lent by the needs (graph/needs/kinds.py), which know what an open need is.
 )
 COMPOUND = declare(Compound, "compound", reader="public", point=True).linking(
     community=one("(x)-[:IN]->(y:Community)", "Community", attr="communityId"),

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Field
 
 from graph.kernel.ids import label_of
-from graph.kernel.listing import ListFilter, RootList, Source, label_scan
+from graph.kernel.lists import ListFilter, RootList, Source, label_scan
 from graph.places.kinds import PLACE_LABELS
 
 # From a place down to the communities at or below it (`c`); a compound stands for its community.

@@ -14,24 +14,30 @@ from typing import Any
 from graph.kernel.db import Graph, Tx
 from graph.kernel.errors import NotFound
 from graph.kernel.ids import label_of, new_id
+from graph.kernel.locks import answered_unlocked, lock_if, still
 from graph.kernel.records import native
 
 # The venue's facts are read after its lock, in the same statement (one round trip): the SET takes the
 # write lock (graph/kernel/locks.py), so a competitor waits there and then reads our committed
-# booking among the clashes.
+# booking among the clashes. A caller that refuses any clash (`$refuseClash`) takes the lock only while
+# the committed bookings leave every window free, and leaves the queue as soon as a booking that waited
+# ahead of it takes one (locks.lock_if, locks.still).
+_CLASHING = """(b:Booking)-[:OF]->(v)
+    WHERE b.status = 'CONFIRMED' AND b.start < datetime(w.end) AND b.end > datetime(w.start)"""
+_FREE = f"(NOT $refuseClash OR NOT EXISTS {{ UNWIND $windows AS w MATCH {_CLASHING} }})"
 _VENUE_FACTS = """{id: v.id, name: v.name, openingHours: v.openingHours, capacity: v.capacity,
   placeIds: [(v)-[:AT]->(:Community)-[:IN*0..2]->(p) | p.id],
   unitIds: [(v)-[:OWNED_BY]->(u:Unit) | u.id] + [(v)-[:AT]->(:Community)<-[:REGISTERED_WITH]-(u:Unit) | u.id]}"""
 _LOCKED_VENUE = f"""
 MATCH (v:Venue {{id: $id}})
-SET v._lock = true REMOVE v._lock
-WITH v
-RETURN {_VENUE_FACTS} AS venue,
+WITH v, {_FREE} AS open
+{lock_if("v", "open")}
+{still("NOT open OR " + _FREE)}
+RETURN open AS locked, {_VENUE_FACTS} AS venue,
   $need IS NULL OR EXISTS {{ MATCH (:Need {{id: $need}}) }} AS needExists,
   COLLECT {{
     UNWIND $windows AS w
-    MATCH (b:Booking)-[:OF]->(v)
-    WHERE b.status = 'CONFIRMED' AND b.start < datetime(w.end) AND b.end > datetime(w.start)
+    MATCH {_CLASHING}
     WITH w, b ORDER BY w.index, b.start
     RETURN {{index: w.index, bookingId: b.id, start: b.start, end: b.end}}
   }} AS clashes
@@ -39,19 +45,27 @@ RETURN {_VENUE_FACTS} AS venue,
 
 
 async def locked_venue(
-    tx: Tx, venue_id: str, windows: list[tuple[datetime, datetime]], need_id: str | None = None
+    tx: Tx,
+    venue_id: str,
+    windows: list[tuple[datetime, datetime]],
+    need_id: str | None = None,
+    *,
+    refuse_clash: bool = False,
 ) -> dict[str, Any]:
     """The venue under its write lock: `venue` (name, opening hours, the places above it for scope
     checks, the units tied to it), `needExists`, and `clashes`: window index → the first CONFIRMED
-    booking overlapping that window. NotFound for an unknown venue."""
+    booking overlapping that window. NotFound for an unknown venue. With `refuse_clash` (the caller
+    refuses any clash), a committed clash is answered without the lock."""
     row = await tx.single(
         _LOCKED_VENUE,
         id=venue_id,
         need=need_id,
+        refuseClash=refuse_clash,
         windows=[{"index": i, "start": s.isoformat(), "end": e.isoformat()} for i, (s, e) in enumerate(windows)],
     )
     if row is None:
         raise NotFound(f"no venue with id {venue_id!r}", id=venue_id)
+    answered_unlocked(row.pop("locked"))
     found: dict[int, dict[str, Any]] = {}
     for clash in row["clashes"]:
         found.setdefault(

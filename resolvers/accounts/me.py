@@ -10,8 +10,7 @@ from graph.needs import reads as need_details
 from resolvers.kernel import read
 from resolvers.kernel.authz import require_viewer
 from resolvers.kernel.context import Context
-from resolvers.kernel.viewer import Role
-from resolvers.needs.guards import handler_ids
+from resolvers.kernel.viewer import Role, handler_ids
 
 
 @dataclass

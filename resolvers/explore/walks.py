@@ -16,8 +16,8 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from graph.catalog import BY_LABEL
 from graph.explore import walks
+from graph.kernel import registry
 from graph.kernel.errors import NotFound
 from graph.kernel.ids import label_of
 from graph.kernel.kinds import snake
@@ -26,7 +26,7 @@ from resolvers.kernel.context import Context
 from resolvers.kernel.validation import Form, id_of, validate
 from resolvers.kernel.viewer import PLACE_ROLES
 
-SHOWN_KINDS = {label: kind for label, kind in BY_LABEL.items() if kind.graphql and kind.reader}
+SHOWN_KINDS = {kind.label: kind for kind in registry.kinds() if kind.graphql and kind.reader}
 NodeKind = StrEnum("NodeKind", {snake(label).upper(): label for label in sorted(SHOWN_KINDS)})
 
 

@@ -25,12 +25,12 @@ from graph.needs.kinds import EventType
 from matching.explain import money
 from matching.factors import in_period
 from matching.time_windows import to_local
+from resolvers.kernel.authz import require_need_scope
 from resolvers.kernel.context import Context
 from resolvers.kernel.events import Published
 from resolvers.kernel.mutations import Outbox, Result, mutation
 from resolvers.kernel.validation import Form, id_of, optional_text, required_text
 from resolvers.kernel.viewer import PLACE_ROLES, Role, Viewer
-from resolvers.needs.candidates import require_need_scope
 
 DECIDE_ROLES = (Role.DISTRICT_ADMIN, Role.CITY_ADMIN)
 MAX_AMOUNT = 10**14  # fen; far above any real program, below 64-bit overflow in sums
@@ -81,7 +81,7 @@ def _fits(program: dict[str, Any], facts: cand.NeedFacts, amount: int, day: date
 async def request_grant(tx: Tx, viewer: Viewer, form: RequestGrant, outbox: Outbox) -> Result:
     assert form.day is not None
     facts = await cand.need_facts(tx, form.need_id)
-    require_need_scope(viewer, facts)
+    require_need_scope(viewer, facts.number or facts.profile.id, facts.place_ids)
     program = await gr.program_facts(tx, form.program_id)
     _fits(program, facts, form.amount, form.day)
     if program["budget"] - program["spent"] < form.amount:
@@ -116,7 +116,7 @@ def require_decider(viewer: Viewer, grant: dict[str, Any], program: dict[str, An
 
 async def _decide(tx: Tx, viewer: Viewer, form: DecideGrant, outbox: Outbox, approve: bool) -> Result:
     # The program's lock first: every decision on this program waits there, then reads fresh numbers.
-    grant, program = await gr.locked_decision(tx, form.grant_id)
+    grant, program = await gr.locked_decision(tx, form.grant_id, approve=approve)
     require_decider(viewer, grant, program)
     if grant["status"] != GrantStatus.REQUESTED:
         raise Conflict(f"grant {form.grant_id} is already {grant['status']}", status=grant["status"])
@@ -150,12 +150,19 @@ async def _decide(tx: Tx, viewer: Viewer, form: DecideGrant, outbox: Outbox, app
     return {"grantId": form.grant_id, "spent": spent}
 
 
-@mutation("approveGrant", roles=DECIDE_ROLES, form=DecideGrant)
+def _decisions(form: DecideGrant) -> str:
+    """The line a decision waits its turn in before taking its program's lock: one for all programs, as
+    decisions are a few a day, and finding a grant's program before its transaction would cost a
+    statement for each."""
+    return "FundingProgram"
+
+
+@mutation("approveGrant", roles=DECIDE_ROLES, form=DecideGrant, race=_decisions)
 async def approve_grant(tx: Tx, viewer: Viewer, form: DecideGrant, outbox: Outbox) -> Result:
     """Approval rule: REQUESTED, within the cap and within what is left, checked under the program's lock."""
     return await _decide(tx, viewer, form, outbox, approve=True)
 
 
-@mutation("rejectGrant", roles=DECIDE_ROLES, form=RejectGrant)
+@mutation("rejectGrant", roles=DECIDE_ROLES, form=RejectGrant, race=_decisions)
 async def reject_grant(tx: Tx, viewer: Viewer, form: RejectGrant, outbox: Outbox) -> Result:
     return await _decide(tx, viewer, form, outbox, approve=False)

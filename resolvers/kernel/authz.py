@@ -14,6 +14,7 @@ The contact policy (DESIGN.md: masked for everyone but the handler and the coord
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from graph.kernel.db import Graph
 from graph.kernel.errors import Forbidden, Unauthenticated
@@ -62,6 +63,14 @@ async def require_scope_all(graph: Graph, viewer: Viewer | None, place_ids: list
             outside=outside,
         )
     return signed_in
+
+
+def require_need_scope(viewer: Viewer, need: str, place_ids: Collection[str]) -> None:
+    """Coordinators and admins whose scope holds the need's place (`place_ids`: it and every place above
+    it); CITY_ADMIN everywhere. `need` names it in the refusal (its number)."""
+    if viewer.role is Role.CITY_ADMIN or viewer.scope_id in place_ids:
+        return
+    raise Forbidden(f"need {need} lies outside your scope {viewer.scope_id}", scope=viewer.scope_id)
 
 
 def in_scope(viewer: Viewer | None, access: NeedAccess) -> bool:
@@ -116,6 +125,14 @@ def mask_phone(phone: str | None) -> str | None:
     if len(text) > 4:
         return MASK + text[-2:]
     return MASK
+
+
+def mask_email(email: str | None) -> str | None:
+    """`wang.xl@example.com` → `w****@example.com`: whose and where, not enough to write to."""
+    if not email:
+        return email
+    local, _, domain = email.strip().partition("@")
+    return f"{local[:1]}{MASK}@{domain}" if domain else MASK
 
 
 # Where the private part of an address begins: a building, entrance, floor or room number.

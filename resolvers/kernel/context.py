@@ -64,9 +64,6 @@ class Context:
     # strawberry sets this attribute when the payload arrives.
     connection_params: dict[str, Any] | None = None
     statements: StatementLog | None = None  # this operation's Cypher, set by StatementReport
-    # The parsed document the compiled read path answered (the HTTP view then skips strawberry for its text).
-    compiled_document: Any = None
-    compiled_declined: bool = False  # the fast path tried and declined: the full path does not try again
     # Where "now" comes from: the real clock, or an instant a test pins (`create_app(clock=...)`).
     clock: Clock = real_clock
     # One clock reading per request: every "now" a request answers with (overdue, deadlines, funding

@@ -37,6 +37,13 @@ class Published:
     audience: frozenset[str]  # handlers concerned: members, units, offerings (and the units offering them)
     residents: frozenset[str] = frozenset()  # who raised the need and who follow it (merged duplicates)
 
+    @classmethod
+    def of_need(cls, event: dict[str, Any], need: dict[str, Any], audience: set[str] | None = None) -> Published:
+        """An event of `need` (its facts: `placeIds`, `residentIds`), for whoever may hear it: its places'
+        staff, the handlers in `audience`, and the residents who raised or follow it. Every domain that moves
+        a need (its own mutations, the sweep, plans, duplicates) publishes so."""
+        return cls(event, frozenset(need["placeIds"]), frozenset(audience or ()), frozenset(need["residentIds"]))
+
 
 class EventBus:
     def __init__(self) -> None:

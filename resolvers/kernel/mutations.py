@@ -51,6 +51,9 @@ class Outbox:
 
 Work = Callable[[Tx, Viewer, F, Outbox], Awaitable[Result]]
 Prepare = Callable[[Context, Viewer, F], Awaitable[F]]
+# The lock a raced mutation contends for ("Need:need:1a2b…"): this process's requests for it wait their
+# turn before their transaction (graph/kernel/db.py `Turns`).
+Contended = Callable[[F], str]
 
 
 def check_key(key: str | None) -> str | None:
@@ -67,6 +70,8 @@ class Mutation(Generic[F]):
     work: Work[F]
     # Reads before the transaction (a dispatch plan is built from many reads, then stored).
     prepare: Prepare[F] | None = None
+    # Raced mutations: what they contend for (None: nothing, no turn to wait for).
+    race: Contended[F] | None = None
 
     async def __call__(self, ctx: Context, data: dict[str, Any]) -> Result:
         viewer = require_role(ctx.viewer, *self.roles)
@@ -89,16 +94,22 @@ class Mutation(Generic[F]):
             await outbox.record(tx)
             return result
 
-        result = await ctx.graph.write_tx(unit)
+        async with ctx.graph.turns(self.race(form) if self.race is not None else None):
+            result = await ctx.graph.write_tx(unit)
         if not result.get("replayed"):
             outbox.publish()
         return result
 
 
 def mutation(
-    name: str, *, roles: tuple[Role, ...], form: type[F], prepare: Prepare[F] | None = None
+    name: str,
+    *,
+    roles: tuple[Role, ...],
+    form: type[F],
+    prepare: Prepare[F] | None = None,
+    race: Contended[F] | None = None,
 ) -> Callable[[Work[F]], Mutation[F]]:
     def declare(work: Work[F]) -> Mutation[F]:
-        return Mutation(name, tuple(roles), form, work, prepare)
+        return Mutation(name, tuple(roles), form, work, prepare, race)
 
     return declare

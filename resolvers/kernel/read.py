@@ -7,12 +7,11 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
-from graph.catalog import BY_LABEL
+from graph.kernel import registry
 from graph.kernel.errors import BadUserInput
 from graph.kernel.ids import label_of
 from graph.kernel.kinds import snake
 from graph.kernel.listing import MAX_PAGE_SIZE, Page, fetch_page, window
-from graph.lists import ROOT_LISTS
 from graph.places.scopes import place_within
 from resolvers.kernel.context import Context
 from resolvers.kernel.validation import validate
@@ -20,9 +19,10 @@ from resolvers.kernel.viewer import PLACE_ROLES, Role
 
 
 async def list_page(ctx: Context, name: str, slice_: dict[str, Any], filter_: dict | None) -> Page:
-    """A page of the root list `name` (graph/lists.py) for the validated filter; `slice_` holds the
-    Relay arguments first, after, last, before."""
-    root = ROOT_LISTS[name]
+    """A page of the root list `name` (declared in its domain's `lists.py`) for the validated filter;
+    `slice_` holds the Relay arguments first, after, last, before."""
+    root = registry.root_list(name)
+    assert root is not None, f"no root list {name!r} is registered"
     chosen = window(**slice_)
     checked = validate(root.filter, filter_ or {}, prefix="filter.").model_dump(by_alias=True) if root.filter else {}
     # The request's clock: `overdue` means the same instant on every level of the answer.
@@ -32,7 +32,7 @@ async def list_page(ctx: Context, name: str, slice_: dict[str, Any], filter_: di
 
 async def node(ctx: Context, node_id: str) -> object | None:
     """Any node by id, for whoever its kind is served to (`Kind.reader`); null otherwise, as for no node."""
-    kind = BY_LABEL[label_of(node_id)]
+    kind = registry.by_label(label_of(node_id))
     if kind.reader is None or (kind.reader != "public" and ctx.viewer is None):
         return None
     record = await ctx.loaders.by_id(kind.label).load(node_id)

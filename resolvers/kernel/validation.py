@@ -56,18 +56,25 @@ def utc_text(value: datetime) -> str:
     return aware(value).astimezone(UTC).isoformat()
 
 
+def node_id(value: str, *labels: str, field: str = "id") -> str:
+    """An id argument given outside a form (`dispatchPlan(id:)`), checked as `id_of` checks a form's:
+    BadUserInput naming `field` when it is no Minhu id or not one of `labels`."""
+    text = value.strip()
+    label_of(text, expected=labels or None, field=field)
+    return text
+
+
+def form_id(value: str, *labels: str) -> str:
+    """`node_id` inside a form's validator: a ValueError, which the form reports under the field's name."""
+    try:
+        return node_id(value, *labels)
+    except DomainError as exc:
+        raise ValueError(exc.message.removeprefix("id ")) from None
+
+
 def id_of(*labels: str) -> AfterValidator:
     """A form field accepting ids of `labels` only."""
-
-    def check(value: str) -> str:
-        text = value.strip()
-        try:
-            label_of(text, expected=labels)
-        except DomainError as exc:
-            raise ValueError(exc.message.removeprefix("id ")) from None
-        return text
-
-    return AfterValidator(check)
+    return AfterValidator(lambda value: form_id(value, *labels))
 
 
 def optional_text(max_length: int) -> Any:

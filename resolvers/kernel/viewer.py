@@ -96,6 +96,16 @@ class Viewer:
         return cls(subject=subject, role=parsed_role, scope_id=scope_id)
 
 
+def handler_ids(viewer: Viewer) -> frozenset[str]:
+    """Whom the viewer answers for as a handler: a member themself; a unit admin their unit (and its
+    offerings); nobody for the other roles."""
+    if viewer.role is Role.MEMBER:
+        return frozenset({viewer.subject})
+    if viewer.role is Role.UNIT_ADMIN and viewer.scope_id:
+        return frozenset({viewer.scope_id})
+    return frozenset()
+
+
 def _role(role: object, error: type[DomainError]) -> Role:
     try:
         return Role(str(role).upper()) if isinstance(role, str) else Role(role)

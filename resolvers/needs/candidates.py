@@ -17,14 +17,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from graph.kernel.errors import BadUserInput, Forbidden
+from graph.kernel.errors import BadUserInput
 from graph.kernel.ids import label_of
 from graph.needs import candidates as cand
 from matching.models import CandidateKind, ScorePart
 from matching.scoring import rank
-from resolvers.kernel.authz import require_role
+from resolvers.kernel.authz import require_need_scope, require_role
 from resolvers.kernel.context import Context
-from resolvers.kernel.viewer import PLACE_ROLES, Role, Viewer
+from resolvers.kernel.viewer import PLACE_ROLES, Viewer
 
 MAX_FIRST = 100
 # Which label the resource of each kind has (for the batch load of the returned records).
@@ -62,16 +62,6 @@ def check_kinds(kinds: Iterable[str] | None) -> list[CandidateKind]:
     if not chosen:
         raise BadUserInput("kinds is empty: ask for MEMBER, UNIT, VENUE or FUNDING (or leave it out for all)")
     return chosen
-
-
-def require_need_scope(viewer: Viewer, facts: cand.NeedFacts) -> None:
-    """Coordinators and admins whose scope contains the need's place; CITY_ADMIN everywhere."""
-    if viewer.role is Role.CITY_ADMIN or viewer.scope_id in facts.place_ids:
-        return
-    raise Forbidden(
-        f"need {facts.number or facts.profile.id} lies outside your scope {viewer.scope_id}",
-        scope=viewer.scope_id,
-    )
 
 
 async def _kind(
@@ -114,7 +104,8 @@ async def ranked(
     for outcome in done:  # the need's own error (NOT_FOUND) first
         if isinstance(outcome, BaseException):
             raise outcome
-    require_need_scope(viewer, done[0])  # type: ignore[arg-type]
+    facts: cand.NeedFacts = done[0]  # type: ignore[assignment]
+    require_need_scope(viewer, facts.number or facts.profile.id, facts.place_ids)
     return [result for results in done[1:] for result in results]  # type: ignore[union-attr]
 
 

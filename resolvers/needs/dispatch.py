@@ -17,7 +17,7 @@ from graph.needs import workflow
 from graph.needs.kinds import HELD, PENDING, AssignmentStatus, EventType
 from graph.needs.workflow import Change, load
 from resolvers.kernel.mutations import Outbox, Result, mutation
-from resolvers.kernel.viewer import PLACE_ROLES, Role, Viewer
+from resolvers.kernel.viewer import PLACE_ROLES, Role, Viewer, handler_ids
 from resolvers.needs import lifecycle
 from resolvers.needs.deadlines import deadlines_for
 from resolvers.needs.forms import (
@@ -29,7 +29,7 @@ from resolvers.needs.forms import (
     NeedRef,
     TransferNeed,
 )
-from resolvers.needs.guards import Decider, audience_of, begin, handler_ids, held, require_coordinator
+from resolvers.needs.guards import Decider, audience_of, begin, held, require_coordinator
 
 HANDLER_ROLES = (Role.MEMBER, Role.UNIT_ADMIN)
 _ACTIVE = (AssignmentStatus.ACTIVE,)
@@ -131,25 +131,27 @@ async def _as_handler(
     after it, so their load is checked under lock), the move checked against the lifecycle (CONFLICT), then
     the caller's own assignment among those in `statuses` (FORBIDDEN without one). Returns the facts, their
     `Decider`, the state the move leads to, the assignments in `statuses` and the caller's."""
+    movable = lifecycle.allowed_from(operation)
     if not lock:
-        state = await workflow.facts(tx, need_id)
+        state = await workflow.facts(tx, need_id, movable=movable)
     elif viewer.role is Role.MEMBER:
-        state = await workflow.facts(tx, need_id, lock=[viewer.subject])
+        state = await workflow.facts(tx, need_id, lock=[viewer.subject], movable=movable)
     else:
-        state = await workflow.facts(tx, need_id, lock_unit=viewer.scope_id)
+        state = await workflow.facts(tx, need_id, lock_unit=viewer.scope_id, movable=movable)
     to_state = lifecycle.check_transition(operation, state["status"], state["number"])
     rows = held(state, statuses)
     return state, Decider(tx, outbox, viewer, state), to_state, rows, _mine(rows, viewer, state, operation)
 
 
-@mutation("acceptNeed", roles=HANDLER_ROLES, form=NeedRef)
+def _claimed(form: NeedRef) -> str:
+    return f"Need:{form.need_id}"
+
+
+@mutation("acceptNeed", roles=HANDLER_ROLES, form=NeedRef, race=_claimed)
 async def accept_need(tx: Tx, viewer: Viewer, form: NeedRef, outbox: Outbox) -> Result:
-    # 抢单: of a hundred claimants at once, all but the first find the need taken. Those who arrive after
-    # the winner's commit are told so from the committed state, without queueing for the need's lock
-    # (each loser holding it for its facts read is what made the race slow); the rest are told under it.
-    committed = await workflow.committed_state(tx, form.need_id)
-    if committed is not None:
-        lifecycle.check_transition("acceptNeed", committed["status"], committed["number"])
+    # 抢单: of a hundred claimants at once, one wins. The others wait their turn in this process, and the
+    # first of them refused on the winner's committed state frees the rest, refused in parallel without
+    # the lock; one queued on the lock in Neo4j (from another process) leaves as soon as it gets it.
     _, decide, to_state, pending, mine = await _as_handler(
         tx, viewer, outbox, form.need_id, "acceptNeed", PENDING, lock=True
     )

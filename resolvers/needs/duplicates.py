@@ -24,10 +24,11 @@ from graph.places.scopes import need_place
 from resolvers.kernel import read
 from resolvers.kernel.authz import require_role, require_scope
 from resolvers.kernel.context import Context
+from resolvers.kernel.events import Published
 from resolvers.kernel.mutations import Outbox, Result, mutation
 from resolvers.kernel.validation import Form, id_of, optional_text
 from resolvers.kernel.viewer import PLACE_ROLES, Viewer
-from resolvers.needs.guards import published, require_coordinator
+from resolvers.needs.guards import require_coordinator
 
 MAX_FIRST = 50
 
@@ -116,5 +117,5 @@ async def merge_needs(tx: Tx, viewer: Viewer, form: MergeNeeds, outbox: Outbox) 
     # The surviving need's residents now include those of the needs merged into it.
     into["residentIds"] = sorted({*into["residentIds"], *(r for row in froms for r in row["residentIds"])})
     for event in events:
-        outbox.add(published(event, found[event["needId"]]))
+        outbox.add(Published.of_need(event, found[event["needId"]]))
     return {"needId": form.into_id}

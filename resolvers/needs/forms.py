@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from graph.needs.kinds import Channel, Urgency
 from resolvers.kernel.validation import Form, id_of, optional_text, required_text
@@ -17,11 +17,19 @@ NeedId = Annotated[str, id_of("Need")]
 HandlerId = Annotated[str, id_of("Member", "Unit", "Offering")]
 PlaceId = Annotated[str, id_of("Compound", "Community")]
 Reason = optional_text(MAX_REASON)
+# A contact left blank is a contact not given.
+_BLANK_IS_NONE = BeforeValidator(lambda value: None if isinstance(value, str) and not value.strip() else value)
+Phone = Annotated[Annotated[str, Field(pattern=r"^\+?[0-9\- ]{7,20}$")] | None, _BLANK_IS_NONE]
+Email = Annotated[Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None, _BLANK_IS_NONE]
 
 
 class ResidentDetails(Form):
+    """Who raised a need. A phone or an email lets the community call back; a request may come with
+    neither (GeoReport v2 makes every contact optional), and the need then shows `canCallBack` false."""
+
     name: str = Field(min_length=1, max_length=50)
-    phone: str = Field(pattern=r"^\+?[0-9\- ]{7,20}$")
+    phone: Phone = None
+    email: Email = None
     address: str = Field(min_length=2, max_length=200)
 
 

@@ -21,15 +21,6 @@ from resolvers.kernel.viewer import Role, Viewer
 from resolvers.needs import lifecycle
 
 
-def handler_ids(viewer: Viewer) -> frozenset[str]:
-    """Whom the caller answers for: a member themself; a unit admin their unit (and its offerings)."""
-    if viewer.role is Role.MEMBER:
-        return frozenset({viewer.subject})
-    if viewer.role is Role.UNIT_ADMIN and viewer.scope_id:
-        return frozenset({viewer.scope_id})
-    return frozenset()
-
-
 def coordinates(viewer: Viewer, state: dict[str, Any]) -> bool:
     """True when the viewer is a coordinator or admin whose scope contains the need."""
     access = NeedAccess(state["id"], state["requesterId"], frozenset(state["placeIds"]), frozenset())
@@ -67,12 +58,6 @@ def audience_of(rows: list[dict[str, Any]]) -> set[str]:
     return ids
 
 
-def published(event: dict[str, Any], state: dict[str, Any], audience: set[str] | None = None) -> Published:
-    """An event of the need in `state`, for whoever may hear it: its places' staff, the handlers in
-    `audience`, and the residents who raised or follow it."""
-    return Published(event, frozenset(state["placeIds"]), frozenset(audience or ()), frozenset(state["residentIds"]))
-
-
 def held(state: dict[str, Any], statuses: tuple[str, ...] = HELD) -> list[dict[str, Any]]:
     """The need's assignments in `statuses` (offered or being handled, by default), oldest first."""
     return [row for row in state["assignments"] if row["status"] in statuses]
@@ -108,7 +93,7 @@ class Decider:
             "note": note,
         }
         event = await workflow.apply(self.tx, self.state["id"], change)
-        self.outbox.add(published(event, self.state, audience))
+        self.outbox.add(Published.of_need(event, self.state, audience))
         return event
 
 
@@ -118,7 +103,7 @@ async def begin(
     """How a coordinator's move on a need starts (with `requester`, also the raising resident's): the need's
     facts read under its lock, the caller authorised on them (FORBIDDEN), then the move checked against the
     lifecycle table (CONFLICT). Returns the facts, their `Decider` and the state the move leads to."""
-    state = await workflow.facts(tx, need_id, **facts)
+    state = await workflow.facts(tx, need_id, movable=lifecycle.allowed_from(operation), **facts)
     if requester:
         require_requester_or_coordinator(viewer, state, operation)
     else:

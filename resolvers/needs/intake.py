@@ -25,7 +25,7 @@ from graph.needs.kinds import (
 from graph.needs.workflow import Change, load
 from graph.places.scopes import NeedAccess
 from matching.time_windows import to_local
-from resolvers.kernel.authz import contact_visibility, in_scope, mask_address, mask_phone
+from resolvers.kernel.authz import contact_visibility, in_scope, mask_address, mask_email, mask_phone
 from resolvers.kernel.context import Context
 from resolvers.kernel.events import Published
 from resolvers.kernel.mutations import Outbox, Result, mutation
@@ -205,6 +205,7 @@ def masked(resident: Resident) -> Resident:
         id=resident.id,
         name=name,
         phone=mask_phone(resident.phone),
+        email=mask_email(resident.email),
         address=mask_address(resident.address),
         created_at=resident.created_at,
     )

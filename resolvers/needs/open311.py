@@ -40,6 +40,8 @@ from resolvers.needs.intake import file_need, requesters_for, submit_need
 JURISDICTION = "xian"
 MAX_RESULTS = 1000
 MAX_SPAN = timedelta(days=90)
+# Said back to the partner when a request leaves no way to reach the resident.
+NO_CALLBACK = "未留电话或邮箱：社区无法回访，处理结果请通过本渠道查询"
 # A point further than this from every compound and community is not placed (send address_id).
 PLACE_RADIUS_M = 1500.0
 
@@ -235,9 +237,12 @@ async def post_request(graph: Graph, params: dict[str, str]) -> dict[str, Any]:
         notice.append(f"service_code {code} suggested from the description ({guesses[0].confidence:.0%})")
     elif code not in catalogue:
         raise BadUserInput(f"service_code {code!r} is not a service; GET services lists them", field="service_code")
-    phone = (params.get("phone") or "").strip()
-    if not phone:
-        raise BadUserInput("phone is required: the community calls the resident back", field="phone")
+    # GeoReport v2 makes every contact optional: a request without one is filed all the same, and the
+    # need says the community cannot call back (`canCallBack`), so the coordinator answers through the partner.
+    phone = (params.get("phone") or "").strip() or None
+    email = (params.get("email") or "").strip() or None
+    if phone is None and email is None:
+        notice.append(NO_CALLBACK)
     attributes = _attributes(params)
     name = "".join(part for part in (params.get("last_name"), params.get("first_name")) if part).strip()
     data: dict[str, Any] = {
@@ -248,6 +253,7 @@ async def post_request(graph: Graph, params: dict[str, str]) -> dict[str, Any]:
         "resident": {
             "name": name or "来电居民",
             "phone": phone,
+            "email": email,
             "address": (params.get("address_string") or "").strip(),
         },
     }
@@ -426,6 +432,7 @@ def _shape(row: dict[str, Any], contact: Any | None, with_contact: bool) -> dict
     if with_contact:
         out["contact_name"] = getattr(contact, "name", None)
         out["contact_phone"] = getattr(contact, "phone", None)
+        out["contact_email"] = getattr(contact, "email", None)
     return out
 
 

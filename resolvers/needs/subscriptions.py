@@ -13,8 +13,7 @@ from graph.needs.kinds import Event
 from resolvers.kernel.authz import require_role, require_scope
 from resolvers.kernel.context import Context
 from resolvers.kernel.events import BUS, Published
-from resolvers.kernel.viewer import Role
-from resolvers.needs.guards import handler_ids
+from resolvers.kernel.viewer import Role, handler_ids
 
 
 async def need_events(ctx: Context, scope_id: str) -> AsyncIterator[Any]:

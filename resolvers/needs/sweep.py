@@ -28,7 +28,7 @@ from graph.needs.kinds import EventType, NeedStatus, is_overdue
 from graph.needs.workflow import Change
 from resolvers.kernel import events
 from resolvers.kernel.events import Published
-from resolvers.needs import guards, lifecycle
+from resolvers.needs import lifecycle
 from resolvers.needs.escalation import hand_up, hand_up_note
 
 log = logging.getLogger("minhu.sweep")
@@ -60,7 +60,7 @@ async def _escalate_one(tx: Tx, need_id: str, level: str, now: datetime) -> Publ
         "note": hand_up_note(step, f"past its {which} deadline, escalated automatically"),
     }
     event = await workflow.apply(tx, need_id, change)
-    published = guards.published(event, state, step["audience"])
+    published = Published.of_need(event, state, step["audience"])
     await events.delivery().record(tx, [published])
     return published
 

@@ -34,11 +34,11 @@ from matching.planning import build_plan as plan_from_pools
 from resolvers.kernel import read
 from resolvers.kernel.authz import require_role
 from resolvers.kernel.context import Context
+from resolvers.kernel.events import Published
 from resolvers.kernel.mutations import Outbox, Result, mutation
-from resolvers.kernel.validation import Form, id_of
+from resolvers.kernel.validation import Form, form_id, id_of, node_id
 from resolvers.kernel.viewer import PLACE_ROLES, Role, Viewer
 from resolvers.needs.deadlines import deadlines_for
-from resolvers.needs.guards import published
 
 MAX_NEED_IDS = 20_000
 CITY = "city"
@@ -55,7 +55,7 @@ class ProposePlan(Form):
     @classmethod
     def place_or_city(cls, value: str) -> str:
         if value not in (CITY, ""):
-            id_of(*SCOPE_LABELS).func(value)  # type: ignore[attr-defined]
+            return form_id(value, *SCOPE_LABELS)
         return value or CITY
 
     @field_validator("need_ids")
@@ -177,7 +177,7 @@ async def propose_dispatch_plan(tx: Tx, viewer: Viewer, form: ProposePlan, outbo
 async def dispatch_plan(ctx: Context, plan_id: str) -> Any:
     """A stored plan, for the coordinators and admins of its scope."""
     require_role(ctx.viewer, *PLACE_ROLES)
-    plan = await read.by_id(ctx, "DispatchPlan", id_of("DispatchPlan").func(plan_id))  # type: ignore[attr-defined]
+    plan = await read.by_id(ctx, "DispatchPlan", node_id(plan_id, "DispatchPlan"))
     if plan is None:
         from graph.kernel.errors import NotFound
 
@@ -256,5 +256,5 @@ async def commit_dispatch_plan(tx: Tx, viewer: Viewer, form: PlanRef, outbox: Ou
     }
     events = await gp.commit(tx, plan_id, ok, dispatched, report, viewer.subject, viewer.role.value)
     for event in events:
-        outbox.add(published(event, needs[event["needId"]], set(by_need[event["needId"]])))
+        outbox.add(Published.of_need(event, needs[event["needId"]], set(by_need[event["needId"]])))
     return {"planId": plan_id}

@@ -120,11 +120,12 @@ def require_open(venue: dict[str, Any], start: datetime, end: datetime) -> None:
 
 
 async def _bookable(
-    tx: Tx, viewer: Viewer, form: BookVenue, windows: list[tuple[datetime, datetime]]
+    tx: Tx, viewer: Viewer, form: BookVenue, windows: list[tuple[datetime, datetime]], *, refuse_clash: bool
 ) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
     """The venue, locked before any check (competitors wait here until we commit), in scope and open,
-    and the clashes of `windows`: one statement."""
-    facts = await vb.locked_venue(tx, form.venue_id, windows, form.need_id)
+    and the clashes of `windows`: one statement. With `refuse_clash`, a clash already committed is
+    answered without the lock, so a race's late losers do not queue behind its winner."""
+    facts = await vb.locked_venue(tx, form.venue_id, windows, form.need_id, refuse_clash=refuse_clash)
     venue = facts["venue"]
     require_venue_scope(viewer, venue)
     # Weekly hours: open for one occurrence of a series means open for all of them.
@@ -141,10 +142,14 @@ def _clash_message(venue: dict[str, Any], clash: dict[str, Any]) -> str:
     )
 
 
-@mutation("bookVenue", roles=BOOKING_ROLES, form=BookVenue)
+def _venue(form: BookVenue) -> str:
+    return f"Venue:{form.venue_id}"
+
+
+@mutation("bookVenue", roles=BOOKING_ROLES, form=BookVenue, race=_venue)
 async def book_venue(tx: Tx, viewer: Viewer, form: BookVenue, outbox: Outbox) -> Result:
     window = (form.window.start, form.window.end)
-    venue, clashes = await _bookable(tx, viewer, form, [window])
+    venue, clashes = await _bookable(tx, viewer, form, [window], refuse_clash=True)
     clash = clashes.get(0)
     if clash is not None:
         raise Conflict(_clash_message(venue, clash), bookingId=clash["bookingId"], field="window")
@@ -152,11 +157,11 @@ async def book_venue(tx: Tx, viewer: Viewer, form: BookVenue, outbox: Outbox) ->
     return {"bookingIds": ids}
 
 
-@mutation("bookVenueSeries", roles=BOOKING_ROLES, form=BookVenueSeries)
+@mutation("bookVenueSeries", roles=BOOKING_ROLES, form=BookVenueSeries, race=_venue)
 async def book_venue_series(tx: Tx, viewer: Viewer, form: BookVenueSeries, outbox: Outbox) -> Result:
     """The same window every week, `weeks` times: all or nothing, or (skipClashes) the free ones."""
     windows = form.windows()
-    _venue, found = await _bookable(tx, viewer, form, windows)
+    _venue, found = await _bookable(tx, viewer, form, windows, refuse_clash=not form.skip_clashes)
     if found and not form.skip_clashes:
         dates = ", ".join(windows[i][0].date().isoformat() for i in sorted(found))
         first_clash = found[min(found)]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from graphql import GraphQLObjectType
 
-from graph.catalog import KINDS
+from graph.kernel import registry
 from schema import build_schema
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,7 +47,7 @@ def test_every_folder_is_one_screen_of_modules() -> None:
 
 def test_each_served_kind_is_a_node_of_its_graphql_type() -> None:
     types = build_schema()._schema.type_map
-    for kind in KINDS:
+    for kind in registry.kinds():
         if kind.graphql is None:
             continue
         gql = types.get(kind.graphql)
@@ -58,7 +58,7 @@ def test_each_served_kind_is_a_node_of_its_graphql_type() -> None:
 
 def test_each_to_one_link_is_a_field_of_its_graphql_type() -> None:
     types = build_schema()._schema.type_map
-    for kind in KINDS:
+    for kind in registry.kinds():
         if kind.graphql is None:
             continue
         fields = types[kind.graphql].fields

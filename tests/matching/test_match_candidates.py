@@ -101,22 +101,28 @@ async def test_ineligible_never_listed(graph, graphql_client, now) -> None:
 
 
 async def test_equal_scores_are_ranked_by_id(graph, graphql_client, now) -> None:
-    """A member alike to member:m3 in every fact scores the same; the one whose id sorts first comes
-    first, though the twin, member:m0, is created last."""
+    """Two members alike to member:m3 in every fact score the same; the three come in id order.
+
+    The twins are made after m3, member:m0 then member:m9, so the pool's own order (Cypher sorts them
+    as equals; a community's members come newest first) is m9, m0, m3, or m3, m0, m9 oldest first:
+    neither is the id order, so only the tie-break by id passes. With one twin, m0, the pool's newest
+    first already was the id order, and ranking without a tie-break passed."""
     await make_world(graph, now)
     await make_need(graph)
-    await graph.write(
-        """
-        MATCH (m:Member {id: 'member:m3'})-[:REGISTERED_WITH]->(c:Community), (m)-[:HAS_SKILL]->(s:Skill)
-        CREATE (twin:Member) SET twin = m {.*, id: 'member:m0'}
-        CREATE (twin)-[:REGISTERED_WITH]->(c), (twin)-[:HAS_SKILL]->(s)
-        """
-    )
+    for twin in ("member:m0", "member:m9"):
+        await graph.write(
+            """
+            MATCH (m:Member {id: 'member:m3'})-[:REGISTERED_WITH]->(c:Community), (m)-[:HAS_SKILL]->(s:Skill)
+            CREATE (twin:Member) SET twin = m {.*, id: $twin}
+            CREATE (twin)-[:REGISTERED_WITH]->(c), (twin)-[:HAS_SKILL]->(s)
+            """,
+            twin=twin,
+        )
     body = await graphql_client(MATCH, {"needId": NEED, "kinds": ["MEMBER"]}, token=TOKENS["COORDINATOR"]())
     found = [(c["resource"]["id"], c["score"]) for c in body["data"]["matchCandidates"]]
     ids = [i for i, _ in found]
-    assert ids == ["member:m1", "member:m2", "member:m0", "member:m3"], found
-    assert found[1][1] > found[2][1] == found[3][1]
+    assert ids == ["member:m1", "member:m2", "member:m0", "member:m3", "member:m9"], found
+    assert found[1][1] > found[2][1] == found[3][1] == found[4][1]
 
 
 async def test_member_not_free_in_window_is_dropped(graph, graphql_client, now) -> None:

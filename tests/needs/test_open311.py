@@ -12,7 +12,7 @@ from georeport import GeoReport
 from graph.kernel.db import Graph
 from resolvers.accounts import apikeys
 from tests.server.test_server_ops import _live
-from tests.support.factories import BEILIN, COMPOUND, NANYUANMEN, SHUYUANMEN, YANTA
+from tests.support.factories import BEILIN, COMPOUND, NANYUANMEN, NANYUANMEN_COMMUNITY, SHUYUANMEN, YANTA
 from tests.support.factories_partners import make_partners
 
 SEWER_CALL = {
@@ -60,7 +60,7 @@ async def test_every_method_with_a_real_open311_client(graph: Graph) -> None:
         assert xml_definition["service_code"] == "SEWER"
         assert len(xml_definition["attributes"]["attribute"]) == 3
 
-        async with httpx.AsyncClient(base_url=root) as http:
+        async with httpx.AsyncClient(base_url=root, timeout=60) as http:
             discovery = (await http.get("/discovery.json")).json()
             assert discovery["endpoints"][0]["url"] == root
             assert "text/xml" in discovery["endpoints"][0]["formats"]
@@ -164,7 +164,10 @@ async def test_every_bad_request_is_the_specs_error_with_its_code(graphql_client
     no_place = {k: v for k, v in call.items() if k not in ("lat", "long")}
     status, text = await post(**no_place, api_key=secret)
     assert status == 400 and "say where" in text
-    assert (await post(**{**call, "phone": ""}, api_key=secret))[0] == 400
+    status, text = await post(**{**call, "phone": "call me"}, api_key=secret)
+    assert status == 400 and "phone" in text
+    status, text = await post(**{**call, "email": "not an address"}, api_key=secret)
+    assert status == 400 and "email" in text
     status, text = await post(**{**call, "attribute[colour]": "red"}, api_key=secret)
     assert status == 400 and "colour" in text
     assert (await post(**{**call, "jurisdiction_id": "boston"}, api_key=secret))[0] == 404
@@ -300,3 +303,70 @@ async def test_a_request_that_cannot_be_placed_gets_a_token_until_an_operator_pl
         "needs.write.intake_facts",
         "needs.write.create_need",
     ]
+
+
+CALLBACK = """
+query($id: ID!) { node(id: $id) { ... on Need { id canCallBack requester { name phone email } } } }
+"""
+
+
+async def test_a_request_with_a_phone_an_email_or_neither_is_filed_and_says_whether_to_call_back(
+    graphql_client, interpreted_client, graph: Graph
+) -> None:
+    """GeoReport v2 makes every contact optional. A request with neither is filed all the same; the
+    partner is told the community cannot call back, and the coordinator sees it on the need."""
+    from tests.support import workflow_helpers as w
+
+    await make_partners(graph)
+    _, secret = await apikeys.issue(graph, "长安E格", BEILIN)
+    no_contact = {k: v for k, v in SEWER_CALL.items() if k not in ("phone", "email")}
+    calls = {
+        "phone": {**no_contact, "phone": "13912345678"},
+        "email": {**no_contact, "email": "wang@example.com"},
+        "neither": no_contact,
+        "blank": {**no_contact, "phone": " ", "email": ""},
+    }
+    server, task, port = await _live(graph)
+    root = f"http://127.0.0.1:{port}/open311/v2"
+    try:
+        async with httpx.AsyncClient(base_url=root, timeout=60) as http:
+            answers = {}
+            for name, call in calls.items():
+                posted = await http.post("/requests.json", data={**call, "api_key": secret})
+                assert posted.status_code == 200, (name, posted.text)
+                [answers[name]] = posted.json()
+            ids = {name: answer["service_request_id"] for name, answer in answers.items()}
+            contacts = (await http.get("/requests.json", params={"api_key": secret})).json()
+        found = await _call(GeoReport(root).get_service_requests, service_request_id=",".join(ids.values()))
+    finally:
+        server.should_exit = True
+        await task
+
+    assert {r["service_request_id"] for r in found} == set(ids.values()), "all four are filed and listed"
+    assert {r["service_request_id"]: (r["contact_phone"], r["contact_email"]) for r in contacts} == {
+        ids["phone"]: ("13912345678", None),
+        ids["email"]: (None, "wang@example.com"),
+        ids["neither"]: (None, None),
+        ids["blank"]: (None, None),
+    }
+    for name in ("neither", "blank"):
+        assert "社区无法回访" in answers[name]["service_notice"], answers[name]
+    for name in ("phone", "email"):
+        assert "社区无法回访" not in answers[name]["service_notice"]
+
+    staff, outsider = w.token("DISTRICT_ADMIN", BEILIN), w.token("COORDINATOR", NANYUANMEN_COMMUNITY)
+    expected = {"phone": True, "email": True, "neither": False, "blank": False}
+    for client in (graphql_client, interpreted_client):
+        for name, need_id in ids.items():
+            need = (await client(CALLBACK, {"id": need_id}, token=staff))["data"]["node"]
+            assert need["canCallBack"] is expected[name], (name, need)
+            assert need["requester"]["phone"] == (calls[name].get("phone", "").strip() or None)
+            assert need["requester"]["email"] == (calls[name].get("email") or None)
+        masked = (await client(CALLBACK, {"id": ids["email"]}, token=outsider))["data"]["node"]["requester"]
+        assert masked["email"] == "w****@example.com" and masked["phone"] is None
+        listed = await client(
+            "{ needs(first: 10, filter: {channel: [OPEN311]}) { edges { node { id canCallBack } } } }", token=staff
+        )
+        assert {e["node"]["id"]: e["node"]["canCallBack"] for e in listed["data"]["needs"]["edges"]} == {
+            ids[name]: expected[name] for name in ids
+        }

@@ -1,18 +1,22 @@
 """抢单 under a real race: 100 members with 100 tokens accept the same need at once; exactly one wins.
 
 The promise (and `make bench`) is a hundred claimants. Once through the ASGI app (100 concurrent httpx
-requests on one event loop) and once through a real uvicorn server on a loopback port (100 TCP
-connections), both against the real Neo4j.
+requests on one event loop), once through a real uvicorn server on a loopback port (100 TCP
+connections), and once split between two API processes' worth of app, driver and line of turns
+(graph/kernel/db.py `Turns`), where only Neo4j's locks stand between them; all against the real Neo4j.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import Counter
 
 import httpx
 import pytest
 
+from graph.kernel.db import Graph
+from tests.server.test_server_door import app_client
 from tests.support import workflow_helpers as w
 from tests.support.factories import make_places
 
@@ -33,8 +37,8 @@ async def _open_need(graphql_client) -> str:
     return nid
 
 
-async def _race(http: httpx.AsyncClient, nid: str) -> list[dict]:
-    tokens = [w.member(i) for i in range(1, RACERS + 1)]
+async def _race(http: httpx.AsyncClient, nid: str, members: range = range(1, RACERS + 1)) -> list[dict]:
+    tokens = [w.member(i) for i in members]
 
     async def accept(tok: str) -> dict:
         response = await http.post(
@@ -86,3 +90,18 @@ async def test_a_hundred_concurrent_accepts_through_uvicorn(world, graphql_clien
         async with httpx.AsyncClient(base_url=f"http://{address}", limits=limits, timeout=60) as http:
             bodies = await _race(http, nid)
     await _check_one_winner(world, nid, bodies)
+
+
+async def test_a_hundred_accepts_split_between_two_api_processes(world, graphql_client, neo4j_uri) -> None:
+    """Each process lets its own claimants take turns; the two lines race each other in Neo4j."""
+    nid = await _open_need(graphql_client)
+    other = Graph.connect(neo4j_uri, os.environ.get("NEO4J_USER"), os.environ.get("NEO4J_PASSWORD"), world.database)
+    try:
+        async with app_client(other) as second:
+            half = RACERS // 2
+            here, there = await asyncio.gather(
+                _race(graphql_client.http, nid, range(1, half + 1)), _race(second, nid, range(half + 1, RACERS + 1))
+            )
+    finally:
+        await other.close()
+    await _check_one_winner(world, nid, here + there)

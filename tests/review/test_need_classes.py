@@ -25,10 +25,11 @@ query($place: ID!, $quarter: String, $minCount: Int = 1) {
 }
 """
 COUNT = "query($f: NeedFilter) { needs(filter: $f, first: 0) { totalCount } }"
-# A quarter's needs as the needs list gives them, with what the classes' figures are made of.
+# A quarter's needs as the needs list gives them, with what the classes' figures are made of: 40 a
+# page, so the page with each need's history and assignments stays under the cost limit (40 + 2 × 40 × 100).
 NEEDS = """
 query($f: NeedFilter, $after: String) {
-  needs(filter: $f, first: 100, after: $after) {
+  needs(filter: $f, first: 40, after: $after) {
     pageInfo { hasNextPage endCursor }
     edges { node { createdAt community { id } category { code } history { type } assignments { completedAt } } }
   }

@@ -6,7 +6,8 @@ this morning, which Tuesdays are booked, what is overdue, which program is in it
 whatever the date. The first checks need no Neo4j: they read the generated records
 (tests/support/demo_world.py) and rank candidates with `matching/` as the API does. The last loads the
 demo into Neo4j for each of a dozen dates and asks the API, its clock pinned to the date: its candidates
-must be the model's, so the model's 366 days speak for the Cypher too.
+(every member and unit for every open need) must be the model's, so the model's 366 days speak for
+the Cypher too.
 """
 
 from __future__ import annotations
@@ -193,9 +194,10 @@ def test_the_dated_stories_hold_on_every_day_of_a_year() -> None:
 # --- the real API on a spread of dates ------------------------------------------------------------
 # The checks above read the generated records and rank with a Python model of the candidate Cypher
 # (tests/support/demo_world.py). Here the demo is loaded into Neo4j as of each date and the real server,
-# its clock pinned to that date, answers: the candidates must be the model's (ids, scores, reasons) and
-# the dated stories must hold through the API. Month, quarter and year ends, a leap day and three
-# Chinese New Years (2027-02-06, 2028-01-26, 2031-01-23), at midnight UTC as `make run` generates.
+# its clock pinned to that date, answers: the candidates must be the model's (ids, scores, reasons), for
+# the stories' needs and for every open need, and the dated stories must hold through the API. Month,
+# quarter and year ends, a leap day and three Chinese New Years (2027-02-06, 2028-01-26, 2031-01-23), at
+# midnight UTC as `make run` generates.
 SERVED = [
     datetime(year, month, day, tzinfo=UTC)
     for year, month, day in (
@@ -220,14 +222,43 @@ async def _answered(client, need_id: str, kind: CandidateKind, tok: str) -> list
     return [(c["resource"]["id"], c["score"], c["reason"]) for c in body["data"]["matchCandidates"]]
 
 
-def _modelled(world: World, need_id: str, kind: CandidateKind) -> list[tuple[str, float, str]]:
-    return [(c.id, c.score, c.reason) for c in world.ranked(need_id, kind)]
+def _modelled(world: World, need_id: str, kind: CandidateKind, first: int = 3) -> list[tuple[str, float, str]]:
+    return [(c.id, c.score, c.reason) for c in world.ranked(need_id, kind, first=first)]
 
 
 def _same(answered: list[tuple[str, float, str]], modelled: list[tuple[str, float, str]]) -> bool:
     return [(i, r) for i, _, r in answered] == [(i, r) for i, _, r in modelled] and all(
         abs(a[1] - m[1]) < 1e-9 for a, m in zip(answered, modelled, strict=True)
     )
+
+
+# Every candidate of many needs in a few requests: aliased fields, as many as a request may hold.
+EVERY = 100  # matchCandidates' largest page: more than any demo need has eligible candidates
+ALIASES = 30  # MINHU_MAX_ALIASES
+COMPARED = (CandidateKind.MEMBER, CandidateKind.UNIT)
+
+
+async def _answered_for_all(client, need_ids: list[str], tok: str) -> dict[tuple[str, CandidateKind], list]:
+    """(need, kind) → every member and unit candidate the API gives, best first."""
+    answered: dict[tuple[str, CandidateKind], list[tuple[str, float, str]]] = {}
+    kinds = ", ".join(kind.value for kind in COMPARED)
+    for start in range(0, len(need_ids), ALIASES):
+        batch = need_ids[start : start + ALIASES]
+        fields = " ".join(
+            f"n{i}: matchCandidates(needId: $n{i}, kinds: [{kinds}], first: {EVERY}) "
+            "{ kind score reason resource { ... on Member { id } ... on Offering { id } } }"
+            for i in range(len(batch))
+        )
+        document = f"query({', '.join(f'$n{i}: ID!' for i in range(len(batch)))}) {{ {fields} }}"
+        body = await client(document, {f"n{i}": need_id for i, need_id in enumerate(batch)}, token=tok)
+        for i, need_id in enumerate(batch):
+            for kind in COMPARED:
+                answered[(need_id, kind)] = [
+                    (c["resource"]["id"], c["score"], c["reason"])
+                    for c in body["data"][f"n{i}"]
+                    if c["kind"] == kind.value
+                ]
+    return answered
 
 
 @pytest.mark.parametrize("now", SERVED, ids=lambda d: d.date().isoformat())
@@ -248,6 +279,19 @@ async def test_the_real_api_tells_the_stories_on_a_spread_of_dates(graph, graphq
         )
         assert answered and _same(answered, modelled), (need_id, kind, answered, modelled)
     check_story_3(world)
+
+    # Every open need's candidates, all of them, members and units: the pool's Cypher (who lives near,
+    # who has room, who serves the category) against the model's, not only the stories' first three,
+    # whose pools hold no neighbour from outside the community.
+    open_needs = sorted(n["id"] for n in world.of_label("Need") if n["status"] == "SUBMITTED")
+    everyone = await _answered_for_all(graphql_client, open_needs, token("CITY_ADMIN"))
+    differ = {
+        (need_id, kind): (answered, modelled)
+        for (need_id, kind), answered in everyone.items()
+        if not _same(answered, modelled := _modelled(world, need_id, kind, first=EVERY))
+    }
+    assert not differ, (len(differ), next(iter(differ.items())))
+    assert sum(map(len, everyone.values())) > len(open_needs) / 2, "open needs with candidates to compare"
 
     # Story 8: the parking dispute is past its deadline on this date.
     parking = (await graphql_client(NEED, {"id": "need:demo-parking"}, token=coordinator))["data"]["node"]

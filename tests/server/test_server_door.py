@@ -238,6 +238,21 @@ async def test_mutations_are_rate_limited_per_address_even_without_a_token(graph
     assert codes == ["UNAUTHENTICATED", "UNAUTHENTICATED", "UNAUTHENTICATED", "RATE_LIMITED"]
 
 
+async def test_the_limits_memory_does_not_grow_with_hits() -> None:
+    """In memory, a moving window kept an entry per hit for as long as its window (2,000 an hour per
+    subject) and swept them all, with a thread hop per key, after every hit: half a core with a few
+    hundred subjects. The sliding window counter keeps two counters per key however many hits it counts."""
+    from server.door import MutationLimits
+
+    limits = MutationLimits("1000/hour", "1000/minute", "memory://")
+    for _ in range(300):
+        assert await limits.refuse("member:w1", "127.0.0.1", 1) is None
+    storage = limits.limiter.storage
+    kept = sum(len(entries) for entries in getattr(storage, "events", {}).values()) + len(storage.storage)
+    assert kept <= 4, f"{kept} entries kept for 300 hits of one subject and one address"
+    assert await limits.refuse("member:w1", "127.0.0.1", 701) is not None, "the address's 1000 a minute still hold"
+
+
 async def test_a_request_past_its_deadline_is_unavailable(graph: Graph) -> None:
     await make_places(graph)
     async with app_client(graph, minhu_request_deadline_seconds=1e-9) as http:

@@ -89,7 +89,11 @@ async def test_metrics_count_requests_statements_and_the_pool(graph: Graph) -> N
     # How reads were answered (process-wide counts: other tests' reads are in them too).
     compiled = re.search(r'^minhu_reads_total\{path="compiled"\} (\d+)', text, re.M)
     assert compiled and int(compiled.group(1)) >= 1, "the districts query went by the compiled path"
-    assert 'minhu_reads_total{path="direct"}' in text and 'minhu_reads_total{path="interpreted"}' in text
+    assert 'minhu_reads_total{path="interpreted"}' in text
+    # The cache of query texts, against its bounds: the two texts above, each with what it holds.
+    assert 'minhu_query_texts_cached{of="held"} 2.0' in text and 'minhu_query_texts_cached{of="limit"} 500.0' in text
+    held = re.search(r'^minhu_query_texts_cached_bytes\{of="held"\} ([\d.e+]+)', text, re.M)
+    assert held and 0 < float(held.group(1)) <= 32 * 1024 * 1024
     assert "process_resident_memory_bytes" in text
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 
-from graph.catalog import KINDS
+from graph.kernel import registry
 from graph.kernel.db import Graph, Tx
 from graph.kernel.migrations.history import MIGRATIONS, Migration
 
@@ -91,7 +91,7 @@ async def _record(tx: Tx, migration: Migration) -> None:
 def expected_schema() -> dict[str, str]:
     """Constraint and index name → the statement creating it, for everything the kinds declare."""
     wanted: dict[str, str] = {}
-    for kind in KINDS:
+    for kind in registry.kinds():
         low = kind.label.lower()
         wanted[f"{low}_id"] = f"CREATE CONSTRAINT {low}_id IF NOT EXISTS FOR (n:{kind.label}) REQUIRE n.id IS UNIQUE"
         for prop in kind.indexes:
