@@ -8,6 +8,7 @@ domain is a line here (docs/ARCHITECTURE.md, "Adding a kind").
 from __future__ import annotations
 
 from graph.accounts import kinds as accounts
+from graph.departments import kinds as departments
 from graph.funding import kinds as funding
 from graph.funding import lists as funding_lists
 from graph.kernel import registry
@@ -30,4 +31,5 @@ def register() -> None:
     registry.register(*funding.KINDS, lists=funding_lists.LISTS)
     registry.register(*plans.KINDS)
     registry.register(*accounts.KINDS)
+    registry.register(*departments.KINDS)
     registry.close()

@@ -38,9 +38,8 @@ from pydantic.alias_generators import to_camel
 
 from graph.kernel import registry
 from graph.kernel.ids import label_of
-from graph.kernel.kinds import LISTED_LIMIT, Kind, Link, bind_expression
+from graph.kernel.kinds import LISTED_LIMIT, Kind, Link, RootList, bind_expression
 from graph.kernel.listing import Window, cursor_of, keyset_and_order, order_hint, page_calls, page_of, window
-from graph.kernel.lists import RootList
 from graph.kernel.records import GeoPoint
 
 

@@ -164,4 +164,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX pendingrequest_createdat IF NOT EXISTS FOR (n:PendingRequest) ON (n.createdAt)",
         ),
     ),
+    Migration(
+        12,
+        "functional departments (职能部门), each with its own code",
+        (
+            "CREATE CONSTRAINT department_id IF NOT EXISTS FOR (n:Department) REQUIRE n.id IS UNIQUE",
+            # Two registrations of one code at once: the constraint lets one through (registerDepartment).
+            "CREATE CONSTRAINT department_code IF NOT EXISTS FOR (n:Department) REQUIRE n.code IS UNIQUE",
+            "CREATE INDEX department_level IF NOT EXISTS FOR (n:Department) ON (n.level)",
+        ),
+    ),
 )
