@@ -34,6 +34,7 @@ RecurringWord = record_type(
     classes.RecurringWord,
     "RecurringWord",
     "A word a class's needs keep using (a whole word, as the segmenter cuts it), with where it was said.",
+    word=strawberry.field(description="The word, e.g. 装修."),
     needs=strawberry.field(description="How many of the class's needs in the quarter use it."),
     example=strawberry.field(description="The clause of the newest of them in which it stands."),
     example_need_id=(strawberry.ID, strawberry.field(description="That need.")),
