@@ -30,6 +30,16 @@ RecurringNeed = record_type(
     change=(float | None, strawberry.field(description="count / previousCount; null when new this period.")),
 )
 
+RecurringWord = record_type(
+    classes.RecurringWord,
+    "RecurringWord",
+    "A word a class's needs keep using (a whole word, as the segmenter cuts it), with where it was said.",
+    word=strawberry.field(description="The word, e.g. 装修."),
+    needs=strawberry.field(description="How many of the class's needs in the quarter use it."),
+    example=strawberry.field(description="The clause of the newest of them in which it stands."),
+    example_need_id=(strawberry.ID, strawberry.field(description="That need.")),
+)
+
 
 # A view of resolvers/review/classes.NeedClass: the resolver returns the record itself, its fields and
 # properties are read by name, and `self` in a field's method is that record.
@@ -57,7 +67,10 @@ class NeedClass:
         description="Median hours from raising to completion, of those completed; null if none."
     )
     words: list[str] = strawberry.field(
-        description="Words (CJK bigrams) that recur in the class's texts, the most widespread first."
+        description="Words that recur in the class's texts, the most widespread first (recurringWords' words)."
+    )
+    recurring_words: list[RecurringWord] = strawberry.field(
+        description="The words that recur in the class's texts, each with how many needs use it and an example."
     )
 
     community = lookup(read.by_id, "Community", "community_id", Community | None, "The community.")

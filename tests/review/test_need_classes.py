@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from graph.kernel.db import Graph
-from matching.review import recurring_words
+from matching.words import recurring
 from resolvers.review.classes import last_full_quarter, quarter_of, quarter_start
 from tests.support.workflow_helpers import token
 
@@ -20,7 +20,7 @@ CLASSES = """
 query($place: ID!, $quarter: String, $minCount: Int = 1) {
   needClasses(placeId: $place, quarter: $quarter, minCount: $minCount, first: 100) {
     community { id } category { code } quarter count previousCount yearAgoCount change yearChange
-    escalatedShare reopenedShare medianHoursToComplete words
+    escalatedShare reopenedShare medianHoursToComplete words recurringWords { word needs }
   }
 }
 """
@@ -48,8 +48,14 @@ def test_the_last_full_quarter_ends_before_now_on_any_date(now: datetime) -> Non
 
 def test_words_are_what_several_texts_share() -> None:
     texts = ["楼上装修噪音太大，晚上十点还在砸墙", "装修噪音扰民，天天砸墙", "隔壁装修，噪音", "路灯坏了"]
-    words = recurring_words(texts)
-    assert words[:2] == ["噪音", "装修"] and "砸墙" in words and "路灯" not in words
+    found = recurring(texts)
+    assert [w.word for w in found] == ["噪音", "装修", "砸墙"] and [w.needs for w in found] == [3, 3, 2]
+    # Each with the clause of the first text that says it.
+    assert [(w.example, w.example_index) for w in found] == [
+        ("楼上装修噪音太大", 0),
+        ("楼上装修噪音太大", 0),
+        ("晚上十点还在砸墙", 0),
+    ]
 
 
 @pytest.mark.demo(NOW)
