@@ -27,6 +27,7 @@ from schema import (
     partners,
     places,
     plans,
+    property_firms,
     report,
     review,
     venues,
@@ -49,6 +50,7 @@ WRITTEN_QUERIES: tuple[type, ...] = (
     accounts.AccountsQuery,
     explore.ExploreQuery,
     report.ReportQuery,
+    property_firms.PropertyQuery,
 )
 WRITTEN_MUTATIONS: tuple[type, ...] = (
     workflow.WorkflowMutation,
