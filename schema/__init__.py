@@ -27,7 +27,6 @@ from schema import (
     partners,
     places,
     plans,
-    property_firms,
     report,
     review,
     venues,
@@ -50,7 +49,6 @@ WRITTEN_QUERIES: tuple[type, ...] = (
     accounts.AccountsQuery,
     explore.ExploreQuery,
     report.ReportQuery,
-    property_firms.PropertyQuery,
 )
 WRITTEN_MUTATIONS: tuple[type, ...] = (
     workflow.WorkflowMutation,
