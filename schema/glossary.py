@@ -284,8 +284,7 @@ FIELDS = {
     "Compound.hasServiceStation": "Has a 小区党群服务站.",
     "Compound.managements": "The property firms that managed it, newest first: `until` null is the one now.",
     "Compound.fallbacks": (
-        "The fallback services (兜底) of its street and district, newest first; they serve it while no firm "
-        "manages it."
+        "The fallback services (兜底) of its street and district, newest first; they serve it while no firm manages it."
     ),
     "Fallback.since": "From when it serves.",
     "Fallback.until": "When it stopped; null while it lasts.",
