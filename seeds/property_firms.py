@@ -92,8 +92,16 @@ def _firms(gen: Generator, seen: _Seen) -> Iterator[Record]:
     t0 = gen.now - timedelta(days=3 * 365)
     beilin = [cp for cp in gen.compounds if gen.district_of_comm(cp.community) == BEILIN]
     street_of = {cp.id: gen.communities[cp.community].street for cp in beilin}
-    unmanaged = {cp.id for cp in beilin if street_of[cp.id] == FALLBACK_STREET}
-    unmanaged = set(sorted(unmanaged)[:UNMANAGED])
+    # Party members who can help with property matters live there too (story 22: the state enterprise is
+    # offered beside them): the old compounds are those of communities such members registered with.
+    helped = {
+        ci
+        for m in gen.members
+        if any("PROPERTY" in gen.skill_categories[skill] for skill in m.skills)
+        for ci in m.communities
+    }
+    street = sorted((cp.community not in helped, cp.id) for cp in beilin if street_of[cp.id] == FALLBACK_STREET)
+    unmanaged = {compound for _, compound in street[:UNMANAGED]}
     ratings = seen.ratings_by_compound()
 
     def mean(compound: str) -> float:

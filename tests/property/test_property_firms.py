@@ -7,9 +7,11 @@ Everything over HTTP, against the real Neo4j."""
 from __future__ import annotations
 
 import asyncio
+import os
 from datetime import UTC, datetime, timedelta
 
 from graph.kernel.db import Graph
+from tests.server.test_server_door import app_client
 from tests.support.factories import BEILIN, COMPOUND, NANYUANMEN, SHUYUANMEN, YANTA, make_places
 from tests.support.factories_matching import TOKENS
 from tests.support.workflow_helpers import (
@@ -280,10 +282,28 @@ async def test_every_bad_input_is_refused_with_its_code(graph, graphql_client) -
     assert (await code(REPORT, backwards, None))[0] == "BAD_USER_INPUT"
 
 
-async def test_two_firms_assigned_one_compound_at_once_one_wins(graph, graphql_client) -> None:
+async def test_two_firms_assigned_one_compound_at_once_one_wins(graph, graphql_client, neo4j_uri) -> None:
+    """Six firms for one compound, split between two API processes (each with its own line of turns), so
+    only the compound's lock in Neo4j can keep the second out."""
     await make_property_world(graph)
     firms = [await firm_id(graphql_client, f"物业{i}号") for i in range(6)]
-    bodies = await asyncio.gather(*(assign(graphql_client, COMPOUND, firm) for firm in firms))
+    other = Graph.connect(neo4j_uri, os.environ.get("NEO4J_USER"), os.environ.get("NEO4J_PASSWORD"), graph.database)
+    try:
+        async with app_client(other) as second:
+
+            async def there(firm: str) -> dict:
+                variables = {"input": {"compoundId": COMPOUND, "firmId": firm}}
+                headers = {"Authorization": f"Bearer {district()}"}
+                response = await second.post(
+                    "/graphql", json={"query": ASSIGN, "variables": variables}, headers=headers
+                )
+                return response.json()
+
+            bodies = await asyncio.gather(
+                *(assign(graphql_client, COMPOUND, firm) for firm in firms[:3]), *(there(firm) for firm in firms[3:])
+            )
+    finally:
+        await other.close()
     won = [body for body in bodies if not body.get("errors")]
     assert len(won) == 1
     assert sorted(error_code(body) for body in bodies if body.get("errors")) == ["CONFLICT"] * 5
