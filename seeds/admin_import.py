@@ -328,8 +328,3 @@ async def bulk_seed(
     timings["migrate"] = time.monotonic() - mark
     timings["total"] = time.monotonic() - started
     return server, timings
-
-
-def remove_store(home: Path) -> None:
-    """Deletes the (stopped) local store under `home`: the bulk import starts from nothing."""
-    shutil.rmtree(home.resolve() / "store", ignore_errors=True)

@@ -124,19 +124,6 @@ async def decide(
     return row["spent"], (row["events"][0] if row["events"] else None)
 
 
-_READ = """
-UNWIND $ids AS gid
-MATCH (g:Grant {id: gid})-[:FROM]->(p:FundingProgram)
-RETURN g {.*, programId: p.id, needId: [(g)-[:FOR]->(n:Need) | n.id][0]} AS row
-"""
-
-
-async def grants_by_ids(graph: Graph, ids: list[str]) -> list[dict[str, Any]]:
-    rows = await graph.read(_READ, ids=ids)
-    found = {row["row"]["id"]: {k: native(v) for k, v in row["row"].items()} for row in rows}
-    return [found[gid] for gid in ids if gid in found]
-
-
 _LEDGER = """
 MATCH (p:FundingProgram {id: $id})
 RETURN coalesce(p.spent, 0) AS spent, p.budget AS budget,

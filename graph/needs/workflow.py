@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from typing import Any
 
 from graph.kernel.db import Tx
@@ -306,7 +305,3 @@ async def apply(tx: Tx, need_id: str, change: Change) -> dict[str, Any]:
     )
     assert row is not None, "the need was locked in this transaction, so it exists"
     return row["event"]
-
-
-def now_text(moment: datetime) -> str:
-    return moment.isoformat()

@@ -73,11 +73,6 @@ def _found_places(rows: Iterable[dict[str, Any]], wanted: list[str], field: str)
     return found
 
 
-async def require_codes(tx: Tx, label: str, codes: Iterable[str]) -> None:
-    """NotFound naming every unknown code, so one correction fixes them all."""
-    check_codes(label, codes, await found_codes(tx, label, codes))
-
-
 def check_codes(label: str, codes: Iterable[str], found: set[str]) -> None:
     """NotFound naming every code of `codes` not in `found`."""
     missing = sorted(set(codes) - found)

@@ -131,22 +131,6 @@ async def set_status(tx: Tx, booking_id: str, status: str, reason: str | None) -
     )
 
 
-_READ = """
-UNWIND $ids AS bid
-MATCH (b:Booking {id: bid})-[:OF]->(v:Venue)
-RETURN b {.*, venueId: v.id, needId: [(b)-[:FOR]->(n:Need) | n.id][0]} AS row
-ORDER BY b.start
-"""
-
-
-async def bookings_by_ids(graph: Graph, ids: list[str]) -> list[dict[str, Any]]:
-    """Bookings as plain dicts (native datetimes), ordered by start."""
-    if not ids:
-        return []
-    rows = await graph.read(_READ, ids=ids)
-    return [{k: native(v) for k, v in row["row"].items()} for row in rows]
-
-
 _OVERLAPS = """
 MATCH (a:Booking)-[:OF]->(v:Venue {id: $venue}), (b:Booking)-[:OF]->(v)
 WHERE a.id < b.id AND a.status = 'CONFIRMED' AND b.status = 'CONFIRMED' AND a.start < b.end AND b.start < a.end
