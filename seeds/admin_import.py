@@ -162,7 +162,7 @@ class CsvWriter:
     def node(self, label: str, props: dict[str, Any]) -> None:
         parts = self.parts.get(label)
         # The common case: every key of the row is a column already, and a property keeps its type
-        # within a label (the generator's rows are uniform; tests/test_bulk_import.py compares every
+        # within a label (the generator's rows are uniform; tests/seeds/test_bulk_import.py compares every
         # value with the transactional load). Otherwise the row is checked in full, types included.
         if not parts or not (props.keys() <= parts[-1].keys or parts[-1].fits(props)):
             parts = self._widen(label, props)

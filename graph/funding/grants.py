@@ -1,7 +1,7 @@
 """Grants from funding programs that never overspend: the program is locked before the budget check.
 
 Money is integer fen everywhere (Neo4j integers are 64-bit), so sums are exact. Approval locks the
-program first (graph/locks.py), then reads `budget`, `spent` and the grant, then writes
+program first (graph/kernel/locks.py), then reads `budget`, `spent` and the grant, then writes
 `spent += amount` in the same transaction: concurrent approvals of one program queue on its lock,
 and each sees the `spent` the previous one committed.
 """

@@ -1,6 +1,6 @@
 """Cypher for what partners put at the community's disposal: offerings, venues, funding programs.
 
-Same conventions as graph/registration.py: inside the caller's transaction. Each mutation sends two
+Same conventions as graph/partners/registration.py: inside the caller's transaction. Each mutation sends two
 statements (issue 9): its facts, where the node is locked and every reference the input names (codes,
 places, units) is looked up at once (`registration.checks`), then one write with the links it
 replaces as `CALL` subqueries. Creation takes rows so the CSV import shares the statement.

@@ -2,7 +2,7 @@
 
 Every function runs inside the caller's transaction. Creation takes a list of rows (UNWIND), so a
 mutation writes one row and the CSV import a whole batch with the same statement. `*_facts`
-functions take the node's write lock first (see graph/locks.py), so the authorisation facts they
+functions take the node's write lock first (see graph/kernel/locks.py), so the authorisation facts they
 return cannot change before the transaction commits.
 """
 

@@ -2,7 +2,7 @@
 
 Neo4j reads committed data without locks, so "check for a clash, then create" run by two
 transactions at once could both pass. Every booking change first takes the venue's write lock
-(graph/locks.py); a competitor blocks on it until we commit and then sees our booking. Intervals
+(graph/kernel/locks.py); a competitor blocks on it until we commit and then sees our booking. Intervals
 are half-open [start, end): a booking ending at 19:00 does not clash with one starting at 19:00.
 """
 

@@ -1,6 +1,6 @@
 """Registration of what partners offer: offerings, venues (阵地) and funding programs.
 
-Same shape as resolvers/registration.py: role gate, validation, one transaction that reads facts
+Same shape as resolvers/partners/registration.py: role gate, validation, one transaction that reads facts
 under lock, decides, writes.
 """
 

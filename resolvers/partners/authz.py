@@ -1,7 +1,7 @@
 """Who may register and change partners' records (docs/ROLES.md § Registration), decided on facts.
 
 The facts (a unit's places, a member's unit…) are read under the node's write lock inside the
-mutation's transaction (graph/registration.py), so these checks are pure and cost no statement.
+mutation's transaction (graph/partners/registration.py), so these checks are pure and cost no statement.
 A place list holds every community the thing is registered with and the streets and districts
 above them; a coordinator or district admin acts on it when their scope is in that list.
 """
