@@ -28,25 +28,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-$(CONSOLE_STAMP): $(CONSOLE)/package.json $(CONSOLE)/package-lock.json
-	@command -v npm >/dev/null || { echo "npm is required for the console's JavaScript (Debian: apt-get install nodejs npm)"; exit 1; }
-	npm ci --prefix $(CONSOLE) --no-audit --no-fund
-	touch $(CONSOLE_STAMP)
-
-$(IDE_STAMP): $(IDE)/package.json $(IDE)/package-lock.json
-	@command -v npm >/dev/null || { echo "npm is required for the GraphQL IDE's JavaScript (Debian: apt-get install nodejs npm)"; exit 1; }
-	npm ci --prefix $(IDE) --no-audit --no-fund
-	touch $(IDE_STAMP)
-
-$(BROWSER_STAMP): $(BROWSER_TESTS)/package.json $(BROWSER_TESTS)/package-lock.json
-	@command -v npm >/dev/null || { echo "npm is required for the browser tests' axe-core (Debian: apt-get install nodejs npm)"; exit 1; }
-	npm ci --prefix $(BROWSER_TESTS) --no-audit --no-fund
-	touch $(BROWSER_STAMP)
-
-$(TEST_CLIENTS_STAMP): $(TEST_CLIENTS)/package.json $(TEST_CLIENTS)/package-lock.json
-	@command -v npm >/dev/null || { echo "npm is required for the tests' graphql-ws client (Debian: apt-get install nodejs npm)"; exit 1; }
-	npm ci --prefix $(TEST_CLIENTS) --no-audit --no-fund
-	touch $(TEST_CLIENTS_STAMP)
+# Each JavaScript folder's packages, exactly as its lock file pins them (its stamp above).
+%/node_modules/.installed: %/package.json %/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is required for the JavaScript in $* (Debian: apt-get install nodejs npm)"; exit 1; }
+	npm ci --prefix $* --no-audit --no-fund
+	touch $@
 
 setup: $(STAMP) $(CONSOLE_STAMP) $(IDE_STAMP) $(BROWSER_STAMP)
 	$(BIN)/minhu neo4j fetch

@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import weakref
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -58,6 +59,15 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+# Each client `api` yields, with the `minhu serve` process it talks to (whose CPU a bench may measure).
+_SERVERS: weakref.WeakKeyDictionary[httpx.AsyncClient, subprocess.Popen] = weakref.WeakKeyDictionary()
+
+
+def server_pid(http: httpx.AsyncClient) -> int:
+    """The process id of the API `http` (a client `api` yielded) talks to."""
+    return _SERVERS[http].pid
+
+
 @contextlib.asynccontextmanager
 async def api(
     neo4j_uri: str, env: dict[str, str] | None = None, source: Path | None = None
@@ -85,6 +95,7 @@ async def api(
         limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
         async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as http:
             await wait_ready(http, proc, log_path)
+            _SERVERS[http] = proc
             yield http
     finally:
         proc.send_signal(signal.SIGINT)

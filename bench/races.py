@@ -34,7 +34,7 @@ from typing import Any
 
 import orjson
 
-from bench.candidates import api, pct
+from bench.candidates import api, pct, server_pid
 from bench.serving import Wire
 from graph.kernel.db import Graph
 from server.auth import issue_token
@@ -61,20 +61,6 @@ def _cpu(pid: int | None) -> float:
         return 0.0
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / _TICK
-
-
-def _served_pid() -> int | None:
-    """The `minhu serve` this process started (bench.candidates.api): its only child running server.cli."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            if parent == os.getpid() and b"server.cli" in (entry / "cmdline").read_bytes():
-                return int(entry.name)
-        except (OSError, ValueError):
-            continue
-    return None
 
 
 @dataclass
@@ -111,7 +97,7 @@ class Racers:
     """Where the racers send their requests, and which processes answer them."""
 
     base_url: Any
-    api_pid: int | None
+    api_pid: int
     neo4j_pid: int | None
 
     async def once(self, token: str, mutation: str, input: dict[str, Any]) -> str:
@@ -328,7 +314,7 @@ async def run(graph: Graph, neo4j_uri: str, source: Path | None = None, label: s
     neo4j_pid = _local_neo4j_pid(neo4j_uri)
     try:
         async with api(neo4j_uri, source=source) as served:
-            racers = Racers(served.base_url, _served_pid(), neo4j_pid)
+            racers = Racers(served.base_url, server_pid(served), neo4j_pid)
             accept = await accept_race(graph, racers)
             grant = await grant_race(graph, racers)
             booking = await booking_race(graph, racers, venues, start)

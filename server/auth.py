@@ -75,13 +75,15 @@ def cached_authenticator(settings: Settings) -> Callable[[str | None], Viewer | 
     def authenticate(header: str | None) -> Viewer | None:
         if header is None:
             return None
-        now = time.time()
+        now, generation = time.time(), key_generation(settings)
         known = trusted.get(header)
-        if known is not None and now < known[1] and known[2] == key_generation(settings):
+        if known is not None and now < known[1] and known[2] == generation:
             return known[0]
         viewer, expires = _viewer_until(header, settings)
         until = min(expires + settings.jwt_leeway_seconds, now + TRUSTED_SECONDS)
-        trusted[header] = (viewer, until, key_generation(settings))
+        # Remembered under the keys in hand before verifying: had verifying fetched new ones, the next
+        # request verifies once more, which is the safe side.
+        trusted[header] = (viewer, until, generation)
         if len(trusted) > TRUSTED_TOKENS:
             trusted.popitem(last=False)
         return viewer

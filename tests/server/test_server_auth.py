@@ -52,85 +52,72 @@ def provider() -> Iterator[str]:
         yield f"{base}/realms/xian/protocol/openid-connect/certs"
 
 
+ISSUER = "https://sso.xian.example/realms/xian"
+OPS_CLAIMS = {"sub": "user:ops-1", "role": "CITY_ADMIN"}
+OPS = Viewer("user:ops-1", Role.CITY_ADMIN, None)
+
+
+def _from_provider(url: str, **more: object) -> Settings:
+    """Keys from the provider at `url`, fetched again whenever a token asks for it (no minimum wait)."""
+    return Settings(jwt_algorithm="RS256", jwt_jwks_url=url, jwt_issuer=ISSUER, jwt_jwks_min_refresh_seconds=0, **more)
+
+
 def _signed(private: Path, kid: str, claims: dict) -> str:
     now = datetime.now(UTC)
-    body = {"iat": now, "exp": now + HOUR, "iss": "https://sso.xian.example/realms/xian", **claims}
+    body = {"iat": now, "exp": now + HOUR, "iss": ISSUER, **claims}
     return jwt.encode(body, private.read_bytes(), algorithm="RS256", headers={"kid": kid})
 
 
 def test_keys_come_from_a_jwks_url_cached_and_rotated(tmp_path: Path, provider: str) -> None:
     old_private, old_public = write_key_pair(tmp_path, "old")
     new_private, new_public = write_key_pair(tmp_path, "new")
-    settings = Settings(
-        jwt_algorithm="RS256",
-        jwt_jwks_url=provider,
-        jwt_issuer="https://sso.xian.example/realms/xian",
-        jwt_jwks_min_refresh_seconds=0,
-    )
-    claims = {"sub": "user:ops-1", "role": "CITY_ADMIN"}
+    settings = _from_provider(provider)
     _Provider.keys = [jwk_of(old_public, "k1")]
-    first = _signed(old_private, "k1", claims)
-    assert viewer_from_header(bearer(first), settings) == Viewer("user:ops-1", Role.CITY_ADMIN, None)
-    assert viewer_from_header(bearer(first), settings) == Viewer("user:ops-1", Role.CITY_ADMIN, None)
+    first = _signed(old_private, "k1", OPS_CLAIMS)
+    assert viewer_from_header(bearer(first), settings) == OPS
+    assert viewer_from_header(bearer(first), settings) == OPS
     assert _Provider.fetches == 1, "the key set is cached, not fetched per token"
 
     # The provider rotates: a token with the new kid makes the server fetch the set again.
     _Provider.keys = [jwk_of(new_public, "k2")]
-    rotated = _signed(new_private, "k2", claims)
-    assert viewer_from_header(bearer(rotated), settings) == Viewer("user:ops-1", Role.CITY_ADMIN, None)
+    rotated = _signed(new_private, "k2", OPS_CLAIMS)
+    assert viewer_from_header(bearer(rotated), settings) == OPS
     assert _Provider.fetches == 2
     # A kid nobody publishes is refused, naming it.
-    forged = _signed(new_private, "k9", claims)
+    forged = _signed(new_private, "k9", OPS_CLAIMS)
     assert "'k9' is not among the published keys" in rejected(bearer(forged), settings)
 
 
 def test_a_key_taken_out_of_the_jwks_is_refused_from_the_next_fetch_on(tmp_path: Path, provider: str) -> None:
     """The server remembers tokens it verified (server/auth.py `cached_authenticator`), but only while the
     key set they were verified with is the one in hand."""
-    (old_private, old_public), (new_private, new_public) = (
-        write_key_pair(tmp_path, "old"),
-        write_key_pair(tmp_path, "new"),
-    )
+    old_private, old_public = write_key_pair(tmp_path, "old")
+    new_private, new_public = write_key_pair(tmp_path, "new")
     third_private, third_public = write_key_pair(tmp_path, "third")
-    settings = Settings(
-        jwt_algorithm="RS256",
-        jwt_jwks_url=provider,
-        jwt_issuer="https://sso.xian.example/realms/xian",
-        jwt_jwks_min_refresh_seconds=0,
-    )
-    authenticate = cached_authenticator(settings)
-    claims = {"sub": "user:ops-1", "role": "CITY_ADMIN"}
-    ops = Viewer("user:ops-1", Role.CITY_ADMIN, None)
+    authenticate = cached_authenticator(_from_provider(provider))
     _Provider.keys = [jwk_of(old_public, "k1"), jwk_of(new_public, "k2")]
-    old = bearer(_signed(old_private, "k1", claims))
-    assert authenticate(old) == ops and authenticate(old) == ops
+    old = bearer(_signed(old_private, "k1", OPS_CLAIMS))
+    assert authenticate(old) == OPS and authenticate(old) == OPS
     assert _Provider.fetches == 1
 
     # The provider takes k1 out. Until the set is fetched again, the keys in hand are the fetched ones.
     _Provider.keys = [jwk_of(new_public, "k2"), jwk_of(third_public, "k3")]
-    assert authenticate(old) == ops and _Provider.fetches == 1
+    assert authenticate(old) == OPS and _Provider.fetches == 1
     # A token naming a key not in hand makes the server fetch the set: from then on k1 is refused,
     # however recently a token signed with it was verified.
-    assert authenticate(bearer(_signed(third_private, "k3", claims))) == ops
+    assert authenticate(bearer(_signed(third_private, "k3", OPS_CLAIMS))) == OPS
     assert _Provider.fetches == 2
     for _ in range(2):  # a refusal is not remembered, and not turned into a trust either
         with pytest.raises(Unauthenticated, match="'k1' is not among the published keys"):
             authenticate(old)
-    assert authenticate(bearer(_signed(new_private, "k2", claims))) == ops
+    assert authenticate(bearer(_signed(new_private, "k2", OPS_CLAIMS))) == OPS
 
 
 def test_trusted_tokens_are_verified_again_once_the_key_set_is_due(tmp_path: Path, provider: str) -> None:
     (private, public), (_, other_public) = write_key_pair(tmp_path), write_key_pair(tmp_path, "other")
-    settings = Settings(
-        jwt_algorithm="RS256",
-        jwt_jwks_url=provider,
-        jwt_issuer="https://sso.xian.example/realms/xian",
-        jwt_jwks_cache_seconds=1,
-        jwt_jwks_min_refresh_seconds=0,
-    )
-    authenticate = cached_authenticator(settings)
+    authenticate = cached_authenticator(_from_provider(provider, jwt_jwks_cache_seconds=1))
     _Provider.keys = [jwk_of(public, "k1")]
-    token = bearer(_signed(private, "k1", {"sub": "user:ops-1", "role": "CITY_ADMIN"}))
+    token = bearer(_signed(private, "k1", OPS_CLAIMS))
     assert authenticate(token) is not None and _Provider.fetches == 1
     _Provider.keys = [jwk_of(other_public, "k2")]
     time.sleep(1.2)  # the fetched set's lifetime (JWT_JWKS_CACHE_SECONDS) has passed: the next token fetches it
@@ -163,7 +150,7 @@ def test_keycloak_style_claims_with_nested_paths(tmp_path: Path, provider: str) 
     settings = Settings(
         jwt_algorithm="RS256",
         jwt_jwks_url=provider,
-        jwt_issuer="https://sso.xian.example/realms/xian",
+        jwt_issuer=ISSUER,
         jwt_audience="minhu",
         jwt_role_claim="realm_access.roles",
         jwt_scope_claim="minhu_scope",
