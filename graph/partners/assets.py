@@ -71,34 +71,28 @@ class References:
 
 
 @dataclass(frozen=True, slots=True)
-class LockedOffering:
+class LockedOffering(References):
     id: str
     status: str
     unit_id: str | None
     place_ids: list[str]  # where its unit is registered, and the places above
-    codes: list[str]
-    places: list[dict[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
-class VenueRegistration:
+class VenueRegistration(References):
     owner_id: str | None  # the unit to own the venue, when it exists (locked)
-    codes: list[str]
-    places: list[dict[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
-class LockedVenue:
+class LockedVenue(References):
     id: str
     owner_id: str | None
     place_ids: list[str]  # its community and the places above
     new_owner_id: str | None  # the unit to own it instead, when it exists (locked)
-    codes: list[str]
-    places: list[dict[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
-class LockedProgram:
+class LockedProgram(References):
     id: str
     level: str
     budget: int
@@ -107,8 +101,6 @@ class LockedProgram:
     period_start: date | None
     period_end: date | None
     district_ids: list[str]
-    codes: list[str]
-    places: list[dict[str, Any]]
 
 
 # --- offerings ---------------------------------------------------------------------------------
