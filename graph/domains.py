@@ -8,6 +8,7 @@ domain is a line here (docs/ARCHITECTURE.md, "Adding a kind").
 from __future__ import annotations
 
 from graph.accounts import kinds as accounts
+from graph.departments import kinds as departments
 from graph.funding import kinds as funding
 from graph.funding import lists as funding_lists
 from graph.kernel import registry
@@ -18,6 +19,7 @@ from graph.partners import lists as partner_lists
 from graph.places import kinds as places
 from graph.places import lists as place_lists
 from graph.plans import kinds as plans
+from graph.property import kinds as property_firms
 from graph.venues import kinds as venues
 from graph.venues import lists as venue_lists
 
@@ -30,4 +32,6 @@ def register() -> None:
     registry.register(*funding.KINDS, lists=funding_lists.LISTS)
     registry.register(*plans.KINDS)
     registry.register(*accounts.KINDS)
+    registry.register(*departments.KINDS)
+    registry.register(*property_firms.KINDS, lends=property_firms.LENT)
     registry.close()

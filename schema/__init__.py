@@ -1,4 +1,6 @@
-"""The assembled GraphQL schema: each domain module keeps its types and root fields, merged here."""
+"""The assembled GraphQL schema: each domain module keeps its types and root fields, merged here, and
+what no module writes is derived whole from the declarations (`schema/derive.py`): the types of kinds,
+the root lists and the mutations (with their inputs and payloads) nothing shows yet."""
 
 from __future__ import annotations
 
@@ -30,10 +32,11 @@ from schema import (
     venues,
     workflow,
 )
+from schema.derive import derived_mutation, derived_query, derived_types
 from schema.glossary import describe
 from schema.relay import SCALARS, NodeQuery
 
-QUERY_TYPES: tuple[type, ...] = (
+WRITTEN_QUERIES: tuple[type, ...] = (
     NodeQuery,
     places.PlacesQuery,
     needs.NeedsQuery,
@@ -47,13 +50,17 @@ QUERY_TYPES: tuple[type, ...] = (
     explore.ExploreQuery,
     report.ReportQuery,
 )
-MUTATION_TYPES: tuple[type, ...] = (
+WRITTEN_MUTATIONS: tuple[type, ...] = (
     workflow.WorkflowMutation,
     partners.PartnersMutation,
     venues.VenuesMutation,
     funding.FundingMutation,
     plans.PlansMutation,
 )
+# The kinds no module shows, derived whole (before the lists and mutations that show them).
+DERIVED_TYPES = derived_types()
+QUERY_TYPES = (*WRITTEN_QUERIES, *derived_query(WRITTEN_QUERIES))
+MUTATION_TYPES = (*WRITTEN_MUTATIONS, *derived_mutation(WRITTEN_MUTATIONS))
 SUBSCRIPTION_TYPES: tuple[type, ...] = (workflow.WorkflowSubscription,)
 # Node types reached only through the Node interface must be listed for the schema to know them.
 NODE_TYPES: tuple[type, ...] = (
@@ -63,6 +70,7 @@ NODE_TYPES: tuple[type, ...] = (
     *venues.TYPES,
     *funding.TYPES,
     plans.DispatchPlan,
+    *DERIVED_TYPES,
 )
 
 

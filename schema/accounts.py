@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from resolvers.accounts import me
-from schema.relay import node_type
+from schema.relay import stands_for
 
 if TYPE_CHECKING:
     from schema.needs import Assignment, Need
@@ -20,7 +20,7 @@ MemberType = Annotated["Member", strawberry.lazy("schema.partners")]
 
 
 @strawberry.type(description="Who you are, and what is yours.")
-@node_type(me.Me)
+@stands_for(me.Me)
 class Me:
     subject: str
     role: str

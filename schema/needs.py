@@ -13,7 +13,8 @@ from graph.needs import kinds
 from resolvers.kernel import read
 from resolvers.needs import duplicates, open311, suggest
 from resolvers.needs import intake as needs
-from schema.relay import GeoPointType, Node, about_node, connection, lookup, node_type
+from schema.derive import derived_type, node_type, root_list
+from schema.relay import Node, about_node, lookup
 
 if TYPE_CHECKING:
     from schema.places import Community, Compound
@@ -21,68 +22,14 @@ if TYPE_CHECKING:
 CommunityType = Annotated["Community", strawberry.lazy("schema.places")]
 CompoundType = Annotated["Compound", strawberry.lazy("schema.places")]
 
-NeedStatus = strawberry.enum(
-    kinds.NeedStatus, description="Where a need is in its life: 提交→派单→接单→办理→办结→评价, and the side roads."
-)
-Channel = strawberry.enum(kinds.Channel, description="How a need came in.")
-Urgency = strawberry.enum(kinds.Urgency)
-Level = strawberry.enum(
-    kinds.Level, description="Who holds a need now: the community, the street office or the district."
-)
-AssignmentStatus = strawberry.enum(
-    kinds.AssignmentStatus, description="Where an offer of a need to one handler stands."
-)
+Category = derived_type(kinds.CATEGORY, description="A kind of need (下水疏通, 噪音扰民…).")
 
 
-@strawberry.type(description="A kind of need (下水疏通, 噪音扰民…).")
-@node_type(kinds.Category)
-class Category(Node):
-    code: str
-    name: str
-    description: str | None
-
-
-@strawberry.type(description="A resident's need (群众点单).")
-@node_type(kinds.Need)
+@node_type(kinds.NEED, description="A resident's need (群众点单).")
 class Need(Node):
-    number: str | None
-    title: str
-    description: str
-    status: NeedStatus
-    channel: Channel
-    urgency: Urgency
-    level: Level
-    people_needed: int
-    window_start: datetime | None
-    window_end: datetime | None
-    response_deadline: datetime | None
-    completion_deadline: datetime | None
-    location: GeoPointType | None
-    media_url: str | None = strawberry.field(description="A photo or file of the problem sent with it (Open311).")
-    created_at: datetime
-    updated_at: datetime | None
-    suspended_at: datetime | None = strawberry.field(description="When its clock was paused (SUSPENDED).")
-    suspension_reason: str | None
-    escalated_at: datetime | None = strawberry.field(description="When it was last handed up a level.")
-
     @strawberry.field(description="Past its response or completion deadline while its clock runs.")
     def overdue(self, info: Info) -> bool:
         return needs.is_overdue_now(info.context, self)
-
-    can_call_back: bool = strawberry.field(
-        description="Whether the community can call the resident back: a phone or an email is on file. "
-        "False for a request filed without either (Open311 allows it): answer through whoever filed it."
-    )
-
-    category = lookup(read.by_code, "Category", "category_code", Category | None)
-
-    community = lookup(read.by_id, "Community", "community_id", CommunityType | None)
-
-    compound = lookup(read.by_id, "Compound", "compound_id", CompoundType | None)
-
-    @strawberry.field(description="The need this one was merged into as a duplicate (it is then CANCELLED).")
-    async def merged_into(self, info: Info) -> Need | None:
-        return await read.by_id(info.context, "Need", self.merged_into_id)
 
     history = about_node(needs.history, "list[NeedEvent]", "Every state change, oldest first (signed-in viewers).")
 
@@ -105,61 +52,42 @@ class Need(Node):
     )
 
 
-@strawberry.type(description="One entry of a need's audit trail: who moved it, from where, to where, why.")
-@node_type(kinds.Event)
-class NeedEvent(Node):
-    at: datetime
-    type: str
-    actor_id: str
-    role: str
-    from_state: str | None
-    to_state: str | None
-    note: str | None
-    need_id: strawberry.ID | None
-
-    need = lookup(read.by_id, "Need", "need_id", Need | None)
+NeedEvent = derived_type(
+    kinds.EVENT,
+    hide=("createdAt",),
+    ids=("needId",),
+    description="One entry of a need's audit trail: who moved it, from where, to where, why.",
+)
+Resident = derived_type(
+    kinds.RESIDENT,
+    hide=("createdAt",),
+    description="The resident who raised a need; phone and address masked unless you may see them.",
+)
 
 
-@strawberry.type(description="The resident who raised a need; phone and address masked unless you may see them.")
-@node_type(kinds.Resident)
-class Resident:
-    id: strawberry.ID
-    name: str | None
-    phone: str | None
-    email: str | None = strawberry.field(description="Masked like the phone unless you may see it.")
-    address: str | None
-
-
-@strawberry.type(description="An offer of a need to one handler (member, unit or offering), and its outcome.")
-@node_type(kinds.Assignment)
+@node_type(
+    kinds.ASSIGNMENT,
+    hide=("updatedAt", "by", "targetLabel"),
+    description="An offer of a need to one handler (member, unit or offering), and its outcome.",
+)
 class Assignment(Node):
-    status: AssignmentStatus
-    note: str | None
-    accepted_at: datetime | None
-    completed_at: datetime | None
-    created_at: datetime | None
-
     @strawberry.field(description="The member, unit or offering it is addressed to.")
     async def handler(self, info: Info) -> Node | None:
         return await read.node(info.context, self.target_id)
 
-    need = lookup(read.by_id, "Need", "need_id", Need | None)
+
+Evaluation = derived_type(
+    kinds.EVALUATION,
+    hide=("createdAt", "byId", "assignment"),
+    description="A rating of one completed assignment (谁呼谁评、谁应评谁).",
+)
 
 
-@strawberry.type(description="A rating of one completed assignment (谁呼谁评、谁应评谁).")
-@node_type(kinds.Evaluation)
-class Evaluation(Node):
-    rating: int
-    comment: str | None
-    by_role: str = strawberry.field(description="REQUESTER (the resident) or COORDINATOR (the dispatcher).")
-
-
-@strawberry.input
 class NeedFilter:
-    status: list[NeedStatus] | None = None
+    status: list[kinds.NeedStatus] | None = None
     category: list[str] | None = strawberry.field(default=None, description="Category codes, e.g. SEWER.")
-    channel: list[Channel] | None = None
-    urgency: list[Urgency] | None = None
+    channel: list[kinds.Channel] | None = None
+    urgency: list[kinds.Urgency] | None = None
     place_id: strawberry.ID | None = strawberry.field(
         default=None, description="A district, street, community or compound: needs at it or anywhere below it."
     )
@@ -233,7 +161,7 @@ class NeedsQuery:
             for r in found
         ]  # fmt: skip
 
-    needs = connection("needs", "Need", "Needs, newest first.", "NeedFilter")
+    needs = root_list("needs", "Needs, newest first.")
 
     @strawberry.field(
         description="For a call's free text: the likely categories (with the words that decided it) and the "
@@ -278,7 +206,7 @@ class NeedsQuery:
         found = await duplicates.duplicates_of(info.context, str(need_id), first)
         return [DuplicateNeed(need=d.need, score=d.score) for d in found]
 
-    categories = connection("categories", "Category", "Need categories (需求类别) of the catalogue, by code.")
+    categories = root_list("categories", "Need categories (需求类别) of the catalogue, by code.")
 
 
 TYPES = (Category, Need, NeedEvent, Assignment, Evaluation)

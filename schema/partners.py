@@ -7,7 +7,6 @@ read back after the commit, and `replayed` (true when an idempotency key matched
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -18,8 +17,8 @@ from resolvers.kernel import read
 from resolvers.kernel.authz import member_phone_for
 from resolvers.partners import assets
 from resolvers.partners import registration as units
-from schema.mutations import MutationInput, mutation_field, record_payload
-from schema.relay import GeoPointType, Node, as_dict, connection, listed_at_most, lookup, node_type
+from schema.derive import derived_type, input_for, mutation_field, node_type, record_payload, root_list
+from schema.relay import Node, as_dict, listed_at_most
 
 if TYPE_CHECKING:
     from schema.needs import Category
@@ -30,57 +29,16 @@ CategoryType = Annotated["Category", strawberry.lazy("schema.needs")]
 CommunityType = Annotated["Community", strawberry.lazy("schema.places")]
 VenueType = Annotated["Venue", strawberry.lazy("schema.venues")]
 
-SLOTS = 'Weekly windows, "D HH:MM-HH:MM", D = 1 (Mon)…7 (Sun), Xi\'an time.'
-PHONE = "A mobile (1xxxxxxxxxx) or a Xi'an landline (029-xxxxxxxx)."
-LAT = "WGS84 latitude; give both latitude and longitude, or neither."
-
-UnitKind = strawberry.enum(kinds.UnitKind, description="Kinds of resident units (驻区单位).")
-OfferingStatus = strawberry.enum(kinds.OfferingStatus)
+Skill = derived_type(kinds.SKILL)
+Unit = derived_type(kinds.UNIT, description="驻区单位: an organisation located in the area.")
 
 
-@strawberry.type
-@node_type(kinds.Skill)
-class Skill(Node):
-    code: str
-    name: str
-
-    categories = lookup(
-        read.by_codes, "Category", "category_codes", list[CategoryType], "The categories of need this skill serves."
-    )
-
-
-@strawberry.type(description="驻区单位: an organisation located in the area.")
-@node_type(kinds.Unit)
-class Unit(Node):
-    name: str
-    kind: UnitKind
-    address: str | None
-    phone: str | None
-    credit_code: str | None = strawberry.field(
-        description="统一社会信用代码: the unit's unified social credit code, its key when rosters are re-imported."
-    )
-    location: GeoPointType | None
-    created_at: datetime | None
-
-    members = connection("Unit.members", "Member", "Party-member volunteers of this unit.")
-
-    offerings = connection("Unit.offerings", "Offering", "What this unit offers (services, goods, expertise).")
-
-    venues = connection("Unit.venues", "VenueType", "Venues this unit owns.")
-
-    communities = connection("Unit.communities", "CommunityType", "Communities it is registered with (双报到).")
-
-
-@strawberry.type(description="党员: a party-member volunteer with skills and limited weekly time.")
-@node_type(kinds.Member)
+@node_type(
+    kinds.MEMBER,
+    hide=("createdAt", "ratingSum", "ratingCount", "assignedCount", "location"),
+    description="党员: a party-member volunteer with skills and limited weekly time.",
+)
 class Member(Node):
-    name: str
-    availability: list[str] = strawberry.field(description='Weekly windows, "D HH:MM-HH:MM", D = 1 (Mon)…7 (Sun).')
-    max_load: int = strawberry.field(description="Open assignments allowed at once.")
-    open_load: int = strawberry.field(description="Open assignments now.")
-    completed_count: int
-    last_served_at: datetime | None
-
     @strawberry.field(description="Masked (138****5678) except for the member, their unit's admin and city admins.")
     def phone(self, info: Info) -> str | None:
         return member_phone_for(info.context.viewer, self.id, self.unit_id, self.phone)
@@ -89,30 +47,9 @@ class Member(Node):
     def satisfaction(self) -> float | None:
         return kinds.satisfaction(self.rating_sum, self.rating_count)
 
-    unit = lookup(read.by_id, "Unit", "unit_id", Unit | None)
 
-    skills = connection("Member.skills", "Skill", "What the member can do.")
-
-    communities = connection(
-        "Member.communities", "CommunityType", "Communities the member is registered with (双报到)."
-    )
-
-
-@strawberry.type(description="What a unit offers: a service, skill, goods or space.")
-@node_type(kinds.Offering)
+@node_type(kinds.OFFERING, description="What a unit offers: a service, skill, goods or space.")
 class Offering(Node):
-    title: str
-    description: str
-    capacity: int
-    open_load: int
-    availability: list[str]
-    status: OfferingStatus
-    created_at: datetime | None
-
-    unit = lookup(read.by_id, "Unit", "unit_id", Unit | None)
-
-    category = lookup(read.by_code, "Category", "category_code", CategoryType | None)
-
     @strawberry.field(description="Where it serves: communities, streets or districts.")
     async def area(self, info: Info) -> list[Node]:
         return await read.present(info.context, listed_at_most(self.area_ids))
@@ -121,16 +58,14 @@ class Offering(Node):
 # --- lists -------------------------------------------------------------------------------------
 
 
-@strawberry.input
 class UnitFilter:
-    kind: list[UnitKind] | None = None
+    kind: list[kinds.UnitKind] | None = None
     place_id: strawberry.ID | None = strawberry.field(
         default=None, description="Units registered with a community at or below this place."
     )
     name: str | None = None
 
 
-@strawberry.input
 class MemberFilter:
     place_id: strawberry.ID | None = strawberry.field(
         default=None, description="Members registered with a community at or below this place."
@@ -140,101 +75,23 @@ class MemberFilter:
     name: str | None = None
 
 
-@strawberry.input
 class SkillFilter:
     category: list[str] | None = None
 
 
 @strawberry.type
 class PartnersQuery:
-    units = connection("units", "Unit", "Resident units (驻区单位) located in the area, by id.", "UnitFilter")
+    units = root_list("units", "Resident units (驻区单位) located in the area, by id.")
 
-    members = connection("members", "Member", "Party-member volunteers (党员), by id.", "MemberFilter")
+    members = root_list("members", "Party-member volunteers (党员), by id.")
 
-    skills = connection("skills", "Skill", "Skills volunteers declare, by code.", "SkillFilter")
+    skills = root_list("skills", "Skills volunteers declare, by code.")
 
 
 # --- registration ------------------------------------------------------------------------------
 
 
-@strawberry.input
-class RegisterUnitInput(MutationInput):
-    name: str
-    kind: UnitKind
-    community_ids: list[strawberry.ID] = strawberry.field(description="Communities it registers with (双报到).")
-    phone: str | None = strawberry.field(default=None, description=PHONE)
-    address: str | None = None
-    latitude: float | None = strawberry.field(default=None, description=LAT)
-    longitude: float | None = None
-    credit_code: str | None = strawberry.field(
-        default=None, description="统一社会信用代码 (18 characters); unique: a unit is registered once."
-    )
-
-
-@strawberry.input(description="Fields left out (or null) stay as they are.")
-class UpdateUnitInput(MutationInput):
-    unit_id: strawberry.ID
-    name: str | None = None
-    kind: UnitKind | None = None
-    phone: str | None = strawberry.field(default=None, description=PHONE)
-    address: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
-
-
-@strawberry.input
-class RegisterMemberInput(MutationInput):
-    unit_id: strawberry.ID
-    name: str
-    phone: str = strawberry.field(description=PHONE)
-    skills: list[str] = strawberry.field(default_factory=list, description="Skill codes, e.g. PLUMBING.")
-    availability: list[str] = strawberry.field(default_factory=list, description=SLOTS)
-    max_load: int = strawberry.field(default=2, description="Open assignments allowed at once (0–50).")
-    community_ids: list[strawberry.ID] = strawberry.field(
-        default_factory=list, description="Communities they serve: their unit's, and where they live (双报到)."
-    )
-    latitude: float | None = strawberry.field(default=None, description="Home location; " + LAT)
-    longitude: float | None = None
-
-
-@strawberry.input
-class RegisterWithCommunityInput(MutationInput):
-    subject_id: strawberry.ID = strawberry.field(description="A unit or a member.")
-    community_id: strawberry.ID
-
-
-@strawberry.input
-class SetAvailabilityInput(MutationInput):
-    member_id: strawberry.ID
-    availability: list[str] = strawberry.field(description=SLOTS + " Replaces the current windows.")
-    max_load: int = strawberry.field(description="Open assignments allowed at once (0–50).")
-
-
-@strawberry.input
-class AddOfferingInput(MutationInput):
-    unit_id: strawberry.ID
-    category_code: str = strawberry.field(description="e.g. ELDERLY_CARE")
-    title: str
-    capacity: int = strawberry.field(description="How many needs it takes at once (> 0).")
-    area_ids: list[strawberry.ID] = strawberry.field(description="Where it serves: communities, streets, districts.")
-    description: str = ""
-    availability: list[str] = strawberry.field(default_factory=list, description=SLOTS)
-
-
-@strawberry.input(description="Fields left out (or null) stay as they are; lists given replace the old ones.")
-class UpdateOfferingInput(MutationInput):
-    offering_id: strawberry.ID
-    category_code: str | None = None
-    title: str | None = None
-    description: str | None = None
-    capacity: int | None = None
-    area_ids: list[strawberry.ID] | None = None
-    availability: list[str] | None = strawberry.field(default=None, description=SLOTS)
-
-
-@strawberry.input
-class WithdrawOfferingInput(MutationInput):
-    offering_id: strawberry.ID
+RegisterWithCommunityInput = input_for(units.register_with_community)
 
 
 RegisterUnitPayload = record_payload("RegisterUnitPayload", "unit", Unit, "unitId")
@@ -280,19 +137,14 @@ class PartnersMutation:
     register_unit = mutation_field(
         RegisterUnitPayload.build,
         units.register_unit,
-        RegisterUnitInput,
         "Register a 驻区单位 with one or more communities (staff of those, CITY_ADMIN).",
     )
     update_unit = mutation_field(
-        UpdateUnitPayload.build,
-        units.update_unit,
-        UpdateUnitInput,
-        "Change a unit's name, kind, phone, address or location.",
+        UpdateUnitPayload.build, units.update_unit, "Change a unit's name, kind, phone, address or location."
     )
     register_member = mutation_field(
         RegisterMemberPayload.build,
         units.register_member,
-        RegisterMemberInput,
         "Register a party member of a unit, with skills and weekly time.",
     )
 
@@ -314,26 +166,14 @@ class PartnersMutation:
     set_availability = mutation_field(
         SetAvailabilityPayload.build,
         units.set_availability,
-        SetAvailabilityInput,
         "Set a member's weekly windows and how many open assignments they take.",
     )
     add_offering = mutation_field(
-        AddOfferingPayload.build,
-        assets.add_offering,
-        AddOfferingInput,
-        "List something a unit offers: a service, skill, goods or space.",
+        AddOfferingPayload.build, assets.add_offering, "List something a unit offers: a service, skill, goods or space."
     )
-    update_offering = mutation_field(
-        UpdateOfferingPayload.build,
-        assets.update_offering,
-        UpdateOfferingInput,
-        "Change an active offering.",
-    )
+    update_offering = mutation_field(UpdateOfferingPayload.build, assets.update_offering, "Change an active offering.")
     withdraw_offering = mutation_field(
-        WithdrawOfferingPayload.build,
-        assets.withdraw_offering,
-        WithdrawOfferingInput,
-        "Stop offering it; open assignments run to their end.",
+        WithdrawOfferingPayload.build, assets.withdraw_offering, "Stop offering it; open assignments run to their end."
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -11,8 +10,8 @@ from strawberry.types import Info
 from graph.plans import kinds
 from resolvers.kernel import read
 from resolvers.plans import plans
-from schema.mutations import MutationInput
-from schema.relay import Node, as_dict, lookup, node_type
+from schema.derive import input_for, node_type
+from schema.relay import Node, as_dict, lookup
 
 if TYPE_CHECKING:
     from schema.matching import CandidateKind, Resource
@@ -45,21 +44,12 @@ class SkippedPair:
     why: str
 
 
-@strawberry.type(description="An optimal batch assignment of a scope's open needs (min-cost flow), vs greedy.")
-@node_type(kinds.DispatchPlan)
+@node_type(
+    kinds.DISPATCH_PLAN,
+    hide=("report", "stats", "createdBy", "committedBy"),
+    description="An optimal batch assignment of a scope's open needs (min-cost flow), vs greedy.",
+)
 class DispatchPlan(Node):
-    scope_id: str
-    status: str = strawberry.field(description="PROPOSED, then COMMITTED.")
-    created_at: datetime | None
-    committed_at: datetime | None
-    objective: float = strawberry.field(description="Σ scores − fairness costs of the plan.")
-    greedy_objective: float = strawberry.field(description="The same objective for first-come greedy assignment.")
-    needs_considered: int
-    needs_served: int
-    greedy_needs_served: int
-    members_used: int = strawberry.field(description="Distinct members in the plan.")
-    resources_used: int = strawberry.field(description="Distinct members and offerings in the plan.")
-
     @strawberry.field(description="How much better than greedy, as a share of greedy's objective.")
     def improvement(self) -> float:
         return (self.objective - self.greedy_objective) / self.greedy_objective if self.greedy_objective else 0.0
@@ -84,17 +74,8 @@ class DispatchPlan(Node):
         return [SkippedPair(need_id=r["needId"], resource_id=r["resourceId"], why=r["why"]) for r in rows]
 
 
-@strawberry.input
-class ProposeDispatchPlanInput(MutationInput):
-    scope_id: strawberry.ID = strawberry.field(description="A district, street or community id, or 'city'.")
-    need_ids: list[strawberry.ID] | None = strawberry.field(
-        default=None, description="Only these open needs (default: every SUBMITTED or DECLINED need of the scope)."
-    )
-
-
-@strawberry.input
-class CommitDispatchPlanInput(MutationInput):
-    plan_id: strawberry.ID
+ProposeDispatchPlanInput = input_for(plans.propose_dispatch_plan)
+CommitDispatchPlanInput = input_for(plans.commit_dispatch_plan)
 
 
 @strawberry.type

@@ -1,7 +1,8 @@
 """Shared GraphQL building blocks: the Node interface and `node(id:)`, Relay connections, scalars, points.
 
-Each node type is bound to its graph record with `@node_type(Record)`: the record a resolver returns
-is recognised as that type in interfaces and unions, so records reach GraphQL one way.
+Node types are derived from their kinds' declarations (`schema/derive.py`), each bound to its record:
+the record a resolver returns is recognised as that type in interfaces and unions, so records reach
+GraphQL one way (`stands_for` binds a type of resolvers' records so).
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import Enum
-from typing import Annotated, Any, Generic, NewType, Optional, TypeVar, get_type_hints
+from types import ModuleType
+from typing import Annotated, Any, Generic, Optional, TypeVar, get_type_hints
 
 import strawberry
 from strawberry.types import Info
 
-from graph.kernel.kinds import LISTED_LIMIT
+from graph.kernel.kinds import LISTED_LIMIT, Fen
 from resolvers.kernel import read
 from resolvers.kernel.validation import utc_instant, utc_text
 
@@ -31,7 +33,21 @@ class Node:
     id: strawberry.ID
 
 
-def node_type(record: type) -> Any:
+# Every node type by its GraphQL name (`schema/derive.py` puts them here): the namespace the return
+# types of fields over nodes are named in, so a type may link to one declared later or in another
+# module (resolved when the schema is built).
+NODES = ModuleType("schema.relay.nodes", "The node types, by GraphQL name.")
+sys.modules[NODES.__name__] = NODES
+
+
+def in_nodes(resolve: Any, returns: str, annotations: dict[str, Any] | None = None) -> Any:
+    """`resolve` with its return type `returns` named in NODES."""
+    resolve.__module__ = NODES.__name__
+    resolve.__annotations__ = {**(annotations or {"info": Info}), "return": returns}
+    return resolve
+
+
+def stands_for(record: type) -> Any:
     """Lets a strawberry type stand for a graph record in interfaces and unions."""
 
     def is_type_of(cls: type, obj: Any, info: Info) -> bool:
@@ -78,16 +94,14 @@ def listed_at_most(items: Any) -> Any:
     return items[:LISTED_LIMIT] if isinstance(items, list) else items
 
 
-def about_node(find: Callable[[Any, str], Awaitable[Any]], returns: Any, description: str) -> Any:
+def about_node(find: Callable[[Any, str], Awaitable[Any]], returns: str, description: str) -> Any:
     """A field that is what the resolver `find` answers for this node's id (`find(context, id)`).
-    `returns` may name types of the calling module, so a type may return one declared after it."""
+    `returns` names node types (in NODES), so a type may return one declared after it."""
 
     async def resolve(self: Any, info: Info) -> Any:
         return listed_at_most(await find(info.context, self.id))
 
-    resolve.__module__ = sys._getframe(1).f_globals["__name__"]  # where the names in `returns` live
-    resolve.__annotations__ = {"info": Info, "return": returns}
-    return strawberry.field(resolver=resolve, description=description)
+    return strawberry.field(resolver=in_nodes(resolve, returns), description=description)
 
 
 @strawberry.type(description="Where a page lies in its list (Relay).")
@@ -124,6 +138,8 @@ class Connection(Generic[T]):
         return cls(edges=edges, page_info=info, total_count=page.total)
 
 
+NODES.Connection = Connection  # type: ignore[attr-defined]
+
 # The Relay arguments of every list: forward with first/after, or backward with last/before.
 FIRST = "How many from the start or after `after` (20 when no slice is given, at most 100)."
 First = Annotated[int | None, strawberry.argument(description=FIRST)]
@@ -132,11 +148,10 @@ Last = Annotated[int | None, strawberry.argument(description="How many from the 
 Before = Annotated[str | None, strawberry.argument(description="Page backward from this cursor (`startCursor`).")]
 
 
-def connection(list_name: str, node: str, description: str, filter_type: str | None = None) -> Any:
-    """A Relay connection field over `list_name`: a root list of graph/lists.py, or a kind's `many`
-    link named `Label.field` (then the field sits on that kind's type). `node` and `filter_type` are
-    type names of the calling module, so a type may list one declared after it."""
-    module = sys._getframe(1).f_globals["__name__"]  # where the node and filter types live
+def connection(list_name: str, node: str, description: str | None = None, filter_type: Any = None) -> Any:
+    """A Relay connection field over `list_name`: a registered root list, or a kind's `many`
+    link named `Label.field` (then the field sits on that kind's type), of the node type named `node`
+    (in NODES, so a type may list one declared after it), filtered by the input `filter_type`."""
     annotations: dict[str, Any] = {"info": Info, "first": First, "after": After, "last": Last, "before": Before}
     if filter_type is None:
 
@@ -153,13 +168,10 @@ def connection(list_name: str, node: str, description: str, filter_type: str | N
             return Connection.of(await read.list_page(info.context, list_name, slice_, as_dict(filter)))
 
         described = strawberry.argument(description="Only the items matching all that is given.")
-        annotations["filter"] = Annotated[Optional[Annotated[filter_type, strawberry.lazy(module)]], described]  # noqa: UP045
-    # The return type is named in the declaring module, so a type may list one declared after it
-    # (a lazy type would name the connection after `Annotated`).
-    resolve.__module__ = module
-    vars(sys.modules[module]).setdefault("Connection", Connection)
-    resolve.__annotations__ = {**annotations, "return": f"Connection[{node}]"}
-    return strawberry.field(resolve, description=description)
+        annotations["filter"] = Annotated[Optional[filter_type], described]  # noqa: UP045
+    # The return type is named in NODES, where every node type is (a lazy type would name the
+    # connection after `Annotated`).
+    return strawberry.field(in_nodes(resolve, f"Connection[{node}]", annotations), description=description)
 
 
 @strawberry.type(name="GeoPoint", description="A WGS84 point.")
@@ -191,8 +203,6 @@ def _parse_fen(value: object) -> int:
         raise ValueError("amounts are whole fen (1/100 yuan), e.g. 150000 for 1,500.00 yuan")
     return value
 
-
-Fen = NewType("Fen", int)
 
 DATETIME_SCALAR = strawberry.scalar(
     name="DateTime",

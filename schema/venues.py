@@ -11,86 +11,37 @@ from strawberry.types import Info
 from graph.venues import kinds
 from resolvers.kernel import read
 from resolvers.partners import assets
-from resolvers.venues import booking
-from schema.mutations import MutationInput, mutation_field, record_payload
-from schema.relay import Fen, GeoPointType, Node, as_dict, connection, lookup, node_type
+from resolvers.venues import booking, forms
+from schema.derive import derived_type, input_for, input_of, mutation_field, record_payload, root_list
+from schema.relay import Fen, as_dict
 
 if TYPE_CHECKING:
     from schema.matching import ScorePart
-    from schema.needs import Need
-    from schema.partners import Unit
-    from schema.places import Community
 
-NeedType = Annotated["Need", strawberry.lazy("schema.needs")]
-UnitType = Annotated["Unit", strawberry.lazy("schema.partners")]
-CommunityType = Annotated["Community", strawberry.lazy("schema.places")]
 ScorePartType = Annotated["ScorePart", strawberry.lazy("schema.matching")]
 
-SLOTS = 'Weekly windows, "D HH:MM-HH:MM", D = 1 (Mon)…7 (Sun), Xi\'an time.'
-LAT = "WGS84 latitude; give both latitude and longitude, or neither."
-
-VenueKind = strawberry.enum(kinds.VenueKind, description="Kinds of venues (阵地).")
-
-
-@strawberry.type
-@node_type(kinds.Facility)
-class Facility(Node):
-    code: str
-    name: str
-
-
-@strawberry.type(description="阵地: a space for services, classes and meetings.")
-@node_type(kinds.Venue)
-class Venue(Node):
-    name: str
-    kind: VenueKind
-    capacity: int
-    area_sqm: float | None
-    opening_hours: list[str] = strawberry.field(description='Weekly opening windows, "D HH:MM-HH:MM".')
-    fee_per_hour: Fen = strawberry.field(description="Fee per hour in fen (1/100 yuan); 0 is free.")
-    address: str | None
-    location: GeoPointType | None
-
-    community = lookup(read.by_id, "Community", "community_id", CommunityType | None)
-
-    owner = lookup(read.by_id, "Unit", "owner_id", UnitType | None)
-
-    facilities = lookup(read.by_codes, "Facility", "facility_codes", list[Facility])
-
-
-@strawberry.type(description="A confirmed or cancelled booking of a venue.")
-@node_type(kinds.Booking)
-class Booking(Node):
-    start: datetime
-    end: datetime
-    status: str
-    purpose: str | None
-    series_id: str | None
-    booked_by: str | None
-    venue_id: strawberry.ID
-    need_id: strawberry.ID | None
-
-    venue = lookup(read.by_id, "Venue", "venue_id", Venue | None)
-
-    need = lookup(read.by_id, "Need", "need_id", NeedType | None)
+Facility = derived_type(kinds.FACILITY)
+Venue = derived_type(kinds.VENUE, hide=("createdAt",), description="阵地: a space for services, classes and meetings.")
+Booking = derived_type(
+    kinds.BOOKING,
+    hide=("createdAt", "updatedAt", "cancelReason"),
+    ids=("venueId", "needId"),
+    description="A confirmed or cancelled booking of a venue.",
+)
 
 
 # --- search ------------------------------------------------------------------------------------
 
 
-@strawberry.input
 class VenueFilter:
-    kind: list[VenueKind] | None = None
+    kind: list[kinds.VenueKind] | None = None
     place_id: strawberry.ID | None = None
     min_capacity: int | None = None
     max_fee: int | None = strawberry.field(default=None, description="Fee per hour in fen.")
     facilities: list[str] | None = strawberry.field(default=None, description="Facility codes; all must be present.")
 
 
-@strawberry.input(description="A time window [start, end); a time without offset is Xi'an time (UTC+8).")
-class WindowInput:
-    start: datetime
-    end: datetime
+WindowInput = input_of(forms.Window)
 
 
 @strawberry.input(description="A WGS84 point.")
@@ -119,7 +70,7 @@ class VenueOption:
 
 @strawberry.type
 class VenuesQuery:
-    venues = connection("venues", "Venue", "Venues (阵地): rooms and spaces that can be booked, by id.", "VenueFilter")
+    venues = root_list("venues", "Venues (阵地): rooms and spaces that can be booked, by id.")
 
     @strawberry.field(description="Venues open for the whole window, big enough, equipped, within the fee, not booked.")
     async def available_venues(
@@ -144,65 +95,7 @@ class VenuesQuery:
 # --- booking and registration ------------------------------------------------------------------
 
 
-@strawberry.input
-class BookVenueInput(MutationInput):
-    venue_id: strawberry.ID
-    window: WindowInput
-    need_id: strawberry.ID | None = None
-    purpose: str | None = None
-
-
-@strawberry.input(description="The same window every week: `window` is the first occurrence.")
-class BookVenueSeriesInput(MutationInput):
-    venue_id: strawberry.ID
-    window: WindowInput
-    weeks: int = strawberry.field(description="How many weekly occurrences (1–52).")
-    skip_clashes: bool = strawberry.field(
-        default=False, description="false: all or nothing; true: book the free dates and report the others."
-    )
-    need_id: strawberry.ID | None = None
-    purpose: str | None = None
-
-
-@strawberry.input
-class CancelBookingInput(MutationInput):
-    booking_id: strawberry.ID
-    reason: str | None = None
-
-
-@strawberry.input
-class RegisterVenueInput(MutationInput):
-    name: str
-    kind: VenueKind
-    community_id: strawberry.ID
-    capacity: int = strawberry.field(description="People (> 0).")
-    owner_unit_id: strawberry.ID | None = strawberry.field(
-        default=None, description="The unit that owns it; a UNIT_ADMIN's own unit when left out."
-    )
-    area_sqm: float | None = None
-    facilities: list[str] = strawberry.field(default_factory=list, description="Facility codes, e.g. PROJECTOR.")
-    opening_hours: list[str] = strawberry.field(default_factory=list, description=SLOTS)
-    fee_per_hour: Fen = strawberry.field(default=Fen(0), description="Fen (1/100 yuan) per hour; 0 is free.")
-    address: str | None = None
-    latitude: float | None = strawberry.field(default=None, description=LAT + " The community's when left out.")
-    longitude: float | None = None
-
-
-@strawberry.input(description="Fields left out (or null) stay as they are; lists given replace the old ones.")
-class UpdateVenueInput(MutationInput):
-    venue_id: strawberry.ID
-    name: str | None = None
-    kind: VenueKind | None = None
-    community_id: strawberry.ID | None = None
-    owner_unit_id: strawberry.ID | None = None
-    capacity: int | None = None
-    area_sqm: float | None = None
-    facilities: list[str] | None = None
-    opening_hours: list[str] | None = strawberry.field(default=None, description=SLOTS)
-    fee_per_hour: Fen | None = None
-    address: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
+BookVenueSeriesInput = input_for(booking.book_venue_series)
 
 
 @strawberry.type
@@ -240,10 +133,7 @@ async def _booking_payload(info: Info, result: dict[str, Any]) -> BookingPayload
 @strawberry.type
 class VenuesMutation:
     book_venue = mutation_field(
-        _booking_payload,
-        booking.book_venue,
-        BookVenueInput,
-        "Book a venue for one window; CONFLICT names the clashing booking.",
+        _booking_payload, booking.book_venue, "Book a venue for one window; CONFLICT names the clashing booking."
     )
 
     @strawberry.mutation(description="Book the same window weekly; all or nothing unless skipClashes.")
@@ -265,24 +155,13 @@ class VenuesMutation:
         )
 
     cancel_booking = mutation_field(
-        _booking_payload,
-        booking.cancel_booking,
-        CancelBookingInput,
-        "Cancel a confirmed booking: the time is free again.",
+        _booking_payload, booking.cancel_booking, "Cancel a confirmed booking: the time is free again."
     )
 
     register_venue = mutation_field(
-        RegisterVenuePayload.build,
-        assets.register_venue,
-        RegisterVenueInput,
-        "Register a venue (阵地) in a community.",
+        RegisterVenuePayload.build, assets.register_venue, "Register a venue (阵地) in a community."
     )
-    update_venue = mutation_field(
-        UpdateVenuePayload.build,
-        assets.update_venue,
-        UpdateVenueInput,
-        "Change a venue.",
-    )
+    update_venue = mutation_field(UpdateVenuePayload.build, assets.update_venue, "Change a venue.")
 
 
 TYPES = (Facility, Venue, Booking)

@@ -33,6 +33,7 @@ from graph.kernel.migrations import migrate
 from graph.local import server as local_neo4j
 from graph.needs.write import set_need_sequences
 from seeds.generator import PRESETS, Generator, LatLon, Node
+from seeds.property_firms import with_firms
 
 ARRAY_DELIMITER = "|"
 Progress = Callable[[str], None]
@@ -216,7 +217,7 @@ def write_csv(preset: str, folder: Path, *, seed: int = 20261125, now: datetime 
         raise ValueError(f"unknown preset {preset!r}; presets: {', '.join(sorted(PRESETS))}")
     writer = CsvWriter(folder)
     try:
-        for record in Generator(preset, seed, now).records():
+        for record in with_firms(Generator(preset, seed, now)):
             if isinstance(record, Node):
                 writer.node(record.label, record.props)
             else:

@@ -19,6 +19,7 @@ from graph.kernel import bulk
 from graph.kernel.db import Graph
 from graph.needs.write import set_need_sequences
 from seeds.generator import PRESETS, Generator, LatLon, Node
+from seeds.property_firms import with_firms
 
 NODE_BATCH = 5_000
 REL_BATCH = 10_000
@@ -87,7 +88,7 @@ async def load_preset(
         if progress:
             progress(name, written[name], generated[name])
 
-    for record in Generator(preset, seed, now).records():
+    for record in with_firms(Generator(preset, seed, now)):
         if isinstance(record, Node):
             generated[record.label] += 1
             batch = nodes[record.label]

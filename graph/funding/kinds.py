@@ -13,7 +13,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from graph.kernel.kinds import declare, listed, one
-from graph.kernel.records import NodeRecord
+from graph.kernel.records import Fen, NodeRecord
 
 
 class ProgramLevel(StrEnum):
@@ -31,10 +31,10 @@ class GrantStatus(StrEnum):
 class FundingProgram(NodeRecord):
     name: str
     source: str = ""
-    level: str = ProgramLevel.CITY
-    budget: int = 0
-    spent: int = 0
-    cap_per_grant: int = 0
+    level: ProgramLevel = ProgramLevel.CITY
+    budget: Fen = 0  # type: ignore[assignment]
+    spent: Fen = 0  # type: ignore[assignment]
+    cap_per_grant: Fen = 0  # type: ignore[assignment]
     period_start: date | None = None
     period_end: date | None = None
     category_codes: list[str] = field(default_factory=list)
@@ -43,7 +43,7 @@ class FundingProgram(NodeRecord):
 
 @dataclass(slots=True)
 class Grant(NodeRecord):
-    amount: int
+    amount: Fen
     status: str
     program_id: str
     purpose: str | None = None
@@ -55,6 +55,8 @@ class Grant(NodeRecord):
 
 
 class ProjectStatus(StrEnum):
+    """OPEN while it runs; CLOSED when done."""
+
     OPEN = "OPEN"
     CLOSED = "CLOSED"
 
@@ -62,7 +64,7 @@ class ProjectStatus(StrEnum):
 @dataclass(slots=True)
 class Project(NodeRecord):
     title: str
-    status: str
+    status: ProjectStatus
     start: datetime
     end: datetime
     category_code: str | None = None

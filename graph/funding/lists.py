@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
 from graph.funding.kinds import ProgramLevel, ProjectStatus
-from graph.kernel.lists import ListFilter, RootList, Source, label_scan
+from graph.kernel.kinds import ListFilter, RootList, Source, Where, label_scan
 from graph.places.lists import place_label
 
 
 class FundingProgramFilter(ListFilter):
-    level: list[ProgramLevel] | None = None
-    district_id: str | None = Field(default=None, alias="districtId", max_length=80)
-    category: list[str] | None = None
-    with_budget_left: bool | None = Field(default=None, alias="withBudgetLeft")
-
-    model_config = ListFilter.model_config | {"use_enum_values": True}
+    level: Annotated[list[ProgramLevel] | None, Where("x.level IN $level")] = None
+    district_id: Annotated[
+        str | None,
+        Field(max_length=80),
+        Where("EXISTS { MATCH (x)-[:AVAILABLE_IN]->(:District {id: $districtId}) }"),
+    ] = None
+    category: Annotated[
+        list[str] | None, Where("EXISTS { MATCH (x)-[:COVERS]->(k:Category) WHERE k.code IN $category }")
+    ] = None
+    with_budget_left: Annotated[bool | None, Where("$withBudgetLeft = (x.spent < x.budget)")] = None
 
 
 def _programs(f: dict[str, Any]) -> Source:
@@ -26,26 +30,20 @@ def _programs(f: dict[str, Any]) -> Source:
     return label_scan("FundingProgram")
 
 
-PROGRAMS = RootList(
-    "fundingPrograms",
-    "FundingProgram",
-    _programs,
-    FundingProgramFilter,
-    {
-        "level": "x.level IN $level",
-        "districtId": "EXISTS { MATCH (x)-[:AVAILABLE_IN]->(:District {id: $districtId}) }",
-        "category": "EXISTS { MATCH (x)-[:COVERS]->(k:Category) WHERE k.code IN $category }",
-        "withBudgetLeft": "$withBudgetLeft = (x.spent < x.budget)",
-    },
-)
+PROGRAMS = RootList("fundingPrograms", "FundingProgram", _programs, FundingProgramFilter)
 
 
 class ProjectFilter(ListFilter):
-    status: list[ProjectStatus] | None = None
-    category: list[str] | None = None
-    place_id: str | None = Field(default=None, alias="placeId", max_length=80)
-
-    model_config = ListFilter.model_config | {"use_enum_values": True}
+    status: Annotated[list[ProjectStatus] | None, Where("x.status IN $status")] = None
+    category: Annotated[
+        list[str] | None, Where("EXISTS { MATCH (x)-[:ADDRESSES]->(k:Category) WHERE k.code IN $category }")
+    ] = None
+    # Its places, and those its places lie in: a district's list holds its streets' projects.
+    place_id: Annotated[
+        str | None,
+        Field(max_length=80),
+        Where("EXISTS { MATCH (x)-[:IN]->(p)-[:IN*0..2]->(q) WHERE q.id = $placeId }"),
+    ] = None
 
 
 def _projects(f: dict[str, Any]) -> Source:
@@ -54,18 +52,6 @@ def _projects(f: dict[str, Any]) -> Source:
     return label_scan("Project")
 
 
-PROJECTS = RootList(
-    "projects",
-    "Project",
-    _projects,
-    ProjectFilter,
-    {
-        "status": "x.status IN $status",
-        "category": "EXISTS { MATCH (x)-[:ADDRESSES]->(k:Category) WHERE k.code IN $category }",
-        # Its places, and those its places lie in: a district's list holds its streets' projects.
-        "placeId": "EXISTS { MATCH (x)-[:IN]->(p)-[:IN*0..2]->(q) WHERE q.id = $placeId }",
-    },
-    newest_first=True,
-)
+PROJECTS = RootList("projects", "Project", _projects, ProjectFilter, newest_first=True)
 
 LISTS = (PROGRAMS, PROJECTS)

@@ -15,10 +15,17 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType, NoneType, UnionType
 from typing import Any, Union, get_args, get_origin, get_type_hints
+
+from pydantic import BaseModel, ConfigDict
+
+# The value types a record's field may have besides Python's own (schema/ shows them as GeoPoint, Fen).
+from graph.kernel.records import Fen as Fen
+from graph.kernel.records import GeoPoint as GeoPoint
 
 # The most items a listed link (`listed(...)`, a plain list, not a paged connection) answers with,
 # on either read path; the cost limit counts this much for each (resolvers/kernel/cost.py).
@@ -101,6 +108,73 @@ def many(pattern: str, target: str, *, newest_first: bool = False, where: str = 
     return Link(pattern, target, many=True, single=False, newest_first=newest_first, where=where)
 
 
+@dataclass(frozen=True)
+class Where:
+    """A filter field's predicate, fixed Cypher over `x` and the field's `$parameter` (camelCase), used
+    when the field is given: `status: Annotated[list[NeedStatus] | None, Where("x.status IN $status")]`.
+    A field without one narrows the list through the list's `select` instead."""
+
+    cypher: str
+
+
+class ListFilter(BaseModel):
+    """The base of a root list's filter, the one declaration of it (the GraphQL filter input is derived
+    from it): camelCase names, unknown ones refused, value sets as their plain strings."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, alias_generator=camel, use_enum_values=True)
+
+    @classmethod
+    def predicates(cls) -> dict[str, str]:
+        """Filter name (camelCase) → its predicate, in declaration order."""
+        return {
+            info.alias or name: mark.cypher
+            for name, info in cls.model_fields.items()
+            for mark in info.metadata
+            if isinstance(mark, Where)
+        }
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A kind's root list declared with the kind (the registry makes it a `RootList`): every node of
+    the kind, narrowed by the predicates of `filter`, by id or newest first."""
+
+    field: str  # the GraphQL root field
+    filter: type[ListFilter] | None = None
+    newest_first: bool = False
+
+
+# (source Cypher binding `x`, its parameters, whether one node can come out of it twice)
+Source = tuple[str, dict[str, Any], bool]
+
+
+def label_scan(label: str) -> Source:
+    """Every node of `label`: what a list starts from when no filter narrows where its nodes are."""
+    return f"MATCH (x:{label}) ", {}, False
+
+
+@dataclass(frozen=True, eq=False)  # one object per list, hashed by identity (its statements are cached)
+class RootList:
+    field: str  # the GraphQL root field
+    label: str  # what it lists
+    # Chooses the source from the checked filter (camelCase keys); None: always the label scan.
+    select: Callable[[dict[str, Any]], Source] | None = None
+    filter: type[ListFilter] | None = None
+    newest_first: bool = False
+
+    @cached_property
+    def predicates(self) -> Mapping[str, str]:
+        """Filter name → predicate over x and $name: the filter's `Where`s."""
+        return self.filter.predicates() if self.filter is not None else {}
+
+    def source(self, params: dict[str, Any]) -> Source:
+        return label_scan(self.label) if self.select is None else self.select(params)
+
+    def where(self, params: Mapping[str, Any]) -> tuple[str, ...]:
+        """The predicates of the filters given (in declaration order)."""
+        return tuple(predicate for name, predicate in self.predicates.items() if params.get(name) is not None)
+
+
 READERS = ("public", "signed-in", "staff", None)
 
 
@@ -126,6 +200,7 @@ class Kind:
     # (the compiled read path uses the first, the interpreter the second; a differential test compares).
     computed: Mapping[str, str] = field(default_factory=dict)
     interpreted: frozenset[str] = frozenset()  # fields only the interpreter answers (the compiler falls back)
+    listing: Listed | None = None  # its root list, when declared with the kind (`listed`)
 
     def __post_init__(self) -> None:
         if self.reader not in READERS:
@@ -165,6 +240,11 @@ class Kind:
         """This kind with these links (by field name), so a declaration names its scalar facts first and its
         relationships below them: `declare(Street, "street", ...).linking(district=one(...), ...)`."""
         return dataclasses.replace(self, links={**self.links, **links})
+
+    def listed(self, field: str, filter: type[ListFilter] | None = None, *, newest_first: bool = False) -> Kind:
+        """This kind listed at the root as `field`, filtered by `filter` (a `ListFilter` whose fields carry
+        their `Where`), when a label scan is where the list starts: `declare(...).listed("departments", …)`."""
+        return dataclasses.replace(self, listing=Listed(field, filter, newest_first))
 
     def link(self, name: str) -> Link:
         try:

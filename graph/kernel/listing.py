@@ -1,6 +1,6 @@
 """Keyset-paginated lists: one Cypher statement returns a page and the total count.
 
-A root list (`RootList`, graph/kernel/lists.py; each declared in its domain's `lists.py`) is fixed
+A root list (`RootList`, graph/kernel/kinds.py; each declared in its domain's `lists.py`) is fixed
 Cypher (never user text): a `source` that binds `x` to candidate nodes (a label scan, the nodes of a
 place, the full-text index), chosen from the validated filter, and one predicate per filter, used only
 when that filter is given — so an unfiltered list is a plain label scan the planner answers from the count store and
@@ -20,7 +20,7 @@ from typing import Any
 from graph.kernel import registry
 from graph.kernel.db import Graph
 from graph.kernel.errors import BadUserInput
-from graph.kernel.lists import RootList
+from graph.kernel.kinds import RootList
 from graph.kernel.records import from_row
 
 MAX_PAGE_SIZE = 100

@@ -7,13 +7,17 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, NewType, TypeVar
 
 from neo4j.spatial import Point
 from neo4j.time import Date, DateTime
 
 M = TypeVar("M")
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+# An amount of money in fen (1/100 yuan): a whole number, 64-bit (GraphQL's `Fen`, not `Int`).
+Fen = NewType("Fen", int)
 
 
 @dataclass(frozen=True, slots=True)

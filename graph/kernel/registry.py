@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from graph.kernel.kinds import Kind, Link
-from graph.kernel.lists import RootList
+from graph.kernel.kinds import Kind, Link, RootList
 
 # Kernel bookkeeping: nodes the API never shows, in every registry.
 # Idempotency records expire: the sweep finds old ones by createdAt (migration 7).
@@ -65,7 +64,12 @@ class Registry:
             if kind.label in self._kinds:
                 raise RegistryError(f"two kinds are labelled {kind.label!r}: each label is declared once")
             self._kinds[kind.label] = kind
-        for root in lists:
+        declared = (
+            RootList(kind.listing.field, kind.label, filter=kind.listing.filter, newest_first=kind.listing.newest_first)
+            for kind in kinds
+            if kind.listing is not None
+        )
+        for root in (*lists, *declared):
             if root.field in self._lists:
                 raise RegistryError(f"two root lists are named {root.field!r}")
             self._lists[root.field] = root
@@ -110,6 +114,11 @@ class Registry:
     def by_graphql(self, name: str) -> Kind | None:
         self._read()
         return self._by_graphql.get(name)
+
+    def root_lists(self) -> dict[str, RootList]:
+        """Every root list, by GraphQL field."""
+        self._read()
+        return dict(self._lists)
 
     def root_list(self, field: str) -> RootList | None:
         """The root list answering the GraphQL root field `field`; None when no list is named so."""
@@ -165,6 +174,10 @@ def by_prefix(prefix: str) -> Kind | None:
 
 def by_graphql(name: str) -> Kind | None:
     return REGISTRY.by_graphql(name)
+
+
+def root_lists() -> dict[str, RootList]:
+    return REGISTRY.root_lists()
 
 
 def root_list(field: str) -> RootList | None:

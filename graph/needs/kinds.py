@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -144,11 +144,11 @@ class Need(NodeRecord):
     title: str
     description: str = ""
     number: str | None = None
-    status: str = NeedStatus.SUBMITTED
-    channel: str = Channel.APP
-    urgency: str = Urgency.NORMAL
+    status: NeedStatus = NeedStatus.SUBMITTED
+    channel: Channel = Channel.APP
+    urgency: Urgency = Urgency.NORMAL
     people_needed: int = 1
-    level: str = Level.COMMUNITY
+    level: Level = Level.COMMUNITY
     window_start: datetime | None = None
     window_end: datetime | None = None
     response_deadline: datetime | None = None
@@ -165,6 +165,7 @@ class Need(NodeRecord):
     merged_into_id: str | None = None
     updated_at: datetime | None = None
     can_call_back: bool = False  # CALLBACK_CYPHER, read with the node
+    created_at: datetime = field(kw_only=True)  # a need always has one: it is the need's place in lists
 
 
 @dataclass(slots=True)
@@ -177,7 +178,7 @@ class Resident(NodeRecord):
 
 @dataclass(slots=True)
 class Assignment(NodeRecord):
-    status: str
+    status: AssignmentStatus
     need_id: str
     target_id: str
     target_label: str
@@ -214,7 +215,7 @@ NEED = declare(
     Need,
     "need",
     reader="public",
-    computed={"overdue": OVERDUE_CYPHER, "canCallBack": CALLBACK_CYPHER},
+    computed={"overdue": OVERDUE_CYPHER},
     extra={"canCallBack": CALLBACK_CYPHER},
     # Masked by who may see a resident's contact details (resolvers/kernel/authz.py), with a pattern
     # over addresses that Cypher cannot match: left to the interpreter.

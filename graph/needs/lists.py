@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from itertools import pairwise
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
-from graph.kernel.lists import ListFilter, RootList, Source, label_scan
+from graph.kernel.kinds import ListFilter, RootList, Source, Where, label_scan
 from graph.needs.kinds import OVERDUE_CYPHER, Channel, NeedStatus, Urgency
 from graph.places.lists import TO_COMMUNITIES, place_label
 from matching.time_windows import XIAN_TZ
@@ -41,17 +41,18 @@ def _utc(value: datetime | None) -> datetime | None:
 
 
 class NeedFilter(ListFilter):
-    status: list[NeedStatus] | None = None
-    category: list[str] | None = None
-    channel: list[Channel] | None = None
-    urgency: list[Urgency] | None = None
-    place_id: str | None = Field(default=None, alias="placeId", max_length=80)
-    created_after: datetime | None = Field(default=None, alias="createdAfter")
-    created_before: datetime | None = Field(default=None, alias="createdBefore")
+    status: Annotated[list[NeedStatus] | None, Where("x.status IN $status")] = None
+    channel: Annotated[list[Channel] | None, Where("x.channel IN $channel")] = None
+    urgency: Annotated[list[Urgency] | None, Where("x.urgency IN $urgency")] = None
+    category: Annotated[
+        list[str] | None, Where("EXISTS { MATCH (x)-[:OF]->(k:Category) WHERE k.code IN $category }")
+    ] = None
+    created_after: Annotated[datetime | None, Where("x.createdAt >= $createdAfter")] = None
+    created_before: Annotated[datetime | None, Where("x.createdAt < $createdBefore")] = None
+    overdue: Annotated[bool | None, Where(f"$overdue = {OVERDUE_CYPHER}")] = None
+    # Where the list starts (`_need_source`): the place's needs, or the full-text index.
+    place_id: str | None = Field(default=None, max_length=80)
     text: str | None = Field(default=None, max_length=100)
-    overdue: bool | None = None
-
-    model_config = ListFilter.model_config | {"use_enum_values": True}
 
     @field_validator("category")
     @classmethod
@@ -94,22 +95,7 @@ def _need_source(f: dict[str, Any]) -> Source:
     return TO_COMMUNITIES[label] + "MATCH (c)<-[:IN*0..1]-(:Compound|Community)<-[:AT]-(x:Need) ", {}, True
 
 
-NEEDS = RootList(
-    "needs",
-    "Need",
-    _need_source,
-    NeedFilter,
-    {
-        "status": "x.status IN $status",
-        "channel": "x.channel IN $channel",
-        "urgency": "x.urgency IN $urgency",
-        "category": "EXISTS { MATCH (x)-[:OF]->(k:Category) WHERE k.code IN $category }",
-        "createdAfter": "x.createdAt >= $createdAfter",
-        "createdBefore": "x.createdAt < $createdBefore",
-        "overdue": f"$overdue = {OVERDUE_CYPHER}",
-    },
-    newest_first=True,
-)
+NEEDS = RootList("needs", "Need", _need_source, NeedFilter, newest_first=True)
 CATEGORIES = RootList("categories", "Category")
 
 LISTS = (NEEDS, CATEGORIES)

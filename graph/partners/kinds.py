@@ -28,6 +28,8 @@ class UnitKind(StrEnum):
 
 
 class OfferingStatus(StrEnum):
+    """Whether an offering can be matched: ACTIVE, or WITHDRAWN by its unit."""
+
     ACTIVE = "ACTIVE"
     WITHDRAWN = "WITHDRAWN"
 
@@ -40,7 +42,7 @@ class Skill(CatalogEntry):
 @dataclass(slots=True)
 class Unit(NodeRecord):
     name: str
-    kind: str
+    kind: UnitKind
     address: str | None = None
     phone: str | None = None
     credit_code: str | None = None
@@ -72,7 +74,7 @@ class Offering(NodeRecord):
     capacity: int = 0
     open_load: int = 0
     availability: list[str] = field(default_factory=list)
-    status: str = OfferingStatus.ACTIVE
+    status: OfferingStatus = OfferingStatus.ACTIVE
     area_ids: list[str] = field(default_factory=list)
 
 

@@ -2,55 +2,41 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
-from graph.kernel.lists import ListFilter, RootList
+from graph.kernel.kinds import ListFilter, RootList, Where
 from graph.partners.kinds import UnitKind
-from graph.places.lists import registered_source
+from graph.places.lists import Name, registered_source
 
 
 class UnitFilter(ListFilter):
-    kind: list[UnitKind] | None = None
-    place_id: str | None = Field(default=None, alias="placeId", max_length=80)
-    name: str | None = Field(default=None, min_length=1, max_length=50)
+    kind: Annotated[list[UnitKind] | None, Where("x.kind IN $kind")] = None
+    name: Name = None
+    place_id: str | None = Field(default=None, max_length=80)  # the source: `registered_source`
 
-    model_config = ListFilter.model_config | {"use_enum_values": True}
+
+HAS_SKILL = Where("EXISTS { MATCH (x)-[:HAS_SKILL]->(s:Skill) WHERE s.code IN $skill }")
 
 
 class MemberFilter(ListFilter):
-    place_id: str | None = Field(default=None, alias="placeId", max_length=80)
-    skill: list[str] | None = None
-    unit_id: str | None = Field(default=None, alias="unitId", max_length=80)
-    name: str | None = Field(default=None, min_length=1, max_length=50)
+    skill: Annotated[list[str] | None, HAS_SKILL] = None
+    unit_id: Annotated[
+        str | None, Field(max_length=80), Where("EXISTS { MATCH (x)-[:BELONGS_TO]->(:Unit {id: $unitId}) }")
+    ] = None
+    name: Name = None
+    place_id: str | None = Field(default=None, max_length=80)  # the source: `registered_source`
 
 
 class SkillFilter(ListFilter):
-    category: list[str] | None = None
+    category: Annotated[
+        list[str] | None, Where("EXISTS { MATCH (x)-[:SERVES]->(k:Category) WHERE k.code IN $category }")
+    ] = None
 
 
-UNITS = RootList(
-    "units",
-    "Unit",
-    lambda f: registered_source("Unit", "REGISTERED_WITH", f),
-    UnitFilter,
-    {"kind": "x.kind IN $kind", "name": "x.name CONTAINS $name"},
-)
-MEMBERS = RootList(
-    "members",
-    "Member",
-    lambda f: registered_source("Member", "REGISTERED_WITH", f),
-    MemberFilter,
-    {
-        "skill": "EXISTS { MATCH (x)-[:HAS_SKILL]->(s:Skill) WHERE s.code IN $skill }",
-        "unitId": "EXISTS { MATCH (x)-[:BELONGS_TO]->(:Unit {id: $unitId}) }",
-        "name": "x.name CONTAINS $name",
-    },
-)
-SKILLS = RootList(
-    "skills",
-    "Skill",
-    filter=SkillFilter,
-    predicates={"category": "EXISTS { MATCH (x)-[:SERVES]->(k:Category) WHERE k.code IN $category }"},
-)
+UNITS = RootList("units", "Unit", lambda f: registered_source("Unit", "REGISTERED_WITH", f), UnitFilter)
+MEMBERS = RootList("members", "Member", lambda f: registered_source("Member", "REGISTERED_WITH", f), MemberFilter)
+SKILLS = RootList("skills", "Skill", filter=SkillFilter)
 
 LISTS = (UNITS, MEMBERS, SKILLS)

@@ -3,12 +3,12 @@ down to its communities, which the other domains' lists reuse."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
 from graph.kernel.ids import label_of
-from graph.kernel.lists import ListFilter, RootList, Source, label_scan
+from graph.kernel.kinds import ListFilter, RootList, Source, Where, label_scan
 from graph.places.kinds import PLACE_LABELS
 
 # From a place down to the communities at or below it (`c`); a compound stands for its community.
@@ -31,14 +31,24 @@ def registered_source(label: str, relation: str, f: dict[str, Any]) -> Source:
     return TO_COMMUNITIES[place_label(f["placeId"])] + f"MATCH (c)<-[:{relation}]-(x:{label}) ", {}, True
 
 
-class PlaceFilter(ListFilter):
-    name: str | None = Field(default=None, min_length=1, max_length=50)
-    kind: str | None = Field(default=None, max_length=10)
-    district_id: str | None = Field(default=None, alias="districtId", max_length=80)
-    place_id: str | None = Field(default=None, alias="placeId", max_length=80)
+Name = Annotated[str | None, Field(min_length=1, max_length=50), Where("x.name CONTAINS $name")]
+Kind = Annotated[str | None, Field(max_length=10), Where("x.kind = $kind")]
 
 
-NAME_AND_KIND = {"name": "x.name CONTAINS $name", "kind": "x.kind = $kind"}
+class DistrictFilter(ListFilter):
+    name: Name = None
+
+
+class StreetFilter(ListFilter):
+    district_id: str | None = Field(default=None, max_length=80)  # the source: `_streets`
+    name: Name = None
+    kind: Kind = None
+
+
+class CommunityFilter(ListFilter):
+    place_id: str | None = Field(default=None, max_length=80)  # the source: `_communities`
+    name: Name = None
+    kind: Kind = None
 
 
 def _streets(f: dict[str, Any]) -> Source:
@@ -54,8 +64,8 @@ def _communities(f: dict[str, Any]) -> Source:
     return label_scan("Community")
 
 
-DISTRICTS = RootList("districts", "District", filter=PlaceFilter, predicates={"name": "x.name CONTAINS $name"})
-STREETS = RootList("streets", "Street", _streets, PlaceFilter, NAME_AND_KIND)
-COMMUNITIES = RootList("communities", "Community", _communities, PlaceFilter, NAME_AND_KIND)
+DISTRICTS = RootList("districts", "District", filter=DistrictFilter)
+STREETS = RootList("streets", "Street", _streets, StreetFilter)
+COMMUNITIES = RootList("communities", "Community", _communities, CommunityFilter)
 
 LISTS = (DISTRICTS, STREETS, COMMUNITIES)

@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from graph.kernel.kinds import declare, listed, one
-from graph.kernel.records import CatalogEntry, GeoPoint, NodeRecord
+from graph.kernel.records import CatalogEntry, Fen, GeoPoint, NodeRecord
 
 
 class VenueKind(StrEnum):
@@ -35,11 +35,11 @@ class Facility(CatalogEntry):
 @dataclass(slots=True)
 class Venue(NodeRecord):
     name: str
-    kind: str
+    kind: VenueKind
     capacity: int = 0
     area_sqm: float | None = None
     opening_hours: list[str] = field(default_factory=list)
-    fee_per_hour: int = 0
+    fee_per_hour: Fen = 0  # type: ignore[assignment]
     address: str | None = None
     community_id: str | None = None
     owner_id: str | None = None

@@ -19,6 +19,7 @@ from graph.funding import grants as gr
 from graph.funding.kinds import GrantStatus, ProgramLevel
 from graph.kernel.db import Tx
 from graph.kernel.errors import BadUserInput, Conflict, Forbidden
+from graph.kernel.records import Fen
 from graph.needs import candidates as cand
 from graph.needs.audit import event_params
 from graph.needs.kinds import EventType
@@ -39,11 +40,11 @@ MAX_AMOUNT = 10**14  # fen; far above any real program, below 64-bit overflow in
 class RequestGrant(Form):
     need_id: Annotated[str, id_of("Need")]
     program_id: Annotated[str, id_of("FundingProgram")]
-    amount: int = Field(gt=0, le=MAX_AMOUNT, description="fen")
+    amount: Fen = Field(gt=0, le=MAX_AMOUNT, description="In fen (1/100 yuan), above 0 and within the cap per grant.")
     purpose: optional_text(500) = None
     # The request's day in Xi'an, from its clock (`_dated`, not sent by clients): the program's period
     # is checked against it, so a test that pins "now" pins this too.
-    day: date | None = None
+    day: date | None = Field(default=None, exclude=True)
 
 
 async def _dated(ctx: Context, viewer: Viewer, form: RequestGrant) -> RequestGrant:

@@ -10,6 +10,8 @@ first result without running the work again (the payload is then read from the c
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -72,6 +74,9 @@ class Mutation(Generic[F]):
     prepare: Prepare[F] | None = None
     # Raced mutations: what they contend for (None: nothing, no turn to wait for).
     race: Contended[F] | None = None
+    # The label of the node it writes, named in its result as `<label>Id` (`departmentId`): the schema
+    # then derives its field and payload (the node as it is after the change) with nothing written there.
+    returns: str | None = None
 
     async def __call__(self, ctx: Context, data: dict[str, Any]) -> Result:
         viewer = require_role(ctx.viewer, *self.roles)
@@ -101,6 +106,10 @@ class Mutation(Generic[F]):
         return result
 
 
+# Every mutation declared, by name (a module of resolvers/ declares its own when imported).
+DECLARED: dict[str, Mutation[Any]] = {}
+
+
 def mutation(
     name: str,
     *,
@@ -108,8 +117,22 @@ def mutation(
     form: type[F],
     prepare: Prepare[F] | None = None,
     race: Contended[F] | None = None,
+    returns: str | None = None,
 ) -> Callable[[Work[F]], Mutation[F]]:
     def declare(work: Work[F]) -> Mutation[F]:
-        return Mutation(name, tuple(roles), form, work, prepare, race)
+        if name in DECLARED and DECLARED[name].work.__qualname__ != work.__qualname__:
+            raise RuntimeError(f"two mutations are named {name}")
+        DECLARED[name] = Mutation(name, tuple(roles), form, work, prepare, race, returns)
+        return DECLARED[name]
 
     return declare
+
+
+def declared() -> dict[str, Mutation[Any]]:
+    """Every mutation of resolvers/: its modules are imported, so a domain's new module declares its
+    mutations without being listed anywhere."""
+    import resolvers
+
+    for module in pkgutil.walk_packages(resolvers.__path__, "resolvers."):
+        importlib.import_module(module.name)
+    return dict(DECLARED)

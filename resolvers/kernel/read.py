@@ -10,12 +10,35 @@ from strawberry.dataloader import DataLoader
 from graph.kernel import registry
 from graph.kernel.errors import BadUserInput
 from graph.kernel.ids import label_of
-from graph.kernel.kinds import snake
+from graph.kernel.kinds import Kind, RootList, snake
 from graph.kernel.listing import MAX_PAGE_SIZE, Page, fetch_page, window
 from graph.places.scopes import place_within
 from resolvers.kernel.context import Context
 from resolvers.kernel.validation import validate
 from resolvers.kernel.viewer import PLACE_ROLES, Role
+
+
+def declared(label: str) -> Kind:
+    """The declaration of the kind `label` (as its domain registered it), for the schema to show it."""
+    return registry.by_label(label)
+
+
+def kinds() -> tuple[Kind, ...]:
+    """Every registered kind's declaration, for the schema to show them."""
+    return registry.kinds()
+
+
+def root_lists() -> dict[str, RootList]:
+    """Every registered root list, by GraphQL field."""
+    return registry.root_lists()
+
+
+def root_list(name: str) -> RootList:
+    """The root list `name`, for the schema to show it."""
+    root = registry.root_list(name)
+    if root is None:
+        raise KeyError(f"no root list {name!r} is registered")
+    return root
 
 
 async def list_page(ctx: Context, name: str, slice_: dict[str, Any], filter_: dict | None) -> Page:

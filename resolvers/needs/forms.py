@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
 from graph.needs.kinds import Channel, Urgency
 from resolvers.kernel.validation import Form, id_of, optional_text, required_text
@@ -53,7 +53,8 @@ class SubmitNeed(NeedFields):
     title: str = Field(min_length=2, max_length=100)
     description: str = Field(default="", max_length=2000)
     category_code: str = Field(min_length=1, max_length=40)
-    urgency: Urgency = Urgency.NORMAL
+    # Left out or null: NORMAL.
+    urgency: Annotated[Urgency | None, AfterValidator(lambda given: given or Urgency.NORMAL)] = Urgency.NORMAL
     people_needed: int = Field(default=1, ge=1, le=100)
     place_id: PlaceId
     channel: Channel | None = None

@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from enum import StrEnum
 from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, model_validator
-from pydantic.alias_generators import to_camel
 
 from graph.funding.kinds import ProgramLevel
+from graph.kernel.kinds import camel
+from graph.kernel.records import Fen
 from graph.partners.kinds import UnitKind
 from graph.venues.kinds import VenueKind
 from matching.time_windows import parse_slot
 from resolvers.kernel.validation import Form, id_of
-
-UNIT_KINDS = tuple(UnitKind)
-VENUE_KINDS = tuple(VenueKind)
-PROGRAM_LEVELS = tuple(ProgramLevel)
 
 # A generous box around Xi'an's 13 districts and counties: catches swapped or foreign coordinates.
 LAT_RANGE = (33.3, 34.9)
@@ -122,14 +120,18 @@ Latitude = Annotated[float | None, BeforeValidator(_blank_to_none), Field(defaul
 Longitude = Annotated[float | None, BeforeValidator(_blank_to_none), Field(default=None)]
 
 
-def _one_of(field: str, allowed: tuple[str, ...]) -> Any:
-    def check(value: str) -> str:
-        text = value.strip().upper()
+def _one_of(field: str, values: type[StrEnum]) -> Any:
+    """One of an enum's values, as its plain string; `field` names it in the message (any case, spaces
+    around it ignored: a CSV cell is typed by hand)."""
+    allowed = tuple(values)
+
+    def check(value: Any) -> Any:
+        text = value.strip().upper() if isinstance(value, str) else value
         if text not in allowed:
             raise ValueError(f"{field} {value!r} is not one of {', '.join(allowed)}")
         return text
 
-    return AfterValidator(check)
+    return Annotated[values, BeforeValidator(check)]
 
 
 class Located(Form):
@@ -172,7 +174,7 @@ class Located(Form):
 
 class UnitFields(Located):
     name: Name
-    kind: Annotated[str, _one_of("kind", UNIT_KINDS)]
+    kind: _one_of("kind", UnitKind)
     phone: OptionalPhone = None
     address: Address = None
 
@@ -194,7 +196,7 @@ class RegisterUnit(UnitFields):
 class UpdateUnit(Located):
     unit_id: UnitId
     name: Name | None = None
-    kind: Annotated[str, _one_of("kind", UNIT_KINDS)] | None = None
+    kind: _one_of("kind", UnitKind) | None = None
     phone: OptionalPhone = None
     address: Address = None
 
@@ -236,6 +238,7 @@ class RegisterMember(Located, AvailabilityFields):
 
 class SetAvailability(AvailabilityFields):
     member_id: Annotated[str, _id_of("Member")]
+    availability: SlotList  # the new windows replace the old ones: sent even when empty
     max_load: int = Field(ge=0, le=50)
 
 
@@ -293,25 +296,25 @@ class OfferingRef(Form):
 
 class VenueFields(Located):
     name: Name | None = None
-    kind: Annotated[str, _one_of("kind", VENUE_KINDS)] | None = None
+    kind: _one_of("kind", VenueKind) | None = None
     community_id: CommunityId | None = None
     owner_unit_id: OptionalUnitId = None
     capacity: Annotated[int | None, Field(default=None, gt=0, le=100_000)] = None
     area_sqm: Annotated[Annotated[float, Field(gt=0, le=1_000_000)] | None, BeforeValidator(_blank_to_none)] = None
     facilities: CodeList | None = None
     opening_hours: SlotList | None = None
-    fee_per_hour: Annotated[int | None, Field(default=None, ge=0, le=100_000_000)] = None
+    fee_per_hour: Annotated[Fen | None, Field(default=None, ge=0, le=100_000_000)] = None
     address: Address = None
 
 
 class RegisterVenue(VenueFields):
     name: Name
-    kind: Annotated[str, _one_of("kind", VENUE_KINDS)]
+    kind: _one_of("kind", VenueKind)
     community_id: CommunityId
     capacity: Annotated[int, Field(gt=0, le=100_000)]
     facilities: CodeList = Field(default_factory=list)
     opening_hours: SlotList = Field(default_factory=list)
-    fee_per_hour: Annotated[int, Field(ge=0, le=100_000_000)] = 0
+    fee_per_hour: Annotated[Fen, Field(ge=0, le=100_000_000)] = Fen(0)
 
     def row(self, node_id: str, owner_unit_id: str | None = None) -> dict[str, Any]:
         return {**super().row(node_id), "ownerUnitId": owner_unit_id or self.owner_unit_id}
@@ -340,9 +343,9 @@ MAX_FEN = 1_000_000_000_000
 class ProgramFields(Form):
     name: Name | None = None
     source: Annotated[str | None, Field(default=None, max_length=100)] = None
-    level: Annotated[str, _one_of("level", PROGRAM_LEVELS)] | None = None
-    budget: Annotated[int | None, Field(default=None, ge=0, le=MAX_FEN)] = None
-    cap_per_grant: Annotated[int | None, Field(default=None, gt=0, le=MAX_FEN)] = None
+    level: _one_of("level", ProgramLevel) | None = None
+    budget: Annotated[Fen | None, Field(default=None, ge=0, le=MAX_FEN)] = None
+    cap_per_grant: Annotated[Fen | None, Field(default=None, gt=0, le=MAX_FEN)] = None
     categories: Annotated[CodeList | None, Field(default=None, min_length=1)] = None
     district_ids: Annotated[list[Annotated[str, _id_of("District")]] | None, Field(default=None, min_length=1)] = None
     period_start: date | None = None
@@ -360,9 +363,9 @@ class ProgramFields(Form):
 class CreateProgram(ProgramFields):
     name: Name
     source: Annotated[str, Field(max_length=100)] = ""
-    level: Annotated[str, _one_of("level", PROGRAM_LEVELS)]
-    budget: Annotated[int, Field(ge=0, le=MAX_FEN)]
-    cap_per_grant: Annotated[int, Field(gt=0, le=MAX_FEN)]
+    level: _one_of("level", ProgramLevel)
+    budget: Annotated[Fen, Field(ge=0, le=MAX_FEN)]
+    cap_per_grant: Annotated[Fen, Field(gt=0, le=MAX_FEN)]
     categories: Annotated[CodeList, Field(min_length=1)]
     district_ids: Annotated[list[Annotated[str, _id_of("District")]], Field(min_length=1, max_length=13)]
     period_start: date
@@ -384,4 +387,4 @@ class UpdateProgram(ProgramFields):
 
 def changes(form: BaseModel, *names: str) -> dict[str, Any]:
     """The given properties the client sent (None = leave as is), under their graph (camelCase) names."""
-    return {to_camel(name): getattr(form, name) for name in names if getattr(form, name) is not None}
+    return {camel(name): getattr(form, name) for name in names if getattr(form, name) is not None}

@@ -48,8 +48,8 @@ SCOPE_LABELS = ("District", "Street", "Community")
 class ProposePlan(Form):
     scope_id: str
     need_ids: list[Annotated[str, id_of("Need")]] | None = Field(default=None, max_length=MAX_NEED_IDS)
-    # Filled before the transaction by `_build` (not sent by clients).
-    fields: dict[str, Any] | None = None
+    # Filled before the transaction by `_build` (not sent by clients, so not part of the input).
+    fields: dict[str, Any] | None = Field(default=None, exclude=True)
 
     @field_validator("scope_id")
     @classmethod

@@ -4,6 +4,7 @@ kinds' declarations in agreement with the GraphQL schema (each served kind a Nod
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 from graphql import GraphQLObjectType
@@ -66,3 +67,25 @@ def test_each_to_one_link_is_a_field_of_its_graphql_type() -> None:
             if link.many or name in ("by", "requester", "handler", "assignment"):
                 continue  # not every link is a field: who made an assignment, a need's masked requester…
             assert name in fields, f"{kind.graphql} declares the link {name!r} but the type has no such field"
+
+
+def test_the_import_contracts_name_every_domain() -> None:
+    """A domain missing from a contract of pyproject.toml escapes it silently: each of graph/'s and
+    resolvers/' contracts over the domains names every domain folder (graph/local/ is the embedded
+    Neo4j's launcher, no domain)."""
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    for layer in ("graph", "resolvers"):
+        domains = {
+            f"{layer}.{folder.name}"
+            for folder in (ROOT / layer).iterdir()
+            if (folder / "__init__.py").exists() and folder.name not in ("kernel", "local")
+        }
+        over_domains = [
+            set(c.get("forbidden_modules") or c["modules"]) - {f"{layer}.domains"}
+            for c in contracts
+            if c["type"] in ("forbidden", "independence")
+            and any(m.startswith(f"{layer}.") for m in c.get("forbidden_modules") or c.get("modules", ()))
+        ]
+        assert len(over_domains) == 2, f"{layer}: expected a forbidden and an independence contract"
+        for named in over_domains:
+            assert named == domains, f"{layer}: contracts miss {domains - named}, or name gone {named - domains}"

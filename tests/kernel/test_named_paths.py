@@ -9,9 +9,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 # A path into one of the project's folders, as prose names it: `graph/kernel/locks.py`, `resolvers/needs`.
 NAMED = re.compile(r"(?<![\w./-])((?:graph|resolvers|schema|server|seeds|matching|bench|tests|docs)/[\w/.-]*\w)")
-# docs/NOTES.md is a log: its entries say where things were when they were decided. The two schema/ files
-# are being rewritten on the branch of issue 21 §1 (a comment each naming a moved test and the old lists module).
-NOT_CHECKED = {"docs/NOTES.md", "schema/glossary.py", "schema/relay.py"}
+# docs/NOTES.md is a log: its entries say where things were when they were decided.
+NOT_CHECKED = {"docs/NOTES.md"}
 # Made by the browser tests when they run, absent from a fresh clone.
 MADE_BY_TESTS = ("tests/artefacts",)
 

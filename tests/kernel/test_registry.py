@@ -11,14 +11,15 @@ from pathlib import Path
 import pytest
 
 from graph.accounts import kinds as accounts
+from graph.departments import kinds as departments
 from graph.funding import kinds as funding
 from graph.kernel import ids, registry
-from graph.kernel.kinds import Kind, one
-from graph.kernel.lists import RootList
+from graph.kernel.kinds import Kind, RootList, one
 from graph.needs import kinds as needs
 from graph.partners import kinds as partners
 from graph.places import kinds as places
 from graph.plans import kinds as plans
+from graph.property import kinds as property_firms
 from graph.venues import kinds as venues
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,6 +34,8 @@ def test_every_domain_and_the_kernel_are_registered() -> None:
         *funding.KINDS,
         *plans.KINDS,
         *accounts.KINDS,
+        *departments.KINDS,
+        *property_firms.KINDS,
         *registry.KERNEL_KINDS,
     ]
     assert {kind.label for kind in registry.kinds()} == {kind.label for kind in declared}
@@ -41,6 +44,10 @@ def test_every_domain_and_the_kernel_are_registered() -> None:
     needs_list = registry.root_list("needs")
     assert needs_list is not None and needs_list.label == "Need"
     assert registry.root_list("noSuchList") is None
+    # A list declared with its kind (`.listed`) is registered with the kind.
+    departments_list = registry.root_list("departments")
+    assert departments_list is not None and departments_list.label == "Department"
+    assert departments_list.filter is departments.DEPARTMENT.listing.filter
     # The places know no needs: the needs lend the community its open needs.
     assert "openNeeds" not in places.COMMUNITY.links
     assert registry.by_label("Community").link("openNeeds") is needs.LENT["Community"]["openNeeds"]

@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+import pytest
+
 from graph.kernel.db import Graph
-from seeds.loader import load_preset
 from tests.conftest import GraphQLClient
 from tests.support.workflow_helpers import ACCEPT, COMPLETE, OPEN_CLAIM, REOPEN, START, SUBMIT, error_code, token
 
@@ -24,10 +25,26 @@ WANG = "resident:demo-wang"
 WANG_COMPOUND = "compound:610103001009-1"
 
 
-COORDINATOR = token("COORDINATOR", SHUYUANMEN, "user:coord-610103001009")
-STREET_COORDINATOR = token("COORDINATOR", NANYUANMEN, "user:coord-610103001")
-WANG_TOKEN = token("RESIDENT", subject=WANG)
-NEIGHBOUR = token("RESIDENT", subject="resident:demo-li")
+# Signed when the test runs, not when the module is collected: a token lives an hour, and a whole
+# suite on a busy machine takes longer than that.
+
+
+def coordinator() -> str:
+    return token("COORDINATOR", SHUYUANMEN, "user:coord-610103001009")
+
+
+def street_coordinator() -> str:
+    return token("COORDINATOR", NANYUANMEN, "user:coord-610103001")
+
+
+def wang_token() -> str:
+    return token("RESIDENT", subject=WANG)
+
+
+def neighbour() -> str:
+    return token("RESIDENT", subject="resident:demo-li")
+
+
 # Ms Wang's contact as those who may not see it see it: enough to recognise, not to call or visit.
 WANG_MASKED = {"name": "王**", "phone": "150****7603", "address": "西安市碑林区南院门街道书院门社区书院门嘉园 ****"}
 
@@ -48,8 +65,8 @@ async def need_as(client: GraphQLClient, need_id: str, tok: str | None) -> dict:
     return (await client(NEED, {"id": need_id}, token=tok))["data"]["node"]
 
 
+@pytest.mark.demo(NOW)
 async def test_a_need_from_report_to_escalation(graph: Graph, graphql_client: GraphQLClient) -> None:
-    await load_preset(graph, "demo", now=NOW)
     client = graphql_client
 
     # 1. Ms Wang reports; she gets a number at once and sees her own details, nobody else does.
@@ -63,7 +80,7 @@ async def test_a_need_from_report_to_escalation(graph: Graph, graphql_client: Gr
                 "description": "3号楼楼下污水外溢，气味很大",
             }
         },
-        token=WANG_TOKEN,
+        token=wang_token(),
     )
     need = body["data"]["submitNeed"]["need"]
     need_id = need["id"]
@@ -71,22 +88,22 @@ async def test_a_need_from_report_to_escalation(graph: Graph, graphql_client: Gr
     [wang] = await graph.read(
         "MATCH (r:Resident {id: $id}) RETURN r.name AS name, r.phone AS phone, r.address AS address", id=WANG
     )
-    mine = await need_as(client, need_id, WANG_TOKEN)
+    mine = await need_as(client, need_id, wang_token())
     assert mine["requester"] == wang and wang["phone"] and wang["address"]
     assert (await need_as(client, need_id, None))["requester"] is None
-    assert (await need_as(client, need_id, NEIGHBOUR))["requester"] == WANG_MASKED
-    coordinator_view = await need_as(client, need_id, COORDINATOR)
+    assert (await need_as(client, need_id, neighbour()))["requester"] == WANG_MASKED
+    coordinator_view = await need_as(client, need_id, coordinator())
     assert coordinator_view["requester"] == wang, "coordinators of her community see her contact"
     assert [e["toState"] for e in mine["history"]] == ["SUBMITTED"]
 
     # 2. The coordinator asks who could take it: a plumbing member of the community comes first.
-    candidates = (await client(MATCH, {"id": need_id}, token=COORDINATOR))["data"]["matchCandidates"]
+    candidates = (await client(MATCH, {"id": need_id}, token=coordinator()))["data"]["matchCandidates"]
     assert candidates and "管道疏通" in candidates[0]["reason"]
     assert candidates[0]["score"] >= candidates[-1]["score"]
 
     # 3. Opened to first-accept; twelve members registered with 书院门社区 tap "accept" at once.
-    await client(OPEN_CLAIM, {"input": {"needId": need_id, "note": "请就近党员接单"}}, token=COORDINATOR)
-    dispatched = await need_as(client, need_id, COORDINATOR)
+    await client(OPEN_CLAIM, {"input": {"needId": need_id, "note": "请就近党员接单"}}, token=coordinator())
+    dispatched = await need_as(client, need_id, coordinator())
     assert dispatched["status"] == "DISPATCHED"
     assert dispatched["responseDeadline"] and dispatched["completionDeadline"]
     rows = await graph.read(
@@ -120,20 +137,20 @@ async def test_a_need_from_report_to_escalation(graph: Graph, graphql_client: Gr
     await client(COMPLETE, {"input": {"needId": need_id, "note": "已疏通主管道"}}, token=winner_token)
 
     # 5. Ms Wang rates it 2/5 and reopens it: it goes back to the same handler with a new deadline.
-    await client(EVALUATE, {"input": {"needId": need_id, "rating": 2, "comment": "只疏通了一半"}}, token=WANG_TOKEN)
-    before_reopen = await need_as(client, need_id, COORDINATOR)
-    await client(REOPEN, {"input": {"needId": need_id, "reason": "只疏通了一半，又堵了"}}, token=WANG_TOKEN)
-    reopened = await need_as(client, need_id, COORDINATOR)
+    await client(EVALUATE, {"input": {"needId": need_id, "rating": 2, "comment": "只疏通了一半"}}, token=wang_token())
+    before_reopen = await need_as(client, need_id, coordinator())
+    await client(REOPEN, {"input": {"needId": need_id, "reason": "只疏通了一半，又堵了"}}, token=wang_token())
+    reopened = await need_as(client, need_id, coordinator())
     assert reopened["status"] == "REOPENED"
     assert reopened["currentAssignment"]["handler"]["id"] == winner
     assert reopened["completionDeadline"] != before_reopen["completionDeadline"]
 
     # 6. The community cannot solve it: escalated to the street office, with a reason on record.
     escalated = await client(
-        ESCALATE, {"input": {"needId": need_id, "reason": "涉及主管网，需街道协调市政"}}, token=COORDINATOR
+        ESCALATE, {"input": {"needId": need_id, "reason": "涉及主管网，需街道协调市政"}}, token=coordinator()
     )
     assert escalated["data"]["escalateNeed"]["need"] == {"status": "ESCALATED", "level": "STREET"}
-    street_view = await need_as(client, need_id, STREET_COORDINATOR)
+    street_view = await need_as(client, need_id, street_coordinator())
     assert street_view["requester"] == wang, "the street is now in charge and sees the contact"
     street_queue = await client(
         '{ needs(filter: {placeId: "street:610103001", status: [ESCALATED]}) { edges { node { id } } } }'
@@ -160,14 +177,14 @@ async def test_a_need_from_report_to_escalation(graph: Graph, graphql_client: Gr
     assert stats["satisfactionRate"] is not None and stats["satisfactionRate"] < 1
 
 
+@pytest.mark.demo(NOW)
 async def test_story_3_the_plumber_first_the_state_enterprise_second(
     graph: Graph, graphql_client: GraphQLClient
 ) -> None:
-    await load_preset(graph, "demo", now=NOW)
     body = await graphql_client(
         """{ matchCandidates(needId: "need:demo-sewer", kinds: [MEMBER, UNIT], first: 3) {
              kind score reason resource { ... on Member { id } ... on Offering { id } } } }""",
-        token=COORDINATOR,
+        token=coordinator(),
     )
     candidates = body["data"]["matchCandidates"]
     first_member = next(c for c in candidates if c["kind"] == "MEMBER")
@@ -178,10 +195,10 @@ async def test_story_3_the_plumber_first_the_state_enterprise_second(
     assert first_member["score"] > first_unit["score"]
 
 
+@pytest.mark.demo(NOW)
 async def test_story_10_noise_doubled_in_three_communities_and_units_ranked(
     graph: Graph, graphql_client: GraphQLClient
 ) -> None:
-    await load_preset(graph, "demo", now=NOW)
     body = await graphql_client(
         """query($to: DateTime!) { recurringNeeds(scopeId: "street:610103001", to: $to, first: 50) {
              placeId placeName categoryCode count previousCount change } }""",

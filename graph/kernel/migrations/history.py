@@ -164,4 +164,29 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX pendingrequest_createdat IF NOT EXISTS FOR (n:PendingRequest) ON (n.createdAt)",
         ),
     ),
+    Migration(
+        12,
+        "functional departments (职能部门), each with its own code",
+        (
+            "CREATE CONSTRAINT department_id IF NOT EXISTS FOR (n:Department) REQUIRE n.id IS UNIQUE",
+            # Two registrations of one code at once: the constraint lets one through (registerDepartment).
+            "CREATE CONSTRAINT department_code IF NOT EXISTS FOR (n:Department) REQUIRE n.code IS UNIQUE",
+            "CREATE INDEX department_level IF NOT EXISTS FOR (n:Department) ON (n.level)",
+        ),
+    ),
+    Migration(
+        14,
+        "property firms (物业企业), their managements of compounds, the fallback service (兜底)",
+        (
+            "CREATE CONSTRAINT propertyfirm_id IF NOT EXISTS FOR (n:PropertyFirm) REQUIRE n.id IS UNIQUE",
+            # Two registrations of one credit code at once: the constraint lets one through.
+            "CREATE CONSTRAINT propertyfirm_creditcode IF NOT EXISTS "
+            "FOR (n:PropertyFirm) REQUIRE n.creditCode IS UNIQUE",
+            "CREATE INDEX propertyfirm_name IF NOT EXISTS FOR (n:PropertyFirm) ON (n.name)",
+            "CREATE CONSTRAINT management_id IF NOT EXISTS FOR (n:Management) REQUIRE n.id IS UNIQUE",
+            "CREATE INDEX management_since IF NOT EXISTS FOR (n:Management) ON (n.since)",
+            "CREATE CONSTRAINT fallback_id IF NOT EXISTS FOR (n:Fallback) REQUIRE n.id IS UNIQUE",
+            "CREATE INDEX fallback_since IF NOT EXISTS FOR (n:Fallback) ON (n.since)",
+        ),
+    ),
 )

@@ -1,0 +1,121 @@
+"""Functional departments (职能部门): the city registers a district's or its own departments and the
+categories of need each answers for (its duties), so a street's whistle has somewhere to go.
+
+Each mutation's input is its form (GraphQL shows it as `<Mutation>Input`), its answer the department
+as the change left it (`returns`): nothing of them is written again in schema/.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, model_validator
+
+from graph.departments.kinds import DEPARTMENT, Department, DepartmentLevel
+from graph.kernel import writes
+from graph.kernel.db import Tx
+from graph.kernel.errors import BadUserInput, Conflict
+from graph.kernel.ids import new_id
+from resolvers.kernel.mutations import Outbox, Result, mutation
+from resolvers.kernel.validation import Form, id_of
+from resolvers.kernel.viewer import Role, Viewer
+
+_CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,39}$")
+MAX_CATEGORIES = 50
+
+
+def _code(value: str) -> str:
+    text = value.strip().upper()
+    if not _CODE.match(text):
+        raise ValueError(f"{value!r} is not a code: 2 to 40 capital letters, digits and _ (e.g. BEILIN_CHENGGUAN)")
+    return text
+
+
+def _distinct(codes: list[str]) -> list[str]:
+    return list(dict.fromkeys(codes))
+
+
+Code = Annotated[str, AfterValidator(_code)]
+Name = Annotated[str, Field(min_length=2, max_length=60)]
+CategoryCodes = Annotated[list[Code], Field(max_length=MAX_CATEGORIES), AfterValidator(_distinct)]
+DUTIES = "The categories of need it answers for (their codes, e.g. SEWER): its duties, whistled to it."
+
+
+class DepartmentFields(Form):
+    name: Name | None = None
+    level: DepartmentLevel | None = None
+    district_id: Annotated[str, id_of("District")] | None = None
+    category_codes: CategoryCodes | None = Field(default=None, description=DUTIES + " Given, they replace the old.")
+
+
+class RegisterDepartment(DepartmentFields):
+    name: Name
+    code: Code = Field(description="Its code, its own among departments (e.g. BEILIN_CHENGGUAN).")
+    level: DepartmentLevel
+    district_id: Annotated[str, id_of("District")] | None = Field(
+        default=None, description="Its district: required for a DISTRICT department, left out for the city's."
+    )
+    category_codes: CategoryCodes = Field(default_factory=list, description=DUTIES)
+
+    @model_validator(mode="after")
+    def district_for_its_level(self) -> RegisterDepartment:
+        _check_level(self.level, self.district_id)
+        return self
+
+
+class UpdateDepartment(DepartmentFields):
+    department_id: Annotated[str, id_of("Department")] = Field(description="The department to change.")
+
+    @model_validator(mode="after")
+    def something_to_change(self) -> UpdateDepartment:
+        if all(getattr(self, name) is None for name in ("name", "level", "district_id", "category_codes")):
+            raise ValueError(
+                "updateDepartment: nothing to change; send at least one of name, level, districtId, categoryCodes"
+            )
+        return self
+
+
+def _check_level(level: str, district_id: str | None) -> None:
+    if level == DepartmentLevel.DISTRICT and not district_id:
+        raise ValueError("a DISTRICT department belongs to a district: give its districtId")
+    if level == DepartmentLevel.CITY and district_id:
+        raise ValueError("a CITY department serves the whole city: leave districtId out (or make it DISTRICT)")
+
+
+@mutation("registerDepartment", roles=(Role.CITY_ADMIN,), form=RegisterDepartment, returns=DEPARTMENT.label)
+async def register_department(tx: Tx, viewer: Viewer, form: RegisterDepartment, outbox: Outbox) -> Result:
+    """Register a functional department (职能部门) of a district or of the city, with the categories of
+    need it answers for (CITY_ADMIN). Its code is its own: CONFLICT when another department has it."""
+    taken = await writes.taken(tx, DEPARTMENT, "code", form.code)
+    if taken is not None:
+        raise Conflict(
+            f"code {form.code} is already {taken}'s; choose another code or update that department",
+            field="code",
+            departmentId=taken,
+        )
+    department_id = new_id("department")
+    props = {"name": form.name, "code": form.code, "level": form.level}
+    await writes.create(
+        tx, DEPARTMENT, department_id, props, {"district": form.district_id, "categories": form.category_codes}
+    )
+    return {"departmentId": department_id}
+
+
+@mutation("updateDepartment", roles=(Role.CITY_ADMIN,), form=UpdateDepartment, returns=DEPARTMENT.label)
+async def update_department(tx: Tx, viewer: Viewer, form: UpdateDepartment, outbox: Outbox) -> Result:
+    """Change a department's name, level, district or categories (CITY_ADMIN); categories given replace
+    the old ones. A department made CITY leaves its district."""
+    current: Department = await writes.locked(tx, DEPARTMENT, form.department_id)
+    level = form.level or current.level
+    district_id = None if level == DepartmentLevel.CITY and not form.district_id else form.district_id
+    try:
+        _check_level(level, district_id or (current.district_id if level == DepartmentLevel.DISTRICT else None))
+    except ValueError as exc:
+        raise BadUserInput(f"input: {exc}", field="districtId") from None
+    props: dict[str, Any] = {name: value for name, value in (("name", form.name), ("level", form.level)) if value}
+    district: writes.Keys = [] if level == DepartmentLevel.CITY else district_id
+    await writes.update(
+        tx, DEPARTMENT, form.department_id, props, {"district": district, "categories": form.category_codes}
+    )
+    return {"departmentId": form.department_id}
