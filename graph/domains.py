@@ -21,6 +21,8 @@ from graph.places import lists as place_lists
 from graph.plans import kinds as plans
 from graph.venues import kinds as venues
 from graph.venues import lists as venue_lists
+from graph.whistle import kinds as whistle
+from graph.whistle import lists as whistle_lists
 
 
 def register() -> None:
@@ -32,4 +34,5 @@ def register() -> None:
     registry.register(*plans.KINDS)
     registry.register(*accounts.KINDS)
     registry.register(*departments.KINDS)
+    registry.register(*whistle.KINDS, lists=whistle_lists.LISTS, lends=whistle.LENT)
     registry.close()

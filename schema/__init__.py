@@ -30,6 +30,7 @@ from schema import (
     report,
     review,
     venues,
+    whistle,
     workflow,
 )
 from schema.derive import derived_mutation, derived_query, derived_types
@@ -70,6 +71,7 @@ NODE_TYPES: tuple[type, ...] = (
     *venues.TYPES,
     *funding.TYPES,
     plans.DispatchPlan,
+    *whistle.TYPES,
     *DERIVED_TYPES,
 )
 

@@ -163,7 +163,10 @@ class WorkflowSubscription:
         async for event in subscriptions.need_events(info.context, str(scope_id)):
             yield event
 
-    @strawberry.subscription(description="Events of needs offered to or held by you (members, unit admins).")
+    @strawberry.subscription(
+        description="Events of needs offered to or held by you (members, unit admins), or whistled to your "
+        "department (department staff: 吹哨报到)."
+    )
     async def my_assignments(self, info: Info) -> AsyncGenerator[NeedEvent, None]:
         async for event in subscriptions.my_assignments(info.context):
             yield event

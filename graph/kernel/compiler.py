@@ -189,6 +189,7 @@ class Compiler:
                 given = _plain(args.get("filter")) or {}
                 checked = root.filter.model_validate(given).model_dump(by_alias=True)
             checked["now"] = request["now"]
+            checked["viewerRole"], checked["viewerScope"] = request.get("viewerRole"), request.get("viewerScope")
             source, source_params, distinct = root.source(checked)
             return {
                 **checked,
