@@ -147,6 +147,8 @@ async def revise_duty_list(tx: Tx, viewer: Viewer, form: ReviseDutyList, outbox:
         "districtId": form.district_id,
         "previousId": current["id"],
     }
-    rows = [{**item, "id": new_id("dutyitem")} for _, item in sorted(items.items())]
+    # Item ids carry their list's and their category: a list's items come in the order of their codes.
+    key = list_id.removeprefix("dutylist:")
+    rows = [{**item, "id": f"dutyitem:{key}-{code}"} for code, item in sorted(items.items())]
     await duties.write_version(tx, props, rows)
     return {"dutyListId": list_id}

@@ -135,6 +135,13 @@ def _require_open_need(state: dict[str, Any]) -> None:
         raise Conflict(f"need {state['number']} is {state['status']}: its whistle is over", status=state["status"])
 
 
+def _require_live_need(state: dict[str, Any]) -> None:
+    """A department still answers its call on a need the lead completed (its own feedback is owed); not on a
+    cancelled one."""
+    if state["status"] == NeedStatus.CANCELLED:
+        raise Conflict(f"need {state['number']} was cancelled: its whistle is over", status=state["status"])
+
+
 def _require_call(state: dict[str, Any], operation: str, *allowed: CallStatus) -> None:
     status = state["call"]["status"]
     if status not in allowed:
@@ -325,7 +332,7 @@ async def report_to_whistle(tx: Tx, viewer: Viewer, form: ReportCall, outbox: Ou
     response limit (counted). The lead's report starts work on the need. Reporting twice is a CONFLICT."""
     state = await calls.call_facts(tx, form.call_id)
     _require_department(viewer, state)
-    _require_open_need(state)
+    _require_live_need(state)
     _require_call(state, "reportToWhistle", CallStatus.WHISTLED)
     now = _now()
     late = now > native(state["call"]["respondBy"])
@@ -353,7 +360,7 @@ async def report_back(tx: Tx, viewer: Viewer, form: ReportBack, outbox: Outbox) 
     feedback completes the need, which its resident then rates as always."""
     state = await calls.call_facts(tx, form.call_id)
     _require_department(viewer, state)
-    _require_open_need(state)
+    _require_live_need(state)
     _require_call(state, "reportBack", CallStatus.REPORTED)
     now = _now()
     late = now > native(state["call"]["completeBy"])
@@ -382,7 +389,7 @@ async def refuse_whistle(tx: Tx, viewer: Viewer, form: CallReason, outbox: Outbo
     Refusals of a category are counted on its duty list lines, for review."""
     state = await calls.call_facts(tx, form.call_id)
     _require_department(viewer, state)
-    _require_open_need(state)
+    _require_live_need(state)
     _require_call(state, "refuseWhistle", CallStatus.WHISTLED)
     props = {"status": CallStatus.REFUSED, "refusalReason": form.reason, "refusedAt": _now()}
     need_props: dict[str, Any] = {}
