@@ -70,7 +70,9 @@ INVARIANTS = (
     (
         "MATCH (n:Need) WHERE n.status IN ['DISPATCHED', 'ACCEPTED', 'IN_PROGRESS', 'COMPLETED', 'EVALUATED'] "
         "AND (n.responseDeadline IS NULL OR n.completionDeadline IS NULL "
-        "OR NOT (n)<-[:OF]-(:Assignment)-[:BY]->(:User {role: 'COORDINATOR'})) RETURN count(n) AS bad"
+        # Dispatched by a coordinator, or by intake's routing of a negative-list category (吹哨报到).
+        "OR NOT EXISTS { (n)<-[:OF]-(:Assignment)-[:BY]->(u:User) WHERE u.role IN ['COORDINATOR', 'SYSTEM'] }) "
+        "RETURN count(n) AS bad"
     ),
     (
         "MATCH (n:Need {status: 'EVALUATED'}) WHERE NOT (n)<-[:OF]-(:Assignment {status: 'COMPLETED'})"
