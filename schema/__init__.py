@@ -30,7 +30,6 @@ from schema import (
     report,
     review,
     venues,
-    whistle,
     workflow,
 )
 from schema.derive import derived_mutation, derived_query, derived_types
@@ -71,7 +70,7 @@ NODE_TYPES: tuple[type, ...] = (
     *venues.TYPES,
     *funding.TYPES,
     plans.DispatchPlan,
-    *whistle.TYPES,
+    workflow.WhistleCall,
     *DERIVED_TYPES,
 )
 

@@ -20,6 +20,7 @@ from graph.partners import kinds as partners
 from graph.places import kinds as places
 from graph.plans import kinds as plans
 from graph.venues import kinds as venues
+from graph.whistle import kinds as whistle
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,6 +35,7 @@ def test_every_domain_and_the_kernel_are_registered() -> None:
         *plans.KINDS,
         *accounts.KINDS,
         *departments.KINDS,
+        *whistle.KINDS,
         *registry.KERNEL_KINDS,
     ]
     assert {kind.label for kind in registry.kinds()} == {kind.label for kind in declared}

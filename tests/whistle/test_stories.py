@@ -126,6 +126,8 @@ async def test_the_street_blows_the_whistle_and_both_sides_rate(graph, graphql_c
     for reader in (graphql_client, interpreted_client):
         mine = calls_by_department(await reader(CALLS, {"f": None}, token=staff(CHENGGUAN)))
         assert list(mine) == ["BEILIN_CHENGGUAN"]
+        if reader is graphql_client:  # compiled: one statement for the list and everything nested in it
+            assert reader.last_statement_names == ["compiled.whistleCalls"]
         assert (await reader(NODE, {"id": calls["BEILIN_WATER"]["id"]}, token=staff(CHENGGUAN)))["data"]["node"] is None
         assert (await reader(NODE, {"id": chengguan_call}, token=staff(CHENGGUAN)))["data"]["node"]["handler"]
         assert (await reader(CALLS, {"f": None}, token=resident()))["data"]["whistleCalls"]["totalCount"] == 0
@@ -153,6 +155,9 @@ async def test_the_street_blows_the_whistle_and_both_sides_rate(graph, graphql_c
     )
     assert no["data"]["refuseWhistle"]["whistleCall"]["status"] == "REFUSED"
     items = (await client(ITEMS))["data"]["dutyLists"]["edges"][0]["node"]["items"]["edges"]
+    assert client.last_statement_names == ["compiled.dutyLists"]
+    again = (await interpreted_client(ITEMS))["data"]["dutyLists"]["edges"][0]["node"]["items"]["edges"]
+    assert again == items
     assert {i["node"]["category"]["code"]: i["node"]["refusals"] for i in items}["MUNICIPAL_DRAINAGE"] == 1
     moved = await client(REROUTE, {"input": {"callId": housing_call, "departmentId": MUNICIPAL}}, token=street())
     new_call = moved["data"]["rerouteWhistleCall"]["whistleCall"]
