@@ -43,6 +43,7 @@ TYPES = {
     "UpdateOfferingInput": "Fields left out (or null) stay as they are; lists given replace the old ones.",
     "UpdateUnitInput": "Fields left out (or null) stay as they are.",
     "UpdateVenueInput": "Fields left out (or null) stay as they are; lists given replace the old ones.",
+    "DutyLineInput": "One line of a duty list: a category, its duty, and who answers for it.",
     "WindowInput": "A time window [start, end); a time without offset is Xi'an time (UTC+8).",
 }
 
@@ -339,7 +340,6 @@ FIELDS = {
     "DutyItem.dutyList": "The list version it belongs to.",
     "DutyItem.refusals": "How often departments refused a whistle of this category as not their duty, here.",
     "DutyItem.underReview": "Refused repeatedly: the line may be wrong and is up for review.",
-    "DutyLineInput": "One line of a duty list: a category, its duty, and who answers for it.",
     "DutyLineInput.duty": "What the level does with the category (自治, 协助, 负面).",
     "Need.routing": "Where intake sent the need by the communities' duty list, and why (负面清单 …).",
     "RoutingDecision.outcome": "To its community, or straight to the owning department (the negative list).",
