@@ -19,7 +19,7 @@ BROWSER_STAMP := $(BROWSER_TESTS)/node_modules/.installed
 TEST_CLIENTS       := tests/clients
 TEST_CLIENTS_STAMP := $(TEST_CLIENTS)/node_modules/.installed
 
-.PHONY: setup browser run test bench lint schema clean
+.PHONY: setup browser run test check bench lint schema clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11+ is required: install python3 (Debian: apt-get install python3 python3-venv)"; exit 1; }
@@ -57,9 +57,26 @@ WORKERS ?= 1
 run: setup
 	$(BIN)/minhu serve --seed-if-empty demo --workers $(WORKERS)
 
+# The suite in two processes (pytest-xdist), each with its own Neo4j: the two cores both work
+# (tests/conftest.py hands out whole modules, the longest first). One server named by NEO4J_URI
+# cannot be shared by two wiping sessions, so then one process. `make test TEST_WORKERS=0`: serial.
+TEST_WORKERS ?= $(if $(NEO4J_URI),0,2)
+# Compiled modules and pytest's rewritten tests are kept in __pycache__ between runs and processes
+# (each worker and every `minhu` the tests start would otherwise compile them all again).
+test check: export PYTHONDONTWRITEBYTECODE =
+
 test: setup browser $(TEST_CLIENTS_STAMP)
 	$(BIN)/lint-imports
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
+
+# The inner loop, under two minutes: the linters, the tests that need no database, and the smoke
+# set (`@pytest.mark.smoke`) against a real local Neo4j; never the browser or the long suites.
+check: $(STAMP) $(TEST_CLIENTS_STAMP)
+	$(BIN)/minhu neo4j fetch
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/pytest -n 0 -m "smoke or not (neo4j or slow)"
 
 bench: setup
 	$(BIN)/python -m bench

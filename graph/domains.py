@@ -19,6 +19,7 @@ from graph.partners import lists as partner_lists
 from graph.places import kinds as places
 from graph.places import lists as place_lists
 from graph.plans import kinds as plans
+from graph.property import kinds as property_firms
 from graph.venues import kinds as venues
 from graph.venues import lists as venue_lists
 from graph.whistle import kinds as whistle
@@ -34,5 +35,6 @@ def register() -> None:
     registry.register(*plans.KINDS)
     registry.register(*accounts.KINDS)
     registry.register(*departments.KINDS)
+    registry.register(*property_firms.KINDS, lends=property_firms.LENT)
     registry.register(*whistle.KINDS, lists=whistle_lists.LISTS, lends=whistle.LENT)
     registry.close()

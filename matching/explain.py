@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from matching.factors import mean_rating
 from matching.models import (
     Blocker,
+    FallbackCandidate,
     MemberCandidate,
     OfferingCandidate,
     ProgramCandidate,
@@ -199,5 +200,19 @@ def program_reason(
             f"余额 {money(left)}",
             "单笔不设上限" if cand.cap_per_grant is None else f"单笔上限 {money(cand.cap_per_grant)}",
             grant,
+        ]
+    )
+
+
+FALLBACK_PHRASE = "无物业小区：国企兜底"
+
+
+def fallback_reason(cand: FallbackCandidate, since: str | None) -> str:
+    """E.g. "无物业小区：国企兜底，西安城投物业承担南院门街道的兜底物业服务（自 2025-03-01），满意度 4.2"."""
+    return join(
+        [
+            FALLBACK_PHRASE,
+            f"{cand.name}承担{cand.area_name}的兜底物业服务" + (f"（自 {since}）" if since else ""),
+            rating_phrase(cand.record),
         ]
     )

@@ -1,10 +1,11 @@
 """Free-text intake: from what a caller said, the likely categories (with the words that decided it)
 and the likely places (compounds and communities named in it).
 
-Categories: a multinomial naive Bayes over character n-grams (1 to 3 characters) of the text, so
-no word segmenter is needed and colloquial spellings ("下水道" / "下水管子") still share grams. It
-learns from the city's own needs (title and description under their category) plus each category's
-name and description, so it answers on a graph with no needs yet. Place names are blanked out of
+Categories: a multinomial naive Bayes over the text's tokens (matching/words.py: the words a reader
+cuts, stop words removed) and the characters of each word, so colloquial spellings the dictionary does
+not join ("下水道" / "下水管子") still share something. It learns from the city's own needs (title and
+description under their category) plus each category's name and description, so it answers on a
+graph with no needs yet. Place names are blanked out of
 every text before it is counted: a compound's name says where, not what.
 
 Places: every compound and community is known by its name and its aliases (the name without its
@@ -24,42 +25,14 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-NGRAMS = (1, 2, 3)
-ALPHA = 0.1  # additive smoothing: small, because most grams are rare and the categories many
+from matching.words import tokens
+
+ALPHA = 0.1  # additive smoothing: small, because most features are rare and the categories many
 MAX_ALIAS = 16
 MIN_ALIAS = 2
 # Suffixes a caller drops: "书院门那边的小区", not "书院门社区居民委员会".
 _SUFFIXES = ("社区居民委员会", "居民委员会", "社区", "村委会", "小区", "家属院", "家属区", "花园", "新村", "村")
 _PHASE = re.compile(r"[一二三四五六七八九十\d]+期$")
-_SPLIT = re.compile(r"[^\u4e00-\u9fffA-Za-z0-9]+")
-# Grams that say nothing about what is wrong: how callers open and close, where they are.
-_STOP = frozenset(
-    [
-        "你好",
-        "您好",
-        "喂喂",
-        "麻烦",
-        "谢谢",
-        "一下",
-        "我们",
-        "我家",
-        "这边",
-        "那边",
-        "那个",
-        "这个",
-        "就是",
-        "然后",
-        "现在",
-        "已经",
-        "小区",
-        "社区",
-        "号楼",
-        "单元",
-        "楼的",
-        "的住",
-        "住户",
-    ]
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +59,7 @@ class PlaceGuess:
 class CategoryGuess:
     code: str
     confidence: float
-    words: tuple[str, ...]  # the grams of the text that weighed most for it
+    words: tuple[str, ...]  # the words of the text that weighed most for it
 
 
 def aliases(name: str, official: str | None = None) -> set[str]:
@@ -182,17 +155,16 @@ class Gazetteer:
         ]
 
 
-def grams(text: str) -> list[str]:
-    out = []
-    for run in _SPLIT.split(text):
-        for n in NGRAMS:
-            out.extend(g for g in (run[i : i + n] for i in range(len(run) - n + 1)) if g not in _STOP)
-    return out
+def features(text: str) -> list[str]:
+    """The text's tokens, and the characters of each Chinese word among them (a word of two or more
+    characters): the words decide, the characters link spellings the dictionary does not."""
+    found = tokens(text)
+    return found + [c for t in found if len(t) > 1 and not t.isascii() for c in t]
 
 
 @dataclass
 class Classifier:
-    """Multinomial naive Bayes over character grams: log P(c) + Σ log P(g | c)."""
+    """Multinomial naive Bayes over the texts' features: log P(c) + Σ log P(g | c)."""
 
     priors: dict[str, float] = field(default_factory=dict)
     counts: dict[str, Counter[str]] = field(default_factory=dict)
@@ -209,21 +181,21 @@ class Classifier:
         for text, code in [*((text, code) for code, text in seeds), *examples]:
             docs[code] += 1
             bag = model.counts.setdefault(code, Counter())
-            bag.update(grams(text))
+            bag.update(features(text))
         model.documents = sum(docs.values())
         model.priors = {code: math.log(n / model.documents) for code, n in docs.items()}
         model.totals = {code: sum(bag.values()) for code, bag in model.counts.items()}
         model.vocabulary = {g for bag in model.counts.values() for g in bag}
         return model
 
-    def _log_p(self, code: str, gram: str) -> float:
+    def _log_p(self, code: str, feature: str) -> float:
         v = len(self.vocabulary) + 1
-        return math.log((self.counts[code][gram] + ALPHA) / (self.totals[code] + ALPHA * v))
+        return math.log((self.counts[code][feature] + ALPHA) / (self.totals[code] + ALPHA * v))
 
     def suggest(self, text: str, k: int = 3, words: int = 5) -> list[CategoryGuess]:
         if not self.priors:
             return []
-        seen = [g for g in grams(text) if g in self.vocabulary]
+        seen = [g for g in features(text) if g in self.vocabulary]
         scores = {code: prior + sum(self._log_p(code, g) for g in seen) for code, prior in self.priors.items()}
         top = max(scores.values())
         weights = {code: math.exp(s - top) for code, s in scores.items()}
@@ -232,8 +204,8 @@ class Classifier:
         return [CategoryGuess(code, round(weights[code] / total, 3), self._why(code, seen, words)) for code in ranked]
 
     def _why(self, code: str, seen: list[str], words: int) -> tuple[str, ...]:
-        """The grams that favour `code` most over the other categories, longest first among equals,
-        without grams contained in a chosen longer one."""
+        """The words that favour `code` most over the other categories, longest first among equals,
+        without words contained in a chosen longer one."""
         others = [c for c in self.priors if c != code]
         gain = {}
         # Single characters count in the model but explain nothing to an operator.

@@ -18,6 +18,7 @@ class CandidateKind(StrEnum):
     UNIT = "UNIT"  # an offering of a unit
     VENUE = "VENUE"
     FUNDING = "FUNDING"
+    FALLBACK = "FALLBACK"  # a unit serving, as the fallback (兜底), compounds without a property firm
 
 
 class Factor(StrEnum):
@@ -189,7 +190,23 @@ class ProgramCandidate:
     period_end: date | None = None
 
 
-Candidate = MemberCandidate | OfferingCandidate | VenueCandidate | ProgramCandidate
+@dataclass(frozen=True, slots=True)
+class FallbackCandidate:
+    """A ``Unit`` (a state enterprise, 国企整片承包) giving the fallback service (兜底) to the compounds of
+    an area with no property firm (无物业小区): offered for their property needs. ``id`` is the unit's
+    (what the need is dispatched to); ``area_level`` says whether it took on the need's street or its
+    whole district; its record's ratings are the unit's."""
+
+    id: str
+    name: str
+    fallback_id: str
+    area_name: str
+    area_level: str  # "Street" or "District"
+    since: datetime | None = None
+    record: TrackRecord = TrackRecord()
+
+
+Candidate = MemberCandidate | OfferingCandidate | VenueCandidate | ProgramCandidate | FallbackCandidate
 
 
 @dataclass(frozen=True, slots=True)

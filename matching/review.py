@@ -1,17 +1,12 @@
-"""What the coordinators' review computes from rows the graph gives (pure, no I/O): coverage gaps, venue use,
-the words that recur in a class of needs."""
+"""What the coordinators' review computes from rows the graph gives (pure, no I/O): coverage gaps and venue use.
+The words that recur in a class of needs are matching/words.py's `recurring`."""
 
 from __future__ import annotations
 
-import re
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import pairwise
 
 from matching.time_windows import open_seconds
-
-_RUNS = re.compile(r"[\u4e00-\u9fff]+|[A-Za-z0-9]+")  # runs of CJK characters, or of Latin letters and digits
 
 
 @dataclass(frozen=True)
@@ -85,19 +80,3 @@ def idle_first(uses: list[VenueUse]) -> list[VenueUse]:
 def total_utilisation(uses: list[VenueUse]) -> float | None:
     opened = sum(u.open_hours for u in uses)
     return round(min(1.0, sum(u.booked_hours for u in uses) / opened), 4) if opened else None
-
-
-def recurring_words(texts: list[str], most: int = 8, least: int = 2) -> list[str]:
-    """The words (CJK bigrams, as the cjk full-text analyzer indexes them, and Latin words) found in
-    at least `least` of the texts, the most widespread first: what a class of needs keeps saying."""
-    seen: Counter[str] = Counter()
-    for text in texts:
-        words: set[str] = set()
-        for run in _RUNS.findall(text):
-            if run.isascii():
-                if len(run) > 2:
-                    words.add(run.lower())
-            else:
-                words.update(a + b for a, b in pairwise(run))
-        seen.update(words)
-    return [w for w, n in sorted(seen.items(), key=lambda kv: (-kv[1], kv[0])) if n >= least][:most]

@@ -22,6 +22,7 @@ from matching.models import (
     Candidate,
     CandidateKind,
     Factor,
+    FallbackCandidate,
     MemberCandidate,
     NeedProfile,
     OfferingCandidate,
@@ -222,6 +223,25 @@ def score_program(need: NeedProfile, cand: ProgramCandidate, now: datetime) -> S
     return scored(CandidateKind.FUNDING, cand.id, values, program_reason(need, cand), blockers)
 
 
+# --- fallback service (兜底) ------------------------------------------------------------------------
+
+
+def fallback_values(need: NeedProfile, cand: FallbackCandidate, now: datetime) -> dict[Factor, float]:
+    """How closely the fallback covers the need's place (its street, or its whole district), the unit's ratings.
+    The graph offers it only for property needs of compounds no firm manages, so nothing blocks it."""
+    street = cand.area_level == "Street"
+    return {
+        Factor.SCOPE: weights.FALLBACK_SCOPE_STREET if street else weights.FALLBACK_SCOPE_DISTRICT,
+        Factor.SATISFACTION: factors.satisfaction(cand.record.rating_sum, cand.record.rating_count),
+    }
+
+
+def score_fallback(need: NeedProfile, cand: FallbackCandidate, now: datetime) -> ScoredCandidate:
+    since = to_local(cand.since).date().isoformat() if cand.since is not None else None
+    values = fallback_values(need, cand, now)
+    return scored(CandidateKind.FALLBACK, cand.id, values, explain.fallback_reason(cand, since), ())
+
+
 # --- by kind ---------------------------------------------------------------------------------------
 
 _Fn = Callable[..., Any]
@@ -230,18 +250,21 @@ SCORERS: Mapping[CandidateKind, _Fn] = {
     CandidateKind.UNIT: score_offering,
     CandidateKind.VENUE: score_venue,
     CandidateKind.FUNDING: score_program,
+    CandidateKind.FALLBACK: score_fallback,
 }
 _VALUES: Mapping[CandidateKind, _Fn] = {
     CandidateKind.MEMBER: member_values,
     CandidateKind.UNIT: offering_values,
     CandidateKind.VENUE: venue_values,
     CandidateKind.FUNDING: program_values,
+    CandidateKind.FALLBACK: fallback_values,
 }
 _BLOCKERS: Mapping[CandidateKind, _Fn] = {
     CandidateKind.MEMBER: lambda need, cand, now: member_blockers(need, cand),
     CandidateKind.UNIT: lambda need, cand, now: offering_blockers(need, cand),
     CandidateKind.VENUE: lambda need, cand, now: venue_blockers(need, cand),
     CandidateKind.FUNDING: program_blockers,
+    CandidateKind.FALLBACK: lambda need, cand, now: (),
 }
 
 

@@ -73,12 +73,22 @@ PROGRAM_WEIGHTS = MappingProxyType(
     }
 )
 
+FALLBACK_WEIGHTS = MappingProxyType(
+    {
+        # A fallback taken on for the need's own street is closer to it than one for a whole district.
+        Factor.SCOPE: 0.60,
+        # The residents' ratings of the unit's past service.
+        Factor.SATISFACTION: 0.40,
+    }
+)
+
 WEIGHTS = MappingProxyType(
     {
         CandidateKind.MEMBER: MEMBER_WEIGHTS,
         CandidateKind.UNIT: OFFERING_WEIGHTS,
         CandidateKind.VENUE: VENUE_WEIGHTS,
         CandidateKind.FUNDING: PROGRAM_WEIGHTS,
+        CandidateKind.FALLBACK: FALLBACK_WEIGHTS,
     }
 )
 
@@ -148,6 +158,13 @@ SCOPE_DISTRICT = 1.0
 SCOPE_CITYWIDE = 0.6
 # Days left in a program's period from which the period value is 1.
 PERIOD_COMFORT_DAYS = 90
+
+# --- fallback service (兜底) -----------------------------------------------------------------------
+
+# A unit that took on the fallback for the need's street serves it fully; one for the whole district
+# covers more compounds, each less closely.
+FALLBACK_SCOPE_STREET = 1.0
+FALLBACK_SCOPE_DISTRICT = 0.6
 
 # --- batch dispatch --------------------------------------------------------------------------------
 

@@ -147,9 +147,7 @@ def node_type(
         annotations: dict[str, Any] = {}
         for f in dataclasses.fields(record):
             name = camel(f.name)
-            # An `extra` is read with the node for the resolvers; it is a field when it is `computed` too.
-            extra = name in kind.extra and name not in kind.computed
-            if name in hidden or name in keys or extra or f.name in own:
+            if name in hidden or name in keys or f.name in own:
                 continue
             annotations[f.name] = shown(hints[f.name], name, ids=name == "id" or name in shown_ids)
         for name, link in kind.links.items():

@@ -283,6 +283,25 @@ FIELDS = {
     "Community.units": "Units registered here (双报到).",
     "Community.venues": "Venues located in this community.",
     "Compound.hasServiceStation": "Has a 小区党群服务站.",
+    "Compound.managements": "The property firms that managed it, newest first: `until` null is the one now.",
+    "Compound.fallbacks": (
+        "The fallback services (兜底) of its street and district, newest first; they serve it while no firm manages it."
+    ),
+    "Fallback.since": "From when it serves.",
+    "Fallback.until": "When it stopped; null while it lasts.",
+    "Management.endReason": "Why it ended (e.g. 满意度低，清退).",
+    "Management.firm": "The property firm.",
+    "Management.since": "From when the firm manages the compound.",
+    "Management.until": "When it ended; null while it lasts.",
+    "PropertyFirm.compounds": "The compounds it manages now.",
+    "PropertyFirm.creditCode": "Its unified social credit code.",
+    "PropertyFirm.managements": "Every management it held or holds, newest first.",
+    "PropertyFirm.needs": (
+        "The property needs counted against it (PROPERTY, or a dispute naming 物业), raised at a compound it "
+        "managed that day; newest first."
+    ),
+    "PropertyFirmFigures.firmId": "The firm's id.",
+    "PropertyFirmReport.firms": "Each firm's figures, worst satisfaction first.",
     "DispatchPlan.greedyObjective": "The same objective for first-come greedy assignment.",
     "DispatchPlan.membersUsed": "Distinct members in the plan.",
     "DispatchPlan.objective": "Σ scores − fairness costs of the plan.",
@@ -392,6 +411,7 @@ ARGUMENTS = {
     "id": "A Minhu id.",
     "needId": "A need id.",
     "scopeId": "A district, street, community, unit or member id.",
+    "districtId": "A district id (district:610103).",
     "from": "Start of the period (inclusive); Beijing time when no offset is given.",
     "to": "End of the period (exclusive); Beijing time when no offset is given.",
     "minCount": "Leave out classes with fewer needs than this.",

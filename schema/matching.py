@@ -14,14 +14,17 @@ from strawberry.types import Info
 from matching import models
 from resolvers.needs import candidates
 from schema.funding import FundingProgram
-from schema.partners import Member, Offering
+from schema.partners import Member, Offering, Unit
 from schema.venues import Venue
 
 CandidateKind = strawberry.enum(models.CandidateKind, description="What a need can be matched to.")
 
 Resource = Annotated[
-    Member | Offering | Venue | FundingProgram,
-    strawberry.union("Resource", description="What a need is matched to (an offering leads to its unit)."),
+    Member | Offering | Venue | FundingProgram | Unit,
+    strawberry.union(
+        "Resource",
+        description="What a need is matched to (an offering leads to its unit; a fallback candidate is its unit).",
+    ),
 ]
 
 

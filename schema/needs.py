@@ -67,7 +67,7 @@ Resident = derived_type(
 
 @node_type(
     kinds.ASSIGNMENT,
-    hide=("updatedAt", "by"),
+    hide=("updatedAt", "by", "targetLabel"),
     description="An offer of a need to one handler (member, unit, offering, or the department leading its "
     "whistle), and its outcome.",
 )

@@ -1,18 +1,20 @@
-"""The review: the three rates of the hotline rules (`stats`) and what keeps coming back (`recurringNeeds`)."""
+"""The review: the three rates of the hotline rules (`stats`), what keeps coming back (`recurringNeeds`),
+and the property firms' figures (`propertyFirmReport`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
 
 from resolvers.kernel import read
+from resolvers.property import report
 from resolvers.review import classes, stats
 from schema.needs import Category
 from schema.places import Community
-from schema.relay import lookup, record_type
+from schema.relay import in_nodes, lookup, record_type
 
 Stats = record_type(
     stats.Stats,
@@ -28,6 +30,16 @@ RecurringNeed = record_type(
     "How often one category came up in one community, now and in the period before.",
     place_id=(strawberry.ID, strawberry.field()),
     change=(float | None, strawberry.field(description="count / previousCount; null when new this period.")),
+)
+
+RecurringWord = record_type(
+    classes.RecurringWord,
+    "RecurringWord",
+    "A word a class's needs keep using (a whole word, as the segmenter cuts it), with where it was said.",
+    word=strawberry.field(description="The word, e.g. 装修."),
+    needs=strawberry.field(description="How many of the class's needs in the quarter use it."),
+    example=strawberry.field(description="The clause of the newest of them in which it stands."),
+    example_need_id=(strawberry.ID, strawberry.field(description="That need.")),
 )
 
 
@@ -57,7 +69,10 @@ class NeedClass:
         description="Median hours from raising to completion, of those completed; null if none."
     )
     words: list[str] = strawberry.field(
-        description="Words (CJK bigrams) that recur in the class's texts, the most widespread first."
+        description="Words that recur in the class's texts, the most widespread first (recurringWords' words)."
+    )
+    recurring_words: list[RecurringWord] = strawberry.field(
+        description="The words that recur in the class's texts, each with how many needs use it and an example."
     )
 
     community = lookup(read.by_id, "Community", "community_id", Community | None, "The community.")
@@ -73,6 +88,49 @@ QuarterArgument = Annotated[
 MinCount = Annotated[int, strawberry.argument(description="At least this many needs in the quarter.")]
 # The start of a period [from, to): `from` is a Python keyword.
 From = Annotated[datetime | None, strawberry.argument(name="from")]
+
+
+# --- property firms (issue 22 §5): their figures, worst satisfaction first -------------------------
+
+
+async def _firm(self: Any, info: Info) -> Any:
+    return await read.by_id(info.context, "PropertyFirm", self.firm_id)
+
+
+@strawberry.type(
+    name="PropertyFirmFigures",
+    description="A property firm's figures over the report's period: the property needs counted against it "
+    "(raised at a compound it managed that day) and its residents' satisfaction (the requesters' ratings, "
+    "docs/STATS.md).",
+)
+class FirmFigures:
+    firm_id: strawberry.ID
+    rank: int = strawberry.field(description="1 for the lowest satisfaction rate; firms without ratings come last.")
+    compounds: int = strawberry.field(description="How many compounds it manages now.")
+    needs: int = strawberry.field(description="Property needs counted against it, raised in the period.")
+    ratings: int
+    satisfied_ratings: int
+    satisfaction_rate: float | None
+    average_rating: float | None
+    below_threshold: bool = strawberry.field(
+        description="Its satisfaction rate is below the report's threshold (a firm without ratings never is)."
+    )
+
+    firm = strawberry.field(resolver=in_nodes(_firm, "PropertyFirm | None"), description="The firm.")
+
+
+FirmReport = record_type(
+    report.FirmReport,
+    "PropertyFirmReport",
+    "The property firms a district registered, over [from, to), worst satisfaction first.",
+    district_id=(strawberry.ID, strawberry.field()),
+    start=strawberry.field(name="from"),
+    end=strawberry.field(name="to"),
+    threshold=strawberry.field(
+        description="Firms below this satisfaction rate are flagged (MINHU_PROPERTY_SATISFACTION_THRESHOLD)."
+    ),
+    firms=(list[FirmFigures], strawberry.field()),
+)
 
 
 @strawberry.type
@@ -114,3 +172,17 @@ class ReviewQuery:
         first: int = 20,
     ) -> list[RecurringNeed]:
         return await stats.recurring_needs(info.context, str(scope_id), from_, to, min_count, first)
+
+    @strawberry.field(
+        description="The property firms of a district over [from, to) (default: the year up to now), worst "
+        "satisfaction first, those below the satisfaction threshold flagged; the needs behind each figure are "
+        "the firm's `needs`."
+    )
+    async def property_firm_report(
+        self,
+        info: Info,
+        district_id: strawberry.ID,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+    ) -> FirmReport:
+        return await report.property_firm_report(info.context, str(district_id), from_, to)

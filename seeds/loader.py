@@ -9,7 +9,7 @@ Loading is for an empty graph only: a second load is rejected (`SeedError`) inst
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -18,8 +18,9 @@ from neo4j.spatial import WGS84Point
 from graph.kernel import bulk
 from graph.kernel.db import Graph
 from graph.needs.write import set_need_sequences
-from seeds import whistle
-from seeds.generator import PRESETS, Generator, LatLon, Node, Record
+from seeds.generator import PRESETS, Generator, LatLon, Node
+from seeds.property_firms import with_firms
+from seeds.whistle import with_whistle
 
 NODE_BATCH = 5_000
 REL_BATCH = 10_000
@@ -38,22 +39,6 @@ async def graph_is_empty(graph: Graph) -> bool:
 
 def _row(props: dict[str, Any]) -> dict[str, Any]:
     return {k: WGS84Point((v.lon, v.lat)) if isinstance(v, LatLon) else v for k, v in props.items() if v is not None}
-
-
-def _with_demo_whistle(generator: Generator) -> Iterator[Record]:
-    """The generator's records, then, for the demo, the whistle's (seeds/whistle.py): its two needs numbered
-    after 碑林区's last."""
-    last = 0
-    for record in generator.records():
-        if isinstance(record, Node) and record.label == "Need":
-            number = str(record.props.get("number", ""))
-            if number.split("-")[2:3] == [whistle.DISTRICT]:
-                last = max(last, int(number.rsplit("-", 1)[1]))
-        yield record
-    if generator.preset.demo_fixtures:
-        community = generator.comm_index[whistle.COMMUNITY]
-        compound = generator.compounds[generator.compounds_by_comm[community][0]].id
-        yield from whistle.records(generator.now, compound, last + 1)
 
 
 async def load_preset(
@@ -104,7 +89,8 @@ async def load_preset(
         if progress:
             progress(name, written[name], generated[name])
 
-    for record in _with_demo_whistle(Generator(preset, seed, now)):
+    generator = Generator(preset, seed, now)
+    for record in with_whistle(generator, with_firms(generator)):
         if isinstance(record, Node):
             generated[record.label] += 1
             batch = nodes[record.label]

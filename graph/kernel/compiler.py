@@ -234,7 +234,7 @@ class Compiler:
         if how == "interpreted":
             raise NotCompilable(f"{runtime.name}.{name} is answered by its resolver")
         if how == "computed":
-            return bind_expression(kind.computed[name], var)
+            return bind_expression(kind.computed.get(name) or kind.extra[name], var)
         field_def = runtime.fields[name]
         if how == "link":
             return self._link(kind.links[name], var, field_def, details)
@@ -403,11 +403,11 @@ class Compiler:
 
 def reading(kind: Kind, name: str) -> str | None:
     """How the compiler answers the field `name` of `kind`: "interpreted" (it declines), "computed"
-    (the declared Cypher), "link", "linked keys" (a link's `attr`), "property" (the node's property,
-    read raw), or None (no declaration: it declines)."""
+    (the declared Cypher: a computed field, or an extra the record is read with), "link", "linked keys"
+    (a link's `attr`), "property" (the node's property, read raw), or None (no declaration: it declines)."""
     if name in kind.interpreted:
         return "interpreted"
-    if name in kind.computed:
+    if name in kind.computed or name in kind.extra:
         return "computed"
     if name in kind.links:
         return "link"

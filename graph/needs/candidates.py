@@ -21,8 +21,10 @@ from graph.kernel.db import Rows, Tx
 from graph.kernel.errors import NotFound
 from graph.kernel.ids import label_of
 from graph.kernel.records import native
+from graph.property.fallback import FALLBACKS, fallback_pool
 from matching.factors import rating_prior
 from matching.models import (
+    FallbackCandidate,
     MemberCandidate,
     NeedProfile,
     OfferingCandidate,
@@ -49,6 +51,8 @@ class NeedFacts:
     number: str | None
     place_ids: frozenset[str]
     created_at: datetime | None
+    # Units serving it as the fallback (兜底): a property need of a compound no firm manages.
+    fallbacks: tuple[FallbackCandidate, ...] = ()
 
 
 # The ratings of every member registered with community `c`: the prior a member's own ratings are
@@ -72,11 +76,12 @@ _NEED = (
     _NEED_MATCH
     + """
 CALL (c) { {COMMUNITY_RATINGS} }
+{FALLBACKS}
 RETURN n {.id, .status, .number, .description, .title, .urgency, .peopleNeeded, .windowStart, .windowEnd,
           .location, .createdAt} AS need,
-  k.code AS categoryCode, k.name AS categoryName, ratingSum, ratingCount,
+  k.code AS categoryCode, k.name AS categoryName, ratingSum, ratingCount, fallbacks,
   CASE WHEN p:Compound THEN p.id END AS compoundId, c.id AS communityId, s.id AS streetId, d.id AS districtId
-""".replace("{COMMUNITY_RATINGS}", COMMUNITY_RATINGS)
+""".replace("{COMMUNITY_RATINGS}", COMMUNITY_RATINGS).replace("{FALLBACKS}", FALLBACKS)
 )
 
 
@@ -115,7 +120,14 @@ def need_facts_from_row(row: dict[str, Any]) -> NeedFacts:
     places = frozenset(
         pid for pid in (row["compoundId"], row["communityId"], row["streetId"], row["districtId"]) if pid
     )
-    return NeedFacts(profile, need.get("status") or "", need.get("number"), places, native(need.get("createdAt")))
+    return NeedFacts(
+        profile,
+        need.get("status") or "",
+        need.get("number"),
+        places,
+        native(need.get("createdAt")),
+        fallback_pool(row.get("fallbacks")),
+    )
 
 
 async def need_facts(tx: Tx, need_id: str) -> NeedFacts:

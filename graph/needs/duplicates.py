@@ -1,5 +1,6 @@
 """Likely duplicates of a need: open needs of its category, raised at its compound or in its community
-within a number of days of it, whose text is like its text (the cjk full-text index). One statement."""
+within a number of days of it, whose text is like its text: its words (matching/words.py), each looked
+up as a phrase in the cjk full-text index. One statement."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from graph.kernel.db import Graph
 from graph.kernel.kinds import cypher_strings
 from graph.needs.kinds import OPEN_STATES
-from graph.needs.lists import lucene_any
+from matching.words import words
 
 _DUPLICATES = f"""
 MATCH (n:Need {{id: $id}})
@@ -27,9 +28,16 @@ LIMIT $first
 """
 
 
+def lucene_words(text: str, most: int = 64) -> str | None:
+    """Any of the text's words, each quoted: the cjk analyzer indexes Chinese as bigrams, so a quoted word
+    matches where its bigrams stand in order, i.e. where the word was said; None when it has none."""
+    terms = dict.fromkeys(w.replace("\\", "\\\\").replace('"', '\\"') for w in words(text))
+    return " OR ".join(f'"{term}"' for term in list(terms)[:most]) or None
+
+
 async def likely_duplicates(graph: Graph, need_id: str, text: str, days: int, first: int) -> list[dict[str, Any]]:
     """`{id, score}` of the likely duplicates, the most alike first."""
-    lucene = lucene_any(text)
+    lucene = lucene_words(text)
     if lucene is None:
         return []
     return await graph.read(_DUPLICATES, "needs.duplicates", id=need_id, lucene=lucene, days=days, first=first)

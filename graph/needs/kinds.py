@@ -216,7 +216,7 @@ NEED = declare(
     Need,
     "need",
     reader="public",
-    computed={"overdue": OVERDUE_CYPHER, "canCallBack": CALLBACK_CYPHER},
+    computed={"overdue": OVERDUE_CYPHER},
     extra={"canCallBack": CALLBACK_CYPHER},
     # Masked by who may see a resident's contact details (resolvers/kernel/authz.py), with a pattern
     # over addresses that Cypher cannot match: left to the interpreter.

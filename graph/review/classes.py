@@ -2,7 +2,8 @@
 quarter before and the same quarter a year before, with how they went. One statement.
 
 A need is escalated or reopened when its trail holds an ESCALATE or REOPEN event; its time to complete
-runs from when it was raised to its first completed assignment.
+runs from when it was raised to its first completed assignment. `texts` are the quarter's needs' ids and texts
+(title and description), the newest first, at most 200.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ WHERE ((x.createdAt >= datetime($from) AND x.createdAt < datetime($to))
     OR (x.createdAt >= datetime($yearAgoFrom) AND x.createdAt < datetime($yearAgoTo)))
   AND ($categories IS NULL OR k.code IN $categories)
 WITH c, k, x, x.createdAt >= datetime($from) AND x.createdAt < datetime($to) AS now
+// Newest first, so the texts (and the words' examples) are the latest said.
+ORDER BY x.createdAt DESC, x.id
 WITH c, k,
   sum(CASE WHEN now THEN 1 ELSE 0 END) AS count,
   sum(CASE WHEN x.createdAt >= datetime($previousFrom) AND x.createdAt < datetime($from) THEN 1 ELSE 0 END)
@@ -32,7 +35,7 @@ RETURN c.id AS communityId, k.code AS categoryCode, count, previousCount, yearAg
   size([n IN needs WHERE EXISTS {{ (n)<-[:ABOUT]-(:Event {{type: '{EventType.REOPEN}'}}) }}]) AS reopened,
   [n IN needs | [(n)<-[:OF]-(a:Assignment) WHERE a.completedAt IS NOT NULL
                  | duration.inSeconds(n.createdAt, a.completedAt).seconds][0]] AS secondsToComplete,
-  [n IN needs | coalesce(n.title, '') + ' ' + coalesce(n.description, '')][0..200] AS texts
+  [n IN needs | {{id: n.id, text: coalesce(n.title, '') + ' ' + coalesce(n.description, '')}}][0..200] AS texts
 """
 
 

@@ -33,6 +33,7 @@ RESOURCE_LABEL = {
     CandidateKind.UNIT: "Offering",
     CandidateKind.VENUE: "Venue",
     CandidateKind.FUNDING: "FundingProgram",
+    CandidateKind.FALLBACK: "Unit",
 }
 
 
@@ -60,7 +61,7 @@ def check_kinds(kinds: Iterable[str] | None) -> list[CandidateKind]:
         return list(CandidateKind)
     chosen = list(dict.fromkeys(CandidateKind(str(getattr(k, "value", k))) for k in kinds))
     if not chosen:
-        raise BadUserInput("kinds is empty: ask for MEMBER, UNIT, VENUE or FUNDING (or leave it out for all)")
+        raise BadUserInput("kinds is empty: ask for MEMBER, UNIT, VENUE, FUNDING or FALLBACK (or leave it out for all)")
     return chosen
 
 
@@ -79,9 +80,13 @@ async def _kind(
         pool = cand.member_pool((await need).profile.place, rows)
     elif kind is CandidateKind.VENUE:
         pool = await ctx.graph.read_tx(lambda tx: cand.need_venues(tx, need_id))
+    elif kind is CandidateKind.FALLBACK:  # read with the need's facts: no statement of its own
+        pool = list((await need).fallbacks)
     else:
         pool = await ctx.graph.read_tx(lambda tx: cand.program_candidates(tx, need_id))
     scored = rank(kind, (await need).profile, pool, first, ctx.now)
+    if not scored:  # nothing to load (a need no fallback serves costs no statement)
+        return []
     records = await ctx.loaders.by_id(RESOURCE_LABEL[kind]).load_many([s.id for s in scored])
     return [
         CandidateResult(kind.value, s.score, s.parts, s.reason, record)

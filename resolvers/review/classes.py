@@ -12,8 +12,8 @@ from pydantic import AfterValidator, Field
 
 from graph.kernel.ids import label_of
 from graph.review import classes as graph_classes
-from matching.review import recurring_words
 from matching.time_windows import XIAN_TZ
+from matching.words import recurring
 from resolvers.kernel.context import Context
 from resolvers.kernel.validation import Form, id_of, validate
 from resolvers.review.stats import ratio, require_place
@@ -100,6 +100,14 @@ async def place_quarter(ctx: Context, args: dict[str, Any]) -> tuple[str, Quarte
 
 
 @dataclass(frozen=True)
+class RecurringWord:
+    word: str
+    needs: int  # how many of the class's needs (of the quarter) use it
+    example: str  # the clause of the newest need using it in which it stands
+    example_need_id: str
+
+
+@dataclass(frozen=True)
 class NeedClass:
     community_id: str
     category_code: str
@@ -110,7 +118,11 @@ class NeedClass:
     escalated_share: float | None
     reopened_share: float | None
     median_hours_to_complete: float | None
-    words: list[str]
+    recurring_words: list[RecurringWord]
+
+    @property
+    def words(self) -> list[str]:
+        return [w.word for w in self.recurring_words]
 
     @property
     def change(self) -> float | None:
@@ -156,5 +168,10 @@ def _class(row: dict[str, Any], quarter: str) -> NeedClass:
         escalated_share=ratio(row["escalated"], row["count"]),
         reopened_share=ratio(row["reopened"], row["count"]),
         median_hours_to_complete=round(statistics.median(seconds) / 3600, 2) if seconds else None,
-        words=recurring_words(row["texts"]),
+        recurring_words=_words(row["texts"]),
     )
+
+
+def _words(texts: list[dict[str, str]]) -> list[RecurringWord]:
+    found = recurring([t["text"] for t in texts])
+    return [RecurringWord(w.word, w.needs, w.example, texts[w.example_index]["id"]) for w in found]

@@ -16,12 +16,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from playwright.async_api import Browser, Route
 
 from graph.kernel.db import Graph
 from graph.needs.lists import lucene_query
 from server.console import VENDOR
 from tests.support.browser import (
+    NOW,
     Watched,
     browser,
     open_page,
@@ -33,6 +35,7 @@ from tests.support.browser import (
 from tests.support.workflow_helpers import token
 
 __all__ = ["browser", "served"]  # fixtures
+pytestmark = pytest.mark.demo(NOW)  # the demo, shared by the tests while none writes (tests/conftest.py)
 
 QUARTER = "2026-Q3"  # the last full quarter before the demo's NOW: the demo's class that doubled is in it
 SHUYUANMEN = "community:610103001009"

@@ -42,6 +42,7 @@ async def request(client, amount: int, *, program: str = PROGRAM, need: str = NE
     return await client(REQUEST, variables, token=tok or TOKENS["COORDINATOR"](), expect_errors=True)
 
 
+@pytest.mark.smoke
 async def test_request_approve_reject(graph, graphql_client, now) -> None:
     await make_world(graph, now)
     await make_need(graph)

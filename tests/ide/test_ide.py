@@ -14,15 +14,17 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 from playwright.async_api import Browser, WebSocket
 
 from resolvers.kernel.events import BUS
 from server.ide import VENDOR
 from server.ide.examples import readme_examples
-from tests.support.browser import Watched, browser, open_page, require_browser, serious_violations, served, shot
+from tests.support.browser import NOW, Watched, browser, open_page, require_browser, serious_violations, served, shot
 from tests.support.workflow_helpers import DISPATCH, token
 
 __all__ = ["browser", "served"]  # fixtures
+pytestmark = pytest.mark.demo(NOW)  # the demo, shared by the tests while none writes (tests/conftest.py)
 
 SHUYUANMEN = "community:610103001009"
 SEWER = "need:demo-sewer"

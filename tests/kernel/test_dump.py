@@ -8,9 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from neo4j import GraphDatabase
 
 from graph.local import server as local_neo4j
+
+pytestmark = [pytest.mark.neo4j, pytest.mark.slow]  # `minhu neo4j start` and neo4j-admin, twice
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -21,6 +21,7 @@ async def _counts(graph) -> dict[str, int]:
     return row
 
 
+@pytest.mark.smoke
 async def test_replayed_submit_returns_the_first_need(world, graphql_client) -> None:
     variables = {"input": {**w.SEWER_INPUT, "idempotencyKey": "app-7f3a"}}
     first = (await graphql_client(w.SUBMIT, variables, token=w.resident()))["data"]["submitNeed"]

@@ -1,7 +1,10 @@
+import pytest
+
 from graph.kernel.db import Graph
 from graph.kernel.migrations import MIGRATIONS, applied_versions, migrate
 
 
+@pytest.mark.smoke
 async def test_migrations_are_recorded_and_idempotent(graph: Graph) -> None:
     assert await applied_versions(graph) == {m.version for m in MIGRATIONS}
     assert await migrate(graph) == []
@@ -9,6 +12,7 @@ async def test_migrations_are_recorded_and_idempotent(graph: Graph) -> None:
     assert rows == [{"type": "FULLTEXT"}]
 
 
+@pytest.mark.smoke
 async def test_cjk_fulltext_finds_chinese_words(graph: Graph) -> None:
     await graph.write("CREATE (:Need {id: 'need:x', title: '楼下下水道堵塞', description: '污水外溢'})")
     await graph.read("CALL db.index.fulltext.awaitEventuallyConsistentIndexRefresh()")

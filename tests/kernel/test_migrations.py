@@ -36,6 +36,7 @@ async def drop_schema(graph: Graph) -> None:
     await graph.write("MATCH (m:Migration) DELETE m")
 
 
+@pytest.mark.smoke
 async def test_what_the_kinds_declare_is_migrated(graph: Graph) -> None:
     missing = await missing_statements(graph)
     assert not missing, "append a migration to graph/kernel/migrations/history.py with:\n" + "\n".join(missing)

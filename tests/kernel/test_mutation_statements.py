@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from tests.conftest import pinned
 from tests.support import workflow_helpers as w
 from tests.support.factories import make_places
@@ -17,6 +19,7 @@ FACTS_THEN_APPLY = ["needs.workflow.facts", "needs.workflow.apply"]
 now = pinned(NOW)
 
 
+@pytest.mark.smoke
 async def test_the_order_workflow_writes_in_two_statements(graph, graphql_client) -> None:
     await make_places(graph)
     await w.make_people(graph, members=3)

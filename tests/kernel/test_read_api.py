@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from graph.kernel.db import Graph
 from tests.conftest import GraphQLClient
 from tests.support.factories import BEILIN, COMPOUND, NANYUANMEN, SHUYUANMEN, YANTA, make_needs, make_places
@@ -67,6 +69,7 @@ async def test_place_filter_covers_everything_below(graph: Graph, graphql_client
         assert body["data"]["needs"]["totalCount"] == expected, place
 
 
+@pytest.mark.smoke
 async def test_filters_status_category_dates_and_text(graph: Graph, graphql_client: GraphQLClient) -> None:
     await make_places(graph)
     await make_needs(graph, 5)

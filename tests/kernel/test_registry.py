@@ -19,6 +19,7 @@ from graph.needs import kinds as needs
 from graph.partners import kinds as partners
 from graph.places import kinds as places
 from graph.plans import kinds as plans
+from graph.property import kinds as property_firms
 from graph.venues import kinds as venues
 from graph.whistle import kinds as whistle
 
@@ -35,6 +36,7 @@ def test_every_domain_and_the_kernel_are_registered() -> None:
         *plans.KINDS,
         *accounts.KINDS,
         *departments.KINDS,
+        *property_firms.KINDS,
         *whistle.KINDS,
         *registry.KERNEL_KINDS,
     ]

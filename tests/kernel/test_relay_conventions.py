@@ -10,7 +10,6 @@ from graphql import GraphQLInputObjectType, GraphQLInterfaceType, GraphQLObjectT
 
 from graph.kernel.db import Graph
 from schema import build_schema, sdl
-from seeds.loader import load_preset
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
 BUILT_IN = {"String", "Int", "Float", "Boolean", "ID"}
@@ -82,10 +81,10 @@ async def _walk(client, query: str, pick, forward: bool, size: int) -> list[str]
 
 
 @pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "interpreted"])
+@pytest.mark.demo(NOW)
 async def test_lists_page_backward_as_they_page_forward(
     graph: Graph, graphql_client, interpreted_client, compiled: bool
 ) -> None:
-    await load_preset(graph, "demo", now=NOW)
     client = graphql_client if compiled else interpreted_client
     cases = [
         (PAGE, lambda body: body["data"]["needs"], 7),
@@ -118,8 +117,8 @@ async def test_bad_slices_are_refused(graph: Graph, graphql_client, variables: d
     assert field in error["message"]
 
 
+@pytest.mark.demo(NOW)
 async def test_nodes_by_ids_in_order_with_nulls(graph: Graph, graphql_client) -> None:
-    await load_preset(graph, "demo", now=NOW)
     ids = ["community:610103001009", "need:does-not-exist", "district:610103", "member:demo-plumber"]
     query = "query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }"
     anonymous = (await graphql_client(query, {"ids": ids}))["data"]["nodes"]

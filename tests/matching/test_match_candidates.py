@@ -44,6 +44,7 @@ NEIGHBOUR_NEXT_DOOR = (
 )
 
 
+@pytest.mark.smoke
 async def test_members_ranked_with_parts_and_reason(graph, graphql_client, now) -> None:
     await make_world(graph, now)
     await make_need(graph)

@@ -82,6 +82,7 @@ async def test_staff_must_say_channel_and_resident(world, graphql_client) -> Non
     assert w.error_code(body) == "FORBIDDEN"
 
 
+@pytest.mark.smoke
 async def test_full_walk_with_history(world, graphql_client) -> None:
     need = await w.submit(graphql_client)
     nid = need["id"]

@@ -213,6 +213,7 @@ async def test_update_unit_changes_only_what_is_sent(graph: Graph, graphql_clien
     assert body["data"]["updateUnit"]["unit"] == {"id": UNIT, "name": "碑林区第一医院", "phone": "029-88886666"}
 
 
+@pytest.mark.smoke
 async def test_register_member_with_skills_and_communities(graph: Graph, graphql_client: GraphQLClient) -> None:
     await make_partners(graph)
     data = {**INPUTS["registerMember"], "communityIds": [SHUYUANMEN, NANYUANMEN_COMMUNITY]}

@@ -9,10 +9,10 @@ import pytest
 
 from graph.kernel.db import Graph
 from graph.needs.kinds import OPEN_STATES
-from seeds.loader import load_preset
 from tests.support.workflow_helpers import token
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
+pytestmark = pytest.mark.demo(NOW)  # every test reads the demo (loaded once while none writes: tests/conftest.py)
 AROUND = """
 query($id: ID!, $hops: Int = 1, $kinds: [NodeKind!], $first: Int = 50) {
   neighbourhood(id: $id, hops: $hops, kinds: $kinds, first: $first) {
@@ -29,12 +29,8 @@ query($from: ID!, $to: ID!, $maxHops: Int = 4) {
 """
 
 
-@pytest.fixture
-async def demo(graph: Graph) -> None:
-    await load_preset(graph, "demo", now=NOW)
-
-
-async def test_a_need_and_what_lies_around_it(demo, graphql_client) -> None:
+@pytest.mark.smoke
+async def test_a_need_and_what_lies_around_it(graphql_client) -> None:
     body = await graphql_client(AROUND, {"id": "need:demo-sewer"})
     found = body["data"]["neighbourhood"]
     ids = [n["id"] for n in found["nodes"]]
@@ -54,7 +50,7 @@ async def test_a_need_and_what_lies_around_it(demo, graphql_client) -> None:
     assert len(names) <= 1 + len({i.split(":")[0] for i in ids})  # one batch per kind shown
 
 
-async def test_signed_in_viewers_see_more_and_kinds_narrow_the_walk(demo, graphql_client) -> None:
+async def test_signed_in_viewers_see_more_and_kinds_narrow_the_walk(graphql_client) -> None:
     anonymous = (await graphql_client(AROUND, {"id": "need:demo-sewer", "hops": 2}))["data"]["neighbourhood"]
     coordinator = token("COORDINATOR", "community:610103001009")
     staff = (await graphql_client(AROUND, {"id": "need:demo-sewer", "hops": 2}, token=coordinator))["data"]
@@ -65,12 +61,12 @@ async def test_signed_in_viewers_see_more_and_kinds_narrow_the_walk(demo, graphq
     assert kinds_of(narrowed["data"]["neighbourhood"]) == {"Need", "Compound", "Community"}
 
 
-async def test_a_big_neighbourhood_is_cut_and_says_so(demo, graphql_client) -> None:
+async def test_a_big_neighbourhood_is_cut_and_says_so(graphql_client) -> None:
     found = (await graphql_client(AROUND, {"id": "community:610103001009", "hops": 2, "first": 5}))["data"]
     assert len(found["neighbourhood"]["nodes"]) == 5 and found["neighbourhood"]["truncated"]
 
 
-async def test_who_links_a_member_to_a_community(demo, graphql_client) -> None:
+async def test_who_links_a_member_to_a_community(graphql_client) -> None:
     body = await graphql_client(PATHS, {"from": "member:demo-plumber", "to": "district:610103"})
     paths = body["data"]["paths"]
     assert paths and len({p["length"] for p in paths}) == 1  # all shortest, so all as long
@@ -96,7 +92,7 @@ async def test_who_links_a_member_to_a_community(demo, graphql_client) -> None:
         (PATHS, {"from": "member:demo-plumber", "to": "district:610103", "maxHops": 7}, "BAD_USER_INPUT", "maxHops"),
     ],
 )
-async def test_bad_requests_are_refused_clearly(demo, graphql_client, query, variables, code, field) -> None:
+async def test_bad_requests_are_refused_clearly(graphql_client, query, variables, code, field) -> None:
     body = await graphql_client(query, variables, expect_errors=True)
     error = body["errors"][0]
     assert error["extensions"]["code"] == code and error["extensions"].get("field") == field, error
@@ -114,7 +110,7 @@ query($place: ID!, $category: ID!, $first: Int = 50) {
 COUNT_NEEDS = """query($f: NeedFilter) { needs(filter: $f, first: 0) { totalCount } }"""
 
 
-async def test_coverage_sets_demand_beside_supply_with_gaps_first(demo, graphql_client) -> None:
+async def test_coverage_sets_demand_beside_supply_with_gaps_first(graphql_client) -> None:
     sewer = await graphql_client('{ node(id: "need:demo-sewer") { ... on Need { category { id code } } } }')
     category = sewer["data"]["node"]["category"]
     admin = token("CITY_ADMIN")
@@ -139,7 +135,7 @@ async def test_coverage_sets_demand_beside_supply_with_gaps_first(demo, graphql_
     assert home["openNeeds"] == listed["data"]["needs"]["totalCount"]
 
 
-async def test_coverage_is_for_coordinators_in_scope(demo, graphql_client) -> None:
+async def test_coverage_is_for_coordinators_in_scope(graphql_client) -> None:
     variables = {"place": "district:610103", "category": "category:SEWER"}
     anonymous = await graphql_client(COVERAGE, variables, expect_errors=True)
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
@@ -167,7 +163,7 @@ query($place: ID!, $from: DateTime!, $to: DateTime!) {
 """
 
 
-async def test_venue_use_puts_idle_venues_first(demo, graph: Graph, graphql_client) -> None:
+async def test_venue_use_puts_idle_venues_first(graph: Graph, graphql_client) -> None:
     start, end = NOW, NOW + timedelta(weeks=10)
     variables = {"place": "district:610103", "from": start.isoformat(), "to": end.isoformat()}
     report = (await graphql_client(VENUE_USE, variables, token("CITY_ADMIN")))["data"]["venueUse"]
@@ -189,7 +185,7 @@ async def test_venue_use_puts_idle_venues_first(demo, graph: Graph, graphql_clie
     assert round(sum(c["openHours"] for c in communities), 1) == round(sum(v["openHours"] for v in venues), 1)
 
 
-async def test_venue_use_is_checked(demo, graphql_client) -> None:
+async def test_venue_use_is_checked(graphql_client) -> None:
     variables = {"place": "district:610103", "from": "2026-12-01T00:00:00Z", "to": "2026-11-01T00:00:00Z"}
     anonymous = await graphql_client(VENUE_USE, variables, expect_errors=True)
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"

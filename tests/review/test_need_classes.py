@@ -6,13 +6,13 @@ from __future__ import annotations
 import statistics
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from graph.kernel.db import Graph
-from matching.review import recurring_words
+from matching.words import recurring
 from resolvers.review.classes import last_full_quarter, quarter_of, quarter_start
-from seeds.loader import load_preset
 from tests.support.workflow_helpers import token
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
@@ -20,7 +20,7 @@ CLASSES = """
 query($place: ID!, $quarter: String, $minCount: Int = 1) {
   needClasses(placeId: $place, quarter: $quarter, minCount: $minCount, first: 100) {
     community { id } category { code } quarter count previousCount yearAgoCount change yearChange
-    escalatedShare reopenedShare medianHoursToComplete words
+    escalatedShare reopenedShare medianHoursToComplete words recurringWords { word needs }
   }
 }
 """
@@ -48,12 +48,18 @@ def test_the_last_full_quarter_ends_before_now_on_any_date(now: datetime) -> Non
 
 def test_words_are_what_several_texts_share() -> None:
     texts = ["楼上装修噪音太大，晚上十点还在砸墙", "装修噪音扰民，天天砸墙", "隔壁装修，噪音", "路灯坏了"]
-    words = recurring_words(texts)
-    assert words[:2] == ["噪音", "装修"] and "砸墙" in words and "路灯" not in words
+    found = recurring(texts)
+    assert [w.word for w in found] == ["噪音", "装修", "砸墙"] and [w.needs for w in found] == [3, 3, 2]
+    # Each with the clause of the first text that says it.
+    assert [(w.example, w.example_index) for w in found] == [
+        ("楼上装修噪音太大", 0),
+        ("楼上装修噪音太大", 0),
+        ("晚上十点还在砸墙", 0),
+    ]
 
 
+@pytest.mark.demo(NOW)
 async def test_classes_count_as_the_needs_list_does(graph: Graph, graphql_client) -> None:
-    await load_preset(graph, "demo", now=NOW)
     quarter = "2026-Q3"
     found = (await graphql_client(CLASSES, {"place": "district:610103", "quarter": quarter}))["data"]["needClasses"]
     assert found, "the demo has needs in 2026-Q3"
@@ -95,10 +101,10 @@ def _hours_to_complete(need: dict) -> float | None:
     return (datetime.fromisoformat(min(done)) - datetime.fromisoformat(need["createdAt"])).total_seconds() / 3600
 
 
+@pytest.mark.demo(NOW)
 async def test_how_each_class_went_is_worked_out_from_its_needs(graph: Graph, graphql_client) -> None:
     """escalatedShare, reopenedShare and medianHoursToComplete of every class, against its needs' trails,
     in the last full quarter and in the current one (where the demo's escalated and reopened needs are)."""
-    await load_preset(graph, "demo", now=NOW)
     place = "district:610103"
     quarters = {
         "2026-Q3": ("2026-06-30T16:00:00Z", "2026-09-30T16:00:00Z"),

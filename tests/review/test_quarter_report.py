@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from graph.kernel.db import Graph
-from seeds.loader import load_preset
 from tests.conftest import GraphQLClient
 from tests.support.workflow_helpers import token
 
@@ -41,8 +42,8 @@ query($place: ID!, $quarter: String, $from: DateTime!, $to: DateTime!, $before: 
 """
 
 
+@pytest.mark.demo(NOW)
 async def test_the_report_says_what_its_parts_say(graph: Graph, graphql_client: GraphQLClient) -> None:
-    await load_preset(graph, "demo", now=NOW)
     admin = token("DISTRICT_ADMIN", BEILIN)
     report = (await graphql_client(REPORT, {"place": BEILIN, "quarter": "2026-Q3"}, token=admin))["data"]
     report = report["quarterReport"]
@@ -63,10 +64,10 @@ async def test_the_report_says_what_its_parts_say(graph: Graph, graphql_client: 
     assert statements <= graphql_client.last_statements + 2, (statements, graphql_client.last_statements)
 
 
+@pytest.mark.demo(NOW)
 async def test_the_report_answers_the_public_and_keeps_venue_use_to_staff(
     graph: Graph, graphql_client: GraphQLClient
 ) -> None:
-    await load_preset(graph, "demo", now=NOW)
     body = await graphql_client(REPORT, {"place": BEILIN, "quarter": "2026-Q3"}, expect_errors=True)
     report = body["data"]["quarterReport"]
     assert report["classes"] and report["stats"]["received"] > 0 and report["venueUse"] is None
@@ -78,8 +79,8 @@ async def test_the_report_answers_the_public_and_keeps_venue_use_to_staff(
     assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
 
 
+@pytest.mark.demo(NOW)
 async def test_a_wrong_quarter_or_place_is_named(graph: Graph, graphql_client: GraphQLClient) -> None:
-    await load_preset(graph, "demo", now=NOW)
     cases = [
         ({"place": BEILIN, "quarter": "2026-Q5"}, "BAD_USER_INPUT", "2026-Q3"),
         ({"place": "district:999999", "quarter": None}, "NOT_FOUND", "district:999999"),
@@ -92,8 +93,8 @@ async def test_a_wrong_quarter_or_place_is_named(graph: Graph, graphql_client: G
         assert error["extensions"]["code"] == code and named in (error["message"] + str(error["extensions"])), error
 
 
+@pytest.mark.demo(NOW)
 async def test_the_demo_pair_of_duplicates_is_found(graph: Graph, graphql_client: GraphQLClient) -> None:
-    await load_preset(graph, "demo", now=NOW)
     body = await graphql_client(
         '{ duplicatesOf(needId: "need:demo-lamp-twin") { need { id } } }',
         token=token("COORDINATOR", "community:610103001010"),

@@ -177,6 +177,7 @@ def test_every_story_holds(day: int) -> None:
     check_needs(world)
 
 
+@pytest.mark.slow
 def test_the_dated_stories_hold_on_every_day_of_a_year() -> None:
     """What depends on the calendar (weekday, time of day, year and quarter ends), on 366 days."""
     failures = []

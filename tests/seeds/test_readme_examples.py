@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from graph.kernel.db import Graph
-from seeds.loader import load_preset
 from server.auth import issue_token
 from server.ide.examples import readme_examples
 from server.settings import get_settings
@@ -28,8 +29,9 @@ def non_empty(value: object) -> bool:
     return value not in (None, "", 0)
 
 
+@pytest.mark.demo(NOW)
+@pytest.mark.smoke
 async def test_every_readme_example_answers(graph: Graph, graphql_client: GraphQLClient) -> None:
-    await load_preset(graph, "demo", now=NOW)
     found = readme_examples()
     assert len(found) >= 4
     for example in found:

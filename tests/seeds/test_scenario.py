@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+import pytest
+
 from graph.kernel.db import Graph
-from seeds.loader import load_preset
 from tests.conftest import GraphQLClient
 from tests.support.workflow_helpers import ACCEPT, COMPLETE, OPEN_CLAIM, REOPEN, START, SUBMIT, error_code, token
 
@@ -64,8 +65,8 @@ async def need_as(client: GraphQLClient, need_id: str, tok: str | None) -> dict:
     return (await client(NEED, {"id": need_id}, token=tok))["data"]["node"]
 
 
+@pytest.mark.demo(NOW)
 async def test_a_need_from_report_to_escalation(graph: Graph, graphql_client: GraphQLClient) -> None:
-    await load_preset(graph, "demo", now=NOW)
     client = graphql_client
 
     # 1. Ms Wang reports; she gets a number at once and sees her own details, nobody else does.
@@ -176,10 +177,10 @@ async def test_a_need_from_report_to_escalation(graph: Graph, graphql_client: Gr
     assert stats["satisfactionRate"] is not None and stats["satisfactionRate"] < 1
 
 
+@pytest.mark.demo(NOW)
 async def test_story_3_the_plumber_first_the_state_enterprise_second(
     graph: Graph, graphql_client: GraphQLClient
 ) -> None:
-    await load_preset(graph, "demo", now=NOW)
     body = await graphql_client(
         """{ matchCandidates(needId: "need:demo-sewer", kinds: [MEMBER, UNIT], first: 3) {
              kind score reason resource { ... on Member { id } ... on Offering { id } } } }""",
@@ -194,10 +195,10 @@ async def test_story_3_the_plumber_first_the_state_enterprise_second(
     assert first_member["score"] > first_unit["score"]
 
 
+@pytest.mark.demo(NOW)
 async def test_story_10_noise_doubled_in_three_communities_and_units_ranked(
     graph: Graph, graphql_client: GraphQLClient
 ) -> None:
-    await load_preset(graph, "demo", now=NOW)
     body = await graphql_client(
         """query($to: DateTime!) { recurringNeeds(scopeId: "street:610103001", to: $to, first: 50) {
              placeId placeName categoryCode count previousCount change } }""",

@@ -5,7 +5,11 @@ acknowledged write is lost or doubled (read back from the graph). Latencies: `ma
 
 from __future__ import annotations
 
+import pytest
+
 from bench.outage import run_outage
+
+pytestmark = [pytest.mark.neo4j, pytest.mark.slow]  # `minhu serve` starts its own Neo4j
 
 WORKERS = 6
 

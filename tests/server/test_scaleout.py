@@ -90,7 +90,9 @@ def _start_api(name: str, neo4j: str, broker: str, logs: Path) -> Api:
     return Api(name, port, process, log)
 
 
-def _wait_ready(api: Api, timeout: float = 120) -> None:
+def _wait_ready(api: Api, timeout: float = 600) -> None:
+    # A guard against a server that never comes up, not a timed assertion: with `make test`'s two
+    # workers on a busy 2-core machine, `minhu serve --workers 2` took longer than 120 s to be ready.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if api.process.poll() is not None:

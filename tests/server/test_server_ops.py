@@ -97,6 +97,7 @@ async def test_metrics_count_requests_statements_and_the_pool(graph: Graph) -> N
     assert "process_resident_memory_bytes" in text
 
 
+@pytest.mark.smoke
 async def test_liveness_and_readiness(graph: Graph) -> None:
     async with app_client(graph) as http:
         live, ready, alias = [await http.get(p) for p in ("/health/live", "/health/ready", "/health")]

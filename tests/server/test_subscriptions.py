@@ -62,6 +62,7 @@ async def _post(http: httpx.AsyncClient, document: str, variables: dict, tok: st
     return body["data"]
 
 
+@pytest.mark.smoke
 async def test_coordinator_and_member_receive_events(world) -> None:
     async with w.live_server(world) as address, httpx.AsyncClient(base_url=f"http://{address}", timeout=120) as http:
         before = BUS.subscribers

@@ -20,8 +20,8 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from graph.kernel.db import Graph
-from seeds.loader import load_preset
 from server.settings import Settings
+from tests.conftest import hold_demo
 from tests.support.workflow_helpers import start_server
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
@@ -63,8 +63,10 @@ def require_browser(*installed: Iterable[Path]) -> None:
             pytest.fail(f"not installed: {missing}; run `make setup` (npm ci for the pages and tests/browser)")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[Browser]:
+    """One Chromium per module; every test opens its own context (`open_page`: no shared cookies,
+    storage or cache)."""
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=[*FLAGS, *NO_INTERNET]
@@ -77,8 +79,9 @@ async def browser() -> AsyncIterator[Browser]:
 
 @pytest.fixture
 async def served(graph: Graph) -> AsyncIterator[str]:
-    """The demo world (as of NOW) behind the real app under uvicorn; yields its base URL."""
-    await load_preset(graph, "demo", now=NOW)
+    """The demo world (as of NOW) behind the real app under uvicorn; yields its base URL. A module
+    marked `pytest.mark.demo(NOW)` gets the demo its last test left, when that one wrote nothing."""
+    await hold_demo(graph, NOW)
     server, task, port = await start_server(graph, Settings(minhu_sweep_interval_seconds=0))
     try:
         yield f"http://127.0.0.1:{port}"

@@ -59,6 +59,7 @@ async def book(client, tok, start=TUESDAY_19, hours: float = 2, venue=VENUE, **e
     )
 
 
+@pytest.mark.smoke
 async def test_search_then_book_then_clash_then_cancel(graph, graphql_client, now) -> None:
     await make_world(graph, now)
     await make_need(graph)
