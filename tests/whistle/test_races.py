@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from tests.support.factories import BEILIN, COMPOUND
 from tests.support.workflow_helpers import error_code, resident
 from tests.whistle.support import (
@@ -20,6 +22,8 @@ from tests.whistle.support import (
     street,
 )
 from tests.whistle.test_stories import CALLS, REPORT, SUBMIT, WHISTLE, calls_by_department
+
+pytestmark = pytest.mark.slow  # races, each against the real Neo4j
 
 HISTORY = "query($id: ID!) { node(id: $id) { ... on Need { status history { type } } } }"
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from resolvers.whistle.sweep import sweep_whistles
 from tests.support.factories import COMPOUND, SHUYUANMEN
 from tests.support.workflow_helpers import error_code, resident
@@ -61,6 +63,7 @@ def calls_by_department(body: dict) -> dict[str, dict]:
     return {edge["node"]["department"]["code"]: edge["node"] for edge in edges}
 
 
+@pytest.mark.smoke
 async def test_the_street_blows_the_whistle_and_both_sides_rate(graph, graphql_client, interpreted_client) -> None:
     client = graphql_client
     await make_departments(graph)
