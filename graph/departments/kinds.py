@@ -24,6 +24,7 @@ from pydantic import Field, field_validator
 
 from graph.kernel.kinds import ListFilter, Where, declare, listed, many, one
 from graph.kernel.records import NodeRecord
+from graph.places.lists import OfDistrict
 
 
 class DepartmentLevel(StrEnum):
@@ -52,9 +53,7 @@ class Department(NodeRecord):
 class DepartmentFilter(ListFilter):
     level: Annotated[list[DepartmentLevel] | None, Where("x.level IN $level")] = None
     district_id: Annotated[
-        str | None,
-        Field(description="Only the departments of this district (city departments serve every district)."),
-        Where("EXISTS { MATCH (x)-[:OF]->(:District {id: $districtId}) }"),
+        OfDistrict, Field(description="Only the departments of this district (city departments serve every district).")
     ] = None
     category: Annotated[
         list[str] | None,
@@ -63,10 +62,6 @@ class DepartmentFilter(ListFilter):
     ] = None
     name: Annotated[str | None, Field(min_length=1, max_length=50), Where("x.name CONTAINS $name")] = None
 
-    @field_validator("district_id")
-    @classmethod
-    def _district(cls, value: str | None) -> str | None:
-        return district_id(value)
 
 
 def district_id(value: str | None) -> str | None:

@@ -34,11 +34,10 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetails, FragmentDetails, collect_fields, collect_subfields
 from graphql.execution.values import VariableValues, get_argument_values
-from pydantic.alias_generators import to_camel
 
 from graph.kernel import registry
 from graph.kernel.ids import label_of
-from graph.kernel.kinds import LISTED_LIMIT, Kind, Link, RootList, bind_expression
+from graph.kernel.kinds import LISTED_LIMIT, Kind, Link, RootList, bind_expression, camel
 from graph.kernel.listing import Window, cursor_of, keyset_and_order, order_hint, page_calls, page_of, window
 from graph.kernel.records import GeoPoint
 
@@ -439,7 +438,7 @@ def _default(kind: Kind, name: str) -> str | None:
     answers the record's default there)."""
     assert kind.record is not None
     for f in dataclasses.fields(kind.record):
-        if _camel(f.name) != name:
+        if camel(f.name) != name:
             continue
         if f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
             return "[]"
@@ -454,10 +453,6 @@ def _default(kind: Kind, name: str) -> str | None:
     return None
 
 
-def _camel(name: str) -> str:
-    return to_camel(name)
-
-
 def _plain(value: Any) -> Any:
     """An input argument as plain data with camelCase keys (strawberry hands input objects over as
     dataclasses and enums as members), fields left out left out."""
@@ -470,10 +465,10 @@ def _plain(value: Any) -> Any:
         for f in dataclasses.fields(value):
             item = getattr(value, f.name)
             if item is not None and type(item).__name__ != "UnsetType":
-                out[to_camel(f.name)] = _plain(item)
+                out[camel(f.name)] = _plain(item)
         return out
     if isinstance(value, dict):
-        return {to_camel(k): _plain(v) for k, v in value.items() if v is not None}
+        return {camel(k): _plain(v) for k, v in value.items() if v is not None}
     return value
 
 

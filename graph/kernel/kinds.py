@@ -22,7 +22,6 @@ from types import MappingProxyType, NoneType, UnionType
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
 
 # The value types a record's field may have besides Python's own (schema/ shows them as GeoPoint, Fen).
 from graph.kernel.records import Fen as Fen
@@ -122,7 +121,7 @@ class ListFilter(BaseModel):
     """The base of a root list's filter, the one declaration of it (the GraphQL filter input is derived
     from it): camelCase names, unknown ones refused, value sets as their plain strings."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, alias_generator=to_camel, use_enum_values=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, alias_generator=camel, use_enum_values=True)
 
     @classmethod
     def predicates(cls) -> dict[str, str]:
