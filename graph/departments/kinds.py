@@ -63,7 +63,6 @@ class DepartmentFilter(ListFilter):
     name: Annotated[str | None, Field(min_length=1, max_length=50), Where("x.name CONTAINS $name")] = None
 
 
-
 def district_id(value: str | None) -> str | None:
     if value is not None and not value.startswith("district:"):
         raise ValueError(f"{value!r} is not a district id; district ids look like district:610103")

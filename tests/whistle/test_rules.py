@@ -88,6 +88,11 @@ async def test_who_may_whistle_what(graph, graphql_client) -> None:
     for given, tok, code, words in refused:
         answer = await client(WHISTLE, {"input": given}, token=tok, expect_errors=True)
         assert error_code(answer) == code and words in answer["errors"][0]["message"], (given, answer["errors"])
+    # A department is reached by a whistle, never dispatched to as a member or unit is.
+    dispatch = """mutation($input: DispatchNeedInput!) { dispatchNeed(input: $input) { need { id } } }"""
+    wrong = await client(dispatch, {"input": {"needId": need["id"], "handlerId": CHENGGUAN}}, token=community(),
+                         expect_errors=True)  # fmt: skip
+    assert error_code(wrong) == "BAD_USER_INPUT" and "handlerId" in str(wrong["errors"][0]), wrong["errors"]
     # The district's leadership whistles any category.
     made = (await client(WHISTLE, {"input": asked}, token=district()))["data"]["whistleNeed"]["whistle"]
     assert made["reason"] == "区级吹哨：噪音扰民 → 碑林区城市管理和综合执法局" and made["dutyItem"] is None
