@@ -19,7 +19,6 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import Enum
 from typing import Any
 
 from graphql import (
@@ -37,7 +36,7 @@ from graphql.execution.values import VariableValues, get_argument_values
 
 from graph.kernel import registry
 from graph.kernel.ids import label_of
-from graph.kernel.kinds import LISTED_LIMIT, Kind, Link, RootList, bind_expression, camel
+from graph.kernel.kinds import LISTED_LIMIT, Kind, Link, RootList, bind_expression, camel, plain
 from graph.kernel.listing import Window, cursor_of, keyset_and_order, order_hint, page_calls, page_of, window
 from graph.kernel.records import GeoPoint
 
@@ -185,7 +184,7 @@ class Compiler:
             chosen = _window(args)
             checked: dict[str, Any] = {}
             if root.filter is not None:
-                given = _plain(args.get("filter")) or {}
+                given = plain(args.get("filter"), camel) or {}
                 checked = root.filter.model_validate(given).model_dump(by_alias=True)
             checked["now"] = request["now"]
             checked["viewerRole"], checked["viewerScope"] = request.get("viewerRole"), request.get("viewerScope")
@@ -451,25 +450,6 @@ def _default(kind: Kind, name: str) -> str | None:
             return repr(value)
         return _literal(str(value))
     return None
-
-
-def _plain(value: Any) -> Any:
-    """An input argument as plain data with camelCase keys (strawberry hands input objects over as
-    dataclasses and enums as members), fields left out left out."""
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out = {}
-        for f in dataclasses.fields(value):
-            item = getattr(value, f.name)
-            if item is not None and type(item).__name__ != "UnsetType":
-                out[camel(f.name)] = _plain(item)
-        return out
-    if isinstance(value, dict):
-        return {camel(k): _plain(v) for k, v in value.items() if v is not None}
-    return value
 
 
 def node_statement(compiled: Compiled, node_id: str, signed_in: bool) -> Compiled | None:
