@@ -175,7 +175,22 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(
-        13,
+        14,
+        "property firms (物业企业), their managements of compounds, the fallback service (兜底)",
+        (
+            "CREATE CONSTRAINT propertyfirm_id IF NOT EXISTS FOR (n:PropertyFirm) REQUIRE n.id IS UNIQUE",
+            # Two registrations of one credit code at once: the constraint lets one through.
+            "CREATE CONSTRAINT propertyfirm_creditcode IF NOT EXISTS "
+            "FOR (n:PropertyFirm) REQUIRE n.creditCode IS UNIQUE",
+            "CREATE INDEX propertyfirm_name IF NOT EXISTS FOR (n:PropertyFirm) ON (n.name)",
+            "CREATE CONSTRAINT management_id IF NOT EXISTS FOR (n:Management) REQUIRE n.id IS UNIQUE",
+            "CREATE INDEX management_since IF NOT EXISTS FOR (n:Management) ON (n.since)",
+            "CREATE CONSTRAINT fallback_id IF NOT EXISTS FOR (n:Fallback) REQUIRE n.id IS UNIQUE",
+            "CREATE INDEX fallback_since IF NOT EXISTS FOR (n:Fallback) ON (n.since)",
+        ),
+    ),
+    Migration(
+        15,
         "吹哨报到: duty lists (one key per version), whistles, their calls, ratings both ways, routing decisions",
         (
             "CREATE CONSTRAINT dutylist_id IF NOT EXISTS FOR (n:DutyList) REQUIRE n.id IS UNIQUE",
@@ -194,21 +209,6 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE CONSTRAINT departmentrating_id IF NOT EXISTS FOR (n:DepartmentRating) REQUIRE n.id IS UNIQUE",
             "CREATE CONSTRAINT whistlerating_id IF NOT EXISTS FOR (n:WhistleRating) REQUIRE n.id IS UNIQUE",
             "CREATE CONSTRAINT routingdecision_id IF NOT EXISTS FOR (n:RoutingDecision) REQUIRE n.id IS UNIQUE",
-        ),
-    ),
-    Migration(
-        14,
-        "property firms (物业企业), their managements of compounds, the fallback service (兜底)",
-        (
-            "CREATE CONSTRAINT propertyfirm_id IF NOT EXISTS FOR (n:PropertyFirm) REQUIRE n.id IS UNIQUE",
-            # Two registrations of one credit code at once: the constraint lets one through.
-            "CREATE CONSTRAINT propertyfirm_creditcode IF NOT EXISTS "
-            "FOR (n:PropertyFirm) REQUIRE n.creditCode IS UNIQUE",
-            "CREATE INDEX propertyfirm_name IF NOT EXISTS FOR (n:PropertyFirm) ON (n.name)",
-            "CREATE CONSTRAINT management_id IF NOT EXISTS FOR (n:Management) REQUIRE n.id IS UNIQUE",
-            "CREATE INDEX management_since IF NOT EXISTS FOR (n:Management) ON (n.since)",
-            "CREATE CONSTRAINT fallback_id IF NOT EXISTS FOR (n:Fallback) REQUIRE n.id IS UNIQUE",
-            "CREATE INDEX fallback_since IF NOT EXISTS FOR (n:Fallback) ON (n.since)",
         ),
     ),
 )
