@@ -6,6 +6,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from resolvers.property.report import THRESHOLD as PROPERTY_SATISFACTION_THRESHOLD
+
 # Published in this repository: fine on a developer's loopback, never on a reachable address.
 DEV_JWT_SECRET = "minhu-dev-secret-change-me-in-production"
 
@@ -72,7 +74,7 @@ class Settings(BaseSettings):
     minhu_max_list_items: int = 100
     minhu_duplicate_days: int = 7  # needs raised this many days apart may be duplicates
     # Property firms whose residents' satisfaction rate falls below this are flagged (propertyFirmReport).
-    minhu_property_satisfaction_threshold: float = Field(default=0.8, ge=0.0, le=1.0)
+    minhu_property_satisfaction_threshold: float = Field(default=PROPERTY_SATISFACTION_THRESHOLD, ge=0.0, le=1.0)
     minhu_request_deadline_seconds: float = 10.0
     # Rows one query may answer with, estimated before it runs (resolvers/kernel/cost.py): QUERY_TOO_COSTLY past it.
     minhu_max_query_rows: int = 10_000

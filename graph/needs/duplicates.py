@@ -9,7 +9,7 @@ from typing import Any
 from graph.kernel.db import Graph
 from graph.kernel.kinds import cypher_strings
 from graph.needs.kinds import OPEN_STATES
-from matching.words import words
+from graph.needs.lists import lucene_words
 
 _DUPLICATES = f"""
 MATCH (n:Need {{id: $id}})
@@ -26,13 +26,6 @@ RETURN d.id AS id, score
 ORDER BY score DESC, d.id
 LIMIT $first
 """
-
-
-def lucene_words(text: str, most: int = 64) -> str | None:
-    """Any of the text's words, each quoted: the cjk analyzer indexes Chinese as bigrams, so a quoted word
-    matches where its bigrams stand in order, i.e. where the word was said; None when it has none."""
-    terms = dict.fromkeys(w.replace("\\", "\\\\").replace('"', '\\"') for w in words(text))
-    return " OR ".join(f'"{term}"' for term in list(terms)[:most]) or None
 
 
 async def likely_duplicates(graph: Graph, need_id: str, text: str, days: int, first: int) -> list[dict[str, Any]]:

@@ -4,7 +4,6 @@ overdue) and the category catalog; and the overdue rule, in Cypher and in Python
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from itertools import pairwise
 from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
@@ -13,26 +12,25 @@ from graph.kernel.kinds import ListFilter, RootList, Source, Where, label_scan
 from graph.needs.kinds import OVERDUE_CYPHER, Channel, NeedStatus, Urgency
 from graph.places.lists import TO_COMMUNITIES, place_label
 from matching.time_windows import XIAN_TZ
+from matching.words import words
+
+
+def _phrase(term: str) -> str:
+    """One term as a quoted Lucene phrase, so what a resident typed is searched for, never parsed."""
+    return '"' + term.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def lucene_query(text: str) -> str:
-    """Quotes every term, so what a resident types is searched for, never parsed as Lucene syntax."""
-    terms = [term.replace("\\", "\\\\").replace('"', '\\"') for term in text.split()]
-    return " AND ".join(f'"{term}"' for term in terms if term)
+    """Every term of the text, all of them."""
+    return " AND ".join(_phrase(term) for term in text.split())
 
 
-def lucene_any(text: str, most: int = 64) -> str | None:
-    """Terms for "text like this": CJK bigrams (what the cjk analyzer indexes) and other words, each
-    quoted, any of them; None when the text has none."""
-    terms: list[str] = []
-    for word in text.split():
-        if word.isascii():
-            terms.append(word)
-        else:
-            chars = [c for c in word if c.isalnum()]
-            terms += ["".join(pair) for pair in pairwise(chars)] or chars
-    unique = list(dict.fromkeys(t.replace("\\", "\\\\").replace('"', '\\"') for t in terms if t))[:most]
-    return " OR ".join(f'"{term}"' for term in unique) or None
+def lucene_words(text: str, most: int = 64) -> str | None:
+    """Any of the text's words (matching/words.py): the cjk analyzer indexes Chinese as bigrams, so a
+    quoted word matches where its bigrams stand in order, i.e. where the word was said; None when the
+    text has none."""
+    unique = list(dict.fromkeys(words(text)))[:most]
+    return " OR ".join(_phrase(word) for word in unique) or None
 
 
 def _utc(value: datetime | None) -> datetime | None:

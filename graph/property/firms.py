@@ -153,10 +153,22 @@ RETURN fb.id AS id, fb.since AS since, fb.until AS until, d.id AS district
 """
 
 
-async def locked_fallback(tx: Tx, fallback_id: str) -> dict[str, Any] | None:
-    """The fallback (its since, until and district) under its area's lock, so ending races with taking on."""
+@dataclass(frozen=True, slots=True)
+class FallbackFacts:
+    """A fallback under its area's lock: when it began and ended (None while it lasts), and its district."""
+
+    fallback_id: str
+    since: datetime
+    until: datetime | None
+    district_id: str | None
+
+
+async def locked_fallback(tx: Tx, fallback_id: str) -> FallbackFacts | None:
+    """The fallback's facts under its area's lock, so ending races with taking on; None when there is none."""
     row = await tx.single(_LOCKED_FALLBACK, "lock.Fallback", id=fallback_id)
-    return None if row is None else {**row, "since": native(row["since"]), "until": native(row["until"])}
+    if row is None:
+        return None
+    return FallbackFacts(row["id"], native(row["since"]), native(row["until"]), row["district"])
 
 
 async def end_fallback(tx: Tx, fallback_id: str, until: datetime) -> None:

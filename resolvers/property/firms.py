@@ -224,12 +224,10 @@ async def end_fallback(tx: Tx, viewer: Viewer, form: EndFallback, outbox: Outbox
     facts = await firms.locked_fallback(tx, form.fallback_id)
     if facts is None:
         raise NotFound(f"no fallback with id {form.fallback_id!r}", field="fallbackId", id=form.fallback_id)
-    _in_district(viewer, facts["district"], f"fallback {form.fallback_id}")
-    if facts["until"] is not None:
-        raise Conflict(f"fallback {form.fallback_id} ended at {facts['until'].isoformat()}", field="fallbackId")
-    if until < facts["since"]:
-        raise BadUserInput(
-            f"until {until.isoformat()} is before it began ({facts['since'].isoformat()})", field="until"
-        )
+    _in_district(viewer, facts.district_id, f"fallback {form.fallback_id}")
+    if facts.until is not None:
+        raise Conflict(f"fallback {form.fallback_id} ended at {facts.until.isoformat()}", field="fallbackId")
+    if until < facts.since:
+        raise BadUserInput(f"until {until.isoformat()} is before it began ({facts.since.isoformat()})", field="until")
     await firms.end_fallback(tx, form.fallback_id, until)
     return {"fallbackId": form.fallback_id}
