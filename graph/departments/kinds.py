@@ -13,10 +13,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from graph.kernel.kinds import ListFilter, Where, declare, listed, one
 from graph.kernel.records import NodeRecord
+from graph.places.lists import OfDistrict
 
 
 class DepartmentLevel(StrEnum):
@@ -42,9 +43,7 @@ class Department(NodeRecord):
 class DepartmentFilter(ListFilter):
     level: Annotated[list[DepartmentLevel] | None, Where("x.level IN $level")] = None
     district_id: Annotated[
-        str | None,
-        Field(description="Only the departments of this district (city departments serve every district)."),
-        Where("EXISTS { MATCH (x)-[:OF]->(:District {id: $districtId}) }"),
+        OfDistrict, Field(description="Only the departments of this district (city departments serve every district).")
     ] = None
     category: Annotated[
         list[str] | None,
@@ -52,13 +51,6 @@ class DepartmentFilter(ListFilter):
         Where("EXISTS { MATCH (x)-[:OWNS]->(k:Category) WHERE k.code IN $category }"),
     ] = None
     name: Annotated[str | None, Field(min_length=1, max_length=50), Where("x.name CONTAINS $name")] = None
-
-    @field_validator("district_id")
-    @classmethod
-    def _district(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith("district:"):
-            raise ValueError(f"{value!r} is not a district id; district ids look like district:610103")
-        return value
 
 
 DEPARTMENT = (

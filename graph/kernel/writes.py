@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from graph.kernel.db import Tx
-from graph.kernel.errors import NotFound
+from graph.kernel.errors import Conflict, NotFound
 from graph.kernel.kinds import Kind, Link
 from graph.kernel.records import from_row
 
@@ -159,3 +159,12 @@ async def taken(tx: Tx, kind: Kind, prop: str, value: Any) -> str | None:
     """The id of the node of `kind` whose `prop` is `value`, if one is (a natural key already used)."""
     row = await tx.single(_statement("taken", kind, (prop,)), f"taken.{kind.label}.{prop}", value=value)
     return row["id"] if row else None
+
+
+async def require_free(tx: Tx, kind: Kind, prop: str, value: Any, advice: str) -> None:
+    """CONFLICT when a node of `kind` already has `prop` = `value` (a natural key), naming that node
+    (`<kind>Id` in the error's extensions) and saying what to do instead (`advice`)."""
+    other = await taken(tx, kind, prop, value)
+    if other is not None:
+        named = kind.label[0].lower() + kind.label[1:] + "Id"
+        raise Conflict(f"{prop} {value} is already {other}'s; {advice}", field=prop, **{named: other})

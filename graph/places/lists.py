@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from graph.kernel.ids import label_of
 from graph.kernel.kinds import ListFilter, RootList, Source, Where, label_scan
@@ -32,6 +32,19 @@ def registered_source(label: str, relation: str, f: dict[str, Any]) -> Source:
 
 
 Name = Annotated[str | None, Field(min_length=1, max_length=50), Where("x.name CONTAINS $name")]
+
+
+def _district_id(value: str | None) -> str | None:
+    if value is not None and not value.startswith("district:"):
+        raise ValueError(f"{value!r} is not a district id; district ids look like district:610103")
+    return value
+
+
+# What a district registered, `(x)-[:OF]->(:District)` (departments, property firms); the filter
+# describes it in its own words.
+OfDistrict = Annotated[
+    str | None, AfterValidator(_district_id), Where("EXISTS { MATCH (x)-[:OF]->(:District {id: $districtId}) }")
+]
 Kind = Annotated[str | None, Field(max_length=10), Where("x.kind = $kind")]
 
 

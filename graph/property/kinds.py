@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from graph.kernel.kinds import ListFilter, Where, declare, many, one
 from graph.kernel.records import NodeRecord
+from graph.places.lists import OfDistrict
 
 # What a property need is (物业问题): its category is PROPERTY, or it is a dispute (纠纷调解) whose
 # words name the property firm. Fixed Cypher over `y`, the need.
@@ -85,19 +86,8 @@ class Fallback(NodeRecord):
 
 
 class PropertyFirmFilter(ListFilter):
-    district_id: Annotated[
-        str | None,
-        Field(description="Only the firms registered by this district."),
-        Where("EXISTS { MATCH (x)-[:OF]->(:District {id: $districtId}) }"),
-    ] = None
+    district_id: Annotated[OfDistrict, Field(description="Only the firms registered by this district.")] = None
     name: Annotated[str | None, Field(min_length=1, max_length=50), Where("x.name CONTAINS $name")] = None
-
-    @field_validator("district_id")
-    @classmethod
-    def _district(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith("district:"):
-            raise ValueError(f"{value!r} is not a district id; district ids look like district:610103")
-        return value
 
 
 PROPERTY_FIRM = (

@@ -15,7 +15,7 @@ from pydantic import AfterValidator, Field, model_validator
 from graph.departments.kinds import DEPARTMENT, Department, DepartmentLevel
 from graph.kernel import writes
 from graph.kernel.db import Tx
-from graph.kernel.errors import BadUserInput, Conflict
+from graph.kernel.errors import BadUserInput
 from graph.kernel.ids import new_id
 from resolvers.kernel.mutations import Outbox, Result, mutation
 from resolvers.kernel.validation import Form, id_of
@@ -87,13 +87,7 @@ def _check_level(level: str, district_id: str | None) -> None:
 async def register_department(tx: Tx, viewer: Viewer, form: RegisterDepartment, outbox: Outbox) -> Result:
     """Register a functional department (职能部门) of a district or of the city, with the categories of
     need it answers for (CITY_ADMIN). Its code is its own: CONFLICT when another department has it."""
-    taken = await writes.taken(tx, DEPARTMENT, "code", form.code)
-    if taken is not None:
-        raise Conflict(
-            f"code {form.code} is already {taken}'s; choose another code or update that department",
-            field="code",
-            departmentId=taken,
-        )
+    await writes.require_free(tx, DEPARTMENT, "code", form.code, "choose another code or update that department")
     department_id = new_id("department")
     props = {"name": form.name, "code": form.code, "level": form.level}
     await writes.create(

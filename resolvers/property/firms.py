@@ -78,13 +78,7 @@ async def register_property_firm(tx: Tx, viewer: Viewer, form: RegisterPropertyF
     Its credit code is its own: CONFLICT when another firm has it."""
     _in_district(viewer, form.district_id, f"district {form.district_id}")
     if form.credit_code:
-        taken = await writes.taken(tx, PROPERTY_FIRM, "creditCode", form.credit_code)
-        if taken is not None:
-            raise Conflict(
-                f"creditCode {form.credit_code} is already {taken}'s; that firm is registered",
-                field="creditCode",
-                propertyFirmId=taken,
-            )
+        await writes.require_free(tx, PROPERTY_FIRM, "creditCode", form.credit_code, "that firm is registered")
     firm_id = new_id("propertyfirm")
     props = {"name": form.name, "creditCode": form.credit_code, "phone": form.phone}
     props = {key: value for key, value in props.items() if value is not None}
