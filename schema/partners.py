@@ -13,7 +13,7 @@ import strawberry
 from strawberry.types import Info
 
 from graph.partners import kinds
-from matching.scorecards import Level
+from matching.review.scorecards import Level
 from resolvers.kernel import read
 from resolvers.kernel.authz import member_phone_for
 from resolvers.partners import assets

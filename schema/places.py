@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from graph.places import kinds
-from matching.scorecards import Level
+from matching.review.scorecards import Level
 from schema.derive import derived_type, node_type, root_list
 from schema.relay import Node
 from schema.scorecards import scorecard_field

@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from graph.departments import kinds as departments
 from graph.property import kinds as property_firms
-from matching.scorecards import Card, Count, Figure, Flag, Level
+from matching.review.scorecards import Card, Count, Figure, Flag, Level
 from resolvers.kernel import read
 from resolvers.scorecards import scorecards as resolve
 from schema.derive import node_type

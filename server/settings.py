@@ -6,7 +6,7 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from matching.scorecards import weights_from
+from matching.review.scorecards import weights_from
 
 # Published in this repository: fine on a developer's loopback, never on a reachable address.
 DEV_JWT_SECRET = "minhu-dev-secret-change-me-in-production"
@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     # Property firms whose residents' satisfaction rate falls below this are flagged (propertyFirmReport).
     minhu_property_satisfaction_threshold: float = Field(default=0.8, ge=0.0, le=1.0)
     # Scorecards (issue 22 §4): communities below this residents' satisfaction rate are flagged, and the
-    # `bottom` lowest communities and property firms of each ranking; weights override matching/scorecards.py.
+    # `bottom` lowest communities and property firms of each ranking; weights override matching/review/scorecards.py.
     minhu_community_satisfaction_threshold: float = Field(default=0.8, ge=0.0, le=1.0)
     minhu_scorecard_bottom: int = Field(default=3, ge=0, le=100)
     minhu_scorecard_weights: str = ""

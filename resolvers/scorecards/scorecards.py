@@ -1,5 +1,5 @@
 """`scorecards(level, period, within)` and each subject's `scorecard(period)`: validate, authorise, count
-(graph/scorecards/: one statement per level), score (matching/scorecards.py). Who may see which:
+(graph/scorecards/: one statement per level), score (matching/review/scorecards.py). Who may see which:
 docs/ROLES.md, "Scorecards".
 """
 
@@ -15,7 +15,7 @@ from graph.kernel.ids import label_of
 from graph.places.scopes import places_within
 from graph.review import stats
 from graph.scorecards import figures, whistles
-from matching.scorecards import (
+from matching.review.scorecards import (
     Card,
     Count,
     Figure,

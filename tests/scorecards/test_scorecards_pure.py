@@ -1,4 +1,4 @@
-"""The pure half of the scorecards (matching/scorecards.py): periods, weights, composite, ranking, flags."""
+"""The pure half of the scorecards (matching/review/scorecards.py): periods, weights, composite, ranking, flags."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from matching.scorecards import (
+from matching.review.scorecards import (
     WEIGHTS,
     Count,
     Figure,
