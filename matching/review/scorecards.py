@@ -46,16 +46,10 @@ class Figure(StrEnum):
     STREET_RATING = "STREET_RATING"  # the rating of the street a department is stationed with, scaled
 
 
-class Profile(StrEnum):
-    """Whose weights: a level's, and for departments whether it is stationed with a street."""
-
-    COMMUNITY = "COMMUNITY"
-    STREET = "STREET"
-    DISTRICT = "DISTRICT"
-    UNIT = "UNIT"
-    PROPERTY_FIRM = "PROPERTY_FIRM"
-    DEPARTMENT = "DEPARTMENT"
-    STATIONED_DEPARTMENT = "STATIONED_DEPARTMENT"
+# Whose weights: each level's, and a department stationed with a street (派驻机构) its own.
+Profile = StrEnum(
+    "Profile", {**{level.name: level.value for level in Level}, "STATIONED_DEPARTMENT": "STATIONED_DEPARTMENT"}
+)
 
 
 class Flag(StrEnum):

@@ -36,15 +36,6 @@ from resolvers.needs.deadlines import current_policy
 
 # Departments may be inside a district (their own) or the city (`within` null).
 WITHIN = {**figures.WITHIN, "DEPARTMENT": ("District",)}
-_PROFILE = {
-    "COMMUNITY": Profile.COMMUNITY,
-    "STREET": Profile.STREET,
-    "DISTRICT": Profile.DISTRICT,
-    "UNIT": Profile.UNIT,
-    "PROPERTY_FIRM": Profile.PROPERTY_FIRM,
-}
-_SUBJECT_LABEL = {"COMMUNITY": "Community", "STREET": "Street", "DISTRICT": "District", "UNIT": "Unit",
-                  "PROPERTY_FIRM": "PropertyFirm", "DEPARTMENT": "Department"}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +159,7 @@ def counts_of(facts: tuple[figures.NeedFact, ...]) -> dict[Figure, Count]:
 
 def _subject(facts: figures.SubjectFacts, level: str, window: str) -> Subject:
     needs = getattr(facts, window)
-    return Subject(facts.subject_id, facts.container_id, _PROFILE[level], len(needs), counts_of(needs),
+    return Subject(facts.subject_id, facts.container_id, Profile(level), len(needs), counts_of(needs),
                    tuple(f.need_id for f in needs))  # fmt: skip
 
 
