@@ -149,3 +149,27 @@ async def test_a_street_coordinator_sees_its_communities_and_not_the_district(gr
     other = await client(NODE, {"id": community, "period": "2026-Q3"}, token=token("COORDINATOR", "street:610103002"),
                          expect_errors=True)  # fmt: skip
     assert other["errors"][0]["extensions"]["code"] == "FORBIDDEN" and other["data"]["node"]["scorecard"] is None
+
+
+LISTED = """query($place: ID!) { communities(first: 30, filter: {placeId: $place}) { edges { node { id
+  scorecard(period: "2026-Q3") { subjectId containerId rank composite } } } } }"""
+
+
+async def test_a_page_of_communities_with_their_scorecards_costs_a_fixed_number_of_statements(
+    graphql_client: GraphQLClient,
+) -> None:
+    client = graphql_client
+    board = await cards(client, "COMMUNITY", "2026-Q3", BEILIN, token("CITY_ADMIN"))
+    expected = {c["subjectId"]: (c["rank"], c["composite"]) for c in board["cards"]}
+    for place, tok, statements in ((NANYUANMEN, token("CITY_ADMIN"), 2), (BEILIN, district_admin(), 3),
+                                   (NANYUANMEN, district_admin(), 3)):  # fmt: skip
+        body = await client(LISTED, {"place": place}, token=tok)
+        assert "errors" not in body, body
+        listed = [edge["node"] for edge in body["data"]["communities"]["edges"]]
+        assert len(listed) > 3
+        # The page, the scorecards of every community on it (ranked in their district), and for a
+        # district admin one scope check for them all.
+        assert client.last_statements == statements, client.last_statement_names
+        for node in listed:
+            card = node["scorecard"]
+            assert card["containerId"] == BEILIN and (card["rank"], card["composite"]) == expected[node["id"]]
