@@ -285,6 +285,9 @@ async def subject_scorecard(ctx: Context, level: Level, subject_id: str, period_
     units). Every subject of one level and period asked in one request is counted by one statement."""
     period = period_of(period_text, ctx.now)
     viewer = require_viewer(ctx.viewer)
+    staff = viewer.role in (Role.COORDINATOR, Role.DISTRICT_ADMIN, Role.CITY_ADMIN)
+    if not staff and not (viewer.role is Role.UNIT_ADMIN and level is Level.UNIT and viewer.scope_id == subject_id):
+        await _may_see(ctx, viewer, level, subject_id, None)  # refuses before anything is counted
     loader = ctx.loaders.custom(("scorecard", level.value, period.name), lambda ids: _load(ctx, level, period, ids))
     card: Card | None = await loader.load(subject_id)
     if card is None:

@@ -149,6 +149,10 @@ async def test_a_street_coordinator_sees_its_communities_and_not_the_district(gr
     other = await client(NODE, {"id": community, "period": "2026-Q3"}, token=token("COORDINATOR", "street:610103002"),
                          expect_errors=True)  # fmt: skip
     assert other["errors"][0]["extensions"]["code"] == "FORBIDDEN" and other["data"]["node"]["scorecard"] is None
+    resident = token("RESIDENT", subject="resident:demo-wang")
+    refused = await client(NODE, {"id": community, "period": "2026-Q3"}, token=resident, expect_errors=True)
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN" and refused["data"]["node"]["name"]
+    assert client.last_statements == 1  # the node alone: nothing is counted for whom may not see it
 
 
 LISTED = """query($place: ID!) { communities(first: 30, filter: {placeId: $place}) { edges { node { id
