@@ -37,10 +37,16 @@ PeriodArgument = Annotated[
 ]
 
 
+FirstNeeds = Annotated[int, strawberry.argument(description="At most this many, 1…100.")]
+MetNeeds = Annotated[
+    bool | None, strawberry.argument(description="true: those that met it; false: those that did not; null: all.")
+]
+
+
 @strawberry.type(description="One figure of a scorecard: `met` of `of`, its weight, against the period before, and "
                  "the needs behind it (`needIds`, `needs`: one click away).")  # fmt: skip
 class ScoreFigure:
-    figure: ScoreFigureName
+    figure: ScoreFigureName = strawberry.field(description="Which figure it is.")
     count: strawberry.Private[Count]
     before: strawberry.Private[Count | None]
     weight: float = strawberry.field(description="Its weight in the composite (0 when it is not weighed).")
@@ -80,11 +86,11 @@ class ScoreFigure:
     def met_need_ids(self) -> list[strawberry.ID]:
         return [strawberry.ID(i) for i in self.count.met_ids]
 
-    async def _needs(self, info: Info, first: int = 20, met: bool | None = None) -> list[Any]:
+    async def _needs(self, info: Info, first: FirstNeeds = 20, met: MetNeeds = None) -> list[Any]:
         return await resolve.figure_needs(info.context, self.count, first, met)
 
     needs = strawberry.field(
-        resolver=in_nodes(_needs, "list[Need]", {"info": Info, "first": int, "met": bool | None}),
+        resolver=in_nodes(_needs, "list[Need]", {"info": Info, "first": FirstNeeds, "met": MetNeeds}),
         description="The needs behind the figure, as `needIds` orders them: `first` (1…100, default 20); "
         "`met: true` those that met it, `met: false` those that did not.",
     )
@@ -191,9 +197,9 @@ class Scorecard:
 
 @strawberry.type(description="A figure's weight in a profile's composite.")
 class ScoreWeight:
-    profile: str
-    figure: ScoreFigureName
-    weight: float
+    profile: str = strawberry.field(description="Whose weights: a level, or STATIONED_DEPARTMENT.")
+    figure: ScoreFigureName = strawberry.field(description="The figure weighed.")
+    weight: float = strawberry.field(description="Its weight (a profile's weights sum to 1).")
 
 
 @strawberry.type(description="One level's scorecards over one period inside one place, best first.")
@@ -248,7 +254,7 @@ class ScorecardsQuery:
     async def scorecards(
         self,
         info: Info,
-        level: ScorecardLevel,
+        level: Annotated[ScorecardLevel, strawberry.argument(description="What to score and rank.")],
         period: PeriodArgument = None,
         within: Annotated[
             strawberry.ID | None, strawberry.argument(description="A district or street (a community for units).")
