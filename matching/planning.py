@@ -107,7 +107,7 @@ class PlanOffering:
 
     def candidate(self, need: Place) -> OfferingCandidate:
         """The exact candidate for `need` (its unit's registration closest to the need, as in
-        `graph.candidates.best_registration`), for `matching.scoring`."""
+        `graph.needs.candidates.best_registration`), for `matching.scoring`."""
         reg = next(
             (
                 r

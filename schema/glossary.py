@@ -3,7 +3,7 @@
 Types and fields declared with their own `description=` keep it. What is left undescribed takes its
 description from here when the schema is built (`describe`): `FIELDS["Type.field"]` first, then
 `FIELDS["field"]`. Inputs and payloads of one mutation are described from that mutation, filters
-from their list. A test (tests/test_relay_conventions.py) fails when anything is still undescribed,
+from their list. A test (tests/kernel/test_relay_conventions.py) fails when anything is still undescribed,
 so a new field is described the day it is added — here, or where it is declared.
 """
 

@@ -11,14 +11,13 @@ import dataclasses
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from enum import Enum
 from types import ModuleType
 from typing import Annotated, Any, Generic, Optional, TypeVar, get_type_hints
 
 import strawberry
 from strawberry.types import Info
 
-from graph.kernel.kinds import LISTED_LIMIT, Fen
+from graph.kernel.kinds import LISTED_LIMIT, Fen, plain
 from resolvers.kernel import read
 from resolvers.kernel.validation import utc_instant, utc_text
 
@@ -182,20 +181,8 @@ class GeoPointType:
 
 def as_dict(value: Any) -> Any:
     """An input object as plain data for validation: nested inputs as dicts, enums as their values,
-    fields left out (or null) left out."""
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, list):
-        return [as_dict(item) for item in value]
-    if not dataclasses.is_dataclass(value) or isinstance(value, type):
-        return value
-    out: dict[str, Any] = {}
-    for f in dataclasses.fields(value):
-        item = getattr(value, f.name)
-        if item is None or item is strawberry.UNSET:
-            continue
-        out[f.name] = as_dict(item)
-    return out
+    fields left out (or null) left out; the names are the form's."""
+    return plain(value)
 
 
 def _parse_fen(value: object) -> int:

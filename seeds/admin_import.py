@@ -163,7 +163,7 @@ class CsvWriter:
     def node(self, label: str, props: dict[str, Any]) -> None:
         parts = self.parts.get(label)
         # The common case: every key of the row is a column already, and a property keeps its type
-        # within a label (the generator's rows are uniform; tests/test_bulk_import.py compares every
+        # within a label (the generator's rows are uniform; tests/seeds/test_bulk_import.py compares every
         # value with the transactional load). Otherwise the row is checked in full, types included.
         if not parts or not (props.keys() <= parts[-1].keys or parts[-1].fits(props)):
             parts = self._widen(label, props)
@@ -329,8 +329,3 @@ async def bulk_seed(
     timings["migrate"] = time.monotonic() - mark
     timings["total"] = time.monotonic() - started
     return server, timings
-
-
-def remove_store(home: Path) -> None:
-    """Deletes the (stopped) local store under `home`: the bulk import starts from nothing."""
-    shutil.rmtree(home.resolve() / "store", ignore_errors=True)

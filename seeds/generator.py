@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections import defaultdict
+from collections import abc, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -756,7 +756,7 @@ class Generator:
         opener = r.choice(texts.CALL_OPENERS).format(place=place)
         return title, f"{opener}{problem}，{r.choice(texts.CALL_SINCE)}{r.choice(texts.CALL_ASKS)}".rstrip("，")
 
-    def _needs(self, st: NeedState, index: NeedIndex) -> Iterator[Record]:
+    def _needs(self, state: NeedState, index: NeedIndex) -> Iterator[Record]:
         rng = self.rng("needs")
         comm_pool = [ci for ci in self.active if self.compounds_by_comm.get(ci)]
         # Random needs of the stories' classes where they are told would blur them (stories 10 and 11).
@@ -769,28 +769,60 @@ class Generator:
         self._call_rng = self.rng("need-calls")
         for seq in range(1, self.preset.needs + 1):
             spec = specs[seq - 1] if seq <= len(specs) else None
-            yield from self._need(rng, st, index, spec, seq, comm_pool, quiet)
+            yield from self._need(rng, state, index, spec, seq, comm_pool, quiet)
 
     def _need(
         self,
         rng: random.Random,
-        st: NeedState,
+        state: NeedState,
         index: NeedIndex,
         spec: dict[str, Any] | None,
         seq: int,
         comm_pool: list[int],
         quiet: set[tuple[str, int]],
     ) -> Iterator[Record]:
+        """One need (a fixture's when `spec` says so) with its requester, assignments, evaluation and Events.
+        Every step draws from `rng` in this order, so one seed gives one graph."""
         spec = spec or {}
-        ci = spec.get("community", rng.choice(comm_pool) if not spec else None)
-        comm = self.communities[ci]
-        street = self.street_of[comm.street]
+        place = self._need_place(rng, spec, comm_pool)
+        matter = self._need_matter(rng, spec, place, quiet)
+        resident_id = yield from self._requester(rng, state, spec, place, matter.created)
+        history = self._history(rng, state, place, matter, resident_id)
+        window = spec.get("window")
+        if window is None and rng.random() < 0.3:
+            start = matter.created + timedelta(hours=rng.randint(4, 96))
+            window = (start, start + timedelta(hours=rng.choice((2, 3, 4))))
+        district = place.street.district
+        state.district_seq[district] += 1
+        number = need_number((matter.created + BEIJING).year, district, state.district_seq[district])
+        need_id = spec.get("id", f"need:{seq}")
+        yield from self._need_records(rng, need_id, number, place, matter, resident_id, history, window)
+        self._count_handlers(state, history)
+        index.by_community_category[(place.community_index, matter.category)].append(need_id)
+        index.by_district_category[(district, matter.category)].append(need_id)
+
+    def _need_place(self, rng: random.Random, spec: dict[str, Any], comm_pool: list[int]) -> NeedPlace:
+        """The community the need was raised in, and its compound (nine in ten name one)."""
+        community_index = spec.get("community", rng.choice(comm_pool) if not spec else None)
         if "compound" in spec:
-            cpi = spec["compound"]
+            compound_index = spec["compound"]
         else:
-            cpi = rng.choice(self.compounds_by_comm[ci]) if rng.random() < 0.9 else None
+            compound_index = rng.choice(self.compounds_by_comm[community_index]) if rng.random() < 0.9 else None
+        community = self.communities[community_index]
+        return NeedPlace(
+            community_index,
+            community,
+            self.street_of[community.street],
+            compound_index,
+            self.compounds[compound_index] if compound_index is not None else None,
+        )
+
+    def _need_matter(
+        self, rng: random.Random, spec: dict[str, Any], place: NeedPlace, quiet: set[tuple[str, int]]
+    ) -> NeedMatter:
+        """What the need is about, how it came in, how it ends up, when it was raised, and its words."""
         category = spec.get("category") or _weighted(rng, CATEGORY_WEIGHTS)
-        if (category, ci) in quiet and "category" not in spec:
+        if (category, place.community_index) in quiet and "category" not in spec:
             category = "DISPUTE_MEDIATION"
         status = spec.get("status") or _weighted(rng, STATE_WEIGHTS)
         channel = spec.get("channel") or _weighted(rng, CHANNEL_WEIGHTS)
@@ -802,89 +834,95 @@ class Generator:
             created = self.now - timedelta(seconds=rng.randrange(1800, 20 * 86400))
         else:
             created = self.now - timedelta(seconds=rng.randrange(12 * 86400, 365 * 86400))
-        nid = spec.get("id", f"need:{seq}")
-        place_name = self.compounds[cpi].name if cpi is not None else comm.name
-        title, desc = rng.choice(texts.NEED_TEXTS[category])
+        title, description = rng.choice(texts.NEED_TEXTS[category])
         title = spec.get("title", title)
         if "title" in spec:
             matches = [d for t, d in texts.NEED_TEXTS[category] if t == title]
-            desc = spec.get("description") or (matches[0] if matches else "{place}" + title)
-        desc = desc.format(place=place_name, b=rng.randint(1, 24))
+            description = spec.get("description") or (matches[0] if matches else "{place}" + title)
+        description = description.format(place=place.name, b=rng.randint(1, 24))
         if "title" not in spec:
-            title, desc = self._call(category, place_name)
-        at = self.compounds[cpi] if cpi is not None else None
-        loc = _near(rng, at.location, 0.05) if at else _near(rng, LatLon(comm.lat, comm.lon), 0.2)
+            title, description = self._call(category, place.name)
+        if place.compound is not None:
+            location = _near(rng, place.compound.location, 0.05)
+        else:
+            location = _near(rng, LatLon(place.community.lat, place.community.lon), 0.2)
+        return NeedMatter(category, status, channel, urgency, people, created, title, description, location)
 
-        # the resident: new, or one who raised a need in this compound before
-        key = cpi if cpi is not None else -ci - 1
-        known = st.residents_by_place[key]
+    def _requester(
+        self, rng: random.Random, state: NeedState, spec: dict[str, Any], place: NeedPlace, created: datetime
+    ) -> abc.Generator[Record, None, str]:
+        """The resident who raised the need: a fixture's, one who raised a need at this place before (three
+        in ten), or a new one, yielded with their User. Returns the resident's id."""
+        known = state.residents_by_place[place.resident_key]
         if "resident" in spec:
-            rid, rname = spec["resident"]
+            resident_id, name = spec["resident"]
             new_resident = True
         elif known and rng.random() < 0.3:
-            rid, rname = rng.choice(known)
+            resident_id, name = rng.choice(known)
             new_resident = False
         else:
-            st.resident_seq += 1
-            rid, rname = f"resident:{st.resident_seq}", _person(rng)
+            state.resident_seq += 1
+            resident_id, name = f"resident:{state.resident_seq}", _person(rng)
             new_resident = True
-        if new_resident:
-            known.append((rid, rname))
-            addr_place = at.name if at else comm.name
-            address = (
-                f"西安市{self._district_name(street.district)}{street.name}{comm.name}{addr_place}"
-                f"{rng.randint(1, 24)}号楼{rng.randint(1, 4)}单元{rng.randint(1, 18)}{rng.randint(1, 4):02d}室"
+        if not new_resident:
+            return resident_id
+        known.append((resident_id, name))
+        street, community = place.street, place.community
+        home = place.compound.name if place.compound else community.name
+        address = (
+            f"西安市{self._district_name(street.district)}{street.name}{community.name}{home}"
+            f"{rng.randint(1, 24)}号楼{rng.randint(1, 4)}单元{rng.randint(1, 18)}{rng.randint(1, 4):02d}室"
+        )
+        yield Node(
+            "Resident",
+            {
+                "id": resident_id,
+                "name": name,
+                "phone": _phone(rng),
+                "address": address,
+                "createdAt": created - timedelta(days=rng.randint(1, 300)),
+            },
+        )
+        if place.compound:
+            yield Rel("Resident", "LIVES_IN", "Compound", resident_id, place.compound.id)
+        yield _user(resident_user(resident_id), name, "RESIDENT", resident_id, created - timedelta(days=1))
+        return resident_id
+
+    def _history(
+        self, rng: random.Random, state: NeedState, place: NeedPlace, matter: NeedMatter, resident_id: str
+    ) -> NeedHistory:
+        """How the need came to its status, one move after another as the live mutations make them: its
+        Events, assignments and evaluation, and the level and deadlines it ends with."""
+        coordinator = f"user:coord-{place.community.code}"
+        resident_actor = resident_user(resident_id)
+        urgency = matter.urgency
+        intake_actor = (resident_actor, "RESIDENT") if matter.channel == "APP" else (coordinator, "COORDINATOR")
+        history = NeedHistory(coordinator)
+        history.events.append(
+            (matter.created, *intake_actor, None, "SUBMITTED", f"channel {matter.channel}", EventType.SUBMIT)
+        )
+        clock = _Clock(rng, matter.created, self.now)
+        states = _path(matter.status)
+        if matter.status == "ESCALATED" and rng.random() < 0.5:
+            states = states[:2]  # escalated once (to the street), not yet on to the district
+        if "DISPATCHED" in states:
+            holding = matter.status in {"ACCEPTED", "IN_PROGRESS", "REOPENED"}
+            history.handlers = self._pick_handlers(
+                rng, state, place.community_index, matter.category, matter.people, holding
             )
-            yield Node(
-                "Resident",
-                {
-                    "id": rid,
-                    "name": rname,
-                    "phone": _phone(rng),
-                    "address": address,
-                    "createdAt": created - timedelta(days=rng.randint(1, 300)),
-                },
-            )
-            if at:
-                yield Rel("Resident", "LIVES_IN", "Compound", rid, at.id)
-            yield _user(resident_user(rid), rname, "RESIDENT", rid, created - timedelta(days=1))
-
-        coord = f"user:coord-{comm.code}"
-        resident_actor = resident_user(rid)
-        events: list[tuple[datetime, str, str, str | None, str, str, str]] = []
-        intake_actor = (resident_actor, "RESIDENT") if channel == "APP" else (coord, "COORDINATOR")
-        events.append((created, *intake_actor, None, "SUBMITTED", f"channel {channel}", EventType.SUBMIT))
-
-        t = created
-        level = "COMMUNITY"
-        response_deadline = completion_deadline = None
-        assignments: list[dict[str, Any]] = []
-        evaluation: dict[str, Any] | None = None
-        steps = _path(status)
-        if status == "ESCALATED" and rng.random() < 0.5:
-            steps = steps[:2]  # escalated once (to the street), not yet on to the district
-
-        def step(hours_lo: float, hours_hi: float) -> datetime:
-            nonlocal t
-            t = min(t + timedelta(seconds=rng.randrange(int(hours_lo * 3600), int(hours_hi * 3600) + 1)), self.now)
-            return t
-
-        handlers: list[tuple[str, str, int]] = []  # (label, id, index)
-        if "DISPATCHED" in steps:
-            holding = status in {"ACCEPTED", "IN_PROGRESS", "REOPENED"}
-            handlers = self._pick_handlers(rng, st, ci, category, people, holding)
-        for frm, to in itertools.pairwise(steps):
-            if to == "DISPATCHED":
-                step(0.2, 20)
-                response_deadline = t + timedelta(hours=RESPONSE_HOURS[urgency])
-                completion_deadline = t + timedelta(days=COMPLETION_DAYS[urgency])
+        events, assignments = history.events, history.assignments
+        for from_state, to_state in itertools.pairwise(states):
+            if to_state == "DISPATCHED":
+                t = clock.advance(0.2, 20)
+                history.response_deadline = t + timedelta(hours=RESPONSE_HOURS[urgency])
+                history.completion_deadline = t + timedelta(days=COMPLETION_DAYS[urgency])
                 # As dispatchNeed does: an invitation each, accepted (ACTIVE) or declined later.
-                for label, hid, _hi in handlers:
+                for label, handler_id, _ in history.handlers:
                     assignments.append(
                         {
                             "id": f"assignment:{_uid(rng)}",
                             "label": label,
-                            "to": hid,
+                            "to": handler_id,
                             "status": "INVITED",
                             "createdAt": t,
                             "acceptedAt": None,
@@ -892,139 +930,145 @@ class Generator:
                             "note": None,
                         }
                     )
-                events.append((t, coord, "COORDINATOR", frm, to, "社区派单", "DISPATCH"))
-            elif to == "ACCEPTED":
-                step(0.1, RESPONSE_HOURS[urgency] * 0.9)
+                events.append((t, coordinator, "COORDINATOR", from_state, to_state, "社区派单", "DISPATCH"))
+            elif to_state == "ACCEPTED":
+                t = clock.advance(0.1, RESPONSE_HOURS[urgency] * 0.9)
                 for a in assignments:
                     a["status"], a["acceptedAt"] = "ACTIVE", t
-                events.append((t, *self._handler_actor(handlers[0]), frm, to, "已接单", "ACCEPT"))
-            elif to == "IN_PROGRESS":
-                step(0.5, 24)
-                events.append((t, *self._handler_actor(handlers[0]), frm, to, "已到场处理", "START"))
-            elif to == "COMPLETED":
-                step(1, 24 * COMPLETION_DAYS[urgency] * 0.8)
+                events.append((t, *self._handler_actor(history.handlers[0]), from_state, to_state, "已接单", "ACCEPT"))
+            elif to_state == "IN_PROGRESS":
+                t = clock.advance(0.5, 24)
+                events.append(
+                    (t, *self._handler_actor(history.handlers[0]), from_state, to_state, "已到场处理", "START")
+                )
+            elif to_state == "COMPLETED":
+                t = clock.advance(1, 24 * COMPLETION_DAYS[urgency] * 0.8)
                 for a in assignments:
                     a["status"], a["completedAt"] = "COMPLETED", t
-                events.append((t, *self._handler_actor(handlers[0]), frm, to, "已办结", "COMPLETE"))
-            elif to == "EVALUATED":
-                step(1, 72)
-                rating = 1 + rng.choices(range(5), weights=(2, 3, 8, 30, 57))[0]
-                if status == "REOPENED":
-                    rating = rng.choice((1, 2))
-                comment = rng.choice(
-                    texts.COMMENTS_GOOD if rating >= 4 else texts.COMMENTS_MID if rating == 3 else texts.COMMENTS_BAD
+                events.append(
+                    (t, *self._handler_actor(history.handlers[0]), from_state, to_state, "已办结", "COMPLETE")
                 )
-                # As evaluateNeed does: the requester rates the latest completion of one assignment.
-                evaluation = {
-                    "id": f"evaluation:{_uid(rng)}",
-                    "rating": rating,
-                    "comment": comment,
-                    "byRole": "REQUESTER",
-                    "byId": rid,
-                    "forCompletionAt": assignments[0]["completedAt"],
-                    "createdAt": t,
-                    "of": assignments[0]["id"],
-                }
-                events.append((t, resident_actor, "RESIDENT", frm, to, f"{rating}/5: {comment}", "EVALUATE"))
-            elif to == "REOPENED":
-                step(1, 48)
-                completion_deadline = t + timedelta(days=COMPLETION_DAYS[urgency])
+            elif to_state == "EVALUATED":
+                t = clock.advance(1, 72)
+                history.evaluation = _evaluation(
+                    rng, t, resident_id, assignments[0], reopened=matter.status == "REOPENED"
+                )
+                note = f"{history.evaluation['rating']}/5: {history.evaluation['comment']}"
+                events.append((t, resident_actor, "RESIDENT", from_state, to_state, note, "EVALUATE"))
+            elif to_state == "REOPENED":
+                t = clock.advance(1, 48)
+                history.completion_deadline = t + timedelta(days=COMPLETION_DAYS[urgency])
                 # As reopenNeed does: back to the handler whose completion was rated, same assignment.
                 assignments[0]["status"], assignments[0]["note"] = "ACTIVE", "问题未彻底解决，申请重办"
-                events.append((t, resident_actor, "RESIDENT", frm, to, "问题未彻底解决，申请重办", "REOPEN"))
-            elif to == "DECLINED":
-                step(0.2, 10)
+                events.append(
+                    (t, resident_actor, "RESIDENT", from_state, to_state, "问题未彻底解决，申请重办", "REOPEN")
+                )
+            elif to_state == "DECLINED":
+                t = clock.advance(0.2, 10)
                 reason = rng.choice(texts.NOTE_DECLINE)
                 for a in assignments:
                     a["status"], a["note"] = "DECLINED", reason
-                events.append((t, *self._handler_actor(handlers[0]), frm, to, reason, "DECLINE"))
-            elif to == "ESCALATED":
-                step(24, 24 * 8)
-                if level == "COMMUNITY":
-                    level, actor = "STREET", (coord, "COORDINATOR")
+                events.append((t, *self._handler_actor(history.handlers[0]), from_state, to_state, reason, "DECLINE"))
+            elif to_state == "ESCALATED":
+                t = clock.advance(24, 24 * 8)
+                if history.level == "COMMUNITY":
+                    history.level, actor = "STREET", (coordinator, "COORDINATOR")
                 else:
-                    level, actor = "DISTRICT", (f"user:coord-{street.code}", "COORDINATOR")
-                response_deadline = t + timedelta(hours=24)
-                completion_deadline = t + timedelta(days=7 if level == "STREET" else 15)
-                events.append((t, *actor, frm, to, rng.choice(texts.NOTE_ESCALATE), "ESCALATE"))
-            elif to == "SUSPENDED":
-                step(1, 48)
-                events.append((t, coord, "COORDINATOR", frm, to, rng.choice(texts.NOTE_SUSPEND), "SUSPEND"))
-            elif to == "CANCELLED":
-                step(0.5, 48)
-                events.append((t, resident_actor, "RESIDENT", frm, to, rng.choice(texts.NOTE_CANCEL), "CANCEL"))
+                    history.level, actor = "DISTRICT", (f"user:coord-{place.street.code}", "COORDINATOR")
+                history.response_deadline = t + timedelta(hours=24)
+                history.completion_deadline = t + timedelta(days=7 if history.level == "STREET" else 15)
+                events.append((t, *actor, from_state, to_state, rng.choice(texts.NOTE_ESCALATE), "ESCALATE"))
+            elif to_state == "SUSPENDED":
+                t = clock.advance(1, 48)
+                note = rng.choice(texts.NOTE_SUSPEND)
+                events.append((t, coordinator, "COORDINATOR", from_state, to_state, note, "SUSPEND"))
+            elif to_state == "CANCELLED":
+                t = clock.advance(0.5, 48)
+                note = rng.choice(texts.NOTE_CANCEL)
+                events.append((t, resident_actor, "RESIDENT", from_state, to_state, note, "CANCEL"))
+        return history
 
-        window = spec.get("window")
-        if window is None and rng.random() < 0.3:
-            ws = created + timedelta(hours=rng.randint(4, 96))
-            window = (ws, ws + timedelta(hours=rng.choice((2, 3, 4))))
-        st.district_seq[street.district] += 1
-        props = {
-            "id": nid,
-            "number": need_number((created + BEIJING).year, street.district, st.district_seq[street.district]),
-            "title": title,
-            "description": desc,
-            "status": status,
-            "channel": channel,
-            "urgency": urgency,
-            "peopleNeeded": people,
-            "windowStart": window[0] if window else None,
-            "windowEnd": window[1] if window else None,
-            "location": loc,
-            "level": level,
-            "responseDeadline": response_deadline,
-            "completionDeadline": completion_deadline,
-            "createdAt": created,
-            "updatedAt": events[-1][0],
-        }
-        yield Node("Need", props)
-        yield Rel("Need", "RAISED_BY", "Resident", nid, rid)
-        if at:
-            yield Rel("Need", "AT", "Compound", nid, at.id)
+    def _need_records(
+        self,
+        rng: random.Random,
+        need_id: str,
+        number: str,
+        place: NeedPlace,
+        matter: NeedMatter,
+        resident_id: str,
+        history: NeedHistory,
+        window: tuple[datetime, datetime] | None,
+    ) -> Iterator[Record]:
+        """The need's node and relationships, then its assignments, evaluation and Events."""
+        yield Node(
+            "Need",
+            {
+                "id": need_id,
+                "number": number,
+                "title": matter.title,
+                "description": matter.description,
+                "status": matter.status,
+                "channel": matter.channel,
+                "urgency": matter.urgency,
+                "peopleNeeded": matter.people,
+                "windowStart": window[0] if window else None,
+                "windowEnd": window[1] if window else None,
+                "location": matter.location,
+                "level": history.level,
+                "responseDeadline": history.response_deadline,
+                "completionDeadline": history.completion_deadline,
+                "createdAt": matter.created,
+                "updatedAt": history.events[-1][0],
+            },
+        )
+        yield Rel("Need", "RAISED_BY", "Resident", need_id, resident_id)
+        if place.compound:
+            yield Rel("Need", "AT", "Compound", need_id, place.compound.id)
         else:
-            yield Rel("Need", "AT", "Community", nid, comm.id)
-        yield Rel("Need", "OF", "Category", nid, f"category:{category}")
-        for a in assignments:
+            yield Rel("Need", "AT", "Community", need_id, place.community.id)
+        yield Rel("Need", "OF", "Category", need_id, f"category:{matter.category}")
+        for a in history.assignments:
             yield Node(
                 "Assignment", {k: a[k] for k in ("id", "status", "acceptedAt", "completedAt", "note", "createdAt")}
             )
-            yield Rel("Assignment", "OF", "Need", a["id"], nid)
+            yield Rel("Assignment", "OF", "Need", a["id"], need_id)
             yield Rel("Assignment", "TO", a["label"], a["id"], a["to"])
-            yield Rel("Assignment", "BY", "User", a["id"], coord)
+            yield Rel("Assignment", "BY", "User", a["id"], history.coordinator)
+        evaluation = history.evaluation
         if evaluation:
             keys = ("id", "rating", "comment", "byRole", "byId", "forCompletionAt", "createdAt")
             yield Node("Evaluation", {k: evaluation[k] for k in keys})
             yield Rel("Evaluation", "OF", "Assignment", evaluation["id"], evaluation["of"])
-        for at_, actor, role, frm, to, note, typ in events:
-            eid = f"event:{_uid(rng)}"
+        for at, actor, role, from_state, to_state, note, type_ in history.events:
+            event_id = f"event:{_uid(rng)}"
             yield Node(
                 "Event",
                 {
-                    "id": eid,
-                    "at": at_,
+                    "id": event_id,
+                    "at": at,
                     "actorId": actor,
                     "role": role,
-                    "fromState": frm,
-                    "toState": to,
+                    "fromState": from_state,
+                    "toState": to_state,
                     "note": note,
-                    "type": typ,
-                    "createdAt": at_,
+                    "type": type_,
+                    "createdAt": at,
                 },
             )
-            yield Rel("Event", "ABOUT", "Need", eid, nid)
+            yield Rel("Event", "ABOUT", "Need", event_id, need_id)
 
-        # The handlers' counters, by the definitions the live mutations keep (docs/GRAPH.md).
-        for a, (label, _hid, hi) in zip(assignments, handlers, strict=True):
+    def _count_handlers(self, state: NeedState, history: NeedHistory) -> None:
+        """The handlers' counters, by the definitions the live mutations keep (docs/GRAPH.md)."""
+        evaluation = history.evaluation
+        for a, (label, _, handler_index) in zip(history.assignments, history.handlers, strict=True):
             rating = evaluation["rating"] if evaluation and evaluation["of"] == a["id"] else None
             if label == "Member":
-                st.member_stats[hi].count(a, rating)
+                state.member_stats[handler_index].count(a, rating)
             elif label == "Offering":
-                st.offering_stats[hi].count(a, rating)
-                st.unit_stats[self.offerings[hi].unit].count_rating(rating)
+                state.offering_stats[handler_index].count(a, rating)
+                state.unit_stats[self.offerings[handler_index].unit].count_rating(rating)
             else:
-                st.unit_stats[hi].count_rating(rating)
-        index.by_community_category[(ci, category)].append(nid)
-        index.by_district_category[(street.district, category)].append(nid)
+                state.unit_stats[handler_index].count_rating(rating)
 
     def _handler_actor(self, handler: tuple[str, str, int]) -> tuple[str, str]:
         label, hid, hi = handler
@@ -1034,7 +1078,7 @@ class Generator:
         return "user:unit-admin-" + unit_id.split(":", 1)[1], "UNIT_ADMIN"
 
     def _pick_handlers(
-        self, rng: random.Random, st: NeedState, ci: int, category: str, people: int, holding: bool
+        self, rng: random.Random, state: NeedState, ci: int, category: str, people: int, holding: bool
     ) -> list[tuple[str, str, int]]:
         """Who was dispatched: members of the community with a fitting skill, an offering serving the area,
         or a unit; `holding` (the need ends up accepted) keeps handlers within their limits."""
@@ -1044,7 +1088,7 @@ class Generator:
                 mi
                 for mi in self.members_by_comm.get(ci, ())
                 if any(category in self.skill_categories[sk] for sk in self.members[mi].skills)
-                and (not holding or st.member_stats[mi].open_load < self.members[mi].max_load)
+                and (not holding or state.member_stats[mi].open_load < self.members[mi].max_load)
             ]
             if fits:
                 chosen = rng.sample(fits, min(people, len(fits)))
@@ -1058,7 +1102,7 @@ class Generator:
                     for area in areas
                     for oi in self.offerings_by_area.get(area, ())
                     if category in self.offerings[oi].categories
-                    and (not holding or st.offering_stats[oi].open_load < self.offerings[oi].capacity)
+                    and (not holding or state.offering_stats[oi].open_load < self.offerings[oi].capacity)
                 }
             )
             if offers:
@@ -1292,6 +1336,95 @@ class NeedState:
     residents_by_place: dict[int, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
     resident_seq: int = 0
     district_seq: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+@dataclass(frozen=True, slots=True)
+class NeedPlace:
+    """Where a need was raised: its community, and the compound in it when it names one."""
+
+    community_index: int
+    community: ref.Community
+    street: ref.Street
+    compound_index: int | None
+    compound: Compound | None
+
+    @property
+    def name(self) -> str:
+        return self.compound.name if self.compound else self.community.name
+
+    @property
+    def resident_key(self) -> int:
+        """Where residents who raised needs here are remembered: the compound, or else the community."""
+        return self.compound_index if self.compound_index is not None else -self.community_index - 1
+
+
+@dataclass(frozen=True, slots=True)
+class NeedMatter:
+    """What a need is about, how it came in, the status it ends in, when it was raised, and its words."""
+
+    category: str
+    status: str
+    channel: str
+    urgency: str
+    people: int
+    created: datetime
+    title: str
+    description: str
+    location: LatLon
+
+
+# (at, actor, role, fromState, toState, note, type) of one audit Event
+EventRow = tuple[datetime, str, str, str | None, str, str, str]
+
+
+@dataclass(slots=True)
+class NeedHistory:
+    """How a need came to its status: its Events, the handlers dispatched and their assignments, the
+    requester's evaluation, and the level and deadlines it ends with."""
+
+    coordinator: str  # the User of the community's coordinator, who dispatches
+    events: list[EventRow] = field(default_factory=list)
+    handlers: list[tuple[str, str, int]] = field(default_factory=list)  # (label, id, index)
+    assignments: list[dict[str, Any]] = field(default_factory=list)
+    evaluation: dict[str, Any] | None = None
+    level: str = "COMMUNITY"
+    response_deadline: datetime | None = None
+    completion_deadline: datetime | None = None
+
+
+class _Clock:
+    """The time of a need's latest move, moved on by a random span and never past `now`."""
+
+    def __init__(self, rng: random.Random, start: datetime, now: datetime) -> None:
+        self.rng, self.t, self.now = rng, start, now
+
+    def advance(self, hours_lo: float, hours_hi: float) -> datetime:
+        span = self.rng.randrange(int(hours_lo * 3600), int(hours_hi * 3600) + 1)
+        self.t = min(self.t + timedelta(seconds=span), self.now)
+        return self.t
+
+
+def _evaluation(
+    rng: random.Random, at: datetime, resident_id: str, assignment: dict[str, Any], *, reopened: bool
+) -> dict[str, Any]:
+    """As evaluateNeed does: the requester rates the latest completion of one assignment (a need reopened
+    after it was rated badly)."""
+    rating = 1 + rng.choices(range(5), weights=(2, 3, 8, 30, 57))[0]
+    if reopened:
+        rating = rng.choice((1, 2))
+    comment = rng.choice(
+        texts.COMMENTS_GOOD if rating >= 4 else texts.COMMENTS_MID if rating == 3 else texts.COMMENTS_BAD
+    )
+    return {
+        "id": f"evaluation:{_uid(rng)}",
+        "rating": rating,
+        "comment": comment,
+        "byRole": "REQUESTER",
+        "byId": resident_id,
+        "forCompletionAt": assignment["completedAt"],
+        "createdAt": at,
+        "of": assignment["id"],
+    }
 
 
 def _path(status: str) -> list[str]:

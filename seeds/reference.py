@@ -107,10 +107,6 @@ VENUE_KINDS: tuple[VenueKind, ...] = tuple(
     VenueKind(r["code"], r["name"], int(r["weight"])) for r in _rows("venue_kinds.csv")
 )
 
-CHANNELS = ("APP", "HOTLINE_12345", "GRID_WORKER", "SENTINEL", "VISIT")
-URGENCIES = ("LOW", "NORMAL", "HIGH", "URGENT")
-ROLES = ("RESIDENT", "MEMBER", "UNIT_ADMIN", "COORDINATOR", "DISTRICT_ADMIN", "CITY_ADMIN")
-
 
 # ---------------------------------------------------------------- funding programs
 

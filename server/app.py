@@ -56,39 +56,36 @@ def create_app(
     `clock` is where each GraphQL request reads its "now" (tests pin it to the instant their data is
     dated from)."""
     settings = settings or get_settings()
-    graph_ref: dict[str, Graph] = {}
-    if graph is not None:
-        graph_ref["graph"] = graph
-    metrics = Metrics(graph_ref)
+    # The driver connects lazily, so the graph is made with the app and handed to every part of it.
+    owned = graph is None
+    if graph is None:
+        if not settings.neo4j_uri:
+            raise RuntimeError("NEO4J_URI is not set: start the API with `minhu serve`, which starts Neo4j")
+        graph = Graph.connect(settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password, settings.neo4j_database)
+    served: Graph = graph
+    metrics = Metrics(served)
     tracer_provider = configure_tracing(settings)
     if tracer_provider is not None:
         db.enable_tracing(tracer_provider.get_tracer("minhu.graph"))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        owned = "graph" not in graph_ref
-        if owned:
-            if not settings.neo4j_uri:
-                raise RuntimeError("NEO4J_URI is not set: start the API with `minhu serve`, which starts Neo4j")
-            graph_ref["graph"] = Graph.connect(
-                settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password, settings.neo4j_database
-            )
         if run_migrations:
-            await migrate(graph_ref["graph"])
+            await migrate(served)
         # Events between processes (MINHU_BROKER_URL); stopped before the graph closes.
         broker_scope = AsyncExitStack()
-        app.state.broker = await broker_scope.enter_async_context(with_broker(settings, lambda: graph_ref["graph"]))
+        app.state.broker = await broker_scope.enter_async_context(with_broker(settings, lambda: served))
         # The background sweep: overdue needs escalate, expired idempotency records go; 0 turns it off.
         sweeper = None
         if settings.minhu_sweep_interval_seconds > 0:
             sweeper = asyncio.create_task(
                 sweep_forever(
-                    lambda: graph_ref["graph"],
+                    lambda: served,
                     settings.minhu_sweep_interval_seconds,
                     idempotency_ttl_hours=settings.minhu_idempotency_ttl_hours,
                     on_run=lambda outcome: metrics.sweeps.labels(outcome).inc(),
                     # Several processes (a broker between them): once per interval across them all.
-                    gate=sweep_gate(lambda: graph_ref["graph"], settings.minhu_sweep_interval_seconds)
+                    gate=sweep_gate(lambda: served, settings.minhu_sweep_interval_seconds)
                     if settings.minhu_broker_url
                     else None,
                 )
@@ -104,16 +101,15 @@ def create_app(
             if tracer_provider is not None:
                 tracer_provider.shutdown()
             if owned:
-                await graph_ref["graph"].close()
+                await served.close()
 
     async def live(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
     async def ready(request: Request) -> JSONResponse:
-        graph = graph_ref["graph"]
         try:
-            await graph.ping()
-            missing = sorted({m.version for m in MIGRATIONS} - await applied_versions(graph))
+            await served.ping()
+            missing = sorted({m.version for m in MIGRATIONS} - await applied_versions(served))
         except DomainError as exc:
             return JSONResponse({"status": "unavailable", "reason": exc.message}, status_code=503)
         except Exception as exc:
@@ -123,12 +119,12 @@ def create_app(
                 {"status": "unavailable", "reason": f"migrations not applied: {missing}; run `minhu db migrate`"},
                 status_code=503,
             )
-        return JSONResponse({"status": "ok", "neo4j": "reachable", "database": graph.database})
+        return JSONResponse({"status": "ok", "neo4j": "reachable", "database": served.database})
 
     async def metrics_page(request: Request) -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    graphql = MinhuGraphQL(graph_ref, settings, metrics, tracer_provider, clock)
+    graphql = MinhuGraphQL(served, settings, metrics, tracer_provider, clock)
     app = Starlette(
         routes=[
             Route("/health/live", live),
@@ -136,8 +132,8 @@ def create_app(
             Route("/health", ready),
             Route("/metrics", metrics_page),
             Route("/graphql", graphql, methods=["GET", "POST"]),
-            Route("/import/{kind}", roster_upload(graph_ref, settings), methods=["POST"]),
-            *open311_routes(graph_ref),
+            Route("/import/{kind}", roster_upload(served, settings), methods=["POST"]),
+            *open311_routes(served),
             *console_routes(),
             *ide_routes(),
             # Subscriptions (graphql-transport-ws) on the same path; the token travels in connection_init.
@@ -159,7 +155,6 @@ def create_app(
         ],
         lifespan=lifespan,
     )
-    app.state.graph_ref = graph_ref
     app.state.broker = None
     metrics.registry.register(BrokerMetrics(app.state))
     metrics.registry.register(ReadPathMetrics(graphql.schema.documents))

@@ -130,7 +130,7 @@ class MinhuGraphQL(GraphQL):
 
     def __init__(
         self,
-        graph_ref: dict[str, Graph],
+        graph: Graph,
         settings: Settings,
         metrics: Metrics,
         tracer_provider: Any = None,
@@ -167,7 +167,7 @@ class MinhuGraphQL(GraphQL):
             allowed_origins=settings.allowed_origins,
         )
         self.schema: MinhuSchema = schema
-        self._graph_ref = graph_ref
+        self._graph = graph
         self._settings = settings
         self._clock = clock
         self._authenticate = cached_authenticator(settings)
@@ -250,7 +250,7 @@ class MinhuGraphQL(GraphQL):
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
         return Context(
-            graph=self._graph_ref["graph"],
+            graph=self._graph,
             settings=self._settings,
             request=request,
             response=response,

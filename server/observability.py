@@ -160,7 +160,7 @@ class ReadPathMetrics:
 class Metrics:
     """The app's Prometheus metrics, in a registry of its own."""
 
-    def __init__(self, graph_ref: dict[str, Graph]) -> None:
+    def __init__(self, graph: Graph) -> None:
         self.registry = CollectorRegistry()
         ProcessCollector(registry=self.registry)
         self.requests = Histogram(
@@ -198,7 +198,7 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
-        self.registry.register(_GraphCollector(graph_ref))
+        self.registry.register(_GraphCollector(graph))
 
     def observe_request(self, info: RequestInfo, statements: int) -> None:
         if info.operation_type is None:
@@ -212,16 +212,14 @@ class Metrics:
 class _GraphCollector:
     """Reads the graph's live state at scrape time: pool use and the circuit breaker."""
 
-    def __init__(self, graph_ref: dict[str, Graph]) -> None:
-        self._graph_ref = graph_ref
+    def __init__(self, graph: Graph) -> None:
+        self._graph = graph
 
     def describe(self) -> list:
         return []
 
     def collect(self):
-        graph = self._graph_ref.get("graph")
-        if graph is None:
-            return
+        graph = self._graph
         in_use = GaugeMetricFamily("minhu_neo4j_pool_in_use", "Neo4j connections held by a transaction now")
         in_use.add_metric([], graph.in_flight)
         yield in_use

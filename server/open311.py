@@ -104,10 +104,7 @@ async def _params(request: Request) -> dict[str, str]:
     return params
 
 
-def routes(graph_ref: dict[str, Graph], base: str = "/open311/v2") -> list[Route]:
-    def graph() -> Graph:
-        return graph_ref["graph"]
-
+def routes(graph: Graph, base: str = "/open311/v2") -> list[Route]:
     async def discovery(request: Request, fmt: str) -> Response:
         root = str(request.base_url).rstrip("/") + base
         body = {
@@ -128,27 +125,27 @@ def routes(graph_ref: dict[str, Graph], base: str = "/open311/v2") -> list[Route
 
     async def services(request: Request, fmt: str) -> Response:
         open311.check_jurisdiction(dict(request.query_params))
-        return _render(fmt, "services", await open311.services(graph()))
+        return _render(fmt, "services", await open311.services(graph))
 
     async def service(request: Request, fmt: str) -> Response:
         open311.check_jurisdiction(dict(request.query_params))
-        body = await open311.service_definition(graph(), request.path_params["code"])
+        body = await open311.service_definition(graph, request.path_params["code"])
         return _render(fmt, "service_definition", body)
 
     async def requests(request: Request, fmt: str) -> Response:
         params = await _params(request)
         if request.method == "POST":
-            created = await open311.post_request(graph(), params)
+            created = await open311.post_request(graph, params)
             return _render(fmt, "service_requests", [created])
-        return _render(fmt, "service_requests", await open311.get_requests(graph(), params))
+        return _render(fmt, "service_requests", await open311.get_requests(graph, params))
 
     async def one_request(request: Request, fmt: str) -> Response:
         params = dict(request.query_params)
-        found = await open311.get_requests(graph(), params, one=request.path_params["id"])
+        found = await open311.get_requests(graph, params, one=request.path_params["id"])
         return _render(fmt, "service_requests", found)
 
     async def token(request: Request, fmt: str) -> Response:
-        found = await open311.token_status(graph(), request.path_params["token"])
+        found = await open311.token_status(graph, request.path_params["token"])
         return _render(fmt, "service_requests", [found])
 
     return [

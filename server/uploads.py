@@ -34,7 +34,7 @@ def _error(code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=_STATUS.get(code, 503))
 
 
-def roster_upload(graph_ref: dict[str, Graph], settings: Settings):
+def roster_upload(graph: Graph, settings: Settings):
     async def upload(request: Request) -> JSONResponse:
         kind = request.path_params["kind"]
         if kind not in KINDS:
@@ -58,9 +58,7 @@ def roster_upload(graph_ref: dict[str, Graph], settings: Settings):
         data = await upload.read()
         try:
             text = decode_upload(data)
-            report = await import_text(
-                graph_ref["graph"], kind, text, upload.filename or "upload", out=io.StringIO(), viewer=viewer
-            )
+            report = await import_text(graph, kind, text, upload.filename or "upload", out=io.StringIO(), viewer=viewer)
         except DomainError as exc:
             return _error(exc.code, exc.message)
         return JSONResponse({"kind": kind, **report.as_dict()})

@@ -1,20 +1,22 @@
 """Grants from funding programs that never overspend: the program is locked before the budget check.
 
 Money is integer fen everywhere (Neo4j integers are 64-bit), so sums are exact. Approval locks the
-program first (graph/locks.py), then reads `budget`, `spent` and the grant, then writes
+program first (graph/kernel/locks.py), then reads `budget`, `spent` and the grant, then writes
 `spent += amount` in the same transaction: concurrent approvals of one program queue on its lock,
 and each sees the `spent` the previous one committed.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from graph.kernel.db import Graph, Tx
 from graph.kernel.errors import NotFound
 from graph.kernel.ids import label_of, new_id
 from graph.kernel.locks import answered_unlocked, lock_if, still
-from graph.kernel.records import native
+from graph.kernel.records import from_row
 from graph.needs.audit import EVENT_CREATE
 
 _PROGRAM = """
@@ -26,12 +28,42 @@ RETURN p.id AS id, p.name AS name, p.level AS level, coalesce(p.budget, 0) AS bu
 """
 
 
-async def program_facts(tx: Tx, program_id: str) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class ProgramTerms:
+    """What a grant is checked against: the program's money (fen), its period and what it covers."""
+
+    id: str
+    name: str
+    level: str
+    budget: int
+    spent: int
+    cap_per_grant: int | None
+    period_start: date | None
+    period_end: date | None
+    categories: list[str]  # the category codes it covers
+    districts: list[str]  # the districts it is available in (none: all)
+
+    @property
+    def left(self) -> int:
+        return self.budget - self.spent
+
+
+@dataclass(frozen=True, slots=True)
+class GrantFacts:
+    id: str
+    status: str
+    amount: int
+    program_id: str
+    need_id: str | None
+    place_ids: list[str]  # its need's place and every place above it
+
+
+async def program_facts(tx: Tx, program_id: str) -> ProgramTerms:
     label_of(program_id, expected=("FundingProgram",), field="programId")
     row = await tx.single(_PROGRAM, id=program_id)
     if row is None:
         raise NotFound(f"no funding program with id {program_id!r}", field="programId")
-    return {k: native(v) for k, v in row.items()}
+    return from_row(ProgramTerms, row)
 
 
 # The grant and its Event about the need, in one statement.
@@ -87,7 +119,7 @@ RETURN open AS locked, {id: g.id, status: g.status, amount: g.amount, programId:
 )
 
 
-async def locked_decision(tx: Tx, grant_id: str, *, approve: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+async def locked_decision(tx: Tx, grant_id: str, *, approve: bool) -> tuple[GrantFacts, ProgramTerms]:
     """The grant (status, amount, need, places) and its program (as `program_facts`), both locked; not
     locked when the committed state already refuses the decision (`approve`: an approval, else a rejection)."""
     label_of(grant_id, expected=("Grant",), field="grantId")
@@ -95,7 +127,7 @@ async def locked_decision(tx: Tx, grant_id: str, *, approve: bool) -> tuple[dict
     if row is None:
         raise NotFound(f"no grant with id {grant_id!r}", field="grantId")
     answered_unlocked(row["locked"])
-    return row["grant"], {k: native(v) for k, v in row["program"].items()}
+    return from_row(GrantFacts, row["grant"]), from_row(ProgramTerms, row["program"])
 
 
 # The decision, the program's `spent` and (for a grant tied to a need) the audit Event, in one statement.
@@ -122,19 +154,6 @@ async def decide(
     row = await tx.single(_DECIDE, id=grant_id, status=status, by=by, reason=reason, spend=spend, event=event)
     assert row is not None
     return row["spent"], (row["events"][0] if row["events"] else None)
-
-
-_READ = """
-UNWIND $ids AS gid
-MATCH (g:Grant {id: gid})-[:FROM]->(p:FundingProgram)
-RETURN g {.*, programId: p.id, needId: [(g)-[:FOR]->(n:Need) | n.id][0]} AS row
-"""
-
-
-async def grants_by_ids(graph: Graph, ids: list[str]) -> list[dict[str, Any]]:
-    rows = await graph.read(_READ, ids=ids)
-    found = {row["row"]["id"]: {k: native(v) for k, v in row["row"].items()} for row in rows}
-    return [found[gid] for gid in ids if gid in found]
 
 
 _LEDGER = """

@@ -7,12 +7,14 @@ in two windows of equal length either side of its start.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from graph.funding.kinds import GrantStatus, ProjectStatus
 from graph.kernel.db import Tx
 from graph.kernel.errors import NotFound
 from graph.kernel.kinds import cypher_strings
+from graph.kernel.records import from_row
 from graph.needs.kinds import NeedStatus
 
 _OPEN_FACTS = """
@@ -87,23 +89,50 @@ RETURN before, after, served, span.seconds AS seconds,
 """
 
 
-async def open_facts(tx: Tx, category: str, place_ids: list[str], lead_id: str) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class ProjectPlace:
+    id: str
+    found: bool
+    district: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OpeningFacts:
+    """What opening a project checks: the category and lead exist, its places and their districts."""
+
+    category: bool  # the category exists
+    places: list[ProjectPlace]
+    lead: bool  # the leading unit or street exists
+    lead_districts: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class LockedProject:
+    status: str
+    districts: list[str | None]  # each of its places' district
+    grant: bool  # the grant asked about exists
+    grant_status: str | None
+    funds: str | None  # the project that grant funds already
+
+
+async def open_facts(tx: Tx, category: str, place_ids: list[str], lead_id: str) -> OpeningFacts:
     rows = await tx.run(
         _OPEN_FACTS, "funding.projects.open_facts", category=category, placeIds=place_ids, leadId=lead_id
     )
-    return rows[0]
+    row = rows[0]
+    return from_row(OpeningFacts, {**row, "places": [from_row(ProjectPlace, p) for p in row["places"]]})
 
 
 async def create(tx: Tx, row: dict[str, Any]) -> None:
     await tx.run(_CREATE, "funding.projects.create", status=ProjectStatus.OPEN, **row)
 
 
-async def locked(tx: Tx, project_id: str, grant_id: str | None = None) -> dict[str, Any]:
+async def locked(tx: Tx, project_id: str, grant_id: str | None = None) -> LockedProject:
     """The project under its lock (NotFound when none), and the grant asked about."""
     rows = await tx.run(_LOCKED, "funding.projects.locked", id=project_id, grantId=grant_id)
     if not rows:
         raise NotFound(f"no project {project_id!r}", field="projectId")
-    return rows[0]
+    return from_row(LockedProject, rows[0])
 
 
 async def fund(tx: Tx, project_id: str, grant_id: str) -> bool:

@@ -19,7 +19,6 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import Enum
 from typing import Any
 
 from graphql import (
@@ -34,11 +33,10 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetails, FragmentDetails, collect_fields, collect_subfields
 from graphql.execution.values import VariableValues, get_argument_values
-from pydantic.alias_generators import to_camel
 
 from graph.kernel import registry
 from graph.kernel.ids import label_of
-from graph.kernel.kinds import LISTED_LIMIT, Kind, Link, RootList, bind_expression
+from graph.kernel.kinds import LISTED_LIMIT, Kind, Link, RootList, bind_expression, camel, plain
 from graph.kernel.listing import Window, cursor_of, keyset_and_order, order_hint, page_calls, page_of, window
 from graph.kernel.records import GeoPoint
 
@@ -186,7 +184,7 @@ class Compiler:
             chosen = _window(args)
             checked: dict[str, Any] = {}
             if root.filter is not None:
-                given = _plain(args.get("filter")) or {}
+                given = plain(args.get("filter"), camel) or {}
                 checked = root.filter.model_validate(given).model_dump(by_alias=True)
             checked["now"] = request["now"]
             source, source_params, distinct = root.source(checked)
@@ -438,7 +436,7 @@ def _default(kind: Kind, name: str) -> str | None:
     answers the record's default there)."""
     assert kind.record is not None
     for f in dataclasses.fields(kind.record):
-        if _camel(f.name) != name:
+        if camel(f.name) != name:
             continue
         if f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
             return "[]"
@@ -451,29 +449,6 @@ def _default(kind: Kind, name: str) -> str | None:
             return repr(value)
         return _literal(str(value))
     return None
-
-
-def _camel(name: str) -> str:
-    return to_camel(name)
-
-
-def _plain(value: Any) -> Any:
-    """An input argument as plain data with camelCase keys (strawberry hands input objects over as
-    dataclasses and enums as members), fields left out left out."""
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out = {}
-        for f in dataclasses.fields(value):
-            item = getattr(value, f.name)
-            if item is not None and type(item).__name__ != "UnsetType":
-                out[to_camel(f.name)] = _plain(item)
-        return out
-    if isinstance(value, dict):
-        return {to_camel(k): _plain(v) for k, v in value.items() if v is not None}
-    return value
 
 
 def node_statement(compiled: Compiled, node_id: str, signed_in: bool) -> Compiled | None:

@@ -17,12 +17,12 @@ import dataclasses
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from functools import cached_property
 from types import MappingProxyType, NoneType, UnionType
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
 
 # The value types a record's field may have besides Python's own (schema/ shows them as GeoPoint, Fen).
 from graph.kernel.records import Fen as Fen
@@ -122,7 +122,7 @@ class ListFilter(BaseModel):
     """The base of a root list's filter, the one declaration of it (the GraphQL filter input is derived
     from it): camelCase names, unknown ones refused, value sets as their plain strings."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, alias_generator=to_camel, use_enum_values=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, alias_generator=camel, use_enum_values=True)
 
     @classmethod
     def predicates(cls) -> dict[str, str]:
@@ -267,3 +267,21 @@ def _bare(hint: Any) -> type:
         args = [a for a in get_args(hint) if a is not NoneType]
         return _bare(args[0]) if len(args) == 1 else object
     return origin or hint
+
+
+def plain(value: Any, key: Callable[[str], str] = str) -> Any:
+    """Input as plain data: an input object (strawberry hands them over as dataclasses) or a dict as a
+    dict whose keys pass through `key`, without the fields left out or null; enums as their values;
+    lists item by item."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list):
+        return [plain(item, key) for item in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        items: Iterable[tuple[str, Any]] = ((f.name, getattr(value, f.name)) for f in dataclasses.fields(value))
+    elif isinstance(value, dict):
+        items = value.items()
+    else:
+        return value
+    # strawberry's UNSET (a field left out) is known by its type's name: graph/ does not import strawberry.
+    return {key(k): plain(v, key) for k, v in items if v is not None and type(v).__name__ != "UnsetType"}

@@ -56,7 +56,7 @@ class NeedFacts:
 
 
 # The ratings of every member registered with community `c`: the prior a member's own ratings are
-# weighed against (matching.factors.rating_prior). Plans use the same fragment (graph/plans.py).
+# weighed against (matching.factors.rating_prior). Plans use the same fragment (graph/plans/pools.py).
 COMMUNITY_RATINGS = (
     "OPTIONAL MATCH (c)<-[:REGISTERED_WITH]-(peer:Member) "
     "RETURN coalesce(sum(peer.ratingSum), 0) AS ratingSum, coalesce(sum(peer.ratingCount), 0) AS ratingCount"

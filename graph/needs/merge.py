@@ -6,9 +6,11 @@ surviving need (`ALSO_RAISED_BY`), and both sides get a MERGE event in their tra
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from graph.kernel.db import Tx
+from graph.kernel.records import from_row
 from graph.needs.audit import event_create, event_params
 from graph.needs.kinds import EventType, NeedStatus
 
@@ -46,31 +48,46 @@ RETURN events + [m {.*, needId: into.id}] AS events
 )
 
 
-async def merge_facts(tx: Tx, need_ids: list[str]) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class MergingNeed:
+    """A need of a merge, read under its lock."""
+
+    id: str
+    number: str | None
+    status: str
+    category: str | None
+    place_ids: list[str]  # its place and every place above it
+    merged_into: str | None  # the need it was merged into before
+    requester_id: str | None
+    resident_ids: list[str]  # the requester and whoever raised it too
+
+
+async def merge_facts(tx: Tx, need_ids: list[str]) -> list[MergingNeed]:
     """The needs under their locks, taken in id order (so two merges over the same needs cannot deadlock)."""
-    return await tx.run(_FACTS, "needs.merge.merge_facts", ids=sorted(set(need_ids)))
+    rows = await tx.run(_FACTS, "needs.merge.merge_facts", ids=sorted(set(need_ids)))
+    return [from_row(MergingNeed, row) for row in rows]
 
 
 async def merge(
-    tx: Tx, into: dict[str, Any], froms: list[dict[str, Any]], actor: str, role: str, reason: str | None
+    tx: Tx, into: MergingNeed, froms: list[MergingNeed], actor: str, role: str, reason: str | None
 ) -> list[dict[str, Any]]:
     """Closes `froms` into `into`; the events written, for the outbox."""
-    numbers = ", ".join(f["number"] or f["id"] for f in froms)
+    numbers = ", ".join(f.number or f.id for f in froms)
     rows = await tx.run(
         _MERGE,
         "needs.merge.merge",
-        into=into["id"],
+        into=into.id,
         cancelled=NeedStatus.CANCELLED,
         froms=[
             {
-                "id": f["id"],
+                "id": f.id,
                 "event": event_params(
                     actor_id=actor,
                     role=role,
-                    from_state=f["status"],
+                    from_state=f.status,
                     to_state=NeedStatus.CANCELLED,
                     type=EventType.MERGE,
-                    note=f"merged into {into['number'] or into['id']}" + (f": {reason}" if reason else ""),
+                    note=f"merged into {into.number or into.id}" + (f": {reason}" if reason else ""),
                 ),
             }
             for f in froms
@@ -78,8 +95,8 @@ async def merge(
         event=event_params(
             actor_id=actor,
             role=role,
-            from_state=into["status"],
-            to_state=into["status"],
+            from_state=into.status,
+            to_state=into.status,
             type=EventType.MERGE,
             note=f"merged {numbers} into this need" + (f": {reason}" if reason else ""),
         ),

@@ -4,11 +4,13 @@ and its first audit Event, in one statement). Later changes go through graph/nee
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from graph.kernel.db import Graph, Tx
 from graph.kernel.errors import NotFound
 from graph.kernel.ids import label_of, new_id
+from graph.kernel.records import from_row
 from graph.needs.audit import EVENT_CREATE, event_params
 from graph.needs.kinds import EventType, NeedStatus
 from graph.needs.open311 import BECAME
@@ -26,14 +28,27 @@ RETURN p.id AS id, '{label}' AS label, d.id AS districtId, d.code AS districtCod
 }
 
 
-async def intake_facts(tx: Tx, place_id: str, category_code: str, resident_id: str | None) -> dict[str, Any]:
-    """The compound or community a need is raised at (with its district and the places above it), and
-    whether the category and the known resident named exist."""
+@dataclass(frozen=True, slots=True)
+class Intake:
+    """Where a need is raised (a compound or community, with its district and every place above it), and
+    whether the category and the known resident it names exist."""
+
+    id: str
+    label: str  # Compound or Community
+    district_id: str | None
+    district_code: str | None
+    place_ids: list[str]
+    category_exists: bool
+    resident_exists: bool  # True when it names none
+
+
+async def intake_facts(tx: Tx, place_id: str, category_code: str, resident_id: str | None) -> Intake:
+    """The compound or community a need is raised at, and whether the category and resident named exist."""
     label = label_of(place_id, expected=("Compound", "Community"), field="placeId")
     row = await tx.single(_INTAKE[label], placeId=place_id, category=category_code, residentId=resident_id)
     if row is None or row["id"] is None:
         raise NotFound(f"no compound or community with id {place_id!r}", id=place_id, field="placeId")
-    return row
+    return from_row(Intake, row)
 
 
 def need_number(year: int, district_code: str, seq: int) -> str:
@@ -71,7 +86,7 @@ RETURN n.id AS id, n.number AS number, e {{.*, needId: n.id}} AS event
 
 async def create_need(
     tx: Tx,
-    place: dict[str, Any],
+    place: Intake,
     fields: dict[str, Any],
     resident: dict[str, Any],
     actor: tuple[str, str],
@@ -82,8 +97,8 @@ async def create_need(
     livesIn?}: created or completed when details are given), with its SUBMIT Event; returns
     {id, number, event}. `placed_from`: the id of the unplaced Open311 request it becomes."""
     row = await tx.single(
-        _CREATE[place["label"]],
-        placeId=place["id"],
+        _CREATE[place.label],
+        placeId=place.id,
         id=new_id("need"),
         status=NeedStatus.SUBMITTED.value,
         resident={key: resident.get(key) for key in ("id", "name", "phone", "email", "address")},

@@ -1,6 +1,6 @@
 """Cypher for what partners put at the community's disposal: offerings, venues, funding programs.
 
-Same conventions as graph/registration.py: inside the caller's transaction. Each mutation sends two
+Same conventions as graph/partners/registration.py: inside the caller's transaction. Each mutation sends two
 statements (issue 9): its facts, where the node is locked and every reference the input names (codes,
 places, units) is looked up at once (`registration.checks`), then one write with the links it
 replaces as `CALL` subqueries. Creation takes rows so the CSV import shares the statement.
@@ -9,11 +9,14 @@ replaces as `CALL` subqueries. Creation takes rows so the CSV import shares the 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from graph.kernel.db import Tx
 from graph.kernel.errors import NotFound
-from graph.partners.registration import LOCKED_UNIT, SET_PROPS, UNIT_FACTS, check_params, checks
+from graph.kernel.records import from_row
+from graph.partners.registration import LOCKED_UNIT, SET_PROPS, UNIT_FACTS, Registered, check_params, checks
 
 
 def _replace_links(rel: str, target: str, param: str, *, key: str = "id", many: bool = False) -> str:
@@ -57,17 +60,58 @@ def _missing(row: dict[str, Any] | None, what: str, node_id: str) -> dict[str, A
     return row
 
 
+# What each statement below looks up with its facts (`registration.checks`): `codes`, those of the codes
+# named that exist (check with `check_codes`), and `places`, the rows to check with `checked_places`.
+
+
+@dataclass(frozen=True, slots=True)
+class References:
+    codes: list[str]
+    places: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class LockedOffering(References):
+    id: str
+    status: str
+    unit_id: str | None
+    place_ids: list[str]  # where its unit is registered, and the places above
+
+
+@dataclass(frozen=True, slots=True)
+class VenueRegistration(References):
+    owner_id: str | None  # the unit to own the venue, when it exists (locked)
+
+
+@dataclass(frozen=True, slots=True)
+class LockedVenue(References):
+    id: str
+    owner_id: str | None
+    place_ids: list[str]  # its community and the places above
+    new_owner_id: str | None  # the unit to own it instead, when it exists (locked)
+
+
+@dataclass(frozen=True, slots=True)
+class LockedProgram(References):
+    id: str
+    level: str
+    budget: int
+    spent: int
+    cap_per_grant: int | None
+    period_start: date | None
+    period_end: date | None
+    district_ids: list[str]
+
+
 # --- offerings ---------------------------------------------------------------------------------
 
 _OFFERING_REGISTRATION = f"{LOCKED_UNIT}RETURN {UNIT_FACTS}, {checks('Category')}"
 
 
-async def offering_registration_facts(
-    tx: Tx, unit_id: str, category_code: str, area_ids: Iterable[str]
-) -> dict[str, Any]:
+async def offering_registration_facts(tx: Tx, unit_id: str, category_code: str, area_ids: Iterable[str]) -> Registered:
     """The unit under its lock (as `registration.unit_facts`), plus `codes` and `places` (see `checks`)."""
     row = await tx.single(_OFFERING_REGISTRATION, id=unit_id, **check_params([category_code], area_ids))
-    return _missing(row, "unit", unit_id)
+    return from_row(Registered, _missing(row, "unit", unit_id))
 
 
 _OFFERING_FACTS = f"""
@@ -81,10 +125,10 @@ RETURN o.id AS id, o.status AS status, u.id AS unitId,
 
 async def offering_facts(
     tx: Tx, offering_id: str, category_codes: Iterable[str] = (), area_ids: Iterable[str] = ()
-) -> dict[str, Any]:
+) -> LockedOffering:
     """The offering under its lock: status, unit and the unit's places; `codes` and `places` as `checks`."""
     row = await tx.single(_OFFERING_FACTS, id=offering_id, **check_params(category_codes, area_ids))
-    return _missing(row, "offering", offering_id)
+    return from_row(LockedOffering, _missing(row, "offering", offering_id))
 
 
 _CREATE_OFFERING = f"""
@@ -132,11 +176,11 @@ _VENUE_REGISTRATION = f"{_OWNER}WITH owner RETURN owner.id AS ownerId, {checks('
 
 async def venue_registration_facts(
     tx: Tx, owner_unit_id: str | None, community_id: str, facilities: Iterable[str]
-) -> dict[str, Any]:
-    """`ownerId`: the owner unit's id when it exists (locked); `codes` and `places` as `checks`."""
+) -> VenueRegistration:
+    """The owner unit's id when it exists (locked); `codes` and `places` as `checks`."""
     row = await tx.single(_VENUE_REGISTRATION, owner=owner_unit_id, **check_params(facilities, [community_id]))
     assert row is not None
-    return row
+    return from_row(VenueRegistration, row)
 
 
 _VENUE_FACTS = f"""
@@ -155,12 +199,12 @@ async def venue_facts(
     new_owner_id: str | None = None,
     community_id: str | None = None,
     facilities: Iterable[str] = (),
-) -> dict[str, Any]:
-    """The venue under its lock (owner, places); `newOwnerId` when that unit exists (locked); `codes` and
+) -> LockedVenue:
+    """The venue under its lock (owner, places); the new owner when that unit exists (locked); `codes` and
     `places` (for `community_id`) as `checks`."""
     places = [community_id] if community_id is not None else []
     row = await tx.single(_VENUE_FACTS, id=venue_id, owner=new_owner_id, **check_params(facilities, places))
-    return _missing(row, "venue", venue_id)
+    return from_row(LockedVenue, _missing(row, "venue", venue_id))
 
 
 _CREATE_VENUES = """
@@ -232,11 +276,11 @@ async def update_venue(
 _PROGRAM_REGISTRATION = f"RETURN {checks('Category')}"
 
 
-async def program_registration_facts(tx: Tx, categories: Iterable[str], district_ids: Iterable[str]) -> dict[str, Any]:
+async def program_registration_facts(tx: Tx, categories: Iterable[str], district_ids: Iterable[str]) -> References:
     """`codes` and `places` (see `checks`) for a new program's categories and districts."""
     row = await tx.single(_PROGRAM_REGISTRATION, **check_params(categories, district_ids))
     assert row is not None
-    return row
+    return from_row(References, row)
 
 
 _PROGRAM_FACTS = f"""
@@ -250,12 +294,12 @@ RETURN f.id AS id, f.level AS level, f.budget AS budget, coalesce(f.spent, 0) AS
 
 async def program_facts(
     tx: Tx, program_id: str, categories: Iterable[str] = (), district_ids: Iterable[str] = ()
-) -> dict[str, Any]:
+) -> LockedProgram:
     """The program under its lock; `codes` and `places` as `checks` for the categories and districts."""
     row = await tx.single(_PROGRAM_FACTS, id=program_id, **check_params(categories, district_ids))
     if row is None:
         raise NotFound(f"no funding program with id {program_id!r}", id=program_id)
-    return row
+    return from_row(LockedProgram, row)
 
 
 _PROGRAM_LINKS = _replace_links("COVERS", "Category", "categories", key="code", many=True) + _replace_links(

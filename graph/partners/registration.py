@@ -2,17 +2,19 @@
 
 Every function runs inside the caller's transaction. Creation takes a list of rows (UNWIND), so a
 mutation writes one row and the CSV import a whole batch with the same statement. `*_facts`
-functions take the node's write lock first (see graph/locks.py), so the authorisation facts they
+functions take the node's write lock first (see graph/kernel/locks.py), so the authorisation facts they
 return cannot change before the transaction commits.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from graph.kernel.db import Tx
 from graph.kernel.errors import NotFound
+from graph.kernel.records import from_row
 
 # A place and everything above it: community → street → district. (Names unlikely to clash with the
 # variables of a statement `checks` is put into: a subquery sees the outer ones.)
@@ -73,11 +75,6 @@ def _found_places(rows: Iterable[dict[str, Any]], wanted: list[str], field: str)
     return found
 
 
-async def require_codes(tx: Tx, label: str, codes: Iterable[str]) -> None:
-    """NotFound naming every unknown code, so one correction fixes them all."""
-    check_codes(label, codes, await found_codes(tx, label, codes))
-
-
 def check_codes(label: str, codes: Iterable[str], found: set[str]) -> None:
     """NotFound naming every code of `codes` not in `found`."""
     missing = sorted(set(codes) - found)
@@ -102,12 +99,25 @@ UNIT_FACTS = "u.id AS id, [(u)-[:REGISTERED_WITH]->(:Community)-[:IN*0..2]->(p) 
 _UNIT_FACTS = f"{LOCKED_UNIT}RETURN {UNIT_FACTS}"
 
 
-async def unit_facts(tx: Tx, unit_id: str) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Registered:
+    """A unit or member under its lock: its unit (a unit's own id), every place it (or its unit) is
+    registered at or under, and what the statement looked up with it (`checks`): the `codes` of those named
+    that exist, and the `places` rows to check with `checked_places`."""
+
+    id: str
+    place_ids: list[str]
+    unit_id: str | None = None
+    codes: list[str] = field(default_factory=list)
+    places: list[dict[str, Any]] = field(default_factory=list)
+
+
+async def unit_facts(tx: Tx, unit_id: str) -> Registered:
     """Locks the unit; its id and every place it is registered at or under."""
     row = await tx.single(_UNIT_FACTS, id=unit_id)
     if row is None:
         raise NotFound(f"no unit with id {unit_id!r}", id=unit_id)
-    return row
+    return from_row(Registered, row)
 
 
 # registerMember's facts in one statement: the unit under its lock, which skill codes exist, and the
@@ -117,13 +127,13 @@ _MEMBER_REGISTRATION = f"{LOCKED_UNIT}RETURN {UNIT_FACTS}, {checks('Skill')}"
 
 async def member_registration_facts(
     tx: Tx, unit_id: str, skills: Iterable[str], community_ids: Iterable[str]
-) -> dict[str, Any]:
+) -> Registered:
     """`unit_facts` (the unit locked), plus `codes`: the codes of `skills` that exist, and `places`: the
     rows `places` reads for `community_ids` (check them with `check_codes` and `checked_places`)."""
     row = await tx.single(_MEMBER_REGISTRATION, id=unit_id, **check_params(skills, community_ids))
     if row is None:
         raise NotFound(f"no unit with id {unit_id!r}", id=unit_id)
-    return row
+    return from_row(Registered, row)
 
 
 def checked_places(rows: list[dict[str, Any]], ids: Iterable[str], field: str) -> dict[str, list[str]]:
@@ -178,12 +188,12 @@ RETURN m.id AS id, u.id AS unitId,
 """
 
 
-async def member_facts(tx: Tx, member_id: str) -> dict[str, Any]:
+async def member_facts(tx: Tx, member_id: str) -> Registered:
     """Locks the member; its unit and the places it (or its unit) is registered at or under."""
     row = await tx.single(_MEMBER_FACTS, id=member_id)
     if row is None:
         raise NotFound(f"no member with id {member_id!r}", id=member_id)
-    return row
+    return from_row(Registered, row)
 
 
 # Member `m` of unit `u` gets the skills and communities of `row`, adding to what it has. The basis
@@ -242,12 +252,12 @@ _REGISTRATION_FACTS = {
 }
 
 
-async def registration_facts(tx: Tx, label: str, subject_id: str, community_id: str) -> dict[str, Any]:
+async def registration_facts(tx: Tx, label: str, subject_id: str, community_id: str) -> Registered:
     """The unit or member (locked), its unit and places, and `places`: the community's rows (see `checks`)."""
     row = await tx.single(_REGISTRATION_FACTS[label], id=subject_id, **check_params(places=[community_id]))
     if row is None:
         raise NotFound(f"no {label.lower()} with id {subject_id!r}", id=subject_id)
-    return row
+    return from_row(Registered, row)
 
 
 # The basis says why a subject serves there: a unit by its location; a member where their unit is

@@ -1,7 +1,7 @@
 """Where things are: is a place at or below a scope, and what authorisation needs to know of a need.
 
 The place hierarchy is `(:Compound)-[:IN]->(:Community)-[:IN]->(:Street)-[:IN]->(:District)`.
-Ids name their label (`graph/ids.py`), so every MATCH is label-specific and starts from the id
+Ids name their label (`graph/kernel/ids.py`), so every MATCH is label-specific and starts from the id
 constraint's index. Cypher text is only ever assembled from the fixed label names below; every
 value travels as a parameter.
 """

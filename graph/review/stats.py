@@ -2,7 +2,7 @@
 
 One statement per scope kind: a source that yields, for every need of the cohort, the need `x`
 and the assignments `mine` that count for the scope, then one shared aggregation. The statement
-returns sums and counts; rates and averages are divided in Python (`resolvers/stats.py`), so a
+returns sums and counts; rates and averages are divided in Python (`resolvers/review/stats.py`), so a
 zero denominator becomes null instead of a division error.
 
 Cohorts:

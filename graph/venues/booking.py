@@ -2,20 +2,20 @@
 
 Neo4j reads committed data without locks, so "check for a clash, then create" run by two
 transactions at once could both pass. Every booking change first takes the venue's write lock
-(graph/locks.py); a competitor blocks on it until we commit and then sees our booking. Intervals
+(graph/kernel/locks.py); a competitor blocks on it until we commit and then sees our booking. Intervals
 are half-open [start, end): a booking ending at 19:00 does not clash with one starting at 19:00.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from graph.kernel.db import Graph, Tx
 from graph.kernel.errors import NotFound
 from graph.kernel.ids import label_of, new_id
 from graph.kernel.locks import answered_unlocked, lock_if, still
-from graph.kernel.records import native
+from graph.kernel.records import from_row
 
 # The venue's facts are read after its lock, in the same statement (one round trip): the SET takes the
 # write lock (graph/kernel/locks.py), so a competitor waits there and then reads our committed
@@ -44,6 +44,42 @@ RETURN open AS locked, {_VENUE_FACTS} AS venue,
 """
 
 
+@dataclass(frozen=True, slots=True)
+class BookedVenue:
+    """What a booking checks of its venue: its opening hours, and who answers for it."""
+
+    id: str
+    name: str
+    opening_hours: list[str] | None  # "D HH:MM-HH:MM", D = weekday 1–7, Xi'an time
+    capacity: int | None
+    place_ids: list[str]  # its community and the places above it
+    unit_ids: list[str]  # its owner and the units registered with its community
+
+
+@dataclass(frozen=True, slots=True)
+class Clash:
+    """A CONFIRMED booking overlapping a window asked for."""
+
+    booking_id: str
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LockedVenue:
+    venue: BookedVenue
+    need_exists: bool  # the need the booking is for exists (True when it names none)
+    clashes: dict[int, Clash]  # window index → the first booking it clashes with
+
+
+@dataclass(frozen=True, slots=True)
+class LockedBooking:
+    id: str
+    status: str
+    booked_by: str | None
+    venue: BookedVenue
+
+
 async def locked_venue(
     tx: Tx,
     venue_id: str,
@@ -51,11 +87,10 @@ async def locked_venue(
     need_id: str | None = None,
     *,
     refuse_clash: bool = False,
-) -> dict[str, Any]:
-    """The venue under its write lock: `venue` (name, opening hours, the places above it for scope
-    checks, the units tied to it), `needExists`, and `clashes`: window index → the first CONFIRMED
-    booking overlapping that window. NotFound for an unknown venue. With `refuse_clash` (the caller
-    refuses any clash), a committed clash is answered without the lock."""
+) -> LockedVenue:
+    """The venue under its write lock, whether the need named exists, and the clashes: window index → the
+    first CONFIRMED booking overlapping that window. NotFound for an unknown venue. With `refuse_clash`
+    (the caller refuses any clash), a committed clash is answered without the lock."""
     row = await tx.single(
         _LOCKED_VENUE,
         id=venue_id,
@@ -66,14 +101,10 @@ async def locked_venue(
     if row is None:
         raise NotFound(f"no venue with id {venue_id!r}", id=venue_id)
     answered_unlocked(row.pop("locked"))
-    found: dict[int, dict[str, Any]] = {}
+    found: dict[int, Clash] = {}
     for clash in row["clashes"]:
-        found.setdefault(
-            clash["index"],
-            {"bookingId": clash["bookingId"], "start": native(clash["start"]), "end": native(clash["end"])},
-        )
-    row["clashes"] = found
-    return row
+        found.setdefault(clash["index"], from_row(Clash, clash))
+    return LockedVenue(from_row(BookedVenue, row["venue"]), row["needExists"], found)
 
 
 _CREATE = """
@@ -113,13 +144,13 @@ RETURN b.id AS id, b.status AS status, b.bookedBy AS bookedBy, v.id AS venueId, 
 """
 
 
-async def locked_booking(tx: Tx, booking_id: str) -> dict[str, Any]:
+async def locked_booking(tx: Tx, booking_id: str) -> LockedBooking:
     """The booking (status, booker) with its venue's facts, under the venue's write lock."""
     label_of(booking_id, expected=("Booking",), field="bookingId")
     row = await tx.single(_LOCKED_BOOKING, id=booking_id)
     if row is None:
         raise NotFound(f"no booking with id {booking_id!r}", id=booking_id, field="bookingId")
-    return row
+    return LockedBooking(row["id"], row["status"], row["bookedBy"], from_row(BookedVenue, row["venue"]))
 
 
 async def set_status(tx: Tx, booking_id: str, status: str, reason: str | None) -> None:
@@ -129,22 +160,6 @@ async def set_status(tx: Tx, booking_id: str, status: str, reason: str | None) -
         status=status,
         reason=reason,
     )
-
-
-_READ = """
-UNWIND $ids AS bid
-MATCH (b:Booking {id: bid})-[:OF]->(v:Venue)
-RETURN b {.*, venueId: v.id, needId: [(b)-[:FOR]->(n:Need) | n.id][0]} AS row
-ORDER BY b.start
-"""
-
-
-async def bookings_by_ids(graph: Graph, ids: list[str]) -> list[dict[str, Any]]:
-    """Bookings as plain dicts (native datetimes), ordered by start."""
-    if not ids:
-        return []
-    rows = await graph.read(_READ, ids=ids)
-    return [{k: native(v) for k, v in row["row"].items()} for row in rows]
 
 
 _OVERLAPS = """

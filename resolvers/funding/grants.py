@@ -11,7 +11,7 @@ DISTRICT-level programs (city money is decided by the city).
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field
 
@@ -60,22 +60,20 @@ class RejectGrant(DecideGrant):
     reason: required_text("say why the grant is rejected (reason): the requester reads it", 500)
 
 
-def _fits(program: dict[str, Any], facts: cand.NeedFacts, amount: int, day: date) -> None:
+def _fits(program: gr.ProgramTerms, facts: cand.NeedFacts, amount: int, day: date) -> None:
     """The program covers the need (category, district, period on `day`) and the amount is within its cap."""
     need = facts.profile
-    if need.category_code not in program["categories"]:
+    if need.category_code not in program.categories:
         raise BadUserInput(
-            f"{program['name']} does not cover {need.category_name or need.category_code}", field="programId"
+            f"{program.name} does not cover {need.category_name or need.category_code}", field="programId"
         )
-    if program["districts"] and need.place.district_id not in program["districts"]:
-        raise BadUserInput(f"{program['name']} is not available in the need's district", field="programId")
-    if not in_period(program["periodStart"], program["periodEnd"], day):
-        raise BadUserInput(f"{program['name']} is outside its funding period", field="programId")
-    cap = program["capPerGrant"]
+    if program.districts and need.place.district_id not in program.districts:
+        raise BadUserInput(f"{program.name} is not available in the need's district", field="programId")
+    if not in_period(program.period_start, program.period_end, day):
+        raise BadUserInput(f"{program.name} is outside its funding period", field="programId")
+    cap = program.cap_per_grant
     if cap is not None and amount > cap:
-        raise BadUserInput(
-            f"{money(amount)} is above {program['name']}'s cap per grant of {money(cap)}", field="amount"
-        )
+        raise BadUserInput(f"{money(amount)} is above {program.name}'s cap per grant of {money(cap)}", field="amount")
 
 
 @mutation("requestGrant", roles=PLACE_ROLES, form=RequestGrant, prepare=_dated)
@@ -85,11 +83,10 @@ async def request_grant(tx: Tx, viewer: Viewer, form: RequestGrant, outbox: Outb
     require_need_scope(viewer, facts.number or facts.profile.id, facts.place_ids)
     program = await gr.program_facts(tx, form.program_id)
     _fits(program, facts, form.amount, form.day)
-    if program["budget"] - program["spent"] < form.amount:
+    if program.left < form.amount:
         # Not binding (approval decides), but a request that cannot be met is better refused now.
         raise Conflict(
-            f"{program['name']} has {money(program['budget'] - program['spent'])} left; {money(form.amount)} asked",
-            remaining=program["budget"] - program["spent"],
+            f"{program.name} has {money(program.left)} left; {money(form.amount)} asked", remaining=program.left
         )
     event = event_params(
         actor_id=viewer.subject,
@@ -97,7 +94,7 @@ async def request_grant(tx: Tx, viewer: Viewer, form: RequestGrant, outbox: Outb
         from_state=facts.status,
         to_state=facts.status,
         type=EventType.GRANT_REQUESTED,
-        note=f"{program['name']}: {money(form.amount)}",
+        note=f"{program.name}: {money(form.amount)}",
     )
     grant_id, recorded = await gr.create(
         tx, form.need_id, form.program_id, form.amount, form.purpose, viewer.subject, event
@@ -106,37 +103,37 @@ async def request_grant(tx: Tx, viewer: Viewer, form: RequestGrant, outbox: Outb
     return {"grantId": grant_id}
 
 
-def require_decider(viewer: Viewer, grant: dict[str, Any], program: dict[str, Any]) -> None:
+def require_decider(viewer: Viewer, grant: gr.GrantFacts, program: gr.ProgramTerms) -> None:
     if viewer.role is Role.CITY_ADMIN:
         return
-    if program["level"] != ProgramLevel.DISTRICT:
-        raise Forbidden(f"{program['name']} is a city program: its grants are decided by a CITY_ADMIN")
-    if viewer.scope_id not in grant["placeIds"]:
-        raise Forbidden(f"grant {grant['id']} is for a need outside your district {viewer.scope_id}")
+    if program.level != ProgramLevel.DISTRICT:
+        raise Forbidden(f"{program.name} is a city program: its grants are decided by a CITY_ADMIN")
+    if viewer.scope_id not in grant.place_ids:
+        raise Forbidden(f"grant {grant.id} is for a need outside your district {viewer.scope_id}")
 
 
 async def _decide(tx: Tx, viewer: Viewer, form: DecideGrant, outbox: Outbox, approve: bool) -> Result:
     # The program's lock first: every decision on this program waits there, then reads fresh numbers.
     grant, program = await gr.locked_decision(tx, form.grant_id, approve=approve)
     require_decider(viewer, grant, program)
-    if grant["status"] != GrantStatus.REQUESTED:
-        raise Conflict(f"grant {form.grant_id} is already {grant['status']}", status=grant["status"])
+    if grant.status != GrantStatus.REQUESTED:
+        raise Conflict(f"grant {form.grant_id} is already {grant.status}", status=grant.status)
     spend = 0
     if approve:
-        amount, cap = grant["amount"], program["capPerGrant"]
+        amount, cap = grant.amount, program.cap_per_grant
         if cap is not None and amount > cap:
             raise Conflict(f"{money(amount)} is above the cap per grant of {money(cap)}", capPerGrant=cap)
-        left = program["budget"] - program["spent"]
+        left = program.left
         if amount > left:
             raise Conflict(
-                f"approving {money(amount)} would take {program['name']} past its budget: {money(left)} left",
+                f"approving {money(amount)} would take {program.name} past its budget: {money(left)} left",
                 remaining=left,
             )
         spend = amount
     status = GrantStatus.APPROVED if approve else GrantStatus.REJECTED
     event = None
-    if grant["needId"]:
-        note = f"{program['name']}: {money(grant['amount'])}" + (f" — {form.reason}" if form.reason else "")
+    if grant.need_id:
+        note = f"{program.name}: {money(grant.amount)}" + (f" — {form.reason}" if form.reason else "")
         event = event_params(
             actor_id=viewer.subject,
             role=viewer.role.value,
@@ -147,7 +144,7 @@ async def _decide(tx: Tx, viewer: Viewer, form: DecideGrant, outbox: Outbox, app
         )
     spent, recorded = await gr.decide(tx, form.grant_id, status, viewer.subject, form.reason, spend, event)
     if recorded is not None:
-        outbox.add(Published(recorded, frozenset(grant["placeIds"]), frozenset()))
+        outbox.add(Published(recorded, frozenset(grant.place_ids), frozenset()))
     return {"grantId": form.grant_id, "spent": spent}
 
 

@@ -75,15 +75,15 @@ def _require_district(viewer: Viewer, districts: list[str | None], action: str) 
 @mutation("openProject", roles=PROJECT_ROLES, form=OpenProject)
 async def open_project(tx: Tx, viewer: Viewer, form: OpenProject, outbox: Outbox) -> Result:
     facts = await pj.open_facts(tx, form.category_code, form.place_ids, form.lead_id)
-    if not facts["category"]:
+    if not facts.category:
         raise NotFound(f"no category with code {form.category_code!r}", field="categoryCode")
-    missing = [p["id"] for p in facts["places"] if not p["found"]]
+    missing = [p.id for p in facts.places if not p.found]
     if missing:
         raise NotFound(f"no place {', '.join(missing)}", field="placeIds")
-    if not facts["lead"]:
+    if not facts.lead:
         raise NotFound(f"no unit or street {form.lead_id!r} to lead it", field="leadId")
-    _require_district(viewer, [p["district"] for p in facts["places"]], "openProject")
-    if viewer.role is Role.DISTRICT_ADMIN and viewer.scope_id not in facts["leadDistricts"]:
+    _require_district(viewer, [p.district for p in facts.places], "openProject")
+    if viewer.role is Role.DISTRICT_ADMIN and viewer.scope_id not in facts.lead_districts:
         raise Forbidden(f"openProject: {form.lead_id} is not within {viewer.scope_id}", field="leadId")
     project_id = new_id("project")
     row = {
@@ -103,14 +103,14 @@ async def open_project(tx: Tx, viewer: Viewer, form: OpenProject, outbox: Outbox
 @mutation("fundProject", roles=PROJECT_ROLES, form=FundProject)
 async def fund_project(tx: Tx, viewer: Viewer, form: FundProject, outbox: Outbox) -> Result:
     facts = await pj.locked(tx, form.project_id, form.grant_id)
-    _require_district(viewer, facts["districts"], "fundProject")
-    if facts["status"] != ProjectStatus.OPEN:
-        raise Conflict(f"project {form.project_id} is {facts['status']}: a closed project takes no grants")
-    if not facts["grant"]:
+    _require_district(viewer, facts.districts, "fundProject")
+    if facts.status != ProjectStatus.OPEN:
+        raise Conflict(f"project {form.project_id} is {facts.status}: a closed project takes no grants")
+    if not facts.grant:
         raise NotFound(f"no grant {form.grant_id!r}", field="grantId")
-    if facts["grantStatus"] == GrantStatus.REJECTED:
+    if facts.grant_status == GrantStatus.REJECTED:
         raise BadUserInput(f"grant {form.grant_id} was rejected: it funds nothing", field="grantId")
-    if facts["funds"] is not None or not await pj.fund(tx, form.project_id, form.grant_id):
+    if facts.funds is not None or not await pj.fund(tx, form.project_id, form.grant_id):
         raise Conflict(f"grant {form.grant_id} already funds a project", field="grantId")
     return {"projectId": form.project_id}
 
@@ -118,8 +118,8 @@ async def fund_project(tx: Tx, viewer: Viewer, form: FundProject, outbox: Outbox
 @mutation("closeProject", roles=PROJECT_ROLES, form=CloseProject)
 async def close_project(tx: Tx, viewer: Viewer, form: CloseProject, outbox: Outbox) -> Result:
     facts = await pj.locked(tx, form.project_id)
-    _require_district(viewer, facts["districts"], "closeProject")
-    if facts["status"] != ProjectStatus.OPEN or not await pj.close(tx, form.project_id, form.note):
+    _require_district(viewer, facts.districts, "closeProject")
+    if facts.status != ProjectStatus.OPEN or not await pj.close(tx, form.project_id, form.note):
         raise Conflict(f"project {form.project_id} is already closed")
     return {"projectId": form.project_id}
 

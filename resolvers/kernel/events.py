@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -38,11 +38,17 @@ class Published:
     residents: frozenset[str] = frozenset()  # who raised the need and who follow it (merged duplicates)
 
     @classmethod
-    def of_need(cls, event: dict[str, Any], need: dict[str, Any], audience: set[str] | None = None) -> Published:
-        """An event of `need` (its facts: `placeIds`, `residentIds`), for whoever may hear it: its places'
-        staff, the handlers in `audience`, and the residents who raised or follow it. Every domain that moves
-        a need (its own mutations, the sweep, plans, duplicates) publishes so."""
-        return cls(event, frozenset(need["placeIds"]), frozenset(audience or ()), frozenset(need["residentIds"]))
+    def of_need(
+        cls,
+        event: dict[str, Any],
+        place_ids: Iterable[str],
+        resident_ids: Iterable[str],
+        audience: Iterable[str] | None = None,
+    ) -> Published:
+        """An event of a need at `place_ids` (its place and every place above it), for whoever may hear it: its
+        places' staff, the handlers in `audience`, and the residents who raised or follow it. Every domain that
+        moves a need (its own mutations, the sweep, plans, duplicates) publishes so."""
+        return cls(event, frozenset(place_ids), frozenset(audience or ()), frozenset(resident_ids))
 
 
 class EventBus:

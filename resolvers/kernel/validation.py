@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
-from pydantic.alias_generators import to_camel
 
 from graph.kernel.errors import BadUserInput, DomainError
 from graph.kernel.ids import label_of
+from graph.kernel.kinds import camel
 from matching.time_windows import XIAN_TZ
 
 
@@ -19,7 +19,7 @@ class Form(BaseModel):
     (StrEnums) are kept as their plain strings, as the graph stores them."""
 
     model_config = ConfigDict(
-        alias_generator=to_camel,
+        alias_generator=camel,
         populate_by_name=True,
         extra="forbid",
         str_strip_whitespace=True,
@@ -110,7 +110,7 @@ M = TypeVar("M", bound=BaseModel)
 def _camel_keys(value: Any) -> Any:
     """Input objects as the client named them (camelCase), nested ones too, so messages say so."""
     if isinstance(value, dict):
-        return {to_camel(key): _camel_keys(item) for key, item in value.items()}
+        return {camel(key): _camel_keys(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_camel_keys(item) for item in value]
     return value

@@ -9,13 +9,12 @@ and get CONFLICT from the lifecycle table.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from graph.kernel.db import Tx
 from graph.kernel.errors import Conflict, Forbidden
 from graph.needs import workflow
-from graph.needs.kinds import HELD, PENDING, AssignmentStatus, EventType
-from graph.needs.workflow import Change, load
+from graph.needs.kinds import HELD, PENDING, AssignmentStatus
+from graph.needs.workflow import AssignmentState, Change, LockedNeed
 from resolvers.kernel.mutations import Outbox, Result, mutation
 from resolvers.kernel.viewer import PLACE_ROLES, Role, Viewer, handler_ids
 from resolvers.needs import lifecycle
@@ -33,21 +32,16 @@ from resolvers.needs.guards import Decider, audience_of, begin, held, require_co
 
 HANDLER_ROLES = (Role.MEMBER, Role.UNIT_ADMIN)
 _ACTIVE = (AssignmentStatus.ACTIVE,)
-_OFFER_EVENT = {
-    "dispatchNeed": EventType.DISPATCH,
-    "openNeedForClaim": EventType.OPEN_FOR_CLAIM,
-    "inviteCandidates": EventType.INVITE,
-}
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _offered(state: dict[str, Any], target_ids: list[str]) -> list[dict[str, Any]]:
-    """Rows like the assignments' for handlers about to be offered the need (for the audience)."""
-    units = {t["id"]: t["unitId"] for t in state["targets"]}
-    return [{"targetId": tid, "unitId": units.get(tid)} for tid in target_ids]
+def _offered(state: LockedNeed, target_ids: list[str]) -> set[str]:
+    """The audience of an offer to `target_ids`: the handlers, and the units of the offerings among them."""
+    units = {t.id: t.unit_id for t in state.targets}
+    return {*target_ids, *(unit for tid in target_ids if (unit := units.get(tid)))}
 
 
 async def _offer(
@@ -55,35 +49,35 @@ async def _offer(
     viewer: Viewer,
     outbox: Outbox,
     operation: str,
-    state: dict[str, Any],
+    state: LockedNeed,
     target_ids: list[str],
     status: str,
     note: str | None,
 ) -> Result:
     """Shared by dispatch, open-for-claim and invite: pending assignments plus deadlines from the policy."""
-    decide = Decider(tx, outbox, viewer, state)
+    decide = Decider(tx, outbox, viewer, state, operation)
     require_coordinator(viewer, state)
-    to_state = lifecycle.check_transition(operation, state["status"], state["number"])
+    to_state = lifecycle.check_transition(operation, state.status, state.number)
     change = Change(status=to_state)
     # Earlier invitations that were never answered lapse: the new offer replaces them. A handler
     # still holding it (a need escalated mid-work and re-dispatched above) hands it over, load and all.
     stale = held(state)
-    active = [row for row in stale if row["status"] == AssignmentStatus.ACTIVE]
-    change.loads += [load(row, -1) for row in active]
+    active = [row for row in stale if row.status == AssignmentStatus.ACTIVE]
+    for row in active:
+        change.load(row, -1)
     change.set_assignments(active, AssignmentStatus.TRANSFERRED)
     change.set_assignments([row for row in stale if row not in active], AssignmentStatus.LAPSED)
     created = change.assign(target_ids, status, viewer.subject, viewer.role.value, note)
-    respond_by, complete_by = deadlines_for(state["categoryCode"] or "", state["urgency"], _now())
+    respond_by, complete_by = deadlines_for(state.category_code or "", state.urgency, _now())
     change.props = {"responseDeadline": respond_by, "completionDeadline": complete_by}
     summary = f"{len(created)} candidate(s)" if len(created) > 1 else (target_ids[0] if target_ids else "")
     await decide(
         change,
-        type=_OFFER_EVENT[operation],
         to_state=to_state,
         note=f"{summary}: {note}" if note else summary,
-        audience=audience_of(_offered(state, target_ids)) | audience_of(stale),
+        audience=_offered(state, target_ids) | audience_of(stale),
     )
-    return {"needId": state["id"], "assignmentIds": created}
+    return {"needId": state.id, "assignmentIds": created}
 
 
 @mutation("dispatchNeed", roles=PLACE_ROLES, form=DispatchNeed)
@@ -106,27 +100,27 @@ async def invite_candidates(tx: Tx, viewer: Viewer, form: InviteCandidates, outb
 async def open_need_for_claim(tx: Tx, viewer: Viewer, form: NeedNote, outbox: Outbox) -> Result:
     """抢单: every member registered with the need's community may accept; the first one wins."""
     state = await workflow.facts(tx, form.need_id, eligible=True)
-    if not state["eligible"]:
+    if not state.eligible:
         raise Conflict(
-            f"no party members are registered with the community of need {state['number']}; "
+            f"no party members are registered with the community of need {state.number}; "
             "dispatch it to a member or unit instead",
         )
     return await _offer(
-        tx, viewer, outbox, "openNeedForClaim", state, state["eligible"], AssignmentStatus.OPEN_CLAIM, form.note
+        tx, viewer, outbox, "openNeedForClaim", state, state.eligible, AssignmentStatus.OPEN_CLAIM, form.note
     )
 
 
-def _mine(rows: list[dict[str, Any]], viewer: Viewer, state: dict[str, Any], operation: str) -> dict[str, Any]:
+def _mine(rows: list[AssignmentState], viewer: Viewer, state: LockedNeed, operation: str) -> AssignmentState:
     mine = handler_ids(viewer)
-    found = [row for row in rows if row["targetId"] in mine or row["unitId"] in mine]
+    found = [row for row in rows if row.target_id in mine or row.unit_id in mine]
     if not found:
-        raise Forbidden(f"{operation}: need {state['number']} is not assigned or offered to you")
+        raise Forbidden(f"{operation}: need {state.number} is not assigned or offered to you")
     return found[0]
 
 
 async def _as_handler(
     tx: Tx, viewer: Viewer, outbox: Outbox, need_id: str, operation: str, statuses: tuple[str, ...], lock: bool = False
-) -> tuple[dict[str, Any], Decider, str, list[dict[str, Any]], dict[str, Any]]:
+) -> tuple[LockedNeed, Decider, str, list[AssignmentState], AssignmentState]:
     """How a handler's move starts: the need's facts under its lock (with `lock`, the caller's handlers locked
     after it, so their load is checked under lock), the move checked against the lifecycle (CONFLICT), then
     the caller's own assignment among those in `statuses` (FORBIDDEN without one). Returns the facts, their
@@ -138,9 +132,9 @@ async def _as_handler(
         state = await workflow.facts(tx, need_id, lock=[viewer.subject], movable=movable)
     else:
         state = await workflow.facts(tx, need_id, lock_unit=viewer.scope_id, movable=movable)
-    to_state = lifecycle.check_transition(operation, state["status"], state["number"])
+    to_state = lifecycle.check_transition(operation, state.status, state.number)
     rows = held(state, statuses)
-    return state, Decider(tx, outbox, viewer, state), to_state, rows, _mine(rows, viewer, state, operation)
+    return state, Decider(tx, outbox, viewer, state, operation), to_state, rows, _mine(rows, viewer, state, operation)
 
 
 def _claimed(form: NeedRef) -> str:
@@ -155,20 +149,21 @@ async def accept_need(tx: Tx, viewer: Viewer, form: NeedRef, outbox: Outbox) -> 
     _, decide, to_state, pending, mine = await _as_handler(
         tx, viewer, outbox, form.need_id, "acceptNeed", PENDING, lock=True
     )
-    if mine["targetLabel"] != "Unit" and mine["openLoad"] >= mine["limit"]:
+    if mine.target_label != "Unit" and mine.open_load >= mine.limit:
         # Units take as much as they choose; their offerings carry the capacity.
-        who = "you already have" if mine["targetLabel"] == "Member" else "this offering already has"
+        who = "you already have" if mine.target_label == "Member" else "this offering already has"
         raise Conflict(
-            f"{who} {mine['openLoad']} open tasks (the limit is {mine['limit']}); finish one before accepting another",
-            openLoad=mine["openLoad"],
-            maxLoad=mine["limit"],
+            f"{who} {mine.open_load} open tasks (the limit is {mine.limit}); finish one before accepting another",
+            openLoad=mine.open_load,
+            maxLoad=mine.limit,
         )
-    change = Change(status=to_state, loads=[load(mine, +1)])
+    change = Change(status=to_state)
+    change.load(mine, +1)
     change.set_assignments([mine], AssignmentStatus.ACTIVE, accepted=True)
     # First to accept wins: every other invitation or claim lapses in the same transaction.
-    change.set_assignments([row for row in pending if row["id"] != mine["id"]], AssignmentStatus.LAPSED)
-    await decide(change, type=EventType.ACCEPT, to_state=to_state, note=mine["targetId"], audience=audience_of(pending))
-    return {"needId": form.need_id, "assignmentId": mine["id"]}
+    change.set_assignments([row for row in pending if row.id != mine.id], AssignmentStatus.LAPSED)
+    await decide(change, to_state=to_state, note=mine.target_id, audience=audience_of(pending))
+    return {"needId": form.need_id, "assignmentId": mine.id}
 
 
 @mutation("declineNeed", roles=HANDLER_ROLES, form=DeclineNeed)
@@ -177,30 +172,29 @@ async def decline_need(tx: Tx, viewer: Viewer, form: DeclineNeed, outbox: Outbox
     state, decide, to_state, pending, mine = await _as_handler(tx, viewer, outbox, form.need_id, "declineNeed", PENDING)
     change = Change()
     change.set_assignments([mine], AssignmentStatus.DECLINED, note=form.reason)
-    if any(row["id"] != mine["id"] for row in pending):
-        to_state = state["status"]  # others are still asked
+    if any(row.id != mine.id for row in pending):
+        to_state = state.status  # others are still asked
     else:
         change.status = to_state
-    await decide(change, type=EventType.DECLINE, to_state=to_state, note=form.reason, audience=audience_of([mine]))
-    return {"needId": form.need_id, "assignmentId": mine["id"]}
+    await decide(change, to_state=to_state, note=form.reason, audience=audience_of([mine]))
+    return {"needId": form.need_id, "assignmentId": mine.id}
 
 
 @mutation("startNeed", roles=HANDLER_ROLES, form=NeedNote)
 async def start_need(tx: Tx, viewer: Viewer, form: NeedNote, outbox: Outbox) -> Result:
     _, decide, to_state, _, mine = await _as_handler(tx, viewer, outbox, form.need_id, "startNeed", _ACTIVE)
-    await decide(
-        Change(status=to_state), type=EventType.START, to_state=to_state, note=form.note, audience=audience_of([mine])
-    )
-    return {"needId": form.need_id, "assignmentId": mine["id"]}
+    await decide(Change(status=to_state), to_state=to_state, note=form.note, audience=audience_of([mine]))
+    return {"needId": form.need_id, "assignmentId": mine.id}
 
 
 @mutation("completeNeed", roles=HANDLER_ROLES, form=CompleteNeed)
 async def complete_need(tx: Tx, viewer: Viewer, form: CompleteNeed, outbox: Outbox) -> Result:
     _, decide, to_state, _, mine = await _as_handler(tx, viewer, outbox, form.need_id, "completeNeed", _ACTIVE)
-    change = Change(status=to_state, loads=[load(mine, -1, completed=True)])
+    change = Change(status=to_state)
+    change.load(mine, -1, completed=True)
     change.set_assignments([mine], AssignmentStatus.COMPLETED, note=form.note, completed=True)
-    await decide(change, type=EventType.COMPLETE, to_state=to_state, note=form.note, audience=audience_of([mine]))
-    return {"needId": form.need_id, "assignmentId": mine["id"]}
+    await decide(change, to_state=to_state, note=form.note, audience=audience_of([mine]))
+    return {"needId": form.need_id, "assignmentId": mine.id}
 
 
 @mutation("transferNeed", roles=PLACE_ROLES, form=TransferNeed)
@@ -208,19 +202,20 @@ async def transfer_need(tx: Tx, viewer: Viewer, form: TransferNeed, outbox: Outb
     """A coordinator moves the need to another handler, who then accepts or declines it."""
     state, decide, to_state = await begin(tx, viewer, outbox, form.need_id, "transferNeed", targets=[form.handler_id])
     current = held(state, HELD)
-    if any(row["targetId"] == form.handler_id for row in current):
-        raise Conflict(f"need {state['number']} is already with {form.handler_id}", field="handlerId")
+    if any(row.target_id == form.handler_id for row in current):
+        raise Conflict(f"need {state.number} is already with {form.handler_id}", field="handlerId")
     change = Change(status=to_state)
-    change.loads += [load(row, -1) for row in current if row["status"] == AssignmentStatus.ACTIVE]
+    for row in current:
+        if row.status == AssignmentStatus.ACTIVE:
+            change.load(row, -1)
     change.set_assignments(current, AssignmentStatus.TRANSFERRED, note=form.reason)
     created = change.assign([form.handler_id], AssignmentStatus.INVITED, viewer.subject, viewer.role.value, form.reason)
-    respond_by, complete_by = deadlines_for(state["categoryCode"] or "", state["urgency"], _now())
+    respond_by, complete_by = deadlines_for(state.category_code or "", state.urgency, _now())
     change.props = {"responseDeadline": respond_by, "completionDeadline": complete_by}
     await decide(
         change,
-        type=EventType.TRANSFER,
         to_state=to_state,
         note=f"{form.handler_id}: {form.reason}",
-        audience=audience_of(current) | audience_of(_offered(state, [form.handler_id])),
+        audience=audience_of(current) | _offered(state, [form.handler_id]),
     )
     return {"needId": form.need_id, "assignmentId": created[0]}

@@ -88,34 +88,35 @@ class MergeNeeds(Form):
 async def merge_needs(tx: Tx, viewer: Viewer, form: MergeNeeds, outbox: Outbox) -> Result:
     """Duplicates closed into one need: they become CANCELLED and MERGED_INTO it, their requesters follow
     it (ALSO_RAISED_BY), both trails record the MERGE, and `stats` counts the need once."""
-    found = {row["id"]: row for row in await merge_needs_facts(tx, [form.into_id, *form.from_ids])}
+    found = {row.id: row for row in await merge_needs_facts(tx, [form.into_id, *form.from_ids])}
     for need_id, name in ((form.into_id, "intoId"), *((f, "fromIds") for f in form.from_ids)):
         if need_id not in found:
             raise NotFound(f"no need {need_id!r}", field=name)
     into = found[form.into_id]
     froms = [found[f] for f in form.from_ids]
     for row in (into, *froms):
-        row["requesterId"] = row.get("requesterId")
         require_coordinator(viewer, row)
-    if into["status"] not in OPEN_STATES or into["mergedInto"]:
-        raise Conflict(f"need {into['number']} is {into['status']}: merge into a need that is still open")
+    if into.status not in OPEN_STATES or into.merged_into:
+        raise Conflict(f"need {into.number} is {into.status}: merge into a need that is still open")
     for row in froms:
-        if row["mergedInto"]:
-            raise Conflict(f"need {row['number']} was already merged into {row['mergedInto']}", field="fromIds")
-        if row["status"] not in MERGEABLE:
+        if row.merged_into:
+            raise Conflict(f"need {row.number} was already merged into {row.merged_into}", field="fromIds")
+        if row.status not in MERGEABLE:
             raise Conflict(
-                f"need {row['number']} is {row['status']}: only needs not yet taken by a handler "
+                f"need {row.number} is {row.status}: only needs not yet taken by a handler "
                 f"({', '.join(MERGEABLE)}) can be merged; cancel its assignment first",
                 field="fromIds",
             )
-        if row["category"] != into["category"]:
+        if row.category != into.category:
             raise BadUserInput(
-                f"need {row['number']} is {row['category']}, not {into['category']}: only the same matter merges",
+                f"need {row.number} is {row.category}, not {into.category}: only the same matter merges",
                 field="fromIds",
             )
     events = await merge_into(tx, into, froms, viewer.subject, viewer.role.value, form.reason)
     # The surviving need's residents now include those of the needs merged into it.
-    into["residentIds"] = sorted({*into["residentIds"], *(r for row in froms for r in row["residentIds"])})
+    residents = {row.id: row.resident_ids for row in froms}
+    residents[into.id] = sorted({*into.resident_ids, *(r for row in froms for r in row.resident_ids)})
     for event in events:
-        outbox.add(Published.of_need(event, found[event["needId"]]))
+        need = found[event["needId"]]
+        outbox.add(Published.of_need(event, need.place_ids, residents[need.id]))
     return {"needId": form.into_id}

@@ -7,19 +7,19 @@ accepted assignment is TRANSFERRED and its load freed), because the level above 
 re-dispatches it (ESCALATED is a dispatchable state) — possibly to the same handler.
 
 The same `hand_up` runs for a coordinator's `escalateNeed` and for the overdue sweep
-(resolvers/sweep.py), so both leave the same trail.
+(resolvers/needs/sweep.py), so both leave the same trail.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from graph.kernel.db import Tx
 from graph.kernel.errors import Conflict, Forbidden
 from graph.needs import escalation
-from graph.needs.kinds import AssignmentStatus, EventType
-from graph.needs.workflow import Change, load
+from graph.needs.kinds import AssignmentStatus
+from graph.needs.workflow import Change, Escalation, LockedNeed, Suspension
 from resolvers.kernel.mutations import Outbox, Result, mutation
 from resolvers.kernel.viewer import PLACE_ROLES, Role, Viewer
 from resolvers.needs.forms import HandUp, NeedNote
@@ -64,29 +64,39 @@ def viewer_level(viewer: Viewer) -> int:
 # --- hand-off shared with the sweep ------------------------------------------------------------
 
 
-def hand_up(state: dict[str, Any], now: datetime, change: Change) -> dict[str, Any]:
-    """Adds to `change` the move of a locked need one level up; returns the new level, its deadline and
-    the handlers released. CONFLICT when the need is already at the district (nobody above it)."""
-    level = state.get("level") or "COMMUNITY"
+@dataclass(frozen=True, slots=True)
+class Step:
+    """A need handed one level up: from where, to where, due when, and the handlers it released."""
+
+    below: str
+    above: str
+    deadline: datetime
+    audience: set[str]
+
+    def note(self, reason: str) -> str:
+        return f"{self.below} → {self.above}, due {self.deadline.isoformat(timespec='minutes')}: {reason}"
+
+
+def hand_up(state: LockedNeed, now: datetime, change: Change) -> Step:
+    """Adds to `change` the move of a locked need one level up; returns the step taken. CONFLICT when the
+    need is already at the district (nobody above it)."""
+    level = state.level or "COMMUNITY"
     above = next_level(level)
     if above is None:
         raise Conflict(
-            f"need {state['number']} is already held by the DISTRICT, the highest level; dispatch it from there",
-            status=state["status"],
+            f"need {state.number} is already held by the DISTRICT, the highest level; dispatch it from there",
+            status=state.status,
             level=level,
         )
     released = held(state)
-    active = [r for r in released if r["status"] == AssignmentStatus.ACTIVE]
-    change.loads += [load(row, -1) for row in active]
+    active = [r for r in released if r.status == AssignmentStatus.ACTIVE]
+    for row in active:
+        change.load(row, -1)
     change.set_assignments([r for r in released if r not in active], AssignmentStatus.LAPSED)
     change.set_assignments(active, AssignmentStatus.TRANSFERRED)
-    deadline = escalation_deadline(above, state.get("urgency"), now)
-    change.escalate = {"level": above, "completeBy": deadline.isoformat(), "now": now.isoformat()}
-    return {"from": level, "to": above, "deadline": deadline, "audience": audience_of(released)}
-
-
-def hand_up_note(step: dict[str, Any], reason: str) -> str:
-    return f"{step['from']} → {step['to']}, due {step['deadline'].isoformat(timespec='minutes')}: {reason}"
+    deadline = escalation_deadline(above, state.urgency, now)
+    change.escalate = Escalation(above, deadline, now)
+    return Step(level, above, deadline, audience_of(released))
 
 
 # --- mutations ---------------------------------------------------------------------------------
@@ -96,25 +106,24 @@ def hand_up_note(step: dict[str, Any], reason: str) -> str:
 async def escalate_need(tx: Tx, viewer: Viewer, form: HandUp, outbox: Outbox) -> Result:
     """吹哨: a coordinator hands a need it cannot solve to the level above it."""
     state, decide, to_state = await begin(tx, viewer, outbox, form.need_id, "escalateNeed")
-    level = state.get("level") or "COMMUNITY"
+    level = state.level or "COMMUNITY"
     if next_level(level) is not None and viewer_level(viewer) < escalation.LEVELS.index(level):
         raise Forbidden(
-            f"need {state['number']} is held by the {level} now; its coordinators escalate it, not you",
+            f"need {state.number} is held by the {level} now; its coordinators escalate it, not you",
             level=level,
         )
     change = Change()
     step = hand_up(state, _now(), change)
-    note = hand_up_note(step, form.reason)
-    await decide(change, type=EventType.ESCALATE, to_state=to_state, note=note, audience=step["audience"])
-    return {"needId": form.need_id, "level": step["to"]}
+    await decide(change, to_state=to_state, note=step.note(form.reason), audience=step.audience)
+    return {"needId": form.need_id, "level": step.above}
 
 
 @mutation("suspendNeed", roles=PLACE_ROLES, form=HandUp)
 async def suspend_need(tx: Tx, viewer: Viewer, form: HandUp, outbox: Outbox) -> Result:
     """Pauses the need's clock (e.g. waiting for the resident, for parts, for a permit)."""
     _, decide, to_state = await begin(tx, viewer, outbox, form.need_id, "suspendNeed")
-    change = Change(suspend={"reason": form.reason, "now": _now().isoformat()})
-    await decide(change, type=EventType.SUSPEND, to_state=to_state, note=form.reason)
+    change = Change(suspend=Suspension(form.reason, _now()))
+    await decide(change, to_state=to_state, note=form.reason)
     return {"needId": form.need_id}
 
 
@@ -122,7 +131,6 @@ async def suspend_need(tx: Tx, viewer: Viewer, form: HandUp, outbox: Outbox) -> 
 async def resume_need(tx: Tx, viewer: Viewer, form: NeedNote, outbox: Outbox) -> Result:
     """Restarts the clock with the time that was left, in the state the need had before."""
     state, decide, _ = await begin(tx, viewer, outbox, form.need_id, "resumeNeed")
-    back = state["statusBeforeSuspension"] or "DISPATCHED"
-    change = Change(resume=_now().isoformat())
-    await decide(change, type=EventType.RESUME, to_state=back, note=form.note)
+    back = state.status_before_suspension or "DISPATCHED"
+    await decide(Change(resume=_now()), to_state=back, note=form.note)
     return {"needId": form.need_id}

@@ -12,14 +12,12 @@ Two ratings of one completion, kept apart because they answer different question
 
 from __future__ import annotations
 
-from typing import Any
-
 from graph.kernel.db import Tx
 from graph.kernel.errors import Conflict, Forbidden
 from graph.kernel.ids import new_id
 from graph.needs import workflow
-from graph.needs.kinds import AssignmentStatus, EventType, RaterRole
-from graph.needs.workflow import Change
+from graph.needs.kinds import AssignmentStatus, RaterRole
+from graph.needs.workflow import AssignmentState, Change, LockedNeed, NewEvaluation, Rating
 from resolvers.kernel.mutations import Outbox, Result, mutation
 from resolvers.kernel.viewer import PLACE_ROLES, Role, Viewer
 from resolvers.needs import lifecycle
@@ -27,15 +25,15 @@ from resolvers.needs.forms import Evaluate
 from resolvers.needs.guards import Decider, begin, held
 
 
-def _rated(state: dict[str, Any], by_role: str) -> dict[str, Any]:
+def _rated(state: LockedNeed, by_role: str) -> AssignmentState:
     """The completion being rated (the latest one), unless this role already rated it."""
     done = held(state, (AssignmentStatus.COMPLETED,))
     if not done:
-        raise Conflict(f"need {state['number']} has no completed assignment to rate", status=state["status"])
-    latest = max(done, key=lambda row: row["completedAt"])
-    latest = min((row for row in done if row["completedAt"] == latest["completedAt"]), key=lambda row: row["id"])
-    if by_role in latest["ratedBy"]:
-        raise Conflict(f"this completion of need {state['number']} is already rated", status=state["status"])
+        raise Conflict(f"need {state.number} has no completed assignment to rate", status=state.status)
+    latest = max(done, key=lambda row: row.completed_at)  # type: ignore[arg-type,return-value]
+    latest = min((row for row in done if row.completed_at == latest.completed_at), key=lambda row: row.id)
+    if by_role in latest.rated_by:
+        raise Conflict(f"this completion of need {state.number} is already rated", status=state.status)
     return latest
 
 
@@ -43,54 +41,39 @@ def _note(rating: int, comment: str | None) -> str:
     return f"{rating}/5" + (f": {comment}" if comment else "")
 
 
-def _evaluation(done: dict[str, Any], form: Evaluate, by_role: str, viewer: Viewer) -> dict[str, Any]:
-    return {
-        "id": new_id("evaluation"),
-        "assignmentId": done["id"],
-        "rating": form.rating,
-        "comment": form.comment or "",
-        "byRole": by_role,
-        "byId": viewer.subject,
-    }
+def _evaluation(done: AssignmentState, form: Evaluate, by_role: str, viewer: Viewer) -> NewEvaluation:
+    return NewEvaluation(new_id("evaluation"), done.id, form.rating, form.comment or "", by_role, viewer.subject)
 
 
 @mutation("evaluateNeed", roles=(Role.RESIDENT,), form=Evaluate)
 async def evaluate_need(tx: Tx, viewer: Viewer, form: Evaluate, outbox: Outbox) -> Result:
     state = await workflow.facts(tx, form.need_id)
-    decide = Decider(tx, outbox, viewer, state)
-    if viewer.subject != state["requesterId"]:
-        raise Forbidden(f"only the resident who raised need {state['number']} rates it")
-    to_state = lifecycle.check_transition("evaluateNeed", state["status"], state["number"])
+    decide = Decider(tx, outbox, viewer, state, "evaluateNeed")
+    if viewer.subject != state.requester_id:
+        raise Forbidden(f"only the resident who raised need {state.number} rates it")
+    to_state = lifecycle.check_transition("evaluateNeed", state.status, state.number)
     done = _rated(state, RaterRole.REQUESTER)
     evaluation = _evaluation(done, form, RaterRole.REQUESTER, viewer)
-    ratings = [{"id": done["targetId"], "rating": form.rating}]
-    if done["unitId"]:
-        ratings.append({"id": done["unitId"], "rating": form.rating})  # an offering's rating is also its unit's
-    change = Change(status=to_state, evaluation=evaluation, ratings=ratings)
-    await decide(
-        change,
-        type=EventType.EVALUATE,
-        to_state=to_state,
-        note=_note(form.rating, form.comment),
-        audience={done["targetId"], *([done["unitId"]] if done["unitId"] else [])},
-    )
-    return {"needId": form.need_id, "evaluationId": evaluation["id"]}
+    # An offering's rating is also its unit's.
+    rated = [done.target_id, *([done.unit_id] if done.unit_id else [])]
+    change = Change(status=to_state, evaluation=evaluation, ratings=[Rating(who, form.rating) for who in rated])
+    await decide(change, to_state=to_state, note=_note(form.rating, form.comment), audience=set(rated))
+    return {"needId": form.need_id, "evaluationId": evaluation.id}
 
 
 @mutation("evaluateHandling", roles=PLACE_ROLES, form=Evaluate)
 async def evaluate_handling(tx: Tx, viewer: Viewer, form: Evaluate, outbox: Outbox) -> Result:
     state, decide, status = await begin(tx, viewer, outbox, form.need_id, "evaluateHandling")
     done = _rated(state, RaterRole.COORDINATOR)
-    if done["byId"] != viewer.subject:
+    if done.by_id != viewer.subject:
         raise Forbidden(
-            f"the handling of need {state['number']} is rated by the coordinator who dispatched it ({done['byId']})",
+            f"the handling of need {state.number} is rated by the coordinator who dispatched it ({done.by_id})",
         )
     evaluation = _evaluation(done, form, RaterRole.COORDINATOR, viewer)
     await decide(
         Change(evaluation=evaluation),
-        type=EventType.EVALUATE_HANDLING,
         to_state=status,
-        note=f"{done['targetId']} {_note(form.rating, form.comment)}",
-        audience={done["targetId"]},
+        note=f"{done.target_id} {_note(form.rating, form.comment)}",
+        audience={done.target_id},
     )
-    return {"needId": form.need_id, "evaluationId": evaluation["id"]}
+    return {"needId": form.need_id, "evaluationId": evaluation.id}

@@ -17,12 +17,12 @@ from graph.needs.kinds import (
     Assignment,
     AssignmentStatus,
     Channel,
-    EventType,
     Need,
     Resident,
     is_overdue,
 )
-from graph.needs.workflow import Change, load
+from graph.needs.workflow import Change
+from graph.needs.write import Intake
 from graph.places.scopes import NeedAccess
 from matching.time_windows import to_local
 from resolvers.kernel.authz import contact_visibility, in_scope, mask_address, mask_email, mask_phone
@@ -54,13 +54,13 @@ async def file_need(tx: Tx, viewer: Viewer, form: SubmitNeed, outbox: Outbox, pl
     """submitNeed's work; `placed_from`: the unplaced Open311 request (its node's id) the need becomes."""
     place = await needs_write.intake_facts(tx, form.place_id, form.category_code, form.resident_id)
     if viewer.role is not Role.RESIDENT and not in_scope(
-        viewer, NeedAccess("", None, frozenset(place["placeIds"]), frozenset())
+        viewer, NeedAccess("", None, frozenset(place.place_ids), frozenset())
     ):
         raise Forbidden(
             f"{form.place_id} lies outside your scope {viewer.scope_id}; file the need with its own community",
             scope=viewer.scope_id,
         )
-    if not place["categoryExists"]:
+    if not place.category_exists:
         raise BadUserInput(f"categoryCode {form.category_code!r} is not a known category", field="categoryCode")
     resident, channel = _requester(viewer, form, place)
     fields = {
@@ -77,14 +77,14 @@ async def file_need(tx: Tx, viewer: Viewer, form: SubmitNeed, outbox: Outbox, pl
     created = await needs_write.create_need(
         tx, place, fields, resident, (viewer.subject, viewer.role.value), to_local(_now()).year, placed_from
     )
-    outbox.add(Published(created["event"], frozenset(place["placeIds"]), frozenset(), frozenset({resident["id"]})))
+    outbox.add(Published(created["event"], frozenset(place.place_ids), frozenset(), frozenset({resident["id"]})))
     return {"needId": created["id"], "number": created["number"]}
 
 
-def _requester(viewer: Viewer, form: SubmitNeed, place: dict[str, Any]) -> tuple[dict[str, Any], str]:
+def _requester(viewer: Viewer, form: SubmitNeed, place: Intake) -> tuple[dict[str, Any], str]:
     """(resident, channel): residents file for themselves through the app; staff name the channel and a
     known resident, or a new one's details."""
-    lives_in = form.place_id if place["label"] == "Compound" else None
+    lives_in = form.place_id if place.label == "Compound" else None
     if viewer.role is Role.RESIDENT:
         if form.resident_id not in (None, viewer.subject):
             raise Forbidden("a resident files needs only for themself; leave residentId out")
@@ -97,7 +97,7 @@ def _requester(viewer: Viewer, form: SubmitNeed, place: dict[str, Any]) -> tuple
             f"channel is required when filing on a resident's behalf (one of {', '.join(Channel)})", field="channel"
         )
     if form.resident_id:
-        if not place["residentExists"]:
+        if not place.resident_exists:
             raise BadUserInput(f"no resident with id {form.resident_id!r}", field="residentId")
         return {"id": form.resident_id}, form.channel
     if form.resident is None:
@@ -128,11 +128,11 @@ async def update_need(tx: Tx, viewer: Viewer, form: UpdateNeed, outbox: Outbox) 
     state, decide, status = await begin(
         tx, viewer, outbox, form.need_id, "updateNeed", requester=True, category=form.category_code
     )
-    if not state["categoryExists"]:
+    if not state.category_exists:
         raise BadUserInput(f"categoryCode {form.category_code!r} is not a known category", field="categoryCode")
     changed = sorted([*changes, *(["categoryCode"] if form.category_code else [])])
     change = Change(props=changes, category=form.category_code)
-    await decide(change, type=EventType.UPDATE, to_state=status, note="changed " + ", ".join(changed))
+    await decide(change, to_state=status, note="changed " + ", ".join(changed))
     return {"needId": form.need_id}
 
 
@@ -143,7 +143,7 @@ async def cancel_need(tx: Tx, viewer: Viewer, form: NeedReason, outbox: Outbox) 
     change = Change(status=to_state)
     # Whoever was still invited must not be able to accept a cancelled need.
     change.set_assignments(pending, AssignmentStatus.LAPSED)
-    await decide(change, type=EventType.CANCEL, to_state=to_state, note=form.reason, audience=audience_of(pending))
+    await decide(change, to_state=to_state, note=form.reason, audience=audience_of(pending))
     return {"needId": form.need_id}
 
 
@@ -153,16 +153,16 @@ async def reopen_need(tx: Tx, viewer: Viewer, form: ReopenNeed, outbox: Outbox) 
     state, decide, to_state = await begin(tx, viewer, outbox, form.need_id, "reopenNeed", requester=True)
     done = held(state, (AssignmentStatus.COMPLETED,))
     handler = done[-1] if done else None
-    limits = limits_for(state["categoryCode"], state["urgency"])
+    limits = limits_for(state.category_code, state.urgency)
     change = Change(status=to_state, props={"completionDeadline": _now() + limits.complete})
     audience: set[str] = set()
     if handler is not None:
         change.set_assignments([handler], AssignmentStatus.ACTIVE, note=form.reason)
         # The handler owes this task again; it is not a new one and is not refused for load.
-        change.loads.append(load(handler, +1, new_task=False, reopened=True))
+        change.load(handler, +1, new_task=False, reopened=True)
         audience = audience_of([handler])
-    await decide(change, type=EventType.REOPEN, to_state=to_state, note=form.reason, audience=audience)
-    return {"needId": form.need_id, "assignmentId": handler["id"] if handler else None}
+    await decide(change, to_state=to_state, note=form.reason, audience=audience)
+    return {"needId": form.need_id, "assignmentId": handler.id if handler else None}
 
 
 # --- reads hanging off a need ----------------------------------------------------------------

@@ -38,7 +38,7 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "completeNeed": (frozenset({S.IN_PROGRESS}), S.COMPLETED),
     "transferNeed": (_HANDLED, S.DISPATCHED),
     "reopenNeed": (frozenset({S.COMPLETED, S.EVALUATED}), S.REOPENED),
-    # Time limits, escalation and evaluation (resolvers/escalation.py, resolvers/evaluation.py).
+    # Time limits, escalation and evaluation (resolvers/needs/escalation.py, resolvers/needs/evaluation.py).
     # Only a running clock can be paused; resuming goes back to the state recorded at suspension.
     "suspendNeed": (frozenset({S.DISPATCHED, S.ACCEPTED, S.IN_PROGRESS, S.ESCALATED, S.REOPENED}), S.SUSPENDED),
     "resumeNeed": (frozenset({S.SUSPENDED}), RESTORE),

@@ -22,14 +22,13 @@ from typing import Any
 from graph.kernel import idempotency
 from graph.kernel.db import Graph, Tx
 from graph.kernel.errors import DomainError
-from graph.kernel.records import native
 from graph.needs import escalation, workflow
-from graph.needs.kinds import EventType, NeedStatus, is_overdue
+from graph.needs.kinds import NeedStatus, is_overdue
 from graph.needs.workflow import Change
 from resolvers.kernel import events
 from resolvers.kernel.events import Published
 from resolvers.needs import lifecycle
-from resolvers.needs.escalation import hand_up, hand_up_note
+from resolvers.needs.escalation import hand_up
 
 log = logging.getLogger("minhu.sweep")
 
@@ -43,24 +42,19 @@ PARALLEL = 8
 
 async def _escalate_one(tx: Tx, need_id: str, level: str, now: datetime) -> Published | None:
     state = await workflow.facts(tx, need_id)
-    deadlines = (native(state["responseDeadline"]), native(state["completionDeadline"]))
-    still = (state["level"] or "COMMUNITY") == level and is_overdue(state["status"], *deadlines, now)
+    deadlines = (state.response_deadline, state.completion_deadline)
+    still = (state.level or "COMMUNITY") == level and is_overdue(state.status, *deadlines, now)
     if not still:
         return None  # another sweep (or a person) got there first, or it is no longer late
-    to_state = lifecycle.check_transition("escalateNeed", state["status"], state["number"])
-    which = "response" if state["status"] == NeedStatus.DISPATCHED else "completion"
+    to_state = lifecycle.check_transition("escalateNeed", state.status, state.number)
+    which = "response" if state.status == NeedStatus.DISPATCHED else "completion"
     change = Change()
     step = hand_up(state, now, change)
-    change.event = {
-        "actorId": ACTOR,
-        "role": ROLE,
-        "fromState": state["status"],
-        "toState": to_state,
-        "type": EventType.ESCALATE,
-        "note": hand_up_note(step, f"past its {which} deadline, escalated automatically"),
-    }
-    event = await workflow.apply(tx, need_id, change)
-    published = Published.of_need(event, state, step["audience"])
+    note = step.note(f"past its {which} deadline, escalated automatically")
+    event = await workflow.apply(
+        tx, state, "escalateNeed", change, actor_id=ACTOR, role=ROLE, to_state=to_state, note=note
+    )
+    published = Published.of_need(event, state.place_ids, state.resident_ids, step.audience)
     await events.delivery().record(tx, [published])
     return published
 

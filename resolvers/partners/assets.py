@@ -1,13 +1,10 @@
 """Registration of what partners offer: offerings, venues (阵地) and funding programs.
 
-Same shape as resolvers/registration.py: role gate, validation, one transaction that reads facts
+Same shape as resolvers/partners/registration.py: role gate, validation, one transaction that reads facts
 under lock, decides, writes.
 """
 
 from __future__ import annotations
-
-from datetime import date
-from typing import Any
 
 from graph.kernel.db import Tx
 from graph.kernel.errors import BadUserInput, Conflict, Forbidden, NotFound
@@ -43,9 +40,9 @@ PROGRAM_ROLES = (Role.CITY_ADMIN, Role.DISTRICT_ADMIN)
 @mutation("addOffering", roles=UNIT_ROLES, form=AddOffering)
 async def add_offering(tx: Tx, viewer: Viewer, form: AddOffering, outbox: Outbox) -> Result:
     unit = await assets.offering_registration_facts(tx, form.unit_id, form.category_code, form.area_ids)
-    require_unit_manager(viewer, form.unit_id, unit["placeIds"], "addOffering")
-    reg.check_codes("Category", [form.category_code], set(unit["codes"]))
-    reg.checked_places(unit["places"], form.area_ids, "areaIds")
+    require_unit_manager(viewer, form.unit_id, unit.place_ids, "addOffering")
+    reg.check_codes("Category", [form.category_code], set(unit.codes))
+    reg.checked_places(unit.places, form.area_ids, "areaIds")
     return {"offeringId": await assets.create_offering(tx, form.row(new_id("offering")))}
 
 
@@ -53,12 +50,12 @@ async def add_offering(tx: Tx, viewer: Viewer, form: AddOffering, outbox: Outbox
 async def update_offering(tx: Tx, viewer: Viewer, form: UpdateOffering, outbox: Outbox) -> Result:
     codes = [form.category_code] if form.category_code is not None else []
     facts = await assets.offering_facts(tx, form.offering_id, codes, form.area_ids or ())
-    require_unit_manager(viewer, facts["unitId"], facts["placeIds"], "updateOffering")
-    if facts["status"] == "WITHDRAWN":
+    require_unit_manager(viewer, facts.unit_id, facts.place_ids, "updateOffering")
+    if facts.status == "WITHDRAWN":
         raise Conflict(f"{form.offering_id} was withdrawn and is kept as history; add a new offering instead")
-    reg.check_codes("Category", codes, set(facts["codes"]))
+    reg.check_codes("Category", codes, set(facts.codes))
     if form.area_ids is not None:
-        reg.checked_places(facts["places"], form.area_ids, "areaIds")
+        reg.checked_places(facts.places, form.area_ids, "areaIds")
     await assets.update_offering(tx, form.offering_id, form.props(), form.category_code, form.area_ids)
     return {"offeringId": form.offering_id}
 
@@ -67,8 +64,8 @@ async def update_offering(tx: Tx, viewer: Viewer, form: UpdateOffering, outbox: 
 async def withdraw_offering(tx: Tx, viewer: Viewer, form: OfferingRef, outbox: Outbox) -> Result:
     """No new needs reach it; assignments already open run to their end. Withdrawing twice changes nothing."""
     facts = await assets.offering_facts(tx, form.offering_id)
-    require_unit_manager(viewer, facts["unitId"], facts["placeIds"], "withdrawOffering")
-    if facts["status"] != "WITHDRAWN":
+    require_unit_manager(viewer, facts.unit_id, facts.place_ids, "withdrawOffering")
+    if facts.status != "WITHDRAWN":
         await reg.update_props(tx, "Offering", form.offering_id, {"status": "WITHDRAWN"})
     return {"offeringId": form.offering_id}
 
@@ -83,15 +80,15 @@ async def register_venue(tx: Tx, viewer: Viewer, form: RegisterVenue, outbox: Ou
     if viewer.role is Role.UNIT_ADMIN:
         owner = owner or viewer.scope_id
     facts = await assets.venue_registration_facts(tx, owner, form.community_id, form.facilities)
-    community = reg.checked_places(facts["places"], [form.community_id], "communityId")
+    community = reg.checked_places(facts.places, [form.community_id], "communityId")
     if viewer.role is Role.UNIT_ADMIN:
         if owner != viewer.scope_id:
             raise Forbidden(f"registerVenue: a UNIT_ADMIN registers venues its unit {viewer.scope_id} owns")
     else:
         require_staff_at(viewer, community, "registerVenue")
-    if owner and facts["ownerId"] is None:
+    if owner and facts.owner_id is None:
         raise NotFound(f"no unit with id {owner!r}", id=owner)
-    reg.check_codes("Facility", form.facilities, set(facts["codes"]))
+    reg.check_codes("Facility", form.facilities, set(facts.codes))
     [venue_id] = await assets.create_venues(tx, [form.row(new_id("venue"), owner)])
     return {"venueId": venue_id}
 
@@ -105,23 +102,23 @@ async def update_venue(tx: Tx, viewer: Viewer, form: UpdateVenue, outbox: Outbox
         community_id=form.community_id,
         facilities=form.facilities or (),
     )
-    owns = administers_unit(viewer, facts["ownerId"])
-    if not (owns or staff_reaches(viewer, facts["placeIds"])):
+    owns = administers_unit(viewer, facts.owner_id)
+    if not (owns or staff_reaches(viewer, facts.place_ids)):
         raise Forbidden(
             f"updateVenue: {form.venue_id} is managed by its owner unit's UNIT_ADMIN and the coordinators "
             f"and admins of its community; you are signed in as {viewer.role.value}"
         )
     if form.community_id is not None:
-        moved_to = reg.checked_places(facts["places"], [form.community_id], "communityId")
+        moved_to = reg.checked_places(facts.places, [form.community_id], "communityId")
         if not owns:
             require_staff_at(viewer, moved_to, "updateVenue")
     if form.owner_unit_id is not None:
         if viewer.role is Role.UNIT_ADMIN and form.owner_unit_id != viewer.scope_id:
             raise Forbidden("updateVenue: a UNIT_ADMIN cannot hand a venue to another unit; ask its coordinator")
-        if facts["newOwnerId"] is None:
+        if facts.new_owner_id is None:
             raise NotFound(f"no unit with id {form.owner_unit_id!r}", id=form.owner_unit_id)
     if form.facilities is not None:
-        reg.check_codes("Facility", form.facilities, set(facts["codes"]))
+        reg.check_codes("Facility", form.facilities, set(facts.codes))
     await assets.update_venue(
         tx,
         form.venue_id,
@@ -141,8 +138,8 @@ async def update_venue(tx: Tx, viewer: Viewer, form: UpdateVenue, outbox: Outbox
 async def create_funding_program(tx: Tx, viewer: Viewer, form: CreateProgram, outbox: Outbox) -> Result:
     require_program_manager(viewer, form.district_ids, form.level, "createFundingProgram")
     refs = await assets.program_registration_facts(tx, form.categories, form.district_ids)
-    reg.check_codes("Category", form.categories, set(refs["codes"]))
-    reg.checked_places(refs["places"], form.district_ids, "districtIds")
+    reg.check_codes("Category", form.categories, set(refs.codes))
+    reg.checked_places(refs.places, form.district_ids, "districtIds")
     return {"programId": await assets.create_program(tx, form.row(new_id("program")))}
 
 
@@ -151,36 +148,32 @@ async def update_funding_program(tx: Tx, viewer: Viewer, form: UpdateProgram, ou
     """Budget never below what is spent (CONFLICT); a DISTRICT_ADMIN cannot widen a program beyond their district."""
     now = await assets.program_facts(tx, form.program_id, form.categories or (), form.district_ids or ())
     action = "updateFundingProgram"
-    require_program_manager(viewer, now["districtIds"], now["level"], action)
-    require_program_manager(viewer, form.district_ids or now["districtIds"], form.level or now["level"], action)
+    require_program_manager(viewer, now.district_ids, now.level, action)
+    require_program_manager(viewer, form.district_ids or now.district_ids, form.level or now.level, action)
     _check_program(form, now)
     if form.categories is not None:
-        reg.check_codes("Category", form.categories, set(now["codes"]))
+        reg.check_codes("Category", form.categories, set(now.codes))
     if form.district_ids is not None:
-        reg.checked_places(now["places"], form.district_ids, "districtIds")
+        reg.checked_places(now.places, form.district_ids, "districtIds")
     await assets.update_program(
         tx, form.program_id, form.props(), categories=form.categories, district_ids=form.district_ids
     )
     return {"programId": form.program_id}
 
 
-def _check_program(form: UpdateProgram, now: dict[str, Any]) -> None:
+def _check_program(form: UpdateProgram, now: assets.LockedProgram) -> None:
     """The program as it will be must still add up, given what it already holds."""
-    budget = form.budget if form.budget is not None else now["budget"]
-    cap = form.cap_per_grant if form.cap_per_grant is not None else now["capPerGrant"]
-    if budget < now["spent"]:
+    budget = form.budget if form.budget is not None else now.budget
+    cap = form.cap_per_grant if form.cap_per_grant is not None else now.cap_per_grant
+    if budget < now.spent:
         raise Conflict(
-            f"budget {budget} fen is below the {now['spent']} fen already granted from {form.program_id}; "
-            f"set it to at least {now['spent']}",
-            spent=now["spent"],
+            f"budget {budget} fen is below the {now.spent} fen already granted from {form.program_id}; "
+            f"set it to at least {now.spent}",
+            spent=now.spent,
         )
     if cap is not None and cap > budget:
         raise BadUserInput(f"input.capPerGrant: {cap} fen is more than the whole budget {budget} fen")
-    start = form.period_start or _date(now["periodStart"])
-    end = form.period_end or _date(now["periodEnd"])
+    start = form.period_start or now.period_start
+    end = form.period_end or now.period_end
     if start and end and end < start:
         raise BadUserInput(f"input.periodEnd: {end} is before periodStart {start}")
-
-
-def _date(value: Any) -> date | None:
-    return value.to_native() if hasattr(value, "to_native") else value

@@ -1,7 +1,7 @@
 """Who may register and change partners' records (docs/ROLES.md § Registration), decided on facts.
 
 The facts (a unit's places, a member's unit…) are read under the node's write lock inside the
-mutation's transaction (graph/registration.py), so these checks are pure and cost no statement.
+mutation's transaction (graph/partners/registration.py), so these checks are pure and cost no statement.
 A place list holds every community the thing is registered with and the streets and districts
 above them; a coordinator or district admin acts on it when their scope is in that list.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from graph.kernel.errors import Forbidden
+from graph.partners.registration import Registered
 from resolvers.kernel.viewer import Role, Viewer
 
 STAFF = (Role.COORDINATOR, Role.DISTRICT_ADMIN)
@@ -38,16 +39,16 @@ def require_unit_manager(viewer: Viewer, unit_id: str, place_ids: list[str], act
     )
 
 
-def require_member_manager(viewer: Viewer, facts: dict, action: str) -> None:
+def require_member_manager(viewer: Viewer, facts: Registered, action: str) -> None:
     """The member themself, the UNIT_ADMIN of their unit, staff where they or their unit serve, CITY_ADMIN."""
-    if viewer.role is Role.MEMBER and viewer.subject == facts["id"]:
+    if viewer.role is Role.MEMBER and viewer.subject == facts.id:
         return
-    if administers_unit(viewer, facts["unitId"]) or staff_reaches(viewer, facts["placeIds"]):
+    if administers_unit(viewer, facts.unit_id) or staff_reaches(viewer, facts.place_ids):
         return
     raise Forbidden(
-        f"{action}: {facts['id']} is managed by the member themself, their unit's UNIT_ADMIN, "
+        f"{action}: {facts.id} is managed by the member themself, their unit's UNIT_ADMIN, "
         f"and coordinators or admins where they serve; {_you(viewer)}",
-        member=facts["id"],
+        member=facts.id,
     )
 
 

@@ -13,9 +13,9 @@ from enum import StrEnum
 from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, model_validator
-from pydantic.alias_generators import to_camel
 
 from graph.funding.kinds import ProgramLevel
+from graph.kernel.kinds import camel
 from graph.kernel.records import Fen
 from graph.partners.kinds import UnitKind
 from graph.venues.kinds import VenueKind
@@ -387,4 +387,4 @@ class UpdateProgram(ProgramFields):
 
 def changes(form: BaseModel, *names: str) -> dict[str, Any]:
     """The given properties the client sent (None = leave as is), under their graph (camelCase) names."""
-    return {to_camel(name): getattr(form, name) for name in names if getattr(form, name) is not None}
+    return {camel(name): getattr(form, name) for name in names if getattr(form, name) is not None}

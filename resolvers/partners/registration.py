@@ -8,7 +8,6 @@ funding programs are in resolvers/partners/assets.py.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from graph.kernel.db import Tx
 from graph.kernel.errors import Conflict, Forbidden
@@ -58,7 +57,7 @@ async def register_unit(tx: Tx, viewer: Viewer, form: RegisterUnit, outbox: Outb
 @mutation("updateUnit", roles=UNIT_ROLES, form=UpdateUnit)
 async def update_unit(tx: Tx, viewer: Viewer, form: UpdateUnit, outbox: Outbox) -> Result:
     facts = await reg.unit_facts(tx, form.unit_id)
-    require_unit_manager(viewer, form.unit_id, facts["placeIds"], "updateUnit")
+    require_unit_manager(viewer, form.unit_id, facts.place_ids, "updateUnit")
     props = changes(form, "name", "kind", "phone", "address")
     await reg.update_props(tx, "Unit", form.unit_id, props, form.location)
     return {"unitId": form.unit_id}
@@ -68,10 +67,10 @@ async def update_unit(tx: Tx, viewer: Viewer, form: UpdateUnit, outbox: Outbox) 
 async def register_member(tx: Tx, viewer: Viewer, form: RegisterMember, outbox: Outbox) -> Result:
     """A party member of a unit, with skills, weekly windows and the communities they serve (双报到)."""
     unit = await reg.member_registration_facts(tx, form.unit_id, form.skills, form.community_ids)
-    require_unit_manager(viewer, form.unit_id, unit["placeIds"], "registerMember")
-    reg.check_codes("Skill", form.skills, set(unit["codes"]))
+    require_unit_manager(viewer, form.unit_id, unit.place_ids, "registerMember")
+    reg.check_codes("Skill", form.skills, set(unit.codes))
     # Members also register where they live, which may lie outside the unit's area: no scope check.
-    reg.checked_places(unit["places"], form.community_ids, "communityIds")
+    reg.checked_places(unit.places, form.community_ids, "communityIds")
     await _refuse_taken(
         tx,
         "Member",
@@ -92,22 +91,22 @@ async def register_with_community(tx: Tx, viewer: Viewer, form: RegisterWithComm
     """双报到: a unit or member registers with a community; registering again changes nothing."""
     label = label_of(form.subject_id, expected=("Unit", "Member"), field="subjectId")
     facts = await reg.registration_facts(tx, label, form.subject_id, form.community_id)
-    community = reg.checked_places(facts["places"], [form.community_id], "communityId")
+    community = reg.checked_places(facts.places, [form.community_id], "communityId")
     _may_register(viewer, label, facts, community[form.community_id])
     created = await reg.register_with(tx, label, form.subject_id, form.community_id)
     return {"subjectId": form.subject_id, "communityId": form.community_id, "created": created}
 
 
-def _may_register(viewer: Viewer, label: str, facts: dict[str, Any], community_places: list[str]) -> None:
+def _may_register(viewer: Viewer, label: str, facts: reg.Registered, community_places: list[str]) -> None:
     """Staff of the community (it accepts the registration) or of the subject; the unit's admin; the member."""
-    if staff_reaches(viewer, community_places) or staff_reaches(viewer, facts["placeIds"]):
+    if staff_reaches(viewer, community_places) or staff_reaches(viewer, facts.place_ids):
         return
-    if administers_unit(viewer, facts["unitId"]):
+    if administers_unit(viewer, facts.unit_id):
         return
-    if label == "Member" and viewer.role is Role.MEMBER and viewer.subject == facts["id"]:
+    if label == "Member" and viewer.role is Role.MEMBER and viewer.subject == facts.id:
         return
     raise Forbidden(
-        f"registerWithCommunity: {facts['id']} may be registered by itself (a member), its unit's UNIT_ADMIN, "
+        f"registerWithCommunity: {facts.id} may be registered by itself (a member), its unit's UNIT_ADMIN, "
         f"or coordinators and admins of that community or of where it already serves; "
         f"you are signed in as {viewer.role.value}" + (f" of {viewer.scope_id}" if viewer.scope_id else ""),
     )

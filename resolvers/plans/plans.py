@@ -256,5 +256,6 @@ async def commit_dispatch_plan(tx: Tx, viewer: Viewer, form: PlanRef, outbox: Ou
     }
     events = await gp.commit(tx, plan_id, ok, dispatched, report, viewer.subject, viewer.role.value)
     for event in events:
-        outbox.add(Published.of_need(event, needs[event["needId"]], set(by_need[event["needId"]])))
+        need = needs[event["needId"]]
+        outbox.add(Published.of_need(event, need["placeIds"], need["residentIds"], by_need[event["needId"]]))
     return {"planId": plan_id}

@@ -16,6 +16,7 @@ from graph.kernel.ids import new_id
 from graph.needs import candidates as cand
 from graph.places.scopes import place_chain
 from graph.venues import booking as vb
+from graph.venues.booking import BookedVenue, Clash
 from graph.venues.kinds import BookingStatus
 from matching.models import Place
 from matching.time_windows import XIAN_TZ, is_open
@@ -94,26 +95,26 @@ async def available_venues(ctx: Context, args: dict[str, Any]) -> list[VenueOpti
 # --- booking -----------------------------------------------------------------------------------
 
 
-def require_venue_scope(viewer: Viewer, venue: dict[str, Any]) -> None:
+def require_venue_scope(viewer: Viewer, venue: BookedVenue) -> None:
     """Coordinators/admins whose area holds the venue; unit admins of its owner or a unit registered there."""
     if viewer.role is Role.CITY_ADMIN:
         return
     if viewer.role is Role.UNIT_ADMIN:
-        if viewer.scope_id in venue["unitIds"]:
+        if viewer.scope_id in venue.unit_ids:
             return
-    elif viewer.scope_id in venue["placeIds"]:
+    elif viewer.scope_id in venue.place_ids:
         return
     raise Forbidden(
-        f"venue {venue['name']} ({venue['id']}) lies outside your scope {viewer.scope_id}",
+        f"venue {venue.name} ({venue.id}) lies outside your scope {viewer.scope_id}",
         scope=viewer.scope_id,
     )
 
 
-def require_open(venue: dict[str, Any], start: datetime, end: datetime) -> None:
-    hours = venue["openingHours"] or []
+def require_open(venue: BookedVenue, start: datetime, end: datetime) -> None:
+    hours = venue.opening_hours or []
     if not is_open(hours, start, end):
         raise BadUserInput(
-            f"venue {venue['name']} is not open for the whole window {local(start)}–{local(end)}; "
+            f"venue {venue.name} is not open for the whole window {local(start)}–{local(end)}; "
             f"its opening hours are {', '.join(hours) or 'not declared'} (D = weekday 1–7, Xi'an time)",
             field="window",
         )
@@ -121,24 +122,24 @@ def require_open(venue: dict[str, Any], start: datetime, end: datetime) -> None:
 
 async def _bookable(
     tx: Tx, viewer: Viewer, form: BookVenue, windows: list[tuple[datetime, datetime]], *, refuse_clash: bool
-) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
+) -> tuple[BookedVenue, dict[int, Clash]]:
     """The venue, locked before any check (competitors wait here until we commit), in scope and open,
     and the clashes of `windows`: one statement. With `refuse_clash`, a clash already committed is
     answered without the lock, so a race's late losers do not queue behind its winner."""
     facts = await vb.locked_venue(tx, form.venue_id, windows, form.need_id, refuse_clash=refuse_clash)
-    venue = facts["venue"]
+    venue = facts.venue
     require_venue_scope(viewer, venue)
     # Weekly hours: open for one occurrence of a series means open for all of them.
     require_open(venue, form.window.start, form.window.end)
-    if not facts["needExists"]:
+    if not facts.need_exists:
         raise NotFound(f"no need with id {form.need_id!r}", field="needId")
-    return venue, facts["clashes"]
+    return venue, facts.clashes
 
 
-def _clash_message(venue: dict[str, Any], clash: dict[str, Any]) -> str:
+def _clash_message(venue: BookedVenue, clash: Clash) -> str:
     return (
-        f"venue {venue['name']} is already booked {local(clash['start'])}–{local(clash['end'])} "
-        f"(booking {clash['bookingId']}), which overlaps the window asked for; pick another time or venue"
+        f"venue {venue.name} is already booked {local(clash.start)}–{local(clash.end)} "
+        f"(booking {clash.booking_id}), which overlaps the window asked for; pick another time or venue"
     )
 
 
@@ -152,7 +153,7 @@ async def book_venue(tx: Tx, viewer: Viewer, form: BookVenue, outbox: Outbox) ->
     venue, clashes = await _bookable(tx, viewer, form, [window], refuse_clash=True)
     clash = clashes.get(0)
     if clash is not None:
-        raise Conflict(_clash_message(venue, clash), bookingId=clash["bookingId"], field="window")
+        raise Conflict(_clash_message(venue, clash), bookingId=clash.booking_id, field="window")
     ids = await vb.create(tx, form.venue_id, [window], by=viewer.subject, purpose=form.purpose, need_id=form.need_id)
     return {"bookingIds": ids}
 
@@ -168,8 +169,8 @@ async def book_venue_series(tx: Tx, viewer: Viewer, form: BookVenueSeries, outbo
         raise Conflict(
             f"{len(found)} of {form.weeks} dates clash with existing bookings ({dates}); nothing was booked. "
             "Send skipClashes: true to book the free dates and skip these",
-            bookingId=first_clash["bookingId"],
-            clashingBookingIds=[found[i]["bookingId"] for i in sorted(found)],
+            bookingId=first_clash.booking_id,
+            clashingBookingIds=[found[i].booking_id for i in sorted(found)],
             field="window",
         )
     free = [w for i, w in enumerate(windows) if i not in found]
@@ -178,7 +179,7 @@ async def book_venue_series(tx: Tx, viewer: Viewer, form: BookVenueSeries, outbo
         tx, form.venue_id, free, by=viewer.subject, purpose=form.purpose, need_id=form.need_id, series_id=series_id
     )
     skipped = [
-        {"start": windows[i][0].isoformat(), "end": windows[i][1].isoformat(), "bookingId": found[i]["bookingId"]}
+        {"start": windows[i][0].isoformat(), "end": windows[i][1].isoformat(), "bookingId": found[i].booking_id}
         for i in sorted(found)
     ]
     return {"bookingIds": ids, "seriesId": series_id, "skipped": skipped}
@@ -188,9 +189,9 @@ async def book_venue_series(tx: Tx, viewer: Viewer, form: BookVenueSeries, outbo
 async def cancel_booking(tx: Tx, viewer: Viewer, form: CancelBooking, outbox: Outbox) -> Result:
     """The booker, or a coordinator/admin over the venue, frees the time."""
     booking = await vb.locked_booking(tx, form.booking_id)  # read under the venue's lock
-    if booking["bookedBy"] != viewer.subject:
-        require_venue_scope(viewer, booking["venue"])
-    if booking["status"] != BookingStatus.CONFIRMED:
-        raise Conflict(f"booking {form.booking_id} is {booking['status']}; only a CONFIRMED booking can be cancelled")
+    if booking.booked_by != viewer.subject:
+        require_venue_scope(viewer, booking.venue)
+    if booking.status != BookingStatus.CONFIRMED:
+        raise Conflict(f"booking {form.booking_id} is {booking.status}; only a CONFIRMED booking can be cancelled")
     await vb.set_status(tx, form.booking_id, BookingStatus.CANCELLED, form.reason)
     return {"bookingIds": [form.booking_id]}

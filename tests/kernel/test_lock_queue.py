@@ -40,7 +40,7 @@ async def _until_blocked_or_done(graph: Graph, task: asyncio.Task[Any]) -> bool:
     return False
 
 
-async def _facts_while_another_accepts(graph: Graph, new_status: str) -> tuple[dict, list[str]]:
+async def _facts_while_another_accepts(graph: Graph, new_status: str) -> tuple[workflow.LockedNeed, list[str]]:
     """The facts of an `acceptNeed` (movable from DISPATCHED) asked while another transaction holds the
     need's lock and moves it to `new_status`, committing once the facts statement waits for the lock."""
     await make_places(graph)
@@ -49,7 +49,7 @@ async def _facts_while_another_accepts(graph: Graph, new_status: str) -> tuple[d
         tx = await holder.begin_transaction()
         await tx.run("MATCH (n:Need {id: $id}) SET n._lock = true, n.status = $s REMOVE n._lock", id=NEED, s=new_status)
 
-        async def ask() -> tuple[dict, list[str]]:
+        async def ask() -> tuple[workflow.LockedNeed, list[str]]:
             log = begin_statement_log()
             state = await graph.write_tx(lambda t: workflow.facts(t, NEED, movable={"DISPATCHED"}))
             return state, log.names
@@ -64,7 +64,7 @@ async def test_a_loser_queued_on_the_lock_leaves_and_is_answered_from_the_commit
     state, statements = await _facts_while_another_accepts(graph, "ACCEPTED")
     # Read DISPATCHED before the lock, ACCEPTED under it: the statement failed (no client round trip with
     # the lock held) and the transaction ran again, reading ACCEPTED without taking the lock.
-    assert state["status"] == "ACCEPTED"
+    assert state.status == "ACCEPTED"
     assert statements == ["needs.workflow.facts", "needs.workflow.facts"]
     # Nothing waits and nothing holds the need: a new mover takes its lock at once.
     assert await _blocked(graph) == 0
@@ -76,7 +76,7 @@ async def test_a_mover_queued_on_the_lock_keeps_it_when_the_state_still_allows_t
     # The holder changed something else and left the need DISPATCHED: the queued statement still can win,
     # keeps the lock and reads the state under it, once.
     state, statements = await _facts_while_another_accepts(graph, "DISPATCHED")
-    assert state["status"] == "DISPATCHED"
+    assert state.status == "DISPATCHED"
     assert statements == ["needs.workflow.facts"]
 
 
@@ -91,7 +91,7 @@ async def test_a_move_the_committed_state_forbids_takes_no_lock(graph: Graph) ->
         blocked = await _until_blocked_or_done(graph, asking)
         await tx.rollback()
         assert not blocked, "the refused move waited for the need's lock"
-        assert (await asking)["status"] == "ACCEPTED"
+        assert (await asking).status == "ACCEPTED"
 
 
 async def test_a_statement_the_committed_state_answers_frees_its_turn(graph: Graph) -> None:

@@ -3,9 +3,13 @@ reopen, cancel; the history at each step; masking of the requester's contact det
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from graph.kernel.errors import Conflict
+from graph.needs import workflow
+from graph.needs.workflow import MOVES, Change, Part, Suspension
 from resolvers.needs.lifecycle import TRANSITIONS, check_transition
 from tests.support import workflow_helpers as w
 from tests.support.factories import COMPOUND, NANYUANMEN_COMMUNITY, SHUYUANMEN
@@ -21,6 +25,30 @@ def test_every_operation_names_its_states() -> None:
     with pytest.raises(Conflict, match=r"need XA-1 is ACCEPTED; declineNeed needs DISPATCHED"):
         check_transition("declineNeed", "ACCEPTED", "XA-1")
     assert check_transition("updateNeed", "DECLINED", "XA-1") == "DECLINED"
+
+
+def test_every_move_has_its_own_statement() -> None:
+    """The lifecycle's operations are the moves that have a statement, each recording its own Event type,
+    each statement writing only its parts."""
+    assert set(MOVES) == set(TRANSITIONS)
+    assert len({move.event for move in MOVES.values()}) == len(MOVES)
+    assert "duration.inSeconds" in MOVES["suspendNeed"].statement
+    assert all("duration.inSeconds" not in m.statement for op, m in MOVES.items() if op != "suspendNeed")
+    assert "Evaluation" not in MOVES["acceptNeed"].statement and "Assignment" not in MOVES["startNeed"].statement
+
+
+async def test_a_change_its_move_does_not_write_is_refused_before_any_statement() -> None:
+    """A part the move's statement leaves out would be lost silently; the statement is never sent (no tx)."""
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+    need = workflow.LockedNeed(
+        "need:1", "XA-1", "DISPATCHED", None, None, None, None, None, True, None, None, [], [], [], [], []
+    )
+    writes = {"actor_id": "user:c", "role": "COORDINATOR", "to_state": "DISPATCHED", "note": None}
+    with pytest.raises(AssertionError, match=r"startNeed does not write \['SUSPEND'\]"):
+        await workflow.apply(None, need, "startNeed", Change(suspend=Suspension("wait", now)), **writes)  # type: ignore[arg-type]
+    with pytest.raises(AssertionError, match=r"suspendNeed needs \['SUSPEND'\]"):
+        await workflow.apply(None, need, "suspendNeed", Change(), **writes)  # type: ignore[arg-type]
+    assert Part.SUSPEND in MOVES["suspendNeed"].parts
 
 
 async def test_resident_submits_and_gets_a_number_at_once(world, graphql_client) -> None:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from graph.kernel.db import Graph
-from graph.needs.kinds import EventType
+from graph.needs.kinds import Channel, EventType, NeedStatus, Urgency
+from seeds import generator
 from seeds.generator import Generator, Node
 from seeds.loader import SeedError, graph_is_empty, load_preset
 from seeds.reference import communities, short_name
@@ -125,6 +126,14 @@ def test_generator_is_deterministic() -> None:
     assert first == second
     other = list(Generator("demo", 8, NOW).records())
     assert other != first
+
+
+def test_the_generator_draws_from_the_graphs_value_sets() -> None:
+    """The weight tables name the values the graph declares (graph/needs/kinds.py), no copy of their own."""
+    assert set(generator.CHANNEL_WEIGHTS) == set(Channel) - {Channel.OPEN311}  # only partner systems use it
+    assert set(generator.URGENCY_WEIGHTS) == set(Urgency)
+    assert set(generator.RESPONSE_HOURS) == set(generator.COMPLETION_DAYS) == set(Urgency)
+    assert set(generator.STATE_WEIGHTS) <= set(NeedStatus)
 
 
 def test_unknown_preset() -> None:

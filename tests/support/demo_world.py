@@ -75,7 +75,7 @@ class World:
             longitude=location.lon if location else None,
         )
 
-    # --- matching, as graph/candidates.py's statements do it ----------------------------------
+    # --- matching, as graph/needs/candidates.py's statements do it ----------------------------------
 
     def need_profile(self, need_id: str) -> NeedProfile:
         need = self.props(need_id)
@@ -104,7 +104,7 @@ class World:
         return tuple(out)
 
     def _best_registration(self, need: Place, holder: str) -> dict[str, str]:
-        """As graph/candidates.best_registration: the registration sharing the finest level with the need."""
+        """As graph/needs/candidates.best_registration: the registration sharing the finest level with the need."""
         regs = [self.chain(c) for c in self.out.get((holder, "REGISTERED_WITH"), [])]
         levels = (("Community", need.community_id), ("Street", need.street_id), ("District", need.district_id))
         for label, wanted in levels:
