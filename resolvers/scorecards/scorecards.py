@@ -257,10 +257,12 @@ async def _require_place(ctx: Context, place_id: str) -> None:
 
 async def _may_see(ctx: Context, viewer: Viewer, level: Level, subject_id: str, container: str | None) -> None:
     """Staff whose scope holds the subject (a place; for a firm or a department, its district), a unit's
-    admin its own unit, CITY_ADMIN anything."""
+    admin its own unit, a department's staff their own department, CITY_ADMIN anything."""
     if viewer.role is Role.CITY_ADMIN:
         return
     if viewer.role is Role.UNIT_ADMIN and level is Level.UNIT and viewer.scope_id == subject_id:
+        return
+    if viewer.role is Role.DEPARTMENT_STAFF and level is Level.DEPARTMENT and viewer.scope_id == subject_id:
         return
     if viewer.role in (Role.COORDINATOR, Role.DISTRICT_ADMIN) and viewer.scope_id is not None:
         place = subject_id if level.value in figures.PLACE_LEVELS else container
@@ -268,7 +270,8 @@ async def _may_see(ctx: Context, viewer: Viewer, level: Level, subject_id: str, 
             return
     raise Forbidden(
         f"the scorecard of {subject_id} is for CITY_ADMIN and the staff whose scope holds it"
-        + (", and the unit's own admin" if level is Level.UNIT else ""),
+        + (", and the unit's own admin" if level is Level.UNIT else "")
+        + (", and the department's own staff" if level is Level.DEPARTMENT else ""),
     )
 
 
