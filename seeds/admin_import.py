@@ -34,6 +34,7 @@ from graph.local import server as local_neo4j
 from graph.needs.write import set_need_sequences
 from seeds.generator import PRESETS, Generator, LatLon, Node
 from seeds.property_firms import with_firms
+from seeds.whistle import with_whistle
 
 ARRAY_DELIMITER = "|"
 Progress = Callable[[str], None]
@@ -217,7 +218,8 @@ def write_csv(preset: str, folder: Path, *, seed: int = 20261125, now: datetime 
         raise ValueError(f"unknown preset {preset!r}; presets: {', '.join(sorted(PRESETS))}")
     writer = CsvWriter(folder)
     try:
-        for record in with_firms(Generator(preset, seed, now)):
+        generator = Generator(preset, seed, now)
+        for record in with_whistle(generator, with_firms(generator)):
             if isinstance(record, Node):
                 writer.node(record.label, record.props)
             else:

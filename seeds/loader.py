@@ -20,6 +20,7 @@ from graph.kernel.db import Graph
 from graph.needs.write import set_need_sequences
 from seeds.generator import PRESETS, Generator, LatLon, Node
 from seeds.property_firms import with_firms
+from seeds.whistle import with_whistle
 
 NODE_BATCH = 5_000
 REL_BATCH = 10_000
@@ -88,7 +89,8 @@ async def load_preset(
         if progress:
             progress(name, written[name], generated[name])
 
-    for record in with_firms(Generator(preset, seed, now)):
+    generator = Generator(preset, seed, now)
+    for record in with_whistle(generator, with_firms(generator)):
         if isinstance(record, Node):
             generated[record.label] += 1
             batch = nodes[record.label]
