@@ -479,10 +479,10 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument(
         "--role",
         required=True,
-        choices=["RESIDENT", "MEMBER", "UNIT_ADMIN", "COORDINATOR", "DISTRICT_ADMIN", "CITY_ADMIN"],
+        choices=["RESIDENT", "MEMBER", "UNIT_ADMIN", "COORDINATOR", "DISTRICT_ADMIN", "CITY_ADMIN", "PARTNER"],
     )
     token.add_argument("--scope", help="community/street/district/unit id the role acts in")
-    token.add_argument("--subject", help="who: resident:…, member:… or user:…")
+    token.add_argument("--subject", help="who: resident:…, member:…, user:… or (PARTNER) apikey:…")
     token.add_argument("--ttl", default="1h", help="lifetime, e.g. 30m, 1h, 7d")
     token.set_defaults(func=cmd_token)
 

@@ -14,6 +14,10 @@ fit together, so every `Viewer` in the system is well formed:
 | COORDINATOR | the user | a community or a street (`community:…`, `street:…`) |
 | DISTRICT_ADMIN | the user | a district (`district:610103`) |
 | CITY_ADMIN | the user | none (`city` is accepted and stored as none) |
+| PARTNER | the partner system's Open311 API key (`apikey:…`) | none |
+
+A PARTNER token reaches only the partner's own webhooks (resolvers/webhooks/); the key itself stays a
+credential of the Open311 door alone, and a revoked key ends what its tokens may do.
 """
 
 from __future__ import annotations
@@ -32,12 +36,13 @@ class Role(StrEnum):
     COORDINATOR = "COORDINATOR"
     DISTRICT_ADMIN = "DISTRICT_ADMIN"
     CITY_ADMIN = "CITY_ADMIN"
+    PARTNER = "PARTNER"
 
 
 ANONYMOUS = None  # the viewer of a request without a token
 
 # Which label the subject must have, for roles whose subject is a domain node.
-SUBJECT_LABEL: dict[Role, str] = {Role.RESIDENT: "Resident", Role.MEMBER: "Member"}
+SUBJECT_LABEL: dict[Role, str] = {Role.RESIDENT: "Resident", Role.MEMBER: "Member", Role.PARTNER: "ApiKey"}
 
 # Which labels the scope may have; roles missing here take no scope.
 SCOPE_LABELS: dict[Role, tuple[str, ...]] = {
