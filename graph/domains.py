@@ -22,6 +22,7 @@ from graph.plans import kinds as plans
 from graph.property import kinds as property_firms
 from graph.venues import kinds as venues
 from graph.venues import lists as venue_lists
+from graph.webhooks import kinds as webhooks
 
 
 def register() -> None:
@@ -34,4 +35,5 @@ def register() -> None:
     registry.register(*accounts.KINDS)
     registry.register(*departments.KINDS)
     registry.register(*property_firms.KINDS, lends=property_firms.LENT)
+    registry.register(*webhooks.KINDS)
     registry.close()

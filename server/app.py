@@ -42,6 +42,7 @@ from server.observability import Metrics, ReadPathMetrics, configure_tracing
 from server.open311 import routes as open311_routes
 from server.settings import Settings, get_settings
 from server.uploads import roster_upload
+from server.webhooks import with_webhooks
 
 log = logging.getLogger("minhu")
 
@@ -75,6 +76,8 @@ def create_app(
         # Events between processes (MINHU_BROKER_URL); stopped before the graph closes.
         broker_scope = AsyncExitStack()
         app.state.broker = await broker_scope.enter_async_context(with_broker(settings, lambda: served))
+        # Partners' webhooks (MINHU_WEBHOOKS): the relay from the outbox to their endpoints.
+        app.state.webhooks = await broker_scope.enter_async_context(with_webhooks(settings, lambda: served))
         # The background sweep: overdue needs escalate, expired idempotency records go; 0 turns it off.
         sweeper = None
         if settings.minhu_sweep_interval_seconds > 0:
