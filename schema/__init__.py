@@ -30,7 +30,6 @@ from schema import (
     report,
     review,
     venues,
-    webhooks,
     workflow,
 )
 from schema.derive import derived_mutation, derived_query, derived_types
@@ -50,7 +49,6 @@ WRITTEN_QUERIES: tuple[type, ...] = (
     accounts.AccountsQuery,
     explore.ExploreQuery,
     report.ReportQuery,
-    webhooks.WebhooksQuery,
 )
 WRITTEN_MUTATIONS: tuple[type, ...] = (
     workflow.WorkflowMutation,
@@ -58,7 +56,7 @@ WRITTEN_MUTATIONS: tuple[type, ...] = (
     venues.VenuesMutation,
     funding.FundingMutation,
     plans.PlansMutation,
-    webhooks.WebhooksMutation,
+    accounts.AccountsMutation,
 )
 # The kinds no module shows, derived whole (before the lists and mutations that show them).
 DERIVED_TYPES = derived_types()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -31,6 +31,7 @@ from graph.kernel.errors import DomainError
 from graph.kernel.migrations import MIGRATIONS, applied_versions, migrate
 from resolvers.kernel.context import Clock, real_clock
 from resolvers.needs.sweep import sweep_forever
+from resolvers.webhooks.relay import Policy, Relay, configure
 from server.bookmarks import BOOKMARK_HEADER
 from server.broker import BrokerMetrics, sweep_gate, with_broker
 from server.console import routes as console_routes
@@ -42,9 +43,37 @@ from server.observability import Metrics, ReadPathMetrics, configure_tracing
 from server.open311 import routes as open311_routes
 from server.settings import Settings, get_settings
 from server.uploads import roster_upload
-from server.webhooks import with_webhooks
 
 log = logging.getLogger("minhu")
+
+
+def webhook_policy(settings: Settings) -> Policy:
+    return Policy(
+        timeout_seconds=settings.minhu_webhook_timeout_seconds,
+        attempts=settings.minhu_webhook_attempts,
+        backoff_seconds=settings.minhu_webhook_backoff_seconds,
+        backoff_cap_seconds=settings.minhu_webhook_backoff_cap_seconds,
+        concurrency=settings.minhu_webhook_concurrency,
+        allow_private=settings.minhu_webhook_allow_private,
+    )
+
+
+@asynccontextmanager
+async def with_webhooks(settings: Settings, get_graph: Callable[[], Graph]) -> AsyncIterator[Relay | None]:
+    """The partners' webhook relay (resolvers/webhooks/relay.py) while the app runs; nothing without
+    MINHU_WEBHOOKS. Stopped before the graph closes."""
+    if not settings.minhu_webhooks:
+        yield None
+        return
+    policy = webhook_policy(settings)
+    configure(policy)
+    relay = Relay(get_graph, policy)
+    await relay.start()
+    try:
+        yield relay
+    finally:
+        await relay.stop()
+        configure(None)
 
 
 def create_app(

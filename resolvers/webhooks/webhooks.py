@@ -45,7 +45,7 @@ async def _now(ctx: Context, viewer: Viewer, form: Any) -> Any:
 
 
 class RegisterWebhook(Form):
-    url: Annotated[str, AfterValidator(urls.check)] = Field(
+    url: str = Field(
         description="Where deliveries are POSTed: https:// (or http://) on a public host, at most 2,000 characters."
     )
     events: Annotated[list[WebhookEvent], Field(min_length=1, max_length=3), AfterValidator(_distinct)] = Field(
@@ -60,9 +60,10 @@ async def _resolvable(ctx: Context, viewer: Viewer, form: RegisterWebhook) -> Re
     if not events.consuming(relay.CONSUMER):
         # Registered while nothing relays, its partner would wait for deliveries that never come.
         raise Conflict("webhooks are off on this server: its operator turns them on with MINHU_WEBHOOKS=true")
-    # Before the transaction: the host must resolve, to public addresses only (docs/NOTES.md).
-    await urls.resolve(form.url, relay.policy().allow_private)
-    return form
+    # Before the transaction: the URL's form, then its host, which must resolve to public addresses only
+    # (docs/NOTES.md); BAD_USER_INPUT with `field: url` and a `reason` otherwise.
+    checked = await urls.resolve(form.url, relay.policy().allow_private)
+    return form.model_copy(update={"url": checked.url})
 
 
 async def _live_partner(tx: Tx, key_id: str, viewer: Viewer) -> dict[str, Any]:

@@ -45,10 +45,12 @@ async def test_what_the_kinds_declare_is_migrated(graph: Graph) -> None:
 async def test_a_store_stopped_at_any_version_migrates_to_the_fresh_schema(graph: Graph) -> None:
     fresh = await describe(graph)
     try:
-        for stopped_at in range(len(MIGRATIONS)):
+        # Versions may have gaps (branches take numbers ahead of their merge): stop before each one.
+        for stopped_at in [0, *(m.version for m in MIGRATIONS[:-1])]:
             await drop_schema(graph)
             await migrate(graph, upto=stopped_at)
-            assert len(await graph.read("MATCH (m:Migration) RETURN m")) == stopped_at
+            applied = sum(1 for m in MIGRATIONS if m.version <= stopped_at)
+            assert len(await graph.read("MATCH (m:Migration) RETURN m")) == applied
             await migrate(graph)
             assert await describe(graph) == fresh, f"a store stopped at version {stopped_at}"
     finally:

@@ -538,3 +538,34 @@ async def test_a_partner_sees_only_its_own_webhooks_and_a_revoked_key_ends_every
         await drain(relay)
         assert (await graphql_client(LOG, {}, token=mine.token))["data"]["webhooks"] == []
     assert receiver.endpoints["theirs"].received == [] and receiver.endpoints["own"].received == []
+
+
+async def test_the_server_relays_on_its_own_when_webhooks_are_on(world, receiver) -> None:
+    """`MINHU_WEBHOOKS=true`: the app's lifespan starts the relay, a commit wakes it, and the partner's
+    endpoint gets the request's first event with no test driving anything."""
+    import httpx
+
+    from server.settings import get_settings
+
+    settings = get_settings().model_copy(update={"minhu_webhooks": True, "minhu_webhook_allow_private": True})
+    key_id, api_key = await apikeys.issue(world, "合作方", None)
+    async with w.live_server(world, settings) as address, httpx.AsyncClient(base_url=f"http://{address}") as http:
+        answer = await http.post(
+            "/graphql",
+            json={"query": REGISTER, "variables": {"input": {"url": receiver.url("live"), "events": ["STATUS"]}}},
+            headers={"Authorization": f"Bearer {w.token('PARTNER', None, key_id)}"},
+        )
+        receiver.endpoints["live"].secret = answer.json()["data"]["registerWebhook"]["secret"]
+        filed = await http.post(
+            "/open311/v2/requests.json",
+            data={
+                "service_code": "SEWER",
+                "address_id": COMPOUND,
+                "description": "下水道堵了，污水外溢",
+                "api_key": api_key,
+            },
+        )
+        need_id = filed.json()[0]["service_request_id"]
+        await asyncio.wait_for(receiver.endpoints["live"].arrived.wait(), 60)
+    assert statuses(receiver.endpoints["live"], need_id) == ["SUBMITTED"]
+    assert not events.consuming(CONSUMER), "the relay stopped with the app"
