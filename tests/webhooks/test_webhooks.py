@@ -16,7 +16,6 @@ from typing import Any
 
 import orjson
 import pytest
-import uvicorn
 from standardwebhooks import Webhook
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -100,13 +99,8 @@ class Receiver:
 async def receiver() -> AsyncIterator[Receiver]:
     made = Receiver()
     app = Starlette(routes=[Route("/hooks/{name}", made.hook, methods=["POST"])])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    made.base = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    server, task, port = await w.serve(app, lifespan="off")
+    made.base = f"http://127.0.0.1:{port}"
     try:
         yield made
     finally:
