@@ -70,8 +70,8 @@ class AccountsQuery:
         return await me.me(info.context)
 
     @strawberry.field(
-        description="Live webhooks with their delivery logs and dead letters: a PARTNER's own, CITY_ADMIN "
-        "every partner's (or the one apiKeyId names)."
+        description="Webhooks with their delivery logs and dead letters, removed ones too (see removedAt): a "
+        "PARTNER's own, CITY_ADMIN every partner's (or the one apiKeyId names)."
     )
     async def webhooks(
         self,

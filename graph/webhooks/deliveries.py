@@ -23,8 +23,22 @@ async def api_key(tx: Tx, key_id: str) -> dict[str, Any] | None:
     return await tx.single(_KEY, id=key_id)
 
 
+# Under the key's write lock: two registrations at once count one after the other (the limit holds).
+_LOCKED_KEY = """
+MATCH (k:ApiKey {id: $id}) SET k._lock = true REMOVE k._lock
+WITH k
+RETURN k.id AS id, k.name AS name, k.revokedAt IS NULL AS live,
+  COUNT { (w:Webhook {apiKeyId: k.id}) WHERE w.removedAt IS NULL } AS webhooks
+"""
+
+
+async def locked_api_key(tx: Tx, key_id: str) -> dict[str, Any] | None:
+    """`api_key`, read under the key's write lock."""
+    return await tx.single(_LOCKED_KEY, id=key_id)
+
+
 _WEBHOOKS = f"""
-MATCH (x:Webhook) WHERE x.removedAt IS NULL AND ($apiKeyId IS NULL OR x.apiKeyId = $apiKeyId)
+MATCH (x:Webhook) WHERE $apiKeyId IS NULL OR x.apiKeyId = $apiKeyId
 RETURN {WEBHOOK.projection} AS row
 ORDER BY x.createdAt, x.id
 LIMIT $limit
@@ -32,7 +46,7 @@ LIMIT $limit
 
 
 async def webhooks(graph: Graph, api_key_id: str | None, limit: int) -> list[dict[str, Any]]:
-    """The live webhooks of one partner (None: of every partner), oldest first."""
+    """The webhooks of one partner (None: of every partner), oldest first, removed ones too (their logs)."""
     return [r["row"] for r in await graph.read(_WEBHOOKS, apiKeyId=api_key_id, limit=limit)]
 
 

@@ -67,7 +67,7 @@ async def _resolvable(ctx: Context, viewer: Viewer, form: RegisterWebhook) -> Re
 
 
 async def _live_partner(tx: Tx, key_id: str, viewer: Viewer) -> dict[str, Any]:
-    key = await deliveries.api_key(tx, key_id)
+    key = await deliveries.locked_api_key(tx, key_id)
     if key is None:
         raise NotFound(f"no API key {key_id!r}; `minhu apikey list` shows them", field="apiKeyId")
     if not key["live"]:
@@ -156,7 +156,8 @@ async def replay_dead_letters(tx: Tx, viewer: Viewer, form: WebhookRef, outbox: 
 
 
 async def webhooks(ctx: Context, api_key_id: str | None) -> list[Webhook]:
-    """The live webhooks a viewer may read: a PARTNER its own, CITY_ADMIN every partner's (or one's)."""
+    """The webhooks a viewer may read, removed ones too (their logs stay): a PARTNER its own, CITY_ADMIN
+    every partner's (or one's)."""
     viewer = require_role(ctx.viewer, *ROLES)
     if viewer.role is Role.PARTNER:
         if api_key_id not in (None, viewer.subject):

@@ -44,7 +44,7 @@ REPLAY = """mutation($input: ReplayWebhookDeliveryInput!) {
 REPLAY_DEAD = """mutation($input: ReplayDeadLettersInput!) {
   replayDeadLetters(input: $input) { webhook { id deadLetters { totalCount } } } }"""
 REMOVE = """mutation($input: RemoveWebhookInput!) { removeWebhook(input: $input) { webhook { id removedAt } } }"""
-LOG = """query($key: ID) { webhooks(apiKeyId: $key) { id url
+LOG = """query($key: ID) { webhooks(apiKeyId: $key) { id url removedAt
   deliveries(first: 50) { totalCount edges { node { id type needId status attemptCount payload lastError
     attempts { edges { node { attemptNumber outcome statusCode error } } } } } }
   deadLetters { totalCount edges { node { id } } } } }"""
@@ -530,7 +530,8 @@ async def test_a_partner_sees_only_its_own_webhooks_and_a_revoked_key_ends_every
         assert removed["data"]["removeWebhook"]["webhook"]["removedAt"]
         await file(graphql_client, mine.api_key)
         await drain(relay)
-        assert (await graphql_client(LOG, {}, token=mine.token))["data"]["webhooks"] == []
+        [kept] = (await graphql_client(LOG, {}, token=mine.token))["data"]["webhooks"]
+        assert kept["id"] == hook["id"] and kept["deliveries"]["totalCount"] == 0, "its log stays, with nothing new"
     assert receiver.endpoints["theirs"].received == [] and receiver.endpoints["own"].received == []
 
 
@@ -563,3 +564,21 @@ async def test_the_server_relays_on_its_own_when_webhooks_are_on(world, receiver
         await asyncio.wait_for(receiver.endpoints["live"].arrived.wait(), 60)
     assert statuses(receiver.endpoints["live"], need_id) == ["SUBMITTED"]
     assert not events.consuming(CONSUMER), "the relay stopped with the app"
+
+
+async def test_registrations_at_once_never_pass_the_limit(world, graphql_client) -> None:
+    """Three registrations at once for a partner one short of its limit: exactly one gets through."""
+    key_id, _ = await apikeys.issue(world, "合作方", None)
+    token = w.token("PARTNER", None, key_id)
+    chosen = Policy(allow_private=True, max_webhooks=2)
+
+    def register(i: int) -> Any:
+        variables = {"input": {"url": f"http://127.0.0.1:9/hook/{i}", "events": ["STATUS"]}}
+        return graphql_client(REGISTER, variables, token=token, expect_errors=True)
+
+    async with relaying(world, chosen):
+        await register(0)
+        answers = await asyncio.gather(*(register(i) for i in range(1, 4)))
+    assert sorted("errors" in a for a in answers) == [False, True, True]
+    assert {w.error_code(a) for a in answers if "errors" in a} == {"CONFLICT"}
+    assert len(await world.read("MATCH (h:Webhook) RETURN h.id AS id")) == 2
