@@ -22,6 +22,7 @@ from graph.plans import kinds as plans
 from graph.property import kinds as property_firms
 from graph.venues import kinds as venues
 from graph.venues import lists as venue_lists
+from graph.webhooks import kinds as webhooks
 from graph.whistle import kinds as whistle
 from graph.whistle import lists as whistle_lists
 
@@ -37,4 +38,5 @@ def register() -> None:
     registry.register(*departments.KINDS)
     registry.register(*property_firms.KINDS, lends=property_firms.LENT)
     registry.register(*whistle.KINDS, lists=whistle_lists.LISTS, lends=whistle.LENT)
+    registry.register(*webhooks.KINDS)
     registry.close()

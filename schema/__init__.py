@@ -57,6 +57,7 @@ WRITTEN_MUTATIONS: tuple[type, ...] = (
     venues.VenuesMutation,
     funding.FundingMutation,
     plans.PlansMutation,
+    accounts.AccountsMutation,
 )
 # The kinds no module shows, derived whole (before the lists and mutations that show them).
 DERIVED_TYPES = derived_types()

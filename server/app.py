@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -31,6 +31,7 @@ from graph.kernel.errors import DomainError
 from graph.kernel.migrations import MIGRATIONS, applied_versions, migrate
 from resolvers.kernel.context import Clock, real_clock
 from resolvers.needs.sweep import sweep_forever
+from resolvers.webhooks.relay import Policy, Relay, configure
 from resolvers.whistle.sweep import sweep_whistles
 from server.bookmarks import BOOKMARK_HEADER
 from server.broker import BrokerMetrics, sweep_gate, with_broker
@@ -45,6 +46,35 @@ from server.settings import Settings, get_settings
 from server.uploads import roster_upload
 
 log = logging.getLogger("minhu")
+
+
+def webhook_policy(settings: Settings) -> Policy:
+    return Policy(
+        timeout_seconds=settings.minhu_webhook_timeout_seconds,
+        attempts=settings.minhu_webhook_attempts,
+        backoff_seconds=settings.minhu_webhook_backoff_seconds,
+        backoff_cap_seconds=settings.minhu_webhook_backoff_cap_seconds,
+        concurrency=settings.minhu_webhook_concurrency,
+        allow_private=settings.minhu_webhook_allow_private,
+    )
+
+
+@asynccontextmanager
+async def with_webhooks(settings: Settings, get_graph: Callable[[], Graph]) -> AsyncIterator[Relay | None]:
+    """The partners' webhook relay (resolvers/webhooks/relay.py) while the app runs; nothing without
+    MINHU_WEBHOOKS. Stopped before the graph closes."""
+    if not settings.minhu_webhooks:
+        yield None
+        return
+    policy = webhook_policy(settings)
+    configure(policy)
+    relay = Relay(get_graph, policy)
+    await relay.start()
+    try:
+        yield relay
+    finally:
+        await relay.stop()
+        configure(None)
 
 
 def create_app(
@@ -76,6 +106,8 @@ def create_app(
         # Events between processes (MINHU_BROKER_URL); stopped before the graph closes.
         broker_scope = AsyncExitStack()
         app.state.broker = await broker_scope.enter_async_context(with_broker(settings, lambda: served))
+        # Partners' webhooks (MINHU_WEBHOOKS): the relay from the outbox to their endpoints.
+        app.state.webhooks = await broker_scope.enter_async_context(with_webhooks(settings, lambda: served))
         # The background sweep: overdue needs escalate, expired idempotency records go; 0 turns it off.
         sweeper = None
         if settings.minhu_sweep_interval_seconds > 0:

@@ -488,7 +488,7 @@ def parser() -> argparse.ArgumentParser:
         choices=[role.value for role in Role],
     )
     token.add_argument("--scope", help="community/street/district/unit/department id the role acts in")
-    token.add_argument("--subject", help="who: resident:…, member:… or user:…")
+    token.add_argument("--subject", help="who: resident:…, member:…, user:… or (PARTNER) apikey:…")
     token.add_argument("--ttl", default="1h", help="lifetime, e.g. 30m, 1h, 7d")
     token.set_defaults(func=cmd_token)
 

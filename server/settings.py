@@ -106,6 +106,17 @@ class Settings(BaseSettings):
     # `minhu serve --workers N` starts a local one when N > 1.
     minhu_broker_url: str | None = None
 
+    # Partners' webhooks (resolvers/webhooks/relay.py, README "Webhooks"): on, every change's events wait
+    # in the outbox for the webhook relay (one statement more per change), and partners may register.
+    minhu_webhooks: bool = False
+    minhu_webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    minhu_webhook_attempts: int = Field(default=10, ge=1, le=30)
+    minhu_webhook_backoff_seconds: float = Field(default=10.0, gt=0)
+    minhu_webhook_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
+    minhu_webhook_concurrency: int = Field(default=4, ge=1, le=32)
+    # Loopback and private callback addresses: for tests and labs only (docs/NOTES.md, issue 24 §2).
+    minhu_webhook_allow_private: bool = False
+
     # The local Neo4j under `minhu serve`: restarted when it dies.
     minhu_neo4j_watch_seconds: float = 2.0
 

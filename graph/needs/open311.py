@@ -133,7 +133,7 @@ async def intake_fingerprint(graph: Graph) -> tuple[int, str | None, int, str | 
 
 _SAVE_PENDING = """
 CREATE (p:PendingRequest {id: $id, token: $token, data: $data, scopeId: $scopeId, notice: $notice,
-                          createdAt: datetime()})
+                          apiKeyId: $apiKeyId, createdAt: datetime()})
 """
 _PENDING = """
 MATCH (p:PendingRequest {id: $id})
@@ -144,6 +144,12 @@ MATCH (p:PendingRequest {id: $id}) SET p._lock = true REMOVE p._lock
 WITH p
 RETURN p.token AS token, p.data AS data, p.scopeId AS scopeId, [(p)-[:BECAME]->(n:Need) | n.id][0] AS needId
 """
+# The partner (API key id) that filed the need bound to `n`, or null: the key it was POSTed with, or the
+# key of the unplaced request an operator placed as it (graph/webhooks/ sends the partner its events).
+FILED_BY = (
+    "coalesce([(n)<-[:ABOUT]-(s:Event {type: 'SUBMIT'}) WHERE s.actorId STARTS WITH 'apikey:' | s.actorId][0], "
+    "[(q:PendingRequest)-[:BECAME]->(n) | q.apiKeyId][0])"
+)
 # The request an operator placed becomes the need `n` that create_need writes (graph/needs/write.py), in
 # that same statement: `$placedFrom` is {id, by}, or null for every other need (nothing matches then).
 BECAME = """
@@ -165,8 +171,18 @@ def pending_id(token: str) -> str:
     return f"pending:{token}"
 
 
-async def save_pending(graph: Graph, token: str, data: str, scope_id: str | None, notice: str) -> None:
-    await graph.write(_SAVE_PENDING, id=pending_id(token), token=token, data=data, scopeId=scope_id, notice=notice)
+async def save_pending(
+    graph: Graph, token: str, data: str, scope_id: str | None, notice: str, api_key_id: str | None = None
+) -> None:
+    await graph.write(
+        _SAVE_PENDING,
+        id=pending_id(token),
+        token=token,
+        data=data,
+        scopeId=scope_id,
+        notice=notice,
+        apiKeyId=api_key_id,
+    )
 
 
 async def pending(graph: Graph, token: str) -> dict[str, Any] | None:

@@ -2,8 +2,8 @@
 
 With `MINHU_BROKER_URL` set, `RedisBroker` is the events' `Delivery` (resolvers/kernel/events.py):
 
-- `record` writes a mutation's events into the graph's outbox (graph/kernel/cluster.py) inside the
-  mutation's transaction; `committed` only wakes the relay.
+- a mutation's events are written into the graph's outbox (graph/kernel/cluster.py) inside the
+  mutation's transaction (`events.record`, for the consumer "broker"); `committed` only wakes the relay.
 - The relay (one at a time across all processes, under a Redis lock) reads the outbox in commit
   order, appends each entry to the Redis stream and deletes it from the graph. A Lua script
   appends an entry only if its id was never appended before, so an entry relayed but not yet
@@ -31,9 +31,9 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from graph.kernel import cluster
-from graph.kernel.db import Graph, Tx
+from graph.kernel.db import Graph
 from graph.kernel.errors import DomainError
-from resolvers.kernel.events import BUS, Published, decode, encode
+from resolvers.kernel.events import BUS, Published, decode
 
 log = logging.getLogger("minhu.broker")
 
@@ -99,9 +99,8 @@ class RedisBroker:
         self.delivered = 0
         self.broker_errors = 0
 
-    # The Delivery protocol.
-    async def record(self, tx: Tx, items: Sequence[Published]) -> None:
-        await cluster.record(tx, [encode(item) for item in items])
+    # The Delivery protocol: its relay consumes the outbox.
+    consumers: tuple[str, ...] = (cluster.BROKER,)
 
     def committed(self, items: Sequence[Published]) -> None:
         if items:

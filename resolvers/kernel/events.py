@@ -7,6 +7,11 @@ reach a client). How events travel is the `Delivery` in use:
 - with a broker (`MINHU_BROKER_URL`, resolvers/kernel/broker.py): each mutation writes its events
   into the graph's outbox inside its own transaction (`record`); a relay copies them to the broker
   after the commit, and every process's reader puts them on its own bus, in the broker's order.
+
+Other consumers that must hear every committed event even across a crash (the partners' webhooks,
+resolvers/webhooks/) are `use_consumer`ed: with one, every change writes its events into the outbox
+in its own transaction, each entry waiting for the broker (when there is one) and for each consumer,
+and the consumer is woken after the commit.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -22,6 +27,7 @@ from typing import Any, Protocol
 import orjson
 from neo4j.time import DateTime
 
+from graph.kernel import cluster
 from graph.kernel.db import Tx
 
 log = logging.getLogger("minhu.events")
@@ -112,18 +118,17 @@ def decode(text: str | bytes) -> Published:
 
 
 class Delivery(Protocol):
-    async def record(self, tx: Tx, items: Sequence[Published]) -> None:
-        """Inside the transaction that made the change."""
+    # The outbox consumers it needs (the broker's relay), beside those `use_consumer` adds.
+    consumers: tuple[str, ...]
 
     def committed(self, items: Sequence[Published]) -> None:
-        """After that transaction committed."""
+        """After the transaction that made the change committed."""
 
 
 class LocalDelivery:
     """One process: nothing to write, the events go onto the bus once committed."""
 
-    async def record(self, tx: Tx, items: Sequence[Published]) -> None:
-        return None
+    consumers: tuple[str, ...] = ()
 
     def committed(self, items: Sequence[Published]) -> None:
         for item in items:
@@ -135,6 +140,41 @@ _delivery: Delivery = LocalDelivery()
 
 def delivery() -> Delivery:
     return _delivery
+
+
+# Outbox consumers besides the broker, by name: what wakes each after a commit.
+_consumers: dict[str, Callable[[], None]] = {}
+
+
+def use_consumer(name: str, wake: Callable[[], None]) -> None:
+    """From now on every change's events wait in the outbox for `name` too, and `wake` is called after
+    each commit that wrote some."""
+    _consumers[name] = wake
+
+
+def consuming(name: str) -> bool:
+    """Whether changes' events wait in the outbox for `name` (its relay runs in this process)."""
+    return name in _consumers
+
+
+def drop_consumer(name: str) -> None:
+    _consumers.pop(name, None)
+
+
+async def record(tx: Tx, items: Sequence[Published]) -> None:
+    """Inside the transaction that made the change: its events as outbox entries, when anyone consumes
+    the outbox (nothing is written otherwise)."""
+    consumers = (*_delivery.consumers, *_consumers)
+    if items and consumers:
+        await cluster.record(tx, [encode(item) for item in items], consumers)
+
+
+def committed(items: Sequence[Published]) -> None:
+    """After that transaction committed: to the subscribers, and a wake-up for each outbox consumer."""
+    _delivery.committed(items)
+    if items:
+        for wake in list(_consumers.values()):
+            wake()
 
 
 def use_delivery(chosen: Delivery | None) -> None:

@@ -43,11 +43,11 @@ class Outbox:
         self.items = []
 
     async def record(self, tx: Tx) -> None:
-        """Writes the events into the transaction when a broker carries them (an outbox entry)."""
-        await events.delivery().record(tx, self.items)
+        """Writes the events into the transaction when the outbox is consumed (the broker, webhooks)."""
+        await events.record(tx, self.items)
 
     def publish(self) -> None:
-        events.delivery().committed(self.items)
+        events.committed(self.items)
         self.items = []
 
 

@@ -15,6 +15,10 @@ fit together, so every `Viewer` in the system is well formed:
 | DISTRICT_ADMIN | the user | a district (`district:610103`) |
 | CITY_ADMIN | the user | none (`city` is accepted and stored as none) |
 | DEPARTMENT_STAFF | the user | the functional department it works for (`department:…`) |
+| PARTNER | the partner system's Open311 API key (`apikey:…`) | none |
+
+A PARTNER token reaches only the partner's own webhooks (resolvers/webhooks/); the key itself stays a
+credential of the Open311 door alone, and a revoked key ends what its tokens may do.
 """
 
 from __future__ import annotations
@@ -35,12 +39,13 @@ class Role(StrEnum):
     CITY_ADMIN = "CITY_ADMIN"
     # A functional department's staff (职能部门): answers the whistles blown to its department, nothing else.
     DEPARTMENT_STAFF = "DEPARTMENT_STAFF"
+    PARTNER = "PARTNER"
 
 
 ANONYMOUS = None  # the viewer of a request without a token
 
 # Which label the subject must have, for roles whose subject is a domain node.
-SUBJECT_LABEL: dict[Role, str] = {Role.RESIDENT: "Resident", Role.MEMBER: "Member"}
+SUBJECT_LABEL: dict[Role, str] = {Role.RESIDENT: "Resident", Role.MEMBER: "Member", Role.PARTNER: "ApiKey"}
 
 # Which labels the scope may have; roles missing here take no scope.
 SCOPE_LABELS: dict[Role, tuple[str, ...]] = {

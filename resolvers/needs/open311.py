@@ -272,7 +272,7 @@ async def post_request(graph: Graph, params: dict[str, str]) -> dict[str, Any]:
         validate(SubmitNeed, {**data, "place_id": "community:000000000000"}, prefix="")  # refuse bad fields now
         token = secrets.token_urlsafe(12)
         note = "; ".join([f"未能自动定位，已转人工定位：{exc.message}", *notice])
-        await rows.save_pending(graph, token, orjson.dumps(data).decode(), viewer.scope_id, note)
+        await rows.save_pending(graph, token, orjson.dumps(data).decode(), viewer.scope_id, note, viewer.subject)
         return {"token": token, "service_notice": note, "account_id": None}
     data["place_id"] = place_id
     data["resident"]["address"] = data["resident"]["address"] or f"({how})"

@@ -55,7 +55,7 @@ async def _escalate_one(tx: Tx, need_id: str, level: str, now: datetime) -> Publ
         tx, state, "escalateNeed", change, actor_id=ACTOR, role=ROLE, to_state=to_state, note=note
     )
     published = Published.of_need(event, state.place_ids, state.resident_ids, step.audience)
-    await events.delivery().record(tx, [published])
+    await events.record(tx, [published])
     return published
 
 
@@ -74,7 +74,7 @@ async def sweep_overdue(graph: Graph, now: datetime) -> list[str]:
                 log.warning("sweep: need %s not escalated: %s", row["id"], exc.message)
                 return
         if published is not None:
-            events.delivery().committed([published])  # after the commit, as for every mutation
+            events.committed([published])  # after the commit, as for every mutation
             escalated.append(row["id"])
 
     await asyncio.gather(*(one(row) for row in candidates))

@@ -126,12 +126,16 @@ async def start_server(graph: Graph, settings: Settings | None = None) -> tuple[
     """The real app under uvicorn on a loopback port, in this event loop (it shares the test's driver);
     `settings` as `create_app` takes them (else the environment's). Returns the server, its task and
     its port; stop it with `server.should_exit = True` and awaiting the task."""
-    import uvicorn
-
     from server.app import create_app
 
-    app = create_app(graph=graph, settings=settings, run_migrations=False)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
+    return await serve(create_app(graph=graph, settings=settings, run_migrations=False))
+
+
+async def serve(app: Any, lifespan: str = "on") -> tuple[Any, asyncio.Task, int]:
+    """Any ASGI app under uvicorn on a loopback port, in this event loop: (server, its task, its port)."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan=lifespan))
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():

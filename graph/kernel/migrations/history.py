@@ -211,4 +211,19 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE CONSTRAINT routingdecision_id IF NOT EXISTS FOR (n:RoutingDecision) REQUIRE n.id IS UNIQUE",
         ),
     ),
+    Migration(
+        18,
+        "partners' webhooks, their deliveries and every try of them (issue 24 §2)",
+        (
+            "CREATE CONSTRAINT webhook_id IF NOT EXISTS FOR (n:Webhook) REQUIRE n.id IS UNIQUE",
+            "CREATE INDEX webhook_apikeyid IF NOT EXISTS FOR (n:Webhook) ON (n.apiKeyId)",
+            "CREATE CONSTRAINT webhookdelivery_id IF NOT EXISTS FOR (n:WebhookDelivery) REQUIRE n.id IS UNIQUE",
+            "CREATE INDEX webhookdelivery_status IF NOT EXISTS FOR (n:WebhookDelivery) ON (n.status)",
+            "CREATE INDEX webhookdelivery_nextattemptat IF NOT EXISTS FOR (n:WebhookDelivery) ON (n.nextAttemptAt)",
+            "CREATE INDEX webhookdelivery_needid IF NOT EXISTS FOR (n:WebhookDelivery) ON (n.needId)",
+            "CREATE INDEX webhookdelivery_createdat IF NOT EXISTS FOR (n:WebhookDelivery) ON (n.createdAt)",
+            # Try n of a delivery is one node (its id holds n): two relays can never both record it.
+            "CREATE CONSTRAINT webhookattempt_id IF NOT EXISTS FOR (n:WebhookAttempt) REQUIRE n.id IS UNIQUE",
+        ),
+    ),
 )
