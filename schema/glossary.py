@@ -158,6 +158,7 @@ FIELDS = {
     "amount": "The amount, in fen.",
     "budget": "The whole budget, in fen.",
     "capPerGrant": "The most one grant may take, in fen.",
+    "funds": "What its grants may be requested for: needs, projects or both.",
     "spent": "Granted so far, in fen.",
     "remaining": "Budget left, in fen.",
     "source": "Where the money comes from.",
@@ -180,7 +181,7 @@ FIELDS = {
     "needsServed": "Needs the plan pairs with a handler.",
     "greedyNeedsServed": "Needs a first-come greedy pass would serve: the plan's yardstick.",
     "evaluation": "The evaluation.",
-    "project": "The project.",
+    "project": "The project (for a grant: the project it funds).",
     "projectId": "A project id.",
     "closedAt": "When it was closed (UTC).",
     # figures (docs/STATS.md defines each exactly)

@@ -307,7 +307,8 @@ _PROGRAM_LINKS = _replace_links("COVERS", "Category", "categories", key="code", 
 )
 
 _CREATE_PROGRAM = f"""
-CREATE (x:FundingProgram {{id: $id, name: $name, source: $source, level: $level, budget: $budget, spent: 0,
+CREATE (x:FundingProgram {{id: $id, name: $name, source: $source, level: $level, funds: $funds, budget: $budget,
+                          spent: 0,
                           capPerGrant: $capPerGrant, periodStart: $periodStart, periodEnd: $periodEnd,
                           createdAt: datetime()}})
 WITH x{_PROGRAM_LINKS}
@@ -322,7 +323,7 @@ RETURN x.id AS id
 
 
 async def create_program(tx: Tx, row: dict[str, Any]) -> str:
-    """Row: id, name, source, level, budget, capPerGrant, periodStart, periodEnd, categories, districtIds."""
+    """Row: id, name, source, level, funds, budget, capPerGrant, periodStart, periodEnd, categories, districtIds."""
     created = await tx.single(_CREATE_PROGRAM, **row)
     assert created is not None
     return created["id"]

@@ -14,7 +14,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, model_validator
 
-from graph.funding.kinds import ProgramLevel
+from graph.funding.kinds import ProgramFunds, ProgramLevel
 from graph.kernel.kinds import camel
 from graph.kernel.records import Fen
 from graph.partners.kinds import UnitKind
@@ -344,6 +344,7 @@ class ProgramFields(Form):
     name: Name | None = None
     source: Annotated[str | None, Field(default=None, max_length=100)] = None
     level: _one_of("level", ProgramLevel) | None = None
+    funds: _one_of("funds", ProgramFunds) | None = None
     budget: Annotated[Fen | None, Field(default=None, ge=0, le=MAX_FEN)] = None
     cap_per_grant: Annotated[Fen | None, Field(default=None, gt=0, le=MAX_FEN)] = None
     categories: Annotated[CodeList | None, Field(default=None, min_length=1)] = None
@@ -364,6 +365,7 @@ class CreateProgram(ProgramFields):
     name: Name
     source: Annotated[str, Field(max_length=100)] = ""
     level: _one_of("level", ProgramLevel)
+    funds: _one_of("funds", ProgramFunds) = ProgramFunds.NEEDS
     budget: Annotated[Fen, Field(ge=0, le=MAX_FEN)]
     cap_per_grant: Annotated[Fen, Field(gt=0, le=MAX_FEN)]
     categories: Annotated[CodeList, Field(min_length=1)]
@@ -382,7 +384,9 @@ class UpdateProgram(ProgramFields):
         return self
 
     def props(self) -> dict[str, Any]:
-        return changes(self, "name", "source", "level", "budget", "cap_per_grant", "period_start", "period_end")
+        return changes(
+            self, "name", "source", "level", "funds", "budget", "cap_per_grant", "period_start", "period_end"
+        )
 
 
 def changes(form: BaseModel, *names: str) -> dict[str, Any]:

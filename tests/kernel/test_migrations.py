@@ -45,10 +45,12 @@ async def test_what_the_kinds_declare_is_migrated(graph: Graph) -> None:
 async def test_a_store_stopped_at_any_version_migrates_to_the_fresh_schema(graph: Graph) -> None:
     fresh = await describe(graph)
     try:
-        for stopped_at in range(len(MIGRATIONS)):
+        # Stopped before the first, and after each but the last. Versions have gaps (a number is taken by a
+        # branch when it starts), so a store stopped at version v holds the migrations numbered up to v.
+        for applied, stopped_at in enumerate([0, *(m.version for m in MIGRATIONS[:-1])]):
             await drop_schema(graph)
             await migrate(graph, upto=stopped_at)
-            assert len(await graph.read("MATCH (m:Migration) RETURN m")) == stopped_at
+            assert len(await graph.read("MATCH (m:Migration) RETURN m")) == applied
             await migrate(graph)
             assert await describe(graph) == fresh, f"a store stopped at version {stopped_at}"
     finally:

@@ -189,4 +189,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX fallback_since IF NOT EXISTS FOR (n:Fallback) ON (n.since)",
         ),
     ),
+    Migration(
+        16,
+        "what funding programs fund (needs, projects or both); venues' natural key",
+        (
+            # Every program stored before the declaration funded needs, the only thing a grant could be for.
+            "MATCH (p:FundingProgram) WHERE p.funds IS NULL SET p.funds = 'NEEDS'",
+        ),
+    ),
 )
