@@ -63,6 +63,8 @@ FIELDS = {
     "subject": "Whose token it is (the user, member or resident id).",
     # places and contact
     "address": "The street address.",
+    "registryCode": "Its code in a register of assets (a state-owned site's), where it has one: with it, "
+    "the venue's natural key (else its owner, community and name).",
     "location": "Where it is (WGS84).",
     "latitude": "WGS84 latitude, −90…90.",
     "longitude": "WGS84 longitude, −180…180.",
