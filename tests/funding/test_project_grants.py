@@ -97,6 +97,13 @@ async def test_what_a_program_funds_is_what_it_declares(graph, graphql_client, n
 
     listed = await graphql_client(PROGRAMS, {"f": {"funds": ["PROJECTS", "BOTH"]}})
     assert [e["node"] for e in listed["data"]["fundingPrograms"]["edges"]] == [{"id": PROGRAM, "funds": "BOTH"}]
+    assert graphql_client.last_statement_names == ["compiled.fundingPrograms"]  # the filter is compiled too
+    # A grant's project is read with the grant, in the compiled statement of its root field.
+    grant = "query($id: ID!) { node(id: $id) { ... on Grant { project { id title } need { id } } } }"
+    project_grant = (await ask(graphql_client, project["id"], 500))["data"]["requestProjectGrant"]["grant"]["id"]
+    body = await graphql_client(grant, {"id": project_grant}, token=TOKENS["CITY_ADMIN"]())
+    assert body["data"]["node"] == {"project": {"id": project["id"], "title": "书院门下水管网改造"}, "need": None}
+    assert graphql_client.last_statement_names == ["compiled.node"]
 
 
 async def test_a_project_grant_is_checked_like_any_other(graph, graphql_client, now) -> None:
