@@ -46,6 +46,12 @@ DUPLICATE_CALLS = (  # (id, days before now, title, description)
     ("need:demo-lamp", 2, "小区路灯坏了晚上一片漆黑", "{place}院子里的路灯坏了好几盏，晚上一片漆黑，老人出门易摔"),
     ("need:demo-lamp-twin", 1, "院里路灯不亮晚上漆黑", "{place}路灯坏了，晚上院子里一片漆黑，老人孩子出门不安全"),
 )
+# Story 13 (issue 23 §4): two residents called in one blocked drain; the coordinator merged the later call
+# into the first, which was then handled: the second caller follows it (ALSO_RAISED_BY) and may rate it.
+MERGED_CALLS = (  # (id, (resident id, name), days before now, status)
+    ("need:demo-drain", ("resident:demo-zhou", "周建华"), 9, "COMPLETED"),
+    ("need:demo-drain-twin", ("resident:demo-sun", "孙丽"), 8, "CANCELLED"),
+)
 # Story 6: which of the ten coming Tuesdays (1-based) the demo room is already booked on.
 NIGHT_SCHOOL_CLASHES = (3, 6)
 
@@ -773,9 +779,35 @@ class Generator:
         for seq in range(1, self.preset.needs + 1):
             spec = specs[seq - 1] if seq <= len(specs) else None
             yield from self._need(rng, state, index, spec, seq, comm_pool, quiet)
-        # The governance projects' classes, after the others so that nothing drawn before moves.
-        for seq, spec in enumerate(self._project_specs(), start=self.preset.needs + 1):
+        # The governance projects' classes and story 13, after the others so that nothing drawn before moves.
+        merged = self._merged_specs() if self.preset.demo_fixtures else []
+        for seq, spec in enumerate(self._project_specs() + merged, start=self.preset.needs + 1):
             yield from self._need(rng, state, index, spec, seq, comm_pool, quiet)
+        if merged:
+            (first, (_, _), *_), (twin, (follower, _), *_) = MERGED_CALLS
+            yield Rel("Need", "MERGED_INTO", "Need", twin, first)
+            yield Rel("Need", "ALSO_RAISED_BY", "Resident", first, follower)
+
+    def _merged_specs(self) -> list[dict[str, Any]]:
+        """Story 13's two calls in 德福巷社区 (seeds/README.md)."""
+        ci = self.comm_index[DUPLICATE_COMMUNITY]
+        return [
+            {
+                "id": need_id,
+                "community": ci,
+                "compound": self.compounds_by_comm[ci][-1],
+                "category": "SEWER",
+                "status": status,
+                "channel": "APP",
+                "urgency": "NORMAL",
+                "people": 1,
+                "resident": resident,
+                "created": self.now - timedelta(days=days, hours=5),
+                "title": "楼道下水管堵了污水往上返",
+                "description": "{place}楼道里的下水管堵了，一楼污水往上返，味道很大",
+            }
+            for need_id, resident, days, status in MERGED_CALLS
+        ]
 
     def _project_start(self, k: int) -> datetime:
         """When the k-th governance project started: 40 days before `now` and five days further each."""

@@ -80,6 +80,18 @@ def check_story_7(world: World) -> None:
     assert world.one("grant:gaoxing-canteen", "FROM") == GAOLING_SHARE
 
 
+def check_story_13(world: World) -> None:
+    """A duplicate merged into a need since handled: its caller follows it (ALSO_RAISED_BY), with a
+    completion to rate (issue 23 §4)."""
+    first, twin = world.props("need:demo-drain"), world.props("need:demo-drain-twin")
+    assert first["status"] == "COMPLETED" and twin["status"] == "CANCELLED"
+    assert world.one("need:demo-drain-twin", "MERGED_INTO") == "need:demo-drain"
+    assert world.out[("need:demo-drain", "ALSO_RAISED_BY")] == ["resident:demo-sun"]
+    assert world.one("need:demo-drain", "RAISED_BY") == "resident:demo-zhou"
+    done = [a for a in world.into[("need:demo-drain", "OF")] if world.props(a).get("status") == "COMPLETED"]
+    assert done and not any(world.into[(a, "OF")] for a in done), "a completion nobody has rated yet"
+
+
 def check_governance_projects(world: World) -> None:
     """The 33 projects of the 社区发展治理专项经费 (issue 23 §3), each funded straight from its district's share
     (no need), and each with a class that fell since it started: an outcome that reads well on any date."""
@@ -161,6 +173,7 @@ STORIES = (
     check_story_10,
     check_story_11,
     check_story_12,
+    check_story_13,
     check_governance_projects,
 )
 
