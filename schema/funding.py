@@ -139,6 +139,13 @@ class FundingMutation:
         GrantPayload.build, grants.request_grant, "Ask a funding program for money for a need (coordinators)."
     )
 
+    request_project_grant = mutation_field(
+        GrantPayload.build,
+        grants.request_project_grant,
+        "Ask a funding program that funds projects for money for a project itself (CITY_ADMIN; DISTRICT_ADMIN "
+        "within their district).",
+    )
+
     approve_grant = mutation_field(
         GrantPayload.build,
         grants.approve_grant,

@@ -64,6 +64,8 @@ FIELDS = {
     "subject": "Whose token it is (the user, member or resident id).",
     # places and contact
     "address": "The street address.",
+    "registryCode": "Its code in a register of assets (a state-owned site's), where it has one: with it, "
+    "the venue's natural key (else its owner, community and name).",
     "location": "Where it is (WGS84).",
     "latitude": "WGS84 latitude, −90…90.",
     "longitude": "WGS84 longitude, −180…180.",
@@ -159,6 +161,7 @@ FIELDS = {
     "amount": "The amount, in fen.",
     "budget": "The whole budget, in fen.",
     "capPerGrant": "The most one grant may take, in fen.",
+    "funds": "What its grants may be requested for: needs, projects or both.",
     "spent": "Granted so far, in fen.",
     "remaining": "Budget left, in fen.",
     "source": "Where the money comes from.",
@@ -181,7 +184,7 @@ FIELDS = {
     "needsServed": "Needs the plan pairs with a handler.",
     "greedyNeedsServed": "Needs a first-come greedy pass would serve: the plan's yardstick.",
     "evaluation": "The evaluation.",
-    "project": "The project.",
+    "project": "The project (for a grant: the project it funds).",
     "projectId": "A project id.",
     "closedAt": "When it was closed (UTC).",
     # figures (docs/STATS.md defines each exactly)

@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 from graph.needs.kinds import OPEN_STATES, EventType
 from graph.needs.write import need_number
+from graph.venues.kinds import venue_key
 from seeds import reference as ref
 from seeds import texts
 
@@ -37,13 +38,19 @@ NOISE_BEFORE, NOISE_AFTER = 3, 6
 PROJECT_COMMUNITY = "610103001004"
 PROJECT_DAYS = 60
 PROJECT_BEFORE_DAYS, PROJECT_AFTER_DAYS = (65, 72, 80, 90, 100, 110), (20, 45)
-PROJECT_PROGRAM = "program:beilin-charging"
+PROJECT_PROGRAM = ref.governance_share("610103")  # 碑林区's share of the 社区发展治理专项经费
 # Story 12: two residents of one 德福巷社区 compound report the same broken lamps a day apart.
 DUPLICATE_COMMUNITY = "610103001010"
 DEMO_GRANT = "grant:demo-chargers"
 DUPLICATE_CALLS = (  # (id, days before now, title, description)
     ("need:demo-lamp", 2, "小区路灯坏了晚上一片漆黑", "{place}院子里的路灯坏了好几盏，晚上一片漆黑，老人出门易摔"),
     ("need:demo-lamp-twin", 1, "院里路灯不亮晚上漆黑", "{place}路灯坏了，晚上院子里一片漆黑，老人孩子出门不安全"),
+)
+# Story 13 (issue 23 §4): two residents called in one blocked drain; the coordinator merged the later call
+# into the first, which was then handled: the second caller follows it (ALSO_RAISED_BY) and may rate it.
+MERGED_CALLS = (  # (id, (resident id, name), days before now, status)
+    ("need:demo-backflow", ("resident:demo-zhou", "周建华"), 9, "COMPLETED"),
+    ("need:demo-backflow-twin", ("resident:demo-sun", "孙丽"), 8, "CANCELLED"),
 )
 # Story 6: which of the ten coming Tuesdays (1-based) the demo room is already booked on.
 NIGHT_SCHOOL_CLASHES = (3, 6)
@@ -764,12 +771,69 @@ class Generator:
         if self.preset.demo_fixtures:
             quiet = {("NOISE", self.comm_index[code]) for code in NOISE_COMMUNITIES}
             quiet.add(("PARKING_CHARGING", self.comm_index[PROJECT_COMMUNITY]))
+        # And the governance projects' classes in their communities, in every preset (their outcomes).
+        quiet |= {(p.category, self.comm_index[p.community]) for p in ref.GOVERNANCE_PROJECTS}
         specs = self._demo_specs() if self.preset.demo_fixtures else []
         # Its own stream: the calls' wording varies without moving anything else the seed draws.
         self._call_rng = self.rng("need-calls")
         for seq in range(1, self.preset.needs + 1):
             spec = specs[seq - 1] if seq <= len(specs) else None
             yield from self._need(rng, state, index, spec, seq, comm_pool, quiet)
+        # The governance projects' classes and story 13, after the others so that nothing drawn before moves.
+        merged = self._merged_specs() if self.preset.demo_fixtures else []
+        for seq, spec in enumerate(self._project_specs() + merged, start=self.preset.needs + 1):
+            yield from self._need(rng, state, index, spec, seq, comm_pool, quiet)
+        if merged:
+            (first, (_, _), *_), (twin, (follower, _), *_) = MERGED_CALLS
+            yield Rel("Need", "MERGED_INTO", "Need", twin, first)
+            yield Rel("Need", "ALSO_RAISED_BY", "Resident", first, follower)
+
+    def _merged_specs(self) -> list[dict[str, Any]]:
+        """Story 13's two calls in 德福巷社区 (seeds/README.md)."""
+        ci = self.comm_index[DUPLICATE_COMMUNITY]
+        return [
+            {
+                "id": need_id,
+                "community": ci,
+                "compound": self.compounds_by_comm[ci][-1],
+                "category": "SEWER",
+                "status": status,
+                "channel": "APP",
+                "urgency": "NORMAL",
+                "people": 1,
+                "resident": resident,
+                "created": self.now - timedelta(days=days, hours=5),
+                "title": "楼道下水管堵了污水往上返",
+                "description": "{place}楼道里的下水管堵了，一楼污水往上返，味道很大",
+            }
+            for need_id, resident, days, status in MERGED_CALLS
+        ]
+
+    def _project_start(self, k: int) -> datetime:
+        """When the k-th governance project started: 40 days before `now` and five days further each."""
+        return self.now - timedelta(days=40 + 5 * k)
+
+    def _project_specs(self) -> list[dict[str, Any]]:
+        """Each governance project's class of needs in its community: three to five in the window before its
+        start, one in the window since (as long), all handled — what its outcome reports."""
+        specs: list[dict[str, Any]] = []
+        for k, project in enumerate(ref.GOVERNANCE_PROJECTS):
+            start = self._project_start(k)
+            span = self.now - start
+            before, after = 3 + k % 3, 1
+            moments = [start - span + span * (j + 0.5) / before for j in range(before)]
+            moments += [start + span * (j + 0.5) / after for j in range(after)]
+            for j, created in enumerate(moments):
+                specs.append(
+                    {
+                        "community": self.comm_index[project.community],
+                        "compound": None,
+                        "category": project.category,
+                        "status": "EVALUATED" if j < before else "COMPLETED",
+                        "created": created,
+                    }
+                )
+        return specs
 
     def _need(
         self,
@@ -823,7 +887,7 @@ class Generator:
         """What the need is about, how it came in, how it ends up, when it was raised, and its words."""
         category = spec.get("category") or _weighted(rng, CATEGORY_WEIGHTS)
         if (category, place.community_index) in quiet and "category" not in spec:
-            category = "DISPUTE_MEDIATION"
+            category = next(c for c in ("DISPUTE_MEDIATION", "HOBBY") if (c, place.community_index) not in quiet)
         status = spec.get("status") or _weighted(rng, STATE_WEIGHTS)
         channel = spec.get("channel") or _weighted(rng, CHANNEL_WEIGHTS)
         urgency = spec.get("urgency") or _weighted(rng, URGENCY_WEIGHTS)
@@ -1146,6 +1210,13 @@ class Generator:
             }[kind]
             specs.append((f"venue:{n}", kind, ci, _near(rng, LatLon(c.lat, c.lon), 0.5), f"{c.name}{label}"))
         monday = (self.now - timedelta(days=self.now.weekday())).date()
+        # A community's second venue of one name is told apart by its number: a venue's name in its community
+        # is (with its owner) its natural key (graph.venues.kinds.venue_key).
+        named: dict[tuple[int, str], int] = defaultdict(int)
+        for i, (vid, kind, ci, loc, name) in enumerate(specs):
+            named[(ci, name)] += 1
+            if named[(ci, name)] > 1:
+                specs[i] = (vid, kind, ci, loc, f"{name}（{named[(ci, name)]}）")
         for vid, kind, ci, loc, name in specs:
             c = self.communities[ci]
             street = self.street_of[c.street]
@@ -1165,27 +1236,28 @@ class Generator:
             hours = [f"{d} 08:30-21:30" for d in range(1, 6)] + [f"{d} 09:00-17:00" for d in (6, 7)]
             if kind == "COMPOUND_STATION":
                 hours = [f"{d} 09:00-18:00" for d in range(1, 8)]
-            yield Node(
-                "Venue",
-                {
-                    "id": vid,
-                    "name": name,
-                    "kind": kind,
-                    "capacity": capacity,
-                    "areaSqm": capacity * rng.randint(2, 4),
-                    "openingHours": hours,
-                    "feePerHour": fee,
-                    "address": f"西安市{self._district_name(street.district)}{street.name}{name}",
-                    "location": loc,
-                    "createdAt": self.created(rng, 500),
-                },
-            )
+            venue = {
+                "id": vid,
+                "name": name,
+                "kind": kind,
+                "capacity": capacity,
+                "areaSqm": capacity * rng.randint(2, 4),
+                "openingHours": hours,
+                "feePerHour": fee,
+                "address": f"西安市{self._district_name(street.district)}{street.name}{name}",
+                "location": loc,
+                "createdAt": self.created(rng, 500),
+            }
+            owners = self.units_by_comm.get(ci) or self.units_by_street.get(c.street)
+            owner = None
+            if owners and (kind == "STATE_IDLE_SITE" or demo or rng.random() < 0.3):
+                owner = self.units[rng.choice(owners)].id
+            yield Node("Venue", {**venue, "rosterKey": venue_key(name, c.id, owner, None)})
             yield Rel("Venue", "AT", "Community", vid, c.id)
             for f in sorted(facilities):
                 yield Rel("Venue", "HAS", "Facility", vid, f"facility:{f}")
-            owners = self.units_by_comm.get(ci) or self.units_by_street.get(c.street)
-            if owners and (kind == "STATE_IDLE_SITE" or demo or rng.random() < 0.3):
-                yield Rel("Venue", "OWNED_BY", "Unit", vid, self.units[rng.choice(owners)].id)
+            if owner is not None:
+                yield Rel("Venue", "OWNED_BY", "Unit", vid, owner)
             if demo or rng.random() < self.preset.booked_venue_share:
                 yield from self._bookings(rng, vid, ci, monday, demo, index)
 
@@ -1241,10 +1313,12 @@ class Generator:
         for p in ref.programs((self.now + BEIJING).year):
             districts = [p.district] if p.district else all_districts
             n_grants = self.preset.grants_city if p.level == "CITY" else self.preset.grants_district
-            grants: list[dict[str, Any]] = []
-            spent = 0
+            grants = self._project_grants(p.id)
+            spent = sum(g["amount"] for g in grants)
+            # A need's grant from a district's share stays within 30万元, whatever its projects took.
+            limit = p.cap_per_grant if p.level == "CITY" else min(p.cap_per_grant, 30 * ref.WAN)
             for _ in range(n_grants):
-                amount = max(100 * ref.YUAN, rng.randint(p.cap_per_grant // 20, p.cap_per_grant) // 10_000 * 10_000)
+                amount = max(100 * ref.YUAN, rng.randint(limit // 20, limit) // 10_000 * 10_000)
                 roll = rng.random()
                 decided = self.now - timedelta(days=rng.randint(1, 300))
                 status = "APPROVED" if roll < 0.6 else "REQUESTED" if roll < 0.8 else "REJECTED"
@@ -1292,6 +1366,7 @@ class Generator:
                     "capPerGrant": p.cap_per_grant,
                     "periodStart": p.period_start,
                     "periodEnd": p.period_end,
+                    "funds": p.funds,
                     "createdAt": datetime.combine(p.period_start, datetime.min.time(), tzinfo=UTC),
                 },
             )
@@ -1304,8 +1379,54 @@ class Generator:
                 yield Rel("Grant", "FROM", "FundingProgram", g["id"], p.id)
                 if g["for"]:
                     yield Rel("Grant", "FOR", "Need", g["id"], g["for"])
+                if g.get("funds"):
+                    yield Rel("Grant", "FUNDS", "Project", g["id"], g["funds"])
+        yield from self._governance_projects()
         if self.preset.demo_fixtures:
             yield from self._demo_project()
+
+    def _project_grants(self, program: str) -> list[dict[str, Any]]:
+        """The grants of a district's share of the governance fund to its projects, each for the project
+        itself (no need), approved ten days before it started."""
+        grants = []
+        for k, project in enumerate(ref.GOVERNANCE_PROJECTS):
+            if ref.governance_share(project.district) != program:
+                continue
+            start = self._project_start(k)
+            grants.append(
+                {
+                    "id": "grant:" + project.id.removeprefix("project:"),
+                    "amount": project.budget,
+                    "status": "APPROVED",
+                    "purpose": f"{project.name}建设与运行",
+                    "decidedAt": start - timedelta(days=10),
+                    "createdAt": start - timedelta(days=40),
+                    "for": None,
+                    "funds": project.id,
+                }
+            )
+        return grants
+
+    def _governance_projects(self) -> Iterator[Record]:
+        """The 33 service projects the 社区发展治理专项经费 supports, each in its community, led by its street,
+        addressing its class; their grants come with their programs (`_project_grants`)."""
+        for k, project in enumerate(ref.GOVERNANCE_PROJECTS):
+            start = self._project_start(k)
+            community = self.communities[self.comm_index[project.community]]
+            yield Node(
+                "Project",
+                {
+                    "id": project.id,
+                    "title": project.name,
+                    "status": "OPEN",
+                    "start": start,
+                    "end": start + timedelta(days=365),
+                    "createdAt": start - timedelta(days=40),
+                },
+            )
+            yield Rel("Project", "ADDRESSES", "Category", project.id, f"category:{project.category}")
+            yield Rel("Project", "IN", "Community", project.id, community.id)
+            yield Rel("Project", "LED_BY", "Street", project.id, f"street:{community.street}")
 
     def _demo_project(self) -> Iterator[Record]:
         """Story 11: the charging project of 南院门社区, funded by the grant `_funding` approved for it."""

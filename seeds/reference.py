@@ -123,6 +123,7 @@ class Program:
     period_end: date
     categories: tuple[str, ...]
     district: str | None  # district code for DISTRICT programs; None = all 13 districts
+    funds: str = "NEEDS"  # what its grants may be for (graph.funding.kinds.ProgramFunds)
 
 
 SERVICE_FUND = "社区为民服务专项资金"
@@ -130,12 +131,44 @@ RENOVATION_FUND = "党费及体彩福彩公益金"
 GOVERNANCE_FUND = "社区发展治理专项经费"
 
 
+@dataclass(frozen=True)
+class GovernanceProject:
+    """One of the 33 service projects the 社区发展治理专项经费 supports (three named by the document)."""
+
+    id: str
+    district: str  # district code
+    community: str  # community code: where it is built or piloted
+    name: str
+    budget: int  # fen: what the fund grants it
+    categories: tuple[str, ...]  # the first is the class of needs it addresses; all are its share's
+
+    @property
+    def category(self) -> str:
+        return self.categories[0]
+
+
+GOVERNANCE_PROJECTS: tuple[GovernanceProject, ...] = tuple(
+    GovernanceProject(
+        r["id"], r["district_code"], r["community_code"], r["name"], int(r["budget_wan"]) * WAN,
+        _categories(r["categories"]),
+    )
+    for r in _rows("governance_projects.csv")
+)  # fmt: skip
+
+
+def governance_share(district: str) -> str:
+    """The id of a district's share of the 社区发展治理专项经费, which funds its projects."""
+    return f"program:governance-{district}"
+
+
 def programs(year: int) -> tuple[Program, ...]:
-    """The 35 programs, their periods laid out around `year` (the year the data is generated for).
+    """The city's two programs and the districts' shares of the governance fund, their periods laid out
+    around `year` (the year the data is generated for).
 
     Periods move with the year, so a demo generated on any date has programs in their period with
     budget left: the city's yearly service fund covers `year`, the renovation fund the three years
-    ending with it, and the district projects run from January of `year` to the June after it.
+    ending with it, and the governance fund's shares run from January of the year before to the June
+    after `year` (its projects started in the months before `now`).
     """
     city = (
         Program(
@@ -163,23 +196,29 @@ def programs(year: int) -> tuple[Program, ...]:
             None,
         ),
     )
-    # The 33 projects of the 社区发展治理专项经费: three named in the document, thirty invented.
-    district = tuple(
+    # The 社区发展治理专项经费 as each district administers it: its projects' grants and half as much again
+    # for the needs of the same classes (it funds both); one grant may take what its largest project did.
+    names = {d.code: d.name for d in districts()}
+    by_district: dict[str, list[GovernanceProject]] = {}
+    for project in GOVERNANCE_PROJECTS:
+        by_district.setdefault(project.district, []).append(project)
+    shares = tuple(
         Program(
-            r["id"],
-            r["name"],
+            governance_share(code),
+            f"{names[code]}{GOVERNANCE_FUND}",
             GOVERNANCE_FUND,
             "DISTRICT",
-            int(r["budget_wan"]) * WAN,
-            int(r["cap_wan"]) * WAN,
-            date(year, 1, 1),
+            sum(p.budget for p in projects) * 3 // 2,
+            max(p.budget for p in projects),
+            date(year - 1, 1, 1),
             date(year + 1, 6, 30),
-            _categories(r["categories"]),
-            r["district_code"],
+            tuple(dict.fromkeys(code for p in projects for code in p.categories)),
+            code,
+            funds="BOTH",
         )
-        for r in _rows("district_projects.csv")
+        for code, projects in by_district.items()
     )
-    return city + district
+    return city + shares
 
 
 # ---------------------------------------------------------------- places

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from graph.funding.kinds import ProgramFunds, ProjectStatus
 from graph.kernel.db import Graph, Tx
 from graph.kernel.errors import NotFound
 from graph.kernel.ids import label_of, new_id
@@ -21,7 +22,8 @@ from graph.needs.audit import EVENT_CREATE
 
 _PROGRAM = """
 MATCH (p:FundingProgram {id: $id})
-RETURN p.id AS id, p.name AS name, p.level AS level, coalesce(p.budget, 0) AS budget, coalesce(p.spent, 0) AS spent,
+RETURN p.id AS id, p.name AS name, p.level AS level, p.funds AS funds, coalesce(p.budget, 0) AS budget,
+  coalesce(p.spent, 0) AS spent,
   p.capPerGrant AS capPerGrant, p.periodStart AS periodStart, p.periodEnd AS periodEnd,
   [(p)-[:COVERS]->(k:Category) | k.code] AS categories,
   [(p)-[:AVAILABLE_IN]->(d:District) | d.id] AS districts
@@ -35,6 +37,7 @@ class ProgramTerms:
     id: str
     name: str
     level: str
+    funds: ProgramFunds
     budget: int
     spent: int
     cap_per_grant: int | None
@@ -56,6 +59,7 @@ class GrantFacts:
     program_id: str
     need_id: str | None
     place_ids: list[str]  # its need's place and every place above it
+    district_ids: list[str]  # the districts of what it is for: its need's, else its project's places'
 
 
 async def program_facts(tx: Tx, program_id: str) -> ProgramTerms:
@@ -90,6 +94,58 @@ async def create(
     return grant_id, row["event"]
 
 
+# A grant for a project (no need): the project's facts under its lock, taken only while it is OPEN, so a
+# request and a `closeProject` racing are ordered (a request never lands on a project closed before it).
+_PROJECT = f"""
+MATCH (j:Project {{id: $id}})
+WITH j, j.status = '{ProjectStatus.OPEN}' AS open
+{lock_if("j", "open")}
+RETURN open AS locked, j.status AS status, j.title AS title, [(j)-[:ADDRESSES]->(k:Category) | k.code][0] AS category,
+  [(j)-[:IN]->()-[:IN*0..2]->(d:District) | d.id] AS districtIds
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectFacts:
+    """What a grant requested for a project is checked against: its state, class and districts."""
+
+    status: str
+    title: str
+    category: str | None
+    district_ids: list[str]  # the district of each of its places
+
+
+async def project_facts(tx: Tx, project_id: str) -> ProjectFacts:
+    """The project, locked while it is OPEN; NotFound when there is none."""
+    label_of(project_id, expected=("Project",), field="projectId")
+    row = await tx.single(_PROJECT, id=project_id)
+    if row is None:
+        raise NotFound(f"no project with id {project_id!r}", field="projectId")
+    answered_unlocked(row["locked"])
+    return from_row(ProjectFacts, row)
+
+
+_CREATE_FOR_PROJECT = """
+MATCH (p:FundingProgram {id: $program}), (j:Project {id: $project})
+CREATE (g:Grant {id: $id, amount: $amount, status: 'REQUESTED', purpose: $purpose, requestedBy: $by,
+                 createdAt: datetime()})
+CREATE (g)-[:FROM]->(p), (g)-[:FUNDS]->(j)
+RETURN g.id AS id
+"""
+
+
+async def create_for_project(
+    tx: Tx, project_id: str, program_id: str, amount: int, purpose: str | None, by: str
+) -> str:
+    """A REQUESTED grant funding the project (no need, so no Event in a need's trail); its id."""
+    grant_id = new_id("grant")
+    row = await tx.single(
+        _CREATE_FOR_PROJECT, id=grant_id, program=program_id, project=project_id, amount=amount, purpose=purpose, by=by
+    )
+    assert row is not None, "the project and the program were read in this transaction"
+    return grant_id
+
+
 # A decision's facts under the locks, in one statement: the program's lock first (every decision on the
 # program queues there), then the grant's; every property below is read after both, so it is the last
 # committed state. The locks are taken only while the committed state lets the decision through (the
@@ -110,8 +166,11 @@ WITH g, p, {_DECIDABLE} AS open
     + """
 RETURN open AS locked, {id: g.id, status: g.status, amount: g.amount, programId: p.id,
         needId: [(g)-[:FOR]->(n:Need) | n.id][0],
-        placeIds: [(g)-[:FOR]->(:Need)-[:AT]->(:Compound|Community)-[:IN*0..3]->(x) | x.id]} AS grant,
-  {id: p.id, name: p.name, level: p.level, budget: coalesce(p.budget, 0), spent: coalesce(p.spent, 0),
+        placeIds: [(g)-[:FOR]->(:Need)-[:AT]->(:Compound|Community)-[:IN*0..3]->(x) | x.id],
+        districtIds: CASE WHEN EXISTS { (g)-[:FOR]->(:Need) }
+          THEN [(g)-[:FOR]->(:Need)-[:AT]->(:Compound|Community)-[:IN*0..3]->(d:District) | d.id]
+          ELSE [(g)-[:FUNDS]->(:Project)-[:IN]->()-[:IN*0..2]->(d:District) | d.id] END} AS grant,
+  {id: p.id, name: p.name, level: p.level, funds: p.funds, budget: coalesce(p.budget, 0), spent: coalesce(p.spent, 0),
    capPerGrant: p.capPerGrant, periodStart: p.periodStart, periodEnd: p.periodEnd,
    categories: [(p)-[:COVERS]->(k:Category) | k.code], districts: [(p)-[:AVAILABLE_IN]->(d:District) | d.id]}
     AS program

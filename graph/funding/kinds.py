@@ -3,7 +3,8 @@
 `(:FundingProgram)-[:COVERS]->(:Category)`, `-[:AVAILABLE_IN]->(:District)`;
 `(:Grant)-[:FROM]->(:FundingProgram)`, `-[:FOR]->(:Need)`.
 Projects opened from a class of needs: `(:Project)-[:ADDRESSES]->(:Category)`, `-[:IN]->` its places,
-`-[:LED_BY]->` a unit or street; `(:Grant)-[:FUNDS]->(:Project)`.
+`-[:LED_BY]->` a unit or street; `(:Grant)-[:FUNDS]->(:Project)`: a grant requested for a project
+straight away (no need), or a need's grant tied to one later (`fundProject`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,19 @@ class ProgramLevel(StrEnum):
     DISTRICT = "DISTRICT"
 
 
+class ProgramFunds(StrEnum):
+    """What a funding program's grants may be requested for: residents' needs, projects, or both."""
+
+    NEEDS = "NEEDS"
+    PROJECTS = "PROJECTS"
+    BOTH = "BOTH"
+
+
+# The declarations under which a program takes requests for a need, and for a project.
+FUNDS_NEEDS = frozenset({ProgramFunds.NEEDS, ProgramFunds.BOTH})
+FUNDS_PROJECTS = frozenset({ProgramFunds.PROJECTS, ProgramFunds.BOTH})
+
+
 class GrantStatus(StrEnum):
     REQUESTED = "REQUESTED"
     APPROVED = "APPROVED"
@@ -32,6 +46,7 @@ class FundingProgram(NodeRecord):
     name: str
     source: str = ""
     level: ProgramLevel = ProgramLevel.CITY
+    funds: ProgramFunds = ProgramFunds.NEEDS
     budget: Fen = 0  # type: ignore[assignment]
     spent: Fen = 0  # type: ignore[assignment]
     cap_per_grant: Fen = 0  # type: ignore[assignment]
@@ -52,6 +67,7 @@ class Grant(NodeRecord):
     decided_by: str | None = None
     decided_at: datetime | None = None
     need_id: str | None = None
+    project_id: str | None = None
 
 
 class ProjectStatus(StrEnum):
@@ -90,6 +106,7 @@ FUNDING_PROGRAM = declare(
 GRANT = declare(Grant, "grant", reader="signed-in", lockable=True, indexes=("status",)).linking(
     program=one("(x)-[:FROM]->(y:FundingProgram)", "FundingProgram", attr="programId"),
     need=one("(x)-[:FOR]->(y:Need)", "Need", attr="needId"),
+    project=one("(x)-[:FUNDS]->(y:Project)", "Project", attr="projectId"),
 )
 
 PROJECT = declare(

@@ -6,13 +6,15 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from graph.funding.kinds import ProgramLevel, ProjectStatus
+from graph.funding.kinds import ProgramFunds, ProgramLevel, ProjectStatus
 from graph.kernel.kinds import ListFilter, RootList, Source, Where, label_scan
 from graph.places.lists import place_label
 
 
 class FundingProgramFilter(ListFilter):
     level: Annotated[list[ProgramLevel] | None, Where("x.level IN $level")] = None
+    # What its grants may be for, as the program declares it (a program funding BOTH is listed under BOTH).
+    funds: Annotated[list[ProgramFunds] | None, Where("x.funds IN $funds")] = None
     district_id: Annotated[
         str | None,
         Field(max_length=80),

@@ -13,6 +13,7 @@ every member of the need's community plus those living within POOL_RADIUS_M, cap
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -419,7 +420,7 @@ async def need_venues(tx: Tx, need_id: str, pool: int = VENUE_POOL) -> list[Venu
 
 _PROGRAMS = """
 MATCH (p:FundingProgram)-[:COVERS]->(:Category {code: category})
-WHERE coalesce(p.budget, 0) > coalesce(p.spent, 0)
+WHERE coalesce(p.budget, 0) > coalesce(p.spent, 0) AND p.funds IN $funds
   AND (NOT EXISTS { (p)-[:AVAILABLE_IN]->(:District) }
        OR EXISTS { (p)-[:AVAILABLE_IN]->(:District {id: district}) })
 RETURN collect({program: p {.id, .name, .source, .level, .budget, .spent, .capPerGrant, .periodStart, .periodEnd},
@@ -445,7 +446,8 @@ def program_from_row(row: dict[str, Any]) -> ProgramCandidate:
     )
 
 
-async def program_candidates(tx: Tx, need_id: str) -> list[ProgramCandidate]:
-    """Programs covering the need's category with budget left, city-wide or listing its district."""
-    rows = await tx.collected(_FROM_NEED + _PROGRAMS, id=need_id)
+async def program_candidates(tx: Tx, need_id: str, funds: Iterable[str]) -> list[ProgramCandidate]:
+    """Programs covering the need's category with budget left, city-wide or listing its district, whose
+    declaration (`funds`, the values under which a program takes requests for a need) lets them fund it."""
+    rows = await tx.collected(_FROM_NEED + _PROGRAMS, id=need_id, funds=sorted(funds))
     return [program_from_row(row) for row in rows]

@@ -81,11 +81,15 @@ class LockedOffering(References):
 @dataclass(frozen=True, slots=True)
 class VenueRegistration(References):
     owner_id: str | None  # the unit to own the venue, when it exists (locked)
+    taken_by: str | None  # the venue already holding the new one's natural key
 
 
 @dataclass(frozen=True, slots=True)
 class LockedVenue(References):
     id: str
+    name: str
+    community_id: str | None
+    registry_code: str | None
     owner_id: str | None
     place_ids: list[str]  # its community and the places above
     new_owner_id: str | None  # the unit to own it instead, when it exists (locked)
@@ -171,14 +175,17 @@ OPTIONAL MATCH (owner:Unit {id: $owner})
 SET owner._lock = true REMOVE owner._lock
 """
 
-_VENUE_REGISTRATION = f"{_OWNER}WITH owner RETURN owner.id AS ownerId, {checks('Facility')}"
+_VENUE_REGISTRATION = f"""{_OWNER}WITH owner
+RETURN owner.id AS ownerId, COLLECT {{ MATCH (v:Venue {{rosterKey: $key}}) RETURN v.id }}[0] AS takenBy,
+  {checks("Facility")}"""
 
 
 async def venue_registration_facts(
-    tx: Tx, owner_unit_id: str | None, community_id: str, facilities: Iterable[str]
+    tx: Tx, owner_unit_id: str | None, community_id: str, facilities: Iterable[str], key: str
 ) -> VenueRegistration:
-    """The owner unit's id when it exists (locked); `codes` and `places` as `checks`."""
-    row = await tx.single(_VENUE_REGISTRATION, owner=owner_unit_id, **check_params(facilities, [community_id]))
+    """The owner unit's id when it exists (locked); the venue holding the natural `key` already, if any;
+    `codes` and `places` as `checks`."""
+    row = await tx.single(_VENUE_REGISTRATION, owner=owner_unit_id, key=key, **check_params(facilities, [community_id]))
     assert row is not None
     return from_row(VenueRegistration, row)
 
@@ -187,7 +194,8 @@ _VENUE_FACTS = f"""
 MATCH (v:Venue {{id: $id}})
 SET v._lock = true REMOVE v._lock
 WITH v{_OWNER}WITH v, owner
-RETURN v.id AS id, [(v)-[:OWNED_BY]->(u:Unit) | u.id][0] AS ownerId,
+RETURN v.id AS id, v.name AS name, v.registryCode AS registryCode,
+  [(v)-[:AT]->(c:Community) | c.id][0] AS communityId, [(v)-[:OWNED_BY]->(u:Unit) | u.id][0] AS ownerId,
   [(v)-[:AT]->(:Community)-[:IN*0..2]->(p) | p.id] AS placeIds, owner.id AS newOwnerId, {checks("Facility")}
 """
 
@@ -212,7 +220,7 @@ UNWIND $rows AS row
 MATCH (c:Community {id: row.communityId})
 CREATE (v:Venue {id: row.id, name: row.name, kind: row.kind, capacity: row.capacity, areaSqm: row.areaSqm,
                  openingHours: row.openingHours, feePerHour: row.feePerHour, address: row.address,
-                 createdAt: datetime()})-[:AT]->(c)
+                 registryCode: row.registryCode, rosterKey: row.rosterKey, createdAt: datetime()})-[:AT]->(c)
 SET v.location = CASE WHEN row.location IS NULL THEN c.location ELSE point(row.location) END
 WITH v, row
 CALL (v, row) {
@@ -232,8 +240,54 @@ RETURN v.id AS id
 
 async def create_venues(tx: Tx, rows: list[dict[str, Any]]) -> list[str]:
     """Rows: id, name, kind, communityId, ownerUnitId, capacity, areaSqm, facilities, openingHours, feePerHour,
-    address, location (the community's when absent). References are checked by the caller."""
+    address, registryCode, rosterKey (graph.venues.kinds.venue_key), location (the community's when absent).
+    References are checked by the caller."""
     return [row["id"] for row in await tx.run(_CREATE_VENUES, rows=rows)]
+
+
+# A venue is the same venue when its natural key is (`rosterKey`, graph.venues.kinds.venue_key; unique,
+# migration 16): as units and members (graph/partners/registration.py), MERGE on it takes the constraint's
+# lock, so of two imports racing over one row exactly one creates the venue; a row that differs from the
+# stored venue updates it (its community, owner and facilities too, when found by its registry code).
+_UPSERT_VENUES = """
+UNWIND $rows AS row
+MATCH (c:Community {id: row.communityId})
+MERGE (v:Venue {rosterKey: row.rosterKey})
+ON CREATE SET v.id = row.id, v.createdAt = datetime(), v._created = true
+WITH v, c, row, coalesce(v._created, false) AS created, [(v)-[:HAS]->(f:Facility) | f.code] AS had,
+  [(v)-[:AT]->(at:Community) | at.id][0] AS at, [(v)-[:OWNED_BY]->(u:Unit) | u.id][0] AS owner
+REMOVE v._created
+WITH v, c, row, created, created OR NOT (
+  v.name = row.name AND v.kind = row.kind AND v.capacity = row.capacity
+  AND coalesce(v.areaSqm, -1.0) = coalesce(row.areaSqm, -1.0) AND v.openingHours = row.openingHours
+  AND v.feePerHour = row.feePerHour AND coalesce(v.address, '') = coalesce(row.address, '')
+  AND coalesce(v.registryCode, '') = coalesce(row.registryCode, '')
+  AND (row.location IS NULL OR v.location = point(row.location))
+  AND coalesce(at, '') = row.communityId AND coalesce(owner, '') = coalesce(row.ownerUnitId, '')
+  AND size(had) = size(row.facilities) AND all(code IN row.facilities WHERE code IN had)) AS changed
+CALL (v, c, row, created, changed) {
+  WITH v, c, row, created, changed WHERE changed
+  SET v.name = row.name, v.kind = row.kind, v.capacity = row.capacity, v.areaSqm = row.areaSqm,
+      v.openingHours = row.openingHours, v.feePerHour = row.feePerHour, v.address = row.address,
+      v.registryCode = row.registryCode
+  SET v.location = CASE WHEN row.location IS NULL THEN coalesce(v.location, c.location) ELSE point(row.location) END
+  FOREACH (_ IN CASE WHEN created THEN [] ELSE [1] END | SET v.updatedAt = datetime())
+  WITH v, c, row
+  CALL (v, c) { MATCH (v)-[old:AT]->(other) WHERE other <> c DELETE old }
+  MERGE (v)-[:AT]->(c)
+  WITH v, row
+  CALL (v, row) { MATCH (v)-[old:HAS]->(f:Facility) WHERE NOT f.code IN row.facilities DELETE old }
+  CALL (v, row) { UNWIND row.facilities AS code MATCH (f:Facility {code: code}) MERGE (v)-[:HAS]->(f) }
+  CALL (v, row) { MATCH (v)-[old:OWNED_BY]->(u:Unit) WHERE u.id <> coalesce(row.ownerUnitId, '') DELETE old }
+  CALL (v, row) { MATCH (u:Unit {id: row.ownerUnitId}) MERGE (v)-[:OWNED_BY]->(u) }
+}
+RETURN v.id AS id, CASE WHEN created THEN 'CREATED' WHEN changed THEN 'UPDATED' ELSE 'UNCHANGED' END AS outcome
+"""
+
+
+async def upsert_venues(tx: Tx, rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Venues matched by their natural key (rows as `create_venues`'): [{id, outcome}] in the rows' order."""
+    return [dict(row) for row in await tx.run(_UPSERT_VENUES, rows=rows)]
 
 
 _VENUE_LINKS = (
@@ -257,13 +311,14 @@ async def update_venue(
     community_id: str | None,
     owner_unit_id: str | None,
     facilities: list[str] | None,
+    key: str,
 ) -> None:
     """Properties and location, the community, owner and facilities when given (None leaves them as they
-    are); the caller locked the venue and checked every reference."""
+    are), and the natural `key` they make; the caller locked the venue and checked every reference."""
     await tx.run(
         _UPDATE_VENUE,
         id=venue_id,
-        props=props,
+        props={**props, "rosterKey": key},
         location=location,
         communityId=community_id,
         ownerId=owner_unit_id,
@@ -307,7 +362,8 @@ _PROGRAM_LINKS = _replace_links("COVERS", "Category", "categories", key="code", 
 )
 
 _CREATE_PROGRAM = f"""
-CREATE (x:FundingProgram {{id: $id, name: $name, source: $source, level: $level, budget: $budget, spent: 0,
+CREATE (x:FundingProgram {{id: $id, name: $name, source: $source, level: $level, funds: $funds, budget: $budget,
+                          spent: 0,
                           capPerGrant: $capPerGrant, periodStart: $periodStart, periodEnd: $periodEnd,
                           createdAt: datetime()}})
 WITH x{_PROGRAM_LINKS}
@@ -322,7 +378,7 @@ RETURN x.id AS id
 
 
 async def create_program(tx: Tx, row: dict[str, Any]) -> str:
-    """Row: id, name, source, level, budget, capPerGrant, periodStart, periodEnd, categories, districtIds."""
+    """Row: id, name, source, level, funds, budget, capPerGrant, periodStart, periodEnd, categories, districtIds."""
     created = await tx.single(_CREATE_PROGRAM, **row)
     assert created is not None
     return created["id"]

@@ -385,6 +385,7 @@ async def upsert_members(tx: Tx, rows: list[dict[str, Any]]) -> list[dict[str, s
 _TAKEN = {
     ("Unit", "creditCode"): "UNWIND $values AS v MATCH (x:Unit {creditCode: v}) RETURN v AS value, x.id AS id",
     ("Member", "rosterKey"): "UNWIND $values AS v MATCH (x:Member {rosterKey: v}) RETURN v AS value, x.id AS id",
+    ("Venue", "rosterKey"): "UNWIND $values AS v MATCH (x:Venue {rosterKey: v}) RETURN v AS value, x.id AS id",
 }
 
 

@@ -45,6 +45,7 @@ class Venue(NodeRecord):
     owner_id: str | None = None
     facility_codes: list[str] = field(default_factory=list)
     location: GeoPoint | None = None
+    registry_code: str | None = None  # its code in a register of assets, where it has one (国有资产)
 
 
 @dataclass(slots=True)
@@ -59,6 +60,14 @@ class Booking(NodeRecord):
     cancel_reason: str | None = None
     need_id: str | None = None
     updated_at: datetime | None = None
+
+
+def venue_key(name: str, community_id: str, owner_id: str | None, registry_code: str | None) -> str:
+    """A venue's natural key (stored as `rosterKey`, unique): its registry code where it has one, else who
+    owns it, where it is and what it is called — so a roster imported twice names the same venues."""
+    if registry_code:
+        return f"registry:{registry_code}"
+    return f"{owner_id or ''}|{community_id}|{name}"
 
 
 FACILITY = declare(Facility, "facility", reader="public", catalog=True, indexes=("code",))

@@ -61,7 +61,8 @@ class CloseProject(Form):
     note: optional_text(500) = None
 
 
-def _require_district(viewer: Viewer, districts: list[str | None], action: str) -> None:
+def require_district(viewer: Viewer, districts: list[str | None], action: str) -> None:
+    """CITY_ADMIN anywhere; a DISTRICT_ADMIN only when every one of `districts` is theirs."""
     if viewer.role is Role.CITY_ADMIN:
         return
     outside = sorted({d or "no district" for d in districts if d != viewer.scope_id})
@@ -82,7 +83,7 @@ async def open_project(tx: Tx, viewer: Viewer, form: OpenProject, outbox: Outbox
         raise NotFound(f"no place {', '.join(missing)}", field="placeIds")
     if not facts.lead:
         raise NotFound(f"no unit or street {form.lead_id!r} to lead it", field="leadId")
-    _require_district(viewer, [p.district for p in facts.places], "openProject")
+    require_district(viewer, [p.district for p in facts.places], "openProject")
     if viewer.role is Role.DISTRICT_ADMIN and viewer.scope_id not in facts.lead_districts:
         raise Forbidden(f"openProject: {form.lead_id} is not within {viewer.scope_id}", field="leadId")
     project_id = new_id("project")
@@ -103,7 +104,7 @@ async def open_project(tx: Tx, viewer: Viewer, form: OpenProject, outbox: Outbox
 @mutation("fundProject", roles=PROJECT_ROLES, form=FundProject)
 async def fund_project(tx: Tx, viewer: Viewer, form: FundProject, outbox: Outbox) -> Result:
     facts = await pj.locked(tx, form.project_id, form.grant_id)
-    _require_district(viewer, facts.districts, "fundProject")
+    require_district(viewer, facts.districts, "fundProject")
     if facts.status != ProjectStatus.OPEN:
         raise Conflict(f"project {form.project_id} is {facts.status}: a closed project takes no grants")
     if not facts.grant:
@@ -118,7 +119,7 @@ async def fund_project(tx: Tx, viewer: Viewer, form: FundProject, outbox: Outbox
 @mutation("closeProject", roles=PROJECT_ROLES, form=CloseProject)
 async def close_project(tx: Tx, viewer: Viewer, form: CloseProject, outbox: Outbox) -> Result:
     facts = await pj.locked(tx, form.project_id)
-    _require_district(viewer, facts.districts, "closeProject")
+    require_district(viewer, facts.districts, "closeProject")
     if facts.status != ProjectStatus.OPEN or not await pj.close(tx, form.project_id, form.note):
         raise Conflict(f"project {form.project_id} is already closed")
     return {"projectId": form.project_id}

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from graph.funding.kinds import FUNDS_NEEDS
 from graph.kernel.errors import BadUserInput
 from graph.kernel.ids import label_of
 from graph.needs import candidates as cand
@@ -83,7 +84,7 @@ async def _kind(
     elif kind is CandidateKind.FALLBACK:  # read with the need's facts: no statement of its own
         pool = list((await need).fallbacks)
     else:
-        pool = await ctx.graph.read_tx(lambda tx: cand.program_candidates(tx, need_id))
+        pool = await ctx.graph.read_tx(lambda tx: cand.program_candidates(tx, need_id, FUNDS_NEEDS))
     scored = rank(kind, (await need).profile, pool, first, ctx.now)
     if not scored:  # nothing to load (a need no fallback serves costs no statement)
         return []

@@ -1,7 +1,8 @@
 """谁呼谁评、谁应评谁: who called rates, who answered is rated.
 
 Two ratings of one completion, kept apart because they answer different questions:
-- `evaluateNeed`: the resident who raised the need rates the result (1–5, comment). The need
+- `evaluateNeed`: the resident who raised the need rates the result (1–5, comment); so may a resident
+  whose duplicate was merged into it (they raised it too), once for all of them. The need
   becomes EVALUATED and the handler's `ratingSum`/`ratingCount` (and, for an offering, its unit's)
   grow in the same transaction. This is the satisfaction rate.
 - `evaluateHandling`: the coordinator who dispatched the need rates how the unit (or member)
@@ -49,8 +50,10 @@ def _evaluation(done: AssignmentState, form: Evaluate, by_role: str, viewer: Vie
 async def evaluate_need(tx: Tx, viewer: Viewer, form: Evaluate, outbox: Outbox) -> Result:
     state = await workflow.facts(tx, form.need_id)
     decide = Decider(tx, outbox, viewer, state, "evaluateNeed")
-    if viewer.subject != state.requester_id:
-        raise Forbidden(f"only the resident who raised need {state.number} rates it")
+    # Whoever raised it, first or as a duplicate merged into it (ALSO_RAISED_BY), rates it: one rating per
+    # completion for all of them, the first to rate speaking for the rest.
+    if viewer.subject not in state.resident_ids:
+        raise Forbidden(f"only the residents who raised need {state.number} rate it")
     to_state = lifecycle.check_transition("evaluateNeed", state.status, state.number)
     done = _rated(state, RaterRole.REQUESTER)
     evaluation = _evaluation(done, form, RaterRole.REQUESTER, viewer)

@@ -11,6 +11,7 @@ from graph.kernel.errors import BadUserInput, Conflict, Forbidden, NotFound
 from graph.kernel.ids import new_id
 from graph.partners import assets
 from graph.partners import registration as reg
+from graph.venues.kinds import venue_key
 from resolvers.kernel.mutations import Outbox, Result, mutation
 from resolvers.kernel.viewer import Role, Viewer
 from resolvers.partners.authz import (
@@ -79,7 +80,8 @@ async def register_venue(tx: Tx, viewer: Viewer, form: RegisterVenue, outbox: Ou
     owner = form.owner_unit_id
     if viewer.role is Role.UNIT_ADMIN:
         owner = owner or viewer.scope_id
-    facts = await assets.venue_registration_facts(tx, owner, form.community_id, form.facilities)
+    key = form.key(owner)
+    facts = await assets.venue_registration_facts(tx, owner, form.community_id, form.facilities, key)
     community = reg.checked_places(facts.places, [form.community_id], "communityId")
     if viewer.role is Role.UNIT_ADMIN:
         if owner != viewer.scope_id:
@@ -89,8 +91,22 @@ async def register_venue(tx: Tx, viewer: Viewer, form: RegisterVenue, outbox: Ou
     if owner and facts.owner_id is None:
         raise NotFound(f"no unit with id {owner!r}", id=owner)
     reg.check_codes("Facility", form.facilities, set(facts.codes))
+    if facts.taken_by is not None:
+        raise _taken(facts.taken_by, form.registry_code)
     [venue_id] = await assets.create_venues(tx, [form.row(new_id("venue"), owner)])
     return {"venueId": venue_id}
+
+
+def _taken(venue_id: str, registry_code: str | None) -> Conflict:
+    """The refusal of a venue whose natural key another venue holds (graph.venues.kinds.venue_key)."""
+    if registry_code:
+        said = f"registry code {registry_code}"
+        field = "registryCode"
+    else:
+        said = "this name in this community with this owner"
+        field = "name"
+    return Conflict(f"venue {venue_id} is already registered with {said}; update it instead", field=field,
+                    venueId=venue_id)  # fmt: skip
 
 
 @mutation("updateVenue", roles=UNIT_ROLES, form=UpdateVenue)
@@ -119,6 +135,18 @@ async def update_venue(tx: Tx, viewer: Viewer, form: UpdateVenue, outbox: Outbox
             raise NotFound(f"no unit with id {form.owner_unit_id!r}", id=form.owner_unit_id)
     if form.facilities is not None:
         reg.check_codes("Facility", form.facilities, set(facts.codes))
+    registry_code = form.registry_code or facts.registry_code
+    before = venue_key(facts.name, facts.community_id or "", facts.owner_id, facts.registry_code)
+    key = venue_key(
+        form.name or facts.name,
+        form.community_id or facts.community_id or "",
+        form.owner_unit_id or facts.owner_id,
+        registry_code,
+    )
+    if key != before:
+        taken = await reg.taken_keys(tx, "Venue", "rosterKey", [key])
+        if taken.get(key, form.venue_id) != form.venue_id:
+            raise _taken(taken[key], registry_code)
     await assets.update_venue(
         tx,
         form.venue_id,
@@ -127,6 +155,7 @@ async def update_venue(tx: Tx, viewer: Viewer, form: UpdateVenue, outbox: Outbox
         community_id=form.community_id,
         owner_unit_id=form.owner_unit_id,
         facilities=form.facilities,
+        key=key,
     )
     return {"venueId": form.venue_id}
 

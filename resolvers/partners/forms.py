@@ -14,11 +14,11 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, model_validator
 
-from graph.funding.kinds import ProgramLevel
+from graph.funding.kinds import ProgramFunds, ProgramLevel
 from graph.kernel.kinds import camel
 from graph.kernel.records import Fen
 from graph.partners.kinds import UnitKind
-from graph.venues.kinds import VenueKind
+from graph.venues.kinds import VenueKind, venue_key
 from matching.time_windows import parse_slot
 from resolvers.kernel.validation import Form, id_of
 
@@ -115,6 +115,12 @@ OptionalUnitId = Annotated[UnitId | None, BeforeValidator(_blank_to_none)]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 # Constraints sit on the value's own type, inside the `| None`: put on the union, pydantic applies them
 # to an explicit null too and fails with a TypeError instead of a validation error.
+# A venue's code in a register of assets (e.g. a state-owned idle site's): letters, digits and dashes.
+RegistryCode = Annotated[
+    Annotated[str, Field(max_length=40, pattern=r"^[0-9A-Za-z][0-9A-Za-z-]*$")] | None,
+    BeforeValidator(_blank_to_none),
+    AfterValidator(lambda code: code.upper() if code else code),
+]
 Address = Annotated[Annotated[str, Field(max_length=200)] | None, BeforeValidator(_blank_to_none)]
 Latitude = Annotated[float | None, BeforeValidator(_blank_to_none), Field(default=None)]
 Longitude = Annotated[float | None, BeforeValidator(_blank_to_none), Field(default=None)]
@@ -305,6 +311,7 @@ class VenueFields(Located):
     opening_hours: SlotList | None = None
     fee_per_hour: Annotated[Fen | None, Field(default=None, ge=0, le=100_000_000)] = None
     address: Address = None
+    registry_code: RegistryCode = None
 
 
 class RegisterVenue(VenueFields):
@@ -317,7 +324,18 @@ class RegisterVenue(VenueFields):
     fee_per_hour: Annotated[Fen, Field(ge=0, le=100_000_000)] = Fen(0)
 
     def row(self, node_id: str, owner_unit_id: str | None = None) -> dict[str, Any]:
-        return {**super().row(node_id), "ownerUnitId": owner_unit_id or self.owner_unit_id}
+        owner = owner_unit_id or self.owner_unit_id
+        return {**super().row(node_id), "ownerUnitId": owner, "rosterKey": self.key(owner)}
+
+    # A roster's natural key (resolvers/partners/roster_import.py), as RegisterUnit's.
+    ROSTER_KEY: ClassVar[str] = "registryCode, or ownerUnitId, communityId and name"
+
+    def key(self, owner_unit_id: str | None) -> str:
+        return venue_key(self.name, self.community_id, owner_unit_id, self.registry_code)
+
+    @property
+    def roster_key(self) -> str:
+        return self.key(self.owner_unit_id)
 
 
 class UpdateVenue(VenueFields):
@@ -331,7 +349,9 @@ class UpdateVenue(VenueFields):
         return self
 
     def props(self) -> dict[str, Any]:
-        return changes(self, "name", "kind", "capacity", "area_sqm", "opening_hours", "fee_per_hour", "address")
+        return changes(
+            self, "name", "kind", "capacity", "area_sqm", "opening_hours", "fee_per_hour", "address", "registry_code"
+        )
 
 
 # --- funding programs ---------------------------------------------------------------------------
@@ -344,6 +364,7 @@ class ProgramFields(Form):
     name: Name | None = None
     source: Annotated[str | None, Field(default=None, max_length=100)] = None
     level: _one_of("level", ProgramLevel) | None = None
+    funds: _one_of("funds", ProgramFunds) | None = None
     budget: Annotated[Fen | None, Field(default=None, ge=0, le=MAX_FEN)] = None
     cap_per_grant: Annotated[Fen | None, Field(default=None, gt=0, le=MAX_FEN)] = None
     categories: Annotated[CodeList | None, Field(default=None, min_length=1)] = None
@@ -364,6 +385,7 @@ class CreateProgram(ProgramFields):
     name: Name
     source: Annotated[str, Field(max_length=100)] = ""
     level: _one_of("level", ProgramLevel)
+    funds: _one_of("funds", ProgramFunds) = ProgramFunds.NEEDS
     budget: Annotated[Fen, Field(ge=0, le=MAX_FEN)]
     cap_per_grant: Annotated[Fen, Field(gt=0, le=MAX_FEN)]
     categories: Annotated[CodeList, Field(min_length=1)]
@@ -382,7 +404,9 @@ class UpdateProgram(ProgramFields):
         return self
 
     def props(self) -> dict[str, Any]:
-        return changes(self, "name", "source", "level", "budget", "cap_per_grant", "period_start", "period_end")
+        return changes(
+            self, "name", "source", "level", "funds", "budget", "cap_per_grant", "period_start", "period_end"
+        )
 
 
 def changes(form: BaseModel, *names: str) -> dict[str, Any]:

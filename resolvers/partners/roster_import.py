@@ -6,10 +6,10 @@ then its references (communities, units, skill and facility codes) against the g
 reported by line number and skipped; the good ones are written one transaction per batch, so a
 batch that fails is not written at all and is reported whole.
 
-Units and members are matched by their natural keys (a unit's unified social credit code; a
-member's unit and phone), so importing the same roster twice changes nothing the second time and a
-changed row updates its record: the report counts created, updated, unchanged and rejected rows.
-Venues have no natural key yet and are created on every import.
+Units, members and venues are matched by their natural keys (a unit's unified social credit code; a
+member's unit and phone; a venue's registry code, else its owner, community and name), so importing
+the same roster twice changes nothing the second time and a changed row updates its record: the
+report counts created, updated, unchanged and rejected rows.
 
 On the command line the import acts with the database's own rights. Over HTTP it acts for the
 signed-in viewer: each row is authorised like the mutation it stands for (registerUnit,
@@ -61,10 +61,6 @@ class ImportReport:
         }
 
 
-async def _create_venues(tx: Tx, rows: list[dict[str, Any]]) -> list[dict[str, str]]:
-    return [{"id": vid, "outcome": "CREATED"} for vid in await assets.create_venues(tx, rows)]
-
-
 @dataclass(frozen=True)
 class Kind:
     form: type[BaseModel]
@@ -107,8 +103,9 @@ KINDS: dict[str, Kind] = {
             "address",
             "latitude",
             "longitude",
+            "registryCode",
         ),
-        _create_venues,
+        assets.upsert_venues,
         "venue",
     ),
 }

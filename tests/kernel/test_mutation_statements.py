@@ -73,8 +73,8 @@ async def test_booking_and_cancelling_write_in_two_statements(graph, graphql_cli
 
 
 async def test_grants_write_in_at_most_three_statements(graph, graphql_client, now) -> None:
-    """Requesting: the need, the program, the grant with its Event. Deciding: the grant and program under
-    their locks, then the decision with the program's spending and the Event."""
+    """Requesting: the need (or the project), the program, the grant with its Event. Deciding: the grant and
+    program under their locks, then the decision with the program's spending and the Event."""
     from tests.funding.test_grants import APPROVE, REJECT, request
     from tests.support.factories_matching import TOKENS, make_need, make_world
 
@@ -91,6 +91,19 @@ async def test_grants_write_in_at_most_three_statements(graph, graphql_client, n
     assert client.last_written == ["funding.grants.locked_decision", "funding.grants.decide"]
     second = (await request(client, 50_000))["data"]["requestGrant"]["grant"]["id"]
     await client(REJECT, {"input": {"grantId": second, "reason": "已有其他资金"}}, token=TOKENS["DISTRICT_ADMIN"]())
+    assert client.last_written == ["funding.grants.locked_decision", "funding.grants.decide"]
+    # For a project itself: the project under its lock, the program, the grant funding it; decided the same.
+    from tests.funding.test_project_grants import ask
+    from tests.funding.test_projects import open_project
+
+    project = await open_project(client, now)
+    third = (await ask(client, project["id"], 80_000))["data"]["requestProjectGrant"]["grant"]["id"]
+    assert client.last_written == [
+        "funding.grants.project_facts",
+        "funding.grants.program_facts",
+        "funding.grants.create_for_project",
+    ]
+    await client(APPROVE, {"input": {"grantId": third}}, token=TOKENS["DISTRICT_ADMIN"]())
     assert client.last_written == ["funding.grants.locked_decision", "funding.grants.decide"]
 
 
@@ -155,7 +168,12 @@ async def test_asset_mutations_write_in_two_statements(graph, graphql_client) ->
         "facilities": ["WHEELCHAIR_ACCESS", "PROJECTOR"],
         "capacity": 70,
     }
-    assert await written("updateVenue", move, "street_in") == [facts.format("venue"), write.format("update_venue")]
+    # Moved and handed over: its natural key changes, so whether another venue holds it is read first.
+    assert await written("updateVenue", move, "street_in") == [
+        facts.format("venue"),
+        "partners.registration.taken_keys",
+        write.format("update_venue"),
+    ]
 
     assert await written("createFundingProgram", INPUTS["createFundingProgram"], "city") == [
         facts.format("program_registration"),

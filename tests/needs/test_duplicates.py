@@ -124,3 +124,82 @@ async def test_what_may_not_be_merged(graph, graphql_client) -> None:
         body = await graphql_client(MERGE, {"input": data}, token=tok, expect_errors=True)
         assert w.error_code(body) == code, (data, body)
     assert await graph.read("MATCH ()-[m:MERGED_INTO]->() RETURN m") == []
+
+
+EVALUATE = """mutation($input: EvaluateInput!) {
+  evaluateNeed(input: $input) { need { id status } evaluation { rating byRole } } }"""
+MINE = "{ me { needs { id status } } }"
+THIRD_RESIDENT = "resident:w3"
+
+
+async def _merged_and_completed(graph, client, tag: str) -> tuple[str, str, str]:
+    """Three residents call in the same blocked drain; the coordinator merges the two later calls into the
+    first, which a member then handles to completion: (the surviving need, and the two merged ones)."""
+    raised = []
+    for rid in (w.RESIDENT, w.OTHER_RESIDENT, THIRD_RESIDENT):
+        body = await client(SUBMIT, {"input": {**w.SEWER_INPUT, "title": f"下水道堵塞，污水外溢 {tag}"}},
+                            token=w.resident(rid))  # fmt: skip
+        raised.append(body["data"]["submitNeed"]["need"]["id"])
+    first, *twins = raised
+    await client(MERGE, {"input": {"intoId": first, "fromIds": twins, "reason": "同一根管"}}, token=w.coordinator())
+    await client(w.DISPATCH, {"input": {"needId": first, "handlerId": w.member_id(1)}}, token=w.coordinator())
+    for step, extra in ((w.ACCEPT, {}), (w.START, {}), (w.COMPLETE, {"note": "疏通完毕"})):
+        await client(step, {"input": {"needId": first, **extra}}, token=w.member(1))
+    return first, twins[0], twins[1]
+
+
+async def _residents(graph) -> None:
+    await make_places(graph)
+    await w.make_people(graph, members=1)
+    await graph.write("CREATE (:Resident {id: $id, name: '赵敏', phone: '13900002222', createdAt: datetime()})",
+                      id=THIRD_RESIDENT)  # fmt: skip
+
+
+async def test_a_follower_sees_the_surviving_need_and_rates_it(graph, graphql_client) -> None:
+    """Issue 23 §4: a resident whose call was merged follows the need that stays: it is among their needs,
+    and they may rate its completion as its first requester may; a resident who raised none of it may not."""
+    await _residents(graph)
+    first, twin, _ = await _merged_and_completed(graph, graphql_client, "一")
+    mine = (await graphql_client(MINE, token=w.resident(w.OTHER_RESIDENT)))["data"]["me"]["needs"]
+    assert {n["id"]: n["status"] for n in mine} == {first: "COMPLETED", twin: "CANCELLED"}
+    stranger = await graphql_client(EVALUATE, {"input": {"needId": first, "rating": 1}},
+                                    token=w.resident("resident:nobody"), expect_errors=True)  # fmt: skip
+    assert w.error_code(stranger) == "FORBIDDEN" and "raised" in stranger["errors"][0]["message"]
+    # The merged call itself is closed: there is nothing to rate there.
+    closed = await graphql_client(EVALUATE, {"input": {"needId": twin, "rating": 5}},
+                                  token=w.resident(w.OTHER_RESIDENT), expect_errors=True)  # fmt: skip
+    assert w.error_code(closed) == "CONFLICT"
+    rated = await graphql_client(EVALUATE, {"input": {"needId": first, "rating": 4, "comment": "修好了"}},
+                                 token=w.resident(w.OTHER_RESIDENT))  # fmt: skip
+    assert rated["data"]["evaluateNeed"] == {
+        "need": {"id": first, "status": "EVALUATED"},
+        "evaluation": {"rating": 4, "byRole": "REQUESTER"},
+    }
+    rows = await graph.read("MATCH (m:Member {id: $id}) RETURN m.ratingSum AS s, m.ratingCount AS c",
+                            id=w.member_id(1))  # fmt: skip
+    assert rows == [{"s": 4, "c": 1}]
+
+
+async def test_the_requester_and_followers_rating_at_once_rate_once(graph, graphql_client) -> None:
+    """The first requester and both followers rate the same completion at the same moment, each several
+    times: exactly one rating holds, the handler's figures count it once, the others are told it is rated."""
+    await _residents(graph)
+    first, _, _ = await _merged_and_completed(graph, graphql_client, "二")
+    raters = [w.RESIDENT, w.OTHER_RESIDENT, THIRD_RESIDENT] * 4
+    answers = await asyncio.gather(*(
+        graphql_client(EVALUATE, {"input": {"needId": first, "rating": 1 + i % 5}}, token=w.resident(rid),
+                       expect_errors=True)
+        for i, rid in enumerate(raters)
+    ))  # fmt: skip
+    held = [a for a in answers if "errors" not in a]
+    assert len(held) == 1, [a.get("errors") for a in answers][:3]
+    assert {w.error_code(a) for a in answers if "errors" in a} == {"CONFLICT"}
+    rating = held[0]["data"]["evaluateNeed"]["evaluation"]["rating"]
+    rows = await graph.read(
+        "MATCH (n:Need {id: $id}) RETURN n.status AS status, COUNT { (:Evaluation)-[:OF]->(:Assignment)-[:OF]->(n) }"
+        " AS evaluations",
+        id=first,
+    )
+    assert rows == [{"status": "EVALUATED", "evaluations": 1}]
+    assert await graph.read("MATCH (m:Member {id: $id}) RETURN m.ratingSum AS s, m.ratingCount AS c",
+                            id=w.member_id(1)) == [{"s": rating, "c": 1}]  # fmt: skip

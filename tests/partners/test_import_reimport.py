@@ -142,3 +142,76 @@ async def test_upload_over_http_for_a_unit_admin(graphql_client, graph: Graph) -
     bad = {"file": ("m.csv", b"unitId,name,fax\n", "text/csv")}
     refused = await http.post("/import/members", files=bad, headers=auth)
     assert refused.status_code == 400 and "unknown column" in refused.json()["error"]["message"]
+
+
+# Venues (issue 23 §4): a registry code where there is one, else owner + community + name.
+VENUES = "name,kind,communityId,ownerUnitId,capacity,facilities,registryCode\n" + "\n".join(
+    [f"书院门红色驿站{i}号,RED_STATION,610103001009,{UNIT},30,PROJECTOR," for i in range(10)]
+    + ["南院门闲置厂房共享空间,STATE_IDLE_SITE,610103001004,,200,,GZ-610103-0042"]
+    # The same name in another community, or with another owner, is another venue.
+    + [f"书院门红色驿站0号,RED_STATION,610103001004,{UNIT},30,,", "书院门红色驿站0号,RED_STATION,610103001009,,30,,"]
+)
+
+
+async def test_the_same_venues_roster_twice_changes_nothing_the_second_time(graph: Graph, tmp_path: Path) -> None:
+    await make_partners(graph)
+    before = await count(graph, "Venue")
+    path = await _write(tmp_path, "venues.csv", VENUES)
+    first = await import_csv(graph, "venues", path, batch_size=4, out=io.StringIO())
+    assert (first.created, first.updated, first.unchanged, first.rejected) == (13, 0, 0, [])
+    snapshot = "MATCH (v:Venue) RETURN v.id AS id, v.updatedAt AS updated, COUNT { (v)--() } AS links ORDER BY id"
+    stored = await graph.read(snapshot)
+    again = await import_csv(graph, "venues", path, batch_size=4, out=io.StringIO())
+    assert (again.created, again.updated, again.unchanged, again.rejected) == (0, 0, 13, [])
+    assert await graph.read(snapshot) == stored, "nothing was written: no new node, no new link, no updatedAt"
+    assert await count(graph, "Venue") == before + 13
+    # The sample roster, twice: its two good rows once.
+    sample = [await import_csv(graph, "venues", DATA / "venues_roster.csv", out=io.StringIO()) for _ in range(2)]
+    assert [(r.created, r.unchanged, len(r.rejected)) for r in sample] == [(2, 0, 2), (0, 2, 2)]
+
+
+async def test_a_changed_venue_row_updates_it_and_a_registry_code_follows_it_anywhere(
+    graph: Graph, tmp_path: Path
+) -> None:
+    await make_partners(graph)
+    await import_csv(graph, "venues", await _write(tmp_path, "a.csv", VENUES), out=io.StringIO())
+    site = "MATCH (v:Venue {registryCode: 'GZ-610103-0042'}) RETURN v.id AS id, v.name AS name, v.capacity AS cap, "
+    site += "[(v)-[:AT]->(c) | c.id][0] AS at, [(v)-[:OWNED_BY]->(u) | u.id] AS owners, v.updatedAt IS NULL AS fresh"
+    [stored] = await graph.read(site)
+    changed = VENUES.replace(
+        f"书院门红色驿站3号,RED_STATION,610103001009,{UNIT},30,",
+        f"书院门红色驿站3号,RED_STATION,610103001009,{UNIT},45,",
+    )
+    # Renamed, moved and handed to a unit: its registry code still names it.
+    changed = changed.replace("南院门闲置厂房共享空间,STATE_IDLE_SITE,610103001004,,200,,GZ-610103-0042",
+              f"书院门闲置仓库共享空间,STATE_IDLE_SITE,610103001009,{OTHER_UNIT},150,,gz-610103-0042")  # fmt: skip
+    report = await import_csv(graph, "venues", await _write(tmp_path, "b.csv", changed), out=io.StringIO())
+    assert (report.created, report.updated, report.unchanged, report.rejected) == (0, 2, 11, [])
+    assert await graph.read(site) == [
+        {"id": stored["id"], "name": "书院门闲置仓库共享空间", "cap": 150, "at": "community:610103001009",
+         "owners": [OTHER_UNIT], "fresh": False}
+    ]  # fmt: skip
+    rows = await graph.read("MATCH (v:Venue {name: '书院门红色驿站3号'}) RETURN v.capacity AS cap")
+    assert rows == [{"cap": 45}]
+    twice = await _write(tmp_path, "c.csv", VENUES + f"\n书院门红色驿站5号,SERVICE_AREA,610103001009,{UNIT},10,,")
+    report = await import_csv(graph, "venues", twice, out=io.StringIO())
+    assert report.rejected == [
+        (15, "same registryCode, or ownerUnitId, communityId and name as line 7; the file lists it twice")
+    ]
+
+
+async def test_two_imports_of_one_venues_roster_racing_create_each_venue_exactly_once(
+    graph: Graph, tmp_path: Path
+) -> None:
+    await make_partners(graph)
+    before = await count(graph, "Venue")
+    path = await _write(tmp_path, "venues.csv", VENUES)
+    reports = await asyncio.gather(
+        *(import_csv(graph, "venues", path, batch_size=3, out=io.StringIO()) for _ in range(3))
+    )
+    assert sum(r.created for r in reports) == 13, [r.as_dict() for r in reports]
+    assert sum(r.unchanged for r in reports) == 26 and all(r.rejected == [] for r in reports)
+    assert await count(graph, "Venue") == before + 13
+    rows = await graph.read("MATCH (v:Venue) WHERE v.rosterKey IS NOT NULL WITH v.rosterKey AS k, count(*) AS n "
+                            "RETURN max(n) AS most, count(k) AS keys")  # fmt: skip
+    assert rows == [{"most": 1, "keys": 13}]

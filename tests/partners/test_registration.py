@@ -436,3 +436,39 @@ async def test_natural_keys_refuse_a_second_registration(graph: Graph, graphql_c
     assert code_of(await call(graphql_client, "registerMember", INPUTS["registerMember"], "unit_admin")) is None
     twice = await call(graphql_client, "registerMember", {**INPUTS["registerMember"], "name": "王某"}, "unit_admin")
     assert code_of(twice) == "CONFLICT" and "phone 13711112222" in twice["errors"][0]["message"]
+
+
+async def test_a_venue_is_registered_once_by_its_natural_key(graphql_client, graph: Graph) -> None:
+    """Issue 23 §4: the same owner, community and name (or the same registry code) is the same venue:
+    registering it again, or ten times at once, leaves one; renaming another onto it is refused."""
+    import asyncio
+
+    await make_partners(graph)
+    first = await call(graphql_client, "registerVenue", INPUTS["registerVenue"], "coord_in")
+    venue = first["data"]["registerVenue"]["venue"]["id"]
+    again = await call(graphql_client, "registerVenue", {**INPUTS["registerVenue"], "capacity": 99}, "unit_admin")
+    assert code_of(again) == "CONFLICT" and again["errors"][0]["extensions"]["venueId"] == venue
+    assert "already registered" in again["errors"][0]["message"]
+    # Another community, or no owner: other venues.
+    for other in ({"communityId": NANYUANMEN_COMMUNITY}, {"ownerUnitId": None}):
+        assert (
+            code_of(await call(graphql_client, "registerVenue", {**INPUTS["registerVenue"], **other}, "city")) is None
+        )
+
+    site = {**INPUTS["registerVenue"], "name": "闲置厂房共享空间", "kind": "STATE_IDLE_SITE", "registryCode": "gz-1"}
+    answers = await asyncio.gather(*(
+        call(graphql_client, "registerVenue", {**site, "name": f"闲置厂房{i}"}, "city") for i in range(10)
+    ))  # fmt: skip
+    assert sum(code_of(a) is None for a in answers) == 1
+    assert {code_of(a) for a in answers} == {None, "CONFLICT"}
+    rows = await graph.read("MATCH (v:Venue {registryCode: 'GZ-1'}) RETURN count(v) AS n")
+    assert rows == [{"n": 1}]
+
+    # Renaming the factory's venue onto the registered one's key is refused; its own key moves with it.
+    taken = {"venueId": VENUE, "name": INPUTS["registerVenue"]["name"], "communityId": SHUYUANMEN, "ownerUnitId": UNIT}
+    renamed = await call(graphql_client, "updateVenue", taken, "city")
+    assert code_of(renamed) == "CONFLICT" and renamed["errors"][0]["extensions"]["venueId"] == venue
+    free = await call(graphql_client, "updateVenue", {**taken, "name": "医院党群活动室（东楼）"}, "city")
+    assert code_of(free) is None
+    key = await graph.read("MATCH (v:Venue {id: $id}) RETURN v.rosterKey AS key", id=VENUE)
+    assert key == [{"key": f"{UNIT}|{SHUYUANMEN}|医院党群活动室（东楼）"}]

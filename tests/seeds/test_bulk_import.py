@@ -86,8 +86,10 @@ async def test_bulk_import_equals_the_transactional_load(graph: Graph) -> None:
     need = actual["nodes"][(("Need",), "need:demo-sewer")]
     assert need["location"] == expected["nodes"][(("Need",), "need:demo-sewer")]["location"]
     assert need["createdAt"].tzinfo is not None
-    program = actual["nodes"][(("FundingProgram",), "program:gaoxing-canteen")]
-    assert program["periodStart"] == expected["nodes"][(("FundingProgram",), "program:gaoxing-canteen")]["periodStart"]
+    program = actual["nodes"][(("FundingProgram",), "program:governance-610117")]
+    assert (
+        program["periodStart"] == expected["nodes"][(("FundingProgram",), "program:governance-610117")]["periodStart"]
+    )
     plumber = actual["nodes"][(("Member",), "member:demo-plumber")]
     assert plumber["availability"] and isinstance(plumber["availability"], list)
     expected_seqs = await graph.read("MATCH (d:District) RETURN d.id AS id, d.needSeq AS seq ORDER BY id")

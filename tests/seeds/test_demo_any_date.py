@@ -33,6 +33,7 @@ from tests.support.workflow_helpers import token
 # Every day of a year that spans a year end and a leap day, at midnight UTC as `make run` uses.
 START = datetime(2027, 12, 1, tzinfo=UTC)
 DATES = [START + timedelta(days=d) for d in range(366)]
+GAOLING_SHARE = "program:governance-610117"  # 高陵区's share of the 社区发展治理专项经费
 NUMBER = re.compile(r"^XA-\d{4}-(\d{6})-(\d{6})$")
 
 
@@ -68,11 +69,50 @@ def check_story_8(world: World) -> None:
 
 
 def check_story_7(world: World) -> None:
-    canteen = world.props("program:gaoxing-canteen")
+    """高陵区's share of the governance fund funds both: its projects (高幸食堂) and needs of their classes."""
+    share = world.props(GAOLING_SHARE)
     today = (world.now + timedelta(hours=8)).date()
-    assert canteen["spent"] < canteen["budget"]
-    assert canteen["periodStart"] <= today <= canteen["periodEnd"]
-    assert world.out[("program:gaoxing-canteen", "AVAILABLE_IN")] == ["district:610117"]
+    assert share["spent"] < share["budget"] and share["funds"] == "BOTH"
+    assert share["periodStart"] <= today <= share["periodEnd"]
+    assert world.out[(GAOLING_SHARE, "AVAILABLE_IN")] == ["district:610117"]
+    canteen = world.props("grant:gaoxing-canteen")
+    assert canteen["status"] == "APPROVED" and world.one("grant:gaoxing-canteen", "FUNDS") == "project:gaoxing-canteen"
+    assert world.one("grant:gaoxing-canteen", "FROM") == GAOLING_SHARE
+
+
+def check_story_13(world: World) -> None:
+    """A duplicate merged into a need since handled: its caller follows it (ALSO_RAISED_BY), with a
+    completion to rate (issue 23 §4)."""
+    first, twin = world.props("need:demo-backflow"), world.props("need:demo-backflow-twin")
+    assert first["status"] == "COMPLETED" and twin["status"] == "CANCELLED"
+    assert world.one("need:demo-backflow-twin", "MERGED_INTO") == "need:demo-backflow"
+    assert world.out[("need:demo-backflow", "ALSO_RAISED_BY")] == ["resident:demo-sun"]
+    assert world.one("need:demo-backflow", "RAISED_BY") == "resident:demo-zhou"
+    done = [a for a in world.into[("need:demo-backflow", "OF")] if world.props(a).get("status") == "COMPLETED"]
+    assert done and not any(world.into[(a, "OF")] for a in done), "a completion nobody has rated yet"
+
+
+def check_governance_projects(world: World) -> None:
+    """The 33 projects of the 社区发展治理专项经费 (issue 23 §3), each funded straight from its district's share
+    (no need), and each with a class that fell since it started: an outcome that reads well on any date."""
+    projects = [p for p in world.of_label("Project") if p["id"] != "project:demo-chargers"]
+    assert len(projects) == 33
+    for project in projects:
+        grants = world.into[(project["id"], "FUNDS")]
+        assert len(grants) == 1 and world.one(grants[0], "FOR") is None, project["id"]
+        program = world.props(world.one(grants[0], "FROM") or "")
+        assert program["source"] == "社区发展治理专项经费" and program["funds"] == "BOTH"
+        category = world.one(project["id"], "ADDRESSES")
+        community = world.one(project["id"], "IN")
+        window = world.now - project["start"]
+        before = after = 0
+        for need_id in world.into[(category, "OF")]:
+            if world.community_of_need(need_id) != community:
+                continue
+            created = world.props(need_id)["createdAt"]
+            before += project["start"] - window <= created < project["start"]
+            after += project["start"] <= created < world.now
+        assert after < before / 2, (project["id"], before, after)
 
 
 def check_story_4(world: World) -> None:
@@ -133,6 +173,8 @@ STORIES = (
     check_story_10,
     check_story_11,
     check_story_12,
+    check_story_13,
+    check_governance_projects,
 )
 
 
@@ -306,7 +348,7 @@ async def test_the_real_api_tells_the_stories_on_a_spread_of_dates(graph, graphq
         and world.chain(world.one(n["id"], "AT") or "")["District"] == "district:610117"
     )
     offered = (await graphql_client(PROGRAMS, {"need": care}, token=token("CITY_ADMIN")))["data"]["eligiblePrograms"]
-    assert "program:gaoxing-canteen" in [p["resource"]["id"] for p in offered], (care, offered)
+    assert GAOLING_SHARE in [p["resource"]["id"] for p in offered], (care, offered)
 
     # Story 6: ten Tuesdays from next Tuesday; the 3rd and the 6th clash and are skipped.
     start = night_school_tuesday(now, 1)

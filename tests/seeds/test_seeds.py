@@ -215,10 +215,11 @@ async def test_demo_loads_with_fixtures_and_invariants(graph: Graph) -> None:
         "RETURN n.title AS title, COUNT { (c)<-[:REGISTERED_WITH]-(:Member) } AS members"
     )
     assert rows[0]["title"] == "周六上午为独居老人送餐" and rows[0]["members"] >= 40
-    # story 7: 高幸食堂 covers elderly care in 高陵区 with budget left
+    # story 7: the fund behind 高幸食堂 (高陵区's share) covers elderly care in 高陵区 with budget left
     rows = await graph.read(
-        "MATCH (p:FundingProgram)-[:COVERS]->(:Category {code: 'ELDERLY_CARE'}) "
-        "MATCH (p)-[:AVAILABLE_IN]->(:District {name: '高陵区'}) WHERE p.name CONTAINS '高幸食堂' "
+        "MATCH (:Project {id: 'project:gaoxing-canteen'})<-[:FUNDS]-(:Grant {status: 'APPROVED'})-[:FROM]->"
+        "(p:FundingProgram)-[:COVERS]->(:Category {code: 'ELDERLY_CARE'}) "
+        "MATCH (p)-[:AVAILABLE_IN]->(:District {name: '高陵区'}) "
         "RETURN p.budget - p.spent AS left, COUNT { (p)-[:AVAILABLE_IN]->() } AS districts"
     )
     assert rows[0]["left"] > 0 and rows[0]["districts"] == 1

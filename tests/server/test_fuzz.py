@@ -92,7 +92,7 @@ async def _world(graph: Graph) -> None:
                 feePerHour: 0, openingHours: [], createdAt: datetime()})-[:AT]->(c)
         CREATE (v)-[:OWNED_BY]->(u)
         CREATE (g:FundingProgram {id: 'program:fuzz-1', name: '碑林区社区服务基金', source: '社区为民服务专项资金',
-                level: 'DISTRICT', budget: 1000000, spent: 0, capPerGrant: 100000,
+                level: 'DISTRICT', funds: 'NEEDS', budget: 1000000, spent: 0, capPerGrant: 100000,
                 periodStart: date('2026-01-01'), periodEnd: date('2027-12-31'), createdAt: datetime()})
         CREATE (g)-[:AVAILABLE_IN]->(d), (g)-[:COVERS]->(k)
         CREATE (n:Need {id: 'need:fuzz-1', number: 'XA-fuzz-1', title: '楼下下水道堵塞', description: '污水外溢',

@@ -117,18 +117,18 @@ def funding_period(now: datetime) -> tuple[date, date]:
 
 
 async def make_programs(graph: Graph, now: datetime, budget: int = 10_000_000, cap: int = 500_000) -> None:
-    """A district program for 碑林区 (SEWER, ELDERLY_CARE) and a city program (ELDERLY_CARE only), both
-    in their period at `now`."""
+    """A district program for 碑林区 (SEWER, ELDERLY_CARE; needs and projects) and a city program (ELDERLY_CARE,
+    needs only), both in their period at `now`."""
     start, end = funding_period(now)
     await graph.write(
         """
         MATCH (d:District {id: $district}), (sewer:Category {code: 'SEWER'}), (care:Category {code: 'ELDERLY_CARE'})
         CREATE (p:FundingProgram {id: $program, name: '碑林区社区服务基金', source: '社区为民服务专项资金',
-                level: 'DISTRICT', budget: $budget, spent: 0, capPerGrant: $cap,
+                level: 'DISTRICT', funds: 'BOTH', budget: $budget, spent: 0, capPerGrant: $cap,
                 periodStart: $start, periodEnd: $end, createdAt: datetime()})
         CREATE (p)-[:AVAILABLE_IN]->(d), (p)-[:COVERS]->(sewer), (p)-[:COVERS]->(care)
         CREATE (q:FundingProgram {id: $city, name: '市级养老专项', source: '福彩公益金', level: 'CITY',
-                budget: $budget, spent: 0, capPerGrant: $cap,
+                funds: 'NEEDS', budget: $budget, spent: 0, capPerGrant: $cap,
                 periodStart: $start, periodEnd: $end, createdAt: datetime()})
         CREATE (q)-[:COVERS]->(care)
         """,

@@ -50,7 +50,7 @@ async def make_partners(graph: Graph) -> None:
                 feePerHour: 0, createdAt: datetime()})-[:AT]->(c)
         CREATE (v)-[:OWNED_BY]->(u)
         CREATE (p:FundingProgram {id: $program, name: '碑林区邻里服务站', source: '社区为民服务专项资金',
-                level: 'DISTRICT', budget: 1000000, spent: 100000, capPerGrant: 50000,
+                level: 'DISTRICT', funds: 'NEEDS', budget: 1000000, spent: 100000, capPerGrant: 50000,
                 periodStart: date('2026-01-01'), periodEnd: date('2026-12-31'), createdAt: datetime()})
         CREATE (p)-[:AVAILABLE_IN]->(d), (p)-[:COVERS]->(k)
         """,

@@ -212,6 +212,22 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(
+        16,
+        "what funding programs fund (needs, projects or both); venues' natural key",
+        (
+            # Every program stored before the declaration funded needs, the only thing a grant could be for.
+            "MATCH (p:FundingProgram) WHERE p.funds IS NULL SET p.funds = 'NEEDS'",
+            # Venues stored before the key get it (graph.venues.kinds.venue_key, as it was then: owner|community|name);
+            # of duplicates already stored (a roster imported twice), the oldest keeps it.
+            "MATCH (v:Venue)-[:AT]->(c:Community) WHERE v.rosterKey IS NULL "
+            "WITH v, coalesce([(v)-[:OWNED_BY]->(u:Unit) | u.id][0], '') + '|' + c.id + '|' + v.name AS key "
+            "ORDER BY v.createdAt, v.id "
+            "WITH key, collect(v) AS vs WHERE NOT EXISTS { MATCH (:Venue {rosterKey: key}) } "
+            "WITH key, vs[0] AS first SET first.rosterKey = key",
+            "CREATE CONSTRAINT venue_rosterkey IF NOT EXISTS FOR (n:Venue) REQUIRE n.rosterKey IS UNIQUE",
+        ),
+    ),
+    Migration(
         18,
         "partners' webhooks, their deliveries and every try of them (issue 24 §2)",
         (
