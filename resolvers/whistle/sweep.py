@@ -61,7 +61,7 @@ async def _escalate_one(tx: Tx, call_id: str, now: datetime) -> Published | None
     }
     written = await calls.move_call(tx, call_id, event, call_props=props)
     published = Published.of_need(written, state, {state["department"]["id"]})
-    await events.delivery().record(tx, [published])
+    await events.record(tx, [published])
     return published
 
 
