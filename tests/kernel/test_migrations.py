@@ -45,10 +45,11 @@ async def test_what_the_kinds_declare_is_migrated(graph: Graph) -> None:
 async def test_a_store_stopped_at_any_version_migrates_to_the_fresh_schema(graph: Graph) -> None:
     fresh = await describe(graph)
     try:
-        for stopped_at in range(len(MIGRATIONS)):
+        # Versions have gaps (a version is taken by the branch that needs it): stop at each released one.
+        for applied, stopped_at in enumerate([0, *(m.version for m in MIGRATIONS[:-1])]):
             await drop_schema(graph)
             await migrate(graph, upto=stopped_at)
-            assert len(await graph.read("MATCH (m:Migration) RETURN m")) == stopped_at
+            assert len(await graph.read("MATCH (m:Migration) RETURN m")) == applied
             await migrate(graph)
             assert await describe(graph) == fresh, f"a store stopped at version {stopped_at}"
     finally:
