@@ -165,7 +165,7 @@ PRACTICAL_MATTER = declare(
 ).linking(
     community=one("(x)-[:IN]->(y:Community)", "Community", attr="communityId"),
     category=one("(x)-[:OF]->(y:Category)", "Category", attr="categoryCode", key="code"),
-    compounds=listed("(x)-[:CONCERNS]->(y:Compound)", "Compound", attr="compoundIds", order="y.id"),
+    compounds=listed("(x)-[:CONCERNS]->(y:Compound)", "Compound", attr="compoundIds"),
     meeting=one("(x)-[:SELECTED_AT]->(y:JointMeeting)", "JointMeeting", attr="meetingId"),
     lead=one("(x)-[:LED_BY]->(y:Unit)", "Unit", attr="leadId"),
     needs=many("(x)-[:SUPPORTED_BY]->(y:Need)", "Need", newest_first=True),
@@ -174,8 +174,8 @@ PRACTICAL_MATTER = declare(
 )
 JOINT_MEETING = declare(JointMeeting, "meeting", reader="public", indexes=("heldOn", "year")).linking(
     community=one("(x)-[:OF]->(y:Community)", "Community", attr="communityId"),
-    units=listed("(x)-[:ATTENDED_BY]->(y:Unit)", "Unit", attr="unitIds", order="y.id"),
-    selected=listed("(x)<-[:SELECTED_AT]-(y:PracticalMatter)", "PracticalMatter", attr="matterIds", order="y.id"),
+    units=listed("(x)-[:ATTENDED_BY]->(y:Unit)", "Unit", attr="unitIds"),
+    selected=listed("(x)<-[:SELECTED_AT]-(y:PracticalMatter)", "PracticalMatter", attr="matterIds"),
 )
 MATTER_COMMITMENT = declare(MatterCommitment, "commitment", reader="public", indexes=("role",)).linking(
     matter=one("(x)-[:TO]->(y:PracticalMatter)", "PracticalMatter", attr="matterId"),
