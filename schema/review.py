@@ -226,6 +226,11 @@ class ReviewQuery:
         "residents' satisfaction; one row per place one level down. Comparable with the document's 14,000 and 98 %."
     )
     async def practical_matter_report(
-        self, info: Info, year: int, place_id: strawberry.ID | None = None
+        self,
+        info: Info,
+        place_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="A district, street or community; none: the city.")
+        ] = None,
+        year: Annotated[int | None, strawberry.argument(description="Default: this year (Beijing time).")] = None,
     ) -> MatterReport:
         return await matters.practical_matter_report(info.context, str(place_id) if place_id else None, year)

@@ -18,6 +18,7 @@ from graph.kernel.errors import NotFound
 from graph.kernel.ids import label_of
 from graph.tenthings import matters as mt
 from graph.tenthings.kinds import SATISFIED
+from matching.time_windows import XIAN_TZ
 from resolvers.kernel.context import Context
 from resolvers.kernel.validation import Form, id_of, validate
 
@@ -56,7 +57,7 @@ class MatterReport:
 
 class ReportQuery(Form):
     place_id: Annotated[str, id_of("District", "Street", "Community")] | None = None
-    year: int = Field(ge=2000, le=2100)
+    year: int | None = Field(default=None, ge=2000, le=2100)
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -80,11 +81,13 @@ def _figures(row: mt.RollupRow) -> MatterFigures:
     )
 
 
-async def practical_matter_report(ctx: Context, place_id: str | None, year: int) -> MatterReport:
+async def practical_matter_report(ctx: Context, place_id: str | None, year: int | None) -> MatterReport:
+    """The place's figures (the city's without one) for `year`, by default this year (Beijing time)."""
     form = validate(ReportQuery, {"place_id": place_id, "year": year})
     label = label_of(form.place_id) if form.place_id else None
-    rows = await mt.rollup(ctx.graph, label, form.place_id, form.year, SATISFIED)
+    year = form.year if form.year is not None else ctx.now.astimezone(XIAN_TZ).year
+    rows = await mt.rollup(ctx.graph, label, form.place_id, year, SATISFIED)
     if not rows[0].found:
         raise NotFound(f"no {str(label).lower()} with id {form.place_id!r}", field="placeId", id=form.place_id)
     total, *parts = (_figures(row) for row in rows)
-    return MatterReport(form.place_id, form.year, total, parts, REFERENCE_COLLECTED, REFERENCE_SOLVED_SHARE)
+    return MatterReport(form.place_id, year, total, parts, REFERENCE_COLLECTED, REFERENCE_SOLVED_SHARE)

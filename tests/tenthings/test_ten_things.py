@@ -257,6 +257,8 @@ async def test_story_the_year_s_ten_things_a_community_collects_decides_pulls_in
     assert city["parts"] == [{"placeId": BEILIN, "collected": 3, "decided": 2, "completed": 1, "units": 1}]
     district = (await client(REPORT, {"placeId": BEILIN, "year": YEAR}))["data"]["practicalMatterReport"]
     assert [p["placeId"] for p in district["parts"]] == [NANYUANMEN]
+    this_year = (await client("{ practicalMatterReport { year total { collected } } }"))["data"]
+    assert this_year["practicalMatterReport"] == {"year": YEAR, "total": {"collected": 3}}
     empty = (await client(REPORT, {"placeId": YANTA, "year": YEAR}))["data"]["practicalMatterReport"]
     assert empty["total"]["collected"] == 0 and empty["total"]["solvedShare"] is None and empty["parts"] == []
     assert (await client(REPORT, {"year": 2025}))["data"]["practicalMatterReport"]["total"]["collected"] == 0
