@@ -78,12 +78,12 @@ def _check_year(year: int, now: datetime) -> None:
         raise BadUserInput(f"year {year} is out of range: a year from {FIRST_YEAR} to {last}", field="year")
 
 
-def _in_scope(viewer: Viewer, places: frozenset[str], what: str) -> bool:
+def _in_scope(viewer: Viewer, places: frozenset[str]) -> bool:
     return viewer.role is Role.CITY_ADMIN or (viewer.role in PLACE_ROLES and viewer.scope_id in places)
 
 
 def _require_staff(viewer: Viewer, places: frozenset[str], what: str) -> None:
-    if not _in_scope(viewer, places, what):
+    if not _in_scope(viewer, places):
         raise Forbidden(
             f"{what} lies outside your scope {viewer.scope_id}; its community's coordinators, their street's "
             "or district's, or a city admin decide its practical matters",
@@ -412,7 +412,7 @@ async def commit_to_matter(tx: Tx, viewer: Viewer, form: CommitToMatter, outbox:
     it) and may enter any unit's part; a UNIT_ADMIN commits its own unit as SUPPORTING."""
     assert form.now is not None
     facts = await _matter_facts(tx, form.matter_id, form.unit_id, form.resource_id)
-    staff = _in_scope(viewer, facts.places, form.matter_id)
+    staff = _in_scope(viewer, facts.places)
     if not staff and viewer.role is not Role.UNIT_ADMIN:
         _require_staff(viewer, facts.places, f"practical matter {form.matter_id}")
     if not staff:
@@ -525,7 +525,7 @@ async def note_matter_progress(tx: Tx, viewer: Viewer, form: NoteMatterProgress,
 
 def _require_part(viewer: Viewer, facts: mt.LockedMatter, matter_id: str, *, lead_only: bool) -> str | None:
     """Staff in scope (None), or the unit admin's unit when it takes part (leads, for `lead_only`)."""
-    if _in_scope(viewer, facts.places, matter_id):
+    if _in_scope(viewer, facts.places):
         return None
     if viewer.role is Role.UNIT_ADMIN:
         part = [facts.lead_id] if lead_only else facts.unit_ids

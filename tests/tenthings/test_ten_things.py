@@ -173,8 +173,13 @@ async def test_story_the_year_s_ten_things_a_community_collects_decides_pulls_in
     )
     assert (hotline["supportingNeeds"], hotline["residents"]) == (4, 4)
     # From residents' needs, named.
-    noise = await raised(client, title="广场舞噪音错峰", needIds=["need:n1"], categoryCode="NOISE")
+    noise = await raised(client, title="广场舞噪音错峰", needIds=["need:n1"], categoryCode="NOISE", idempotencyKey="k1")
     assert (noise["supportingNeeds"], noise["compounds"]) == (1, [{"id": SECOND_COMPOUND}])
+    # A keyed retry answers the first result and raises nothing twice.
+    again = await raise_matter(client, title="广场舞噪音错峰", needIds=["need:n1"], categoryCode="NOISE",
+                               idempotencyKey="k1")  # fmt: skip
+    assert again["data"]["raiseMatter"]["replayed"] is True
+    assert again["data"]["raiseMatter"]["practicalMatter"]["id"] == noise["id"]
 
     # Decide: the joint meeting selects two of the three, with the units present.
     body = await meeting(client, [sewer["id"], noise["id"]], note="驻区单位共商，按群众需求排序")
@@ -189,6 +194,8 @@ async def test_story_the_year_s_ten_things_a_community_collects_decides_pulls_in
     found = (await client(CANDIDATES, {"id": sewer["id"]}, token=coordinator()))["data"]["matterCandidates"]
     by_kind = {(c["kind"], c["resource"]["id"]) for c in found}
     assert {("UNIT", OFFERING), ("VENUE", VENUE), ("FUNDING", PROGRAM)} <= by_kind
+    # The matter's profile, one pool per kind, one batch of records per kind.
+    assert client.last_statements == 7
     offering = next(c for c in found if c["kind"] == "UNIT")
     assert offering["score"] > 0 and offering["reason"]
     lead = (await commit(client, sewer["id"]))["data"]["commitToMatter"]["matterCommitment"]
