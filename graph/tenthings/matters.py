@@ -117,14 +117,14 @@ MATCH (m)-[:IN]->(c:Community)
 OPTIONAL MATCH (c)-[:IN]->(s:Street)
 OPTIONAL MATCH (s)-[:IN]->(d:District)
 OPTIONAL MATCH (u:Unit {id: $unitId})
-OPTIONAL MATCH (res {id: $resourceId}) WHERE res:Offering OR res:Venue OR res:FundingProgram OR res:Member
+{resource}
 FOREACH (_ IN CASE WHEN res:FundingProgram THEN [1] ELSE [] END | SET res._lock = true REMOVE res._lock)
 RETURN m.status AS status, m.title AS title, c.id AS communityId, s.id AS streetId, d.id AS districtId,
   [(m)-[:LED_BY]->(l:Unit) | l.id][0] AS leadId, [(m)-[:LED_BY]->(l:Unit) | l.name][0] AS leadName,
   [(m)<-[:TO]-(:MatterCommitment)-[:BY]->(cu:Unit) | cu.id] AS unitIds,
   [(m)-[:SUPPORTED_BY]->(:Need)-[:RAISED_BY]->(r:Resident) | r.id] AS residentIds,
   u IS NOT NULL AS unitFound, u.name AS unitName,
-  res IS NOT NULL AS resourceFound, [l IN labels(res) WHERE l <> '_lock'][0] AS resourceLabel,
+  res IS NOT NULL AS resourceFound, labels(res)[0] AS resourceLabel,
   res.status AS resourceStatus,
   CASE WHEN res:Offering THEN EXISTS { (u)-[:OFFERS]->(res) }
        WHEN res:Venue THEN EXISTS { (res)-[:OWNED_BY]->(u) }
@@ -133,7 +133,7 @@ RETURN m.status AS status, m.title AS title, c.id AS communityId, s.id AS street
   CASE WHEN res:FundingProgram THEN NOT EXISTS { (res)-[:AVAILABLE_IN]->(:District) }
          OR EXISTS { (res)-[:AVAILABLE_IN]->(d) } END AS programHere,
   CASE WHEN res:FundingProgram THEN coalesce(res.budget, 0) - coalesce(res.spent, 0)
-       - reduce(t = 0, k IN [(res)<-[:USES]-(k:MatterCommitment) | coalesce(k.amount, 0)] | t + k) END AS unpledged
+       - reduce(t = 0, a IN [(res)<-[:USES]-(pk:MatterCommitment) | coalesce(pk.amount, 0)] | t + a) END AS unpledged
 """
 
 _COMMIT = """
@@ -142,8 +142,7 @@ CREATE (k:MatterCommitment {id: $id, role: $role, resource: $resource, amount: $
                             committedBy: $by, createdAt: datetime($now)})
 CREATE (k)-[:TO]->(m), (k)-[:BY]->(u)
 WITH m, u, k
-CALL (k) { MATCH (res {id: $resourceId}) WHERE res:Offering OR res:Venue OR res:FundingProgram OR res:Member
-           CREATE (k)-[:USES]->(res) }
+CALL (k) { MATCH (res:{label} {id: $resourceId}) CREATE (k)-[:USES]->(res) }
 CALL (m, u) { WITH m, u WHERE $role = 'LEAD' CREATE (m)-[:LED_BY]->(u) }
 RETURN k.id AS id
 """
@@ -302,15 +301,30 @@ async def create_meeting(tx: Tx, row: dict[str, Any]) -> None:
     await tx.run(_CREATE_MEETING, selected=MatterStatus.SELECTED, **row)
 
 
+# What a commitment may use (fixed labels, chosen by the resource kind, never by input).
+RESOURCE_LABELS = ("Offering", "Venue", "FundingProgram", "Member")
+
+
+def _locked_statement(label: str | None) -> str:
+    if label is None:
+        return _LOCKED_MATTER.replace("{resource}", "WITH m, c, s, d, u, null AS res")
+    assert label in RESOURCE_LABELS
+    return _LOCKED_MATTER.replace("{resource}", f"OPTIONAL MATCH (res:{label} {{id: $resourceId}})")
+
+
 async def locked_matter(
-    tx: Tx, matter_id: str, unit_id: str | None = None, resource_id: str | None = None
+    tx: Tx, matter_id: str, unit_id: str | None = None, resource: tuple[str, str] | None = None
 ) -> LockedMatter | None:
-    rows = await tx.run(_LOCKED_MATTER, id=matter_id, unitId=unit_id, resourceId=resource_id)
+    """The matter under its lock (None when there is none); with a unit and a resource (label, id), those."""
+    label, resource_id = resource if resource is not None else (None, None)
+    rows = await tx.run(_locked_statement(label), id=matter_id, unitId=unit_id, resourceId=resource_id)
     return from_row(LockedMatter, rows[0]) if rows else None
 
 
-async def commit(tx: Tx, row: dict[str, Any]) -> None:
-    await tx.run(_COMMIT, **row)
+async def commit(tx: Tx, label: str, row: dict[str, Any]) -> None:
+    """The commitment, using the `label` node `row["resourceId"]`, and the lead when its role is LEAD."""
+    assert label in RESOURCE_LABELS
+    await tx.run(_COMMIT.replace("{label}", label), **row)
 
 
 async def note(tx: Tx, row: dict[str, Any]) -> None:

@@ -411,7 +411,8 @@ async def commit_to_matter(tx: Tx, viewer: Viewer, form: CommitToMatter, outbox:
     (COORDINATOR, DISTRICT_ADMIN in scope, CITY_ADMIN) name the LEAD unit, one per matter (CONFLICT naming
     it) and may enter any unit's part; a UNIT_ADMIN commits its own unit as SUPPORTING."""
     assert form.now is not None
-    facts = await _matter_facts(tx, form.matter_id, form.unit_id, form.resource_id)
+    label = _RESOURCE_FIELD[form.resource][1]
+    facts = await _matter_facts(tx, form.matter_id, form.unit_id, (label, form.resource_id))
     staff = _in_scope(viewer, facts.places)
     if not staff and viewer.role is not Role.UNIT_ADMIN:
         _require_staff(viewer, facts.places, f"practical matter {form.matter_id}")
@@ -436,11 +437,12 @@ async def commit_to_matter(tx: Tx, viewer: Viewer, form: CommitToMatter, outbox:
             leadId=facts.lead_id,
         )
     field = _camel(_RESOURCE_FIELD[form.resource][0])
-    if not facts.resource_found or facts.resource_label != _RESOURCE_FIELD[form.resource][1]:
+    if not facts.resource_found:
         raise NotFound(f"no {form.resource.lower()} with id {form.resource_id!r}", field=field, id=form.resource_id)
     _check_resource(form, facts, field)
     await mt.commit(
         tx,
+        label,
         {
             "id": (commitment_id := new_id("commitment")),
             "matter": form.matter_id,
@@ -490,9 +492,9 @@ def _not_open(matter_id: str, status: str) -> str:
 
 
 async def _matter_facts(
-    tx: Tx, matter_id: str, unit_id: str | None = None, resource_id: str | None = None
+    tx: Tx, matter_id: str, unit_id: str | None = None, resource: tuple[str, str] | None = None
 ) -> mt.LockedMatter:
-    facts = await mt.locked_matter(tx, matter_id, unit_id, resource_id)
+    facts = await mt.locked_matter(tx, matter_id, unit_id, resource)
     if facts is None:
         raise NotFound(f"no practical matter with id {matter_id!r}", field="matterId", id=matter_id)
     return facts
