@@ -67,7 +67,7 @@ test check: export PYTHONDONTWRITEBYTECODE =
 
 test: setup browser $(TEST_CLIENTS_STAMP)
 	$(BIN)/lint-imports
-	$(BIN)/pytest -n $(TEST_WORKERS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --durations=30
 
 # The inner loop, under two minutes: the linters, the tests that need no database, and the smoke
 # set (`@pytest.mark.smoke`) against a real local Neo4j; never the browser or the long suites.

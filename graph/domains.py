@@ -24,6 +24,8 @@ from graph.tenthings import kinds as tenthings
 from graph.tenthings import lists as tenthings_lists
 from graph.venues import kinds as venues
 from graph.venues import lists as venue_lists
+from graph.whistle import kinds as whistle
+from graph.whistle import lists as whistle_lists
 
 
 def register() -> None:
@@ -36,5 +38,6 @@ def register() -> None:
     registry.register(*accounts.KINDS)
     registry.register(*departments.KINDS)
     registry.register(*property_firms.KINDS, lends=property_firms.LENT)
+    registry.register(*whistle.KINDS, lists=whistle_lists.LISTS, lends=whistle.LENT)
     registry.register(*tenthings.KINDS, lists=tenthings_lists.LISTS)
     registry.close()

@@ -27,8 +27,8 @@ from schema import (
     partners,
     places,
     plans,
-    report,
     review,
+    scorecards,
     venues,
     workflow,
 )
@@ -48,7 +48,8 @@ WRITTEN_QUERIES: tuple[type, ...] = (
     review.ReviewQuery,
     accounts.AccountsQuery,
     explore.ExploreQuery,
-    report.ReportQuery,
+    explore.ReportQuery,
+    scorecards.ScorecardsQuery,
 )
 WRITTEN_MUTATIONS: tuple[type, ...] = (
     workflow.WorkflowMutation,
@@ -70,6 +71,8 @@ NODE_TYPES: tuple[type, ...] = (
     *venues.TYPES,
     *funding.TYPES,
     plans.DispatchPlan,
+    workflow.WhistleCall,
+    *scorecards.TYPES,
     *DERIVED_TYPES,
 )
 

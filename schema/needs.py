@@ -68,10 +68,11 @@ Resident = derived_type(
 @node_type(
     kinds.ASSIGNMENT,
     hide=("updatedAt", "by", "targetLabel"),
-    description="An offer of a need to one handler (member, unit or offering), and its outcome.",
+    description="An offer of a need to one handler (member, unit, offering, or the department leading its "
+    "whistle), and its outcome.",
 )
 class Assignment(Node):
-    @strawberry.field(description="The member, unit or offering it is addressed to.")
+    @strawberry.field(description="The member, unit, offering or department it is addressed to.")
     async def handler(self, info: Info) -> Node | None:
         return await read.node(info.context, self.target_id)
 

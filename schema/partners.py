@@ -13,12 +13,14 @@ import strawberry
 from strawberry.types import Info
 
 from graph.partners import kinds
+from matching.review.scorecards import Level
 from resolvers.kernel import read
 from resolvers.kernel.authz import member_phone_for
 from resolvers.partners import assets
 from resolvers.partners import registration as units
 from schema.derive import derived_type, input_for, mutation_field, node_type, record_payload, root_list
 from schema.relay import Node, as_dict, listed_at_most
+from schema.scorecards import scorecard_field
 
 if TYPE_CHECKING:
     from schema.needs import Category
@@ -30,7 +32,11 @@ CommunityType = Annotated["Community", strawberry.lazy("schema.places")]
 VenueType = Annotated["Venue", strawberry.lazy("schema.venues")]
 
 Skill = derived_type(kinds.SKILL)
-Unit = derived_type(kinds.UNIT, description="驻区单位: an organisation located in the area.")
+
+
+@node_type(kinds.UNIT, description="驻区单位: an organisation located in the area.")
+class Unit(Node):
+    scorecard = scorecard_field(Level.UNIT)
 
 
 @node_type(

@@ -5,16 +5,29 @@ from __future__ import annotations
 import strawberry
 
 from graph.places import kinds
-from schema.derive import derived_type, root_list
+from matching.review.scorecards import Level
+from schema.derive import derived_type, node_type, root_list
+from schema.relay import Node
+from schema.scorecards import scorecard_field
 
-# Their fields and links are their declarations' (graph/places/kinds.py); when a place was loaded is not shown.
-District = derived_type(
-    kinds.DISTRICT, hide=("createdAt",), description="区/县: one of Xi'an's 11 districts and 2 counties."
-)
-Street = derived_type(kinds.STREET, hide=("createdAt",), description="街道办事处 or 镇.")
-Community = derived_type(
-    kinds.COMMUNITY, hide=("createdAt",), description="社区 (or 村): where needs are raised and dispatched."
-)
+
+# Their fields and links are their declarations' (graph/places/kinds.py), and each its scorecard (考核);
+# when a place was loaded is not shown.
+@node_type(kinds.DISTRICT, hide=("createdAt",), description="区/县: one of Xi'an's 11 districts and 2 counties.")
+class District(Node):
+    scorecard = scorecard_field(Level.DISTRICT)
+
+
+@node_type(kinds.STREET, hide=("createdAt",), description="街道办事处 or 镇.")
+class Street(Node):
+    scorecard = scorecard_field(Level.STREET)
+
+
+@node_type(kinds.COMMUNITY, hide=("createdAt",), description="社区 (or 村): where needs are raised and dispatched.")
+class Community(Node):
+    scorecard = scorecard_field(Level.COMMUNITY)
+
+
 Compound = derived_type(kinds.COMPOUND, hide=("createdAt",), description="小区: a residential compound.")
 
 

@@ -10,11 +10,13 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from graph.whistle import kinds as whistle
 from resolvers.kernel import read
 from resolvers.needs import dispatch, duplicates, escalation, evaluation, forms, open311, subscriptions
 from resolvers.needs import intake as needs
-from schema.derive import input_of, mutation_field, mutation_input
+from schema.derive import input_of, mutation_field, mutation_input, node_type
 from schema.needs import Assignment, Evaluation, Need, NeedEvent
+from schema.relay import Node
 
 # Inputs several mutations share, each the input of the form they have in common; every other
 # mutation's input is its own form's (`mutation_field`).
@@ -23,6 +25,16 @@ NeedNoteInput = mutation_input(forms.NeedNote, "NeedNoteInput")
 NeedReasonInput = mutation_input(forms.NeedReason, "NeedReasonInput")
 EvaluateInput = mutation_input(forms.Evaluate, "EvaluateInput")
 input_of(forms.ResidentDetails, "ResidentInput")
+
+
+@node_type(whistle.WHISTLE_CALL)
+class WhistleCall(Node):
+    """吹哨报到 (issue 22 §2): what a department's call shows beyond its data; the whistle, its calls' mutations,
+    their ratings and routing decisions are derived from the declarations."""
+
+    @strawberry.field(description="Past its response limit (no 报到) or its completion limit (no 反馈), clock running.")
+    def overdue(self, info: Info) -> bool:
+        return whistle.call_overdue(self.status, self.paused_at, self.respond_by, self.complete_by, info.context.now)
 
 
 @strawberry.type(description="The need after the change; `replayed` is true when an idempotency key matched.")
@@ -163,7 +175,10 @@ class WorkflowSubscription:
         async for event in subscriptions.need_events(info.context, str(scope_id)):
             yield event
 
-    @strawberry.subscription(description="Events of needs offered to or held by you (members, unit admins).")
+    @strawberry.subscription(
+        description="Events of needs offered to or held by you (members, unit admins), or whistled to your "
+        "department (department staff: 吹哨报到)."
+    )
     async def my_assignments(self, info: Info) -> AsyncGenerator[NeedEvent, None]:
         async for event in subscriptions.my_assignments(info.context):
             yield event

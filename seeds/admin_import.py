@@ -35,6 +35,7 @@ from graph.needs.write import set_need_sequences
 from seeds.generator import PRESETS, Generator, LatLon, Node, Record
 from seeds.property_firms import with_firms
 from seeds.ten_things import with_ten_things
+from seeds.whistle import with_whistle
 
 ARRAY_DELIMITER = "|"
 Progress = Callable[[str], None]
@@ -333,5 +334,5 @@ async def bulk_seed(
 
 
 def _stream(gen: Generator) -> Iterator[Record]:
-    """The generator's records with the demo's property firms and practical matters laid over them."""
-    return with_ten_things(gen, with_firms(gen))
+    """The generator's records with the demo's property firms, whistles and practical matters laid over them."""
+    return with_ten_things(gen, with_whistle(gen, with_firms(gen)))

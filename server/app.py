@@ -31,6 +31,7 @@ from graph.kernel.errors import DomainError
 from graph.kernel.migrations import MIGRATIONS, applied_versions, migrate
 from resolvers.kernel.context import Clock, real_clock
 from resolvers.needs.sweep import sweep_forever
+from resolvers.whistle.sweep import sweep_whistles
 from server.bookmarks import BOOKMARK_HEADER
 from server.broker import BrokerMetrics, sweep_gate, with_broker
 from server.console import routes as console_routes
@@ -84,6 +85,7 @@ def create_app(
                     settings.minhu_sweep_interval_seconds,
                     idempotency_ttl_hours=settings.minhu_idempotency_ttl_hours,
                     on_run=lambda outcome: metrics.sweeps.labels(outcome).inc(),
+                    also=(sweep_whistles,),
                     # Several processes (a broker between them): once per interval across them all.
                     gate=sweep_gate(lambda: served, settings.minhu_sweep_interval_seconds)
                     if settings.minhu_broker_url

@@ -15,6 +15,7 @@ from graph.kernel.db import Graph
 from graph.kernel.errors import DomainError
 from graph.kernel.migrations import migrate
 from graph.local import server as local_neo4j
+from resolvers.kernel.viewer import Role
 from server.settings import Settings, get_settings
 
 
@@ -323,20 +324,25 @@ def cmd_token(args: argparse.Namespace) -> None:
 
 def cmd_sweep(args: argparse.Namespace) -> None:
     from resolvers.needs.sweep import sweep_idempotency, sweep_overdue
+    from resolvers.whistle.sweep import sweep_whistles
 
     settings = get_settings()
 
-    async def run(uri: str) -> tuple[list[str], int]:
+    async def run(uri: str) -> tuple[list[str], list[str], int]:
         async with connected(settings, uri) as graph:
             now = datetime.now(UTC)
             escalated = await sweep_overdue(graph, now)
-            return escalated, await sweep_idempotency(graph, now, settings.minhu_idempotency_ttl_hours)
+            calls = await sweep_whistles(graph, now)
+            return escalated, calls, await sweep_idempotency(graph, now, settings.minhu_idempotency_ttl_hours)
 
     with neo4j_uri(settings) as uri:
-        escalated, expired = asyncio.run(run(uri))
+        escalated, calls, expired = asyncio.run(run(uri))
     print(f"minhu: escalated {len(escalated)} overdue need(s)")
     for need_id in escalated:
         print(" ", need_id)
+    print(f"minhu: escalated {len(calls)} overdue whistle call(s) to their district's leadership")
+    for call_id in calls:
+        print(" ", call_id)
     print(f"minhu: deleted {expired} idempotency record(s) older than {settings.minhu_idempotency_ttl_hours:g} h")
 
 
@@ -479,9 +485,9 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument(
         "--role",
         required=True,
-        choices=["RESIDENT", "MEMBER", "UNIT_ADMIN", "COORDINATOR", "DISTRICT_ADMIN", "CITY_ADMIN"],
+        choices=[role.value for role in Role],
     )
-    token.add_argument("--scope", help="community/street/district/unit id the role acts in")
+    token.add_argument("--scope", help="community/street/district/unit/department id the role acts in")
     token.add_argument("--subject", help="who: resident:…, member:… or user:…")
     token.add_argument("--ttl", default="1h", help="lifetime, e.g. 30m, 1h, 7d")
     token.set_defaults(func=cmd_token)

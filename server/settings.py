@@ -3,10 +3,10 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from resolvers.property.report import THRESHOLD as PROPERTY_SATISFACTION_THRESHOLD
+from matching.review.scorecards import BOTTOM, SATISFACTION_THRESHOLD, weights_from
 
 # Published in this repository: fine on a developer's loopback, never on a reachable address.
 DEV_JWT_SECRET = "minhu-dev-secret-change-me-in-production"
@@ -74,7 +74,12 @@ class Settings(BaseSettings):
     minhu_max_list_items: int = 100
     minhu_duplicate_days: int = 7  # needs raised this many days apart may be duplicates
     # Property firms whose residents' satisfaction rate falls below this are flagged (propertyFirmReport).
-    minhu_property_satisfaction_threshold: float = Field(default=PROPERTY_SATISFACTION_THRESHOLD, ge=0.0, le=1.0)
+    minhu_property_satisfaction_threshold: float = Field(default=SATISFACTION_THRESHOLD, ge=0.0, le=1.0)
+    # Scorecards (issue 22 §4): communities below this residents' satisfaction rate are flagged, and the
+    # `bottom` lowest communities and property firms of each ranking; weights override matching/review/scorecards.py.
+    minhu_community_satisfaction_threshold: float = Field(default=SATISFACTION_THRESHOLD, ge=0.0, le=1.0)
+    minhu_scorecard_bottom: int = Field(default=BOTTOM, ge=0, le=100)
+    minhu_scorecard_weights: str = ""
     minhu_request_deadline_seconds: float = 10.0
     # Rows one query may answer with, estimated before it runs (resolvers/kernel/cost.py): QUERY_TOO_COSTLY past it.
     minhu_max_query_rows: int = 10_000
@@ -118,6 +123,12 @@ class Settings(BaseSettings):
     @property
     def uses_dev_secret(self) -> bool:
         return self.jwt_algorithm.upper() == "HS256" and self.jwt_secret == DEV_JWT_SECRET
+
+    @field_validator("minhu_scorecard_weights")
+    @classmethod
+    def _weights(cls, value: str) -> str:
+        weights_from(value)  # refused at start, with what is wrong, rather than on the first scorecard
+        return value
 
 
 @lru_cache(maxsize=1)

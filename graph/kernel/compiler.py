@@ -187,6 +187,7 @@ class Compiler:
                 given = plain(args.get("filter"), camel) or {}
                 checked = root.filter.model_validate(given).model_dump(by_alias=True)
             checked["now"] = request["now"]
+            checked["viewerRole"], checked["viewerScope"] = request.get("viewerRole"), request.get("viewerScope")
             source, source_params, distinct = root.source(checked)
             return {
                 **checked,

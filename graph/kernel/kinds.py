@@ -189,6 +189,9 @@ class Kind:
     # scope holds the record's `scope_attr` place; CITY_ADMIN always); None: never by id.
     reader: str | None = None
     scope_attr: str | None = None
+    # With reader "staff": a record attribute holding the id (or ids) of the parties to the record, whose
+    # own viewers (a token scoped to one of them, as a department's staff) are served it too.
+    party_attr: str | None = None
     links: Mapping[str, Link] = field(default_factory=dict)  # by field name (GraphQL, camelCase)
     extra: Mapping[str, str] = field(default_factory=dict)  # record attrs computed in Cypher over x
     lockable: bool = False  # mutations take its write lock before checking (graph/kernel/locks.py)

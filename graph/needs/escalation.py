@@ -18,6 +18,9 @@ LEVELS = tuple(Level)
 _OVERDUE = f"""
 MATCH (x:Need)
 WHERE x.status IN $running AND coalesce(x.level, 'COMMUNITY') <> 'DISTRICT' AND {OVERDUE_CYPHER}
+  // A department whistled to it answers for its clock: the whistle's sweep escalates its lateness
+  // to the district without taking the need from it (graph/whistle/calls.py).
+  AND NOT EXISTS {{ MATCH (x)<-[:OF]-(a:Assignment)-[:TO]->(:Department) WHERE a.status IN ['INVITED', 'ACTIVE'] }}
 RETURN x.id AS id, coalesce(x.level, 'COMMUNITY') AS level
 ORDER BY x.completionDeadline, x.id
 LIMIT $limit

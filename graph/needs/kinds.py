@@ -163,6 +163,7 @@ class Need(NodeRecord):
     compound_id: str | None = None
     resident_id: str | None = None
     merged_into_id: str | None = None
+    routing_id: str | None = None  # where intake sent it and why (lent by graph/whistle/kinds.py: `routing`)
     updated_at: datetime | None = None
     can_call_back: bool = False  # CALLBACK_CYPHER, read with the node
     created_at: datetime = field(kw_only=True)  # a need always has one: it is the need's place in lists
@@ -254,7 +255,10 @@ ASSIGNMENT = declare(
     indexes=("status", "createdAt"),
 ).linking(
     need=one("(x)-[:OF]->(y:Need)", "Need", attr="needId"),
-    handler=one("(x)-[:TO]->(y:Member|Unit|Offering)", ("Member", "Unit", "Offering"), attr="targetId"),
+    # A department is offered the need it leads a whistle of (吹哨报到: graph/whistle/).
+    handler=one(
+        "(x)-[:TO]->(y:Member|Unit|Offering|Department)", ("Member", "Unit", "Offering", "Department"), attr="targetId"
+    ),
     by=one("(x)-[:BY]->(y:User)", "User", attr="byId"),
 )
 EVALUATION = declare(Evaluation, "evaluation", reader="signed-in").linking(

@@ -23,7 +23,8 @@ from graph.kernel.records import from_row
 from graph.needs.audit import EVENT_CREATE, event_params
 from graph.needs.kinds import ASSIGNMENT, EventType
 
-HANDLER_LABELS = ASSIGNMENT.link("handler").targets
+# Whom a coordinator dispatches to; a department (the handler's other target) is reached by a whistle.
+HANDLER_LABELS = tuple(label for label in ASSIGNMENT.link("handler").targets if label != "Department")
 
 # Whether the need can still make the move asked for (its committed status among `$movable`; any status
 # when the caller names none): read before the lock and again under it (graph/kernel/locks.py).

@@ -71,7 +71,7 @@ class NeedAccess:
     need_id: str
     requester_id: str | None  # the Resident who raised it
     place_ids: frozenset[str]  # where it is, and every place above that (compound … district)
-    handler_ids: frozenset[str]  # members, units (and offerings) handling it now
+    handler_ids: frozenset[str]  # members, units (and offerings), departments handling it now
 
     @property
     def community_id(self) -> str | None:
@@ -86,6 +86,9 @@ RETURN n.id AS id,
   [(n)-[:AT]->(:Compound|Community)-[:IN*0..3]->(p) | p.id] AS placeIds,
   [(n)<-[:OF]-(a:Assignment)-[:TO]->(t:Member|Unit|Offering) WHERE a.status IN $handling | t.id]
     + [(n)<-[:OF]-(a:Assignment)-[:TO]->(:Offering)<-[:OFFERS]-(u:Unit) WHERE a.status IN $handling | u.id]
+    // The departments a whistle on it summoned and which have not answered for good yet (吹哨报到).
+    + [(n)<-[:ABOUT]-(:Whistle)<-[:PART_OF]-(c:WhistleCall)-[:TO]->(d:Department)
+       WHERE c.status IN ['WHISTLED', 'REPORTED'] | d.id]
     AS handlerIds
 """
 

@@ -7,7 +7,8 @@ viewer may see them; for a list, `contact_visibility` decides for every need wit
 The contact policy (DESIGN.md: masked for everyone but the handler and the coordinators):
 - the resident who raised the need;
 - whoever handles it now: the MEMBER whose assignment is active, or the UNIT_ADMIN of the unit
-  (or of the unit whose offering) it is assigned to;
+  (or of the unit whose offering) it is assigned to, or the DEPARTMENT_STAFF of a department whose
+  whistle on it is still open (吹哨报到);
 - COORDINATOR and DISTRICT_ADMIN whose scope contains the need's place; CITY_ADMIN always.
 """
 
@@ -92,7 +93,7 @@ def contact_visible(viewer: Viewer | None, access: NeedAccess) -> bool:
             return access.requester_id is not None and viewer.subject == access.requester_id
         case Role.MEMBER:
             return viewer.subject in access.handler_ids
-        case Role.UNIT_ADMIN:
+        case Role.UNIT_ADMIN | Role.DEPARTMENT_STAFF:
             return viewer.scope_id in access.handler_ids
         case _:
             return in_scope(viewer, access)

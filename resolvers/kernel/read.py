@@ -48,9 +48,17 @@ async def list_page(ctx: Context, name: str, slice_: dict[str, Any], filter_: di
     assert root is not None, f"no root list {name!r} is registered"
     chosen = window(**slice_)
     checked = validate(root.filter, filter_ or {}, prefix="filter.").model_dump(by_alias=True) if root.filter else {}
-    # The request's clock: `overdue` means the same instant on every level of the answer.
+    # The request's clock: `overdue` means the same instant on every level of the answer; and its viewer,
+    # for the lists whose source is what the viewer may see (`RootList.select`).
     checked["now"] = ctx.now.isoformat()
+    checked.update(viewer_params(ctx))
     return await fetch_page(ctx.graph, root, checked, chosen)
+
+
+def viewer_params(ctx: Context) -> dict[str, Any]:
+    """Who asks, as a list's source reads it: `viewerRole`, `viewerScope` (None for anonymous callers)."""
+    viewer = ctx.viewer
+    return {"viewerRole": viewer.role.value if viewer else None, "viewerScope": viewer.scope_id if viewer else None}
 
 
 async def node(ctx: Context, node_id: str) -> object | None:
@@ -61,9 +69,18 @@ async def node(ctx: Context, node_id: str) -> object | None:
     record = await ctx.loaders.by_id(kind.label).load(node_id)
     if record is not None and kind.reader == "staff":
         assert kind.scope_attr is not None
-        if not await may_oversee(ctx, getattr(record, snake(kind.scope_attr))):
+        if not (is_party(ctx, kind, record) or await may_oversee(ctx, getattr(record, snake(kind.scope_attr)))):
             return None
     return record
+
+
+def is_party(ctx: Context, kind: Kind, record: object) -> bool:
+    """A viewer scoped to one of the record's parties (`Kind.party_attr`): a department's staff reading
+    the whistles blown to their department."""
+    if kind.party_attr is None or ctx.viewer is None or ctx.viewer.scope_id is None:
+        return False
+    parties = getattr(record, snake(kind.party_attr))
+    return ctx.viewer.scope_id in (parties if isinstance(parties, list) else [parties])
 
 
 async def nodes(ctx: Context, node_ids: list[str]) -> list[object | None]:

@@ -14,6 +14,7 @@ fit together, so every `Viewer` in the system is well formed:
 | COORDINATOR | the user | a community or a street (`community:…`, `street:…`) |
 | DISTRICT_ADMIN | the user | a district (`district:610103`) |
 | CITY_ADMIN | the user | none (`city` is accepted and stored as none) |
+| DEPARTMENT_STAFF | the user | the functional department it works for (`department:…`) |
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ class Role(StrEnum):
     COORDINATOR = "COORDINATOR"
     DISTRICT_ADMIN = "DISTRICT_ADMIN"
     CITY_ADMIN = "CITY_ADMIN"
+    # A functional department's staff (职能部门): answers the whistles blown to its department, nothing else.
+    DEPARTMENT_STAFF = "DEPARTMENT_STAFF"
 
 
 ANONYMOUS = None  # the viewer of a request without a token
@@ -44,6 +47,7 @@ SCOPE_LABELS: dict[Role, tuple[str, ...]] = {
     Role.UNIT_ADMIN: ("Unit",),
     Role.COORDINATOR: ("Community", "Street"),
     Role.DISTRICT_ADMIN: ("District",),
+    Role.DEPARTMENT_STAFF: ("Department",),
 }
 
 # Roles whose scope is a place and who act on everything at or below it (CITY_ADMIN: everywhere).
@@ -98,10 +102,10 @@ class Viewer:
 
 def handler_ids(viewer: Viewer) -> frozenset[str]:
     """Whom the viewer answers for as a handler: a member themself; a unit admin their unit (and its
-    offerings); nobody for the other roles."""
+    offerings); a department's staff their department (the whistles blown to it); nobody for the others."""
     if viewer.role is Role.MEMBER:
         return frozenset({viewer.subject})
-    if viewer.role is Role.UNIT_ADMIN and viewer.scope_id:
+    if viewer.role in (Role.UNIT_ADMIN, Role.DEPARTMENT_STAFF) and viewer.scope_id:
         return frozenset({viewer.scope_id})
     return frozenset()
 

@@ -88,3 +88,8 @@ def deadlines_for(category_code: str, urgency: str, start: datetime) -> tuple[da
     """(response deadline, completion deadline) for a need dispatched at `start`."""
     limits = limits_for(category_code, urgency)
     return start + limits.respond, start + limits.complete
+
+
+def current_policy() -> Policy:
+    """The policy in force (the defaults, or MINHU_DEADLINE_POLICY_FILE's): what scorecards judge by."""
+    return _policy

@@ -30,6 +30,7 @@ from resolvers.kernel.context import Context
 from resolvers.kernel.events import Published
 from resolvers.kernel.mutations import Outbox, Result, mutation
 from resolvers.kernel.viewer import PLACE_ROLES, Role, Viewer
+from resolvers.needs import routing
 from resolvers.needs.deadlines import limits_for
 from resolvers.needs.forms import NeedReason, ReopenNeed, SubmitNeed, UpdateNeed
 from resolvers.needs.guards import audience_of, begin, held
@@ -78,6 +79,15 @@ async def file_need(tx: Tx, viewer: Viewer, form: SubmitNeed, outbox: Outbox, pl
         tx, place, fields, resident, (viewer.subject, viewer.role.value), to_local(_now()).year, placed_from
     )
     outbox.add(Published(created["event"], frozenset(place.place_ids), frozenset(), frozenset({resident["id"]})))
+    need = {
+        "id": created["id"],
+        "number": created["number"],
+        "categoryCode": form.category_code,
+        "urgency": form.urgency,
+        "placeIds": list(place.place_ids),
+        "residentIds": [resident["id"]],
+    }
+    await routing.route(tx, viewer, need, outbox)
     return {"needId": created["id"], "number": created["number"]}
 
 

@@ -28,7 +28,7 @@ async def need_events(ctx: Context, scope_id: str) -> AsyncIterator[Any]:
 
 async def my_assignments(ctx: Context) -> AsyncIterator[Any]:
     try:
-        viewer = require_role(ctx.viewer, Role.MEMBER, Role.UNIT_ADMIN)
+        viewer = require_role(ctx.viewer, Role.MEMBER, Role.UNIT_ADMIN, Role.DEPARTMENT_STAFF)
     except DomainError as exc:
         raise _refusal(exc) from exc
     mine = handler_ids(viewer)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -93,13 +93,15 @@ async def sweep_forever(
     idempotency_ttl_hours: float | None = None,
     on_run: Callable[[str], None] | None = None,
     gate: Callable[[], Awaitable[bool]] | None = None,
+    also: Sequence[Callable[[Graph, datetime], Awaitable[list[str]]]] = (),
 ) -> None:
     """The server's background loop; cancelled at shutdown. A failed sweep is logged, not fatal.
 
     Each run escalates overdue needs and, with `idempotency_ttl_hours`, deletes expired
     idempotency records; `on_run("ok" | "error" | "elsewhere")` is told how each run went (for
     /metrics). With `gate`, a run happens only when it answers True: several API processes share
-    one lease per interval (graph/kernel/cluster.py), so the sweep runs once across them.
+    one lease per interval (graph/kernel/cluster.py), so the sweep runs once across them. `also`: the sweeps
+    of domains above the needs run after it with the same clock (the whistle's overdue calls).
     """
     while True:
         await asyncio.sleep(interval_seconds)
@@ -113,6 +115,10 @@ async def sweep_forever(
             ids = await sweep_overdue(get_graph(), now)
             if ids:
                 log.info("sweep: escalated %d overdue need(s)", len(ids))
+            for job in also:
+                done = await job(get_graph(), now)
+                if done:
+                    log.info("sweep: %s escalated %d item(s)", job.__name__, len(done))
             if idempotency_ttl_hours is not None:
                 expired = await sweep_idempotency(get_graph(), now, idempotency_ttl_hours)
                 if expired:

@@ -15,10 +15,10 @@ from typing import Any
 
 from graph.kernel.errors import BadUserInput, NotFound
 from graph.property import firms
+from matching.review.scorecards import SATISFACTION_THRESHOLD
 from resolvers.kernel.context import Context
 from resolvers.kernel.validation import aware, node_id
 
-THRESHOLD = 0.8  # the default; server/settings.py reads the setting over it
 YEAR = timedelta(days=365)
 
 
@@ -48,7 +48,7 @@ class FirmReport:
 
 def threshold(ctx: Context) -> float:
     # A context built outside the server (Open311's, the benchmarks') has no settings.
-    return ctx.settings.minhu_property_satisfaction_threshold if ctx.settings is not None else THRESHOLD
+    return ctx.settings.minhu_property_satisfaction_threshold if ctx.settings is not None else SATISFACTION_THRESHOLD
 
 
 def _ratio(part: float, whole: float) -> float | None:

@@ -131,8 +131,8 @@ async def _district_of(graph, place_id: str) -> str:
 AT_ONCE = {
     "submitNeed": (
         _nothing, w.SUBMIT, lambda n: dict(w.SEWER_INPUT), w.resident,
-        {"added": ["Event", "IdempotencyRecord", "Need"], "changed": ["district"],
-         "linked": ["ABOUT", "AT", "OF", "RAISED_BY"]},
+        {"added": ["Event", "IdempotencyRecord", "Need", "RoutingDecision"], "changed": ["district"],
+         "linked": ["ABOUT", "AT", "OF", "RAISED_BY", "ROUTES"]},
     ),
     "dispatchNeed": (
         _submitted, w.DISPATCH, lambda n: {"needId": n, "handlerId": w.member_id(1)}, w.coordinator,

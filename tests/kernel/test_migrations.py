@@ -45,11 +45,12 @@ async def test_what_the_kinds_declare_is_migrated(graph: Graph) -> None:
 async def test_a_store_stopped_at_any_version_migrates_to_the_fresh_schema(graph: Graph) -> None:
     fresh = await describe(graph)
     try:
-        # Versions have gaps (a version is taken by the branch that needs it): stop at each released one.
-        for applied, stopped_at in enumerate([0, *(m.version for m in MIGRATIONS[:-1])]):
+        # Versions may skip a number (13 was given to a branch that landed after 14 as 15).
+        versions = [m.version for m in MIGRATIONS]
+        for stopped_at in [0, *versions[:-1]]:
             await drop_schema(graph)
             await migrate(graph, upto=stopped_at)
-            assert len(await graph.read("MATCH (m:Migration) RETURN m")) == applied
+            assert len(await graph.read("MATCH (m:Migration) RETURN m")) == sum(v <= stopped_at for v in versions)
             await migrate(graph)
             assert await describe(graph) == fresh, f"a store stopped at version {stopped_at}"
     finally:

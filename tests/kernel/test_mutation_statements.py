@@ -25,7 +25,8 @@ async def test_the_order_workflow_writes_in_two_statements(graph, graphql_client
     await w.make_people(graph, members=3)
     client = graphql_client
     need = await w.submit(client)
-    assert client.last_written == ["needs.write.intake_facts", "needs.write.create_need"]
+    # The third records where the duty lists send it (吹哨报到: graph/whistle/calls.py `route`).
+    assert client.last_written == ["needs.write.intake_facts", "needs.write.create_need", "whistle.route"]
     steps = [
         (w.DISPATCH, {"handlerId": w.member_id(1)}, w.coordinator()),
         (w.DECLINE, {"reason": "生病了"}, w.member(1)),

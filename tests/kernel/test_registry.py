@@ -21,6 +21,7 @@ from graph.places import kinds as places
 from graph.plans import kinds as plans
 from graph.property import kinds as property_firms
 from graph.venues import kinds as venues
+from graph.whistle import kinds as whistle
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,6 +37,7 @@ def test_every_domain_and_the_kernel_are_registered() -> None:
         *accounts.KINDS,
         *departments.KINDS,
         *property_firms.KINDS,
+        *whistle.KINDS,
         *registry.KERNEL_KINDS,
     ]
     assert {kind.label for kind in registry.kinds()} == {kind.label for kind in declared}

@@ -297,11 +297,12 @@ async def test_a_request_that_cannot_be_placed_gets_a_token_until_an_operator_pl
     )
     assert elsewhere["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     await graphql_client(TOKEN_PLACE, {"input": {"token": tokens[1], "placeId": COMPOUND}}, token=district)
-    # The request under its lock, the place's facts, then the need written and the request marked placed.
+    # The request under its lock, the place's facts, the need written and the request marked placed, its routing.
     assert graphql_client.last_written == [
         "needs.open311.locked_pending",
         "needs.write.intake_facts",
         "needs.write.create_need",
+        "whistle.route",
     ]
 
 

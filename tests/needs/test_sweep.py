@@ -86,17 +86,21 @@ async def test_two_concurrent_sweeps_escalate_each_need_exactly_once(world, monk
     count = 120
     specs = [overdue_spec(f"need:race{i:03d}", NOW) for i in range(count)]
     ids = await make_workflow_needs(graph, specs)
-    # The second sweep walks the candidates backwards, so the two meet in the middle and really
-    # contend for the same needs instead of one trailing the other through the same order.
+    # Both sweeps read their candidates before either escalates one (a barrier, so on a busy machine
+    # too), and the second walks them backwards: the two meet in the middle and really contend for the
+    # same needs instead of one trailing the other through the same order.
     from graph.needs import escalation
 
     seen: list[int] = []
     original = escalation.overdue_candidates
+    both_read = asyncio.Barrier(2)
 
     async def candidates(g, now, limit):
         rows = await original(g, now, limit)
         seen.append(len(rows))
-        return rows if len(seen) == 1 else rows[::-1]
+        backwards = len(seen) == 2
+        await both_read.wait()
+        return rows[::-1] if backwards else rows
 
     monkeypatch.setattr(escalation, "overdue_candidates", candidates)
 

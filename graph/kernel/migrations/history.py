@@ -190,6 +190,28 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(
+        15,
+        "吹哨报到: duty lists (one key per version), whistles, their calls, ratings both ways, routing decisions",
+        (
+            "CREATE CONSTRAINT dutylist_id IF NOT EXISTS FOR (n:DutyList) REQUIRE n.id IS UNIQUE",
+            # Two first versions of one list at once: the key lets one through (reviseDutyList).
+            "CREATE CONSTRAINT dutylist_key IF NOT EXISTS FOR (n:DutyList) REQUIRE n.key IS UNIQUE",
+            "CREATE INDEX dutylist_level IF NOT EXISTS FOR (n:DutyList) ON (n.level)",
+            "CREATE INDEX dutylist_current IF NOT EXISTS FOR (n:DutyList) ON (n.current)",
+            "CREATE CONSTRAINT dutyitem_id IF NOT EXISTS FOR (n:DutyItem) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT whistle_id IF NOT EXISTS FOR (n:Whistle) REQUIRE n.id IS UNIQUE",
+            "CREATE INDEX whistle_createdat IF NOT EXISTS FOR (n:Whistle) ON (n.createdAt)",
+            "CREATE CONSTRAINT whistlecall_id IF NOT EXISTS FOR (n:WhistleCall) REQUIRE n.id IS UNIQUE",
+            "CREATE INDEX whistlecall_status IF NOT EXISTS FOR (n:WhistleCall) ON (n.status)",
+            "CREATE INDEX whistlecall_createdat IF NOT EXISTS FOR (n:WhistleCall) ON (n.createdAt)",
+            "CREATE INDEX whistlecall_respondby IF NOT EXISTS FOR (n:WhistleCall) ON (n.respondBy)",
+            "CREATE INDEX whistlecall_completeby IF NOT EXISTS FOR (n:WhistleCall) ON (n.completeBy)",
+            "CREATE CONSTRAINT departmentrating_id IF NOT EXISTS FOR (n:DepartmentRating) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT whistlerating_id IF NOT EXISTS FOR (n:WhistleRating) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT routingdecision_id IF NOT EXISTS FOR (n:RoutingDecision) REQUIRE n.id IS UNIQUE",
+        ),
+    ),
+    Migration(
         17,
         "the year's ten practical things (一年10件实事): matters, joint meetings, commitments, notes, ratings",
         (

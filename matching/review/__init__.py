@@ -1,4 +1,5 @@
-"""What the coordinators' review computes from rows the graph gives (pure, no I/O): coverage gaps and venue use.
+"""What the coordinators' review computes from rows the graph gives (pure, no I/O): coverage gaps and venue use;
+the scorecards (考核) are `matching/review/scorecards.py`.
 The words that recur in a class of needs are matching/words.py's `recurring`."""
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""The facts behind the scorecards (考核): issue 22 §4."""

@@ -1,0 +1,1 @@
+"""Scorecards (考核): issue 22 §4."""
