@@ -20,6 +20,8 @@ from graph.places import kinds as places
 from graph.places import lists as place_lists
 from graph.plans import kinds as plans
 from graph.property import kinds as property_firms
+from graph.tenthings import kinds as tenthings
+from graph.tenthings import lists as tenthings_lists
 from graph.venues import kinds as venues
 from graph.venues import lists as venue_lists
 from graph.webhooks import kinds as webhooks
@@ -39,4 +41,5 @@ def register() -> None:
     registry.register(*property_firms.KINDS, lends=property_firms.LENT)
     registry.register(*whistle.KINDS, lists=whistle_lists.LISTS, lends=whistle.LENT)
     registry.register(*webhooks.KINDS)
+    registry.register(*tenthings.KINDS, lists=tenthings_lists.LISTS)
     registry.close()

@@ -13,6 +13,7 @@ from strawberry.types import Info
 
 from matching import models
 from resolvers.needs import candidates
+from resolvers.tenthings import candidates as matter_candidates
 from schema.funding import FundingProgram
 from schema.partners import Member, Offering, Unit
 from schema.venues import Venue
@@ -55,3 +56,12 @@ class MatchingQuery:
         self, info: Info, need_id: strawberry.ID, kinds: list[CandidateKind] | None = None, first: int = 10
     ) -> list[Candidate]:
         return await candidates.match_candidates(info.context, str(need_id), kinds, first)
+
+    @strawberry.field(
+        description="Who could take on a practical matter (实事), ranked and explained as for a need of its "
+        "community: offerings (UNIT), venues and funding programs; best first within each kind."
+    )
+    async def matter_candidates(
+        self, info: Info, matter_id: strawberry.ID, kinds: list[CandidateKind] | None = None, first: int = 10
+    ) -> list[Candidate]:
+        return await matter_candidates.matter_candidates(info.context, str(matter_id), kinds, first)

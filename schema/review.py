@@ -1,5 +1,6 @@
 """The review: the three rates of the hotline rules (`stats`), what keeps coming back (`recurringNeeds`),
-and the property firms' figures (`propertyFirmReport`)."""
+the property firms' figures (`propertyFirmReport`) and the year's ten practical things rolled up
+(`practicalMatterReport`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from strawberry.types import Info
 from resolvers.kernel import read
 from resolvers.property import report
 from resolvers.review import classes, stats
+from resolvers.tenthings import report as matters
 from schema.needs import Category
 from schema.places import Community
 from schema.relay import in_nodes, lookup, record_type
@@ -132,6 +134,37 @@ FirmReport = record_type(
     firms=(list[FirmFigures], strawberry.field()),
 )
 
+MatterFigures = record_type(
+    matters.MatterFigures,
+    "PracticalMatterFigures",
+    "One place's practical matters (实事) of the year: collected, decided, completed, and who took part.",
+    place_id=(strawberry.ID | None, strawberry.field(description="The place; null for the report's total.")),
+    collected=strawberry.field(description="Candidate matters raised (the document counts 14,000+ city-wide)."),
+    decided=strawberry.field(description="Selected at a joint meeting (党建联席会议): at most ten a community."),
+    completed=strawberry.field(description="Completed, with evidence."),
+    solved_share=strawberry.field(description="completed / collected: the document's share solved (98 %)."),
+    completed_share=strawberry.field(description="completed / decided."),
+    needs=strawberry.field(description="The residents' needs behind them."),
+    residents=strawberry.field(description="The residents who raised those needs."),
+    units=strawberry.field(description="Units committed to them (lead or supporting)."),
+    communities=strawberry.field(description="Communities with matters."),
+    ratings=strawberry.field(description="Residents' ratings of completed matters."),
+    satisfaction=strawberry.field(description="The share of those ratings that are 4 or 5."),
+)
+MatterReport = record_type(
+    matters.MatterReport,
+    "PracticalMatterReport",
+    "The year's ten practical things (一年10件实事) of the city, a district, a street or a community.",
+    place_id=(strawberry.ID | None, strawberry.field(description="The place; null for the city.")),
+    total=(MatterFigures, strawberry.field(description="The place's figures.")),
+    parts=(
+        list[MatterFigures],
+        strawberry.field(description="One per place one level down with matters (the city's districts, …)."),
+    ),
+    reference_collected=strawberry.field(description="The document's matters collected city-wide: 14,000."),
+    reference_solved_share=strawberry.field(description="The document's share of them solved: 0.98."),
+)
+
 
 @strawberry.type
 class ReviewQuery:
@@ -186,3 +219,18 @@ class ReviewQuery:
         to: datetime | None = None,
     ) -> FirmReport:
         return await report.property_firm_report(info.context, str(district_id), from_, to)
+
+    @strawberry.field(
+        description="The year's ten practical things (一年10件实事) of the city (no placeId), a district, a street "
+        "or a community: matters collected, decided, completed, the share solved, the units involved, the "
+        "residents' satisfaction; one row per place one level down. Comparable with the document's 14,000 and 98 %."
+    )
+    async def practical_matter_report(
+        self,
+        info: Info,
+        place_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="A district, street or community; none: the city.")
+        ] = None,
+        year: Annotated[int | None, strawberry.argument(description="Default: this year (Beijing time).")] = None,
+    ) -> MatterReport:
+        return await matters.practical_matter_report(info.context, str(place_id) if place_id else None, year)

@@ -22,7 +22,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
@@ -32,8 +32,9 @@ from graph.kernel.db import Graph
 from graph.kernel.migrations import migrate
 from graph.local import server as local_neo4j
 from graph.needs.write import set_need_sequences
-from seeds.generator import PRESETS, Generator, LatLon, Node
+from seeds.generator import PRESETS, Generator, LatLon, Node, Record
 from seeds.property_firms import with_firms
+from seeds.ten_things import with_ten_things
 from seeds.whistle import with_whistle
 
 ARRAY_DELIMITER = "|"
@@ -218,8 +219,7 @@ def write_csv(preset: str, folder: Path, *, seed: int = 20261125, now: datetime 
         raise ValueError(f"unknown preset {preset!r}; presets: {', '.join(sorted(PRESETS))}")
     writer = CsvWriter(folder)
     try:
-        generator = Generator(preset, seed, now)
-        for record in with_whistle(generator, with_firms(generator)):
+        for record in _stream(Generator(preset, seed, now)):
             if isinstance(record, Node):
                 writer.node(record.label, record.props)
             else:
@@ -331,3 +331,8 @@ async def bulk_seed(
     timings["migrate"] = time.monotonic() - mark
     timings["total"] = time.monotonic() - started
     return server, timings
+
+
+def _stream(gen: Generator) -> Iterator[Record]:
+    """The generator's records with the demo's property firms, whistles and practical matters laid over them."""
+    return with_ten_things(gen, with_whistle(gen, with_firms(gen)))

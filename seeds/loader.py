@@ -9,7 +9,7 @@ Loading is for an empty graph only: a second load is rejected (`SeedError`) inst
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -18,8 +18,9 @@ from neo4j.spatial import WGS84Point
 from graph.kernel import bulk
 from graph.kernel.db import Graph
 from graph.needs.write import set_need_sequences
-from seeds.generator import PRESETS, Generator, LatLon, Node
+from seeds.generator import PRESETS, Generator, LatLon, Node, Record
 from seeds.property_firms import with_firms
+from seeds.ten_things import with_ten_things
 from seeds.whistle import with_whistle
 
 NODE_BATCH = 5_000
@@ -89,8 +90,7 @@ async def load_preset(
         if progress:
             progress(name, written[name], generated[name])
 
-    generator = Generator(preset, seed, now)
-    for record in with_whistle(generator, with_firms(generator)):
+    for record in _stream(Generator(preset, seed, now)):
         if isinstance(record, Node):
             generated[record.label] += 1
             batch = nodes[record.label]
@@ -110,3 +110,8 @@ async def load_preset(
         await flush_rels(key)
     await set_need_sequences(graph)
     return {label: count for label, count in sorted(generated.items()) if not label.startswith(":")}
+
+
+def _stream(gen: Generator) -> Iterator[Record]:
+    """The generator's records with the demo's property firms, whistles and practical matters laid over them."""
+    return with_ten_things(gen, with_whistle(gen, with_firms(gen)))

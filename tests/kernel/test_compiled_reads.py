@@ -172,7 +172,7 @@ from server.auth import issue_token  # noqa: E402
 
 COMPILED_ROOTS = [
     "node", "needs", "units", "members", "venues", "fundingPrograms", "districts", "streets",
-    "communities", "categories", "skills",
+    "communities", "categories", "skills", "practicalMatters", "jointMeetings",
 ]  # fmt: skip
 UNIT = "unit:demo-state-enterprise"
 PLUMBER = "member:demo-plumber"

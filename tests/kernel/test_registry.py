@@ -20,6 +20,7 @@ from graph.partners import kinds as partners
 from graph.places import kinds as places
 from graph.plans import kinds as plans
 from graph.property import kinds as property_firms
+from graph.tenthings import kinds as tenthings
 from graph.venues import kinds as venues
 from graph.webhooks import kinds as webhooks
 from graph.whistle import kinds as whistle
@@ -40,6 +41,7 @@ def test_every_domain_and_the_kernel_are_registered() -> None:
         *property_firms.KINDS,
         *whistle.KINDS,
         *webhooks.KINDS,
+        *tenthings.KINDS,
         *registry.KERNEL_KINDS,
     ]
     assert {kind.label for kind in registry.kinds()} == {kind.label for kind in declared}

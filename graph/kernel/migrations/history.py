@@ -228,6 +228,23 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(
+        17,
+        "the year's ten practical things (一年10件实事): matters, joint meetings, commitments, notes, ratings",
+        (
+            "CREATE CONSTRAINT practicalmatter_id IF NOT EXISTS FOR (n:PracticalMatter) REQUIRE n.id IS UNIQUE",
+            "CREATE INDEX practicalmatter_year IF NOT EXISTS FOR (n:PracticalMatter) ON (n.year)",
+            "CREATE INDEX practicalmatter_status IF NOT EXISTS FOR (n:PracticalMatter) ON (n.status)",
+            "CREATE INDEX practicalmatter_createdat IF NOT EXISTS FOR (n:PracticalMatter) ON (n.createdAt)",
+            "CREATE CONSTRAINT jointmeeting_id IF NOT EXISTS FOR (n:JointMeeting) REQUIRE n.id IS UNIQUE",
+            "CREATE INDEX jointmeeting_heldon IF NOT EXISTS FOR (n:JointMeeting) ON (n.heldOn)",
+            "CREATE INDEX jointmeeting_year IF NOT EXISTS FOR (n:JointMeeting) ON (n.year)",
+            "CREATE CONSTRAINT mattercommitment_id IF NOT EXISTS FOR (n:MatterCommitment) REQUIRE n.id IS UNIQUE",
+            "CREATE INDEX mattercommitment_role IF NOT EXISTS FOR (n:MatterCommitment) ON (n.role)",
+            "CREATE CONSTRAINT matternote_id IF NOT EXISTS FOR (n:MatterNote) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT matterrating_id IF NOT EXISTS FOR (n:MatterRating) REQUIRE n.id IS UNIQUE",
+        ),
+    ),
+    Migration(
         18,
         "partners' webhooks, their deliveries and every try of them (issue 24 §2)",
         (
