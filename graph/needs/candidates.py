@@ -453,10 +453,14 @@ async def program_candidates(tx: Tx, need_id: str, funds: Iterable[str]) -> list
     return [program_from_row(row) for row in rows]
 
 
-async def programs_for(tx: Tx, category: str, district_id: str | None) -> list[ProgramCandidate]:
-    """Programs covering `category` with budget left, city-wide or listing the district: what a need's own
-    read finds, for something matched by its category and district alone (a practical matter)."""
+async def programs_for(tx: Tx, category: str, district_id: str | None, funds: Iterable[str]) -> list[ProgramCandidate]:
+    """Programs covering `category` with budget left, city-wide or listing the district, that fund what
+    `funds` names: what a need's own read finds, for something matched by its category and district alone
+    (a practical matter)."""
     rows = await tx.collected(
-        "WITH $category AS category, $district AS district " + _PROGRAMS, category=category, district=district_id
+        "WITH $category AS category, $district AS district " + _PROGRAMS,
+        category=category,
+        district=district_id,
+        funds=sorted(funds),
     )
     return [program_from_row(row) for row in rows]

@@ -132,6 +132,7 @@ RETURN m.status AS status, m.title AS title, c.id AS communityId, s.id AS street
        ELSE true END AS unitsOwn,
   CASE WHEN res:FundingProgram THEN NOT EXISTS { (res)-[:AVAILABLE_IN]->(:District) }
          OR EXISTS { (res)-[:AVAILABLE_IN]->(d) } END AS programHere,
+  CASE WHEN res:FundingProgram THEN res.funds END AS programFunds,
   CASE WHEN res:FundingProgram THEN coalesce(res.budget, 0) - coalesce(res.spent, 0)
        - reduce(t = 0, a IN [(res)<-[:USES]-(pk:MatterCommitment) | coalesce(pk.amount, 0)] | t + a) END AS unpledged
 """
@@ -233,6 +234,7 @@ class LockedMatter:
     resource_status: str | None
     units_own: bool  # the resource is the unit's (its offering, its venue, its member)
     program_here: bool | None  # the program is available in the matter's district
+    program_funds: str | None  # what the program funds (graph/funding/kinds.py ProgramFunds)
     unpledged: int | None  # a program's budget left, less what matters were pledged from it
 
     @property

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from graph.funding.kinds import FUNDS_PROJECTS
 from graph.kernel.errors import BadUserInput, Forbidden, NotFound
 from graph.kernel.ids import label_of
 from graph.kernel.records import native
@@ -85,7 +86,9 @@ async def matter_candidates(
         elif kind is CandidateKind.VENUE:
             pool = await ctx.graph.read_tx(lambda tx: cand.venue_candidates(tx, need.place, None, None))
         else:
-            pool = await ctx.graph.read_tx(lambda tx: cand.programs_for(tx, need.category_code, facts.district_id))
+            pool = await ctx.graph.read_tx(
+                lambda tx: cand.programs_for(tx, need.category_code, facts.district_id, FUNDS_PROJECTS)
+            )
         scored = rank(kind, need, pool, size, ctx.now)
         if not scored:
             continue

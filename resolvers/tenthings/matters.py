@@ -19,6 +19,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
+from graph.funding.kinds import FUNDS_PROJECTS
 from graph.kernel.db import Tx
 from graph.kernel.errors import BadUserInput, Conflict, Forbidden, NotFound
 from graph.kernel.ids import new_id
@@ -465,6 +466,13 @@ def _check_resource(form: CommitToMatter, facts: mt.LockedMatter, field: str) ->
         if not facts.program_here:
             raise BadUserInput(
                 f"program {form.program_id} is not available in {facts.district_id}", field=field, id=form.program_id
+            )
+        if facts.program_funds not in FUNDS_PROJECTS:
+            raise BadUserInput(
+                f"program {form.program_id} funds needs only; a practical matter, a work of the community like a "
+                "project, draws on programs that fund projects",
+                field=field,
+                id=form.program_id,
             )
         assert form.amount is not None and facts.unpledged is not None
         if form.amount > facts.unpledged:

@@ -354,6 +354,8 @@ async def test_every_bad_input_is_refused_with_its_code(graph, graphql_client) -
          "fen left that no matter was pledged"),
         ({"resource": "FUNDS", "offeringId": None, "programId": "program:yanta", "amount": 100}, None,
          "BAD_USER_INPUT", "not available"),
+        ({"resource": "FUNDS", "offeringId": None, "programId": "program:m2", "amount": 100}, None,
+         "BAD_USER_INPUT", "funds needs only"),  # the city's program for needs (tests/support/factories_matching)
         ({"resource": "MEMBER_HOURS", "offeringId": None, "memberId": "member:m1", "hours": 0}, None,
          "BAD_USER_INPUT", "hours"),
         ({"resource": "MEMBER_HOURS", "offeringId": None, "memberId": "member:care", "hours": 4}, None,
