@@ -18,14 +18,15 @@ Ids stay the same on every load (seeds/README.md): `need:demo-assess-<case>` and
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
 from graph.needs.write import need_number
 from matching.review.scorecards import Period
-from seeds.generator import BEIJING, Node, Record, Rel
+from seeds import whistle
+from seeds.generator import BEIJING, Generator, Node, Record, Rel
 from seeds.reference import communities, streets
 from seeds.whistle import BAISHULIN, DEPARTMENTS, DISTRICT, DISTRICT_ADMIN, STREET, _call, _need, _Trail, department_id
 
@@ -274,3 +275,20 @@ def _case(case: Case, start: datetime, seq: int, community_names: dict, departme
     yield Rel("Evaluation", "OF", "Assignment", evaluation, assignment)
     for step in sorted(steps, key=lambda s: s[0]):
         yield from trail(*step)
+
+
+def with_whistle(gen: Generator, stream: Iterable[Record]) -> Iterator[Record]:
+    """The stream (the generator's, with what is laid over it), then, for the demo, the whistle's records: its
+    two needs numbered after 碑林区's last, at the first compound of 书院门社区 (seeds/whistle.py), then the two
+    quarters of whistles to the stationed agencies (above) numbered after them. What the loaders load."""
+    last = 0
+    for record in stream:
+        if isinstance(record, Node) and record.label == "Need":
+            number = str(record.props.get("number", ""))
+            if number.split("-")[2:3] == [DISTRICT]:
+                last = max(last, int(number.rsplit("-", 1)[1]))
+        yield record
+    if gen.preset.demo_fixtures:
+        community = gen.comm_index[whistle.COMMUNITY]
+        yield from whistle.records(gen.now, gen.compounds[gen.compounds_by_comm[community][0]].id, last + 1)
+        yield from records(gen.now, last + 3)

@@ -10,12 +10,12 @@ Ids stay the same on every load (seeds/README.md); times are laid out against `n
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 from graph.needs.write import need_number
-from seeds.generator import BEIJING, Generator, Node, Record, Rel
+from seeds.generator import BEIJING, Node, Record, Rel
 
 DISTRICT = "610103"
 STREET = "610103001"  # 南院门街道
@@ -272,22 +272,3 @@ def records(now: datetime, compound: str, next_seq: int) -> Iterator[Record]:
     )  # fmt: skip
     for step in steps:
         yield from trail(*step)
-
-
-def with_whistle(gen: Generator, stream: Iterable[Record]) -> Iterator[Record]:
-    """The stream (the generator's, with what is laid over it), then, for the demo, the whistle's records: its
-    two needs numbered after 碑林区's last, at the first compound of 书院门社区, then the two quarters of
-    whistles to the stationed agencies (seeds/assessment.py) numbered after them. What the loaders load."""
-    from seeds import assessment  # it builds on this module's declarations
-
-    last = 0
-    for record in stream:
-        if isinstance(record, Node) and record.label == "Need":
-            number = str(record.props.get("number", ""))
-            if number.split("-")[2:3] == [DISTRICT]:
-                last = max(last, int(number.rsplit("-", 1)[1]))
-        yield record
-    if gen.preset.demo_fixtures:
-        community = gen.comm_index[COMMUNITY]
-        yield from records(gen.now, gen.compounds[gen.compounds_by_comm[community][0]].id, last + 1)
-        yield from assessment.records(gen.now, last + 3)
