@@ -57,6 +57,7 @@ class WhistleEventType(StrEnum):
     CALL_OVERDUE = "CALL_OVERDUE"  # past a limit: escalated to the district's leadership
     RATE_DEPARTMENT = "RATE_DEPARTMENT"
     RATE_WHISTLE = "RATE_WHISTLE"
+    CLOSE_CALLS = "CLOSE_CALLS"  # the need was cancelled: the calls still open are closed with it
 
 
 class RouteOutcome(StrEnum):
