@@ -121,6 +121,7 @@ class WhistleCall(NodeRecord):
     reported_at: datetime | None = None
     done_at: datetime | None = None
     refused_at: datetime | None = None
+    closed_at: datetime | None = None  # closed with its cancelled need
     responded_late: bool | None = None
     completed_late: bool | None = None
     escalations: int = 0
