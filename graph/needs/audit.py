@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from graph.kernel.ids import new_id
@@ -24,9 +25,17 @@ EVENT_CREATE = event_create()
 
 
 def event_params(
-    *, actor_id: str, role: str, from_state: str | None, to_state: str | None, type: str, note: str | None = None
+    *,
+    actor_id: str,
+    role: str,
+    from_state: str | None,
+    to_state: str | None,
+    type: str,
+    note: str | None = None,
+    types: type[StrEnum] = EventType,
 ) -> dict[str, Any]:
-    """`$event` (or a batch row's `event`) for `event_create`: the properties of one audit Event."""
+    """`$event` (or a batch row's `event`) for `event_create`: the properties of one audit Event. `types`:
+    the value set `type` belongs to (another domain's moves of a need, such as the whistle's)."""
     return {
         "id": new_id("event"),
         "actorId": actor_id,
@@ -34,5 +43,5 @@ def event_params(
         "fromState": from_state,
         "toState": to_state,
         "note": note,
-        "type": EventType(type).value,
+        "type": types(type).value,
     }

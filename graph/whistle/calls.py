@@ -12,23 +12,16 @@ from typing import Any
 from graph.kernel.db import Graph, Tx
 from graph.kernel.errors import NotFound
 from graph.kernel.ids import new_id
-from graph.needs.audit import EVENT_CREATE, event_create
+from graph.needs.audit import EVENT_CREATE, event_create, event_params
 from graph.whistle.kinds import WhistleEventType
 
 
-def event(
-    *, actor_id: str, role: str, from_state: str | None, to_state: str | None, type: str, note: str
-) -> dict[str, Any]:
-    """`$event` for the needs' audit Event (graph/needs/audit.py) of a whistle's move (`WhistleEventType`)."""
-    return {
-        "id": new_id("event"),
-        "actorId": actor_id,
-        "role": role,
-        "fromState": from_state,
-        "toState": to_state,
-        "note": note,
-        "type": WhistleEventType(type).value,
-    }
+def event(*, actor_id: str, role: str, from_state: str | None, to_state: str | None, type: str, note: str) -> dict:
+    """`$event` for the needs' audit Event of a whistle's move (`WhistleEventType`)."""
+    return event_params(
+        actor_id=actor_id, role=role, from_state=from_state, to_state=to_state, type=type, note=note,
+        types=WhistleEventType,
+    )  # fmt: skip
 
 
 # The duty list line applying to the need at `$level` (none when $level is null): its district's own

@@ -12,7 +12,7 @@ and the resident.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import Field, model_validator
@@ -457,21 +457,14 @@ async def reroute_whistle_call(tx: Tx, viewer: Viewer, form: RerouteCall, outbox
 @mutation("pauseWhistleCall", roles=PLACE_ROLES, form=CallReason, race=_race, returns=WHISTLE_CALL.label)
 async def pause_whistle_call(tx: Tx, viewer: Viewer, form: CallReason, outbox: Outbox) -> Result:
     """Pauses a call's clock, with a reason (waiting for a permit, for the resident): it is never overdue while
-    paused, and resuming gives back the time that was left."""
+    paused, and resuming gives back exactly the time that was left."""
     state = await calls.call_facts(tx, form.call_id)
     _require_whistler(viewer, state)
     _require_open_need(state)
     _require_call(state, "pauseWhistleCall", CallStatus.WHISTLED, CallStatus.REPORTED)
     if state["call"].get("pausedAt") is not None:
         raise Conflict(f"{state['department']['name']}'s call on need {state['number']} is paused already")
-    now = _now()
-    call = state["call"]
-    props = {
-        "pausedAt": now,
-        "pauseReason": form.reason,
-        "respondLeftSeconds": int((native(call["respondBy"]) - now).total_seconds()),
-        "completeLeftSeconds": int((native(call["completeBy"]) - now).total_seconds()),
-    }
+    props = {"pausedAt": _now(), "pauseReason": form.reason}
     event = _event(viewer, state, WhistleEventType.PAUSE_CALL, state["status"], f"暂停计时：{form.reason}")
     written = await calls.move_call(tx, form.call_id, event, call_props=props)
     outbox.add(_published(written, state, state["department"]["id"]))
@@ -487,17 +480,11 @@ async def resume_whistle_call(tx: Tx, viewer: Viewer, form: CallNote, outbox: Ou
     call = state["call"]
     if call.get("pausedAt") is None:
         raise Conflict(f"{state['department']['name']}'s call on need {state['number']} is not paused")
-    now = _now()
-    respond_by = now + timedelta(seconds=call["respondLeftSeconds"])
-    complete_by = now + timedelta(seconds=call["completeLeftSeconds"])
-    props = {
-        "pausedAt": None,
-        "pauseReason": None,
-        "respondLeftSeconds": None,
-        "completeLeftSeconds": None,
-        "respondBy": respond_by,
-        "completeBy": complete_by,
-    }
+    # The limits move by exactly the time the clock stood still: what was left is left.
+    stood = _now() - native(call["pausedAt"])
+    respond_by = native(call["respondBy"]) + stood
+    complete_by = native(call["completeBy"]) + stood
+    props = {"pausedAt": None, "pauseReason": None, "respondBy": respond_by, "completeBy": complete_by}
     note = f"恢复计时（报到 by {_stamp(respond_by)}，反馈 by {_stamp(complete_by)}）" + (
         f"：{form.note}" if form.note else ""
     )
