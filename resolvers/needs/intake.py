@@ -30,7 +30,7 @@ from resolvers.kernel.context import Context
 from resolvers.kernel.events import Published
 from resolvers.kernel.mutations import Outbox, Result, mutation
 from resolvers.kernel.viewer import PLACE_ROLES, Role, Viewer
-from resolvers.needs import hooks, routing
+from resolvers.needs import routing
 from resolvers.needs.deadlines import limits_for
 from resolvers.needs.forms import NeedReason, ReopenNeed, SubmitNeed, UpdateNeed
 from resolvers.needs.guards import audience_of, begin, held
@@ -155,7 +155,7 @@ async def cancel_need(tx: Tx, viewer: Viewer, form: NeedReason, outbox: Outbox) 
     change.set_assignments(pending, AssignmentStatus.LAPSED)
     await decide(change, to_state=to_state, note=form.reason, audience=audience_of(pending))
     # The departments a whistle still waits on are told it is over (the whistle closes their calls).
-    await hooks.run_after("cancelNeed", tx, viewer, state, outbox)
+    await routing.run_after("cancelNeed", tx, viewer, state, outbox)
     return {"needId": form.need_id}
 
 

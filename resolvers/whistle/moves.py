@@ -1,4 +1,4 @@
-"""What the whistle does inside the needs' own moves (resolvers/needs/hooks.py), for a need a department
+"""What the whistle does inside the needs' own moves (resolvers/needs/routing.py), for a need a department
 holds or held (its lead's assignment: the needs' other needs cost nothing more):
 
 - `cancelNeed`: the calls still owing an answer (WHISTLED, REPORTED) are CLOSED with the need, in its
@@ -21,7 +21,7 @@ from graph.whistle.kinds import WhistleEventType
 from resolvers.kernel.events import Published
 from resolvers.kernel.mutations import Outbox
 from resolvers.kernel.viewer import Viewer
-from resolvers.needs import hooks
+from resolvers.needs import routing
 
 DEPARTMENT = "Department"
 
@@ -31,7 +31,7 @@ def _whistled(state: LockedNeed) -> bool:
     return any(a.target_label == DEPARTMENT for a in state.assignments)
 
 
-@hooks.after("cancelNeed")
+@routing.after("cancelNeed")
 async def close_calls_with_the_need(tx: Tx, viewer: Viewer, state: LockedNeed, outbox: Outbox) -> None:
     if not _whistled(state):
         return
@@ -48,7 +48,7 @@ async def close_calls_with_the_need(tx: Tx, viewer: Viewer, state: LockedNeed, o
         outbox.add(Published.of_need(written, state.place_ids, state.resident_ids, departments))
 
 
-@hooks.before("escalateNeed")
+@routing.before("escalateNeed")
 async def no_escalation_past_departments(tx: Tx, viewer: Viewer, state: LockedNeed, outbox: Outbox) -> None:
     if not _whistled(state):
         return
