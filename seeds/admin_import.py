@@ -32,10 +32,10 @@ from graph.kernel.db import Graph
 from graph.kernel.migrations import migrate
 from graph.local import server as local_neo4j
 from graph.needs.write import set_need_sequences
+from seeds.assessment import with_whistle
 from seeds.generator import PRESETS, Generator, LatLon, Node, Record
 from seeds.property_firms import with_firms
 from seeds.ten_things import with_ten_things
-from seeds.whistle import with_whistle
 
 ARRAY_DELIMITER = "|"
 Progress = Callable[[str], None]

@@ -18,10 +18,10 @@ from neo4j.spatial import WGS84Point
 from graph.kernel import bulk
 from graph.kernel.db import Graph
 from graph.needs.write import set_need_sequences
+from seeds.assessment import with_whistle
 from seeds.generator import PRESETS, Generator, LatLon, Node, Record
 from seeds.property_firms import with_firms
 from seeds.ten_things import with_ten_things
-from seeds.whistle import with_whistle
 
 NODE_BATCH = 5_000
 REL_BATCH = 10_000

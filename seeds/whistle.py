@@ -1,39 +1,46 @@
 """The demo's whistle (stories 19 and 20, issue 22 §1–§3): 碑林区's functional departments (named on the
-district pattern of DOMAIN.md), two agencies stationed with 南院门街道, the district's duty lists for its
-communities (with a negative list) and its streets, a gas smell the negative list sent straight to the gas
-office, and a collapsed drain the street whistled: 城管 reported in ten minutes, 水务 reported late (escalated
-and counted), 住建 refused and was re-routed to 市政; then ratings both ways and the resident's evaluation.
+district pattern of DOMAIN.md), the agencies stationed with 南院门街道 and 柏树林街道 (派驻), the district's
+duty lists for its communities (with a negative list) and its streets, a gas smell the negative list sent
+straight to the gas office, and a collapsed drain the street whistled: 城管 reported in ten minutes, 水务
+reported late (escalated and counted), 住建 refused and was re-routed to 市政; then ratings both ways and the
+resident's evaluation. Two quarters of whistles to the stationed agencies: seeds/assessment.py.
 
 Ids stay the same on every load (seeds/README.md); times are laid out against `now`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 from graph.needs.write import need_number
-from seeds.generator import BEIJING, Generator, Node, Record, Rel
+from seeds.generator import BEIJING, Node, Record, Rel
 
 DISTRICT = "610103"
 STREET = "610103001"  # 南院门街道
+BAISHULIN = "610103002"  # 柏树林街道
 COMMUNITY = "610103001009"  # 书院门社区
 
-# (key, code, name, categories, stationed with 南院门街道)
+# (key, code, name, categories, the street it is stationed with (派驻), if any)
 DEPARTMENTS = (
-    ("chengguan", "BEILIN_CHENGGUAN", "碑林区城市管理和综合执法局", ("NOISE", "PARKING_CHARGING"), False),
-    ("housing", "BEILIN_HOUSING", "碑林区住房和城乡建设局", ("PROPERTY", "SEWER_RENOVATION"), False),
-    ("water", "BEILIN_WATER", "碑林区水务局", ("MUNICIPAL_DRAINAGE", "SEWER"), False),
-    ("market", "BEILIN_MARKET", "碑林区市场监督管理局", (), False),
-    ("civil", "BEILIN_CIVIL", "碑林区民政局", ("ELDERLY_CARE", "CONDOLENCE"), False),
-    ("health", "BEILIN_HEALTH", "碑林区卫生健康局", ("HEALTH",), False),
-    ("eco", "BEILIN_ECO", "西安市生态环境局碑林分局", (), False),
-    ("gas", "BEILIN_GAS", "碑林区燃气安全办公室", ("GAS_SAFETY",), False),
-    ("municipal", "BEILIN_MUNICIPAL", "碑林区市政设施管理中心", ("MUNICIPAL_DRAINAGE",), False),
-    ("police", "BEILIN_NANYUANMEN_POLICE", "西安市公安局碑林分局南院门派出所", ("DISPUTE_MEDIATION",), True),
-    ("squad", "BEILIN_NANYUANMEN_SQUAD", "碑林区城管执法局南院门街道执法中队", ("NOISE",), True),
-)
+    ("chengguan", "BEILIN_CHENGGUAN", "碑林区城市管理和综合执法局", ("NOISE", "PARKING_CHARGING"), None),
+    ("housing", "BEILIN_HOUSING", "碑林区住房和城乡建设局", ("PROPERTY", "SEWER_RENOVATION"), None),
+    ("water", "BEILIN_WATER", "碑林区水务局", ("MUNICIPAL_DRAINAGE", "SEWER"), None),
+    ("market", "BEILIN_MARKET", "碑林区市场监督管理局", (), None),
+    ("civil", "BEILIN_CIVIL", "碑林区民政局", ("ELDERLY_CARE", "CONDOLENCE"), None),
+    ("health", "BEILIN_HEALTH", "碑林区卫生健康局", ("HEALTH",), None),
+    ("eco", "BEILIN_ECO", "西安市生态环境局碑林分局", (), None),
+    ("gas", "BEILIN_GAS", "碑林区燃气安全办公室", ("GAS_SAFETY",), None),
+    ("municipal", "BEILIN_MUNICIPAL", "碑林区市政设施管理中心", ("MUNICIPAL_DRAINAGE",), None),
+    ("police", "BEILIN_NANYUANMEN_POLICE", "西安市公安局碑林分局南院门派出所", ("DISPUTE_MEDIATION", "NOISE"), STREET),
+    ("squad", "BEILIN_NANYUANMEN_SQUAD", "碑林区城管执法局南院门街道执法中队", ("NOISE",), STREET),
+    ("nanyuanmen-market", "BEILIN_NANYUANMEN_MARKET", "碑林区市场监督管理局南院门市场监管所", ("HEALTH",), STREET),
+    ("baishulin-police", "BEILIN_BAISHULIN_POLICE", "西安市公安局碑林分局柏树林派出所", ("DISPUTE_MEDIATION", "NOISE"),
+     BAISHULIN),
+    ("baishulin-squad", "BEILIN_BAISHULIN_SQUAD", "碑林区城管执法局柏树林街道执法中队", ("NOISE",), BAISHULIN),
+    ("baishulin-market", "BEILIN_BAISHULIN_MARKET", "碑林区市场监督管理局柏树林市场监管所", ("HEALTH",), BAISHULIN),
+)  # fmt: skip
 HOURS = {"gas": "24小时值守（燃气抢险热线）", "police": "24小时值班", "water": "工作日 08:30–17:30；汛期24小时值守"}
 
 
@@ -59,6 +66,7 @@ STREET_LIST = (
     ("PROPERTY", "ASSISTED", "housing", ()),
     ("GAS_SAFETY", "NEGATIVE", "gas", ()),
     ("MUNICIPAL_DRAINAGE", "ASSISTED", "water", ("chengguan",)),
+    ("HEALTH", "ASSISTED", "nanyuanmen-market", ()),  # 保健品虚假宣传: the stationed market office
 )
 LIST_WORDS = {"SELF_GOVERNED": "自治清单", "ASSISTED": "协助清单", "NEGATIVE": "负面清单"}
 
@@ -104,7 +112,7 @@ class _Trail:
 
 
 def _need(need_id: str, number: str, compound: str, category: str, title: str, status: str, at: datetime,
-          **more: Any) -> list[Record]:  # fmt: skip
+          resident: str = "resident:demo-whistle", **more: Any) -> list[Record]:  # fmt: skip
     props = {"id": need_id, "number": number, "title": title, "description": title, "status": status,
              "channel": "HOTLINE_12345", "urgency": more.pop("urgency", "NORMAL"), "peopleNeeded": 1,
              "createdAt": at, "updatedAt": at, **more}  # fmt: skip
@@ -112,7 +120,7 @@ def _need(need_id: str, number: str, compound: str, category: str, title: str, s
         Node("Need", props),
         Rel("Need", "AT", "Compound", need_id, compound),
         Rel("Need", "OF", "Category", need_id, f"category:{category}"),
-        Rel("Need", "RAISED_BY", "Resident", need_id, "resident:demo-whistle"),
+        Rel("Need", "RAISED_BY", "Resident", need_id, resident),
     ]
 
 
@@ -134,7 +142,7 @@ def records(now: datetime, compound: str, next_seq: int) -> Iterator[Record]:
         for category in categories:
             yield Rel("Department", "OWNS", "Category", department_id(key), f"category:{category}")
         if stationed:
-            yield Rel("Department", "STATIONED_WITH", "Street", department_id(key), f"street:{STREET}")
+            yield Rel("Department", "STATIONED_WITH", "Street", department_id(key), f"street:{stationed}")
     yield from _duty_list("community", "COMMUNITY", COMMUNITY_LIST, "社区减负增效：健全自治、协助、负面事项清单", t0)
     yield from _duty_list("street", "STREET", STREET_LIST, "街道履职事项清单（准入制度、动态调整）", t0)
     yield Node("Resident", {"id": "resident:demo-whistle", "name": "李建国", "phone": "13709181234",
@@ -264,18 +272,3 @@ def records(now: datetime, compound: str, next_seq: int) -> Iterator[Record]:
     )  # fmt: skip
     for step in steps:
         yield from trail(*step)
-
-
-def with_whistle(gen: Generator, stream: Iterable[Record]) -> Iterator[Record]:
-    """The stream (the generator's, with what is laid over it), then, for the demo, the whistle's records: its
-    two needs numbered after 碑林区's last, at the first compound of 书院门社区. What the loaders load."""
-    last = 0
-    for record in stream:
-        if isinstance(record, Node) and record.label == "Need":
-            number = str(record.props.get("number", ""))
-            if number.split("-")[2:3] == [DISTRICT]:
-                last = max(last, int(number.rsplit("-", 1)[1]))
-        yield record
-    if gen.preset.demo_fixtures:
-        community = gen.comm_index[COMMUNITY]
-        yield from records(gen.now, gen.compounds[gen.compounds_by_comm[community][0]].id, last + 1)

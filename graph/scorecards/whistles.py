@@ -4,11 +4,11 @@ says comes through `department_facts`; nothing else of the scorecards knows how 
 
 Reproducible as the places' figures are: a call falls in the window of its own `createdAt` (a call
 re-routed after a refusal is a new call, so the need counts for the department it ended with, and the
-refusal against the refusing one's response), and is judged from its own timestamps (`reportedAt`,
-`doneAt`, `refusedAt`, ratings' `createdAt`) and the lateness fixed when it reported (`respondedLate`,
-`completedLate`), never from its status. One limit: a call still open at the cut is judged against its
-current `completeBy` and `pausedAt`, which a pause or resume after the cut moves (the call keeps no
-history of its pauses).
+refusal against the refusing one's response, never the residents' ratings of a repair it refused), and
+is judged from its own timestamps (`reportedAt`, `doneAt`, `refusedAt`, ratings' `createdAt`) and the
+lateness fixed when it reported (`respondedLate`, `completedLate`), never from its status. One limit: a
+call still open at the cut is judged against its current `completeBy` and `pausedAt`, which a pause or
+resume after the cut moves (the call keeps no history of its pauses).
 """
 
 from __future__ import annotations
@@ -72,7 +72,8 @@ WITH s, container, stationed, w, CASE WHEN x IS NULL THEN null ELSE [y.id,
   NOT refused AND done,
   NOT refused AND (done OR (NOT cancelled AND NOT paused AND x.completeBy < cut)),
   NOT refused AND done AND NOT coalesce(x.completedLate, true),
-  [(y)<-[:OF]-(:Assignment)<-[:OF]-(ev:Evaluation {byRole: 'REQUESTER'}) WHERE ev.createdAt < cut | ev.rating],
+  CASE WHEN refused THEN [] ELSE
+    [(y)<-[:OF]-(:Assignment)<-[:OF]-(ev:Evaluation {byRole: 'REQUESTER'}) WHERE ev.createdAt < cut | ev.rating] END,
   [(x)<-[:OF]-(r:DepartmentRating) WHERE r.createdAt < cut |
     [(r.response + r.result + r.attitude) / 3.0, coalesce(wh.level = 'STREET' AND wh.scopeId = stationed, false)]]
 ] END AS fact

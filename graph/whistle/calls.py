@@ -12,7 +12,7 @@ from typing import Any
 from graph.kernel.db import Graph, Tx
 from graph.kernel.errors import NotFound
 from graph.kernel.ids import new_id
-from graph.needs.audit import EVENT_CREATE, event_params
+from graph.needs.audit import EVENT_CREATE, event_create, event_params
 from graph.whistle.kinds import WhistleEventType
 
 
@@ -290,3 +290,41 @@ async def overdue_calls(graph: Graph, now: datetime, closed: list[str], limit: i
     """Calls past a limit not yet escalated for it, on needs still open; the sweep re-checks each under lock."""
     rows = await graph.read(_OVERDUE, now=now.isoformat(), closed=closed, limit=limit)
     return [row["id"] for row in rows]
+
+
+# The calls on a need still owing an answer (WHISTLED, REPORTED); the need is locked by its move.
+_OPEN = "(n)<-[:ABOUT]-(:Whistle)<-[:PART_OF]-(x:WhistleCall)-[:TO]->(dep:Department) WHERE x.status IN $open"
+OPEN_CALLS = ["WHISTLED", "REPORTED"]
+
+_OWING = f"""
+MATCH (n:Need {{id: $needId}})
+MATCH {_OPEN}
+RETURN dep.name AS name ORDER BY name
+"""
+
+
+async def owing(tx: Tx, need_id: str) -> list[str]:
+    """The departments whose calls on the (locked) need still owe an answer, by name."""
+    rows = await tx.run(_OWING, "whistle.owing", needId=need_id, open=OPEN_CALLS)
+    return [row["name"] for row in rows]
+
+
+_CLOSE = f"""
+MATCH (n:Need {{id: $needId}})
+MATCH {_OPEN}
+SET x.status = 'CLOSED', x.closedAt = datetime(), x.updatedAt = datetime()
+WITH n, collect(dep.name) AS names, collect(dep.id) AS departmentIds, $event AS base
+WITH n, departmentIds, base {{.*, note: base.note + reduce(s = '', name IN names |
+  s + CASE s WHEN '' THEN '' ELSE '、' END + name)}} AS closing
+{event_create("closing")}
+RETURN e {{.*, needId: n.id}} AS event, departmentIds
+"""
+
+
+async def close_calls(tx: Tx, need_id: str, event: dict[str, Any]) -> tuple[dict[str, Any] | None, list[str]]:
+    """Closes the (locked) need's calls still owing an answer, with one audit Event naming their departments
+    after `event`'s note; (the Event, the departments), or (None, []) when none was open."""
+    row = await tx.single(_CLOSE, "whistle.close", needId=need_id, open=OPEN_CALLS, event=event)
+    if row is None:
+        return None, []
+    return row["event"], row["departmentIds"]

@@ -57,6 +57,7 @@ class WhistleEventType(StrEnum):
     CALL_OVERDUE = "CALL_OVERDUE"  # past a limit: escalated to the district's leadership
     RATE_DEPARTMENT = "RATE_DEPARTMENT"
     RATE_WHISTLE = "RATE_WHISTLE"
+    CLOSE_CALLS = "CLOSE_CALLS"  # the need was cancelled: the calls still open are closed with it
 
 
 class RouteOutcome(StrEnum):
@@ -120,6 +121,7 @@ class WhistleCall(NodeRecord):
     reported_at: datetime | None = None
     done_at: datetime | None = None
     refused_at: datetime | None = None
+    closed_at: datetime | None = None  # closed with its cancelled need
     responded_late: bool | None = None
     completed_late: bool | None = None
     escalations: int = 0

@@ -22,6 +22,7 @@ from graph.needs.kinds import AssignmentStatus
 from graph.needs.workflow import Change, Escalation, LockedNeed, Suspension
 from resolvers.kernel.mutations import Outbox, Result, mutation
 from resolvers.kernel.viewer import PLACE_ROLES, Role, Viewer
+from resolvers.needs import routing
 from resolvers.needs.forms import HandUp, NeedNote
 from resolvers.needs.guards import audience_of, begin, held
 
@@ -112,6 +113,8 @@ async def escalate_need(tx: Tx, viewer: Viewer, form: HandUp, outbox: Outbox) ->
             f"need {state.number} is held by the {level} now; its coordinators escalate it, not you",
             level=level,
         )
+    # A need departments still owe an answer on is not handed up past them (the whistle refuses it).
+    await routing.run_before("escalateNeed", tx, viewer, state, outbox)
     change = Change()
     step = hand_up(state, _now(), change)
     await decide(change, to_state=to_state, note=step.note(form.reason), audience=step.audience)

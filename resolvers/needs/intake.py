@@ -154,6 +154,8 @@ async def cancel_need(tx: Tx, viewer: Viewer, form: NeedReason, outbox: Outbox) 
     # Whoever was still invited must not be able to accept a cancelled need.
     change.set_assignments(pending, AssignmentStatus.LAPSED)
     await decide(change, to_state=to_state, note=form.reason, audience=audience_of(pending))
+    # The departments a whistle still waits on are told it is over (the whistle closes their calls).
+    await routing.run_after("cancelNeed", tx, viewer, state, outbox)
     return {"needId": form.need_id}
 
 

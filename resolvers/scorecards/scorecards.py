@@ -173,7 +173,7 @@ def _ratings(ratings: tuple[whistles.Rating, ...], by_street: bool | None) -> Co
     return Count(0, len(chosen), ids, ids, rating_sum=float(sum(r.mark for r in chosen)))
 
 
-def _department(facts: whistles.DepartmentFacts, window: str) -> Subject:
+def department_subject(facts: whistles.DepartmentFacts, window: str) -> Subject:
     needs = getattr(facts, window)
     ratings = getattr(facts, f"{window}_ratings")
     counts = counts_of(needs)
@@ -196,7 +196,7 @@ async def _subjects(
         rows = await whistles.department_facts(
             ctx.graph, within=within, ids=ids, previous_start=previous.start, start=period.start, end=period.end
         )
-        return [_department(r, "current") for r in rows], [_department(r, "previous") for r in rows]
+        return [department_subject(r, "current") for r in rows], [department_subject(r, "previous") for r in rows]
     found = await figures.subject_facts(
         ctx.graph,
         level.value,

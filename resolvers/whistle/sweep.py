@@ -60,7 +60,7 @@ async def _escalate_one(tx: Tx, call_id: str, now: datetime) -> Published | None
         "escalatedFor": [*done, stage],
     }
     written = await calls.move_call(tx, call_id, event, call_props=props)
-    published = Published.of_need(written, state, {state["department"]["id"]})
+    published = Published.of_need(written, state["placeIds"], state["residentIds"], {state["department"]["id"]})
     await events.record(tx, [published])
     return published
 

@@ -211,7 +211,8 @@ def _call_rows(departments: list[tuple[str, CallRole]], respond_by: datetime, co
 
 
 def _published(event: dict[str, Any], state: dict[str, Any], *departments: str) -> Published:
-    return Published.of_need(event, state, {d for d in departments if d})
+    """The Event for the need's places' staff, its residents and the departments concerned."""
+    return Published.of_need(event, state["placeIds"], state["residentIds"], {d for d in departments if d})
 
 
 async def blow(

@@ -46,6 +46,7 @@ async def test_departments_are_judged_on_the_whistles_they_answered(graphql_clie
     housing = cards[department_id("housing")]
     assert housing["response"] == {"rate": 0.0, "met": 0, "of": 1}
     assert housing["completion"]["of"] == 0 and housing["onTime"]["of"] == 0
+    assert housing["satisfaction"] == {"rate": None, "of": 0}  # the resident's 5 was for the repair it refused
     assert housing["rank"] is None and housing["flags"] == ["NO_DATA"]
     # 市政 took the re-routed call and did it: the need counts for the department it ended with.
     assert municipal["needIds"] == [DRAIN_NEED] and water["needIds"] == [DRAIN_NEED]

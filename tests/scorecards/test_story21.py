@@ -1,15 +1,21 @@
-"""Story 21 over HTTP on the demo: the district's assessment office opens the quarter — every community
-ranked by residents' satisfaction first, the property firms with the worst satisfaction flagged, the
-needs behind each number one click away — in one statement per level; and who may see what."""
+"""Story 21 over HTTP on the demo: the district's assessment office opens the quarter — every stationed
+department ranked by a composite where its street's rating weighs 60 %, every community ranked by
+residents' satisfaction first, the property firms with the worst satisfaction flagged, the needs behind
+each number one click away — in one statement per level; the same figures a month later; and who may
+see what."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from matching.review.scorecards import Period
+from seeds import assessment
 from seeds.property_firms import WORST
-from tests.conftest import GraphQLClient
+from seeds.whistle import department_id
+from tests.conftest import GraphQLClient, _client
+from tests.support.department_model import department_cards, whistle_records
 from tests.support.workflow_helpers import token
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
@@ -177,3 +183,83 @@ async def test_a_page_of_communities_with_their_scorecards_costs_a_fixed_number_
         for node in listed:
             card = node["scorecard"]
             assert card["containerId"] == BEILIN and (card["rank"], card["composite"]) == expected[node["id"]]
+
+
+# --- the stationed agencies (派驻机构): the street's rating weighs 60 % -----------------------------------
+DEPARTMENTS = f"""query($period: String) {{ scorecards(level: DEPARTMENT, period: $period) {{
+  period previousPeriod within weights {{ profile figure weight }}
+  cards {{ subjectId profile rank composite previousComposite compositeChange flags received needIds
+    satisfaction {{ {FIGURE} }} response {{ {FIGURE} }} completion {{ {FIGURE} }} onTime {{ {FIGURE} }}
+    whistlerRating {{ {FIGURE} average }} streetRating {{ {FIGURE} average }}
+    subject {{ id ... on Department {{ name }} }} }} }} }}"""
+LATE = """{ scorecards(level: DEPARTMENT) { cards { subjectId
+  response { late: needs(first: 10, met: false) { id title status } } } } }"""
+PARTS = (("STREET_RATING", "streetRating"), ("SATISFACTION", "satisfaction"), ("RESPONSE", "response"),
+         ("COMPLETION", "completion"), ("ON_TIME", "onTime"))  # fmt: skip
+
+
+async def test_the_stationed_agencies_are_ranked_with_the_streets_rating_at_sixty_percent(graph) -> None:
+    """The assessment office opens the last full quarter (the default period, by the request's clock) of
+    碑林区's departments: the agencies stationed with 南院门街道 and 柏树林街道 ranked by a composite where
+    their street's rating weighs 60 %, each composite checked by hand, the needs behind each number; and
+    asked again a month later, the same figures."""
+    async with _client(graph, compiled_reads=True, now=NOW) as client:
+        body = await client(DEPARTMENTS, {"period": None}, token=district_admin())
+        assert client.last_statements == 2  # the cards (both quarters); their subjects, one batch
+        late = await client(LATE, token=district_admin())
+        assert client.last_statements == 2  # the cards; the needs behind them, one batch
+    board = body["data"]["scorecards"]
+    assert (board["period"], board["previousPeriod"], board["within"]) == ("2026-Q3", "2026-Q2", BEILIN)
+    weights = {w["figure"]: w["weight"] for w in board["weights"] if w["profile"] == "STATIONED_DEPARTMENT"}
+    assert weights["STREET_RATING"] == 0.6 and sum(weights.values()) == pytest.approx(1.0)
+    stationed = [c for c in board["cards"] if c["profile"] == "STATIONED_DEPARTMENT" and c["rank"] is not None]
+    assert len(stationed) == 6
+    assert [c["rank"] for c in stationed] == sorted(c["rank"] for c in stationed)
+    for card in stationed:  # by hand: Σ rate × weight over the figures with data, over the weights present
+        present = {f: weights[f] for f, key in PARTS if card[key]["rate"] is not None}
+        expected = sum(card[key]["rate"] * weights[f] for f, key in PARTS if f in present) / sum(present.values())
+        assert card["composite"] == pytest.approx(expected, abs=1e-3), card["subjectId"]
+        assert card["streetRating"]["weight"] == 0.6 and card["whistlerRating"]["weight"] == 0.0
+        for key in ("response", "completion", "onTime", "streetRating"):
+            figure = card[key]
+            assert set(figure["metNeedIds"]) <= set(figure["needIds"]) <= set(card["needIds"])
+        assert len(card["needIds"]) == card["received"] == len(card["response"]["needIds"])
+    best, worst = stationed[0], stationed[-1]
+    assert (best["subjectId"], worst["subjectId"]) == (assessment.BEST, assessment.WORST)
+    assert best["subject"]["name"] == "西安市公安局碑林分局南院门派出所"
+    # 南院门派出所: its street rated three whistles 5/5/5, 5/5/5, 5/4/5; the district's 4/4/4 is shown among the
+    # whistlers' ratings but weighs nothing; every other figure is 1.
+    street = (44 / 9 - 1) / 4
+    assert best["streetRating"]["of"] == 3 and best["whistlerRating"]["of"] == 4
+    assert best["streetRating"]["rate"] == pytest.approx(street, abs=1e-4)
+    assert best["composite"] == pytest.approx(0.6 * street + 0.15 + 0.10 + 0.10 + 0.05, abs=1e-4)
+    # 柏树林街道执法中队, last: its street rated it 2–3, it reported after the limit three times in four, and
+    # no resident was satisfied; worse than the quarter before.
+    assert worst["streetRating"]["average"] == pytest.approx(32 / 12, abs=0.01)
+    assert worst["response"] == {**worst["response"], "rate": 0.25, "met": 1, "of": 4}
+    assert worst["satisfaction"]["rate"] == 0.0 and worst["compositeChange"] < 0
+    assert worst["composite"] < min(c["composite"] for c in stationed[:-1])
+    assert [c["subjectId"] for c in board["cards"] if c["rank"] is not None][-1] == assessment.WORST
+    assert {c["subjectId"] for c in stationed if c["compositeChange"] and c["compositeChange"] > 0}
+    # The market office refused a shop's loudspeaker (re-routed to the squad): against its response, and
+    # none of the residents' ratings of a repair it refused.
+    market = next(c for c in stationed if c["subjectId"] == department_id("nanyuanmen-market"))
+    assert (market["response"]["met"], market["response"]["of"], market["satisfaction"]["of"]) == (2, 3, 2)
+    # One click: the late reports behind the worst's response rate.
+    (cards_late,) = [c for c in late["data"]["scorecards"]["cards"] if c["subjectId"] == assessment.WORST]
+    behind = cards_late["response"]["late"]
+    assert len(behind) == 3 and set(n["id"] for n in behind) == set(worst["response"]["needIds"]) - set(
+        worst["response"]["metNeedIds"]
+    )
+    # The Cypher agrees with the model the date sweep checks on 366 days (tests/support/department_model.py).
+    modelled = {c.subject_id: c for c in department_cards(whistle_records(NOW), Period.parse("2026-Q3"))}
+    for card in board["cards"]:
+        model = modelled[card["subjectId"]]
+        assert (card["rank"], card["received"]) == (model.rank, model.received), card["subjectId"]
+        assert card["composite"] == model.composite and card["previousComposite"] == (
+            model.previous.composite if model.previous else None
+        )
+    # Asked again next month (the clock a month later: the default period is still 2026-Q3): the same.
+    async with _client(graph, compiled_reads=True, now=NOW + timedelta(days=30)) as later:
+        again = await later(DEPARTMENTS, {"period": None}, token=district_admin())
+    assert again["data"]["scorecards"] == board

@@ -18,16 +18,20 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from matching.models import CandidateKind
+from matching.review.scorecards import Figure, Profile
+from seeds import assessment
 from seeds.generator import (
     DEMO_GRANT,
     DUPLICATE_CALLS,
     NIGHT_SCHOOL_CLASHES,
     NOISE_COMMUNITIES,
     PROJECT_COMMUNITY,
+    Node,
     night_school_tuesday,
 )
 from seeds.loader import load_preset
 from tests.support.demo_world import World, quarter_counts
+from tests.support.department_model import department_cards, whistle_records
 from tests.support.workflow_helpers import token
 
 # Every day of a year that spans a year end and a leap day, at midnight UTC as `make run` uses.
@@ -230,6 +234,60 @@ def test_the_dated_stories_hold_on_every_day_of_a_year() -> None:
                 check(world)
             except AssertionError as exc:
                 failures.append(f"{now.date()} {check.__name__}: {exc}")
+    assert not failures, "\n".join(failures[:20])
+
+
+def check_story_21_departments(now: datetime) -> None:
+    """The last full quarter's department ranking (seeds/assessment.py) means something on this date: agencies
+    stationed with two streets, the best and the worst with the reason in their figures, a change against the
+    quarter before; whistled, refused and re-routed, rated by their streets and the district, all before now."""
+    records = whistle_records(now)
+    quarter, before = assessment.quarters(now)
+    assert before.end == quarter.start and quarter.end <= now
+    cards = department_cards(records, quarter)
+    stationed = [c for c in cards if c.profile is Profile.STATIONED_DEPARTMENT and c.rank is not None]
+    assert len(stationed) >= 5, [c.subject_id for c in stationed]
+    composites = [c.composite or 0.0 for c in stationed]
+    assert composites == sorted(composites, reverse=True) and len(set(composites)) == len(composites)
+    best, worst = stationed[0], stationed[-1]
+    assert (best.subject_id, worst.subject_id) == (assessment.BEST, assessment.WORST)
+    assert [c for c in cards if c.rank is not None][-1].subject_id == assessment.WORST  # last of the district too
+    # The reason a reader sees: the worst has the lowest street rating, response and satisfaction of them all.
+    for figure in (Figure.STREET_RATING, Figure.RESPONSE, Figure.SATISFACTION):
+        assert worst.rate(figure) == min(c.rate(figure) or 0.0 for c in stationed), figure
+    assert best.rate(Figure.STREET_RATING) == max(c.rate(Figure.STREET_RATING) or 0.0 for c in stationed)
+    changes = [c.composite_change for c in stationed if c.composite_change is not None]
+    assert any(x > 0 for x in changes) and any(x < 0 for x in changes)
+    nodes = {r.props["id"]: r for r in records if isinstance(r, Node)}
+    rels = [r for r in records if not isinstance(r, Node)]
+    streets = {r.end for r in rels if r.type == "STATIONED_WITH" and r.start in {c.subject_id for c in stationed}}
+    assert len(streets) >= 2
+    calls = [n.props for n in nodes.values() if n.label == "WhistleCall"]
+    for period in (quarter, before):
+        refused = [c for c in calls if c["status"] == "REFUSED" and period.start <= c["createdAt"] < period.end]
+        assert refused and all(c.get("reroutedAt") for c in refused), period.name
+    whistles = [n.props for n in nodes.values() if n.label == "Whistle" and quarter.start <= n.props["createdAt"]]
+    assert {w["level"] for w in whistles} >= {"STREET", "DISTRICT"}
+    # Every case's need has its trail, from SUBMIT to the status it holds, and nothing lies in the future.
+    assessed = [n.props for n in nodes.values() if n.props["id"].startswith("need:demo-assess-")]
+    assert len(assessed) == len(assessment.CASES)
+    for need in assessed:
+        events = sorted((nodes[r.start].props for r in rels if r.type == "ABOUT" and r.end == need["id"]
+                         and r.start.startswith("event:")), key=lambda e: e["at"])  # fmt: skip
+        assert events[0]["type"] == "SUBMIT" and events[-1]["toState"] == need["status"] == "EVALUATED"
+        assert events[-1]["at"] < quarter.end
+    assert max(n.props.get("createdAt") for n in nodes.values() if n.props["id"].startswith(("evaluation:demo-assess",
+               "departmentrating:demo-assess"))) < quarter.end  # fmt: skip
+
+
+def test_the_quarters_department_ranking_holds_on_every_day_of_a_year() -> None:
+    """Story 21's departments on 366 days (the whistle's records alone: cheap)."""
+    failures = []
+    for now in DATES:
+        try:
+            check_story_21_departments(now)
+        except AssertionError as exc:
+            failures.append(f"{now.date()}: {exc}")
     assert not failures, "\n".join(failures[:20])
 
 
