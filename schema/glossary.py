@@ -351,6 +351,13 @@ FIELDS = {
     "MatterCommitment.program": "FUNDS: the funding program the money comes from.",
     "MatterCommitment.member": "MEMBER_HOURS: whose hours.",
     "MatterNote.text": "What was done, or where it stands.",
+    "MatterNote.matter": "The practical matter it is a note of.",
+    "MatterCommitment.matter": "The practical matter it commits to.",
+    "MatterRating.matter": "The practical matter it rates.",
+    "MatterRating.ratedAt": "When the resident rated it.",
+    "CompleteMatterInput.evidence": "What shows it done (acceptance records, photos), required.",
+    "NoteMatterProgressInput.text": "What was done, or where it stands.",
+    "PracticalMatterReport.year": "The year reported (Beijing time).",
     "MatterNote.writtenBy": "Who wrote it (a user).",
     "MatterNote.unit": "The unit that wrote it, when a unit did.",
     "Project.category": "The category of needs it addresses.",
@@ -482,6 +489,7 @@ ARGUMENTS = {
     "facilities": "Facility codes it must have.",
     "near": "Where to look from.",
     "maxFee": "At most this fee per hour, in fen.",
+    "Query.matterCandidates.matterId": "A practical matter id (matter:…).",
 }
 
 

@@ -25,7 +25,8 @@ const TYPE_NAMES = {
   Need: "诉求", Community: "社区", Street: "街道", District: "区县", Compound: "小区", Member: "党员",
   Unit: "单位", Offering: "服务", Venue: "场地", FundingProgram: "资金项目", Grant: "资助", Category: "类别",
   Skill: "技能", Assignment: "派单", Project: "项目", Booking: "预约", Facility: "设施", NeedEvent: "事件",
-  Evaluation: "评价", DispatchPlan: "派单方案",
+  Evaluation: "评价", DispatchPlan: "派单方案", PracticalMatter: "实事", Department: "部门", PropertyFirm: "物业企业",
+  WhistleCall: "吹哨",
 };
 const TIME = new Intl.DateTimeFormat("zh-CN", {
   timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
@@ -59,7 +60,8 @@ const DISPATCH_MUTATION = `mutation ConsoleDispatch($input: DispatchNeedInput!) 
 const NAMES = `__typename id ... on Need { title } ... on Community { name } ... on Street { name }
   ... on District { name } ... on Compound { name } ... on Member { name } ... on Unit { name }
   ... on Offering { title } ... on Venue { name } ... on FundingProgram { name } ... on Category { name }
-  ... on Skill { name } ... on Project { title } ... on Facility { name } ... on NeedEvent { type }`;
+  ... on Skill { name } ... on Project { title } ... on Facility { name } ... on NeedEvent { type }
+  ... on PracticalMatter { title } ... on Department { name } ... on PropertyFirm { name }`;
 const GRAPH_QUERY = `query ConsoleNeighbourhood($id: ID!, $hops: Int!) {
   neighbourhood(id: $id, hops: $hops, first: 80) {
     truncated centre { ${NAMES} } nodes { ${NAMES} } relationships { type fromId toId }
