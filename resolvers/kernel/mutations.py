@@ -14,7 +14,10 @@ import importlib
 import pkgutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
+
+from pydantic import Field
 
 from graph.kernel import idempotency
 from graph.kernel.db import Tx
@@ -53,6 +56,23 @@ class Outbox:
 
 Work = Callable[[Tx, Viewer, F, Outbox], Awaitable[Result]]
 Prepare = Callable[[Context, Viewer, F], Awaitable[F]]
+
+
+class Dated(Form):
+    """A form that writes instants: `now` is the request's clock (`prepare=dated`, never sent by clients),
+    so a test that pins "now" pins what the mutation writes."""
+
+    now: datetime | None = Field(default=None, exclude=True)
+
+
+D = TypeVar("D", bound=Dated)
+
+
+async def dated(ctx: Context, viewer: Viewer, form: D) -> D:
+    """`prepare=` for a `Dated` form: the request's clock into the form."""
+    return form.model_copy(update={"now": ctx.now})
+
+
 # The lock a raced mutation contends for ("Need:need:1a2b…"): this process's requests for it wait their
 # turn before their transaction (graph/kernel/db.py `Turns`).
 Contended = Callable[[F], str]

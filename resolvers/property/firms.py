@@ -20,8 +20,7 @@ from graph.kernel.ids import label_of, new_id
 from graph.partners.kinds import UnitKind
 from graph.property import firms
 from graph.property.kinds import FALLBACK, MANAGEMENT, PROPERTY_FIRM
-from resolvers.kernel.context import Context
-from resolvers.kernel.mutations import Outbox, Result, mutation
+from resolvers.kernel.mutations import Dated, Outbox, Result, dated, mutation
 from resolvers.kernel.validation import Form, aware, id_of, optional_text
 from resolvers.kernel.viewer import Role, Viewer
 from resolvers.partners.forms import CreditCode, OptionalPhone
@@ -49,15 +48,6 @@ def _moment(value: datetime | None, now: datetime, field: str) -> datetime:
     if moment > now:
         raise BadUserInput(f"{field} is in the future ({moment.isoformat()}); give a time up to now", field=field)
     return moment
-
-
-async def _now(ctx: Context, viewer: Viewer, form: Dated) -> Dated:
-    return form.model_copy(update={"now": ctx.now})
-
-
-class Dated(Form):
-    # The request's clock (`_now`, not sent by clients), so a test that pins "now" pins what it writes.
-    now: datetime | None = Field(default=None, exclude=True)
 
 
 # --- firms -------------------------------------------------------------------------------------------
@@ -100,7 +90,7 @@ def _compound(form: AssignManagement | EndManagement) -> str:
 
 
 @mutation(
-    "assignManagement", roles=ROLES, form=AssignManagement, prepare=_now, race=_compound, returns=MANAGEMENT.label
+    "assignManagement", roles=ROLES, form=AssignManagement, prepare=dated, race=_compound, returns=MANAGEMENT.label
 )
 async def assign_management(tx: Tx, viewer: Viewer, form: AssignManagement, outbox: Outbox) -> Result:
     """A property firm takes over a compound's management (DISTRICT_ADMIN of the compound's district,
@@ -140,7 +130,7 @@ class EndManagement(Dated):
     reason: optional_text(200) = Field(default=None, description="Why (e.g. 满意度低，清退).")
 
 
-@mutation("endManagement", roles=ROLES, form=EndManagement, prepare=_now, race=_compound, returns=MANAGEMENT.label)
+@mutation("endManagement", roles=ROLES, form=EndManagement, prepare=dated, race=_compound, returns=MANAGEMENT.label)
 async def end_management(tx: Tx, viewer: Viewer, form: EndManagement, outbox: Outbox) -> Result:
     """End the management of a compound by its firm (DISTRICT_ADMIN of the compound's district, CITY_ADMIN):
     the compound has no firm from then on (无物业小区) until another takes over; the history stays.
@@ -178,7 +168,7 @@ def _area(form: AssignFallback) -> str:
     return f"Area:{form.area_id}"
 
 
-@mutation("assignFallback", roles=ROLES, form=AssignFallback, prepare=_now, race=_area, returns=FALLBACK.label)
+@mutation("assignFallback", roles=ROLES, form=AssignFallback, prepare=dated, race=_area, returns=FALLBACK.label)
 async def assign_fallback(tx: Tx, viewer: Viewer, form: AssignFallback, outbox: Outbox) -> Result:
     """A state enterprise takes on the fallback service (兜底, 国企整片承包) of a street or a district: the
     matcher offers it for the property needs of the compounds there that no firm manages (DISTRICT_ADMIN of
@@ -215,7 +205,7 @@ class EndFallback(Dated):
     until: datetime | None = Field(default=None, description=UNTIL)
 
 
-@mutation("endFallback", roles=ROLES, form=EndFallback, prepare=_now, returns=FALLBACK.label)
+@mutation("endFallback", roles=ROLES, form=EndFallback, prepare=dated, returns=FALLBACK.label)
 async def end_fallback(tx: Tx, viewer: Viewer, form: EndFallback, outbox: Outbox) -> Result:
     """End a unit's fallback service of an area (DISTRICT_ADMIN of that district, CITY_ADMIN); CONFLICT when
     it has ended already."""

@@ -9,7 +9,7 @@ completes one its unit leads; a RESIDENT who raised one of a completed matter's 
 no votes (the document names 点赞投票 as formalism to be removed).
 
 Each mutation's input is its form (GraphQL shows it as `<Mutation>Input`), its answer the node as the
-change left it (`returns`). Times are the request's clock (`prepare=_now`).
+change left it (`returns`). Times are the request's clock (`prepare=dated`).
 """
 
 from __future__ import annotations
@@ -37,9 +37,8 @@ from graph.tenthings.kinds import (
     ResourceKind,
 )
 from matching.time_windows import XIAN_TZ
-from resolvers.kernel.context import Context
-from resolvers.kernel.mutations import Outbox, Result, mutation
-from resolvers.kernel.validation import Form, id_of, optional_text, required_text
+from resolvers.kernel.mutations import Dated, Outbox, Result, dated, mutation
+from resolvers.kernel.validation import id_of, optional_text, required_text
 from resolvers.kernel.viewer import PLACE_ROLES, Role, Viewer
 from resolvers.review.classes import QuarterName, quarter_named
 
@@ -54,15 +53,6 @@ MAX_NEEDS = 200
 MAX_UNITS = 50
 MAX_HOURS = 2000
 FIRST_YEAR = 2020
-
-
-class Dated(Form):
-    # The request's clock (`_now`, not sent by clients), so a test that pins "now" pins what it writes.
-    now: datetime | None = Field(default=None, exclude=True)
-
-
-async def _now(ctx: Context, viewer: Viewer, form: Dated) -> Dated:
-    return form.model_copy(update={"now": ctx.now})
 
 
 def _local_year(moment: datetime) -> int:
@@ -151,7 +141,7 @@ class RaiseMatter(Dated):
 
 
 @mutation(
-    "raiseMatter", roles=DECIDERS, form=RaiseMatter, prepare=_now, race=_community, returns=PRACTICAL_MATTER.label
+    "raiseMatter", roles=DECIDERS, form=RaiseMatter, prepare=dated, race=_community, returns=PRACTICAL_MATTER.label
 )
 async def raise_matter(tx: Tx, viewer: Viewer, form: RaiseMatter, outbox: Outbox) -> Result:
     """Raise a candidate for a community's ten practical things of a year (COORDINATOR, DISTRICT_ADMIN whose
@@ -263,7 +253,7 @@ class RecordJointMeeting(Dated):
     "recordJointMeeting",
     roles=DECIDERS,
     form=RecordJointMeeting,
-    prepare=_now,
+    prepare=dated,
     race=_community,
     returns=JOINT_MEETING.label,
 )
@@ -404,7 +394,7 @@ def _camel(name: str) -> str:
 
 
 @mutation(
-    "commitToMatter", roles=UNITS, form=CommitToMatter, prepare=_now, race=_matter, returns=MATTER_COMMITMENT.label
+    "commitToMatter", roles=UNITS, form=CommitToMatter, prepare=dated, race=_matter, returns=MATTER_COMMITMENT.label
 )
 async def commit_to_matter(tx: Tx, viewer: Viewer, form: CommitToMatter, outbox: Outbox) -> Result:
     """A unit commits a resource to a selected matter: one of its offerings, a venue it owns, money from a
@@ -517,7 +507,7 @@ class NoteMatterProgress(Dated):
 
 
 @mutation(
-    "noteMatterProgress", roles=UNITS, form=NoteMatterProgress, prepare=_now, race=_matter, returns=MATTER_NOTE.label
+    "noteMatterProgress", roles=UNITS, form=NoteMatterProgress, prepare=dated, race=_matter, returns=MATTER_NOTE.label
 )
 async def note_matter_progress(tx: Tx, viewer: Viewer, form: NoteMatterProgress, outbox: Outbox) -> Result:
     """Note progress on a selected matter: its community's staff (in scope), or the UNIT_ADMIN of a unit
@@ -556,7 +546,7 @@ class CompleteMatter(Dated):
 
 
 @mutation(
-    "completeMatter", roles=UNITS, form=CompleteMatter, prepare=_now, race=_matter, returns=PRACTICAL_MATTER.label
+    "completeMatter", roles=UNITS, form=CompleteMatter, prepare=dated, race=_matter, returns=PRACTICAL_MATTER.label
 )
 async def complete_matter(tx: Tx, viewer: Viewer, form: CompleteMatter, outbox: Outbox) -> Result:
     """Complete a selected matter with the evidence of it (its community's staff in scope, or the UNIT_ADMIN
@@ -583,7 +573,7 @@ class RateMatter(Dated):
     "rateMatter",
     roles=(Role.RESIDENT,),
     form=RateMatter,
-    prepare=_now,
+    prepare=dated,
     race=_matter,
     returns=PRACTICAL_MATTER.label,
 )
