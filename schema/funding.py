@@ -38,13 +38,6 @@ Grant = derived_type(
 )
 
 
-class FundingProgramFilter:
-    level: list[kinds.ProgramLevel] | None = None
-    district_id: strawberry.ID | None = None
-    category: list[str] | None = None
-    with_budget_left: bool | None = None
-
-
 @strawberry.type(description="What a project changed: its class's needs in equal windows before and after its start.")
 class ProjectOutcome:
     window_days: float = strawberry.field(description="Each window's length: from the start to now or the end.")
@@ -83,14 +76,6 @@ class Project(Node):
             window_days=found.window_days, before=found.before, after=found.after, served=found.served,
             change=found.change, granted=found.granted, pending=found.pending,
         )  # fmt: skip
-
-
-class ProjectFilter:
-    status: list[kinds.ProjectStatus] | None = None
-    category: list[str] | None = strawberry.field(default=None, description="Category codes.")
-    place_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Projects in this place or in places within it."
-    )
 
 
 @strawberry.type(description="The project opened, funded or closed, and whether this answers a retry.")
