@@ -106,8 +106,9 @@ class Settings(BaseSettings):
     # `minhu serve --workers N` starts a local one when N > 1.
     minhu_broker_url: str | None = None
 
-    # Partners' webhooks (resolvers/webhooks/relay.py, README "Webhooks"): on, every change's events wait
-    # in the outbox for the webhook relay (one statement more per change), and partners may register.
+    # Partners' webhooks (resolvers/webhooks/relay.py, README "Webhooks"): on, the events a partner may be
+    # sent wait in the outbox for the webhook relay (one statement more per change with any), and partners
+    # may register.
     minhu_webhooks: bool = False
     minhu_webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     minhu_webhook_attempts: int = Field(default=10, ge=1, le=30)

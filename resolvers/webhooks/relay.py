@@ -1,8 +1,9 @@
 """The webhook relay: from the events outbox to the partners' endpoints, signed (Standard Webhooks).
 
-1. Fan-out. With webhooks on (`MINHU_WEBHOOKS`), every change writes its events into the outbox in its
-   own transaction (resolvers/kernel/events.py `use_consumer`), so an event exists for the relay exactly
-   when its change committed. The relay takes the entries waiting for it under their locks (two relays
+1. Fan-out. With webhooks on (`MINHU_WEBHOOKS`), every change writes the events a partner may be sent
+   (`wanted`) into the outbox in its own transaction (resolvers/kernel/events.py `use_consumer`), so
+   such an event exists for the relay exactly when its change committed; a change with none pays no
+   statement for webhooks. The relay takes the entries waiting for it under their locks (two relays
    at once: each entry to one of them), makes one delivery per event per live webhook of the partner that
    filed the need and wants that kind of event, and strikes the entries off, in one transaction.
 2. Tries. A delivery is due when its next try's time has come, no earlier delivery of the same request
@@ -122,6 +123,12 @@ def event_kind(event: dict[str, Any]) -> WebhookEvent | None:
     return None
 
 
+def wanted(event: dict[str, Any]) -> bool:
+    """Whether an event may become a delivery (its need and id known, a kind partners are sent): only
+    these are written into the outbox for the relay (`events.use_consumer`)."""
+    return bool(event.get("needId") and event.get("id")) and event_kind(event) is not None
+
+
 def body(kind: WebhookEvent, event: dict[str, Any], merged_into: str | None) -> str:
     """The JSON a partner is sent: the Standard Webhooks envelope (`type`, `timestamp`, `data`) around the
     request's new state in Open311's words. No free text and no person: notes may name residents."""
@@ -204,7 +211,7 @@ class Relay:
                 log.exception("webhooks: an unreadable outbox entry %s, skipped", entry["id"])
                 continue
             kind = event_kind(event)
-            if kind is not None and event.get("needId") and event.get("id"):
+            if kind is not None and wanted(event):
                 items.append((entry, event, kind))
         rows = []
         if items:
@@ -356,7 +363,7 @@ class Relay:
     # --- the loop ----------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        events.use_consumer(CONSUMER, self.wake)
+        events.use_consumer(CONSUMER, self.wake, wanted)
         self._loop = asyncio.get_running_loop().create_task(self._forever())
 
     async def stop(self) -> None:
