@@ -54,6 +54,7 @@ from graph.webhooks.kinds import WebhookEvent
 from resolvers.kernel import events
 from resolvers.needs.open311 import STATUS_NOTES
 from resolvers.webhooks import urls
+from resolvers.webhooks.policy import Policy
 
 log = logging.getLogger("minhu.webhooks")
 
@@ -65,25 +66,6 @@ TYPES = {
     WebhookEvent.EVALUATION: "need.evaluated",
     WebhookEvent.MERGE: "need.merged",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Policy:
-    """How deliveries are tried (server/settings.py `MINHU_WEBHOOK_*`)."""
-
-    timeout_seconds: float = 10.0  # one try, connecting to the last byte of the answer's head
-    attempts: int = 10  # tries before a delivery is dead
-    backoff_seconds: float = 10.0  # the wait after the first failed try; doubled after each
-    backoff_cap_seconds: float = 3600.0
-    concurrency: int = 4  # tries in flight per partner
-    allow_private: bool = False  # loopback and private addresses (tests); never in production
-    batch: int = 200  # outbox entries per fan-out transaction, deliveries per round
-    max_webhooks: int = 5  # live webhooks per partner
-
-    @property
-    def lease(self) -> timedelta:
-        """How long a claimed try is its relay's: past the timeout, so only a dead relay loses it."""
-        return timedelta(seconds=self.timeout_seconds + 30)
 
 
 _policy = Policy()
