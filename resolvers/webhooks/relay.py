@@ -168,10 +168,6 @@ class Relay:
         # By partner (API key): the deliveries it has tries of under way, and those tries.
         self._in_flight: dict[str, set[str]] = defaultdict(set)
         self._tries: dict[str, set[asyncio.Task]] = defaultdict(set)
-        # What /metrics and tests read.
-        self.fanned_out = 0
-        self.delivered = 0
-        self.failed = 0
 
     def wake(self) -> None:
         self._wake.set()
@@ -218,7 +214,6 @@ class Relay:
                         )
         await deliveries.create(tx, rows, self.policy.attempts, self._now().isoformat())
         await cluster.taken(tx, [entry["id"] for entry in entries], CONSUMER)
-        self.fanned_out += len(rows)
         return len(entries)
 
     async def fan_out(self) -> int:
@@ -287,12 +282,8 @@ class Relay:
                 now=now.isoformat(),
                 next_at=(now + wait).isoformat(),
             )
-            if tried.delivered:
-                self.delivered += 1
-            else:
-                self.failed += 1
-                if status == "DEAD":
-                    log.warning("webhooks: delivery %s is dead after %d tries", row["id"], claimed["number"])
+            if status == "DEAD":
+                log.warning("webhooks: delivery %s is dead after %d tries", row["id"], claimed["number"])
         except asyncio.CancelledError:
             raise
         except DomainError as exc:
