@@ -107,7 +107,7 @@ def create_app(
         broker_scope = AsyncExitStack()
         app.state.broker = await broker_scope.enter_async_context(with_broker(settings, lambda: served))
         # Partners' webhooks (MINHU_WEBHOOKS): the relay from the outbox to their endpoints.
-        app.state.webhooks = await broker_scope.enter_async_context(with_webhooks(settings, lambda: served))
+        await broker_scope.enter_async_context(with_webhooks(settings, lambda: served))
         # The background sweep: overdue needs escalate, expired idempotency records go; 0 turns it off.
         sweeper = None
         if settings.minhu_sweep_interval_seconds > 0:

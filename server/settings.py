@@ -7,9 +7,12 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from matching.review.scorecards import BOTTOM, SATISFACTION_THRESHOLD, weights_from
+from resolvers.webhooks.policy import Policy
 
 # Published in this repository: fine on a developer's loopback, never on a reachable address.
 DEV_JWT_SECRET = "minhu-dev-secret-change-me-in-production"
+# How webhook deliveries are tried unless MINHU_WEBHOOK_* says otherwise.
+_WEBHOOKS = Policy()
 
 
 class Settings(BaseSettings):
@@ -106,16 +109,17 @@ class Settings(BaseSettings):
     # `minhu serve --workers N` starts a local one when N > 1.
     minhu_broker_url: str | None = None
 
-    # Partners' webhooks (resolvers/webhooks/relay.py, README "Webhooks"): on, every change's events wait
-    # in the outbox for the webhook relay (one statement more per change), and partners may register.
+    # Partners' webhooks (resolvers/webhooks/relay.py, README "Webhooks"): on, the events a partner may be
+    # sent wait in the outbox for the webhook relay (one statement more per change with any), and partners
+    # may register.
     minhu_webhooks: bool = False
-    minhu_webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
-    minhu_webhook_attempts: int = Field(default=10, ge=1, le=30)
-    minhu_webhook_backoff_seconds: float = Field(default=10.0, gt=0)
-    minhu_webhook_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
-    minhu_webhook_concurrency: int = Field(default=4, ge=1, le=32)
+    minhu_webhook_timeout_seconds: float = Field(default=_WEBHOOKS.timeout_seconds, gt=0, le=60)
+    minhu_webhook_attempts: int = Field(default=_WEBHOOKS.attempts, ge=1, le=30)
+    minhu_webhook_backoff_seconds: float = Field(default=_WEBHOOKS.backoff_seconds, gt=0)
+    minhu_webhook_backoff_cap_seconds: float = Field(default=_WEBHOOKS.backoff_cap_seconds, gt=0)
+    minhu_webhook_concurrency: int = Field(default=_WEBHOOKS.concurrency, ge=1, le=32)
     # Loopback and private callback addresses: for tests and labs only (docs/NOTES.md, issue 24 §2).
-    minhu_webhook_allow_private: bool = False
+    minhu_webhook_allow_private: bool = _WEBHOOKS.allow_private
 
     # The local Neo4j under `minhu serve`: restarted when it dies.
     minhu_neo4j_watch_seconds: float = 2.0

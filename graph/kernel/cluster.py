@@ -31,17 +31,18 @@ BROKER = "broker"
 _FOR = "coalesce(o.for, ['broker'])"
 
 
-async def record(tx: Tx, payloads: list[str], consumers: Sequence[str] = (BROKER,)) -> None:
-    """Writes the events of this transaction (serialised by the caller) as outbox entries, each waiting
-    for every one of `consumers`."""
-    if not payloads or not consumers:
+async def record(tx: Tx, payloads: list[str], consumers: Sequence[Sequence[str]] | None = None) -> None:
+    """Writes the events of this transaction (serialised by the caller) as outbox entries, the i-th
+    waiting for every one of `consumers[i]` (None: each for the broker alone). The caller leaves out
+    the events nobody waits for."""
+    if not payloads:
         return
     await tx.run(
         "UNWIND range(0, size($payloads) - 1) AS i "
         "CREATE (:OutboxEntry {id: $prefix + toString(i), seq: i, at: datetime.realtime(), payload: $payloads[i], "
-        "for: $consumers})",
+        "for: $consumers[i]})",
         payloads=payloads,
-        consumers=list(consumers),
+        consumers=[list(c) for c in consumers] if consumers is not None else [[BROKER]] * len(payloads),
         prefix=f"outbox:{uuid.uuid4().hex}-",
     )
 

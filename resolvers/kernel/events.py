@@ -9,9 +9,9 @@ reach a client). How events travel is the `Delivery` in use:
   after the commit, and every process's reader puts them on its own bus, in the broker's order.
 
 Other consumers that must hear every committed event even across a crash (the partners' webhooks,
-resolvers/webhooks/) are `use_consumer`ed: with one, every change writes its events into the outbox
-in its own transaction, each entry waiting for the broker (when there is one) and for each consumer,
-and the consumer is woken after the commit.
+resolvers/webhooks/) are `use_consumer`ed: with one, every change writes the events it wants into the
+outbox in its own transaction, each entry waiting for the broker (when there is one) and for each
+consumer that wants it, and the consumer is woken after the commit.
 """
 
 from __future__ import annotations
@@ -142,14 +142,22 @@ def delivery() -> Delivery:
     return _delivery
 
 
-# Outbox consumers besides the broker, by name: what wakes each after a commit.
-_consumers: dict[str, Callable[[], None]] = {}
+@dataclass(frozen=True, slots=True)
+class Consumer:
+    """An outbox consumer besides the broker: what wakes it after a commit, and which events it takes
+    (the others are never written for it, so a change none of whose events it wants pays it nothing)."""
+
+    wake: Callable[[], None]
+    wants: Callable[[dict[str, Any]], bool]
 
 
-def use_consumer(name: str, wake: Callable[[], None]) -> None:
-    """From now on every change's events wait in the outbox for `name` too, and `wake` is called after
-    each commit that wrote some."""
-    _consumers[name] = wake
+_consumers: dict[str, Consumer] = {}
+
+
+def use_consumer(name: str, wake: Callable[[], None], wants: Callable[[dict[str, Any]], bool]) -> None:
+    """From now on every change's events that `wants` (called with the Event row) wait in the outbox for
+    `name` too, and `wake` is called after each commit that wrote some."""
+    _consumers[name] = Consumer(wake, wants)
 
 
 def consuming(name: str) -> bool:
@@ -161,20 +169,25 @@ def drop_consumer(name: str) -> None:
     _consumers.pop(name, None)
 
 
+def _waiting_for(item: Published) -> tuple[str, ...]:
+    return (*_delivery.consumers, *(name for name, c in _consumers.items() if c.wants(item.event)))
+
+
 async def record(tx: Tx, items: Sequence[Published]) -> None:
-    """Inside the transaction that made the change: its events as outbox entries, when anyone consumes
-    the outbox (nothing is written otherwise)."""
-    consumers = (*_delivery.consumers, *_consumers)
-    if items and consumers:
-        await cluster.record(tx, [encode(item) for item in items], consumers)
+    """Inside the transaction that made the change: its events as outbox entries, each for the consumers
+    waiting for it (nothing is written for an event nobody waits for)."""
+    kept = [(item, names) for item in items if (names := _waiting_for(item))]
+    if kept:
+        await cluster.record(tx, [encode(item) for item, _ in kept], [names for _, names in kept])
 
 
 def committed(items: Sequence[Published]) -> None:
-    """After that transaction committed: to the subscribers, and a wake-up for each outbox consumer."""
+    """After that transaction committed: to the subscribers, and a wake-up for each outbox consumer that
+    takes some of them."""
     _delivery.committed(items)
-    if items:
-        for wake in list(_consumers.values()):
-            wake()
+    for consumer in list(_consumers.values()):
+        if any(consumer.wants(item.event) for item in items):
+            consumer.wake()
 
 
 def use_delivery(chosen: Delivery | None) -> None:

@@ -1,8 +1,9 @@
 """The webhook relay: from the events outbox to the partners' endpoints, signed (Standard Webhooks).
 
-1. Fan-out. With webhooks on (`MINHU_WEBHOOKS`), every change writes its events into the outbox in its
-   own transaction (resolvers/kernel/events.py `use_consumer`), so an event exists for the relay exactly
-   when its change committed. The relay takes the entries waiting for it under their locks (two relays
+1. Fan-out. With webhooks on (`MINHU_WEBHOOKS`), every change writes the events a partner may be sent
+   (`wanted`) into the outbox in its own transaction (resolvers/kernel/events.py `use_consumer`), so
+   such an event exists for the relay exactly when its change committed; a change with none pays no
+   statement for webhooks. The relay takes the entries waiting for it under their locks (two relays
    at once: each entry to one of them), makes one delivery per event per live webhook of the partner that
    filed the need and wants that kind of event, and strikes the entries off, in one transaction.
 2. Tries. A delivery is due when its next try's time has come, no earlier delivery of the same request
@@ -53,6 +54,7 @@ from graph.webhooks.kinds import WebhookEvent
 from resolvers.kernel import events
 from resolvers.needs.open311 import STATUS_NOTES
 from resolvers.webhooks import urls
+from resolvers.webhooks.policy import Policy
 
 log = logging.getLogger("minhu.webhooks")
 
@@ -64,25 +66,6 @@ TYPES = {
     WebhookEvent.EVALUATION: "need.evaluated",
     WebhookEvent.MERGE: "need.merged",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Policy:
-    """How deliveries are tried (server/settings.py `MINHU_WEBHOOK_*`)."""
-
-    timeout_seconds: float = 10.0  # one try, connecting to the last byte of the answer's head
-    attempts: int = 10  # tries before a delivery is dead
-    backoff_seconds: float = 10.0  # the wait after the first failed try; doubled after each
-    backoff_cap_seconds: float = 3600.0
-    concurrency: int = 4  # tries in flight per partner
-    allow_private: bool = False  # loopback and private addresses (tests); never in production
-    batch: int = 200  # outbox entries per fan-out transaction, deliveries per round
-    max_webhooks: int = 5  # live webhooks per partner
-
-    @property
-    def lease(self) -> timedelta:
-        """How long a claimed try is its relay's: past the timeout, so only a dead relay loses it."""
-        return timedelta(seconds=self.timeout_seconds + 30)
 
 
 _policy = Policy()
@@ -120,6 +103,12 @@ def event_kind(event: dict[str, Any]) -> WebhookEvent | None:
     if event.get("toState") and (kind == EventType.SUBMIT or event.get("toState") != event.get("fromState")):
         return WebhookEvent.STATUS
     return None
+
+
+def wanted(event: dict[str, Any]) -> bool:
+    """Whether an event may become a delivery (its need and id known, a kind partners are sent): only
+    these are written into the outbox for the relay (`events.use_consumer`)."""
+    return bool(event.get("needId") and event.get("id")) and event_kind(event) is not None
 
 
 def body(kind: WebhookEvent, event: dict[str, Any], merged_into: str | None) -> str:
@@ -179,10 +168,6 @@ class Relay:
         # By partner (API key): the deliveries it has tries of under way, and those tries.
         self._in_flight: dict[str, set[str]] = defaultdict(set)
         self._tries: dict[str, set[asyncio.Task]] = defaultdict(set)
-        # What /metrics and tests read.
-        self.fanned_out = 0
-        self.delivered = 0
-        self.failed = 0
 
     def wake(self) -> None:
         self._wake.set()
@@ -204,7 +189,7 @@ class Relay:
                 log.exception("webhooks: an unreadable outbox entry %s, skipped", entry["id"])
                 continue
             kind = event_kind(event)
-            if kind is not None and event.get("needId") and event.get("id"):
+            if kind is not None and wanted(event):
                 items.append((entry, event, kind))
         rows = []
         if items:
@@ -229,7 +214,6 @@ class Relay:
                         )
         await deliveries.create(tx, rows, self.policy.attempts, self._now().isoformat())
         await cluster.taken(tx, [entry["id"] for entry in entries], CONSUMER)
-        self.fanned_out += len(rows)
         return len(entries)
 
     async def fan_out(self) -> int:
@@ -298,12 +282,8 @@ class Relay:
                 now=now.isoformat(),
                 next_at=(now + wait).isoformat(),
             )
-            if tried.delivered:
-                self.delivered += 1
-            else:
-                self.failed += 1
-                if status == "DEAD":
-                    log.warning("webhooks: delivery %s is dead after %d tries", row["id"], claimed["number"])
+            if status == "DEAD":
+                log.warning("webhooks: delivery %s is dead after %d tries", row["id"], claimed["number"])
         except asyncio.CancelledError:
             raise
         except DomainError as exc:
@@ -356,7 +336,7 @@ class Relay:
     # --- the loop ----------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        events.use_consumer(CONSUMER, self.wake)
+        events.use_consumer(CONSUMER, self.wake, wanted)
         self._loop = asyncio.get_running_loop().create_task(self._forever())
 
     async def stop(self) -> None:

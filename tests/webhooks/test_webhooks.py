@@ -129,7 +129,7 @@ async def relaying(graph: Graph, chosen: Policy = POLICY, count: int = 1) -> Asy
     clock = Clock()
     made = [Relay(lambda: graph, chosen, clock=clock, rand=lambda: 1.0) for _ in range(count)]
     relays.configure(chosen)
-    events.use_consumer(CONSUMER, made[0].wake)
+    events.use_consumer(CONSUMER, made[0].wake, relays.wanted)
     try:
         yield made
     finally:
@@ -265,6 +265,18 @@ async def test_a_partner_hears_of_its_own_requests_signed_and_in_order(world, gr
         assert attempt == {"attemptNumber": 1, "outcome": "DELIVERED", "statusCode": 204, "error": None}
     # The webhook-id of each delivery is its id in the log (what a partner deduplicates on).
     assert sorted(d["id"] for d in endpoint.received) == sorted(e["node"]["id"] for e in hook["deliveries"]["edges"])
+
+
+async def test_a_change_whose_events_no_partner_is_sent_pays_no_statement_for_webhooks(world, graphql_client) -> None:
+    """Webhooks on, no broker: an edit (an UPDATE event, the need's status unchanged) is of no kind a
+    partner hears of, so nothing waits in the outbox for it and its request writes no entry."""
+    async with relaying(world):
+        need = await w.submit(graphql_client)
+        assert graphql_client.last_written[-1] == "kernel.cluster.record", "a status change is written"
+        assert await cluster.waiting(world) == 1
+        await graphql_client(w.UPDATE, {"input": {"needId": need["id"], "title": "下水道堵塞严重"}}, token=w.resident())
+        assert "kernel.cluster.record" not in graphql_client.last_written
+        assert await cluster.waiting(world) == 1, "only the submission waits for the relay"
 
 
 async def test_evaluations_and_merges_reach_the_partner_that_wants_them(world, graphql_client, receiver) -> None:
