@@ -138,10 +138,6 @@ class LocalDelivery:
 _delivery: Delivery = LocalDelivery()
 
 
-def delivery() -> Delivery:
-    return _delivery
-
-
 @dataclass(frozen=True, slots=True)
 class Consumer:
     """An outbox consumer besides the broker: what wakes it after a commit, and which events it takes

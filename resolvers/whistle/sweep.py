@@ -80,7 +80,7 @@ async def sweep_whistles(graph: Graph, now: datetime) -> list[str]:
                 log.warning("sweep: whistle call %s not escalated: %s", call_id, exc.message)
                 return
         if published is not None:
-            events.delivery().committed([published])
+            events.committed([published])  # after the commit, as for every mutation
             escalated.append(call_id)
 
     await asyncio.gather(*(one(call_id) for call_id in candidates))
